@@ -1,0 +1,59 @@
+# Geoportal: `make run` serves the portal with the sample layers; `make test` runs every test.
+# Needs Python 3.12+ (pygeoapi 0.22+ requires it): found on PATH first, then in pyenv.
+
+SHELL := /bin/bash
+VENV ?= .venv
+PORT ?= 5000
+HOST ?= 127.0.0.1
+PY := $(VENV)/bin/python
+
+find_python = $(shell \
+  for c in python3.13 python3.12 python3 python; do \
+    p=$$(command -v $$c 2>/dev/null) || continue; \
+    $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
+  done; \
+  root=$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv); \
+  for p in $$(ls -d $$root/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+    $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
+  done)
+
+.PHONY: run run-setup test lint clean help
+
+help:
+	@echo "make run    - set up .venv, load the sample layers under layers/, serve http://$(HOST):$(PORT)/"
+	@echo "make test   - install the test tools and run the whole suite (ruff + pytest)"
+	@echo "make clean  - remove .venv and var/ (the store, the catalog and the logs)"
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@PYTHON="$(find_python)"; \
+	if [ -z "$$PYTHON" ]; then \
+	  echo "error: Python 3.12 or newer is needed (pygeoapi 0.22+ requires it) and none was found"; \
+	  echo "       on PATH (python3.13, python3.12, python3) or in pyenv (~/.pyenv/versions/3.12*)."; \
+	  echo "       Install one, e.g. 'pyenv install 3.12' or 'apt-get install python3.12-venv'."; \
+	  exit 1; \
+	fi; \
+	echo "using $$PYTHON ($$($$PYTHON --version))"; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then \
+	  rm -rf $(VENV); $$PYTHON -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $@
+
+run-setup: $(VENV)/.installed
+	$(VENV)/bin/geoportal init
+	$(VENV)/bin/geoportal ingest layers/
+
+run: run-setup
+	$(VENV)/bin/geoportal serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check geoportal tests scripts benchmarks
+
+test: $(VENV)/.installed
+	@bash scripts/install-system-deps
+	$(MAKE) lint
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile tests
+
+clean:
+	rm -rf $(VENV) var

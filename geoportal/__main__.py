@@ -1,0 +1,5 @@
+"""``python -m geoportal`` runs the CLI."""
+
+from geoportal.cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""Plain data objects of the catalog; they serialize to and from dicts symmetrically."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["LANGUAGES", "Field", "Layer", "LayerMetadata", "Region", "Theme", "Version"]
+
+LANGUAGES = ("be", "ru", "en")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A territorial unit keyed by its SOATO code."""
+
+    code: str
+    level: str
+    parent: str | None
+    name: dict[str, str]
+    bbox: tuple[float, float, float, float] | None = None
+    iso: str | None = None
+
+
+
+@dataclass(frozen=True)
+class Theme:
+    """A thematic group of layers (urban infrastructure, transport, ...)."""
+
+    id: str
+    name: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One attribute of a layer: its stored name, JSON-Schema-like type and original title."""
+
+    name: str
+    type: str
+    title: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Field:
+        return cls(name=d["name"], type=d["type"], title=d.get("title"))
+
+
+@dataclass
+class LayerMetadata:
+    """What a manifest says about a layer: identity, place, theme and texts in three languages."""
+
+    id: str
+    region: str
+    theme: str
+    title: dict[str, str]
+    description: dict[str, str] = field(default_factory=dict)
+    keywords: dict[str, list[str]] = field(default_factory=dict)
+    license: str | None = None
+    attribution: str | None = None
+    kind: str = "vector"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Version:
+    """One published (or retired) version of a layer's data."""
+
+    layer_id: str
+    version: int
+    created: datetime
+    status: str
+    source_name: str
+    source_sha256: str
+    source_crs: str | None
+    store_ref: str
+    feature_count: int
+    set_aside_count: int
+    extent: tuple[float, float, float, float] | None
+    geometry_type: str | None
+    fields: list[Field]
+    report: dict[str, Any]
+
+
+@dataclass
+class Layer:
+    """A layer as the catalog knows it, with its current version when it has one."""
+
+    meta: LayerMetadata
+    created: datetime
+    updated: datetime
+    current: Version | None
+
+    @property
+    def id(self) -> str:
+        return self.meta.id

@@ -1,0 +1,87 @@
+"""Regions (SOATO) and themes from ``config/regions.yaml`` and ``config/themes.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from geoportal.catalog.models import LANGUAGES, Region, Theme
+from geoportal.errors import SchemaError
+
+__all__ = ["Registry", "load_registry"]
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The regions and themes a layer may be filed under."""
+
+    regions: dict[str, Region]
+    themes: dict[str, Theme]
+
+    def region(self, code: str) -> Region:
+        """The region with this SOATO code, or a SchemaError naming the known ones."""
+        try:
+            return self.regions[str(code)]
+        except KeyError:
+            raise SchemaError(
+                f"unknown region {code!r}: use a SOATO code from config/regions.yaml "
+                "(e.g. 0000000000 for Belarus, 5000000000 for Minsk city)"
+            ) from None
+
+    def theme(self, theme_id: str) -> Theme:
+        """The theme with this id, or a SchemaError listing the valid ids."""
+        try:
+            return self.themes[theme_id]
+        except KeyError:
+            raise SchemaError(
+                f"unknown theme {theme_id!r}: use one of {', '.join(self.themes)}"
+            ) from None
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise SchemaError(f"{path}: file not found; is config_dir set right?") from None
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise SchemaError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _names(entry: dict, path: Path) -> dict[str, str]:
+    names = entry.get("name") or {}
+    missing = [lang for lang in LANGUAGES if not names.get(lang)]
+    if missing:
+        key = entry.get("code") or entry.get("id")
+        raise SchemaError(f"{path}: {key} lacks names in {missing}")
+    return {lang: str(names[lang]) for lang in LANGUAGES}
+
+
+def load_registry(config_dir: Path) -> Registry:
+    """Read and check the region and theme registers."""
+    regions_path = config_dir / "regions.yaml"
+    themes_path = config_dir / "themes.yaml"
+    regions: dict[str, Region] = {}
+    for entry in _read_yaml(regions_path).get("regions") or []:
+        code = str(entry["code"])
+        bbox = entry.get("bbox")
+        regions[code] = Region(
+            code=code,
+            level=entry["level"],
+            parent=str(entry["parent"]) if entry.get("parent") is not None else None,
+            name=_names(entry, regions_path),
+            bbox=tuple(float(v) for v in bbox) if bbox else None,
+            iso=entry.get("iso"),
+        )
+    themes = {
+        str(t["id"]): Theme(id=str(t["id"]), name=_names(t, themes_path))
+        for t in _read_yaml(themes_path).get("themes") or []
+    }
+    if not regions or not themes:
+        raise SchemaError(f"{config_dir}: regions.yaml and themes.yaml must not be empty")
+    return Registry(regions=regions, themes=themes)

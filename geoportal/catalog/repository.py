@@ -1,0 +1,261 @@
+"""The catalog repository: the single source of truth for what is published.
+
+Switching a layer's current version is one transaction that also bumps a generation counter,
+which every server worker polls to notice changes without a restart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from geoportal.catalog import schema as t
+from geoportal.catalog.models import Field, Layer, LayerMetadata, Version
+from geoportal.catalog.registry import Registry
+from geoportal.errors import NotFound, StorageError
+
+__all__ = ["Catalog"]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class Catalog:
+    """Layers, versions, regions and themes in one SQL database (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or create_engine(url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StorageError(f"catalog {self.engine.url!r}: {exc}") from exc
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def init(self, registry: Registry) -> None:
+        """Create the tables if needed and load the region and theme registers."""
+        with self._tx() as conn:
+            t.metadata.create_all(conn)
+            if conn.execute(select(t.catalog_state.c.id)).first() is None:
+                conn.execute(insert(t.catalog_state).values(id=1, generation=0, updated=_now()))
+            self._upsert(conn, t.regions, "code", [
+                {"code": r.code, "level": r.level, "parent": r.parent, "iso": r.iso,
+                 "name": r.name, "bbox": list(r.bbox) if r.bbox else None}
+                for r in registry.regions.values()
+            ])
+            self._upsert(conn, t.themes, "id", [
+                {"id": th.id, "name": th.name} for th in registry.themes.values()
+            ])
+
+    @staticmethod
+    def _upsert(conn: Connection, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+        existing = {r[0] for r in conn.execute(select(table.c[key]))}
+        for row in rows:
+            if row[key] in existing:
+                conn.execute(update(table).where(table.c[key] == row[key]).values(**row))
+            else:
+                conn.execute(insert(table).values(**row))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def generation(self) -> int:
+        """A counter that grows with every change the server must see."""
+        with self._tx() as conn:
+            value = conn.execute(select(t.catalog_state.c.generation)).scalar()
+        return int(value or 0)
+
+    def get_layer(self, layer_id: str) -> Layer:
+        """The layer with its current version; NotFound when there is no such layer."""
+        layers = self._layers(t.layers.c.id == layer_id)
+        if not layers:
+            raise NotFound(f"layer {layer_id!r} is not in the catalog")
+        return layers[0]
+
+    def find_layer(self, layer_id: str) -> Layer | None:
+        """The layer, or None."""
+        layers = self._layers(t.layers.c.id == layer_id)
+        return layers[0] if layers else None
+
+    def list_layers(self) -> list[Layer]:
+        """Every layer, ordered by id."""
+        return self._layers(None)
+
+    def _layers(self, where: Any) -> list[Layer]:
+        join = t.layers.outerjoin(
+            t.versions,
+            (t.versions.c.layer_id == t.layers.c.id)
+            & (t.versions.c.version == t.layers.c.current_version),
+        )
+        version_cols = [c.label(f"v_{c.name}") for c in t.versions.c]
+        query = select(t.layers, *version_cols).select_from(join).order_by(t.layers.c.id)
+        if where is not None:
+            query = query.where(where)
+        with self._tx() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [self._layer_from_row(row) for row in rows]
+
+    def versions(self, layer_id: str) -> list[Version]:
+        """All versions of a layer kept in the catalog, newest first."""
+        query = (
+            select(t.versions)
+            .where(t.versions.c.layer_id == layer_id)
+            .order_by(t.versions.c.version.desc())
+        )
+        with self._tx() as conn:
+            return [self._version_from_row(r) for r in conn.execute(query).mappings()]
+
+    def store_refs(self) -> set[str]:
+        """Every store table any version points to (what garbage collection must keep)."""
+        with self._tx() as conn:
+            return {r[0] for r in conn.execute(select(t.versions.c.store_ref))}
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def save_metadata(self, meta: LayerMetadata) -> bool:
+        """Create the layer or update its texts; True when anything changed."""
+        values = self._meta_values(meta)
+        with self._tx() as conn:
+            row = conn.execute(select(t.layers).where(t.layers.c.id == meta.id)).mappings().first()
+            if row is None:
+                now = _now()
+                conn.execute(insert(t.layers).values(**values, created=now, updated=now))
+            elif any(row[k] != v for k, v in values.items()):
+                changed = update(t.layers).where(t.layers.c.id == meta.id)
+                conn.execute(changed.values(**values, updated=_now()))
+            else:
+                return False
+            self._bump(conn)
+        return True
+
+    def publish(self, meta: LayerMetadata, draft: Version) -> Version:
+        """Register a staged table as the layer's new current version, in one transaction.
+
+        The previous current version is retired, not deleted, so it can be rolled back to.
+        """
+        now = _now()
+        with self._tx() as conn:
+            # Take the write lock first, so concurrent publishers serialize here.
+            self._bump(conn)
+            row = conn.execute(select(t.layers.c.id).where(t.layers.c.id == meta.id)).first()
+            values = self._meta_values(meta)
+            if row is None:
+                conn.execute(insert(t.layers).values(**values, created=now, updated=now))
+            number = (
+                conn.execute(
+                    select(func.max(t.versions.c.version)).where(t.versions.c.layer_id == meta.id)
+                ).scalar()
+                or 0
+            ) + 1
+            version = dataclasses.replace(draft, version=number, created=now, status="current")
+            conn.execute(
+                update(t.versions)
+                .where((t.versions.c.layer_id == meta.id) & (t.versions.c.status == "current"))
+                .values(status="retired")
+            )
+            conn.execute(insert(t.versions).values(**self._version_values(version)))
+            conn.execute(
+                update(t.layers)
+                .where(t.layers.c.id == meta.id)
+                .values(**values, current_version=number, updated=now)
+            )
+        return version
+
+    def prune(self, layer_id: str, keep: int) -> list[str]:
+        """Forget retired versions beyond the newest ``keep``; return their store tables."""
+        retired = [v for v in self.versions(layer_id) if v.status != "current"]
+        doomed = retired[max(keep - 1, 0):]
+        if not doomed:
+            return []
+        with self._tx() as conn:
+            for v in doomed:
+                conn.execute(
+                    t.versions.delete().where(
+                        (t.versions.c.layer_id == layer_id) & (t.versions.c.version == v.version)
+                    )
+                )
+        return [v.store_ref for v in doomed]
+
+    @staticmethod
+    def _bump(conn: Connection) -> None:
+        conn.execute(
+            update(t.catalog_state)
+            .where(t.catalog_state.c.id == 1)
+            .values(generation=t.catalog_state.c.generation + 1, updated=_now())
+        )
+
+    # -- row mapping ------------------------------------------------------------------------
+
+    @staticmethod
+    def _meta_values(meta: LayerMetadata) -> dict[str, Any]:
+        return {
+            "id": meta.id, "region": meta.region, "theme": meta.theme, "kind": meta.kind,
+            "title": meta.title, "description": meta.description, "keywords": meta.keywords,
+            "license": meta.license, "attribution": meta.attribution,
+        }
+
+    @staticmethod
+    def _version_values(v: Version) -> dict[str, Any]:
+        minx, miny, maxx, maxy = v.extent or (None, None, None, None)
+        return {
+            "layer_id": v.layer_id, "version": v.version, "created": v.created,
+            "status": v.status, "source_name": v.source_name, "source_sha256": v.source_sha256,
+            "source_crs": v.source_crs, "store_ref": v.store_ref,
+            "feature_count": v.feature_count, "set_aside_count": v.set_aside_count,
+            "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy,
+            "geometry_type": v.geometry_type,
+            "fields": [f.to_dict() for f in v.fields], "report": v.report,
+        }
+
+    @staticmethod
+    def _version_from_row(row: Any, prefix: str = "") -> Version:
+        row = {k.removeprefix(prefix): v for k, v in row.items() if k.startswith(prefix)}
+        extent = None
+        if row["minx"] is not None:
+            extent = (row["minx"], row["miny"], row["maxx"], row["maxy"])
+        return Version(
+            layer_id=row["layer_id"], version=row["version"], created=_aware(row["created"]),
+            status=row["status"], source_name=row["source_name"],
+            source_sha256=row["source_sha256"], source_crs=row["source_crs"],
+            store_ref=row["store_ref"], feature_count=row["feature_count"],
+            set_aside_count=row["set_aside_count"], extent=extent,
+            geometry_type=row["geometry_type"],
+            fields=[Field.from_dict(f) for f in row["fields"]], report=row["report"],
+        )
+
+    def _layer_from_row(self, row: Any) -> Layer:
+        meta = LayerMetadata(
+            id=row["id"], region=row["region"], theme=row["theme"], kind=row["kind"],
+            title=row["title"], description=row["description"], keywords=row["keywords"],
+            license=row["license"], attribution=row["attribution"],
+        )
+        current = self._version_from_row(row, "v_") if row["v_version"] is not None else None
+        return Layer(meta=meta, created=_aware(row["created"]), updated=_aware(row["updated"]),
+                     current=current)

@@ -1,0 +1,307 @@
+"""The ``geoportal`` command: thin wrappers over the catalog, the ETL and the server.
+
+Exit codes: 0 ok, 1 our failure, 2 the user's input (with one sentence naming the file and the
+problem, never a traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geoportal.catalog import Catalog, Layer, Registry, load_registry
+from geoportal.config import Settings, load_settings
+from geoportal.errors import GeoportalError, InputError
+from geoportal.etl import Manifest, Report, ingest, load_manifest
+from geoportal.etl.manifest import build_manifest, slugify
+from geoportal.log import configure_logging
+from geoportal.storage import open_store
+
+__all__ = ["main"]
+
+log = logging.getLogger("geoportal.cli")
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+
+
+class _Context:
+    """What every command needs, built lazily from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._catalog: Catalog | None = None
+        self._registry: Registry | None = None
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = load_registry(self.settings.config_dir)
+        return self._registry
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self._catalog = Catalog(self.settings.database_url or "")
+            self._catalog.init(self.registry)
+        return self._catalog
+
+
+def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn our errors into one sentence on stderr and the documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except GeoportalError as exc:
+            if exc.exit_code != 2:
+                log.error("command failed: %s", exc, exc_info=exc)
+            click.echo(f"error: {exc.user_msg}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            log.error("unexpected failure", exc_info=exc)
+            click.echo(f"internal error: {exc} (details in the log)", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
+@click.option("-q", "--quiet", count=True, help="Less log output.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the store, catalog and logs live [GEOPORTAL_DATA_DIR, default ./var].")
+@click.version_option(package_name="geoportal")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: int, data_dir: Path | None) -> None:
+    """National geoportal of Belarus: publish layers and serve them over OGC API.
+
+    \b
+    Examples:
+      geoportal init
+      geoportal ingest layers/
+      geoportal layers
+      geoportal serve --port 5000
+    """
+    try:
+        settings = load_settings(data_dir=data_dir)
+    except ValueError as exc:
+        raise click.UsageError(f"invalid settings: {exc}") from None
+    console = max(logging.DEBUG, logging.WARNING + 10 * (quiet - verbose))
+    configure_logging(min(console, logging.INFO), log_dir=settings.log_dir, stderr_level=console)
+    ctx.obj = _Context(settings)
+
+
+@main.command()
+@click.pass_obj
+@_handle_errors
+def init(obj: _Context) -> None:
+    """Create the data folder and the catalog, and load the regions and themes.
+
+    Safe to run again: it only adds what is missing and refreshes the registers.
+
+    \b
+    Examples:
+      geoportal init
+      GEOPORTAL_DATA_DIR=/srv/geoportal geoportal init
+    """
+    obj.settings.store_dir.mkdir(parents=True, exist_ok=True)
+    catalog = obj.catalog
+    click.echo(f"catalog ready: {catalog.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"store: {obj.settings.store_dir}")
+    click.echo(f"{len(obj.registry.regions)} regions, {len(obj.registry.themes)} themes")
+
+
+def _manifests_in(path: Path) -> Iterator[Path]:
+    found = sorted(p for p in path.rglob("*") if p.suffix.lower() in MANIFEST_SUFFIXES)
+    if not found:
+        raise InputError(f"{path}: no layer manifests (*.yaml) in this folder")
+    yield from found
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--id", "layer_id", help="Layer id for a data file (default: from its name).")
+@click.option("--region", default="0000000000", show_default=True,
+              help="SOATO code of the layer's region (config/regions.yaml).")
+@click.option("--theme", default="other", show_default=True, help="Theme id (config/themes.yaml).")
+@click.option("--title", help="Title (all languages) for a data file (default: its name).")
+@click.option("--crs", help="Source CRS when the file has none, e.g. EPSG:28405.")
+@click.option("--encoding", help="Text encoding of the source, e.g. CP1251.")
+@click.option("--x-field", help="CSV column with longitude or easting.")
+@click.option("--y-field", help="CSV column with latitude or northing.")
+@click.option("--force", is_flag=True, help="Publish a new version even if unchanged.")
+@click.option("--json", "as_json", is_flag=True, help="Print the ETL reports as JSON.")
+@click.pass_obj
+@_handle_errors
+def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, region: str,
+               theme: str, title: str | None, crs: str | None, encoding: str | None,
+               x_field: str | None, y_field: str | None, force: bool, as_json: bool) -> None:
+    """Publish data files or layer manifests as new layer versions.
+
+    PATHS are data files (GeoJSON, Shapefile or a zip of one, GeoPackage, CSV/TSV), layer
+    manifests (*.yaml) or folders of manifests. An unchanged source (same sha256 and options)
+    is skipped. Every input feature is published or set aside with a reason in the report.
+
+    \b
+    Examples:
+      geoportal ingest layers/
+      geoportal ingest layers/by/cities.yaml
+      geoportal ingest roads.zip --id grodno-roads --region 4000000000 --theme transport
+      geoportal ingest stops.csv --x-field lon --y-field lat --title "Bus stops"
+    """
+    manifests: list[Manifest] = []
+    for path in paths:
+        if path.is_dir():
+            manifests += [load_manifest(p) for p in _manifests_in(path)]
+        elif path.suffix.lower() in MANIFEST_SUFFIXES:
+            manifests.append(load_manifest(path))
+        else:
+            data = {
+                "id": layer_id or slugify(path.stem), "region": region, "theme": theme,
+                "title": title or path.stem,
+                "source": {"path": path.name, "crs": crs, "encoding": encoding,
+                           "x_field": x_field, "y_field": y_field},
+            }
+            data["source"] = {k: v for k, v in data["source"].items() if v is not None}
+            manifests.append(build_manifest(data, base=path.resolve().parent, origin=str(path)))
+    if layer_id and len(manifests) > 1:
+        raise InputError("--id names one layer; give one data file with it")
+
+    reports: list[Report] = []
+    failures: list[GeoportalError] = []
+    store = open_store(obj.settings)
+    for manifest in manifests:
+        try:
+            report = ingest(manifest, catalog=obj.catalog, store=store, registry=obj.registry,
+                            keep_versions=obj.settings.keep_versions, force=force)
+        except InputError as exc:
+            failures.append(exc)
+            click.echo(f"error: {exc.user_msg}", err=True)
+            continue
+        reports.append(report)
+        if not as_json:
+            click.echo(report.summary())
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
+    if failures:
+        click.echo(f"{len(failures)} of {len(manifests)} layers not published", err=True)
+        sys.exit(2)
+
+
+def _layer_row(layer: Layer) -> dict[str, Any]:
+    v = layer.current
+    return {
+        "id": layer.id, "region": layer.meta.region, "theme": layer.meta.theme,
+        "version": v.version if v else None, "features": v.feature_count if v else 0,
+        "source_crs": v.source_crs if v else None, "updated": layer.updated.isoformat(),
+    }
+
+
+@main.command("layers")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+@_handle_errors
+def layers_cmd(obj: _Context, as_json: bool) -> None:
+    """List the catalog's layers: id, region, theme, version, features, source CRS, updated.
+
+    \b
+    Examples:
+      geoportal layers
+      geoportal layers --json | jq '.[].id'
+    """
+    rows = [_layer_row(layer) for layer in obj.catalog.list_layers()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "region", "theme", "version", "features", "source CRS", "updated")
+    for r in rows:
+        region = obj.registry.regions.get(r["region"])
+        table.add_row(r["id"], f"{r['region']} {region.name['en'] if region else ''}", r["theme"],
+                      str(r["version"]), str(r["features"]), str(r["source_crs"]),
+                      r["updated"][:19])
+    Console(width=140).print(table)
+
+
+@main.group("layer")
+def layer_group() -> None:
+    """Inspect one layer."""
+
+
+@layer_group.command("show")
+@click.argument("layer_id")
+@click.pass_obj
+@_handle_errors
+def layer_show(obj: _Context, layer_id: str) -> None:
+    """Print a layer's metadata, versions and its current ETL report as JSON.
+
+    \b
+    Examples:
+      geoportal layer show minsk-stops
+      geoportal layer show cities | jq .current.report.set_aside
+    """
+    layer = obj.catalog.get_layer(layer_id)
+    versions = obj.catalog.versions(layer_id)
+
+    def version_dict(v: Any) -> dict[str, Any]:
+        return {
+            "version": v.version, "status": v.status, "created": v.created.isoformat(),
+            "source": v.source_name, "sha256": v.source_sha256, "source_crs": v.source_crs,
+            "features": v.feature_count, "set_aside": v.set_aside_count,
+            "extent": v.extent, "geometry_type": v.geometry_type,
+        }
+
+    out = {
+        **layer.meta.to_dict(),
+        "created": layer.created.isoformat(), "updated": layer.updated.isoformat(),
+        "url": f"{obj.settings.base_url}/collections/{layer_id}",
+        "fields": [f.to_dict() for f in layer.current.fields] if layer.current else [],
+        "versions": [version_dict(v) for v in versions],
+        "current": ({**version_dict(layer.current), "report": layer.current.report}
+                    if layer.current else None),
+    }
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
+@click.option("--port", type=int, default=None, help="Port [default 5000].")
+@click.option("--workers", type=int, default=None, help="gunicorn worker processes [default 2].")
+@click.pass_obj
+@_handle_errors
+def serve(obj: _Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the portal (OGC API and pages) with gunicorn.
+
+    Layers published while it runs appear within a second or two, in every worker.
+
+    \b
+    Examples:
+      geoportal serve
+      geoportal serve --host 0.0.0.0 --port 8080 --workers 4
+    """
+    from geoportal.server.wsgi import run_gunicorn
+
+    settings = load_settings(data_dir=obj.settings.data_dir, host=host, port=port,
+                             workers=workers)
+    obj.settings = settings
+    obj.catalog  # noqa: B018 - create the catalog before forking workers
+    configure_logging(logging.INFO, log_dir=settings.log_dir)  # request lines on the console
+    click.echo(f"serving {settings.base_url}/ with {settings.workers} workers "
+               f"(data: {settings.data_dir}, logs: {settings.log_dir})")
+    run_gunicorn(settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Portal settings: ``config/portal.yaml`` overridden by ``GEOPORTAL_*`` environment variables.
+
+One typed object is built at each entry point (CLI, WSGI app, tests) and passed down; nothing
+reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+__all__ = ["Settings", "load_settings"]
+
+DEFAULT_CONFIG_FILE = Path("config/portal.yaml")
+
+
+class Settings(BaseSettings):
+    """Everything the portal needs to know about where it runs.
+
+    Relative paths are resolved against the current directory when the settings are built,
+    so a server started from the repository root and a test with absolute paths agree.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GEOPORTAL_", extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the store, catalog and logs live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the catalog; default: SQLite in data_dir."
+    )
+    config_dir: Path = Field(Path("config"), description="regions.yaml, themes.yaml, crs.yaml.")
+    layers_dir: Path = Field(Path("layers"), description="Layer manifests loaded by `make run`.")
+    host: str = "127.0.0.1"
+    port: int = 5000
+    base_url: str | None = Field(None, description="Public URL; default http://host:port.")
+    workers: int = Field(2, ge=1, description="gunicorn worker processes for `geoportal serve`.")
+    title: str = "Geoportal of Belarus"
+    default_limit: int = Field(10, ge=1)
+    max_limit: int = Field(1000, ge=1, description="Page-size cap for /items.")
+    catalog_poll_seconds: float = Field(
+        1.0, ge=0, description="How often a worker checks the catalog for published changes."
+    )
+    keep_versions: int = Field(3, ge=1, description="Versions kept on disk per layer.")
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments beat the environment, which beats ``portal.yaml``."""
+        config_file = Path(os.environ.get("GEOPORTAL_CONFIG_FILE", DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file.is_file():
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        self.config_dir = self.config_dir.expanduser().resolve()
+        self.layers_dir = self.layers_dir.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'catalog.sqlite'}"
+        if not self.base_url:
+            self.base_url = f"http://{self.host}:{self.port}"
+        self.base_url = self.base_url.rstrip("/")
+        if self.max_limit < self.default_limit:
+            raise ValueError("max_limit must be at least default_limit")
+        return self
+
+    @property
+    def store_dir(self) -> Path:
+        """Folder of the GeoPackage feature store (one file per layer version)."""
+        return self.data_dir / "store"
+
+    @property
+    def log_dir(self) -> Path:
+        """Folder of the server's and the ETL's log files."""
+        return self.data_dir / "logs"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once at an entry point; ``overrides`` win over everything."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

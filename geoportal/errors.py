@@ -1,0 +1,103 @@
+"""The portal's one exception hierarchy.
+
+Every error carries its HTTP status and a message meant for the user (``user_msg``) apart from
+the message meant for the log. The CLI maps ``InputError`` to exit code 2 and anything else to 1;
+the server maps ``http_status`` in one error handler.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+__all__ = [
+    "CRSError",
+    "Conflict",
+    "EncodingError",
+    "Forbidden",
+    "GeometryError",
+    "GeoportalError",
+    "InputError",
+    "NotFound",
+    "SchemaError",
+    "StorageError",
+    "UnsupportedFormat",
+]
+
+
+class GeoportalError(Exception):
+    """Root of every error the portal raises on purpose."""
+
+    http_status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
+    ogc_code: str = "NoApplicableCode"
+    exit_code: int = 1
+
+    def __init__(self, msg: str, *, user_msg: str | None = None) -> None:
+        super().__init__(msg)
+        self.user_msg = user_msg or msg
+
+
+class InputError(GeoportalError, ValueError):
+    """The user's file, manifest, query or upload is wrong; the message says how to fix it."""
+
+    http_status = HTTPStatus.BAD_REQUEST
+    ogc_code = "InvalidParameterValue"
+    exit_code = 2
+
+
+class UnsupportedFormat(InputError):
+    """A file the ETL cannot read."""
+
+    http_status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+class EncodingError(InputError):
+    """Text in a source file is not in the declared or any detected encoding."""
+
+    http_status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+class CRSError(InputError):
+    """The source's coordinate reference system is missing, unknown or implausible."""
+
+    http_status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+class SchemaError(InputError):
+    """A manifest or a source's fields do not match what is expected."""
+
+    http_status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+class GeometryError(InputError):
+    """Geometries that cannot be published (none at all, or all of them broken)."""
+
+    http_status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+class NotFound(GeoportalError, LookupError):
+    """A layer, version or feature that does not exist."""
+
+    http_status = HTTPStatus.NOT_FOUND
+    ogc_code = "NotFound"
+    exit_code = 2
+
+
+class Forbidden(GeoportalError, PermissionError):
+    """The caller may not do this."""
+
+    http_status = HTTPStatus.FORBIDDEN
+    ogc_code = "Forbidden"
+    exit_code = 2
+
+
+class Conflict(GeoportalError):
+    """Another writer changed the same thing first."""
+
+    http_status = HTTPStatus.CONFLICT
+    ogc_code = "Conflict"
+
+
+class StorageError(GeoportalError, OSError):
+    """Our side failed: the store or the catalog could not do what it should."""
+
+    http_status = HTTPStatus.INTERNAL_SERVER_ERROR

@@ -1,0 +1,67 @@
+"""The ETL report: what was read, what was done to it, what was published or set aside and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["Report"]
+
+MAX_SAMPLES = 100
+
+
+@dataclass
+class Report:
+    """Everything a regional admin needs to trust (or fix) a publish. Nothing is lost silently:
+    ``features_read == features_published + sum(set_aside.values())``."""
+
+    layer_id: str
+    source: str
+    status: str = "started"  # published | unchanged | failed
+    format: str | None = None
+    source_sha256: str | None = None
+    source_crs: str | None = None
+    crs_origin: str | None = None  # file | manifest | assumed
+    encoding: str | None = None
+    geometry_type: str | None = None
+    features_read: int = 0
+    features_published: int = 0
+    repaired: int = 0
+    set_aside: Counter = field(default_factory=Counter)
+    set_aside_samples: list[dict[str, Any]] = field(default_factory=list)
+    renamed_fields: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    version: int | None = None
+    seconds: float | None = None
+    error: str | None = None
+
+    def put_aside(self, row: int, reason: str) -> None:
+        """Record a feature that will not be published, with the reason."""
+        self.set_aside[reason] += 1
+        if len(self.set_aside_samples) < MAX_SAMPLES:
+            self.set_aside_samples.append({"row": row, "reason": reason})
+
+    @property
+    def set_aside_count(self) -> int:
+        return sum(self.set_aside.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["set_aside"] = dict(self.set_aside)
+        return data
+
+    def summary(self) -> str:
+        """One line for the CLI and the logs."""
+        if self.status == "unchanged":
+            return f"{self.layer_id}: unchanged (sha256 {str(self.source_sha256)[:12]}), skipped"
+        if self.status == "failed":
+            return f"{self.layer_id}: failed: {self.error}"
+        aside = ", ".join(f"{n} {reason}" for reason, n in self.set_aside.most_common())
+        return (
+            f"{self.layer_id}: version {self.version} published, {self.features_published} of "
+            f"{self.features_read} features from {self.source_crs}"
+            + (f", {self.repaired} repaired" if self.repaired else "")
+            + (f"; set aside: {aside}" if aside else "")
+        )

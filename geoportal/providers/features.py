@@ -1,0 +1,159 @@
+"""OGC API - Features provider over a layer version in our FeatureStore.
+
+pygeoapi builds a provider per request, so everything costly (the store, its connections,
+coordinate transformers) lives at module level; the provider itself only reads its definition,
+which the server generated from the catalog (fields, feature count, store reference).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pyproj
+import shapely
+from pygeoapi.crs import CrsTransformSpec
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+    ProviderQueryError,
+)
+from shapely.geometry import mapping
+
+from geoportal.catalog.models import Field
+from geoportal.errors import GeoportalError, InputError
+from geoportal.storage import FeatureStore, Query, Row
+from geoportal.storage.gpkg import GeoPackageStore
+
+__all__ = ["StoreFeatureProvider", "json_schema_type"]
+
+_STORES: dict[str, FeatureStore] = {}
+
+
+def _store(location: str) -> FeatureStore:
+    store = _STORES.get(location)
+    if store is None:
+        store = _STORES[location] = GeoPackageStore(location)
+    return store
+
+
+def json_schema_type(field_type: str) -> dict[str, str]:
+    """Our field type as a JSON Schema fragment (dates are strings with a format)."""
+    if field_type in ("date", "date-time", "time"):
+        return {"type": "string", "format": field_type}
+    return {"type": field_type}
+
+
+@lru_cache(maxsize=32)
+def _transformer(source_wkt: str, target_wkt: str, always_xy: bool) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(
+        pyproj.CRS.from_wkt(source_wkt), pyproj.CRS.from_wkt(target_wkt), always_xy=always_xy
+    )
+
+
+def _reproject(geom: shapely.Geometry, spec: CrsTransformSpec | None) -> shapely.Geometry:
+    if spec is None or geom is None or spec.source_crs_wkt == spec.target_crs_wkt:
+        return geom
+    transformer = _transformer(spec.source_crs_wkt, spec.target_crs_wkt, spec.always_xy)
+
+    def _apply(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geom, _apply)
+
+
+class StoreFeatureProvider(BaseProvider):
+    """Serves one layer version: bbox, paging, equality filters on fields, sorting, CRS."""
+
+    def __init__(self, provider_def: dict[str, Any]) -> None:
+        super().__init__(provider_def)
+        self.store = _store(provider_def["store"])
+        self.layer_fields = [Field.from_dict(f) for f in provider_def["layer_fields"]]
+        self.feature_count = int(provider_def["feature_count"])
+        self.id_field = "fid"
+        self._fields = {
+            f.name: {**json_schema_type(f.type), "title": f.title or f.name}
+            for f in self.layer_fields
+        }
+
+    def get_fields(self) -> dict[str, dict[str, str]]:
+        return self._fields
+
+    def query(
+        self,
+        offset: int = 0,
+        limit: int = 10,
+        resulttype: str = "results",
+        bbox: list[float] | None = None,
+        datetime_: str | None = None,
+        properties: list[tuple[str, str]] | None = None,
+        sortby: list[dict[str, str]] | None = None,
+        select_properties: list[str] | None = None,
+        skip_geometry: bool = False,
+        q: str | None = None,
+        filterq: Any = None,
+        crs_transform_spec: CrsTransformSpec | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """A GeoJSON FeatureCollection page with numberMatched and numberReturned."""
+        if filterq is not None:
+            raise ProviderInvalidQueryError(
+                user_msg="filter (CQL2) is not supported on this collection yet; "
+                "use bbox and property=value parameters"
+            )
+        if q:
+            raise ProviderInvalidQueryError(user_msg="q (free-text search) is not supported here")
+        if datetime_:
+            raise ProviderInvalidQueryError(user_msg="this collection has no time field")
+        box = tuple(float(v) for v in bbox[:2] + bbox[-2:]) if bbox else None
+        equals = tuple(properties or ())
+        query = Query(
+            limit=0 if resulttype == "hits" else int(limit),
+            offset=int(offset),
+            bbox=box,  # type: ignore[arg-type]
+            equals=equals,
+            sortby=tuple((s["property"], s.get("order", "+") != "-") for s in sortby or ()),
+            select=select_properties or None,
+            skip_geometry=bool(skip_geometry),
+            count=bool(box or equals),
+        )
+        try:
+            result = self.store.query(self.data, self.layer_fields, query)
+        except InputError as exc:
+            raise ProviderInvalidQueryError(user_msg=exc.user_msg) from exc
+        except GeoportalError as exc:
+            raise ProviderQueryError(user_msg="the layer could not be read") from exc
+        matched = result.number_matched if query.count else self.feature_count
+        features = [self._feature(row, crs_transform_spec) for row in result.rows]
+        return {
+            "type": "FeatureCollection",
+            "features": features,
+            "numberMatched": matched,
+            "numberReturned": len(features),
+        }
+
+    def get(
+        self, identifier: str, crs_transform_spec: CrsTransformSpec | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """One feature by its id (a positive integer)."""
+        try:
+            fid = int(str(identifier))
+        except ValueError:
+            fid = -1
+        row = self.store.get(self.data, self.layer_fields, fid) if fid > 0 else None
+        if row is None:
+            raise ProviderItemNotFoundError(user_msg=f"feature {identifier!r} not found")
+        return self._feature(row, crs_transform_spec)
+
+    @staticmethod
+    def _feature(row: Row, spec: CrsTransformSpec | None) -> dict[str, Any]:
+        geom = _reproject(row.geometry, spec)
+        return {
+            "type": "Feature",
+            "id": row.fid,
+            "geometry": mapping(geom) if geom is not None else None,
+            "properties": row.properties,
+        }

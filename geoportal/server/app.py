@@ -1,0 +1,133 @@
+"""``create_app(settings)``: the Flask application factory.
+
+Routes are one-liners that hand the request to pygeoapi's framework-free API functions; the
+catalog decides which collections exist (see ``live.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, request, send_from_directory
+from pygeoapi import api as core_api
+from pygeoapi.api import APIRequest
+from pygeoapi.api import itemtypes as items_api
+from werkzeug.exceptions import HTTPException
+
+from geoportal.catalog import Catalog, load_registry
+from geoportal.config import Settings, load_settings
+from geoportal.errors import GeoportalError
+from geoportal.server.live import LiveAPI
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("geoportal.server")
+STATIC = Path(__file__).parent / "static"
+GEOJSON = "application/geo+json"
+
+
+def _ogc_error(status: int, code: str, description: str) -> Response:
+    body = json.dumps({"code": code, "type": code, "description": description})
+    return Response(body, status=status, mimetype="application/json")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the portal's WSGI app: the catalog, the live pygeoapi API and the routes."""
+    settings = settings or load_settings()
+    logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)  # we log requests ourselves
+    catalog = Catalog(settings.database_url or "")
+    catalog.init(load_registry(settings.config_dir))
+    live = LiveAPI(settings, catalog)
+
+    app = Flask(__name__, static_folder=None)
+    app.url_map.strict_slashes = False
+    app.extensions["geoportal"] = {"settings": settings, "catalog": catalog, "live": live}
+
+    def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False
+                ) -> Response:
+        api = live.api
+        api_request = APIRequest.from_flask(request, api.locales)
+        headers, status, content = fn(api, api_request, *args)
+        response = Response(content, status=status)
+        for key, value in headers.items():
+            response.headers[key] = value
+        if geojson and status == HTTPStatus.OK and headers.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            response.headers["Content-Type"] = GEOJSON
+        return response
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
+
+    @app.after_request
+    def _log(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        log.info("request_id=%s method=%s path=%s status=%s", g.get("request_id"),
+                 request.method, request.full_path.rstrip("?"), response.status_code)
+        return response
+
+    @app.get("/")
+    def landing() -> Response:
+        return execute(core_api.landing_page)
+
+    @app.get("/openapi")
+    def openapi() -> Response:
+        return execute(core_api.openapi_)
+
+    @app.get("/conformance")
+    def conformance() -> Response:
+        return execute(core_api.conformance)
+
+    @app.get("/collections")
+    def collections() -> Response:
+        return execute(core_api.describe_collections)
+
+    @app.get("/collections/<collection_id>")
+    def collection(collection_id: str) -> Response:
+        return execute(core_api.describe_collections, collection_id)
+
+    @app.get("/collections/<collection_id>/queryables")
+    def queryables(collection_id: str) -> Response:
+        return execute(items_api.get_collection_queryables, collection_id)
+
+    @app.get("/collections/<collection_id>/schema")
+    def schema(collection_id: str) -> Response:
+        return execute(core_api.get_collection_schema, collection_id)
+
+    @app.get("/collections/<collection_id>/items")
+    def items(collection_id: str) -> Response:
+        return execute(items_api.get_collection_items, collection_id, geojson=True)
+
+    @app.get("/collections/<collection_id>/items/<item_id>")
+    def item(collection_id: str, item_id: str) -> Response:
+        return execute(items_api.get_collection_item, collection_id, item_id, geojson=True)
+
+    @app.get("/static/<path:filename>")
+    def static(filename: str) -> Response:
+        return send_from_directory(STATIC, filename, max_age=3600)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return _ogc_error(exc.code or 500, exc.name.replace(" ", ""), exc.description or "")
+
+    @app.errorhandler(GeoportalError)
+    def _portal_error(exc: GeoportalError) -> Response:
+        if exc.http_status >= 500:
+            log.error("request_id=%s error=%s", g.get("request_id"), exc, exc_info=exc)
+        return _ogc_error(exc.http_status, exc.ogc_code, exc.user_msg)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.error("request_id=%s unexpected error", g.get("request_id"), exc_info=exc)
+        return _ogc_error(500, "NoApplicableCode",
+                          f"internal error; quote request id {g.get('request_id')}")
+
+    return app

@@ -1,0 +1,115 @@
+"""pygeoapi's configuration, generated from the catalog: never a hand-edited YAML per layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from geoportal.catalog.models import LANGUAGES, Layer
+from geoportal.config import Settings
+
+__all__ = ["CRS84", "SUPPORTED_CRS", "build_config"]
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+# Output CRSs offered for every collection (OGC API - Features Part 2), see DESIGN.md.
+SUPPORTED_CRS = [CRS84] + [
+    f"{_EPSG}{code}"
+    for code in (4326, 3857, 32634, 32635, 32636, 28404, 28405, 28406, 4284)
+]
+# pygeoapi's locales: the first is the default. English first, for GIS clients' defaults.
+PYGEOAPI_LANGUAGES = ["en-US", "ru-RU", "be-BY"]
+_HERE = Path(__file__).parent
+
+
+def _texts(values: dict[str, str], fallback: dict[str, str]) -> dict[str, str]:
+    """Every language filled: a missing text falls back to another language's."""
+    out = {}
+    for lang in LANGUAGES:
+        out[lang] = (values.get(lang) or next((v for v in values.values() if v), None)
+                     or fallback.get(lang) or "")
+    return out
+
+
+def _resource(layer: Layer, settings: Settings) -> dict[str, Any]:
+    version = layer.current
+    assert version is not None
+    meta = layer.meta
+    title = _texts(meta.title, {})
+    links = []
+    if meta.license:
+        links.append({
+            "type": "text/html", "rel": "license", "title": meta.license,
+            "href": f"https://spdx.org/licenses/{meta.license}.html",
+        })
+    return {
+        "type": "collection",
+        "title": title,
+        "description": _texts(meta.description, title),
+        "keywords": {lang: meta.keywords.get(lang) or [] for lang in LANGUAGES},
+        "links": links,
+        "extents": {
+            "spatial": {"bbox": list(version.extent or (-180, -90, 180, 90)), "crs": CRS84},
+        },
+        "providers": [{
+            "type": "feature",
+            "name": "geoportal.providers.features.StoreFeatureProvider",
+            "data": version.store_ref,
+            "store": str(settings.store_dir),
+            "id_field": "fid",
+            "layer_fields": [f.to_dict() for f in version.fields],
+            "feature_count": version.feature_count,
+            "storage_crs": CRS84,
+            "crs": list(SUPPORTED_CRS),
+        }],
+    }
+
+
+def build_config(settings: Settings, layers: list[Layer]) -> dict[str, Any]:
+    """The whole pygeoapi configuration dict for the published layers."""
+    return {
+        "server": {
+            "bind": {"host": settings.host, "port": settings.port},
+            "url": settings.base_url,
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "languages": PYGEOAPI_LANGUAGES,
+            "pretty_print": False,
+            "limits": {
+                "default_items": settings.default_limit,
+                "max_items": settings.max_limit,
+                "on_exceed": "throttle",
+            },
+            "templates": {"path": str(_HERE / "templates"), "static": str(_HERE / "static")},
+            "map": {"url": "", "attribution": ""},
+        },
+        "logging": {"level": settings.log_level.upper()},
+        "metadata": {
+            "identification": {
+                "title": {"en": settings.title, "ru": "Геопортал Беларуси",
+                          "be": "Геапартал Беларусі"},
+                "description": {
+                    "en": "Municipal GIS layers of Belarus's oblasts, cities and raions "
+                          "through open OGC standards.",
+                    "ru": "Муниципальные ГИС-слои областей, городов и районов Беларуси "
+                          "по открытым стандартам OGC.",
+                    "be": "Муніцыпальныя ГІС-пласты абласцей, гарадоў і раёнаў Беларусі "
+                          "па адкрытых стандартах OGC.",
+                },
+                "keywords": {"en": ["geoportal", "Belarus", "OGC API"],
+                             "ru": ["геопортал", "Беларусь"], "be": ["геапартал", "Беларусь"]},
+                "keywords_type": "theme",
+                "terms_of_service": f"{settings.base_url}/",
+                "url": f"{settings.base_url}/",
+            },
+            "license": {"name": "Each layer carries its own licence",
+                        "url": f"{settings.base_url}/collections"},
+            "provider": {"name": "Geoportal of Belarus", "url": f"{settings.base_url}/"},
+            "contact": {"name": "Geoportal operators", "position": "Operator",
+                        "country": "Belarus", "url": f"{settings.base_url}/",
+                        "email": "geoportal@example.invalid", "role": "pointOfContact"},
+        },
+        "resources": {
+            layer.id: _resource(layer, settings) for layer in layers if layer.current is not None
+        },
+    }

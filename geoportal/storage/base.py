@@ -1,0 +1,98 @@
+"""The FeatureStore interface shared by the GeoPackage (embedded) and PostGIS stores.
+
+A store keeps each layer version as its own table, written once from a stream of Arrow
+batches and never modified afterwards; the catalog decides which table is current.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import shapely
+
+from geoportal.catalog.models import Field
+
+__all__ = ["FeatureStore", "Query", "QueryResult", "Row", "StagedWriter"]
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to fetch from one layer version. Coordinates are CRS84 (lon, lat)."""
+
+    limit: int = 10
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    equals: Sequence[tuple[str, Any]] = ()
+    sortby: Sequence[tuple[str, bool]] = ()  # (field, ascending)
+    select: Sequence[str] | None = None
+    skip_geometry: bool = False
+    count: bool = True
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored feature: its id, properties and geometry (CRS84)."""
+
+    fid: int
+    properties: dict[str, Any]
+    geometry: shapely.Geometry | None
+
+
+@dataclass
+class QueryResult:
+    """A page of rows and, when asked for, how many rows match in all."""
+
+    rows: list[Row] = field(default_factory=list)
+    number_matched: int | None = None
+
+
+class StagedWriter(abc.ABC):
+    """A layer version being written. Nothing is visible until ``commit``; leaving the
+    ``with`` block without committing removes whatever was written."""
+
+    @abc.abstractmethod
+    def write(self, batch: pa.Table) -> None:
+        """Append a batch: properties plus a ``geometry`` column of WKB in CRS84."""
+
+    @abc.abstractmethod
+    def commit(self) -> str:
+        """Finish the table (indexes included) and return its store reference."""
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Remove everything written so far."""
+
+    def __enter__(self) -> StagedWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is not None or not getattr(self, "committed", False):
+            self.abort()
+
+
+class FeatureStore(abc.ABC):
+    """Writes layer versions as tables and answers queries on them."""
+
+    @abc.abstractmethod
+    def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
+        """Start writing a new table for a version of ``layer_id``."""
+
+    @abc.abstractmethod
+    def query(self, ref: str, fields: Sequence[Field], query: Query) -> QueryResult:
+        """Rows of the table ``ref`` matching ``query``, in a stable order."""
+
+    @abc.abstractmethod
+    def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
+        """One row by feature id, or None."""
+
+    @abc.abstractmethod
+    def drop(self, ref: str) -> None:
+        """Delete a table; missing tables are not an error."""
+
+    @abc.abstractmethod
+    def refs(self) -> set[str]:
+        """Every table the store holds (for garbage collection against the catalog)."""

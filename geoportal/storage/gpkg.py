@@ -1,0 +1,255 @@
+"""The embedded store: one GeoPackage file per layer version.
+
+Files are written through GDAL (pyogrio), so the R-tree index and its triggers are the standard
+ones, and read with plain ``sqlite3`` through ``rtree_<table>_<geom>``. A published file is never
+modified again, so readers open it ``immutable`` and skip SQLite's locking entirely.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyogrio
+import shapely
+
+from geoportal.catalog.models import Field
+from geoportal.errors import InputError, StorageError
+from geoportal.storage.base import FeatureStore, Query, QueryResult, Row, StagedWriter
+
+__all__ = ["GeoPackageStore", "gpkg_blob_to_wkb"]
+
+GEOMETRY_COLUMN = "geom"
+FID_COLUMN = "fid"
+_ENVELOPE_SIZES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def gpkg_blob_to_wkb(blob: bytes | None) -> bytes | None:
+    """Strip the GeoPackage binary header (GP, version, flags, srs id, envelope) from a blob."""
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if flags & 0b10000:  # empty geometry
+        return None
+    return blob[8 + _ENVELOPE_SIZES.get((flags >> 1) & 0b111, 0):]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _table_name(layer_id: str) -> str:
+    return layer_id.replace("-", "_")
+
+
+def _intersects_box(blob: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
+    wkb = gpkg_blob_to_wkb(blob)
+    if wkb is None:
+        return 0
+    return int(shapely.intersects(shapely.from_wkb(wkb), shapely.box(minx, miny, maxx, maxy)))
+
+
+@dataclass(frozen=True)
+class _TableInfo:
+    table: str
+    geometry: str
+    columns: tuple[str, ...]
+
+
+class _GeoPackageWriter(StagedWriter):
+    def __init__(self, store: GeoPackageStore, layer_id: str, geometry_type: str) -> None:
+        self.store = store
+        self.layer_id = layer_id
+        self.geometry_type = geometry_type
+        self.ref = f"{layer_id}/{uuid.uuid4().hex}.gpkg"
+        self.path = store.root / self.ref
+        self.tmp_path = self.path.with_name("." + self.path.stem + ".part.gpkg")
+        self.tmp_path.parent.mkdir(parents=True, exist_ok=True)
+        self.rows = 0
+        self.committed = False
+
+    def write(self, batch: pa.Table) -> None:
+        if batch.num_rows == 0:
+            return
+        try:
+            pyogrio.write_arrow(
+                batch,
+                self.tmp_path,
+                layer=_table_name(self.layer_id),
+                driver="GPKG",
+                geometry_name="geometry",
+                geometry_type=self.geometry_type,
+                crs="EPSG:4326",
+                append=self.rows > 0,
+                layer_options={"GEOMETRY_NAME": GEOMETRY_COLUMN, "FID": FID_COLUMN},
+            )
+        except Exception as exc:  # GDAL raises a family of its own errors
+            raise StorageError(f"{self.tmp_path}: writing a batch failed: {exc}") from exc
+        self.rows += batch.num_rows
+
+    def commit(self) -> str:
+        if self.rows == 0:
+            raise StorageError(f"{self.layer_id}: nothing was written to the staged table")
+        os.replace(self.tmp_path, self.path)
+        self.committed = True
+        return self.ref
+
+    def abort(self) -> None:
+        for path in (self.tmp_path, self.path if not self.committed else None):
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+
+class GeoPackageStore(FeatureStore):
+    """Layer versions as GeoPackage files under ``root/<layer id>/<uuid>.gpkg``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._local = threading.local()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
+        return _GeoPackageWriter(self, layer_id, geometry_type)
+
+    def drop(self, ref: str) -> None:
+        path = self._path(ref)
+        cache = getattr(self._local, "conns", {})
+        conn = cache.pop(str(path), None)
+        if conn is not None:
+            conn[0].close()
+        path.unlink(missing_ok=True)
+        if path.parent != self.root and path.parent.is_dir() and not any(path.parent.iterdir()):
+            shutil.rmtree(path.parent, ignore_errors=True)
+
+    def refs(self) -> set[str]:
+        if not self.root.is_dir():
+            return set()
+        return {
+            p.relative_to(self.root).as_posix()
+            for p in self.root.glob("*/*.gpkg")
+            if not p.name.startswith(".")
+        }
+
+    def _path(self, ref: str) -> Path:
+        path = (self.root / ref).resolve()
+        if self.root.resolve() not in path.parents:
+            raise StorageError(f"store reference {ref!r} points outside the store")
+        return path
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _connect(self, ref: str) -> tuple[sqlite3.Connection, _TableInfo]:
+        path = str(self._path(ref))
+        cache: dict[str, tuple[sqlite3.Connection, _TableInfo]] = self._local.__dict__.setdefault(
+            "conns", {}
+        )
+        hit = cache.get(path)
+        if hit is not None:
+            return hit
+        if not os.path.exists(path):
+            raise StorageError(f"store table {ref!r} is missing from {self.root}")
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        conn.create_function("gp_intersects_box", 5, _intersects_box, deterministic=True)
+        table, geom = conn.execute(
+            "SELECT table_name, column_name FROM gpkg_geometry_columns LIMIT 1"
+        ).fetchone()
+        columns = tuple(
+            r[1] for r in conn.execute(f"PRAGMA table_info({_quote(table)})")
+            if r[1] not in (FID_COLUMN, geom)
+        )
+        cache[path] = (conn, _TableInfo(table, geom, columns))
+        return cache[path]
+
+    def query(self, ref: str, fields: Sequence[Field], query: Query) -> QueryResult:
+        conn, info = self._connect(ref)
+        types = {f.name: f.type for f in fields}
+        where: list[str] = []
+        params: list[Any] = []
+        source = f"{_quote(info.table)} AS f"
+        if query.bbox is not None:
+            rtree = _quote(f"rtree_{info.table}_{info.geometry}")
+            source += f" JOIN {rtree} AS r ON r.id = f.{FID_COLUMN}"
+            minx, miny, maxx, maxy = query.bbox
+            where.append(
+                "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? AND ("
+                "(r.minx >= ? AND r.maxx <= ? AND r.miny >= ? AND r.maxy <= ?) OR "
+                f"gp_intersects_box(f.{_quote(info.geometry)}, ?, ?, ?, ?))"
+            )
+            params += [minx, maxx, miny, maxy, minx, maxx, miny, maxy, minx, miny, maxx, maxy]
+        for name, value in query.equals:
+            where.append(f"f.{_quote(name)} = ?")
+            params.append(_coerce(name, types.get(name, "string"), value))
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+
+        columns = [c for c in info.columns if query.select is None or c in query.select]
+        select = [f"f.{FID_COLUMN}"]
+        select.append("NULL" if query.skip_geometry else f"f.{_quote(info.geometry)}")
+        select += [f"f.{_quote(c)}" for c in columns]
+        order = [f"f.{_quote(name)} {'ASC' if asc else 'DESC'}" for name, asc in query.sortby]
+        order.append(f"f.{FID_COLUMN}")
+        sql = (
+            f"SELECT {', '.join(select)} FROM {source}{where_sql} "
+            f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"
+        )
+        try:
+            rows = conn.execute(sql, [*params, query.limit, query.offset]).fetchall()
+            matched = None
+            if query.count:
+                count_sql = f"SELECT COUNT(*) FROM {source}{where_sql}"
+                matched = conn.execute(count_sql, params).fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StorageError(f"{ref}: query failed: {exc}") from exc
+        return QueryResult(rows=_rows(rows, columns, types), number_matched=matched)
+
+    def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
+        conn, info = self._connect(ref)
+        types = {f.name: f.type for f in fields}
+        select = ", ".join([FID_COLUMN, _quote(info.geometry), *map(_quote, info.columns)])
+        row = conn.execute(
+            f"SELECT {select} FROM {_quote(info.table)} WHERE {FID_COLUMN} = ?", (fid,)
+        ).fetchone()
+        if row is None:
+            return None
+        return _rows([row], list(info.columns), types)[0]
+
+
+def _coerce(name: str, type_: str, value: Any) -> Any:
+    """Turn a query-string value into the stored type, or say which field refused it."""
+    try:
+        if type_ == "integer":
+            return int(value)
+        if type_ == "number":
+            return float(value)
+        if type_ == "boolean":
+            text = str(value).strip().lower()
+            if text not in ("true", "false", "1", "0"):
+                raise ValueError(value)
+            return int(text in ("true", "1"))
+    except ValueError:
+        raise InputError(f"{name}={value!r}: expected a value of type {type_}") from None
+    return value
+
+
+def _rows(raw: list[tuple], columns: Sequence[str], types: dict[str, str]) -> list[Row]:
+    wkbs = [gpkg_blob_to_wkb(r[1]) for r in raw]
+    geoms = shapely.from_wkb(wkbs) if raw else []
+    booleans = [i for i, c in enumerate(columns) if types.get(c) == "boolean"]
+    out = []
+    for r, geom in zip(raw, geoms, strict=True):
+        values = list(r[2:])
+        for i in booleans:
+            if values[i] is not None:
+                values[i] = bool(values[i])
+        out.append(Row(fid=r[0], properties=dict(zip(columns, values, strict=True)), geometry=geom))
+    return out
+
+
