@@ -48,7 +48,7 @@ run: run-setup
 	$(VENV)/bin/geoportal serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check geoportal tests scripts benchmarks
+	$(VENV)/bin/ruff check geoportal tests scripts
 
 test: $(VENV)/.installed
 	@bash scripts/install-system-deps

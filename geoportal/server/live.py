@@ -15,6 +15,7 @@ from pygeoapi.openapi import get_oas
 
 from geoportal.catalog import Catalog
 from geoportal.config import Settings
+from geoportal.server.openapi import localize_refs
 from geoportal.server.pygeoapi_config import build_config
 
 __all__ = ["LiveAPI"]
@@ -52,7 +53,7 @@ class LiveAPI:
             if force or generation != self.generation:
                 layers = self.catalog.list_layers()
                 config = build_config(self.settings, layers)
-                openapi = get_oas(config, fail_on_invalid_collection=False)
+                openapi = localize_refs(get_oas(config, fail_on_invalid_collection=False))
                 self._api = API(config, openapi)
                 log.info("catalog generation=%s collections=%s", generation,
                          len(config["resources"]))

@@ -1,0 +1,103 @@
+"""The ``geoportal`` command, verb by verb, with bad input included (exit 2, one sentence)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from geoportal.cli import main
+from tests.conftest import CONFIG_DIR, LAYERS_DIR, write_geojson
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEOPORTAL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GEOPORTAL_CONFIG_DIR", str(CONFIG_DIR))
+    runner = CliRunner()
+
+    def _run(*args: str):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return _run
+
+
+@pytest.mark.parametrize("verb", [[], ["init"], ["ingest"], ["layers"], ["layer", "show"],
+                                  ["serve"]])
+def test_help_of_every_verb_ends_with_examples(run, verb):
+    result = run(*verb, "--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
+    assert "geoportal" in result.output.split("Examples:")[1]
+
+
+def test_init_creates_the_catalog_and_loads_regions(run, tmp_path):
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "var" / "catalog.sqlite").is_file()
+    assert "regions" in result.output and "themes" in result.output
+
+
+def test_ingest_a_folder_of_manifests_then_list_and_show(run):
+    result = run("ingest", str(LAYERS_DIR))
+    assert result.exit_code == 0, result.output
+    assert "minsk-stops: version 1 published, 2558 of 2569 features" in result.output
+    listed = json.loads(run("layers", "--json").output)
+    assert {row["id"] for row in listed} == {"cities", "minsk-stops", "oblasts",
+                                             "railway-stations", "raions"}
+    raions = next(row for row in listed if row["id"] == "raions")
+    assert (raions["version"], raions["features"], raions["source_crs"]) == (1, 118, "EPSG:28405")
+    table = run("layers").output
+    assert "minsk-stops" in table and "Minsk City" in table
+    shown = json.loads(run("layer", "show", "minsk-stops").output)
+    assert shown["current"]["report"]["set_aside"] == {
+        "outside the layer's region (wrong CRS or 0,0 coordinates?)": 11}
+    assert [v["version"] for v in shown["versions"]] == [1]
+
+
+def test_second_ingest_skips_unchanged_sources(run):
+    run("ingest", str(LAYERS_DIR / "by" / "oblasts.yaml"))
+    result = run("ingest", str(LAYERS_DIR / "by" / "oblasts.yaml"))
+    assert result.exit_code == 0
+    assert "oblasts: unchanged" in result.output
+
+
+def test_ingest_a_bare_data_file_with_options(run, tmp_path):
+    src = write_geojson(tmp_path / "Bus Stops.geojson",
+                        [({"name": "A"}, shapely.Point(23.7, 52.1))])
+    result = run("ingest", str(src), "--region", "1000000000", "--theme", "transport",
+                 "--title", "Остановки")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(run("layer", "show", "bus-stops").output)
+    assert (shown["region"], shown["theme"], shown["title"]["ru"]) == ("1000000000", "transport",
+                                                                       "Остановки")
+
+
+def test_missing_file_exits_2_naming_it(run, tmp_path):
+    result = run("ingest", str(tmp_path / "nothing.shp"))
+    assert result.exit_code == 2
+    assert "nothing.shp" in result.output and "does not exist" in result.output
+
+
+def test_unknown_format_exits_2_with_one_sentence(run, tmp_path):
+    (tmp_path / "plan.dwg").write_bytes(b"AC1032")
+    result = run("ingest", str(tmp_path / "plan.dwg"))
+    assert result.exit_code == 2
+    assert "plan.dwg: unsupported file type '.dwg'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_broken_manifest_exits_2_with_one_sentence(run, tmp_path):
+    (tmp_path / "roads.yaml").write_text("id: roads\nregion: [\n")
+    result = run("ingest", str(tmp_path / "roads.yaml"))
+    assert result.exit_code == 2
+    assert "roads.yaml: not valid YAML at line" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_layer_exits_2(run):
+    result = run("layer", "show", "no-such-layer")
+    assert result.exit_code == 2
+    assert "layer 'no-such-layer' is not in the catalog" in result.output

@@ -1,0 +1,162 @@
+"""Shared fixtures: settings on a temporary data folder, the real catalog, store and registry,
+small source files built in ``tmp_path``, and a real server for integration tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import shapely
+
+from geoportal.catalog import Catalog, load_registry
+from geoportal.config import Settings, load_settings
+from geoportal.etl import ingest, load_manifest
+from geoportal.storage.gpkg import GeoPackageStore
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO / "config"
+LAYERS_DIR = REPO / "layers"
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings on ``data_dir`` with the repository's registers and sample layers."""
+    return load_settings(data_dir=data_dir, config_dir=CONFIG_DIR, layers_dir=LAYERS_DIR,
+                         **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "var")
+
+
+@pytest.fixture
+def registry():
+    return load_registry(CONFIG_DIR)
+
+
+@pytest.fixture
+def catalog(settings: Settings, registry) -> Catalog:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    cat = Catalog(settings.database_url or "")
+    cat.init(registry)
+    return cat
+
+
+@pytest.fixture
+def store(settings: Settings) -> GeoPackageStore:
+    return GeoPackageStore(settings.store_dir)
+
+
+@pytest.fixture
+def publish(catalog, store, registry):
+    """Ingest a manifest path with the real catalog and store."""
+
+    def _publish(manifest_path: Path, **kwargs):
+        return ingest(load_manifest(manifest_path), catalog=catalog, store=store,
+                      registry=registry, **kwargs)
+
+    return _publish
+
+
+def write_manifest(folder: Path, layer_id: str, source: dict, *, region: str = "0000000000",
+                   theme: str = "other", title: str | dict = "Test layer") -> Path:
+    """A layer manifest in ``folder`` (JSON is valid YAML)."""
+    path = folder / f"{layer_id}.yaml"
+    path.write_text(json.dumps({"id": layer_id, "region": region, "theme": theme,
+                                "title": title, "source": source}, ensure_ascii=False),
+                    encoding="utf-8")
+    return path
+
+
+def write_geojson(path: Path, features: list[tuple[dict, shapely.Geometry | None]]) -> Path:
+    """A GeoJSON FeatureCollection from (properties, geometry) pairs."""
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": props,
+         "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None}
+        for props, geom in features
+    ]}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Portal:
+    """A real ``geoportal serve`` (gunicorn, 2 workers) on 127.0.0.1 with its own data folder."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "GEOPORTAL_DATA_DIR": str(data_dir),
+                    "GEOPORTAL_CONFIG_DIR": str(CONFIG_DIR),
+                    "GEOPORTAL_LAYERS_DIR": str(LAYERS_DIR),
+                    "GEOPORTAL_PORT": str(self.port)}
+        self.proc: subprocess.Popen | None = None
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run the real ``geoportal`` CLI against this portal's data folder."""
+        result = subprocess.run([sys.executable, "-m", "geoportal", *args], env=self.env,
+                                capture_output=True, text=True, timeout=300)
+        if check and result.returncode != 0:
+            raise AssertionError(f"geoportal {' '.join(args)} failed: {result.stderr}")
+        return result
+
+    def start(self) -> None:
+        log = (self.data_dir / "server.out").open("w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "geoportal", "serve"], env=self.env,
+                                     stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError((self.data_dir / "server.out").read_text())
+            try:
+                if requests.get(f"{self.url}/conformance", timeout=2).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise AssertionError("server did not start within 60 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """The portal serving every sample layer under layers/, as `make run` does."""
+    data_dir = tmp_path_factory.mktemp("portal") / "var"
+    server = Portal(data_dir)
+    server.cli("init")
+    server.cli("ingest", str(LAYERS_DIR))
+    server.start()
+    yield server
+    server.stop()
+
+
+def require_tool(name: str) -> str:
+    """The path of a client program; skip (or fail in CI) when it is not installed."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("GEOPORTAL_REQUIRE_CLIENTS") == "1":
+            pytest.fail(f"{name} is required (GEOPORTAL_REQUIRE_CLIENTS=1) but not installed")
+        pytest.skip(f"{name} is not installed (Debian package gdal-bin)")
+    return path
+
+

@@ -1,0 +1,177 @@
+"""The minimal ETL on real files: formats, reprojection, repair, set-aside reasons, atomicity."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pyarrow as pa
+import pyogrio
+import pyproj
+import pytest
+import shapely
+
+from geoportal.errors import CRSError, GeometryError, InputError, SchemaError, UnsupportedFormat
+from geoportal.storage import Query
+from tests.conftest import LAYERS_DIR, write_geojson, write_manifest
+
+
+def _features(store, layer, limit=10_000):
+    return store.query(layer.current.store_ref, layer.current.fields, Query(limit=limit)).rows
+
+
+def test_geojson_is_published_with_fields_extent_and_count(tmp_path, publish, catalog, store):
+    src = write_geojson(tmp_path / "parks.geojson", [
+        ({"name": "Парк Горького", "area_ha": 28.0}, shapely.Point(27.57, 53.90)),
+        ({"name": "Лошицкий парк", "area_ha": 100.5}, shapely.Point(27.58, 53.84)),
+    ])
+    report = publish(write_manifest(tmp_path, "parks", {"path": src.name}, region="5000000000"))
+    layer = catalog.get_layer("parks")
+    assert report.status == "published" and report.version == 1
+    assert layer.current.feature_count == 2
+    assert [(f.name, f.type) for f in layer.current.fields] == [("name", "string"),
+                                                                ("area_ha", "number")]
+    assert layer.current.extent == pytest.approx((27.57, 53.84, 27.58, 53.90))
+    assert [r.properties["name"] for r in _features(store, layer)] == ["Парк Горького",
+                                                                      "Лошицкий парк"]
+
+
+def test_zipped_shapefile_in_utm35n_with_cp1251_dbf_is_reprojected_exactly(publish, catalog,
+                                                                          store):
+    report = publish(LAYERS_DIR / "by" / "cities.yaml")
+    assert (report.source_crs, report.crs_origin) == ("EPSG:32635", "file")
+    # The expectation: read the zip's own coordinates and transform them with pyproj.
+    with zipfile.ZipFile(LAYERS_DIR / "by" / "cities.zip") as zf:
+        shp = next(n for n in zf.namelist() if n.endswith(".shp"))
+    src = pyogrio.read_arrow(f"/vsizip/{LAYERS_DIR / 'by' / 'cities.zip'}/{shp}")[1]
+    names = src.column("name_ru").to_pylist()
+    xy = shapely.get_coordinates(shapely.from_wkb(src.column("wkb_geometry").to_numpy(
+        zero_copy_only=False)))
+    lon, lat = pyproj.Transformer.from_crs(32635, 4326, always_xy=True).transform(xy[:, 0],
+                                                                                   xy[:, 1])
+    rows = _features(store, catalog.get_layer("cities"))
+    assert len(rows) == len(names) == 94
+    got = np.array([[r.geometry.x, r.geometry.y] for r in rows])
+    assert np.abs(got - np.column_stack([lon, lat])).max() < 1e-7
+    assert [r.properties["name_ru"] for r in rows] == names
+    assert "Могилёв" in names or "Могилев" in names  # Cyrillic survived CP1251
+
+
+def test_geopackage_in_pulkovo_gauss_kruger_zone5_lands_in_belarus(publish, catalog):
+    report = publish(LAYERS_DIR / "by" / "raions.yaml")
+    layer = catalog.get_layer("raions")
+    minx, miny, maxx, maxy = layer.current.extent
+    assert report.source_crs == "EPSG:28405"
+    assert layer.current.feature_count == 118
+    assert layer.current.geometry_type == "MultiPolygon"
+    assert 23.0 < minx < 23.3 and 32.6 < maxx < 32.9 and 51.2 < miny < 51.4 and 56.0 < maxy < 56.3
+
+
+def test_csv_points_at_zero_zero_are_set_aside_with_a_reason(tmp_path, publish, catalog):
+    src = tmp_path / "stops.csv"
+    src.write_text("name;lon;lat\r\nВокзал;27.55;53.89\r\nНуль;0;0\r\nПлощадь;27.56;53.90\r\n",
+                   encoding="utf-8")
+    report = publish(write_manifest(tmp_path, "stops", {"path": src.name}, region="5000000000"))
+    assert report.features_read == 3 and report.features_published == 2
+    assert report.set_aside_samples == [
+        {"row": 2, "reason": "outside the layer's region (wrong CRS or 0,0 coordinates?)"}]
+    assert report.crs_origin == "assumed"
+    assert catalog.get_layer("stops").current.set_aside_count == 1
+
+
+def test_self_intersecting_polygon_is_repaired_not_dropped(tmp_path, publish, catalog, store):
+    bowtie = shapely.Polygon([(27, 53), (27.1, 53.1), (27.1, 53), (27, 53.1), (27, 53)])
+    assert not bowtie.is_valid
+    src = write_geojson(tmp_path / "zones.geojson", [({"n": 1}, bowtie)])
+    report = publish(write_manifest(tmp_path, "zones", {"path": src.name}))
+    (row,) = _features(store, catalog.get_layer("zones"))
+    assert report.repaired == 1
+    assert row.geometry.is_valid and row.geometry.geom_type == "MultiPolygon"
+    # make_valid splits the bow-tie into its two triangles, keeping all of its area.
+    assert len(row.geometry.geoms) == 2
+    assert row.geometry.area == pytest.approx(0.005)
+
+
+def test_unchanged_source_is_skipped_and_force_makes_a_new_version(tmp_path, publish, catalog):
+    src = write_geojson(tmp_path / "a.geojson", [({"n": 1}, shapely.Point(27.5, 53.9))])
+    manifest = write_manifest(tmp_path, "a", {"path": src.name})
+    assert publish(manifest).version == 1
+    again = publish(manifest)
+    assert (again.status, again.version) == ("unchanged", 1)
+    assert publish(manifest, force=True).version == 2
+    assert len(catalog.versions("a")) == 2
+
+
+def test_changed_source_publishes_a_new_version_and_old_tables_are_pruned(tmp_path, publish,
+                                                                           catalog, store):
+    manifest = write_manifest(tmp_path, "b", {"path": "b.geojson"})
+    for n in range(1, 5):
+        write_geojson(tmp_path / "b.geojson", [({"n": n}, shapely.Point(27.5, 53.9))])
+        publish(manifest, keep_versions=2)
+    assert [v.version for v in catalog.versions("b")] == [4, 3]
+    assert store.refs() == {v.store_ref for v in catalog.versions("b")}
+
+
+def test_failed_publish_keeps_the_previous_version_and_leaves_no_table(tmp_path, publish,
+                                                                       catalog, store):
+    manifest = write_manifest(tmp_path, "c", {"path": "c.geojson"})
+    write_geojson(tmp_path / "c.geojson", [({"n": 1}, shapely.Point(27.5, 53.9))])
+    publish(manifest)
+    refs = store.refs()
+    write_geojson(tmp_path / "c.geojson", [({"n": 2}, shapely.Point(0, 0))])  # nothing publishable
+    with pytest.raises(GeometryError, match="no feature can be published"):
+        publish(manifest)
+    assert catalog.get_layer("c").current.version == 1
+    assert store.refs() == refs
+    assert not list(store.root.rglob(".*"))
+
+
+def test_projected_file_without_crs_is_refused_with_advice(tmp_path, publish):
+    src = tmp_path / "gk.csv"
+    src.write_text("x,y,name\n5500000,6000000,a\n", encoding="utf-8")
+    with pytest.raises(CRSError, match="set source.crs"):
+        publish(write_manifest(tmp_path, "gk", {"path": src.name}))
+
+
+def test_declared_crs_in_the_manifest_is_used(tmp_path, publish, catalog, store):
+    src = tmp_path / "gk.csv"
+    x, y = pyproj.Transformer.from_crs(4326, 28405, always_xy=True).transform(27.56, 53.9)
+    src.write_text(f"x,y,name\n{x},{y},a\n", encoding="utf-8")
+    publish(write_manifest(tmp_path, "gk", {"path": src.name, "crs": "EPSG:28405"}))
+    (row,) = _features(store, catalog.get_layer("gk"))
+    assert row.geometry.x == pytest.approx(27.56, abs=1e-7)
+    assert row.geometry.y == pytest.approx(53.9, abs=1e-7)
+
+
+def test_geopackage_with_two_tables_needs_a_layer_name(tmp_path, publish):
+    path = tmp_path / "two.gpkg"
+    for name in ("a", "b"):
+        pyogrio.write_arrow(pa.table({"geometry": pa.array(
+            shapely.to_wkb([shapely.Point(27, 53)]), pa.binary())}), path, layer=name,
+            driver="GPKG", geometry_name="geometry", geometry_type="Point", crs="EPSG:4326")
+    with pytest.raises(InputError, match="name one with source.layer"):
+        publish(write_manifest(tmp_path, "two", {"path": path.name}))
+    assert publish(write_manifest(tmp_path, "two", {"path": path.name, "layer": "b"})).version == 1
+
+
+@pytest.mark.parametrize(("name", "content", "error", "message"), [
+    ("missing.geojson", None, InputError, "file not found"),
+    ("notes.docx", b"PK", UnsupportedFormat, "unsupported file type"),
+    ("broken.geojson", b"{not json", UnsupportedFormat, "GDAL cannot read"),
+    ("nocoords.csv", b"a,b\n1,2\n", InputError, "no coordinate columns"),
+])
+def test_bad_sources_raise_an_input_error_naming_the_file(tmp_path, publish, name, content,
+                                                          error, message):
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(error, match=message) as info:
+        publish(write_manifest(tmp_path, "bad", {"path": name}))
+    assert name in str(info.value)
+
+
+def test_unknown_region_and_theme_are_schema_errors(tmp_path, publish):
+    src = write_geojson(tmp_path / "a.geojson", [({"n": 1}, shapely.Point(27.5, 53.9))])
+    with pytest.raises(SchemaError, match="unknown region '9999'"):
+        publish(write_manifest(tmp_path, "a", {"path": src.name}, region="9999"))
+    with pytest.raises(SchemaError, match="unknown theme 'roads'"):
+        publish(write_manifest(tmp_path, "a", {"path": src.name}, theme="roads"))
