@@ -129,7 +129,7 @@ def test_failed_publish_keeps_the_previous_version_and_leaves_no_table(tmp_path,
 def test_projected_file_without_crs_is_refused_with_advice(tmp_path, publish):
     src = tmp_path / "gk.csv"
     src.write_text("x,y,name\n5500000,6000000,a\n", encoding="utf-8")
-    with pytest.raises(CRSError, match="set source.crs"):
+    with pytest.raises(CRSError, match=r"set source\.crs"):
         publish(write_manifest(tmp_path, "gk", {"path": src.name}))
 
 
@@ -149,7 +149,7 @@ def test_geopackage_with_two_tables_needs_a_layer_name(tmp_path, publish):
         pyogrio.write_arrow(pa.table({"geometry": pa.array(
             shapely.to_wkb([shapely.Point(27, 53)]), pa.binary())}), path, layer=name,
             driver="GPKG", geometry_name="geometry", geometry_type="Point", crs="EPSG:4326")
-    with pytest.raises(InputError, match="name one with source.layer"):
+    with pytest.raises(InputError, match=r"name one with source\.layer"):
         publish(write_manifest(tmp_path, "two", {"path": path.name}))
     assert publish(write_manifest(tmp_path, "two", {"path": path.name, "layer": "b"})).version == 1
 
