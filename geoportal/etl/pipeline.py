@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
@@ -102,7 +102,7 @@ def ingest(
 
         extent = [np.inf, np.inf, -np.inf, -np.inf]
         with store.stage(meta.id, geometry_type=report.geometry_type) as writer:
-            for batch in _chain(first, batches):
+            for batch in itertools.chain([first], batches):
                 geoms = shapely.force_2d(
                     shapely.from_wkb(batch.column(GEOMETRY).to_numpy(zero_copy_only=False))
                 )
@@ -143,8 +143,9 @@ def ingest(
     )
     report.status = "published"
     report.seconds = round(time.monotonic() - started, 3)
+    draft.report = report.to_dict()
     try:
-        version = catalog.publish(meta, _with_report(draft, report))
+        version = catalog.publish(meta, draft)
     except GeoportalError:
         store.drop(ref)
         raise
@@ -156,12 +157,3 @@ def ingest(
              report.set_aside_count)
     return report
 
-
-def _with_report(draft: Version, report: Report) -> Version:
-    # The stored report says which version it produced.
-    draft.report = report.to_dict()
-    return draft
-
-
-def _chain(first: pa.Table, rest: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    return itertools.chain([first], rest)

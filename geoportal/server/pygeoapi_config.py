@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,15 @@ def _texts(values: dict[str, str], fallback: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def _outward(extent: tuple[float, float, float, float] | None) -> list[float]:
+    """The extent rounded outward to 1e-6 degree (about 10 cm): readable, still covering."""
+    if extent is None:
+        return [-180.0, -90.0, 180.0, 90.0]
+    minx, miny, maxx, maxy = (v * 1e6 for v in extent)
+    return [math.floor(minx) / 1e6, math.floor(miny) / 1e6,
+            math.ceil(maxx) / 1e6, math.ceil(maxy) / 1e6]
+
+
 def _resource(layer: Layer, settings: Settings) -> dict[str, Any]:
     version = layer.current
     assert version is not None
@@ -49,7 +59,7 @@ def _resource(layer: Layer, settings: Settings) -> dict[str, Any]:
         "keywords": {lang: meta.keywords.get(lang) or [] for lang in LANGUAGES},
         "links": links,
         "extents": {
-            "spatial": {"bbox": list(version.extent or (-180, -90, 180, 90)), "crs": CRS84},
+            "spatial": {"bbox": _outward(version.extent), "crs": CRS84},
         },
         "providers": [{
             "type": "feature",
