@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import numpy as np
@@ -130,7 +131,11 @@ def test_html_pages_render_with_no_remote_assets(portal):
                                 timeout=30)
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith("text/html")
-        assert "unpkg.com" not in response.text and "cdn" not in response.text.lower()
+        loaded = re.findall(r'<(?:script|link|img|iframe)[^>]+(?:src|href)="([^"]+)"',
+                            response.text)
+        assert loaded, "the page loads its stylesheet"
+        remote = [u for u in loaded if "://" in u and not u.startswith(portal.url)]
+        assert remote == [], f"{path} loads assets from other hosts: {remote}"
 
 
 def test_openapi_is_a_valid_openapi_3_document(portal):

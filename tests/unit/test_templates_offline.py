@@ -122,7 +122,7 @@ def test_base_template_loads_portal_css_from_own_server() -> None:
 @pytest.mark.parametrize(
     ("snippet", "external"),
     [
-        ('<link rel="stylesheet" href="https://unpkg.com/x.css">', True),
+        ('<link rel="stylesheet" href="https://assets.example.org/x.css">', True),
         ("<script src='//cdn.example.org/a.js'></script>", True),
         ("<img src=http://tiles.example.org/1.png>", True),
         ("body { background: url(https://example.org/a.png) }", True),
