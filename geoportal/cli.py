@@ -296,7 +296,7 @@ def serve(obj: _Context, host: str | None, port: int | None, workers: int | None
     settings = load_settings(data_dir=obj.settings.data_dir, host=host, port=port,
                              workers=workers)
     obj.settings = settings
-    obj.catalog  # noqa: B018 - create the catalog before forking workers
+    obj.catalog.engine.dispose()  # create the catalog, and fork no open connections
     configure_logging(logging.INFO, log_dir=settings.log_dir)  # request lines on the console
     click.echo(f"serving {settings.base_url}/ with {settings.workers} workers "
                f"(data: {settings.data_dir}, logs: {settings.log_dir})")

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         1.0, ge=0, description="How often a worker checks the catalog for published changes."
     )
     keep_versions: int = Field(3, ge=1, description="Versions kept on disk per layer.")
+    statement_timeout_ms: int = Field(
+        30_000, ge=100, description="PostGIS: longest a query may run before it is cancelled."
+    )
+    pool_size: int = Field(4, ge=1, description="PostGIS: connections per server process.")
     log_level: str = "INFO"
 
     @classmethod

@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,8 @@ import shapely
 from geoportal.catalog import Catalog, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.etl import ingest, load_manifest
-from geoportal.storage.gpkg import GeoPackageStore
+from geoportal.storage import FeatureStore, open_store
+from tests.pg import LocalPostgres, find_pg_bin
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "config"
@@ -33,9 +35,41 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
                          **overrides)
 
 
+BACKENDS = ["gpkg", "postgis"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """A real PostgreSQL/PostGIS cluster for this test process (skipped where none is installed,
+    unless GEOPORTAL_REQUIRE_POSTGIS=1, as in CI)."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        if os.environ.get("GEOPORTAL_REQUIRE_POSTGIS") == "1":
+            pytest.fail("PostgreSQL is required (GEOPORTAL_REQUIRE_POSTGIS=1) but not installed")
+        pytest.skip("PostgreSQL/PostGIS is not installed (Debian: postgresql-15-postgis-3)")
+    # Not under pytest's 0700 temporary folder: the server runs as the postgres user.
+    root = Path(tempfile.mkdtemp(prefix="geoportal-pg-"))
+    cluster = LocalPostgres(root, free_port(), bin_dir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each store-dependent test runs on the GeoPackage store and on PostGIS."""
+    return request.param
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "var")
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    database_url = None
+    if backend == "postgis":
+        database_url = request.getfixturevalue("postgres").new_database()
+    return make_settings(tmp_path / "var", database_url=database_url)
 
 
 @pytest.fixture
@@ -52,8 +86,11 @@ def catalog(settings: Settings, registry) -> Catalog:
 
 
 @pytest.fixture
-def store(settings: Settings) -> GeoPackageStore:
-    return GeoPackageStore(settings.store_dir)
+def store(settings: Settings) -> Iterator[FeatureStore]:
+    store = open_store(settings)
+    yield store
+    if hasattr(store, "close"):
+        store.close()
 
 
 @pytest.fixture
@@ -96,14 +133,17 @@ def free_port() -> int:
 class Portal:
     """A real ``geoportal serve`` (gunicorn, 2 workers) on 127.0.0.1 with its own data folder."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
         self.data_dir = data_dir
+        self.backend = "postgis" if database_url else "gpkg"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "GEOPORTAL_DATA_DIR": str(data_dir),
                     "GEOPORTAL_CONFIG_DIR": str(CONFIG_DIR),
                     "GEOPORTAL_LAYERS_DIR": str(LAYERS_DIR),
                     "GEOPORTAL_PORT": str(self.port)}
+        if database_url:
+            self.env["GEOPORTAL_DATABASE_URL"] = database_url
         self.proc: subprocess.Popen | None = None
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -138,11 +178,15 @@ class Portal:
                 self.proc.kill()
 
 
-@pytest.fixture(scope="session")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """The portal serving every sample layer under layers/, as `make run` does."""
+@pytest.fixture(scope="session", params=BACKENDS)
+def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+           ) -> Iterator[Portal]:
+    """The portal serving every sample layer under layers/, as `make run` does, on each store."""
     data_dir = tmp_path_factory.mktemp("portal") / "var"
-    server = Portal(data_dir)
+    database_url = None
+    if request.param == "postgis":
+        database_url = request.getfixturevalue("postgres").new_database()
+    server = Portal(data_dir, database_url)
     server.cli("init")
     server.cli("ingest", str(LAYERS_DIR))
     server.start()

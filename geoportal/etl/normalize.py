@@ -11,10 +11,13 @@ import re
 import pyarrow as pa
 
 from geoportal.catalog.models import Field
+from geoportal.storage.base import json_type
 
 __all__ = ["FieldPlan", "plan_fields"]
 
 _RESERVED = {"fid", "geom", "geometry"}
+# PostgreSQL cuts identifiers at 63 bytes; leave room for a de-duplicating suffix.
+MAX_NAME_BYTES = 59
 
 
 class FieldPlan:
@@ -34,22 +37,9 @@ class FieldPlan:
         return table.select(self.keep).rename_columns([f.name for f in self.fields])
 
 
-def _json_type(dtype: pa.DataType) -> str | None:
-    if pa.types.is_boolean(dtype):
-        return "boolean"
-    if pa.types.is_integer(dtype):
-        return "integer"
-    if pa.types.is_floating(dtype) or pa.types.is_decimal(dtype):
-        return "number"
-    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
-        return "string"
-    if pa.types.is_date(dtype):
-        return "date"
-    if pa.types.is_timestamp(dtype):
-        return "date-time"
-    if pa.types.is_time(dtype):
-        return "time"
-    return None
+def _fit_bytes(name: str, limit: int = MAX_NAME_BYTES) -> str:
+    """Cut a name to ``limit`` UTF-8 bytes without splitting a character."""
+    return name.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
 def plan_fields(schema: pa.Schema, *, geometry: str) -> FieldPlan:
@@ -61,11 +51,12 @@ def plan_fields(schema: pa.Schema, *, geometry: str) -> FieldPlan:
     for index, column in enumerate(schema):
         if column.name == geometry:
             continue
-        json_type = _json_type(column.type)
-        if json_type is None:
+        json_type_ = json_type(column.type)
+        if json_type_ is None:
             dropped[column.name] = str(column.type)
             continue
-        name = re.sub(r"[\x00-\x1f\"]+", "", column.name).strip() or f"field_{index + 1}"
+        cleaned = re.sub(r"[\x00-\x1f\"]+", "", column.name).strip()
+        name = _fit_bytes(cleaned) or f"field_{index + 1}"
         if name.lower() in _RESERVED:
             name = f"{name}_src"
         candidate, n = name, 1
@@ -74,5 +65,5 @@ def plan_fields(schema: pa.Schema, *, geometry: str) -> FieldPlan:
             candidate = f"{name}_{n}"
         taken.add(candidate.lower())
         keep.append(column.name)
-        fields.append(Field(name=candidate, type=json_type, title=column.name))
+        fields.append(Field(name=candidate, type=json_type_, title=column.name))
     return FieldPlan(keep, fields, dropped)

@@ -24,20 +24,9 @@ from shapely.geometry import mapping
 
 from geoportal.catalog.models import Field
 from geoportal.errors import GeoportalError, InputError
-from geoportal.storage import FeatureStore, Query, Row
-from geoportal.storage.gpkg import GeoPackageStore
+from geoportal.storage import Query, Row, lookup_store
 
 __all__ = ["StoreFeatureProvider", "json_schema_type"]
-
-_STORES: dict[str, FeatureStore] = {}
-
-
-def _store(location: str) -> FeatureStore:
-    store = _STORES.get(location)
-    if store is None:
-        store = _STORES[location] = GeoPackageStore(location)
-    return store
-
 
 def json_schema_type(field_type: str) -> dict[str, str]:
     """Our field type as a JSON Schema fragment (dates are strings with a format)."""
@@ -70,7 +59,7 @@ class StoreFeatureProvider(BaseProvider):
 
     def __init__(self, provider_def: dict[str, Any]) -> None:
         super().__init__(provider_def)
-        self.store = _store(provider_def["store"])
+        self.store = lookup_store(provider_def["store"])
         self.layer_fields = [Field.from_dict(f) for f in provider_def["layer_fields"]]
         self.feature_count = int(provider_def["feature_count"])
         self.id_field = "fid"

@@ -24,6 +24,7 @@ from geoportal.catalog import Catalog, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError
 from geoportal.server.live import LiveAPI
+from geoportal.storage import open_store, register_store
 
 __all__ = ["create_app"]
 
@@ -43,11 +44,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)  # we log requests ourselves
     catalog = Catalog(settings.database_url or "")
     catalog.init(load_registry(settings.config_dir))
-    live = LiveAPI(settings, catalog)
+    store = open_store(settings)
+    live = LiveAPI(settings, catalog, register_store(store))
 
     app = Flask(__name__, static_folder=None)
     app.url_map.strict_slashes = False
-    app.extensions["geoportal"] = {"settings": settings, "catalog": catalog, "live": live}
+    app.extensions["geoportal"] = {"settings": settings, "catalog": catalog, "store": store,
+                                   "live": live}
 
     def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False
                 ) -> Response:

@@ -26,9 +26,10 @@ log = logging.getLogger("geoportal.server")
 class LiveAPI:
     """Holds the current pygeoapi API and swaps it when the catalog changes."""
 
-    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, store_key: str) -> None:
         self.settings = settings
         self.catalog = catalog
+        self.store_key = store_key
         self._lock = threading.Lock()
         self._checked = 0.0
         self.generation = -1
@@ -52,7 +53,7 @@ class LiveAPI:
             generation = self.catalog.generation()
             if force or generation != self.generation:
                 layers = self.catalog.list_layers()
-                config = build_config(self.settings, layers)
+                config = build_config(self.settings, layers, self.store_key)
                 openapi = localize_refs(get_oas(config, fail_on_invalid_collection=False))
                 self._api = API(config, openapi)
                 log.info("catalog generation=%s collections=%s", generation,

@@ -41,7 +41,7 @@ def _outward(extent: tuple[float, float, float, float] | None) -> list[float]:
             math.ceil(maxx) / 1e6, math.ceil(maxy) / 1e6]
 
 
-def _resource(layer: Layer, settings: Settings) -> dict[str, Any]:
+def _resource(layer: Layer, store_key: str) -> dict[str, Any]:
     version = layer.current
     assert version is not None
     meta = layer.meta
@@ -65,7 +65,7 @@ def _resource(layer: Layer, settings: Settings) -> dict[str, Any]:
             "type": "feature",
             "name": "geoportal.providers.features.StoreFeatureProvider",
             "data": version.store_ref,
-            "store": str(settings.store_dir),
+            "store": store_key,
             "id_field": "fid",
             "layer_fields": [f.to_dict() for f in version.fields],
             "feature_count": version.feature_count,
@@ -75,8 +75,8 @@ def _resource(layer: Layer, settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_config(settings: Settings, layers: list[Layer]) -> dict[str, Any]:
-    """The whole pygeoapi configuration dict for the published layers."""
+def build_config(settings: Settings, layers: list[Layer], store_key: str) -> dict[str, Any]:
+    """The whole pygeoapi configuration dict for the published layers in the store ``store_key``."""
     return {
         "server": {
             "bind": {"host": settings.host, "port": settings.port},
@@ -120,6 +120,6 @@ def build_config(settings: Settings, layers: list[Layer]) -> dict[str, Any]:
                         "email": "geoportal@example.invalid", "role": "pointOfContact"},
         },
         "resources": {
-            layer.id: _resource(layer, settings) for layer in layers if layer.current is not None
+            layer.id: _resource(layer, store_key) for layer in layers if layer.current is not None
         },
     }

@@ -15,8 +15,10 @@ import pyarrow as pa
 import shapely
 
 from geoportal.catalog.models import Field
+from geoportal.errors import InputError
 
-__all__ = ["FeatureStore", "Query", "QueryResult", "Row", "StagedWriter"]
+__all__ = ["FeatureStore", "Query", "QueryResult", "Row", "StagedWriter", "coerce_value",
+           "json_type"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,13 @@ class StagedWriter(abc.ABC):
 
 
 class FeatureStore(abc.ABC):
-    """Writes layer versions as tables and answers queries on them."""
+    """Writes layer versions as tables and answers queries on them.
+
+    ``key`` names the store without secrets; the server registers each store under it so
+    pygeoapi's per-request providers find the one built at start-up.
+    """
+
+    key: str
 
     @abc.abstractmethod
     def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
@@ -96,3 +104,39 @@ class FeatureStore(abc.ABC):
     @abc.abstractmethod
     def refs(self) -> set[str]:
         """Every table the store holds (for garbage collection against the catalog)."""
+
+
+def json_type(dtype: pa.DataType) -> str | None:
+    """The field type (JSON Schema-like) an Arrow column is published as; None: not publishable."""
+    if pa.types.is_boolean(dtype):
+        return "boolean"
+    if pa.types.is_integer(dtype):
+        return "integer"
+    if pa.types.is_floating(dtype) or pa.types.is_decimal(dtype):
+        return "number"
+    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+        return "string"
+    if pa.types.is_date(dtype):
+        return "date"
+    if pa.types.is_timestamp(dtype):
+        return "date-time"
+    if pa.types.is_time(dtype):
+        return "time"
+    return None
+
+
+def coerce_value(name: str, type_: str, value: Any) -> Any:
+    """A query-string value as the field's type, or an InputError naming the field."""
+    try:
+        if type_ == "integer":
+            return int(value)
+        if type_ == "number":
+            return float(value)
+        if type_ == "boolean":
+            text = str(value).strip().lower()
+            if text not in ("true", "false", "1", "0"):
+                raise ValueError(value)
+            return text in ("true", "1")
+    except ValueError:
+        raise InputError(f"{name}={value!r}: expected a value of type {type_}") from None
+    return value

@@ -1,15 +1,43 @@
-"""Choose the feature store from the settings."""
+"""Choose the feature store from the settings, and find it again by key in the server."""
 
 from __future__ import annotations
 
 from geoportal.config import Settings
+from geoportal.errors import StorageError
 from geoportal.storage.base import FeatureStore
 
-__all__ = ["open_store"]
+__all__ = ["is_postgres", "lookup_store", "open_store", "register_store"]
+
+_REGISTRY: dict[str, FeatureStore] = {}
+
+
+def is_postgres(url: str | None) -> bool:
+    """True for a PostgreSQL database URL (``postgresql://`` or ``postgresql+driver://``)."""
+    return bool(url) and url.split("://", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
 
 def open_store(settings: Settings) -> FeatureStore:
-    """The store the settings name: the embedded GeoPackage store for now."""
+    """PostGIS when ``database_url`` is PostgreSQL, else the embedded GeoPackage store."""
+    if is_postgres(settings.database_url):
+        from geoportal.storage.postgis import PostGISStore
+
+        return PostGISStore(settings.database_url or "",
+                            statement_timeout_ms=settings.statement_timeout_ms,
+                            pool_size=settings.pool_size)
     from geoportal.storage.gpkg import GeoPackageStore
 
     return GeoPackageStore(settings.store_dir)
+
+
+def register_store(store: FeatureStore) -> str:
+    """Make ``store`` findable by its key in this process; return the key."""
+    _REGISTRY[store.key] = store
+    return store.key
+
+
+def lookup_store(key: str) -> FeatureStore:
+    """The store registered under ``key`` (by ``create_app``)."""
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise StorageError(f"no feature store {key!r} registered in this process") from None

@@ -22,8 +22,15 @@ import pyogrio
 import shapely
 
 from geoportal.catalog.models import Field
-from geoportal.errors import InputError, StorageError
-from geoportal.storage.base import FeatureStore, Query, QueryResult, Row, StagedWriter
+from geoportal.errors import StorageError
+from geoportal.storage.base import (
+    FeatureStore,
+    Query,
+    QueryResult,
+    Row,
+    StagedWriter,
+    coerce_value,
+)
 
 __all__ = ["GeoPackageStore", "gpkg_blob_to_wkb"]
 
@@ -113,6 +120,7 @@ class GeoPackageStore(FeatureStore):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.key = f"gpkg:{self.root}"
         self._local = threading.local()
 
     # -- writing ----------------------------------------------------------------------------
@@ -187,7 +195,16 @@ class GeoPackageStore(FeatureStore):
             params += [minx, maxx, miny, maxy, minx, maxx, miny, maxy, minx, miny, maxx, maxy]
         for name, value in query.equals:
             where.append(f"f.{_quote(name)} = ?")
-            params.append(_coerce(name, types.get(name, "string"), value))
+            params.append(coerce_value(name, types.get(name, "string"), value))
+        count_sql = f"SELECT COUNT(*) FROM {source}"
+        if where:
+            count_sql += " WHERE " + " AND ".join(where)
+        count_params = list(params)
+        # fids are dense (1..N, written in order, never deleted): seek instead of skipping.
+        seek = not where and not query.sortby and query.offset > 0
+        if seek:
+            where.append(f"f.{FID_COLUMN} > ?")
+            params.append(query.offset)
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
 
         columns = [c for c in info.columns if query.select is None or c in query.select]
@@ -201,11 +218,10 @@ class GeoPackageStore(FeatureStore):
             f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"
         )
         try:
-            rows = conn.execute(sql, [*params, query.limit, query.offset]).fetchall()
+            rows = conn.execute(sql, [*params, query.limit, 0 if seek else query.offset]).fetchall()
             matched = None
             if query.count:
-                count_sql = f"SELECT COUNT(*) FROM {source}{where_sql}"
-                matched = conn.execute(count_sql, params).fetchone()[0]
+                matched = conn.execute(count_sql, count_params).fetchone()[0]
         except sqlite3.Error as exc:
             raise StorageError(f"{ref}: query failed: {exc}") from exc
         return QueryResult(rows=_rows(rows, columns, types), number_matched=matched)
@@ -220,23 +236,6 @@ class GeoPackageStore(FeatureStore):
         if row is None:
             return None
         return _rows([row], list(info.columns), types)[0]
-
-
-def _coerce(name: str, type_: str, value: Any) -> Any:
-    """Turn a query-string value into the stored type, or say which field refused it."""
-    try:
-        if type_ == "integer":
-            return int(value)
-        if type_ == "number":
-            return float(value)
-        if type_ == "boolean":
-            text = str(value).strip().lower()
-            if text not in ("true", "false", "1", "0"):
-                raise ValueError(value)
-            return int(text in ("true", "1"))
-    except ValueError:
-        raise InputError(f"{name}={value!r}: expected a value of type {type_}") from None
-    return value
 
 
 def _rows(raw: list[tuple], columns: Sequence[str], types: dict[str, str]) -> list[Row]:

@@ -1,7 +1,10 @@
-"""The GeoPackage feature store: staged writes, R-tree bbox queries, paging, sorting."""
+"""Both feature stores, one suite: staged writes, indexed bbox queries, paging, sorting."""
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
 import pyarrow as pa
 import pyogrio
 import pytest
@@ -32,21 +35,43 @@ def ref(store):
         return writer.commit()
 
 
-def test_committed_table_is_a_geopackage_with_an_rtree(store, ref):
-    path = store.root / ref
-    info = pyogrio.read_info(path)
-    assert info["features"] == 30
-    assert info["crs"] == "EPSG:4326"
-    layers = {name for name, _ in pyogrio.list_layers(path)}
-    assert layers == {"demo_layer"}
+def test_committed_table_is_indexed_in_epsg_4326(store, ref, backend):
     assert store.refs() == {ref}
+    if backend == "gpkg":
+        path = store.root / ref
+        info = pyogrio.read_info(path)
+        assert (info["features"], info["crs"]) == (30, "EPSG:4326")
+        names = {name for name, _ in pyogrio.list_layers(path)}
+        assert names == {"demo_layer"}
+        assert sqlite3.connect(path).execute(
+            "SELECT count(*) FROM rtree_demo_layer_geom").fetchone()[0] == 30
+    else:
+        with psycopg.connect(store.conninfo) as conn:
+            table = ref.split(".")[1]
+            srid, gtype = conn.execute(
+                "SELECT srid, type FROM geometry_columns WHERE f_table_name = %s",
+                (table,)).fetchone()
+            indexes = conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = %s",
+                                   (table,)).fetchall()
+            count = conn.execute(f"SELECT count(*) FROM {ref}").fetchone()[0]
+        assert (srid, gtype, count) == (4326, "POINT", 30)
+        assert any("gist" in i[0] for i in indexes)
 
 
-def test_writer_left_without_commit_leaves_nothing(store):
+def test_writer_left_without_commit_leaves_nothing(store, backend):
     with store.stage("broken", geometry_type="Point") as writer:
         writer.write(_batch(["a"], [1], [shapely.Point(27, 53)]))
     assert store.refs() == set()
-    assert not any(store.root.rglob("*.gpkg"))
+    if backend == "gpkg":
+        assert not any(store.root.rglob("*.gpkg"))
+
+
+def test_writer_failing_midway_leaves_nothing(store):
+    with pytest.raises(ValueError, match="boom"), \
+            store.stage("midway", geometry_type="Point") as writer:
+        writer.write(_batch(["a"], [1], [shapely.Point(27, 53)]))
+        raise ValueError("boom")
+    assert store.refs() == set()
 
 
 def test_bbox_returns_only_features_inside(store, ref):
@@ -69,6 +94,11 @@ def test_paging_is_stable_and_complete(store, ref):
     for offset in range(0, 30, 7):
         seen += [r.fid for r in store.query(ref, FIELDS, Query(limit=7, offset=offset)).rows]
     assert seen == list(range(1, 31))
+
+
+def test_deep_offset_with_a_filter_skips_matching_rows_only(store, ref):
+    result = store.query(ref, FIELDS, Query(limit=3, offset=4, equals=[("open", "false")]))
+    assert [r.properties["rank"] for r in result.rows] == [9, 11, 13]
 
 
 def test_equality_filter_and_sort_descending(store, ref):

@@ -1,0 +1,111 @@
+-- wrk script: one random OGC API - Features request per call.
+--   wrk -t2 -c4 -d20s --timeout 60s -s scenarios.lua http://127.0.0.1:PORT \
+--       -- SCENARIO ITEMS_PATH N CITIES_TSV [FORMAT_PARAM]
+-- SCENARIO: bbox   items in a random 500 m box near a random city centre (population-weighted),
+--                  limit=100
+--           item   one feature by a random id in 1..N
+--           offset a deep page: offset random in [0.8N, 0.9N], limit=100
+-- ITEMS_PATH: /collections/<id>/items. CITIES_TSV: lon lat cumulative_weight sigma_m per line.
+-- FORMAT_PARAM: the query parameter asking for GeoJSON (default f=json).
+-- done() prints one JSON line: requests/s, latency percentiles (ms), errors.
+
+local threads = {}
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+  table.insert(threads, thread)
+end
+
+local scenario, items, n, fmt
+local cities = {}
+local M_PER_DEG = 111320.0
+local HALF_BOX_M = 250.0
+
+function init(args)
+  scenario = args[1] or "bbox"
+  items = args[2] or "/collections/buildings/items"
+  n = tonumber(args[3] or "1000")
+  local cities_file = args[4]
+  fmt = args[5] or "f=json"
+  -- the same request sequence for every server (seeded per thread)
+  math.randomseed(20240611 + 7919 * (tid or 1))
+  if cities_file then
+    for line in io.lines(cities_file) do
+      local lon, lat, cum, sigma = line:match("^(%S+)%s+(%S+)%s+(%S+)%s+(%S+)")
+      if lon then
+        table.insert(cities, {tonumber(lon), tonumber(lat), tonumber(cum), tonumber(sigma)})
+      end
+    end
+  end
+end
+
+local function pick_city()
+  local u = math.random()
+  for _, c in ipairs(cities) do
+    if u <= c[3] then return c end
+  end
+  return cities[#cities]
+end
+
+local function bbox_path()
+  local c = pick_city()
+  -- box centre: uniformly within min(sigma / 2, 1.5 km) of the city centre
+  local reach = math.min(c[4] / 2, 1500.0)
+  local dx = (math.random() * 2 - 1) * reach
+  local dy = (math.random() * 2 - 1) * reach
+  local coslat = math.cos(math.rad(c[2]))
+  local lon = c[1] + dx / (M_PER_DEG * coslat)
+  local lat = c[2] + dy / M_PER_DEG
+  local hx = HALF_BOX_M / (M_PER_DEG * coslat)
+  local hy = HALF_BOX_M / M_PER_DEG
+  return string.format("%s?bbox=%.6f,%.6f,%.6f,%.6f&limit=100&%s",
+                       items, lon - hx, lat - hy, lon + hx, lat + hy, fmt)
+end
+
+function request()
+  local path
+  if scenario == "bbox" then
+    path = bbox_path()
+  elseif scenario == "item" then
+    path = string.format("%s/%d?%s", items, math.random(1, n), fmt)
+  elseif scenario == "offset" then
+    local lo = math.floor(0.8 * n)
+    local hi = math.floor(0.9 * n)
+    path = string.format("%s?offset=%d&limit=100&%s", items, math.random(lo, hi), fmt)
+  else
+    error("unknown scenario " .. tostring(scenario))
+  end
+  return wrk.format("GET", path, {["Accept"] = "application/geo+json, application/json"})
+end
+
+-- count every non-2xx answer (wrk's own errors.status counts only >= 400), with the first one's
+-- status per thread for the report
+non2xx = 0
+first_bad = 0
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+    if first_bad == 0 then first_bad = status end
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  local bad, first = 0, 0
+  for _, t in ipairs(threads) do
+    bad = bad + (t:get("non2xx") or 0)
+    local f = t:get("first_bad") or 0
+    if first == 0 then first = f end
+  end
+  local secs = summary.duration / 1e6
+  io.write(string.format(
+    '{"requests": %d, "duration_s": %.3f, "rps": %.2f, "p50_ms": %.3f, "p95_ms": %.3f, ' ..
+    '"p99_ms": %.3f, "mean_ms": %.3f, "max_ms": %.3f, "bytes": %d, "non2xx": %d, "first_bad_status": %d, ' ..
+    '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "timeouts": %d}\n',
+    summary.requests, secs, summary.requests / secs,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    latency.mean / 1000, latency.max / 1000, summary.bytes, bad, first,
+    e.connect, e.read, e.write, e.timeout))
+end

@@ -1,0 +1,245 @@
+"""Start and stop the servers under test: ours (PostGIS, GeoPackage), tipg, stock pygeoapi."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+OUR_VENV = REPO / ".venv"
+PEERS_VENV = BENCH / ".venv-peers"
+PEERS_PYTHON = os.environ.get("PEERS_PYTHON", "/root/.pyenv/versions/3.12.1/bin/python")
+PEER_PACKAGES = ["tipg", "uvicorn", "pygeoapi==0.24.0", "gunicorn"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_peers_venv(log) -> None:
+    """Create benchmarks/.venv-peers with tipg, uvicorn, pygeoapi 0.24 and gunicorn."""
+    py = PEERS_VENV / "bin" / "python"
+    if not py.exists():
+        log(f"creating {PEERS_VENV} ...")
+        subprocess.run([PEERS_PYTHON, "-m", "venv", str(PEERS_VENV)], check=True)
+    probe = subprocess.run([str(py), "-c", "import tipg, uvicorn, pygeoapi, gunicorn"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        log(f"installing {' '.join(PEER_PACKAGES)} into {PEERS_VENV} ...")
+        subprocess.run([str(py), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+    if not peers_have_gdal():
+        # pygeoapi's OGR provider needs osgeo; build the bindings against Debian's libgdal-dev
+        try:
+            version = subprocess.run(["gdal-config", "--version"], capture_output=True,
+                                     text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            log("no gdal-config (apt-get install libgdal-dev): the OGR peer will be skipped")
+            return
+        log(f"building GDAL=={version} Python bindings into {PEERS_VENV} (a few minutes) ...")
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "numpy", "setuptools", "wheel"],
+                       check=True)
+        r = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-build-isolation",
+                            f"GDAL=={version}"])
+        if r.returncode != 0:
+            log("GDAL bindings failed to build: the OGR peer will be skipped")
+
+
+def peers_have_gdal() -> bool:
+    """pygeoapi's OGR provider needs GDAL's Python bindings (osgeo) in the peers venv."""
+    py = PEERS_VENV / "bin" / "python"
+    return subprocess.run([str(py), "-c", "from osgeo import ogr"],
+                          capture_output=True).returncode == 0
+
+
+@dataclass
+class Server:
+    key: str                 # ours-pg, tipg, ours-gpkg, pygeoapi-sqlite, pygeoapi-ogr
+    label: str
+    port: int
+    collection: str          # collection id in the URL
+    cmd: list[str]
+    env: dict[str, str]
+    logfile: Path
+    cwd: Path = REPO
+    proc: subprocess.Popen | None = None
+    shares_process_with: str | None = None  # a second collection on an already running server
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def items(self) -> str:
+        return f"/collections/{self.collection}/items"
+
+    def start(self) -> None:
+        if self.shares_process_with:
+            return
+        env = {**os.environ, **self.env}
+        self.logfile.parent.mkdir(parents=True, exist_ok=True)
+        out = self.logfile.open("ab")
+        self.proc = subprocess.Popen(self.cmd, env=env, cwd=self.cwd, stdout=out,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"{self.base}/collections/{self.collection}"
+        last = ""
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.key} exited with {self.proc.returncode}; "
+                                   f"see {self.logfile}")
+            try:
+                r = requests.get(url, params={"f": "json"}, timeout=10)
+                if r.status_code == 200:
+                    return
+                last = f"HTTP {r.status_code}: {r.text[:200]}"
+            except requests.RequestException as exc:
+                last = str(exc)
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.key} not ready at {url} after {timeout:.0f}s ({last}); "
+                           f"see {self.logfile}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # our own process group, by its id
+            self.proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc = None
+
+
+def ours(key: str, label: str, run_dir: Path, data_dir: Path, database_url: str | None) -> Server:
+    port = free_port()
+    env = {"GEOPORTAL_DATA_DIR": str(data_dir), "GEOPORTAL_CONFIG_DIR": str(REPO / "config"),
+           "GEOPORTAL_HOST": "127.0.0.1", "GEOPORTAL_PORT": str(port),
+           "GEOPORTAL_LOG_LEVEL": "WARNING"}
+    if database_url:
+        env["GEOPORTAL_DATABASE_URL"] = database_url
+    cmd = [str(OUR_VENV / "bin" / "geoportal"), "-q", "serve", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", "2"]
+    return Server(key, label, port, "buildings", cmd, env, run_dir / "logs" / f"{key}.log")
+
+
+def tipg(run_dir: Path, database_url: str, table: str) -> Server:
+    """tipg over the PostGIS schemas 'features' (our tables) and 'public' (ogr2ogr's)."""
+    port = free_port()
+    env = {"DATABASE_URL": database_url, "TIPG_DB_SCHEMAS": '["features","public"]',
+           "TIPG_DB_MAX_CONN_SIZE": "10", "TIPG_DEBUG": "false",
+           "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
+    cmd = [str(PEERS_VENV / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", "2", "--no-access-log", "--log-level", "warning"]
+    return Server("tipg", f"tipg ({table})", port, table, cmd, env, run_dir / "logs" / "tipg.log")
+
+
+PYGEOAPI_CONFIG = """\
+server:
+  bind: {{host: 127.0.0.1, port: {port}}}
+  url: http://127.0.0.1:{port}
+  mimetype: application/json; charset=UTF-8
+  encoding: utf-8
+  languages: [en-US]
+  pretty_print: false
+  limits: {{default_items: 10, max_items: 1000}}
+  map:
+    url: https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png
+    attribution: OSM
+logging:
+  level: ERROR
+metadata:
+  identification:
+    title: stock pygeoapi (benchmark peer)
+    description: stock pygeoapi 0.24 over the GeoPackage our store wrote
+    keywords: [benchmark]
+    keywords_type: theme
+    terms_of_service: https://creativecommons.org/licenses/by/4.0/
+    url: https://example.org
+  license: {{name: CC-BY 4.0, url: https://creativecommons.org/licenses/by/4.0/}}
+  provider: {{name: bench, url: https://example.org}}
+  contact: {{name: bench, position: bench, address: x, city: x, stateorprovince: x,
+            postalcode: x, country: BY, phone: x, fax: x, email: x@example.org,
+            url: https://example.org, hours: x, instructions: x, role: pointOfContact}}
+resources:
+{resources}
+"""
+
+PYGEOAPI_SQLITE = """\
+  buildings-sqlite:
+    type: collection
+    title: buildings (SQLiteGPKG provider)
+    description: buildings
+    keywords: [buildings]
+    extents:
+      spatial: {{bbox: [23, 51, 33, 56.5], crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84}}
+    providers:
+      - type: feature
+        name: SQLiteGPKG
+        data: {gpkg}
+        id_field: fid
+        table: {table}
+"""
+
+PYGEOAPI_OGR = """\
+  buildings-ogr:
+    type: collection
+    title: buildings (OGR provider)
+    description: buildings
+    keywords: [buildings]
+    extents:
+      spatial: {{bbox: [23, 51, 33, 56.5], crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84}}
+    providers:
+      - type: feature
+        name: OGR
+        data:
+          source_type: GPKG
+          source: {gpkg}
+          source_srs: EPSG:4326
+          target_srs: EPSG:4326
+          source_capabilities: {{paging: true}}
+          gdal_ogr_options: {{}}
+        id_field: fid
+        layer: {table}
+"""
+
+
+def stock_pygeoapi(run_dir: Path, gpkg: Path, table: str, with_ogr: bool) -> list[Server]:
+    """One gunicorn (2 workers) serving two collections: SQLiteGPKG and OGR providers."""
+    port = free_port()
+    resources = PYGEOAPI_SQLITE.format(gpkg=gpkg, table=table)
+    if with_ogr:
+        resources += PYGEOAPI_OGR.format(gpkg=gpkg, table=table)
+    cfg = run_dir / "pygeoapi-config.yml"
+    cfg.write_text(PYGEOAPI_CONFIG.format(port=port, resources=resources.rstrip()))
+    openapi = run_dir / "pygeoapi-openapi.yml"
+    peers_bin = PEERS_VENV / "bin"
+    env = {"PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(openapi)}
+    with openapi.open("w") as out:
+        subprocess.run([str(peers_bin / "pygeoapi"), "openapi", "generate", str(cfg)],
+                       env={**os.environ, **env}, stdout=out, check=True, cwd=run_dir)
+    cmd = [str(peers_bin / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
+           "--log-level", "warning", "pygeoapi.flask_app:APP"]
+    log = run_dir / "logs" / "pygeoapi.log"
+    sqlite = Server("pygeoapi-sqlite", "stock pygeoapi, SQLiteGPKG", port, "buildings-sqlite",
+                    cmd, env, log, cwd=run_dir)
+    servers = [sqlite]
+    if with_ogr:
+        servers.append(Server("pygeoapi-ogr", "stock pygeoapi, OGR", port, "buildings-ogr", cmd,
+                              env, log, cwd=run_dir, shares_process_with="pygeoapi-sqlite"))
+    return servers

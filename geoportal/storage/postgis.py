@@ -1,0 +1,306 @@
+"""The production store: PostgreSQL/PostGIS, one table per layer version in schema ``features``.
+
+A version is written inside one transaction (CREATE TABLE, COPY in batches, GiST index,
+ANALYZE, COMMIT): until the commit nobody sees it, and a failure or a crash leaves nothing.
+Batches travel as CSV produced by Arrow's C++ writer, geometries as hex EWKB, into ``COPY``.
+Queries run in the database: bbox (``&&`` on the GiST index, then ``ST_Intersects``), equality
+filters, sorting and paging; a pool of connections with a statement timeout serves them.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import shapely
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from geoportal.catalog.models import Field
+from geoportal.errors import InputError, StorageError
+from geoportal.storage.base import (
+    FeatureStore,
+    Query,
+    QueryResult,
+    Row,
+    StagedWriter,
+    coerce_value,
+    json_type,
+)
+
+__all__ = ["PostGISStore", "libpq_url"]
+
+SCHEMA = "features"
+_PG_TYPES = {
+    "string": "text", "integer": "bigint", "number": "double precision",
+    "boolean": "boolean", "date": "date", "date-time": "timestamptz", "time": "time",
+}
+_GEOMETRY_TYPES = {"Point", "MultiPoint", "MultiLineString", "MultiPolygon", "LineString",
+                   "Polygon"}
+
+
+def libpq_url(url: str) -> str:
+    """A libpq connection string from an SQLAlchemy-style URL (drops the ``+driver`` part)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.split('+')[0]}{sep}{rest}"
+
+
+class _PostGISWriter(StagedWriter):
+    def __init__(self, store: PostGISStore, layer_id: str, geometry_type: str) -> None:
+        self.store = store
+        self.geometry_type = geometry_type if geometry_type in _GEOMETRY_TYPES else "Geometry"
+        self.table = f"{layer_id.replace('-', '_')[:40]}_{uuid.uuid4().hex[:12]}"
+        self.ref = f"{SCHEMA}.{self.table}"
+        self.conn: psycopg.Connection | None = None
+        self.columns: list[str] = []
+        self.rows = 0
+        self.committed = False
+
+    def _begin(self, batch: pa.Table) -> psycopg.Connection:
+        conn = psycopg.connect(self.store.conninfo, options=self.store.options)
+        props = [f for f in batch.schema if f.name != "geometry"]
+        columns = [
+            sql.SQL("fid bigint PRIMARY KEY"),
+            sql.SQL("geom geometry({}, 4326)").format(sql.SQL(self.geometry_type)),
+            *[sql.SQL("{} {}").format(sql.Identifier(f.name),
+                                      sql.SQL(_PG_TYPES[json_type(f.type) or "string"]))
+              for f in props],
+        ]
+        conn.execute(sql.SQL("CREATE TABLE {}.{} ({})").format(
+            sql.Identifier(SCHEMA), sql.Identifier(self.table), sql.SQL(", ").join(columns)))
+        self.columns = [f.name for f in props]
+        return conn
+
+    def write(self, batch: pa.Table) -> None:
+        if batch.num_rows == 0:
+            return
+        try:
+            if self.conn is None:
+                self.conn = self._begin(batch)
+            geoms = shapely.set_srid(shapely.from_wkb(batch.column("geometry")
+                                                      .to_numpy(zero_copy_only=False)), 4326)
+            table = pa.table(
+                [pa.array(range(self.rows + 1, self.rows + batch.num_rows + 1), pa.int64()),
+                 pa.array(shapely.to_wkb(geoms, hex=True, include_srid=True), pa.string()),
+                 *[batch.column(c) for c in self.columns]],
+                names=["fid", "geom", *self.columns],
+            )
+            buffer = io.BytesIO()
+            pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False,
+                                                              quoting_style="needed"))
+            copy_sql = sql.SQL("COPY {}.{} ({}) FROM STDIN (FORMAT csv)").format(
+                sql.Identifier(SCHEMA), sql.Identifier(self.table),
+                sql.SQL(", ").join(map(sql.Identifier, ["fid", "geom", *self.columns])))
+            with self.conn.cursor().copy(copy_sql) as copy:
+                copy.write(buffer.getbuffer())
+        except psycopg.Error as exc:
+            raise StorageError(f"{self.ref}: writing a batch failed: {exc}") from exc
+        self.rows += batch.num_rows
+
+    def commit(self) -> str:
+        if self.conn is None or self.rows == 0:
+            raise StorageError(f"{self.ref}: nothing was written to the staged table")
+        ident = sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(self.table))
+        try:
+            self.conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(ident))
+            self.conn.execute(sql.SQL("ANALYZE {}").format(ident))
+            self.conn.commit()
+        except psycopg.Error as exc:
+            raise StorageError(f"{self.ref}: finishing the table failed: {exc}") from exc
+        finally:
+            self.conn.close()
+        self.committed = True
+        return self.ref
+
+    def abort(self) -> None:
+        if self.conn is not None and not self.conn.closed:
+            self.conn.rollback()  # the table was created in this transaction: it is gone
+            self.conn.close()
+
+
+class PostGISStore(FeatureStore):
+    """Layer versions as PostGIS tables ``features.<layer>_<hex>`` with GiST indexes."""
+
+    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, pool_size: int = 4
+                 ) -> None:
+        self.conninfo = libpq_url(url)
+        self.options = f"-c statement_timeout={int(statement_timeout_ms)} -c TimeZone=UTC"
+        self.pool_size = pool_size
+        self._pool: ConnectionPool | None = None
+        self._lock = threading.Lock()
+        info = psycopg.conninfo.conninfo_to_dict(self.conninfo)
+        self.key = "postgis:{}:{}/{}".format(info.get("host", ""), info.get("port", ""),
+                                             info.get("dbname", ""))
+        self._columns: dict[str, tuple[str, ...]] = {}
+
+    # -- connections --------------------------------------------------------------------
+
+    @property
+    def pool(self) -> ConnectionPool:
+        """Opened on first use, in the process that uses it (gunicorn forks first)."""
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ConnectionPool(
+                        self.conninfo, min_size=1, max_size=self.pool_size, open=True,
+                        kwargs={"options": self.options, "autocommit": True},
+                        name="geoportal-store",
+                    )
+        return self._pool
+
+    @contextmanager
+    def _cursor(self, ref: str) -> Iterator[psycopg.Cursor]:
+        try:
+            with self.pool.connection() as conn, conn.cursor() as cur:
+                yield cur
+        except psycopg.errors.QueryCanceled as exc:
+            raise StorageError(f"{ref}: query cancelled by the statement timeout") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"{ref}: {exc}") from exc
+
+    def ensure_schema(self) -> None:
+        """Create the PostGIS extension (if allowed) and the ``features`` schema."""
+        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+            has_postgis = conn.execute(
+                "SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
+            if not has_postgis:
+                try:
+                    conn.execute("CREATE EXTENSION postgis")
+                except psycopg.Error as exc:
+                    raise StorageError(
+                        f"PostGIS is not enabled in the database and cannot be created ({exc}); "
+                        "run CREATE EXTENSION postgis as a superuser"
+                    ) from exc
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    # -- writing ------------------------------------------------------------------------
+
+    def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
+        self.ensure_schema()
+        return _PostGISWriter(self, layer_id, geometry_type)
+
+    def drop(self, ref: str) -> None:
+        schema, table = self._split(ref)
+        with self._cursor(ref) as cur:
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(table)))
+        self._columns.pop(ref, None)
+
+    def refs(self) -> set[str]:
+        with self._cursor(SCHEMA) as cur:
+            cur.execute("SELECT table_name FROM information_schema.tables "
+                        "WHERE table_schema = %s", (SCHEMA,))
+            return {f"{SCHEMA}.{r[0]}" for r in cur.fetchall()}
+
+    # -- reading ------------------------------------------------------------------------
+
+    @staticmethod
+    def _split(ref: str) -> tuple[str, str]:
+        schema, _, table = ref.partition(".")
+        if schema != SCHEMA or not table:
+            raise StorageError(f"store reference {ref!r} is not a table in schema {SCHEMA}")
+        return schema, table
+
+    def _table_columns(self, ref: str) -> tuple[str, ...]:
+        columns = self._columns.get(ref)
+        if columns is None:
+            schema, table = self._split(ref)
+            with self._cursor(ref) as cur:
+                cur.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                    (schema, table))
+                names = [r[0] for r in cur.fetchall()]
+            if not names:
+                raise StorageError(f"store table {ref!r} is missing")
+            columns = self._columns[ref] = tuple(n for n in names if n not in ("fid", "geom"))
+        return columns
+
+    def query(self, ref: str, fields: Sequence[Field], query: Query) -> QueryResult:
+        schema, table = self._split(ref)
+        types = {f.name: f.type for f in fields}
+        all_columns = self._table_columns(ref)
+        columns = [c for c in all_columns if query.select is None or c in query.select]
+        filters: list[sql.Composable] = []
+        params: list[Any] = []
+        if query.bbox is not None:
+            filters.append(sql.SQL("geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND "
+                                   "ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))"))
+            params += [*query.bbox, *query.bbox]
+        for name, value in query.equals:
+            if name not in all_columns:
+                raise InputError(f"{name}: not a field of this layer")
+            filters.append(sql.SQL("{} = %s").format(sql.Identifier(name)))
+            params.append(coerce_value(name, types.get(name, "string"), value))
+        # fids are dense (1..N, written in order, never deleted): seek instead of skipping.
+        seek = not filters and not query.sortby and query.offset > 0
+        source = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+        select = [sql.SQL("fid"),
+                  sql.SQL("NULL") if query.skip_geometry else sql.SQL("ST_AsBinary(geom)"),
+                  *map(sql.Identifier, columns)]
+        order = [sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL("ASC" if asc else "DESC"))
+                 for name, asc in query.sortby] + [sql.SQL("fid")]
+        page_filters = [*filters, sql.SQL("fid > %s")] if seek else filters
+        statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s{}").format(
+            sql.SQL(", ").join(select), source, _where(page_filters), sql.SQL(", ").join(order),
+            sql.SQL("") if seek else sql.SQL(" OFFSET %s"))
+        page_params = [*params, query.offset, query.limit] if seek else \
+            [*params, query.limit, query.offset]
+        with self._cursor(ref) as cur:
+            cur.execute(statement, page_params)
+            raw = cur.fetchall()
+            matched = None
+            if query.count:
+                cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters)),
+                            params)
+                matched = cur.fetchone()[0]
+        return QueryResult(rows=_rows(raw, columns, types), number_matched=matched)
+
+    def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
+        schema, table = self._split(ref)
+        columns = self._table_columns(ref)
+        statement = sql.SQL("SELECT fid, ST_AsBinary(geom), {} FROM {}.{} WHERE fid = %s").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)) if columns else sql.SQL("NULL"),
+            sql.Identifier(schema), sql.Identifier(table))
+        with self._cursor(ref) as cur:
+            cur.execute(statement, (fid,))
+            row = cur.fetchone()
+        if row is None:
+            return None
+        if not columns:
+            row = row[:2]
+        return _rows([row], list(columns), {f.name: f.type for f in fields})[0]
+
+
+def _where(filters: list[sql.Composable]) -> sql.Composable:
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(filters) if filters else sql.SQL("")
+
+
+def _plain(value: Any) -> Any:
+    """Values as the GeoPackage store returns them: dates and times as ISO 8601 text."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def _rows(raw: list[tuple], columns: Sequence[str], types: dict[str, str]) -> list[Row]:
+    geoms = shapely.from_wkb([bytes(r[1]) if r[1] is not None else None for r in raw]) \
+        if raw else []
+    return [
+        Row(fid=r[0], properties={c: _plain(v) for c, v in zip(columns, r[2:], strict=True)},
+            geometry=g)
+        for r, g in zip(raw, geoms, strict=True)
+    ]

@@ -1,0 +1,73 @@
+"""A throwaway PostgreSQL + PostGIS cluster for the tests: initdb on a free port, one fresh
+database per test (cloned from a template with PostGIS), torn down at the end. No Docker."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import psycopg
+
+__all__ = ["LocalPostgres", "find_pg_bin"]
+
+
+def find_pg_bin() -> Path | None:
+    """The newest /usr/lib/postgresql/<version>/bin with initdb, or one on PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class LocalPostgres:
+    """A cluster in ``root`` listening on 127.0.0.1:``port``, trust authentication."""
+
+    def __init__(self, root: Path, port: int, bin_dir: Path) -> None:
+        self.root = root
+        self.port = port
+        self.bin = bin_dir
+        self.data = root / "data"
+        self.as_root = os.geteuid() == 0
+        self.template = "geoportal_template"
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if self.as_root:  # initdb and postgres refuse to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "--encoding=UTF8", "--locale=C.UTF-8")
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   "-c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "60",
+                  "-l", str(self.root / "postgres.log"), "start")
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {self.template}")
+        with psycopg.connect(self.url(self.template), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+
+    def stop(self) -> None:
+        if self.data.exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def new_database(self) -> str:
+        """A fresh database with PostGIS; returns its URL."""
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        return self.url(name)
