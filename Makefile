@@ -17,10 +17,11 @@ find_python = $(shell \
     $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
   done)
 
-.PHONY: run run-setup test lint clean help
+.PHONY: run run-setup run-postgis test lint clean help
 
 help:
 	@echo "make run    - set up .venv, load the sample layers under layers/, serve http://$(HOST):$(PORT)/"
+	@echo "make run-postgis - the same on a local PostgreSQL/PostGIS (scripts/local-postgis)"
 	@echo "make test   - install the test tools and run the whole suite (ruff + pytest)"
 	@echo "make clean  - remove .venv and var/ (the store, the catalog and the logs)"
 
@@ -47,6 +48,16 @@ run-setup: $(VENV)/.installed
 run: run-setup
 	$(VENV)/bin/geoportal serve --host $(HOST) --port $(PORT)
 
+# The production store on one machine: GEOPORTAL_DATABASE_URL if set, else a local cluster
+# started by scripts/local-postgis in var/pg (PostgreSQL 15 + PostGIS 3 from Debian).
+run-postgis: $(VENV)/.installed
+	@URL="$${GEOPORTAL_DATABASE_URL:-$$(bash scripts/local-postgis)}" && \
+	export GEOPORTAL_DATABASE_URL="$$URL" && \
+	echo "catalog and store: $${URL%%@*}@...$${URL##*@}" && \
+	$(VENV)/bin/geoportal init && \
+	$(VENV)/bin/geoportal ingest layers/ && \
+	$(VENV)/bin/geoportal serve --host $(HOST) --port $(PORT)
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check geoportal tests scripts
 
@@ -56,4 +67,5 @@ test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile tests
 
 clean:
+	-bash scripts/local-postgis stop 2>/dev/null
 	rm -rf $(VENV) var

@@ -37,6 +37,7 @@ def ensure_peers_venv(log) -> None:
     if probe.returncode != 0:
         log(f"installing {' '.join(PEER_PACKAGES)} into {PEERS_VENV} ...")
         subprocess.run([str(py), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
+    ensure_sqlite_extensions(py, log)
     if not peers_have_gdal():
         # pygeoapi's OGR provider needs osgeo; build the bindings against Debian's libgdal-dev
         try:
@@ -52,6 +53,35 @@ def ensure_peers_venv(log) -> None:
                             f"GDAL=={version}"])
         if r.returncode != 0:
             log("GDAL bindings failed to build: the OGR peer will be skipped")
+
+
+SHIM = """\
+# benchmarks/servers.py: this Python's sqlite3 cannot load extensions (built without
+# --enable-loadable-sqlite-extensions), which pygeoapi's SQLiteGPKG provider needs for
+# mod_spatialite; use pysqlite3 (same DB-API, SQLite built with extension loading) instead.
+import sqlite3 as _std
+if not hasattr(_std.connect(":memory:"), "enable_load_extension"):
+    import sys
+    import pysqlite3
+    import pysqlite3.dbapi2
+    sys.modules["sqlite3"] = pysqlite3
+    sys.modules["sqlite3.dbapi2"] = pysqlite3.dbapi2
+"""
+
+
+def ensure_sqlite_extensions(py: Path, log) -> None:
+    """Make `import sqlite3` able to load mod_spatialite in the peers venv (see SHIM)."""
+    probe = [str(py), "-c", "import sqlite3; sqlite3.connect(':memory:').enable_load_extension"]
+    if subprocess.run(probe, capture_output=True).returncode == 0:
+        return
+    log("peers' Python has no sqlite3 extension loading: installing pysqlite3-binary and a "
+        "sqlite3 shim (.pth) into the peers venv")
+    subprocess.run([str(py), "-m", "pip", "install", "-q", "pysqlite3-binary"], check=True)
+    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    Path(site, "bench_sqlite3_shim.py").write_text(SHIM)
+    Path(site, "bench_sqlite3_shim.pth").write_text("import bench_sqlite3_shim\n")
+    subprocess.run(probe, check=True)
 
 
 def peers_have_gdal() -> bool:
@@ -74,6 +104,7 @@ class Server:
     proc: subprocess.Popen | None = None
     shares_process_with: str | None = None  # a second collection on an already running server
     notes: list[str] = field(default_factory=list)
+    fmt: str = "f=json"      # the query parameter that asks for GeoJSON
 
     @property
     def base(self) -> str:
@@ -102,7 +133,7 @@ class Server:
                 raise RuntimeError(f"{self.key} exited with {self.proc.returncode}; "
                                    f"see {self.logfile}")
             try:
-                r = requests.get(url, params={"f": "json"}, timeout=10)
+                r = requests.get(url, timeout=10, headers={"Accept": "application/json"})
                 if r.status_code == 200:
                     return
                 last = f"HTTP {r.status_code}: {r.text[:200]}"
@@ -146,7 +177,9 @@ def tipg(run_dir: Path, database_url: str, table: str) -> Server:
            "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
     cmd = [str(PEERS_VENV / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
            "--port", str(port), "--workers", "2", "--no-access-log", "--log-level", "warning"]
-    return Server("tipg", f"tipg ({table})", port, table, cmd, env, run_dir / "logs" / "tipg.log")
+    # tipg's f=json is a flat list of rows with WKT geometry; GeoJSON is f=geojson
+    return Server("tipg", f"tipg ({table})", port, table, cmd, env, run_dir / "logs" / "tipg.log",
+                  fmt="f=geojson")
 
 
 PYGEOAPI_CONFIG = """\
@@ -210,8 +243,6 @@ PYGEOAPI_OGR = """\
         data:
           source_type: GPKG
           source: {gpkg}
-          source_srs: EPSG:4326
-          target_srs: EPSG:4326
           source_capabilities: {{paging: true}}
           gdal_ogr_options: {{}}
         id_field: fid

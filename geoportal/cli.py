@@ -114,10 +114,11 @@ def init(obj: _Context) -> None:
       geoportal init
       GEOPORTAL_DATA_DIR=/srv/geoportal geoportal init
     """
-    obj.settings.store_dir.mkdir(parents=True, exist_ok=True)
     catalog = obj.catalog
+    store = open_store(obj.settings)
+    store.init()
     click.echo(f"catalog ready: {catalog.engine.url.render_as_string(hide_password=True)}")
-    click.echo(f"store: {obj.settings.store_dir}")
+    click.echo(f"store: {store.key.split('@')[-1]}")
     click.echo(f"{len(obj.registry.regions)} regions, {len(obj.registry.themes)} themes")
 
 

@@ -89,8 +89,7 @@ def catalog(settings: Settings, registry) -> Catalog:
 def store(settings: Settings) -> Iterator[FeatureStore]:
     store = open_store(settings)
     yield store
-    if hasattr(store, "close"):
-        store.close()
+    store.close()
 
 
 @pytest.fixture

@@ -86,6 +86,13 @@ class FeatureStore(abc.ABC):
     key: str
 
     @abc.abstractmethod
+    def init(self) -> None:
+        """Create what the store needs (a folder, a schema); safe to run again."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
+        """Release connections; the store may be used again afterwards."""
+
+    @abc.abstractmethod
     def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
         """Start writing a new table for a version of ``layer_id``."""
 

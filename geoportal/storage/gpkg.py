@@ -125,6 +125,9 @@ class GeoPackageStore(FeatureStore):
 
     # -- writing ----------------------------------------------------------------------------
 
+    def init(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+
     def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
         return _GeoPackageWriter(self, layer_id, geometry_type)
 

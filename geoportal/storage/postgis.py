@@ -166,7 +166,7 @@ class PostGISStore(FeatureStore):
         except psycopg.Error as exc:
             raise StorageError(f"{ref}: {exc}") from exc
 
-    def ensure_schema(self) -> None:
+    def init(self) -> None:
         """Create the PostGIS extension (if allowed) and the ``features`` schema."""
         with psycopg.connect(self.conninfo, autocommit=True) as conn:
             has_postgis = conn.execute(
@@ -189,7 +189,7 @@ class PostGISStore(FeatureStore):
     # -- writing ------------------------------------------------------------------------
 
     def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
-        self.ensure_schema()
+        self.init()
         return _PostGISWriter(self, layer_id, geometry_type)
 
     def drop(self, ref: str) -> None:

@@ -1,0 +1,561 @@
+#!/usr/bin/env python3
+"""Serving benchmark: our OGC API - Features server against tipg and stock pygeoapi.
+
+    .venv/bin/python benchmarks/serve.py [--features 1000000] [--duration 20]
+                                         [--only gpkg|postgis|ours-pg,tipg,...]
+
+1. generates (once, cached in benchmarks/.data/) a GeoPackage of N synthetic buildings
+   clustered on Belarus's 94 cities;
+2. starts a throwaway PostgreSQL 15 + PostGIS cluster in the run dir, and times the loads:
+   `geoportal ingest` into the PostGIS store and into the GeoPackage store, and
+   `ogr2ogr -f PostgreSQL` (the reference for a bulk load) into the same database;
+3. starts, each with 2 workers on 127.0.0.1: ours on PostGIS, tipg on the same table, ours on
+   GeoPackage, stock pygeoapi 0.24 on the same .gpkg file (SQLiteGPKG and OGR providers);
+4. checks that every server returns the same features for the same queries;
+5. runs wrk (scenarios.lua) per scenario x server and prints req/s, p50, p95, errors and the
+   ratios; writes benchmarks/results/serve-<date>.json.
+
+See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+OUR_PY = REPO / ".venv" / "bin" / "python"
+
+try:
+    import numpy  # noqa: F401
+    import pyogrio  # noqa: F401
+    import requests
+except ImportError:  # run with the project's venv, which has them
+    if OUR_PY.exists() and Path(sys.executable).resolve() != OUR_PY.resolve():
+        os.execv(str(OUR_PY), [str(OUR_PY), *sys.argv])
+    raise
+
+sys.path.insert(0, str(BENCH))
+import datagen  # noqa: E402
+import servers as srv  # noqa: E402
+from pgcluster import TUNING, PgCluster  # noqa: E402
+
+GEOPORTAL = REPO / ".venv" / "bin" / "geoportal"
+SCENARIOS = ("bbox", "item", "offset")
+GROUPS = {
+    "postgis": ["ours-pg", "tipg"],
+    "gpkg": ["ours-gpkg", "pygeoapi-sqlite", "pygeoapi-ogr"],
+}
+ALL_SERVERS = GROUPS["postgis"] + GROUPS["gpkg"]
+RATIOS = [("ours-pg", "tipg"), ("ours-gpkg", "pygeoapi-sqlite"), ("ours-gpkg", "pygeoapi-ogr")]
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def warn(msg: str) -> None:
+    print(f"WARNING: {msg}", flush=True)
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--features", type=int, default=1_000_000, help="buildings to generate")
+    p.add_argument("--duration", type=int, default=20, help="seconds per scenario and server")
+    p.add_argument("--warmup", type=int, default=3, help="warm-up seconds before each run")
+    p.add_argument("--only", default="", help="gpkg, postgis, or a comma list of "
+                   + ", ".join(ALL_SERVERS))
+    p.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma list of "
+                   + ", ".join(SCENARIOS))
+    p.add_argument("--connections", type=int, default=4)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--timeout", type=int, default=60, help="wrk per-request timeout, seconds")
+    p.add_argument("--seed", type=int, default=20240611)
+    p.add_argument("--keep", action="store_true", help="keep the run dir (cluster, stores)")
+    p.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    return p.parse_args()
+
+
+def selected(only: str) -> list[str]:
+    if not only:
+        return list(ALL_SERVERS)
+    out: list[str] = []
+    for part in only.split(","):
+        part = part.strip()
+        for key in GROUPS.get(part, [part]):
+            if key not in ALL_SERVERS:
+                sys.exit(f"--only: unknown server or group {part!r}")
+            if key not in out:
+                out.append(key)
+    return out
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None, logfile: Path | None = None,
+          what: str = "") -> float:
+    log(f"{what}: {' '.join(cmd)}")
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, env={**os.environ, **(env or {})}, cwd=REPO, capture_output=True,
+                       text=True)
+    secs = time.perf_counter() - t0
+    if logfile:
+        with logfile.open("a") as f:
+            f.write(f"$ {' '.join(cmd)}\n{r.stdout}{r.stderr}\n")
+    if r.returncode != 0:
+        raise RuntimeError(f"{what} failed (exit {r.returncode}): "
+                           f"{(r.stderr or r.stdout).strip()[-2000:]}")
+    log(f"{what}: {secs:.1f} s  {r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ''}")
+    return secs
+
+
+def layer_store_ref(env: dict[str, str], catalog: str) -> str:
+    """The current version's store_ref: from `geoportal layer show`, else from the catalog."""
+    r = subprocess.run([str(GEOPORTAL), "layer", "show", "buildings"],
+                       env={**os.environ, **env}, cwd=REPO, capture_output=True, text=True)
+    if r.returncode == 0:
+        cur = json.loads(r.stdout).get("current") or {}
+        if cur.get("store_ref"):
+            return cur["store_ref"]
+    # `layer show` does not print it (yet): ask the catalog
+    sql = ("SELECT store_ref FROM versions WHERE layer_id='buildings' AND status='current'")
+    if catalog.startswith("postgresql"):
+        out = subprocess.run(["psql", "-X", "-At", catalog, "-c", sql], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    else:
+        with sqlite3.connect(catalog) as c:
+            out = c.execute(sql).fetchone()[0]
+    if not out:
+        raise RuntimeError("no current version of 'buildings' in the catalog")
+    return out
+
+
+def write_cities_tsv(path: Path) -> None:
+    cities = datagen.load_cities()
+    total = sum(c.population for c in cities)
+    acc = 0.0
+    with path.open("w") as f:
+        for c in cities:
+            acc += c.population / total
+            f.write(f"{c.lon:.6f}\t{c.lat:.6f}\t{acc:.8f}\t{c.sigma_km * 1000:.1f}\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# the same answers from every server?
+
+def _ids(fc: dict) -> list[int]:
+    if not isinstance(fc, dict):
+        raise ValueError(f"not a GeoJSON FeatureCollection: {str(fc)[:100]}")
+    out = []
+    for f in fc.get("features", []):
+        props = f.get("properties") or {}
+        out.append(int(props["id"]) if props.get("id") is not None else -1)
+    return out
+
+
+def sample_bboxes(count: int, seed: int) -> list[tuple[float, float, float, float]]:
+    import math
+    import random
+
+    rnd = random.Random(seed)
+    cities = datagen.load_cities()
+    weights = [c.population for c in cities]
+    boxes = []
+    for _ in range(count):
+        c = rnd.choices(cities, weights)[0]
+        reach = min(c.sigma_km * 500, 1500.0)
+        dx, dy = rnd.uniform(-reach, reach), rnd.uniform(-reach, reach)
+        k = 111_320.0 * math.cos(math.radians(c.lat))
+        lon, lat = c.lon + dx / k, c.lat + dy / 111_320.0
+        hx, hy = 250 / k, 250 / 111_320.0
+        boxes.append((lon - hx, lat - hy, lon + hx, lat + hy))
+    return boxes
+
+
+def consistency_check(servers: list[srv.Server], n: int, seed: int) -> list[str]:
+    """Same bbox -> same ids; same id -> same properties; same offset page -> same ids."""
+    problems: list[str] = []
+    if len(servers) < 1:
+        return problems
+    probes: list[tuple[str, str, dict]] = []
+    for i, b in enumerate(sample_bboxes(8, seed)):
+        probes.append((f"bbox#{i}", "", {"bbox": ",".join(f"{v:.6f}" for v in b),
+                                          "limit": 1000}))
+    for fid in (1, n // 2, n):
+        probes.append((f"item {fid}", f"/{fid}", {}))
+    probes.append((f"offset {int(0.85 * n)}", "", {"offset": int(0.85 * n), "limit": 100}))
+    rows = []
+    for name, suffix, params in probes:
+        answers = {}
+        for s in servers:
+            url = f"{s.base}{s.items}{suffix}"
+            try:
+                fk, fv = s.fmt.split("=", 1)
+                r = requests.get(url, params={**params, fk: fv}, timeout=120,
+                                 headers={"Accept": "application/geo+json"})
+            except requests.RequestException as exc:
+                answers[s.key] = f"error {exc.__class__.__name__}"
+                continue
+            if r.status_code != 200:
+                answers[s.key] = f"HTTP {r.status_code}: {r.text[:120]!r}"
+                continue
+            try:
+                body = r.json()
+                if suffix:  # one feature
+                    p = body.get("properties") or {}
+                    answers[s.key] = (p.get("id"), p.get("kind"), p.get("floors"),
+                                      p.get("name"), (body.get("geometry") or {}).get("type"))
+                else:
+                    ids = _ids(body)
+                    answers[s.key] = (len(ids), tuple(sorted(ids)), body.get("numberMatched"))
+            except (ValueError, AttributeError, KeyError, TypeError) as exc:
+                answers[s.key] = f"bad body: {exc}"
+        rows.append((name, answers))
+        ref_key = servers[0].key
+        ref = answers.get(ref_key)
+        for k, v in answers.items():
+            if k == ref_key:
+                continue
+            same = v == ref
+            if not suffix and isinstance(v, tuple) and isinstance(ref, tuple):
+                same = v[1] == ref[1]  # numberMatched is optional; compare the id sets
+            if not same:
+                problems.append(f"{name}: {k} {_short(v)} != {ref_key} {_short(ref)}")
+    # a compact table of the counts
+    keys = [s.key for s in servers]
+    print(f"\n  {'probe':<14}" + "".join(f"{k:>18}" for k in keys))
+    for name, answers in rows:
+        cells = []
+        for k in keys:
+            v = answers.get(k)
+            if isinstance(v, tuple) and len(v) == 3 and isinstance(v[1], tuple):
+                cells.append(f"{v[0]} (m={v[2]})" if v[2] is not None else str(v[0]))
+            elif isinstance(v, tuple):
+                cells.append(f"id={v[0]}")
+            else:
+                cells.append(str(v)[:16])
+        print(f"  {name:<14}" + "".join(f"{c:>18}" for c in cells))
+    print()
+    return problems
+
+
+def _short(v) -> str:
+    if isinstance(v, tuple) and len(v) == 3 and isinstance(v[1], tuple):
+        ids = v[1]
+        return f"{v[0]} features (ids {list(ids[:3])}..., numberMatched={v[2]})"
+    return str(v)[:200]
+
+
+# ---------------------------------------------------------------------------------------------
+# load generation
+
+def run_wrk(s: srv.Server, scenario: str, n: int, cities_tsv: Path, args, seconds: int) -> dict:
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s",
+           f"--timeout={args.timeout}s", "-s", str(BENCH / "scenarios.lua"), s.base, "--",
+           scenario, s.items, str(n), str(cities_tsv), s.fmt]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + args.timeout + 60)
+    line = next((ln for ln in reversed(r.stdout.splitlines()) if ln.startswith("{")), None)
+    if r.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({r.returncode}): {r.stderr.strip()[-500:]}")
+    res = json.loads(line)
+    res["errors"] = (res["non2xx"] + res["connect_errors"] + res["read_errors"]
+                     + res["write_errors"] + res["timeouts"])
+    return res
+
+
+def fmt_ratio(a: float | None, b: float | None) -> str:
+    if not a or not b:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+def print_table(results: dict, keys: list[str], scenarios: list[str]) -> None:
+    print("\nscenario  server                 req/s    p50 ms    p95 ms   errors")
+    print("-" * 68)
+    for sc in scenarios:
+        for k in keys:
+            r = results.get(sc, {}).get(k)
+            if r is None:
+                continue
+            if "failed" in r:
+                print(f"{sc:<9} {k:<18} {'failed: ' + r['failed'][:60]}")
+                continue
+            err = r["errors"]
+            flag = "  <-- errors" if err else ""
+            print(f"{sc:<9} {k:<18} {r['rps']:>9.1f} {r['p50_ms']:>9.1f} {r['p95_ms']:>9.1f} "
+                  f"{err:>8}{flag}")
+        print()
+
+
+def ratios(results: dict, scenarios: list[str]) -> dict:
+    out: dict = {}
+    for a, b in RATIOS:
+        for sc in scenarios:
+            ra, rb = results.get(sc, {}).get(a), results.get(sc, {}).get(b)
+            if not ra or not rb or "failed" in ra or "failed" in rb:
+                continue
+            out.setdefault(f"{a} / {b}", {})[sc] = {
+                "rps": round(ra["rps"] / rb["rps"], 3) if rb["rps"] else None,
+                "p50": round(ra["p50_ms"] / rb["p50_ms"], 3) if rb["p50_ms"] else None,
+                "p95": round(ra["p95_ms"] / rb["p95_ms"], 3) if rb["p95_ms"] else None,
+                "errors": [ra["errors"], rb["errors"]],
+            }
+    return out
+
+
+def print_ratios(rat: dict) -> None:
+    if not rat:
+        return
+    print("ratios (req/s: >1 means ours is faster; p50/p95: <1 means ours is faster)")
+    for pair, per in rat.items():
+        for sc, v in per.items():
+            e = "" if v["errors"] == [0, 0] else f"   errors ours/peer {v['errors']}"
+            print(f"  {pair:<32} {sc:<7} req/s {v['rps']}x   p50 {v['p50']}x   "
+                  f"p95 {v['p95']}x{e}")
+    print()
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main() -> int:
+    args = parse_args()
+    keys = selected(args.only)
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    n = args.features
+    want_pg = any(k in GROUPS["postgis"] for k in keys)
+    want_gpkg = any(k in GROUPS["gpkg"] for k in keys)
+    for tool in ("wrk", "ogr2ogr", "psql"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} not found (apt-get install wrk gdal-bin postgresql-client)")
+
+    ncpu = os.cpu_count() or 0
+    print(f"machine: {platform.node()}, {ncpu} cores, {platform.processor() or platform.machine()}"
+          f", Python {platform.python_version()}")
+    if ncpu <= 4:
+        print(f"NOTE: only {ncpu} cores: wrk ({args.threads} threads) shares them with the "
+              "server under test (and with PostgreSQL); absolute figures are low and noisy, "
+              "the ratios are what matters.")
+
+    data_dir = BENCH / ".data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = data_dir / f"run-{n}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    (run_dir / "logs").mkdir(parents=True)
+    load_log = run_dir / "logs" / "load.log"
+
+    gpkg = data_dir / f"buildings-{n}-seed{args.seed}.gpkg"
+    t0 = time.perf_counter()
+    if gpkg.exists():
+        log(f"data: {gpkg} (cached)")
+    else:
+        log(f"generating {n:,} buildings -> {gpkg}")
+        datagen.write_gpkg(gpkg, n, args.seed)
+        log(f"data: generated in {time.perf_counter() - t0:.1f} s "
+            f"({gpkg.stat().st_size / 1e6:.0f} MB)")
+    cities_tsv = run_dir / "cities.tsv"
+    write_cities_tsv(cities_tsv)
+
+    report: dict = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"host": platform.node(), "cores": ncpu, "python": platform.python_version()},
+        "features": n, "seed": args.seed, "duration_s": args.duration, "warmup_s": args.warmup,
+        "wrk": {"threads": args.threads, "connections": args.connections},
+        "servers": {}, "load": {}, "results": {}, "warnings": [],
+    }
+    cluster: PgCluster | None = None
+    running: list[srv.Server] = []
+
+    def on_term(signum, frame):  # treat SIGTERM like Ctrl-C: clean up
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        srv.ensure_peers_venv(log)
+        have_ogr = srv.peers_have_gdal()
+        if "pygeoapi-ogr" in keys and not have_ogr:
+            warn("no GDAL bindings in benchmarks/.venv-peers: skipping pygeoapi-ogr")
+            keys.remove("pygeoapi-ogr")
+        base_env = {"GEOPORTAL_CONFIG_DIR": str(REPO / "config"), "GEOPORTAL_LOG_LEVEL": "WARNING"}
+
+        # -- loads ---------------------------------------------------------------------------
+        pg_ref = None
+        if want_pg:
+            cluster = PgCluster(run_dir / "pg", srv.free_port())
+            log(f"PostgreSQL 15 cluster in {cluster.datadir} on port {cluster.port}; tuning: "
+                + ", ".join(f"{k}={v}" for k, v in TUNING.items()))
+            cluster.init()
+            cluster.start()
+            cluster.create_db()
+            report["postgres"] = {"version": cluster.psql("SHOW server_version"),
+                                  "postgis": cluster.psql("SELECT postgis_lib_version()"),
+                                  "tuning": TUNING}
+            t_ogr = timed(["ogr2ogr", "-f", "PostgreSQL", cluster.ogr_dsn, str(gpkg),
+                           "-nln", "ogr_buildings"], logfile=load_log,
+                          what="ogr2ogr -> PostGIS (reference)")
+            pg_env = {**base_env, "GEOPORTAL_DATABASE_URL": cluster.url,
+                      "GEOPORTAL_DATA_DIR": str(run_dir / "var-pg")}
+            try:
+                t_ours = timed([str(GEOPORTAL), "ingest", str(gpkg), "--id", "buildings",
+                                "--theme", "urban-infrastructure"], env=pg_env, logfile=load_log,
+                               what="geoportal ingest -> PostGIS store")
+                pg_ref = layer_store_ref(pg_env, cluster.url)
+                if "." not in pg_ref:
+                    warn(f"PostGIS store_ref {pg_ref!r} is not schema.table")
+                report["load"]["postgis"] = {"ours_s": round(t_ours, 2),
+                                             "ogr2ogr_s": round(t_ogr, 2),
+                                             "ratio": round(t_ours / t_ogr, 3),
+                                             "store_ref": pg_ref}
+                cnt = int(cluster.psql(f"SELECT count(*) FROM {pg_ref}"))
+                if cnt != n:
+                    warn(f"our PostGIS table {pg_ref} has {cnt} rows, expected {n}")
+            except RuntimeError as exc:
+                warn(f"our PostGIS store is not usable: {exc}")
+                report["warnings"].append(f"PostGIS ingest failed: {exc}")
+                report["load"]["postgis"] = {"ogr2ogr_s": round(t_ogr, 2), "ours": str(exc)}
+                keys = [k for k in keys if k != "ours-pg"]
+            # the same planner statistics for both tables (not timed)
+            cluster.psql("ANALYZE")
+
+        gpkg_file = None
+        if want_gpkg:
+            gp_env = {**base_env, "GEOPORTAL_DATA_DIR": str(run_dir / "var-gpkg")}
+            t_ours = timed([str(GEOPORTAL), "ingest", str(gpkg), "--id", "buildings",
+                            "--theme", "urban-infrastructure"], env=gp_env, logfile=load_log,
+                           what="geoportal ingest -> GeoPackage store")
+            t_ogr = timed(["ogr2ogr", "-f", "GPKG", str(run_dir / "ogr2ogr-copy.gpkg"), str(gpkg),
+                           "-nln", "buildings", "-nlt", "PROMOTE_TO_MULTI"], logfile=load_log,
+                          what="ogr2ogr -> GeoPackage (reference)")
+            ref = layer_store_ref(gp_env, str(run_dir / "var-gpkg" / "catalog.sqlite"))
+            gpkg_file = Path(ref) if Path(ref).is_absolute() else \
+                run_dir / "var-gpkg" / "store" / ref
+            if not gpkg_file.exists():  # store_ref may be <layer>/<uuid> without the suffix
+                cands = sorted((run_dir / "var-gpkg" / "store" / "buildings").glob("*.gpkg"))
+                gpkg_file = cands[-1] if cands else gpkg_file
+            report["load"]["gpkg"] = {"ours_s": round(t_ours, 2), "ogr2ogr_s": round(t_ogr, 2),
+                                      "ratio": round(t_ours / t_ogr, 3),
+                                      "store_ref": ref, "file": str(gpkg_file)}
+
+        print()
+        for what, ld in report["load"].items():
+            if "ours_s" in ld:
+                verdict = "OK" if ld["ratio"] <= 1.0 else "SLOWER than ogr2ogr"
+                print(f"load into {what:<8}: ours {ld['ours_s']:.1f} s, ogr2ogr "
+                      f"{ld['ogr2ogr_s']:.1f} s, ratio {ld['ratio']:.2f} -> {verdict}")
+                if ld["ratio"] > 1.0:
+                    report["warnings"].append(f"load into {what}: ours is {ld['ratio']:.2f}x "
+                                              "ogr2ogr's time")
+            else:
+                print(f"load into {what:<8}: ogr2ogr {ld['ogr2ogr_s']:.1f} s; ours: {ld['ours']}")
+        print()
+
+        # -- servers -------------------------------------------------------------------------
+        servers: list[srv.Server] = []
+        if "ours-pg" in keys:
+            servers.append(srv.ours("ours-pg", "ours, PostGIS store", run_dir, run_dir / "var-pg",
+                                    cluster.url))
+        if "tipg" in keys and cluster is not None:
+            table = pg_ref or "public.ogr_buildings"
+            if not pg_ref:
+                warn("tipg serves ogr2ogr's table public.ogr_buildings (no table of ours)")
+            servers.append(srv.tipg(run_dir, cluster.url, table))
+        if "ours-gpkg" in keys:
+            servers.append(srv.ours("ours-gpkg", "ours, GeoPackage store", run_dir,
+                                    run_dir / "var-gpkg", None))
+        stock = [k for k in ("pygeoapi-sqlite", "pygeoapi-ogr") if k in keys]
+        if stock and gpkg_file is not None:
+            for s in srv.stock_pygeoapi(run_dir, gpkg_file, "buildings",
+                                        with_ogr="pygeoapi-ogr" in keys):
+                if s.key in keys:
+                    servers.append(s)
+        for s in servers:
+            s.start()
+            running.append(s)
+        for s in servers:
+            s.wait_ready()
+            log(f"{s.key:<16} ready: {s.base}{s.items}")
+            report["servers"][s.key] = {"label": s.label, "url": f"{s.base}{s.items}"}
+
+        # -- same answers? -------------------------------------------------------------------
+        log("checking that every server answers the same queries with the same features")
+        for group in (GROUPS["postgis"], GROUPS["gpkg"], ["ours-pg", "ours-gpkg"]):
+            members = [s for s in servers if s.key in group]
+            if len(members) < 2:
+                continue
+            problems = consistency_check(members, n, args.seed)
+            for p in problems:
+                warn(f"different answers: {p}")
+                report["warnings"].append(f"different answers: {p}")
+        # cross-check the counts in one box against the source, with GDAL
+        b = sample_bboxes(1, args.seed)[0]
+        r = subprocess.run(["ogrinfo", "-ro", "-q", "-so", "-spat", *map(str, b), str(gpkg),
+                            "buildings"], capture_output=True, text=True)
+        m = re.search(r"Feature Count: (\d+)", r.stdout)
+        if m:
+            log(f"GDAL on the source: bbox#0 holds {m.group(1)} buildings")
+
+        # -- load ----------------------------------------------------------------------------
+        for sc in scenarios:
+            for s in servers:
+                log(f"wrk {sc:<6} -> {s.key} (warm-up {args.warmup}s, then {args.duration}s)")
+                try:
+                    if args.warmup:
+                        run_wrk(s, sc, n, cities_tsv, args, args.warmup)
+                    res = run_wrk(s, sc, n, cities_tsv, args, args.duration)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    res = {"failed": str(exc)}
+                    warn(f"{sc} on {s.key}: {exc}")
+                else:
+                    log(f"   {res['rps']:.1f} req/s, p50 {res['p50_ms']:.1f} ms, p95 "
+                        f"{res['p95_ms']:.1f} ms, {res['requests']} requests, "
+                        f"{res['errors']} errors"
+                        + (f" (first bad status {res['first_bad_status']})"
+                           if res.get("first_bad_status") else ""))
+                    if res["errors"]:
+                        report["warnings"].append(f"{sc} on {s.key}: {res['errors']} errors "
+                                                  f"of {res['requests']}")
+                    if res["requests"] == 0:
+                        report["warnings"].append(f"{sc} on {s.key}: no request completed")
+                report["results"].setdefault(sc, {})[s.key] = res
+
+        print_table(report["results"], [s.key for s in servers], scenarios)
+        report["ratios"] = ratios(report["results"], scenarios)
+        print_ratios(report["ratios"])
+        if ncpu <= 4:
+            print(f"(measured on {ncpu} cores shared by wrk, the server and PostgreSQL)")
+        for w in report["warnings"]:
+            print(f"WARNING: {w}")
+    except KeyboardInterrupt:
+        warn("interrupted: stopping servers and the cluster")
+        return 130
+    finally:
+        for s in reversed(running):
+            s.stop()
+        if cluster is not None:
+            cluster.stop()
+        if not args.keep and run_dir.exists() and cluster is not None:
+            shutil.rmtree(run_dir / "pg", ignore_errors=True)
+
+    if not args.no_save and report["results"]:
+        out_dir = BENCH / "results"
+        out_dir.mkdir(exist_ok=True)
+        out = out_dir / f"serve-{dt.date.today().isoformat()}.json"
+        if out.exists():
+            out = out_dir / f"serve-{dt.datetime.now().strftime('%Y-%m-%dT%H%M%S')}.json"
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        log(f"results: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
