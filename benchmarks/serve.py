@@ -140,6 +140,16 @@ def layer_store_ref(env: dict[str, str], catalog: str) -> str:
     return out
 
 
+def sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def write_cities_tsv(path: Path) -> None:
     cities = datagen.load_cities()
     total = sum(c.population for c in cities)
@@ -291,6 +301,10 @@ def print_table(results: dict, keys: list[str], scenarios: list[str]) -> None:
                 print(f"{sc:<9} {k:<18} {'failed: ' + r['failed'][:60]}")
                 continue
             err = r["errors"]
+            if not r["requests"]:
+                print(f"{sc:<9} {k:<18} {'0.0':>9} {'-':>9} {'-':>9} {err:>8}  <-- no request "
+                      f"completed in {r['duration_s']:.0f} s")
+                continue
             flag = "  <-- errors" if err else ""
             print(f"{sc:<9} {k:<18} {r['rps']:>9.1f} {r['p50_ms']:>9.1f} {r['p95_ms']:>9.1f} "
                   f"{err:>8}{flag}")
@@ -303,6 +317,12 @@ def ratios(results: dict, scenarios: list[str]) -> dict:
         for sc in scenarios:
             ra, rb = results.get(sc, {}).get(a), results.get(sc, {}).get(b)
             if not ra or not rb or "failed" in ra or "failed" in rb:
+                continue
+            if not ra["requests"] or not rb["requests"]:
+                out.setdefault(f"{a} / {b}", {})[sc] = {
+                    "rps": None, "p50": None, "p95": None,
+                    "errors": [ra["errors"], rb["errors"]],
+                    "note": f"no request completed: {a if not ra['requests'] else b}"}
                 continue
             out.setdefault(f"{a} / {b}", {})[sc] = {
                 "rps": round(ra["rps"] / rb["rps"], 3) if rb["rps"] else None,
@@ -320,6 +340,9 @@ def print_ratios(rat: dict) -> None:
     for pair, per in rat.items():
         for sc, v in per.items():
             e = "" if v["errors"] == [0, 0] else f"   errors ours/peer {v['errors']}"
+            if v.get("note"):
+                print(f"  {pair:<32} {sc:<7} {v['note']}{e}")
+                continue
             print(f"  {pair:<32} {sc:<7} req/s {v['rps']}x   p50 {v['p50']}x   "
                   f"p95 {v['p95']}x{e}")
     print()
@@ -442,6 +465,7 @@ def main() -> int:
             if not gpkg_file.exists():  # store_ref may be <layer>/<uuid> without the suffix
                 cands = sorted((run_dir / "var-gpkg" / "store" / "buildings").glob("*.gpkg"))
                 gpkg_file = cands[-1] if cands else gpkg_file
+            gpkg_sha = sha256(gpkg_file)
             report["load"]["gpkg"] = {"ours_s": round(t_ours, 2), "ogr2ogr_s": round(t_ogr, 2),
                                       "ratio": round(t_ours / t_ogr, 3),
                                       "store_ref": ref, "file": str(gpkg_file)}
@@ -528,6 +552,9 @@ def main() -> int:
                         report["warnings"].append(f"{sc} on {s.key}: no request completed")
                 report["results"].setdefault(sc, {})[s.key] = res
 
+        if gpkg_file is not None and sha256(gpkg_file) != gpkg_sha:
+            warn(f"our store's version file {gpkg_file} changed while serving")
+            report["warnings"].append("our GeoPackage version file changed while serving")
         print_table(report["results"], [s.key for s in servers], scenarios)
         report["ratios"] = ratios(report["results"], scenarios)
         print_ratios(report["ratios"])

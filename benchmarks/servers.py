@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +19,11 @@ BENCH = Path(__file__).resolve().parent
 OUR_VENV = REPO / ".venv"
 PEERS_VENV = BENCH / ".venv-peers"
 PEERS_PYTHON = os.environ.get("PEERS_PYTHON", "/root/.pyenv/versions/3.12.1/bin/python")
-PEER_PACKAGES = ["tipg", "uvicorn", "pygeoapi==0.24.0", "gunicorn"]
+# uvicorn[standard] (uvloop, httptools), not bare uvicorn: with --workers N, bare uvicorn on the
+# asyncio loop leaves Nagle on for keep-alive connections (uvicorn issue #3149: the pre-bound
+# listener has proto 0, so asyncio skips TCP_NODELAY) and every request after a connection's
+# first waits ~40 ms for a delayed ACK: tipg measured 80 req/s instead of ~900.
+PEER_PACKAGES = ["tipg", "uvicorn[standard]", "pygeoapi==0.24.0", "gunicorn"]
 
 
 def free_port() -> int:
@@ -32,8 +38,8 @@ def ensure_peers_venv(log) -> None:
     if not py.exists():
         log(f"creating {PEERS_VENV} ...")
         subprocess.run([PEERS_PYTHON, "-m", "venv", str(PEERS_VENV)], check=True)
-    probe = subprocess.run([str(py), "-c", "import tipg, uvicorn, pygeoapi, gunicorn"],
-                           capture_output=True)
+    imports = "import tipg, uvicorn, uvloop, httptools, pygeoapi, gunicorn"
+    probe = subprocess.run([str(py), "-c", imports], capture_output=True)
     if probe.returncode != 0:
         log(f"installing {' '.join(PEER_PACKAGES)} into {PEERS_VENV} ...")
         subprocess.run([str(py), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
@@ -77,8 +83,9 @@ def ensure_sqlite_extensions(py: Path, log) -> None:
     log("peers' Python has no sqlite3 extension loading: installing pysqlite3-binary and a "
         "sqlite3 shim (.pth) into the peers venv")
     subprocess.run([str(py), "-m", "pip", "install", "-q", "pysqlite3-binary"], check=True)
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = subprocess.run([str(py), "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip()
     Path(site, "bench_sqlite3_shim.py").write_text(SHIM)
     Path(site, "bench_sqlite3_shim.pth").write_text("import bench_sqlite3_shim\n")
     subprocess.run(probe, check=True)
@@ -150,10 +157,8 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGTERM)  # our own process group, by its id
             self.proc.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.proc = None
 
 
@@ -176,7 +181,8 @@ def tipg(run_dir: Path, database_url: str, table: str) -> Server:
            "TIPG_DB_MAX_CONN_SIZE": "10", "TIPG_DEBUG": "false",
            "TIPG_MAX_FEATURES_PER_QUERY": "10000"}
     cmd = [str(PEERS_VENV / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", "2", "--no-access-log", "--log-level", "warning"]
+           "--port", str(port), "--workers", "2", "--loop", "uvloop", "--http", "httptools",
+           "--no-access-log", "--log-level", "warning"]
     # tipg's f=json is a flat list of rows with WKT geometry; GeoJSON is f=geojson
     return Server("tipg", f"tipg ({table})", port, table, cmd, env, run_dir / "logs" / "tipg.log",
                   fmt="f=geojson")
@@ -251,11 +257,24 @@ PYGEOAPI_OGR = """\
 
 
 def stock_pygeoapi(run_dir: Path, gpkg: Path, table: str, with_ogr: bool) -> list[Server]:
-    """One gunicorn (2 workers) serving two collections: SQLiteGPKG and OGR providers."""
+    """One gunicorn (2 workers) serving two collections: SQLiteGPKG and OGR providers.
+
+    Each provider gets its own byte-for-byte copy of the GeoPackage our store wrote: the
+    SQLiteGPKG provider opens the file read-write and runs spatialite's AutoGPKGStart() on every
+    request, which creates a VirtualGPKG table in the file (it modified our immutable version
+    file) and, with two workers and the OGR provider holding read locks on the same file, fails
+    with "database is locked" (every request then waits 5 s and errors).
+    """
     port = free_port()
-    resources = PYGEOAPI_SQLITE.format(gpkg=gpkg, table=table)
+    peers = run_dir / "peers"
+    peers.mkdir(exist_ok=True)
+    sqlite_copy = peers / "sqlitegpkg.gpkg"
+    shutil.copyfile(gpkg, sqlite_copy)
+    resources = PYGEOAPI_SQLITE.format(gpkg=sqlite_copy, table=table)
     if with_ogr:
-        resources += PYGEOAPI_OGR.format(gpkg=gpkg, table=table)
+        ogr_copy = peers / "ogr.gpkg"
+        shutil.copyfile(gpkg, ogr_copy)
+        resources += PYGEOAPI_OGR.format(gpkg=ogr_copy, table=table)
     cfg = run_dir / "pygeoapi-config.yml"
     cfg.write_text(PYGEOAPI_CONFIG.format(port=port, resources=resources.rstrip()))
     openapi = run_dir / "pygeoapi-openapi.yml"

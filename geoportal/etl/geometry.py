@@ -87,11 +87,11 @@ def _fit(geoms: np.ndarray, target: str, reasons: np.ndarray) -> np.ndarray:
 
 def prepare(
     geoms: np.ndarray, target: str, *, bounds: tuple[float, float, float, float] | None
-) -> tuple[np.ndarray, list[str | None], int]:
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Repair and fit geometries (already in CRS84) for publishing.
 
-    Returns the geometries, a reason per feature to set it aside (None to publish) and the
-    number of repaired geometries.
+    Returns the geometries, an object array with a reason per feature to set it aside (None
+    to publish) and the number of repaired geometries.
     """
     out = np.array(geoms, dtype=object, copy=True)
     reasons = np.full(len(out), None, dtype=object)
@@ -111,4 +111,4 @@ def prepare(
     if bounds is not None:
         inside = shapely.intersects(out, shapely.box(*bounds))
         reasons[(reasons == None) & ~inside] = OUTSIDE  # noqa: E711
-    return out, list(reasons), int(invalid.sum())
+    return out, reasons, int(invalid.sum())

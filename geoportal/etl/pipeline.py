@@ -103,25 +103,22 @@ def ingest(
         extent = [np.inf, np.inf, -np.inf, -np.inf]
         with store.stage(meta.id, geometry_type=report.geometry_type) as writer:
             for batch in itertools.chain([first], batches):
-                geoms = shapely.force_2d(
-                    shapely.from_wkb(batch.column(GEOMETRY).to_numpy(zero_copy_only=False))
-                )
+                geoms = shapely.from_wkb(batch.column(GEOMETRY).to_numpy(zero_copy_only=False))
+                has_z = shapely.has_z(geoms)
+                if has_z.any():
+                    geoms[has_z] = shapely.force_2d(geoms[has_z])
+                    report.dropped_z += int(has_z.sum())
                 geoms, reasons, repaired = prepare(
                     to_crs84(geoms, crs), report.geometry_type, bounds=bounds
                 )
                 report.repaired += repaired
-                keep = np.array([r is None for r in reasons], dtype=bool)
-                for i, reason in enumerate(reasons):
-                    if reason is not None:
-                        report.put_aside(report.features_read + i + 1, reason)
+                keep = reasons == None  # noqa: E711 - elementwise on an object array
+                for i in np.flatnonzero(~keep):
+                    report.put_aside(report.features_read + int(i) + 1, reasons[i])
                 report.features_read += batch.num_rows
                 if keep.any():
                     kept = geoms[keep]
-                    table = plan.apply(batch.filter(pa.array(keep)))
-                    table = table.append_column(
-                        "geometry", pa.array(shapely.to_wkb(kept), type=pa.binary())
-                    )
-                    writer.write(table)
+                    writer.write(plan.apply(batch.filter(pa.array(keep))), kept)
                     report.features_published += int(keep.sum())
                     b = shapely.total_bounds(kept)
                     extent = [min(extent[0], b[0]), min(extent[1], b[1]),

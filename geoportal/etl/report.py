@@ -28,6 +28,7 @@ class Report:
     features_read: int = 0
     features_published: int = 0
     repaired: int = 0
+    dropped_z: int = 0  # geometries whose Z (height) was dropped: the store is 2D
     set_aside: Counter = field(default_factory=Counter)
     set_aside_samples: list[dict[str, Any]] = field(default_factory=list)
     renamed_fields: dict[str, str] = field(default_factory=dict)

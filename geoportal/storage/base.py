@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import shapely
 
@@ -57,8 +58,12 @@ class StagedWriter(abc.ABC):
     ``with`` block without committing removes whatever was written."""
 
     @abc.abstractmethod
-    def write(self, batch: pa.Table) -> None:
-        """Append a batch: properties plus a ``geometry`` column of WKB in CRS84."""
+    def write(self, properties: pa.Table, geometries: np.ndarray) -> None:
+        """Append a batch: a table of properties and, row for row, shapely geometries in CRS84.
+
+        Each store encodes the geometries as it needs (WKB for GeoPackage, EWKB for PostGIS),
+        so they are encoded once.
+        """
 
     @abc.abstractmethod
     def commit(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyogrio
 import shapely
@@ -83,9 +84,11 @@ class _GeoPackageWriter(StagedWriter):
         self.rows = 0
         self.committed = False
 
-    def write(self, batch: pa.Table) -> None:
-        if batch.num_rows == 0:
+    def write(self, properties: pa.Table, geometries: np.ndarray) -> None:
+        if properties.num_rows == 0:
             return
+        batch = properties.append_column(
+            "geometry", pa.array(shapely.to_wkb(geometries), type=pa.binary()))
         try:
             pyogrio.write_arrow(
                 batch,

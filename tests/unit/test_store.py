@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import numpy as np
 import psycopg
 import pyarrow as pa
 import pyogrio
@@ -17,21 +18,21 @@ from geoportal.storage import Query
 FIELDS = [Field("name", "string"), Field("rank", "integer"), Field("open", "boolean")]
 
 
-def _batch(names, ranks, geoms) -> pa.Table:
-    return pa.table({
+def _batch(names, ranks, geoms) -> tuple[pa.Table, np.ndarray]:
+    properties = pa.table({
         "name": pa.array(names, pa.string()),
         "rank": pa.array(ranks, pa.int64()),
         "open": pa.array([r % 2 == 0 for r in ranks], pa.bool_()),
-        "geometry": pa.array(shapely.to_wkb(geoms), pa.binary()),
     })
+    return properties, np.array(geoms, dtype=object)
 
 
 @pytest.fixture
 def ref(store):
     points = [shapely.Point(27.0 + i * 0.01, 53.0) for i in range(30)]
     with store.stage("demo-layer", geometry_type="Point") as writer:
-        writer.write(_batch([f"p{i}" for i in range(15)], list(range(15)), points[:15]))
-        writer.write(_batch([f"p{i}" for i in range(15, 30)], list(range(15, 30)), points[15:]))
+        writer.write(*_batch([f"p{i}" for i in range(15)], list(range(15)), points[:15]))
+        writer.write(*_batch([f"p{i}" for i in range(15, 30)], list(range(15, 30)), points[15:]))
         return writer.commit()
 
 
@@ -60,7 +61,7 @@ def test_committed_table_is_indexed_in_epsg_4326(store, ref, backend):
 
 def test_writer_left_without_commit_leaves_nothing(store, backend):
     with store.stage("broken", geometry_type="Point") as writer:
-        writer.write(_batch(["a"], [1], [shapely.Point(27, 53)]))
+        writer.write(*_batch(["a"], [1], [shapely.Point(27, 53)]))
     assert store.refs() == set()
     if backend == "gpkg":
         assert not any(store.root.rglob("*.gpkg"))
@@ -69,7 +70,7 @@ def test_writer_left_without_commit_leaves_nothing(store, backend):
 def test_writer_failing_midway_leaves_nothing(store):
     with pytest.raises(ValueError, match="boom"), \
             store.stage("midway", geometry_type="Point") as writer:
-        writer.write(_batch(["a"], [1], [shapely.Point(27, 53)]))
+        writer.write(*_batch(["a"], [1], [shapely.Point(27, 53)]))
         raise ValueError("boom")
     assert store.refs() == set()
 
@@ -83,7 +84,7 @@ def test_bbox_returns_only_features_inside(store, ref):
 def test_bbox_excludes_a_polygon_whose_envelope_but_not_shape_intersects(store):
     ring = shapely.Polygon([(27, 53), (28, 53), (28, 54), (27, 53)])  # triangle, lower right
     with store.stage("tri", geometry_type="MultiPolygon") as writer:
-        writer.write(_batch(["t"], [1], [shapely.MultiPolygon([ring])]))
+        writer.write(*_batch(["t"], [1], [shapely.MultiPolygon([ring])]))
         ref = writer.commit()
     assert store.query(ref, FIELDS, Query(bbox=(27.0, 53.8, 27.2, 54.0))).rows == []
     assert len(store.query(ref, FIELDS, Query(bbox=(27.9, 53.1, 28.0, 53.2))).rows) == 1
