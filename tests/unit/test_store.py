@@ -125,3 +125,15 @@ def test_get_returns_one_feature_with_its_geometry(store, ref):
 def test_drop_removes_the_table(store, ref):
     store.drop(ref)
     assert store.refs() == set()
+
+
+def test_postgis_connections_carry_the_statement_timeout(postgres):
+    from geoportal.storage.postgis import PostGISStore
+
+    store = PostGISStore(postgres.new_database(), statement_timeout_ms=1234)
+    try:
+        with store.pool.connection() as conn:
+            assert conn.execute("SHOW statement_timeout").fetchone()[0] == "1234ms"
+            assert conn.execute("SHOW TimeZone").fetchone()[0] == "UTC"
+    finally:
+        store.close()
