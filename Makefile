@@ -59,7 +59,7 @@ run-postgis: $(VENV)/.installed
 	$(VENV)/bin/geoportal serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check geoportal tests scripts
+	$(VENV)/bin/ruff check geoportal tests scripts benchmarks
 
 test: $(VENV)/.installed
 	@bash scripts/install-system-deps

@@ -403,6 +403,7 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)  # also when started in the background (SIG_IGN)
     try:
         srv.ensure_peers_venv(log)
         have_ogr = srv.peers_have_gdal()

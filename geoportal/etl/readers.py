@@ -20,7 +20,7 @@ from geoportal.etl.manifest import SourceSpec
 
 __all__ = ["BATCH_SIZE", "GEOMETRY", "Source", "fingerprint", "open_batches", "resolve_source"]
 
-BATCH_SIZE = 20_000
+BATCH_SIZE = 65536
 GEOMETRY = "__geometry__"  # the WKB column of every batch, apart from the properties
 _FORMATS = {
     ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile", ".zip": "ESRI Shapefile",

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from geoportal.catalog import Catalog, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError
+from geoportal.server import pygeoapi_speedups
 from geoportal.server.live import LiveAPI
 from geoportal.storage import open_store, register_store
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the portal's WSGI app: the catalog, the live pygeoapi API and the routes."""
     settings = settings or load_settings()
     logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)  # we log requests ourselves
+    pygeoapi_speedups.install()
     catalog = Catalog(settings.database_url or "")
     catalog.init(load_registry(settings.config_dir))
     store = open_store(settings)

@@ -109,6 +109,7 @@ class _GeoPackageWriter(StagedWriter):
         if self.rows == 0:
             raise StorageError(f"{self.layer_id}: nothing was written to the staged table")
         os.replace(self.tmp_path, self.path)
+        os.chmod(self.path, 0o444)  # published versions are never written again
         self.committed = True
         return self.ref
 
