@@ -11,6 +11,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import numpy as np
@@ -64,10 +65,15 @@ def ingest(
     source = resolve_source(spec)
     report.format = source.format
     report.encoding = spec.encoding or source.info.get("encoding")
-    report.source_sha256 = fingerprint(spec)
-
     existing = catalog.find_layer(meta.id)
     current = existing.current if existing else None
+    # The sha256 decides "unchanged" only when there is a current version to compare with;
+    # otherwise it is computed while the data loads (hashlib releases the GIL).
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digest = hashing.submit(fingerprint, spec)
+    hashing.shutdown(wait=False)
+    if current is not None and not force:
+        report.source_sha256 = digest.result()
     if (not force and current is not None and current.source_sha256 == report.source_sha256
             and current.report.get("options") == report.options):
         catalog.save_metadata(meta)
@@ -130,6 +136,7 @@ def ingest(
                 raise GeometryError(f"{spec.path}: no feature can be published ({reasons})")
             ref = writer.commit()
 
+    report.source_sha256 = digest.result()
     draft = Version(
         layer_id=meta.id, version=0, created=datetime.now(UTC), status="staged",
         source_name=spec.path.name, source_sha256=report.source_sha256,
