@@ -198,7 +198,7 @@ server:
   pretty_print: false
   limits: {{default_items: 10, max_items: 1000}}
   map:
-    url: https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png
+    url: http://127.0.0.1:9/tiles/{{z}}/{{x}}/{{y}}.png  # unused: pygeoapi requires a map URL
     attribution: OSM
 logging:
   level: ERROR
