@@ -19,6 +19,8 @@ class Registry:
 
     regions: dict[str, Region]
     themes: dict[str, Theme]
+    crs_candidates: tuple[tuple[str, str], ...] = (("EPSG:4326", "WGS 84"),)
+    crs_ambiguity_m: float = 100.0
 
     def region(self, code: str) -> Region:
         """The region with this SOATO code, or a SchemaError naming the known ones."""
@@ -84,4 +86,11 @@ def load_registry(config_dir: Path) -> Registry:
     }
     if not regions or not themes:
         raise SchemaError(f"{config_dir}: regions.yaml and themes.yaml must not be empty")
-    return Registry(regions=regions, themes=themes)
+    crs_path = config_dir / "crs.yaml"
+    if not crs_path.is_file():
+        return Registry(regions=regions, themes=themes)
+    crs_config = _read_yaml(crs_path)
+    candidates = tuple((str(c["crs"]), str(c.get("name", c["crs"])))
+                       for c in crs_config.get("candidates") or [])
+    return Registry(regions=regions, themes=themes, crs_candidates=candidates,
+                    crs_ambiguity_m=float(crs_config.get("ambiguity_metres", 100)))

@@ -64,7 +64,8 @@ def ingest(
     registry.theme(meta.theme)
     source = resolve_source(spec)
     report.format = source.format
-    report.encoding = spec.encoding or source.info.get("encoding")
+    report.encoding = source.encoding or source.info.get("encoding")
+    report.notes.append(f"encoding {report.encoding}: {source.encoding_reason}")
     existing = catalog.find_layer(meta.id)
     current = existing.current if existing else None
     # The sha256 decides "unchanged" only when there is a current version to compare with;
@@ -88,19 +89,20 @@ def ingest(
         bounds = (minx - REGION_MARGIN, miny - REGION_MARGIN,
                   maxx + REGION_MARGIN, maxy + REGION_MARGIN)
 
-    with open_batches(source, encoding=spec.encoding) as batches:
+    with open_batches(source) as batches:
         first = next(batches, None)
         if first is None:
             raise GeometryError(f"{spec.path}: the layer holds no features; nothing to publish")
         sample = shapely.from_wkb(first.column(GEOMETRY).to_numpy(zero_copy_only=False))
-        crs, report.crs_origin = resolve_crs(
-            declared=spec.crs, from_file=source.crs,
-            bounds=shapely.total_bounds(sample), origin=str(spec.path),
+        crs, report.crs_origin, swap_xy, crs_reason = resolve_crs(
+            declared=spec.crs, from_file=source.crs, xy=shapely.get_coordinates(sample),
+            bbox=bounds, candidates=registry.crs_candidates,
+            ambiguity_m=registry.crs_ambiguity_m, origin=str(spec.path),
         )
         report.source_crs = _crs_name(crs)
-        if report.crs_origin == "assumed":
-            report.notes.append("no CRS in the file: coordinates are degrees, taken as EPSG:4326")
-        report.geometry_type = target_type(source.geometry_type, to_crs84(sample, crs))
+        report.notes.append(f"CRS {report.source_crs}: {crs_reason}")
+        report.geometry_type = target_type(source.geometry_type,
+                                           to_crs84(sample, crs, swap_xy=swap_xy))
         plan = plan_fields(first.schema, geometry=GEOMETRY)
         report.renamed_fields = plan.renamed
         for name, dtype in plan.dropped.items():
@@ -115,7 +117,7 @@ def ingest(
                     geoms[has_z] = shapely.force_2d(geoms[has_z])
                     report.dropped_z += int(has_z.sum())
                 geoms, reasons, repaired = prepare(
-                    to_crs84(geoms, crs), report.geometry_type, bounds=bounds
+                    to_crs84(geoms, crs, swap_xy=swap_xy), report.geometry_type, bounds=bounds
                 )
                 report.repaired += repaired
                 keep = reasons == None  # noqa: E711 - elementwise on an object array

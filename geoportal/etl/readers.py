@@ -16,6 +16,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from geoportal.errors import InputError, UnsupportedFormat
+from geoportal.etl.detect import detect_dbf_encoding
 from geoportal.etl.manifest import SourceSpec
 
 __all__ = ["BATCH_SIZE", "GEOMETRY", "Source", "fingerprint", "open_batches", "resolve_source"]
@@ -41,6 +42,8 @@ class Source:
     layer: str | None
     open_options: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    encoding: str | None = None
+    encoding_reason: str | None = None
 
     @property
     def crs(self) -> str | None:
@@ -112,6 +115,10 @@ def resolve_source(spec: SourceSpec) -> Source:
             "AUTODETECT_TYPE": "YES",
             "EMPTY_STRING_AS_NULL": "YES",
         }
+    encoding, encoding_reason = spec.encoding, "set in the manifest" if spec.encoding else None
+    if fmt == "ESRI Shapefile" and encoding is None:
+        guess = detect_dbf_encoding(path)
+        encoding, encoding_reason = guess.encoding, guess.reason
     layer = spec.layer
     try:
         if fmt == "GPKG" and layer is None:
@@ -122,7 +129,7 @@ def resolve_source(spec: SourceSpec) -> Source:
                     "name one with source.layer in the manifest"
                 )
             layer = layers[0]
-        info = pyogrio.read_info(gdal_path, layer=layer, encoding=spec.encoding, **options)
+        info = pyogrio.read_info(gdal_path, layer=layer, encoding=encoding, **options)
     except (DataSourceError, DataLayerError) as exc:
         raise UnsupportedFormat(f"{path}: GDAL cannot read it as {fmt}: {exc}") from None
     if fmt == "CSV" and not info.get("geometry_type"):
@@ -133,15 +140,16 @@ def resolve_source(spec: SourceSpec) -> Source:
     if not info.get("geometry_type"):
         raise InputError(f"{path}: the layer has no geometry column")
     return Source(path=path, gdal_path=gdal_path, format=fmt, layer=layer,
-                  open_options=options, info=info)
+                  open_options=options, info=info, encoding=encoding,
+                  encoding_reason=encoding_reason or f"{fmt} text is {info.get('encoding')}")
 
 
 @contextmanager
-def open_batches(source: Source, *, encoding: str | None = None) -> Iterator[Iterator[pa.Table]]:
+def open_batches(source: Source) -> Iterator[Iterator[pa.Table]]:
     """Yield an iterator of Arrow tables: the properties plus the WKB column ``GEOMETRY``."""
     try:
         with pyogrio.open_arrow(
-            source.gdal_path, layer=source.layer, encoding=encoding,
+            source.gdal_path, layer=source.layer, encoding=source.encoding,
             batch_size=BATCH_SIZE, use_pyarrow=True, **source.open_options,
         ) as (meta, reader):
             geometry_name = meta.get("geometry_name") or "wkb_geometry"

@@ -22,7 +22,7 @@ class Report:
     format: str | None = None
     source_sha256: str | None = None
     source_crs: str | None = None
-    crs_origin: str | None = None  # file | manifest | assumed
+    crs_origin: str | None = None  # file | manifest | detected
     encoding: str | None = None
     geometry_type: str | None = None
     features_read: int = 0

@@ -10,6 +10,7 @@ import shapely
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geoportal.errors import CRSError
+from geoportal.etl.detect import detect_crs
 
 __all__ = ["parse_crs", "resolve_crs", "to_crs84"]
 
@@ -27,25 +28,25 @@ def parse_crs(text: str, *, origin: str) -> pyproj.CRS:
 
 
 def resolve_crs(
-    *, declared: str | None, from_file: str | None, bounds: np.ndarray | None, origin: str
-) -> tuple[pyproj.CRS, str]:
-    """The source CRS and how we know it: declared in the manifest, the file's own, or assumed.
+    *, declared: str | None, from_file: str | None, xy: np.ndarray,
+    bbox: tuple[float, float, float, float] | None,
+    candidates: tuple[tuple[str, str], ...], ambiguity_m: float, origin: str,
+) -> tuple[pyproj.CRS, str, bool, str]:
+    """The source CRS, how we know it (manifest, file, detected), whether x/y are swapped, and
+    a sentence for the report.
 
-    A file with no CRS is taken as WGS 84 only when its coordinates are plausible degrees;
-    anything else is an error asking for ``source.crs`` (detection comes with the full ETL).
+    With no CRS declared anywhere, the candidates of ``config/crs.yaml`` are tried against the
+    layer's region (see ``detect.detect_crs``).
     """
     if declared:
-        return parse_crs(declared, origin=origin), "manifest"
+        return parse_crs(declared, origin=origin), "manifest", False, "set in the manifest"
     if from_file:
-        return parse_crs(from_file, origin=origin), "file"
-    if bounds is not None and np.all(np.isfinite(bounds)):
-        minx, miny, maxx, maxy = bounds
-        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            return pyproj.CRS("EPSG:4326"), "assumed"
-    raise CRSError(
-        f"{origin}: the file declares no coordinate reference system and its coordinates are "
-        "not longitude/latitude degrees; set source.crs in the manifest (e.g. EPSG:28405)"
-    )
+        return parse_crs(from_file, origin=origin), "file", False, "declared by the file"
+    if bbox is None:
+        raise CRSError(f"{origin}: the file declares no CRS and its region has no extent to "
+                       "detect one against; set source.crs in the manifest")
+    guess = detect_crs(xy, bbox, candidates=candidates, ambiguity_m=ambiguity_m, origin=origin)
+    return parse_crs(guess.crs, origin=origin), "detected", guess.swap_xy, guess.reason
 
 
 @lru_cache(maxsize=64)
@@ -56,14 +57,17 @@ def _transformer(wkt: str) -> pyproj.Transformer | None:
     return pyproj.Transformer.from_crs(crs, _CRS84, always_xy=True)
 
 
-def to_crs84(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
-    """Geometries transformed from ``crs`` (x = easting or longitude) to CRS84."""
+def to_crs84(geoms: np.ndarray, crs: pyproj.CRS, *, swap_xy: bool = False) -> np.ndarray:
+    """Geometries transformed from ``crs`` (x = easting or longitude) to CRS84; ``swap_xy``
+    first exchanges x and y (files that write northing or latitude first)."""
     transformer = _transformer(crs.to_wkt())
-    if transformer is None:
+    if transformer is None and not swap_xy:
         return geoms
 
     def _apply(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1], errcheck=False)
+        x, y = (coords[:, 1], coords[:, 0]) if swap_xy else (coords[:, 0], coords[:, 1])
+        if transformer is not None:
+            x, y = transformer.transform(x, y, errcheck=False)
         return np.column_stack([x, y])
 
     return shapely.transform(geoms, _apply)

@@ -174,6 +174,8 @@ class GeoPackageStore(FeatureStore):
             raise StorageError(f"store table {ref!r} is missing from {self.root}")
         conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         conn.create_function("gp_intersects_box", 5, _intersects_box, deterministic=True)
+        # Text GDAL stored unconverted must not break a page: show what cannot be decoded.
+        conn.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
         table, geom = conn.execute(
             "SELECT table_name, column_name FROM gpkg_geometry_columns LIMIT 1"
         ).fetchone()

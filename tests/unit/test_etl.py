@@ -75,7 +75,7 @@ def test_csv_points_at_zero_zero_are_set_aside_with_a_reason(tmp_path, publish, 
     assert report.features_read == 3 and report.features_published == 2
     assert report.set_aside_samples == [
         {"row": 2, "reason": "outside the layer's region (wrong CRS or 0,0 coordinates?)"}]
-    assert report.crs_origin == "assumed"
+    assert (report.crs_origin, report.source_crs) == ("detected", "EPSG:4326")
     assert catalog.get_layer("stops").current.set_aside_count == 1
 
 
@@ -127,11 +127,38 @@ def test_failed_publish_keeps_the_previous_version_and_leaves_no_table(tmp_path,
         assert not list(store.root.rglob(".*"))
 
 
-def test_projected_file_without_crs_is_refused_with_advice(tmp_path, publish):
+def test_coordinates_that_fit_no_candidate_crs_are_refused_with_advice(tmp_path, publish):
+    src = tmp_path / "far.csv"
+    src.write_text("x,y,name\n1234567,9876543,a\n", encoding="utf-8")
+    with pytest.raises(CRSError, match=r"no CRS among .* set source\.crs"):
+        publish(write_manifest(tmp_path, "far", {"path": src.name}))
+
+
+def test_csv_in_pulkovo_zone5_with_zone_prefix_and_no_crs_is_detected(tmp_path, publish,
+                                                                        catalog, store):
+    points = [(27.56, 53.90), (27.60, 53.93), (26.0, 53.2)]
+    lons, lats = zip(*points, strict=True)
+    xs, ys = pyproj.Transformer.from_crs(4326, 28405, always_xy=True).transform(lons, lats)
+    # Excel's export: ';' separators, decimal commas, CRLF.
+    lines = ["x;y;name"] + [f"{x:.2f};{y:.2f};p{i}".replace(".", ",")
+                            for i, (x, y) in enumerate(zip(xs, ys, strict=True))]
     src = tmp_path / "gk.csv"
-    src.write_text("x,y,name\n5500000,6000000,a\n", encoding="utf-8")
-    with pytest.raises(CRSError, match=r"set source\.crs"):
-        publish(write_manifest(tmp_path, "gk", {"path": src.name}))
+    src.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    report = publish(write_manifest(tmp_path, "gk", {"path": src.name}, region="6000000000"))
+    assert (report.crs_origin, report.source_crs) == ("detected", "EPSG:28405")
+    rows = _features(store, catalog.get_layer("gk"))
+    got = [(r.geometry.x, r.geometry.y) for r in rows]
+    assert got == [pytest.approx(p, abs=1e-6) for p in points]
+
+
+def test_northing_written_first_is_detected_and_swapped(tmp_path, publish, catalog, store):
+    src = tmp_path / "swapped.csv"
+    src.write_text("x,y\n53.90,27.56\n53.95,27.60\n", encoding="utf-8")
+    report = publish(write_manifest(tmp_path, "swapped", {"path": src.name},
+                                    region="5000000000"))
+    assert "swapped" in " ".join(report.notes)
+    first = _features(store, catalog.get_layer("swapped"))[0].geometry
+    assert (first.x, first.y) == pytest.approx((27.56, 53.90))
 
 
 def test_declared_crs_in_the_manifest_is_used(tmp_path, publish, catalog, store):
@@ -176,3 +203,40 @@ def test_unknown_region_and_theme_are_schema_errors(tmp_path, publish):
         publish(write_manifest(tmp_path, "a", {"path": src.name}, region="9999"))
     with pytest.raises(SchemaError, match="unknown theme 'roads'"):
         publish(write_manifest(tmp_path, "a", {"path": src.name}, theme="roads"))
+
+
+def _raions_shapefile(folder, *, encoding: str, crs: int = 28405):
+    """The raions sample as a region would send it: a Shapefile with no .prj and no .cpg."""
+    meta, table = pyogrio.read_arrow(LAYERS_DIR / "by" / "raions.gpkg")
+    path = folder / "raions.shp"
+    pyogrio.write_arrow(table, path, driver="ESRI Shapefile", geometry_name=meta["geometry_name"],
+                        geometry_type="MultiPolygon", crs=f"EPSG:{crs}", encoding=encoding)
+    for ext in (".prj", ".cpg"):
+        path.with_suffix(ext).unlink(missing_ok=True)
+    with path.with_suffix(".dbf").open("r+b") as dbf:  # no language byte either
+        dbf.seek(29)
+        dbf.write(b"\x00")
+    return path, table.column("name_ru").to_pylist()
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "cp866", "koi8-r", "utf-8"])
+def test_shapefile_without_prj_or_cpg_gets_encoding_and_pulkovo_zone5_detected(
+        tmp_path, publish, catalog, store, encoding):
+    path, names = _raions_shapefile(tmp_path, encoding=encoding)
+    report = publish(write_manifest(tmp_path, "raions-messy", {"path": path.name}))
+    assert report.encoding.lower() == encoding
+    assert any(("frequencies" in n or "UTF-8" in n) for n in report.notes)
+    assert (report.crs_origin, report.source_crs) == ("detected", "EPSG:28405")
+    rows = _features(store, catalog.get_layer("raions-messy"))
+    assert [r.properties["name_ru"] for r in rows] == names
+    assert report.features_published == 118
+
+
+def test_utm35_and_gauss_kruger_cm27_without_prefix_are_ambiguous_and_named(tmp_path, publish):
+    points = [(27.56, 53.90), (27.2, 53.5)]
+    lons, lats = zip(*points, strict=True)
+    xs, ys = pyproj.Transformer.from_crs(4326, 32635, always_xy=True).transform(lons, lats)
+    src = tmp_path / "utm.csv"
+    src.write_text("x,y\n" + "".join(f"{x},{y}\n" for x, y in zip(xs, ys, strict=True)))
+    with pytest.raises(CRSError, match=r"EPSG:2495.*EPSG:32635|EPSG:32635.*EPSG:2495"):
+        publish(write_manifest(tmp_path, "utm", {"path": src.name}, region="6000000000"))

@@ -1,0 +1,171 @@
+"""What a file does not say: the text encoding of a DBF and the CRS of coordinates.
+
+Both detections say how they decided (``reason``) so the report can tell the admin; both can
+be overridden in the manifest (``source.encoding``, ``source.crs``).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pyproj
+
+from geoportal.errors import CRSError
+
+__all__ = ["CRSGuess", "EncodingGuess", "detect_crs", "detect_dbf_encoding"]
+
+# DBF "language driver id" (byte 29) values seen in Belarusian and Russian data.
+# Names as GDAL (iconv) and Python both understand them.
+_LDID = {0xC9: "CP1251", 0x26: "CP866", 0x65: "CP866", 0x57: "CP1252", 0x03: "CP1252",
+         0x01: "CP437"}
+_CPG = {"1251": "CP1251", "cp1251": "CP1251", "windows-1251": "CP1251", "ansi 1251": "CP1251",
+        "866": "CP866", "cp866": "CP866", "ibm866": "CP866", "koi8-r": "KOI8-R",
+        "koi8r": "KOI8-R", "utf-8": "UTF-8", "utf8": "UTF-8", "65001": "UTF-8",
+        "1252": "CP1252", "cp1252": "CP1252", "iso-8859-1": "ISO-8859-1", "88591": "ISO-8859-1"}
+_CYRILLIC_CANDIDATES = ("CP1251", "CP866", "KOI8-R")
+# The most frequent letters of Russian and Belarusian text (lowercase and uppercase).
+_COMMON = set("оеаинтсрвлкмдпуяызьбгчйхжшюцщэфъёіўОЕАИНТСРВЛКМДПУЯЫЗЬБГЧЙХЖШЮЦЩЭФЪЁІЎ")
+_LOWER = set("оеаинтсрвлкмдпуяызьбгчйхжшюцщэфъёіў")
+
+
+@dataclass(frozen=True)
+class EncodingGuess:
+    encoding: str
+    reason: str
+
+
+def _dbf_bytes(path: Path) -> tuple[bytes, bytes | None]:
+    """The DBF's first megabyte and the .cpg's content, for a .shp or a zip holding one."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            names = {n.lower(): n for n in zf.namelist()}
+            shp = next(n for n in names if n.endswith(".shp"))
+            dbf, cpg = names.get(shp[:-4] + ".dbf"), names.get(shp[:-4] + ".cpg")
+            data = zf.open(dbf).read(1 << 20) if dbf else b""
+            return data, (zf.read(cpg) if cpg else None)
+    def sibling(ext: str) -> Path | None:
+        for candidate in (path.with_suffix(ext), path.with_suffix(ext.upper())):
+            if candidate.is_file():
+                return candidate
+        return None
+    dbf, cpg = sibling(".dbf"), sibling(".cpg")
+    data = dbf.open("rb").read(1 << 20) if dbf else b""
+    return data, (cpg.read_bytes() if cpg else None)
+
+
+def _score(text: str) -> float:
+    letters = [c for c in text if not c.isascii()]
+    if not letters:
+        return 0.0
+    common = sum(c in _COMMON for c in letters) / len(letters)
+    lower = sum(c in _LOWER for c in letters) / len(letters)
+    return common + 0.5 * lower
+
+
+def detect_dbf_encoding(path: Path) -> EncodingGuess:
+    """The encoding of a Shapefile's attributes: the .cpg, the DBF's language byte, or the text.
+
+    Regional DBFs are CP1251 (sometimes CP866 or KOI8-R) with no .cpg, or UTF-8 with no flag;
+    GDAL would read both as Latin-1 and every name would be mojibake.
+    """
+    data, cpg = _dbf_bytes(path)
+    if cpg is not None:
+        key = cpg.decode("ascii", errors="ignore").strip().lower()
+        if key in _CPG:
+            return EncodingGuess(_CPG[key], f".cpg says {cpg.decode('ascii', 'ignore').strip()}")
+    ldid = data[29] if len(data) > 29 else 0
+    if ldid in _LDID and _LDID[ldid] in _CYRILLIC_CANDIDATES:
+        return EncodingGuess(_LDID[ldid], f"DBF language byte 0x{ldid:02X}")
+    header_len = int.from_bytes(data[8:10], "little") if len(data) > 10 else 0
+    body = data[32:]  # field names and records
+    if header_len and len(data) > header_len:
+        body = data[32:header_len] + data[header_len:]
+    if all(b < 0x80 for b in body):
+        return EncodingGuess("UTF-8", "the text is plain ASCII")
+    try:
+        body.decode("utf-8")
+        return EncodingGuess("UTF-8", "the text is valid UTF-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(body) - 4:  # cut mid-character at the 1 MB boundary
+            return EncodingGuess("UTF-8", "the text is valid UTF-8")
+    scores = {enc: _score(body.decode(enc, errors="replace")) for enc in _CYRILLIC_CANDIDATES}
+    best = max(scores, key=scores.get)  # type: ignore[arg-type]
+    ranked = ", ".join(f"{e} {s:.2f}" for e, s in sorted(scores.items(), key=lambda kv: -kv[1]))
+    return EncodingGuess(best, f"Cyrillic letter frequencies ({ranked})")
+
+
+@dataclass(frozen=True)
+class CRSGuess:
+    crs: str
+    swap_xy: bool
+    reason: str
+
+
+@lru_cache(maxsize=64)
+def _to_lonlat(crs: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(crs, "OGC:CRS84", always_xy=True)
+
+
+def _distance_m(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest distance in metres between matching lon/lat points (equirectangular)."""
+    lat = np.radians((a[:, 1] + b[:, 1]) / 2)
+    dx = np.radians(a[:, 0] - b[:, 0]) * np.cos(lat)
+    dy = np.radians(a[:, 1] - b[:, 1])
+    return float(np.max(np.hypot(dx, dy)) * 6_371_000)
+
+
+def detect_crs(xy: np.ndarray, bbox: tuple[float, float, float, float], *,
+               candidates: tuple[tuple[str, str], ...], ambiguity_m: float,
+               origin: str) -> CRSGuess:
+    """The candidate CRS under which the sample coordinates fall inside ``bbox``.
+
+    Every candidate is tried as given and with x/y swapped (northing written first). More than
+    one fit that disagree by more than ``ambiguity_m`` is an error naming them.
+    """
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if len(xy) == 0:
+        raise CRSError(f"{origin}: no coordinates to detect the CRS from")
+    if len(xy) > 2000:
+        xy = xy[np.linspace(0, len(xy) - 1, 2000).astype(int)]
+    minx, miny, maxx, maxy = bbox
+    tried: list[tuple[float, str, str, bool, np.ndarray, np.ndarray]] = []
+    for crs, name in candidates:
+        for swap in (False, True):
+            x, y = (xy[:, 1], xy[:, 0]) if swap else (xy[:, 0], xy[:, 1])
+            with np.errstate(all="ignore"):
+                lon, lat = _to_lonlat(crs).transform(x, y, errcheck=False)
+            inside = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+            # Most points must land in the region; stray 0,0 points and typos may not.
+            if inside.mean() >= 0.5:
+                tried.append((float(inside.mean()), crs, name, swap,
+                              np.column_stack([lon, lat]), inside))
+    best = max((t[0] for t in tried), default=0.0)
+    fits = [t[1:] for t in tried if t[0] >= best - 0.05]
+    if not fits:
+        tried = ", ".join(c for c, _ in candidates)
+        raise CRSError(f"{origin}: no CRS among {tried} puts the coordinates inside the layer's "
+                       "region; set source.crs in the manifest")
+    first = fits[0]
+
+    def far(other: tuple) -> bool:
+        both = first[4] & other[4]
+        return bool(both.any()) and _distance_m(first[3][both], other[3][both]) > ambiguity_m
+
+    apart = [f for f in fits[1:] if far(f)]
+    if apart:
+        names = ", ".join(f"{f[0]}{' (x/y swapped)' if f[2] else ''}" for f in [first, *apart])
+        raise CRSError(f"{origin}: no CRS declared and the coordinates fit several that "
+                       f"disagree by more than {ambiguity_m:.0f} m ({names}); set source.crs "
+                       "in the manifest")
+    crs, name, swap, _, _ = first
+    reason = f"no CRS declared; coordinates fit {crs} ({name}) inside the region"
+    if swap:
+        reason += ", with x and y swapped (northing written first)"
+    if len(fits) > 1:
+        reason += f"; equivalent within {ambiguity_m:.0f} m: " + ", ".join(
+            f[0] for f in fits[1:])
+    return CRSGuess(crs, swap, reason)
