@@ -140,11 +140,6 @@ class Catalog:
         with self._tx() as conn:
             return [self._version_from_row(r) for r in conn.execute(query).mappings()]
 
-    def store_refs(self) -> set[str]:
-        """Every store table any version points to (what garbage collection must keep)."""
-        with self._tx() as conn:
-            return {r[0] for r in conn.execute(select(t.versions.c.store_ref))}
-
     # -- writing ----------------------------------------------------------------------------
 
     def save_metadata(self, meta: LayerMetadata) -> bool:

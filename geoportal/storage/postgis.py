@@ -313,7 +313,7 @@ class PostGISStore(FeatureStore):
                 cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters)),
                             params)
                 matched = cur.fetchone()[0]
-        return QueryResult(rows=_rows(raw, columns, types), number_matched=matched)
+        return QueryResult(rows=_rows(raw, columns), number_matched=matched)
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         schema, table = self._split(ref)
@@ -328,7 +328,7 @@ class PostGISStore(FeatureStore):
             return None
         if not columns:
             row = row[:2]
-        return _rows([row], list(columns), {f.name: f.type for f in fields})[0]
+        return _rows([row], list(columns))[0]
 
 
 def _where(filters: list[sql.Composable]) -> sql.Composable:
@@ -342,7 +342,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _rows(raw: list[tuple], columns: Sequence[str], types: dict[str, str]) -> list[Row]:
+def _rows(raw: list[tuple], columns: Sequence[str]) -> list[Row]:
     geoms = shapely.from_wkb([bytes(r[1]) if r[1] is not None else None for r in raw]) \
         if raw else []
     return [
