@@ -15,7 +15,8 @@ from geoportal.errors import SchemaError
 __all__ = ["Manifest", "SourceSpec", "load_manifest", "slugify"]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_SOURCE_KEYS = {"path", "crs", "encoding", "layer", "x_field", "y_field"}
+_SOURCE_KEYS = {"path", "crs", "encoding", "layer", "x_field", "y_field", "geometry_field",
+                "id_field"}
 _TOP_KEYS = {"id", "region", "theme", "title", "description", "keywords", "license",
              "attribution", "source"}
 
@@ -30,11 +31,14 @@ class SourceSpec:
     layer: str | None = None
     x_field: str | None = None
     y_field: str | None = None
+    geometry_field: str | None = None  # a column of WKT (CSV, XLSX)
+    id_field: str | None = None  # the source's own feature id: duplicates are set aside
 
     def options(self) -> dict[str, Any]:
         """The settings that change the output besides the file's bytes."""
         return {"crs": self.crs, "encoding": self.encoding, "layer": self.layer,
-                "x_field": self.x_field, "y_field": self.y_field}
+                "x_field": self.x_field, "y_field": self.y_field,
+                "geometry_field": self.geometry_field, "id_field": self.id_field}
 
 
 @dataclass(frozen=True)
