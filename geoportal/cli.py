@@ -16,12 +16,14 @@ from typing import Any
 
 import click
 
-from geoportal.catalog import Catalog, Layer, Registry, load_registry
+from geoportal.catalog import Catalog, Layer, Registry, Version, load_registry
 from geoportal.config import Settings, load_settings
-from geoportal.errors import GeoportalError, InputError
+from geoportal.errors import GeoportalError, InputError, NotFound
 from geoportal.etl import Manifest, Report, ingest, load_manifest
-from geoportal.etl.manifest import build_manifest, slugify
+from geoportal.etl.manifest import build_manifest, check_manifest, slugify
+from geoportal.etl.readers import resolve_source
 from geoportal.log import configure_logging
+from geoportal.progress import ProgressBar
 from geoportal.storage import open_store
 
 __all__ = ["main"]
@@ -140,18 +142,27 @@ def _manifests_in(path: Path) -> Iterator[Path]:
 @click.option("--encoding", help="Text encoding of the source, e.g. CP1251.")
 @click.option("--x-field", help="CSV column with longitude or easting.")
 @click.option("--y-field", help="CSV column with latitude or northing.")
+@click.option("--geometry-field", help="CSV/XLSX column with WKT geometries.")
+@click.option("--id-field", help="The source's feature id: repeated values are set aside.")
+@click.option("--layer", "source_layer",
+              help="Table, sheet or folder to read from a file holding several.")
 @click.option("--force", is_flag=True, help="Publish a new version even if unchanged.")
 @click.option("--json", "as_json", is_flag=True, help="Print the ETL reports as JSON.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar [default: when stderr is a terminal].")
 @click.pass_obj
 @_handle_errors
 def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, region: str,
                theme: str, title: str | None, crs: str | None, encoding: str | None,
-               x_field: str | None, y_field: str | None, force: bool, as_json: bool) -> None:
+               x_field: str | None, y_field: str | None, geometry_field: str | None,
+               id_field: str | None, source_layer: str | None, force: bool, as_json: bool,
+               progress: bool | None) -> None:
     """Publish data files or layer manifests as new layer versions.
 
-    PATHS are data files (GeoJSON, Shapefile or a zip of one, GeoPackage, CSV/TSV), layer
-    manifests (*.yaml) or folders of manifests. An unchanged source (same sha256 and options)
-    is skipped. Every input feature is published or set aside with a reason in the report.
+    PATHS are data files (Shapefile or a zip of one, GeoJSON, GeoPackage, CSV/TSV, XLSX,
+    KML/KMZ, GML, GPX, TopoJSON), layer manifests (*.yaml) or folders of manifests. An
+    unchanged source (same sha256 and options) is skipped. Every input feature is published
+    or set aside with a reason; `geoportal layer quarantine ID` exports those set aside.
 
     \b
     Examples:
@@ -171,7 +182,8 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
                 "id": layer_id or slugify(path.stem), "region": region, "theme": theme,
                 "title": title or path.stem,
                 "source": {"path": path.name, "crs": crs, "encoding": encoding,
-                           "x_field": x_field, "y_field": y_field},
+                           "x_field": x_field, "y_field": y_field, "layer": source_layer,
+                           "geometry_field": geometry_field, "id_field": id_field},
             }
             data["source"] = {k: v for k, v in data["source"].items() if v is not None}
             manifests.append(build_manifest(data, base=path.resolve().parent, origin=str(path)))
@@ -181,10 +193,13 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
     reports: list[Report] = []
     failures: list[GeoportalError] = []
     store = open_store(obj.settings)
+    show_bar = sys.stderr.isatty() if progress is None else progress
     for manifest in manifests:
         try:
-            report = ingest(manifest, catalog=obj.catalog, store=store, registry=obj.registry,
-                            keep_versions=obj.settings.keep_versions, force=force)
+            with ProgressBar(enabled=show_bar) as bar:
+                report = ingest(manifest, catalog=obj.catalog, store=store,
+                                registry=obj.registry, keep_versions=obj.settings.keep_versions,
+                                force=force, progress=bar)
         except InputError as exc:
             failures.append(exc)
             click.echo(f"error: {exc.user_msg}", err=True)
@@ -192,6 +207,9 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
         reports.append(report)
         if not as_json:
             click.echo(report.summary())
+            if report.status == "published":
+                for line in report.details():
+                    click.echo(f"  {line}")
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
     if failures:
@@ -236,9 +254,18 @@ def layers_cmd(obj: _Context, as_json: bool) -> None:
     Console(width=140).print(table)
 
 
+def _version_dict(v: Version) -> dict[str, Any]:
+    return {
+        "version": v.version, "status": v.status, "created": v.created.isoformat(),
+        "source": v.source_name, "sha256": v.source_sha256, "source_crs": v.source_crs,
+        "features": v.feature_count, "set_aside": v.set_aside_count,
+        "extent": v.extent, "geometry_type": v.geometry_type,
+    }
+
+
 @main.group("layer")
 def layer_group() -> None:
-    """Inspect one layer."""
+    """Inspect one layer: its report, versions, rollback, set-aside features."""
 
 
 @layer_group.command("show")
@@ -255,14 +282,7 @@ def layer_show(obj: _Context, layer_id: str) -> None:
     """
     layer = obj.catalog.get_layer(layer_id)
     versions = obj.catalog.versions(layer_id)
-
-    def version_dict(v: Any) -> dict[str, Any]:
-        return {
-            "version": v.version, "status": v.status, "created": v.created.isoformat(),
-            "source": v.source_name, "sha256": v.source_sha256, "source_crs": v.source_crs,
-            "features": v.feature_count, "set_aside": v.set_aside_count,
-            "extent": v.extent, "geometry_type": v.geometry_type,
-        }
+    version_dict = _version_dict
 
     out = {
         **layer.meta.to_dict(),
@@ -274,6 +294,124 @@ def layer_show(obj: _Context, layer_id: str) -> None:
                     if layer.current else None),
     }
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@layer_group.command("versions")
+@click.argument("layer_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
+@click.pass_obj
+@_handle_errors
+def layer_versions(obj: _Context, layer_id: str, as_json: bool) -> None:
+    """List the versions the catalog keeps of a layer, newest first (* marks the current).
+
+    \b
+    Examples:
+      geoportal layer versions minsk-stops
+    """
+    obj.catalog.get_layer(layer_id)
+    versions = obj.catalog.versions(layer_id)
+    if as_json:
+        click.echo(json.dumps([_version_dict(v) for v in versions], ensure_ascii=False,
+                              indent=2))
+        return
+    for v in versions:
+        mark = "*" if v.status == "current" else " "
+        click.echo(f"{mark} {v.version:>4}  {v.created:%Y-%m-%d %H:%M:%S}  "
+                   f"{v.feature_count:>9} published {v.set_aside_count:>7} set aside  "
+                   f"{v.source_crs or '-':<12} {v.source_name} ({v.source_sha256[:12]})")
+
+
+@layer_group.command("rollback")
+@click.argument("layer_id")
+@click.option("--to", "to_version", type=int, required=True, help="The version to serve again.")
+@click.pass_obj
+@_handle_errors
+def layer_rollback(obj: _Context, layer_id: str, to_version: int) -> None:
+    """Serve a kept earlier version again (the running server follows within seconds).
+
+    \b
+    Examples:
+      geoportal layer versions minsk-stops
+      geoportal layer rollback minsk-stops --to 2
+    """
+    obj.catalog.get_layer(layer_id)
+    version = obj.catalog.rollback(layer_id, to_version)
+    click.echo(f"{layer_id}: version {version.version} is current again "
+               f"({version.feature_count} features from {version.source_name})")
+
+
+@layer_group.command("quarantine")
+@click.argument("layer_id")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write: .gpkg, .geojson or .csv (geometry as WKT).")
+@click.option("--version", "version_number", type=int, help="A kept version [default: current].")
+@click.pass_obj
+@_handle_errors
+def layer_quarantine(obj: _Context, layer_id: str, output: Path,
+                     version_number: int | None) -> None:
+    """Export the features a version set aside, as read, with their row and reason.
+
+    \b
+    Examples:
+      geoportal layer quarantine minsk-stops -o stops-set-aside.csv
+      geoportal layer quarantine cities --version 2 -o cities-q.gpkg
+    """
+    from geoportal.etl.quarantine import export_quarantine
+
+    obj.catalog.get_layer(layer_id)
+    versions = obj.catalog.versions(layer_id)
+    wanted = [v for v in versions if (v.version == version_number if version_number
+                                      else v.status == "current")]
+    if not wanted:
+        kept = ", ".join(str(v.version) for v in versions) or "none"
+        raise NotFound(f"layer {layer_id!r} has no version {version_number}; kept: {kept}")
+    count = export_quarantine(open_store(obj.settings), wanted[0], output)
+    if count == 0:
+        click.echo(f"{layer_id} version {wanted[0].version}: nothing was set aside; "
+                   "no file written")
+        return
+    click.echo(f"{layer_id} version {wanted[0].version}: {count} set-aside features written "
+               f"to {output} (CRS {wanted[0].source_crs})")
+
+
+@main.group("manifest")
+def manifest_group() -> None:
+    """Check layer manifests."""
+
+
+@manifest_group.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.pass_obj
+@_handle_errors
+def manifest_check(obj: _Context, paths: tuple[Path, ...]) -> None:
+    """Validate manifests without publishing: keys, region, theme, source file.
+
+    Prints every problem, one line each, and exits 2 when there is any.
+
+    \b
+    Examples:
+      geoportal manifest check layers/
+      geoportal manifest check layers/minsk/stops.yaml
+    """
+    files: list[Path] = []
+    for path in paths:
+        files += list(_manifests_in(path)) if path.is_dir() else [path]
+    bad = 0
+    for path in files:
+        problems = check_manifest(path, obj.registry)
+        if not problems:  # the file itself: a format we read, the layer there, a geometry
+            try:
+                resolve_source(load_manifest(path).source)
+            except InputError as exc:
+                problems = [f"{path}: {exc.user_msg}"]
+        for problem in problems:
+            click.echo(problem, err=True)
+        bad += bool(problems)
+        if not problems:
+            click.echo(f"{path}: ok")
+    if bad:
+        click.echo(f"{bad} of {len(files)} manifests have problems", err=True)
+        sys.exit(2)
 
 
 @main.command()

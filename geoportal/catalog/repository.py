@@ -191,6 +191,42 @@ class Catalog:
             )
         return version
 
+    def rollback(self, layer_id: str, version: int) -> Version:
+        """Make a kept older (or newer) version current again, in one transaction.
+
+        The version's store table is still there: pruning drops tables only together with
+        their catalog rows.
+        """
+        with self._tx() as conn:
+            self._bump(conn)
+            row = conn.execute(
+                select(t.versions).where((t.versions.c.layer_id == layer_id)
+                                         & (t.versions.c.version == version))
+            ).mappings().first()
+            if row is None:
+                kept = [r[0] for r in conn.execute(
+                    select(t.versions.c.version).where(t.versions.c.layer_id == layer_id)
+                    .order_by(t.versions.c.version))]
+                if not kept:
+                    raise NotFound(f"layer {layer_id!r} has no versions")
+                raise NotFound(f"layer {layer_id!r} has no version {version}; kept: "
+                               + ", ".join(map(str, kept)))
+            conn.execute(
+                update(t.versions)
+                .where((t.versions.c.layer_id == layer_id) & (t.versions.c.status == "current"))
+                .values(status="retired")
+            )
+            conn.execute(
+                update(t.versions)
+                .where((t.versions.c.layer_id == layer_id) & (t.versions.c.version == version))
+                .values(status="current")
+            )
+            conn.execute(update(t.layers).where(t.layers.c.id == layer_id)
+                         .values(current_version=version, updated=_now()))
+            restored = self._version_from_row(row)
+        restored.status = "current"
+        return restored
+
     def prune(self, layer_id: str, keep: int) -> list[str]:
         """Forget retired versions beyond the newest ``keep``; return their store tables."""
         retired = [v for v in self.versions(layer_id) if v.status != "current"]

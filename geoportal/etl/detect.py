@@ -36,6 +36,7 @@ _LOWER = set("оеаинтсрвлкмдпуяызьбгчйхжшюцщэфъё
 class EncodingGuess:
     encoding: str
     reason: str
+    confidence: str = "high"  # high | medium | low: how sure the report may sound
 
 
 def _dbf_bytes(path: Path) -> tuple[bytes, bytes | None]:
@@ -93,9 +94,11 @@ def detect_dbf_encoding(path: Path) -> EncodingGuess:
         if exc.start >= len(body) - 4:  # cut mid-character at the 1 MB boundary
             return EncodingGuess("UTF-8", "the text is valid UTF-8")
     scores = {enc: _score(body.decode(enc, errors="replace")) for enc in _CYRILLIC_CANDIDATES}
-    best = max(scores, key=scores.get)  # type: ignore[arg-type]
-    ranked = ", ".join(f"{e} {s:.2f}" for e, s in sorted(scores.items(), key=lambda kv: -kv[1]))
-    return EncodingGuess(best, f"Cyrillic letter frequencies ({ranked})")
+    ranking = sorted(scores.items(), key=lambda kv: -kv[1])
+    ranked = ", ".join(f"{e} {s:.2f}" for e, s in ranking)
+    margin = ranking[0][1] - ranking[1][1]
+    confidence = "high" if margin >= 0.3 else "medium" if margin >= 0.1 else "low"
+    return EncodingGuess(ranking[0][0], f"Cyrillic letter frequencies ({ranked})", confidence)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class CRSGuess:
     crs: str
     swap_xy: bool
     reason: str
+    confidence: str = "high"  # high | medium | low
 
 
 @lru_cache(maxsize=64)
@@ -161,11 +165,14 @@ def detect_crs(xy: np.ndarray, bbox: tuple[float, float, float, float], *,
         raise CRSError(f"{origin}: no CRS declared and the coordinates fit several that "
                        f"disagree by more than {ambiguity_m:.0f} m ({names}); set source.crs "
                        "in the manifest")
-    crs, name, swap, _, _ = first
-    reason = f"no CRS declared; coordinates fit {crs} ({name}) inside the region"
+    crs, name, swap, _, inside = first
+    share = float(inside.mean())
+    reason = (f"no CRS declared; {share:.0%} of the sampled coordinates fall inside the region "
+              f"in {crs} ({name})")
     if swap:
         reason += ", with x and y swapped (northing written first)"
     if len(fits) > 1:
         reason += f"; equivalent within {ambiguity_m:.0f} m: " + ", ".join(
             f[0] for f in fits[1:])
-    return CRSGuess(crs, swap, reason)
+    confidence = "high" if share >= 0.95 else "medium" if share >= 0.8 else "low"
+    return CRSGuess(crs, swap, reason, confidence)

@@ -10,7 +10,7 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-__all__ = ["prepare", "target_type"]
+__all__ = ["MADE_VALID", "OUTSIDE", "prepare", "target_type"]
 
 _FAMILY = {
     "Point": "Point", "MultiPoint": "Point",
@@ -26,6 +26,13 @@ _MULTI = {
     "MultiPolygon": (GeometryType.POLYGON, GeometryType.MULTIPOLYGON, shapely.multipolygons),
 }
 OUTSIDE = "outside the layer's region (wrong CRS or 0,0 coordinates?)"
+# Kinds of repair, as the report names them.
+MADE_VALID = "made valid (self-intersections, bad rings)"
+REPEATED = "repeated vertices removed"
+PROMOTED = "single parts stored as {}"
+ORIENTED = "rings oriented counter-clockwise (RFC 7946)"
+_POLYGONAL = (GeometryType.POLYGON, GeometryType.MULTIPOLYGON)
+_SINGLE = (GeometryType.POINT, GeometryType.LINESTRING, GeometryType.POLYGON)
 
 
 def target_type(declared: str, sample: np.ndarray) -> str:
@@ -85,16 +92,32 @@ def _fit(geoms: np.ndarray, target: str, reasons: np.ndarray) -> np.ndarray:
     return geoms
 
 
+def _orient(geoms: np.ndarray, todo: np.ndarray) -> int:
+    """Orient polygon rings as RFC 7946 says (exterior counter-clockwise, holes clockwise);
+    return how many features had a clockwise exterior (what Shapefiles store)."""
+    polys = np.flatnonzero(todo & np.isin(shapely.get_type_id(geoms), _POLYGONAL))
+    if len(polys) == 0:
+        return 0
+    parts, index = shapely.get_parts(geoms[polys], return_index=True)
+    clockwise = ~shapely.is_ccw(shapely.get_exterior_ring(parts))
+    wrong = np.zeros(len(polys), dtype=bool)
+    wrong[index[clockwise]] = True
+    if wrong.any():
+        geoms[polys[wrong]] = shapely.orient_polygons(geoms[polys[wrong]])
+    return int(wrong.sum())
+
+
 def prepare(
     geoms: np.ndarray, target: str, *, bounds: tuple[float, float, float, float] | None
-) -> tuple[np.ndarray, np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Repair and fit geometries (already in CRS84) for publishing.
 
     Returns the geometries, an object array with a reason per feature to set it aside (None
-    to publish) and the number of repaired geometries.
+    to publish) and the repairs made, by kind, with the number of features each touched.
     """
     out = np.array(geoms, dtype=object, copy=True)
     reasons = np.full(len(out), None, dtype=object)
+    repairs: dict[str, int] = {}
     missing = shapely.is_missing(out)
     reasons[missing] = "no geometry"
     coords, index = shapely.get_coordinates(out, return_index=True)
@@ -102,13 +125,28 @@ def prepare(
     bad_coords[index[~np.isfinite(coords).all(axis=1)]] = True
     reasons[bad_coords & ~missing] = "coordinates could not be transformed"
     ok = reasons == None  # noqa: E711
+    if target != "Point" and len(coords) > 1:
+        # Only geometries with a vertex equal to the one before it need the (costly) removal.
+        same = (coords[1:] == coords[:-1]).all(axis=1) & (index[1:] == index[:-1])
+        repeated = np.zeros(len(out), dtype=bool)
+        repeated[index[1:][same]] = True
+        repeated &= ok
+        if repeated.any():
+            before = shapely.get_num_coordinates(out[repeated])
+            out[repeated] = shapely.remove_repeated_points(out[repeated], tolerance=0)
+            repairs[REPEATED] = int((shapely.get_num_coordinates(out[repeated]) < before).sum())
     invalid = ok & ~shapely.is_valid(out)
     if invalid.any():
         out[invalid] = shapely.make_valid(out[invalid])
+    repairs[MADE_VALID] = int(invalid.sum())
     empty = ok & shapely.is_empty(out)
     reasons[empty] = "empty geometry"
+    singles = (reasons == None) & np.isin(shapely.get_type_id(out), _SINGLE)  # noqa: E711
     out = _fit(out, target, reasons)
+    if target.startswith("Multi"):
+        repairs[PROMOTED.format(target)] = int((singles & (reasons == None)).sum())  # noqa: E711
+    repairs[ORIENTED] = _orient(out, reasons == None)  # noqa: E711
     if bounds is not None:
         inside = shapely.intersects(out, shapely.box(*bounds))
         reasons[(reasons == None) & ~inside] = OUTSIDE  # noqa: E711
-    return out, reasons, int(invalid.sum())
+    return out, reasons, {k: v for k, v in repairs.items() if v}

@@ -1,69 +1,175 @@
 """Field names and types the store and every client can hold.
 
-The skeleton keeps source names (Cyrillic included) but makes them unique, non-empty and
-clear of the store's own columns; the full ETL romanizes them.
+Names become lower snake_case ASCII (Cyrillic romanized, see ``romanize``) so that QGIS,
+ArcGIS, Shapefile downloads and CQL2 filters handle them without quoting; the original name
+stays as the field's title. Text columns that hold numbers, dates or booleans (CSV and Excel
+exports) are typed from the first batch; a later value that does not parse sets its feature
+aside with the reason rather than becoming null in silence.
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from geoportal.catalog.models import Field
+from geoportal.errors import SchemaError
+from geoportal.etl.coerce import coerce, describe_bad, empty_to_null, infer_type
+from geoportal.etl.manifest import FieldRule
+from geoportal.etl.romanize import detect_language, to_ascii_name
 from geoportal.storage.base import json_type
 
-__all__ = ["FieldPlan", "plan_fields"]
+__all__ = ["MAX_NAME_BYTES", "Column", "FieldPlan", "plan_fields"]
 
 _RESERVED = {"fid", "geom", "geometry"}
 # PostgreSQL cuts identifiers at 63 bytes; leave room for a de-duplicating suffix.
 MAX_NAME_BYTES = 59
+# Published (JSON Schema) type names and the names the coercion module uses for them.
+_TO_COERCE = {"date-time": "datetime"}
+_FROM_COERCE = {"datetime": "date-time"}
+# Column names taken as the source's own feature id when the manifest names none.
+_ID_NAMES = ("id", "fid", "objectid", "gid", "ogc_fid")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One published field: where it comes from and how its values are converted."""
+
+    source: str
+    field: Field
+    convert: str | None  # a type to parse the source values into; None keeps them as read
+    how: str  # for the report: as read | detected from text | set in the manifest
 
 
 class FieldPlan:
     """How the source's columns become the layer's fields."""
 
-    def __init__(self, keep: list[str], fields: list[Field], dropped: dict[str, str]) -> None:
-        self.keep = keep
-        self.fields = fields
+    def __init__(self, columns: list[Column], dropped: dict[str, str], language: str) -> None:
+        self.columns = columns
         self.dropped = dropped
+        self.language = language
+
+    @property
+    def fields(self) -> list[Field]:
+        return [c.field for c in self.columns]
 
     @property
     def renamed(self) -> dict[str, str]:
-        return {src: f.name for src, f in zip(self.keep, self.fields, strict=True) if src != f.name}
+        return {c.source: c.field.name for c in self.columns if c.source != c.field.name}
 
-    def apply(self, table: pa.Table) -> pa.Table:
-        """The batch's kept columns under their published names."""
-        return table.select(self.keep).rename_columns([f.name for f in self.fields])
+    @property
+    def typing(self) -> dict[str, str]:
+        """Published name -> its type and how it was decided, for the report."""
+        return {c.field.name: f"{c.field.type} ({c.how})" for c in self.columns}
+
+    def apply(self, table: pa.Table) -> tuple[pa.Table, list[tuple[np.ndarray, str]]]:
+        """The batch's fields under their published names and types, and the rows whose
+        values did not parse (a mask and a reason per field)."""
+        arrays: list[pa.Array] = []
+        problems: list[tuple[np.ndarray, str]] = []
+        for column in self.columns:
+            values = table.column(column.source)
+            if column.convert is not None:
+                converted, bad = coerce(values, column.convert)
+                if bad.any():
+                    sample = describe_bad(values, bad)
+                    problems.append((bad, f"unparseable value in field {column.source!r} "
+                                          f"({column.field.type} expected), e.g. {sample}"))
+                values = converted
+            elif pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+                values = empty_to_null(values)
+            arrays.append(values)
+        out = table.select([])  # keeps the row count when no field is left
+        for column, values in zip(self.columns, arrays, strict=True):
+            out = out.append_column(column.field.name, values)
+        return out, problems
+
+    def find(self, source: str) -> Column | None:
+        return next((c for c in self.columns if c.source == source), None)
 
 
 def _fit_bytes(name: str, limit: int = MAX_NAME_BYTES) -> str:
     """Cut a name to ``limit`` UTF-8 bytes without splitting a character."""
-    return name.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+    return name.encode("utf-8")[:limit].decode("utf-8", errors="ignore").rstrip("_")
 
 
-def plan_fields(schema: pa.Schema, *, geometry: str) -> FieldPlan:
-    """Decide the published name and type of every property column of ``schema``."""
-    keep: list[str] = []
-    fields: list[Field] = []
+def _unique(name: str, taken: set[str]) -> str:
+    if name in _RESERVED:
+        name = f"{name}_src"
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        suffix = f"_{n}"
+        candidate = _fit_bytes(name, MAX_NAME_BYTES - len(suffix)) + suffix
+    taken.add(candidate)
+    return candidate
+
+
+def _type_of(column: pa.ChunkedArray | pa.Array, dtype: pa.DataType,
+             rule: FieldRule | None) -> tuple[str, str | None, str]:
+    """(published type, type to convert into or None, how it was decided)."""
+    as_read = json_type(dtype)
+    if rule is not None and rule.type is not None:
+        convert = None if rule.type == as_read else _TO_COERCE.get(rule.type, rule.type)
+        return rule.type, convert, "set in the manifest"
+    if as_read == "string":
+        inferred = infer_type(column)
+        if inferred != "string":
+            return _FROM_COERCE.get(inferred, inferred), inferred, "detected from text"
+    return str(as_read), None, "as read"
+
+
+def plan_fields(first: pa.Table, *, geometry: str,
+                rules: dict[str, FieldRule] | None = None) -> FieldPlan:
+    """Decide the published name and type of every property column, from the first batch."""
+    rules = rules or {}
+    sources = [name for name in first.column_names if name != geometry]
+    unknown = sorted(set(rules) - set(sources))
+    if unknown:
+        raise SchemaError(f"manifest 'fields' names {', '.join(map(repr, unknown))}, not in the "
+                          f"source; its fields are: {', '.join(sources)}")
+    language = detect_language(sources)
     dropped: dict[str, str] = {}
-    taken: set[str] = set()
-    for index, column in enumerate(schema):
-        if column.name == geometry:
+    # Names the manifest chose are reserved first, so automatic names never take them.
+    taken = {r.name for r in rules.values() if r.name and not r.drop}
+    columns: list[Column] = []
+    for index, source in enumerate(sources):
+        rule = rules.get(source)
+        if rule is not None and rule.drop:
+            dropped[source] = "dropped by the manifest"
             continue
-        json_type_ = json_type(column.type)
-        if json_type_ is None:
-            dropped[column.name] = str(column.type)
+        dtype = first.schema.field(source).type
+        if json_type(dtype) is None:
+            dropped[source] = f"type {dtype} cannot be published"
             continue
-        cleaned = re.sub(r"[\x00-\x1f\"]+", "", column.name).strip()
-        name = _fit_bytes(cleaned) or f"field_{index + 1}"
-        if name.lower() in _RESERVED:
-            name = f"{name}_src"
-        candidate, n = name, 1
-        while candidate.lower() in taken:
-            n += 1
-            candidate = f"{name}_{n}"
-        taken.add(candidate.lower())
-        keep.append(column.name)
-        fields.append(Field(name=candidate, type=json_type_, title=column.name))
-    return FieldPlan(keep, fields, dropped)
+        type_, convert, how = _type_of(first.column(source), dtype, rule)
+        if rule is not None and rule.name:
+            name = rule.name
+        else:
+            name = _unique(_fit_bytes(to_ascii_name(source, language)) or f"field_{index + 1}",
+                           taken)
+        title = (rule.title if rule is not None and rule.title else None) or source
+        columns.append(Column(source, Field(name=name, type=type_, title=title), convert, how))
+    return FieldPlan(columns, dropped, language)
+
+
+def find_id_column(plan: FieldPlan, first: pa.Table, declared: str | None) -> Column | None:
+    """The source's own feature id: the manifest's ``source.id_field``, or a column named like
+    an id whose values are unique in the first batch."""
+    if declared is not None:
+        column = plan.find(declared)
+        if column is None:
+            names = ", ".join(c.source for c in plan.columns)
+            raise SchemaError(f"source.id_field {declared!r} is not a field of the source; "
+                              f"its fields are: {names}")
+        return column
+    for column in plan.columns:
+        if column.source.lower() in _ID_NAMES and column.field.type in ("integer", "string"):
+            values = first.column(column.source)
+            present = values.drop_null()
+            if len(present) and pc.count_distinct(present).as_py() == len(present):
+                return column
+    return None

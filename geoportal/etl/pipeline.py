@@ -8,11 +8,12 @@ serving and removes the staged table.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -22,13 +23,14 @@ from geoportal.catalog import Catalog, Registry, Version
 from geoportal.errors import GeometryError, GeoportalError
 from geoportal.etl.geometry import prepare, target_type
 from geoportal.etl.manifest import Manifest
-from geoportal.etl.normalize import plan_fields
-from geoportal.etl.readers import GEOMETRY, fingerprint, open_batches, resolve_source
+from geoportal.etl.normalize import Column, FieldPlan, find_id_column, plan_fields
+from geoportal.etl.readers import GEOMETRY, Source, fingerprint, open_batches, resolve_source
 from geoportal.etl.report import Report
-from geoportal.etl.reproject import resolve_crs, to_crs84
+from geoportal.etl.reproject import CRSChoice, resolve_crs, to_crs84
 from geoportal.storage import FeatureStore
+from geoportal.storage.base import QUARANTINE_SCHEMA
 
-__all__ = ["ingest"]
+__all__ = ["Progress", "ingest"]
 
 log = logging.getLogger("geoportal.etl")
 
@@ -37,9 +39,112 @@ log = logging.getLogger("geoportal.etl")
 REGION_MARGIN = 0.5
 
 
-def _crs_name(crs: object) -> str:
-    auth = crs.to_authority()  # type: ignore[attr-defined]
-    return f"{auth[0]}:{auth[1]}" if auth else crs.name  # type: ignore[attr-defined]
+class Progress(Protocol):
+    """Where the CLI's progress bar (or nothing) learns how far an ingest is."""
+
+    def start(self, total: int | None, label: str) -> None: ...
+
+    def advance(self, rows: int) -> None: ...
+
+
+class _NoProgress:
+    def start(self, total: int | None, label: str) -> None:
+        pass
+
+    def advance(self, rows: int) -> None:
+        pass
+
+
+def _json_default(value: Any) -> str:
+    return value.hex() if isinstance(value, bytes) else str(value)
+
+
+class _Batches:
+    """Decides, batch by batch, what is published and what is set aside, and why."""
+
+    def __init__(self, report: Report, plan: FieldPlan, crs: CRSChoice, target: str,
+                 bounds: tuple[float, float, float, float] | None, id_column: Column | None
+                 ) -> None:
+        self.report, self.plan, self.crs, self.target = report, plan, crs, target
+        self.bounds, self.id_column = bounds, id_column
+        self.seen_ids: set[Any] = set()
+        self.extent = [np.inf, np.inf, -np.inf, -np.inf]
+
+    def process(self, batch: pa.Table) -> tuple[pa.Table, np.ndarray, pa.Table | None]:
+        """The rows to publish (properties, CRS84 geometries) and the quarantine rows."""
+        report = self.report
+        wkb = batch.column(GEOMETRY)
+        geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+        has_z = shapely.has_z(geoms)
+        if has_z.any():
+            geoms[has_z] = shapely.force_2d(geoms[has_z])
+            report.repairs["Z (height) dropped: the store is 2D"] += int(has_z.sum())
+        geoms, reasons, repairs = prepare(
+            to_crs84(geoms, self.crs.crs, swap_xy=self.crs.swap_xy), self.target,
+            bounds=self.bounds)
+        report.repairs.update(repairs)
+        properties, problems = self.plan.apply(batch)
+        for bad, reason in problems:
+            reasons[bad & (reasons == None)] = reason  # noqa: E711 - elementwise
+        if self.id_column is not None:
+            self._duplicates(properties.column(self.id_column.field.name), reasons)
+        keep = reasons == None  # noqa: E711
+        first_row = report.features_read + 1
+        report.features_read += batch.num_rows
+        quarantine = None
+        if not keep.all():
+            aside = np.flatnonzero(~keep)
+            for i in aside:
+                report.put_aside(first_row + int(i), reasons[i])
+            quarantine = self._quarantine(batch, wkb, aside, first_row, reasons)
+        kept = geoms[keep]
+        if len(kept):
+            b = shapely.total_bounds(kept)
+            self.extent = [min(self.extent[0], b[0]), min(self.extent[1], b[1]),
+                           max(self.extent[2], b[2]), max(self.extent[3], b[3])]
+        report.features_published += len(kept)
+        return properties.filter(pa.array(keep)), kept, quarantine
+
+    def _duplicates(self, ids: pa.ChunkedArray, reasons: np.ndarray) -> None:
+        """Set aside every feature whose id was already published (the first one wins)."""
+        name = self.id_column.source if self.id_column else ""
+        for i, value in enumerate(ids.to_pylist()):
+            if value is None or reasons[i] is not None:
+                continue
+            if value in self.seen_ids:
+                reasons[i] = f"duplicate id in field {name!r}"
+            else:
+                self.seen_ids.add(value)
+
+    @staticmethod
+    def _quarantine(batch: pa.Table, wkb: pa.ChunkedArray, aside: np.ndarray, first_row: int,
+                    reasons: np.ndarray) -> pa.Table:
+        """The set-aside rows as read (properties as JSON, geometry as source WKB)."""
+        index = pa.array(aside)
+        properties = batch.drop_columns([GEOMETRY]).take(index).to_pylist()
+        return pa.Table.from_arrays([
+            pa.array(first_row + aside, pa.int64()),
+            pa.array([str(reasons[i]) for i in aside], pa.string()),
+            pa.array([json.dumps(p, ensure_ascii=False, default=_json_default)
+                      for p in properties], pa.string()),
+            wkb.take(index).cast(pa.binary()),
+        ], schema=QUARANTINE_SCHEMA)
+
+
+def _region_bounds(registry: Registry, code: str) -> tuple[float, float, float, float] | None:
+    region = registry.region(code)
+    if not region.bbox:
+        return None
+    minx, miny, maxx, maxy = region.bbox
+    return (minx - REGION_MARGIN, miny - REGION_MARGIN, maxx + REGION_MARGIN, maxy + REGION_MARGIN)
+
+
+def _describe_source(report: Report, source: Source, manifest: Manifest) -> None:
+    report.format = source.format
+    report.encoding = source.encoding or source.info.get("encoding")
+    report.encoding_confidence = ("high" if manifest.source.encoding else
+                                  getattr(source, "encoding_confidence", None) or "high")
+    report.notes.append(f"encoding {report.encoding}: {source.encoding_reason}")
 
 
 def ingest(
@@ -50,7 +155,7 @@ def ingest(
     registry: Registry,
     keep_versions: int = 3,
     force: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Publish the manifest's source as a new version of its layer, unless it is unchanged.
 
@@ -58,14 +163,13 @@ def ingest(
     and StorageError when our side fails (the previous version keeps serving).
     """
     started = time.monotonic()
+    progress = progress or _NoProgress()
     meta, spec = manifest.meta, manifest.source
-    report = Report(layer_id=meta.id, source=str(spec.path), options=spec.options())
-    region = registry.region(meta.region)
+    report = Report(layer_id=meta.id, source=str(spec.path), options=manifest.options())
+    bounds = _region_bounds(registry, meta.region)
     registry.theme(meta.theme)
     source = resolve_source(spec)
-    report.format = source.format
-    report.encoding = source.encoding or source.info.get("encoding")
-    report.notes.append(f"encoding {report.encoding}: {source.encoding_reason}")
+    _describe_source(report, source, manifest)
     existing = catalog.find_layer(meta.id)
     current = existing.current if existing else None
     # The sha256 decides "unchanged" only when there is a current version to compare with;
@@ -83,56 +187,41 @@ def ingest(
         log.info("layer=%s status=unchanged version=%s", meta.id, current.version)
         return report
 
-    bounds = None
-    if region.bbox:
-        minx, miny, maxx, maxy = region.bbox
-        bounds = (minx - REGION_MARGIN, miny - REGION_MARGIN,
-                  maxx + REGION_MARGIN, maxy + REGION_MARGIN)
-
+    progress.start(getattr(source, "feature_count", None), meta.id)
     with open_batches(source) as batches:
         first = next(batches, None)
         if first is None:
             raise GeometryError(f"{spec.path}: the layer holds no features; nothing to publish")
         sample = shapely.from_wkb(first.column(GEOMETRY).to_numpy(zero_copy_only=False))
-        crs, report.crs_origin, swap_xy, crs_reason = resolve_crs(
+        crs = resolve_crs(
             declared=spec.crs, from_file=source.crs, xy=shapely.get_coordinates(sample),
             bbox=bounds, candidates=registry.crs_candidates,
             ambiguity_m=registry.crs_ambiguity_m, origin=str(spec.path),
         )
-        report.source_crs = _crs_name(crs)
-        report.notes.append(f"CRS {report.source_crs}: {crs_reason}")
+        report.source_crs, report.crs_origin = crs.name, crs.origin
+        report.crs_confidence = crs.confidence
+        report.notes.append(f"CRS {report.source_crs}: {crs.reason}")
         report.geometry_type = target_type(source.geometry_type,
-                                           to_crs84(sample, crs, swap_xy=swap_xy))
-        plan = plan_fields(first.schema, geometry=GEOMETRY)
+                                           to_crs84(sample, crs.crs, swap_xy=crs.swap_xy))
+        plan = plan_fields(first, geometry=GEOMETRY, rules=manifest.fields)
         report.renamed_fields = plan.renamed
-        for name, dtype in plan.dropped.items():
-            report.notes.append(f"field {name!r} of type {dtype} cannot be published; dropped")
-
-        extent = [np.inf, np.inf, -np.inf, -np.inf]
+        report.field_types = plan.typing
+        for name, why in plan.dropped.items():
+            report.notes.append(f"field {name!r} not published: {why}")
+        id_column = find_id_column(plan, first, spec.id_field)
+        if id_column is not None:
+            report.id_field = id_column.source
+            report.notes.append(f"field {id_column.source!r} is the features' id: a repeated "
+                                "value sets its feature aside")
+        work = _Batches(report, plan, crs, report.geometry_type, bounds, id_column)
         with store.stage(meta.id, geometry_type=report.geometry_type) as writer:
             for batch in itertools.chain([first], batches):
-                geoms = shapely.from_wkb(batch.column(GEOMETRY).to_numpy(zero_copy_only=False))
-                has_z = shapely.has_z(geoms)
-                if has_z.any():
-                    geoms[has_z] = shapely.force_2d(geoms[has_z])
-                    report.dropped_z += int(has_z.sum())
-                geoms, reasons, repaired = prepare(
-                    to_crs84(geoms, crs, swap_xy=swap_xy), report.geometry_type, bounds=bounds
-                )
-                report.repaired += repaired
-                keep = reasons == None  # noqa: E711 - elementwise on an object array
-                for i in np.flatnonzero(~keep):
-                    report.put_aside(report.features_read + int(i) + 1, reasons[i])
-                report.features_read += batch.num_rows
-                if keep.any():
-                    kept = geoms[keep]
-                    writer.write(plan.apply(batch.filter(pa.array(keep))), kept)
-                    report.features_published += int(keep.sum())
-                    b = shapely.total_bounds(kept)
-                    extent = [min(extent[0], b[0]), min(extent[1], b[1]),
-                              max(extent[2], b[2]), max(extent[3], b[3])]
-                if progress:
-                    progress(batch.num_rows)
+                properties, geometries, quarantine = work.process(batch)
+                if properties.num_rows:
+                    writer.write(properties, geometries)
+                if quarantine is not None:
+                    writer.quarantine(quarantine)
+                progress.advance(batch.num_rows)
             if report.features_published == 0:
                 reasons = ", ".join(f"{n} {r}" for r, n in report.set_aside.most_common())
                 raise GeometryError(f"{spec.path}: no feature can be published ({reasons})")
@@ -144,7 +233,7 @@ def ingest(
         source_name=spec.path.name, source_sha256=report.source_sha256,
         source_crs=report.source_crs, store_ref=ref,
         feature_count=report.features_published, set_aside_count=report.set_aside_count,
-        extent=tuple(float(v) for v in extent), geometry_type=report.geometry_type,
+        extent=tuple(float(v) for v in work.extent), geometry_type=report.geometry_type,
         fields=plan.fields, report={},
     )
     report.status = "published"
@@ -162,4 +251,3 @@ def ingest(
              meta.id, version.version, report.features_read, report.features_published,
              report.set_aside_count)
     return report
-

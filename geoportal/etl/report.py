@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from geoportal.etl.geometry import MADE_VALID
+
 __all__ = ["Report"]
 
 MAX_SAMPLES = 100
@@ -23,15 +25,18 @@ class Report:
     source_sha256: str | None = None
     source_crs: str | None = None
     crs_origin: str | None = None  # file | manifest | detected
+    crs_confidence: str | None = None  # high | medium | low
     encoding: str | None = None
+    encoding_confidence: str | None = None
     geometry_type: str | None = None
     features_read: int = 0
     features_published: int = 0
-    repaired: int = 0
-    dropped_z: int = 0  # geometries whose Z (height) was dropped: the store is 2D
+    repairs: Counter = field(default_factory=Counter)  # kind of repair -> features touched
+    id_field: str | None = None
     set_aside: Counter = field(default_factory=Counter)
     set_aside_samples: list[dict[str, Any]] = field(default_factory=list)
     renamed_fields: dict[str, str] = field(default_factory=dict)
+    field_types: dict[str, str] = field(default_factory=dict)  # published name -> how typed
     options: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     version: int | None = None
@@ -48,10 +53,32 @@ class Report:
     def set_aside_count(self) -> int:
         return sum(self.set_aside.values())
 
+    @property
+    def repaired(self) -> int:
+        """Features whose geometry was made valid (the repair that changes a shape)."""
+        return self.repairs.get(MADE_VALID, 0)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["set_aside"] = dict(self.set_aside)
+        data["repairs"] = dict(self.repairs)
         return data
+
+    def details(self) -> list[str]:
+        """The human summary under the one-line one: detection, repairs, set-aside reasons."""
+        lines = [f"read {self.features_read} = published {self.features_published} + set aside "
+                 f"{self.set_aside_count}"]
+        if self.encoding:
+            lines.append(f"encoding {self.encoding} ({self.encoding_confidence} confidence)")
+        if self.source_crs:
+            lines.append(f"CRS {self.source_crs}, {self.crs_origin} "
+                         f"({self.crs_confidence} confidence)")
+        lines += [f"repair: {kind}: {n}" for kind, n in self.repairs.most_common()]
+        lines += [f"set aside: {reason}: {n}" for reason, n in self.set_aside.most_common()]
+        lines += [f"field {src!r} published as {dst!r}" for src, dst in
+                  self.renamed_fields.items()]
+        lines += [f"note: {note}" for note in self.notes]
+        return lines
 
     def summary(self) -> str:
         """One line for the CLI and the logs."""

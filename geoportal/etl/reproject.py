@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -12,7 +13,7 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 from geoportal.errors import CRSError
 from geoportal.etl.detect import detect_crs
 
-__all__ = ["parse_crs", "resolve_crs", "to_crs84"]
+__all__ = ["CRSChoice", "parse_crs", "resolve_crs", "to_crs84"]
 
 _CRS84 = pyproj.CRS("OGC:CRS84")
 
@@ -27,11 +28,27 @@ def parse_crs(text: str, *, origin: str) -> pyproj.CRS:
         ) from None
 
 
+@dataclass(frozen=True)
+class CRSChoice:
+    """The source CRS and how we know it, for the transformation and the report."""
+
+    crs: pyproj.CRS
+    origin: str  # manifest | file | detected
+    swap_xy: bool  # the file writes northing (or latitude) first
+    reason: str
+    confidence: str  # high | medium | low
+
+    @property
+    def name(self) -> str:
+        auth = self.crs.to_authority()
+        return f"{auth[0]}:{auth[1]}" if auth else self.crs.name
+
+
 def resolve_crs(
     *, declared: str | None, from_file: str | None, xy: np.ndarray,
     bbox: tuple[float, float, float, float] | None,
     candidates: tuple[tuple[str, str], ...], ambiguity_m: float, origin: str,
-) -> tuple[pyproj.CRS, str, bool, str]:
+) -> CRSChoice:
     """The source CRS, how we know it (manifest, file, detected), whether x/y are swapped, and
     a sentence for the report.
 
@@ -39,14 +56,17 @@ def resolve_crs(
     layer's region (see ``detect.detect_crs``).
     """
     if declared:
-        return parse_crs(declared, origin=origin), "manifest", False, "set in the manifest"
+        return CRSChoice(parse_crs(declared, origin=origin), "manifest", False,
+                         "set in the manifest", "high")
     if from_file:
-        return parse_crs(from_file, origin=origin), "file", False, "declared by the file"
+        return CRSChoice(parse_crs(from_file, origin=origin), "file", False,
+                         "declared by the file", "high")
     if bbox is None:
         raise CRSError(f"{origin}: the file declares no CRS and its region has no extent to "
                        "detect one against; set source.crs in the manifest")
     guess = detect_crs(xy, bbox, candidates=candidates, ambiguity_m=ambiguity_m, origin=origin)
-    return parse_crs(guess.crs, origin=origin), "detected", guess.swap_xy, guess.reason
+    return CRSChoice(parse_crs(guess.crs, origin=origin), "detected", guess.swap_xy,
+                     guess.reason, guess.confidence)
 
 
 @lru_cache(maxsize=64)

@@ -7,7 +7,8 @@ batches and never modified afterwards; the catalog decides which table is curren
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +19,25 @@ import shapely
 from geoportal.catalog.models import Field
 from geoportal.errors import InputError
 
-__all__ = ["FeatureStore", "Query", "QueryResult", "Row", "StagedWriter", "coerce_value",
-           "json_type"]
+__all__ = ["QUARANTINE_SCHEMA", "FeatureStore", "Query", "QueryResult", "Row", "StagedWriter",
+           "coerce_value", "json_type", "quarantine_batch"]
+
+# The features a version did not publish, kept with it so nothing is lost: where it was in the
+# source (1-based), why, its properties as read (JSON) and its geometry as read (WKB in the
+# source CRS; null when there was none).
+QUARANTINE_SCHEMA = pa.schema([
+    ("source_row", pa.int64()), ("reason", pa.string()), ("properties", pa.string()),
+    ("source_wkb", pa.binary()),
+])
+
+
+def quarantine_batch(rows: Sequence[tuple]) -> pa.RecordBatch:
+    """Rows fetched from a store's quarantine table as one Arrow batch."""
+    columns = zip(*rows, strict=True) if rows else [[] for _ in QUARANTINE_SCHEMA]
+    return pa.RecordBatch.from_arrays(
+        [pa.array(list(col), type=f.type) for col, f in zip(columns, QUARANTINE_SCHEMA,
+                                                             strict=True)],
+        schema=QUARANTINE_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -64,6 +82,33 @@ class StagedWriter(abc.ABC):
         Each store encodes the geometries as it needs (WKB for GeoPackage, EWKB for PostGIS),
         so they are encoded once.
         """
+
+    def quarantine(self, rows: pa.Table) -> None:
+        """Keep features that will not be published (``QUARANTINE_SCHEMA``) with this version.
+
+        They are spooled to a temporary Arrow file, not held in memory: a wrong zone can set
+        aside a whole layer. Each store copies them into its own table at commit.
+        """
+        if rows.num_rows == 0:
+            return
+        spool = getattr(self, "_spool", None)
+        if spool is None:
+            handle = tempfile.TemporaryFile(prefix="geoportal-quarantine-")  # noqa: SIM115 - kept open until commit
+            spool = self._spool = (handle, pa.ipc.new_stream(handle, QUARANTINE_SCHEMA))
+        spool[1].write_table(rows.cast(QUARANTINE_SCHEMA))
+
+    def quarantined(self) -> Iterator[pa.RecordBatch]:
+        """The spooled quarantine rows, in batches, for the store's commit."""
+        spool = getattr(self, "_spool", None)
+        if spool is None:
+            return
+        handle, writer = spool
+        writer.close()
+        handle.seek(0)
+        with pa.ipc.open_stream(handle) as reader:
+            yield from reader
+        handle.close()
+        self._spool = None
 
     @abc.abstractmethod
     def commit(self) -> str:
@@ -110,8 +155,12 @@ class FeatureStore(abc.ABC):
         """One row by feature id, or None."""
 
     @abc.abstractmethod
+    def quarantine(self, ref: str) -> Iterator[pa.RecordBatch]:
+        """The version's quarantined features (``QUARANTINE_SCHEMA``), in source order."""
+
+    @abc.abstractmethod
     def drop(self, ref: str) -> None:
-        """Delete a table; missing tables are not an error."""
+        """Delete a table (and its quarantine); missing tables are not an error."""
 
     @abc.abstractmethod
     def refs(self) -> set[str]:

@@ -12,7 +12,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,18 +25,21 @@ import shapely
 from geoportal.catalog.models import Field
 from geoportal.errors import StorageError
 from geoportal.storage.base import (
+    QUARANTINE_SCHEMA,
     FeatureStore,
     Query,
     QueryResult,
     Row,
     StagedWriter,
     coerce_value,
+    quarantine_batch,
 )
 
 __all__ = ["GeoPackageStore", "gpkg_blob_to_wkb"]
 
 GEOMETRY_COLUMN = "geom"
 FID_COLUMN = "fid"
+QUARANTINE_TABLE = "quarantine"  # an attributes table in the same file
 _ENVELOPE_SIZES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 
@@ -108,6 +111,12 @@ class _GeoPackageWriter(StagedWriter):
     def commit(self) -> str:
         if self.rows == 0:
             raise StorageError(f"{self.layer_id}: nothing was written to the staged table")
+        try:
+            for batch in self.quarantined():
+                pyogrio.write_arrow(pa.Table.from_batches([batch]), self.tmp_path,
+                                    layer=QUARANTINE_TABLE, driver="GPKG", append=True)
+        except Exception as exc:  # GDAL raises a family of its own errors
+            raise StorageError(f"{self.tmp_path}: writing the quarantine failed: {exc}") from exc
         os.replace(self.tmp_path, self.path)
         os.chmod(self.path, 0o444)  # published versions are never written again
         self.committed = True
@@ -144,6 +153,24 @@ class GeoPackageStore(FeatureStore):
         path.unlink(missing_ok=True)
         if path.parent != self.root and path.parent.is_dir() and not any(path.parent.iterdir()):
             shutil.rmtree(path.parent, ignore_errors=True)
+
+    def quarantine(self, ref: str) -> Iterator[pa.RecordBatch]:
+        path = self._path(ref)
+        if not path.exists():
+            raise StorageError(f"store table {ref!r} is missing from {self.root}")
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        conn.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
+        try:
+            found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                 (QUARANTINE_TABLE,)).fetchone()
+            if not found:
+                return
+            cursor = conn.execute(f"SELECT {', '.join(QUARANTINE_SCHEMA.names)} FROM "
+                                  f"{_quote(QUARANTINE_TABLE)} ORDER BY source_row")
+            while chunk := cursor.fetchmany(10_000):
+                yield quarantine_batch(chunk)
+        finally:
+            conn.close()
 
     def refs(self) -> set[str]:
         if not self.root.is_dir():

@@ -36,11 +36,13 @@ from geoportal.storage.base import (
     StagedWriter,
     coerce_value,
     json_type,
+    quarantine_batch,
 )
 
 __all__ = ["PostGISStore", "libpq_url"]
 
 SCHEMA = "features"
+QUARANTINE = "quarantine"  # a version's set-aside features: quarantine.<same table name>
 _PG_TYPES = {
     "string": "text", "integer": "bigint", "number": "double precision",
     "boolean": "boolean", "date": "date", "date-time": "timestamptz", "time": "time",
@@ -151,6 +153,7 @@ class _PostGISWriter(StagedWriter):
             raise StorageError(f"{self.ref}: nothing was written to the staged table")
         try:
             self.stream.close()
+            self._copy_quarantine()
             self.conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
             self.conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(
                 self._ident()))
@@ -162,6 +165,23 @@ class _PostGISWriter(StagedWriter):
             self.conn.close()
         self.committed = True
         return self.ref
+
+    def _copy_quarantine(self) -> None:
+        """The spooled set-aside rows, into their table in the same transaction."""
+        assert self.conn is not None
+        target = sql.SQL("{}.{}").format(sql.Identifier(QUARANTINE), sql.Identifier(self.table))
+        created = False
+        for batch in self.quarantined():
+            if not created:
+                self.conn.execute(sql.SQL(
+                    "CREATE TABLE {} (source_row bigint, reason text, properties text, "
+                    "source_wkb bytea)").format(target))
+                created = True
+            with self.conn.cursor().copy(sql.SQL(
+                    "COPY {} (source_row, reason, properties, source_wkb) FROM STDIN"
+            ).format(target)) as copy:
+                for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+                    copy.write_row(row)
 
     def abort(self) -> None:
         if self.stream is not None and self.stream.thread.is_alive():
@@ -225,7 +245,9 @@ class PostGISStore(FeatureStore):
                         f"PostGIS is not enabled in the database and cannot be created ({exc}); "
                         "run CREATE EXTENSION postgis as a superuser"
                     ) from exc
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+            for schema in (SCHEMA, QUARANTINE):
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(schema)))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -241,9 +263,23 @@ class PostGISStore(FeatureStore):
     def drop(self, ref: str) -> None:
         schema, table = self._split(ref)
         with self._cursor(ref) as cur:
-            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
-                sql.Identifier(schema), sql.Identifier(table)))
+            for name in (schema, QUARANTINE):
+                cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
+                    sql.Identifier(name), sql.Identifier(table)))
         self._columns.pop(ref, None)
+
+    def quarantine(self, ref: str) -> Iterator[pa.RecordBatch]:
+        _, table = self._split(ref)
+        with self._cursor(ref) as cur:
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL",
+                        (sql.Identifier(QUARANTINE, table).as_string(cur),))
+            if not cur.fetchone()[0]:
+                return
+            cur.execute(sql.SQL("SELECT source_row, reason, properties, source_wkb FROM {}.{} "
+                                "ORDER BY source_row").format(sql.Identifier(QUARANTINE),
+                                                              sql.Identifier(table)))
+            while chunk := cur.fetchmany(10_000):
+                yield quarantine_batch(chunk)
 
     def refs(self) -> set[str]:
         with self._cursor(SCHEMA) as cur:
