@@ -25,6 +25,7 @@ from geoportal.etl.readers import resolve_source
 from geoportal.log import configure_logging
 from geoportal.progress import ProgressBar
 from geoportal.storage import open_store
+from geoportal.storage.rasters import RasterStore
 
 __all__ = ["main"]
 
@@ -170,6 +171,7 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
       geoportal ingest layers/by/cities.yaml
       geoportal ingest roads.zip --id grodno-roads --region 4000000000 --theme transport
       geoportal ingest stops.csv --x-field lon --y-field lat --title "Bus stops"
+      geoportal ingest lights.tif --region 0000000000 --theme environment
     """
     manifests: list[Manifest] = []
     for path in paths:
@@ -193,13 +195,14 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
     reports: list[Report] = []
     failures: list[GeoportalError] = []
     store = open_store(obj.settings)
+    rasters = RasterStore(obj.settings.coverage_dir)
     show_bar = sys.stderr.isatty() if progress is None else progress
     for manifest in manifests:
         try:
             with ProgressBar(enabled=show_bar) as bar:
                 report = ingest(manifest, catalog=obj.catalog, store=store,
                                 registry=obj.registry, keep_versions=obj.settings.keep_versions,
-                                force=force, progress=bar)
+                                force=force, progress=bar, rasters=rasters)
         except InputError as exc:
             failures.append(exc)
             click.echo(f"error: {exc.user_msg}", err=True)
@@ -220,7 +223,8 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
 def _layer_row(layer: Layer) -> dict[str, Any]:
     v = layer.current
     return {
-        "id": layer.id, "region": layer.meta.region, "theme": layer.meta.theme,
+        "id": layer.id, "kind": layer.meta.kind, "region": layer.meta.region,
+        "theme": layer.meta.theme,
         "version": v.version if v else None, "features": v.feature_count if v else 0,
         "source_crs": v.source_crs if v else None, "updated": layer.updated.isoformat(),
     }
@@ -245,10 +249,12 @@ def layers_cmd(obj: _Context, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("id", "region", "theme", "version", "features", "source CRS", "updated")
+    table = Table("id", "kind", "region", "theme", "version", "features", "source CRS",
+                  "updated")
     for r in rows:
         region = obj.registry.regions.get(r["region"])
-        table.add_row(r["id"], f"{r['region']} {region.name['en'] if region else ''}", r["theme"],
+        table.add_row(r["id"], r["kind"], f"{r['region']} {region.name['en'] if region else ''}",
+                      r["theme"],
                       str(r["version"]), str(r["features"]), str(r["source_crs"]),
                       r["updated"][:19])
     Console(width=140).print(table)

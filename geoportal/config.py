@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         return self.data_dir / "store"
 
     @property
+    def coverage_dir(self) -> Path:
+        """Cloud-Optimized GeoTIFFs of the raster layers (shared storage when scaled out)."""
+        return self.data_dir / "coverages"
+
+    @property
     def log_dir(self) -> Path:
         """Folder of the server's and the ETL's log files."""
         return self.data_dir / "logs"

@@ -22,6 +22,7 @@ from geoportal.catalog import Catalog, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.etl import ingest, load_manifest
 from geoportal.storage import FeatureStore, open_store
+from geoportal.storage.rasters import RasterStore
 from tests.pg import LocalPostgres, find_pg_bin
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,23 +94,29 @@ def store(settings: Settings) -> Iterator[FeatureStore]:
 
 
 @pytest.fixture
-def publish(catalog, store, registry):
-    """Ingest a manifest path with the real catalog and store."""
+def rasters(settings: Settings) -> RasterStore:
+    return RasterStore(settings.coverage_dir)
+
+
+@pytest.fixture
+def publish(catalog, store, registry, rasters):
+    """Ingest a manifest path with the real catalog and stores."""
 
     def _publish(manifest_path: Path, **kwargs):
         return ingest(load_manifest(manifest_path), catalog=catalog, store=store,
-                      registry=registry, **kwargs)
+                      registry=registry, rasters=rasters, **kwargs)
 
     return _publish
 
 
 def write_manifest(folder: Path, layer_id: str, source: dict, *, region: str = "0000000000",
-                   theme: str = "other", title: str | dict = "Test layer") -> Path:
-    """A layer manifest in ``folder`` (JSON is valid YAML)."""
+                   theme: str = "other", title: str | dict = "Test layer",
+                   **extra: object) -> Path:
+    """A layer manifest in ``folder`` (JSON is valid YAML); ``extra`` adds keys (fields...)."""
     path = folder / f"{layer_id}.yaml"
     path.write_text(json.dumps({"id": layer_id, "region": region, "theme": theme,
-                                "title": title, "source": source}, ensure_ascii=False),
-                    encoding="utf-8")
+                                "title": title, "source": source, **extra},
+                               ensure_ascii=False), encoding="utf-8")
     return path
 
 

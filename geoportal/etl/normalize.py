@@ -109,22 +109,27 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def _type_of(column: pa.ChunkedArray | pa.Array, dtype: pa.DataType,
-             rule: FieldRule | None) -> tuple[str, str | None, str]:
+             rule: FieldRule | None, infer: bool) -> tuple[str, str | None, str]:
     """(published type, type to convert into or None, how it was decided)."""
     as_read = json_type(dtype)
     if rule is not None and rule.type is not None:
         convert = None if rule.type == as_read else _TO_COERCE.get(rule.type, rule.type)
         return rule.type, convert, "set in the manifest"
-    if as_read == "string":
+    if as_read == "string" and infer:
         inferred = infer_type(column)
         if inferred != "string":
             return _FROM_COERCE.get(inferred, inferred), inferred, "detected from text"
     return str(as_read), None, "as read"
 
 
-def plan_fields(first: pa.Table, *, geometry: str,
-                rules: dict[str, FieldRule] | None = None) -> FieldPlan:
-    """Decide the published name and type of every property column, from the first batch."""
+def plan_fields(first: pa.Table, *, geometry: str, rules: dict[str, FieldRule] | None = None,
+                infer_types: bool = True) -> FieldPlan:
+    """Decide the published name and type of every property column, from the first batch.
+
+    ``infer_types``: look for numbers, dates and booleans in text columns. Right for formats
+    whose columns are all text or typed by hand (CSV, Excel, DBF, KML); wrong for those whose
+    producer chose the types (GeoPackage, GeoJSON): a SOATO code stored as text stays text.
+    """
     rules = rules or {}
     sources = [name for name in first.column_names if name != geometry]
     unknown = sorted(set(rules) - set(sources))
@@ -145,7 +150,7 @@ def plan_fields(first: pa.Table, *, geometry: str,
         if json_type(dtype) is None:
             dropped[source] = f"type {dtype} cannot be published"
             continue
-        type_, convert, how = _type_of(first.column(source), dtype, rule)
+        type_, convert, how = _type_of(first.column(source), dtype, rule, infer_types)
         if rule is not None and rule.name:
             name = rule.name
         else:
@@ -158,7 +163,8 @@ def plan_fields(first: pa.Table, *, geometry: str,
 
 def find_id_column(plan: FieldPlan, first: pa.Table, declared: str | None) -> Column | None:
     """The source's own feature id: the manifest's ``source.id_field``, or a column named like
-    an id whose values are unique in the first batch."""
+    an id whose values are (almost: 99%) unique in the first batch, so that the few repeats
+    are mistakes worth setting aside rather than a column that only looks like an id."""
     if declared is not None:
         column = plan.find(declared)
         if column is None:
@@ -170,6 +176,6 @@ def find_id_column(plan: FieldPlan, first: pa.Table, declared: str | None) -> Co
         if column.source.lower() in _ID_NAMES and column.field.type in ("integer", "string"):
             values = first.column(column.source)
             present = values.drop_null()
-            if len(present) and pc.count_distinct(present).as_py() == len(present):
+            if len(present) and pc.count_distinct(present).as_py() >= 0.99 * len(present):
                 return column
     return None

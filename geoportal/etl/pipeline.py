@@ -20,7 +20,8 @@ import pyarrow as pa
 import shapely
 
 from geoportal.catalog import Catalog, Registry, Version
-from geoportal.errors import GeometryError, GeoportalError
+from geoportal.errors import GeometryError, GeoportalError, InputError
+from geoportal.etl.coverage import ingest_raster, is_raster
 from geoportal.etl.geometry import prepare, target_type
 from geoportal.etl.manifest import Manifest
 from geoportal.etl.normalize import Column, FieldPlan, find_id_column, plan_fields
@@ -29,6 +30,7 @@ from geoportal.etl.report import Report
 from geoportal.etl.reproject import CRSChoice, resolve_crs, to_crs84
 from geoportal.storage import FeatureStore
 from geoportal.storage.base import QUARANTINE_SCHEMA
+from geoportal.storage.rasters import RasterStore
 
 __all__ = ["Progress", "ingest"]
 
@@ -37,6 +39,9 @@ log = logging.getLogger("geoportal.etl")
 # How far (degrees, about 35-55 km here) outside its region's bounding box a feature may lie and
 # still be published: suburban stops of a city layer stay, 0,0 points and wrong zones do not.
 REGION_MARGIN = 0.5
+# Formats whose columns are text, or typed by hand: numbers, dates and booleans are looked for
+# in their text. GeoPackage, GeoJSON, GML and the like keep the types their producer chose.
+TEXT_TYPED_FORMATS = {"CSV", "XLSX", "ODS", "ESRI Shapefile", "KML", "LIBKML", "GPX"}
 
 
 class Progress(Protocol):
@@ -156,18 +161,26 @@ def ingest(
     keep_versions: int = 3,
     force: bool = False,
     progress: Progress | None = None,
+    rasters: RasterStore | None = None,
 ) -> Report:
     """Publish the manifest's source as a new version of its layer, unless it is unchanged.
 
-    Raises InputError subclasses for problems with the file or manifest (nothing is written)
-    and StorageError when our side fails (the previous version keeps serving).
+    GeoTIFFs become coverage layers (Cloud-Optimized GeoTIFFs in ``rasters``); everything
+    else a vector layer in ``store``. Raises InputError subclasses for problems with the file
+    or manifest (nothing is written) and StorageError when our side fails (the previous
+    version keeps serving).
     """
     started = time.monotonic()
     progress = progress or _NoProgress()
     meta, spec = manifest.meta, manifest.source
-    report = Report(layer_id=meta.id, source=str(spec.path), options=manifest.options())
     bounds = _region_bounds(registry, meta.region)
     registry.theme(meta.theme)
+    if is_raster(spec.path):
+        if rasters is None:
+            raise InputError(f"{spec.path}: a raster, and no raster store was given")
+        return ingest_raster(manifest, catalog=catalog, rasters=rasters, registry=registry,
+                             bounds=bounds, keep_versions=keep_versions, force=force)
+    report = Report(layer_id=meta.id, source=str(spec.path), options=manifest.options())
     source = resolve_source(spec)
     _describe_source(report, source, manifest)
     existing = catalog.find_layer(meta.id)
@@ -203,7 +216,8 @@ def ingest(
         report.notes.append(f"CRS {report.source_crs}: {crs.reason}")
         report.geometry_type = target_type(source.geometry_type,
                                            to_crs84(sample, crs.crs, swap_xy=crs.swap_xy))
-        plan = plan_fields(first, geometry=GEOMETRY, rules=manifest.fields)
+        plan = plan_fields(first, geometry=GEOMETRY, rules=manifest.fields,
+                           infer_types=source.format in TEXT_TYPED_FORMATS)
         report.renamed_fields = plan.renamed
         report.field_types = plan.typing
         for name, why in plan.dropped.items():

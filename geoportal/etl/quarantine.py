@@ -36,6 +36,9 @@ def _tables(store: FeatureStore, version: Version) -> Iterator[pa.Table]:
                                      batch.column("reason").to_pylist(), properties,
                                      strict=True)]
         table = pa.Table.from_pylist(rows)
+        for i, column in enumerate(table.schema):  # all-empty columns: text, for GDAL
+            if pa.types.is_null(column.type):
+                table = table.set_column(i, column.name, table.column(i).cast(pa.string()))
         yield table.append_column("geometry", batch.column("source_wkb"))
 
 

@@ -39,6 +39,7 @@ class Report:
     field_types: dict[str, str] = field(default_factory=dict)  # published name -> how typed
     options: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    raster: dict[str, Any] | None = None  # the COG's grid, bands and overviews (coverages)
     version: int | None = None
     seconds: float | None = None
     error: str | None = None
@@ -86,6 +87,11 @@ class Report:
             return f"{self.layer_id}: unchanged (sha256 {str(self.source_sha256)[:12]}), skipped"
         if self.status == "failed":
             return f"{self.layer_id}: failed: {self.error}"
+        if self.raster is not None:
+            r = self.raster
+            return (f"{self.layer_id}: version {self.version} published, a Cloud-Optimized "
+                    f"GeoTIFF of {r['width']} x {r['height']} px, {r['count']} band(s), "
+                    f"overviews {r['overviews'] or 'none'}, from {self.source_crs}")
         aside = ", ".join(f"{n} {reason}" for reason, n in self.set_aside.most_common())
         return (
             f"{self.layer_id}: version {self.version} published, {self.features_published} of "

@@ -120,6 +120,7 @@ def build_config(settings: Settings, layers: list[Layer], store_key: str) -> dic
                         "email": "geoportal@example.invalid", "role": "pointOfContact"},
         },
         "resources": {
-            layer.id: _resource(layer, store_key) for layer in layers if layer.current is not None
+            layer.id: _resource(layer, store_key) for layer in layers
+            if layer.current is not None and layer.meta.kind == "vector"
         },
     }

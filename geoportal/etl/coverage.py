@@ -1,0 +1,87 @@
+"""Raster layers: a GeoTIFF becomes a Cloud-Optimized GeoTIFF version of a coverage layer.
+
+The same contract as the vector pipeline: unchanged sources are skipped, the new file is
+complete before the catalog switches to it, a failure leaves the previous version serving.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import shapely
+
+from geoportal.catalog import Catalog, Registry, Version
+from geoportal.errors import GeometryError, GeoportalError
+from geoportal.etl.manifest import Manifest
+from geoportal.etl.raster import RASTER_SUFFIXES, make_cog
+from geoportal.etl.readers import fingerprint
+from geoportal.etl.report import Report
+from geoportal.storage.rasters import RasterStore
+
+__all__ = ["ingest_raster", "is_raster"]
+
+log = logging.getLogger("geoportal.etl")
+
+
+def is_raster(path: Path) -> bool:
+    """A source the coverage pipeline takes (GeoTIFF, or a zip whose name says so)."""
+    name = path.name.lower()
+    return name.endswith(RASTER_SUFFIXES) or name.endswith(tuple(f"{s}.zip"
+                                                                 for s in RASTER_SUFFIXES))
+
+
+def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
+                  registry: Registry, bounds: tuple[float, float, float, float] | None,
+                  keep_versions: int = 3, force: bool = False) -> Report:
+    """Publish the manifest's GeoTIFF as a new COG version of a coverage layer."""
+    started = time.monotonic()
+    meta = dataclasses.replace(manifest.meta, kind="coverage")
+    spec = manifest.source
+    report = Report(layer_id=meta.id, source=str(spec.path), options=manifest.options(),
+                    format="GTiff")
+    report.source_sha256 = fingerprint(spec)
+    existing = catalog.find_layer(meta.id)
+    current = existing.current if existing else None
+    if (not force and current is not None and current.source_sha256 == report.source_sha256
+            and current.report.get("options") == report.options):
+        catalog.save_metadata(meta)
+        report.status, report.version = "unchanged", current.version
+        report.source_crs = current.source_crs
+        return report
+
+    ref = rasters.new_ref(meta.id)
+    target = rasters.path(ref)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    info = make_cog(spec.path, target, crs=spec.crs)
+    try:
+        report.source_crs = info.crs
+        report.crs_origin = "manifest" if spec.crs else "file"
+        report.crs_confidence = "high"
+        report.raster = info.to_dict()
+        if bounds is not None and not shapely.box(*info.extent).intersects(shapely.box(*bounds)):
+            raise GeometryError(f"{spec.path}: the raster lies outside the layer's region "
+                                f"(extent {', '.join(f'{v:.4f}' for v in info.extent)})")
+        draft = Version(
+            layer_id=meta.id, version=0, created=datetime.now(UTC), status="staged",
+            source_name=spec.path.name, source_sha256=report.source_sha256,
+            source_crs=info.crs, store_ref=ref, feature_count=0, set_aside_count=0,
+            extent=tuple(float(v) for v in info.extent), geometry_type=None, fields=[],
+            report={},
+        )
+        report.status = "published"
+        report.seconds = round(time.monotonic() - started, 3)
+        draft.report = report.to_dict()
+        version = catalog.publish(meta, draft)
+    except GeoportalError:
+        rasters.drop(ref)
+        raise
+    report.version = version.version
+    for old in catalog.prune(meta.id, keep_versions):
+        rasters.drop(old)
+    log.info("layer=%s status=published version=%s kind=coverage size=%sx%s", meta.id,
+             version.version, info.width, info.height)
+    return report

@@ -1,0 +1,180 @@
+"""What the ETL does to the contents: field names and types, repairs, the quarantine, versions.
+
+Every test runs on both stores; each input is a small messy file of the kind regions send.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from geoportal.errors import NotFound, SchemaError
+from geoportal.etl.quarantine import export_quarantine
+from geoportal.storage import Query
+from tests.conftest import LAYERS_DIR, write_geojson, write_manifest
+
+
+def _rows(store, layer, limit=10_000):
+    return store.query(layer.current.store_ref, layer.current.fields, Query(limit=limit)).rows
+
+
+def _excel_csv(path, lines):
+    """What Excel saves as 'CSV (semicolon)': ';' separators, CRLF, decimal commas."""
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def test_belarusian_headers_are_romanized_and_text_values_typed(tmp_path, publish, catalog,
+                                                                 store):
+    src = _excel_csv(tmp_path / "schools.csv", [
+        "lon;lat;Назва ўстановы;Колькасць вучняў;Плошча, м²;Дата адкрыцця;Працуе;Код",
+        "27,55;53,90;Школа № 1;1 204;2 350,5;01.09.1965;так;0701",
+        "27,56;53,91;Гімназія № 2;;812,25;15.03.2001;не;0702",
+        "27,57;53,92;  ;310;;;;0703",
+    ])
+    report = publish(write_manifest(tmp_path, "schools", {"path": src.name},
+                                    region="5000000000"))
+    fields = catalog.get_layer("schools").current.fields
+    assert [(f.name, f.type, f.title) for f in fields] == [
+        ("nazva_wstanovy", "string", "Назва ўстановы"),
+        ("kolkasc_vuchniaw", "integer", "Колькасць вучняў"),
+        ("ploshcha_m2", "number", "Плошча, м²"),
+        ("data_adkryccia", "date", "Дата адкрыцця"),
+        ("pracuje", "boolean", "Працуе"),
+        ("kod", "string", "Код"),  # leading zeros: a code, not a number
+    ]
+    assert report.renamed_fields["Колькасць вучняў"] == "kolkasc_vuchniaw"
+    first, second, third = (r.properties for r in _rows(store, catalog.get_layer("schools")))
+    assert str(first.pop("data_adkryccia")) == "1965-09-01"
+    assert first == {"nazva_wstanovy": "Школа № 1", "kolkasc_vuchniaw": 1204,
+                     "ploshcha_m2": 2350.5, "pracuje": True, "kod": "0701"}
+    assert second["kolkasc_vuchniaw"] is None and second["pracuje"] is False
+    assert third["nazva_wstanovy"] is None and third["data_adkryccia"] is None
+
+
+def test_manifest_field_rules_rename_retype_and_drop(tmp_path, publish, catalog, store):
+    src = write_geojson(tmp_path / "wells.geojson", [
+        ({"Номер": "12", "Глубина": "40,5", "Служебное": "x"}, shapely.Point(27.5, 53.9)),
+    ])
+    rules = {"Номер": {"name": "well_no", "type": "integer", "title": "Номер скважины"},
+             "Глубина": "depth_m", "Служебное": None}
+    publish(write_manifest(tmp_path, "wells", {"path": src.name}, fields=rules))
+    layer = catalog.get_layer("wells")
+    assert [(f.name, f.type, f.title) for f in layer.current.fields] == [
+        ("well_no", "integer", "Номер скважины"), ("depth_m", "number", "Глубина")]
+    assert _rows(store, layer)[0].properties == {"well_no": 12, "depth_m": 40.5}
+
+
+def test_a_field_rule_for_a_missing_field_names_the_real_fields(tmp_path, publish):
+    src = write_geojson(tmp_path / "a.geojson", [({"name": "x"}, shapely.Point(27.5, 53.9))])
+    with pytest.raises(SchemaError, match=r"'nmae'.*its fields are: name"):
+        publish(write_manifest(tmp_path, "a", {"path": src.name}, fields={"nmae": "title"}))
+
+
+def test_unparseable_values_and_duplicate_ids_are_quarantined_and_exported(
+        tmp_path, publish, catalog, store):
+    src = write_geojson(tmp_path / "lamps.geojson", [
+        ({"id": 1, "power": "150"}, shapely.Point(27.50, 53.90)),
+        ({"id": 2, "power": "сто"}, shapely.Point(27.51, 53.90)),
+        ({"id": 1, "power": "100"}, shapely.Point(27.52, 53.90)),
+        ({"id": 3, "power": "250"}, shapely.Point(0, 0)),
+        ({"id": 4, "power": None}, None),
+    ])
+    report = publish(write_manifest(tmp_path, "lamps", {"path": src.name, "id_field": "id"},
+                                    region="5000000000", fields={"power": {"type": "integer"}}))
+    assert report.features_read == 5 == report.features_published + report.set_aside_count
+    assert report.features_published == 1
+    assert report.id_field == "id"
+    reasons = {s["row"]: s["reason"] for s in report.set_aside_samples}
+    assert reasons[2].startswith("unparseable value in field 'power' (integer expected)")
+    assert "'сто'" in reasons[2]
+    assert reasons[3] == "duplicate id in field 'id'"
+    assert reasons[4].startswith("outside the layer's region")
+    assert reasons[5] == "no geometry"
+
+    version = catalog.get_layer("lamps").current
+    out = tmp_path / "lamps-quarantine.gpkg"
+    assert export_quarantine(store, version, out) == 4
+    meta, table = pyogrio.read_arrow(out)
+    assert table.column("source_row").to_pylist() == [2, 3, 4, 5]
+    assert table.column("power").to_pylist() == ["сто", "100", "250", None]  # as read
+    geoms = shapely.from_wkb(table.column(meta["geometry_name"] or "wkb_geometry").to_numpy(
+        zero_copy_only=False))
+    assert geoms[2].equals(shapely.Point(0, 0)) and geoms[3] is None
+    assert pyogrio.read_info(out)["crs"] == "EPSG:4326"
+
+
+def test_quarantine_of_a_projected_source_keeps_its_crs_and_coordinates(tmp_path, publish,
+                                                                         catalog, store):
+    src = tmp_path / "gk.csv"
+    src.write_text("x;y;name\r\n5537000;5974000;в Мінску\r\n0;0;нуль\r\n", encoding="utf-8")
+    publish(write_manifest(tmp_path, "gk", {"path": src.name, "crs": "EPSG:28405"},
+                           region="5000000000"))
+    out = tmp_path / "q.csv"
+    assert export_quarantine(store, catalog.get_layer("gk").current, out) == 1
+    text = out.read_text(encoding="utf-8")
+    assert "нуль" in text and "POINT (0 0)" in text and "outside the layer's region" in text
+
+
+def test_polygons_are_oriented_per_rfc7946_and_repeated_vertices_removed(
+        tmp_path, publish, catalog, store):
+    clockwise = shapely.Polygon([(27.5, 53.9), (27.5, 53.95), (27.6, 53.95), (27.6, 53.9)])
+    repeated = shapely.Polygon([(27.7, 53.9), (27.8, 53.9), (27.8, 53.9), (27.8, 53.95),
+                                (27.7, 53.95)])
+    assert not clockwise.exterior.is_ccw
+    src = write_geojson(tmp_path / "plots.geojson", [({"n": 1}, clockwise), ({"n": 2}, repeated)])
+    report = publish(write_manifest(tmp_path, "plots", {"path": src.name}))
+    assert report.repairs["rings oriented counter-clockwise (RFC 7946)"] == 1
+    assert report.repairs["repeated vertices removed"] == 1
+    assert report.repairs["single parts stored as MultiPolygon"] == 2
+    rows = _rows(store, catalog.get_layer("plots"))
+    for row in rows:
+        assert all(p.exterior.is_ccw for p in row.geometry.geoms)
+    assert shapely.get_num_coordinates(rows[1].geometry) == 5
+
+
+def test_report_says_how_sure_the_detection_is(tmp_path, publish):
+    report = publish(LAYERS_DIR / "by" / "cities.yaml")
+    assert (report.crs_origin, report.crs_confidence) == ("file", "high")
+    src = tmp_path / "nocrs.csv"
+    src.write_text("x,y\n5537000,5974000\n5538000,5975000\n", encoding="utf-8")
+    report = publish(write_manifest(tmp_path, "nocrs", {"path": src.name}, region="5000000000"))
+    assert (report.crs_origin, report.crs_confidence) == ("detected", "high")
+    assert "100% of the sampled coordinates" in " ".join(report.notes)
+
+
+def test_rollback_serves_an_earlier_version_and_unknown_versions_are_named(
+        tmp_path, publish, catalog, store):
+    def publish_with(names):
+        write_geojson(tmp_path / "v.geojson", [({"name": n}, shapely.Point(27.5, 53.9))
+                                               for n in names])
+        return publish(write_manifest(tmp_path, "v", {"path": "v.geojson"}))
+
+    publish_with(["a"])
+    publish_with(["a", "b"])
+    assert catalog.get_layer("v").current.version == 2
+    restored = catalog.rollback("v", 1)
+    layer = catalog.get_layer("v")
+    assert restored.version == layer.current.version == 1
+    assert [r.properties["name"] for r in _rows(store, layer)] == ["a"]
+    assert [(v.version, v.status) for v in catalog.versions("v")] == [(2, "retired"),
+                                                                       (1, "current")]
+    with pytest.raises(NotFound, match="no version 7; kept: 1, 2"):
+        catalog.rollback("v", 7)
+    # Publishing after a rollback makes a new version on top, never reuses a number.
+    assert publish_with(["c"]).version == 3
+
+
+def test_minsk_stops_at_zero_zero_are_quarantined_with_their_reason(publish, catalog, store,
+                                                                     tmp_path):
+    report = publish(LAYERS_DIR / "minsk" / "stops.yaml")
+    assert report.set_aside == {"outside the layer's region (wrong CRS or 0,0 coordinates?)": 11}
+    out = tmp_path / "stops.geojson"
+    assert export_quarantine(store, catalog.get_layer("minsk-stops").current, out) == 11
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    coords = np.array([f["geometry"]["coordinates"] for f in features])
+    assert np.abs(coords).max() < 1e-9  # the 0,0 points, kept as they were read
