@@ -21,6 +21,8 @@ from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, InputError, NotFound
 from geoportal.etl import Manifest, Report, ingest, load_manifest
 from geoportal.etl.manifest import build_manifest, check_manifest, slugify
+from geoportal.etl.coverage import is_raster
+from geoportal.etl.raster import describe as describe_raster
 from geoportal.etl.readers import resolve_source
 from geoportal.log import configure_logging
 from geoportal.progress import ProgressBar
@@ -407,7 +409,11 @@ def manifest_check(obj: _Context, paths: tuple[Path, ...]) -> None:
         problems = check_manifest(path, obj.registry)
         if not problems:  # the file itself: a format we read, the layer there, a geometry
             try:
-                resolve_source(load_manifest(path).source)
+                spec = load_manifest(path).source
+                if is_raster(spec.path):
+                    describe_raster(spec.path)
+                else:
+                    resolve_source(spec)
             except InputError as exc:
                 problems = [f"{path}: {exc.user_msg}"]
         for problem in problems:

@@ -30,10 +30,9 @@ _NUM_RE = rf"^(?:{_INT}(?:[.,]\d+)?|[-+]?[.,]\d+)(?:[eE][-+]?\d+)?$"
 _LEADING_ZERO_RE = rf"^[-+]?0(?:\d|{_SEP})"
 # "1,234" is 1.234 with a decimal comma but 1234 to anyone writing decimals with a dot.
 _COMMA_GROUP_RE = r"^[-+]?\d{1,3},\d{3}$"
-# Every date form is rewritten to d.m.yyyy first (ISO and slashes), then split into parts.
-_DAY_FIRST = r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"
-_DATE_RE = _DAY_FIRST + "$"
-_DATETIME_RE = _DAY_FIRST + r"(?:(?:T| +)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$"
+# Day first as in Belarus (d.m.yyyy, d/m/yyyy) or ISO, then optionally " H:MM[:SS]" or "T...".
+_DATETIME_RE = (r"^(?:\d{1,2}\.\d{1,2}\.\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})"
+                r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _INT64_MAX = "9223372036854775807"
 # Pairs a column may be written in; a column must keep to one pair to be inferred boolean.
 _BOOLEANS = (("true", "false"), ("yes", "no"), ("да", "нет"), ("так", "не"),
@@ -120,22 +119,24 @@ def _parse_boolean(text: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 def _split_datetime(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Days and seconds since 1970 of every date or date-time, whether it is a real calendar
-    moment (31.02.2020 is not), and whether its time is midnight (or absent)."""
-    if _contains(text, "-"):
-        text = pc.replace_substring_regex(text, r"^(\d{4})-(\d{2})-(\d{2})", r"\3.\2.\1")
-    if _contains(text, "/"):
-        text = pc.replace_substring_regex(text, r"^(\d{1,2})/(\d{1,2})/(\d{4})", r"\1.\2.\3")
-    timed = _contains(text, ":")  # a pattern without time groups extracts three times faster
-    parts = pc.extract_regex(text, _DATETIME_RE if timed else _DATE_RE)
+    moment (31.02.2020 is not), and whether its time is midnight (or absent).
 
-    def part(name: str) -> np.ndarray:
-        if not timed and name in "HMS":
-            return np.zeros(len(text), dtype=np.int64)
-        field = pc.fill_null(pc.struct_field(parts, name), "")
-        return pc.cast(pc.utf8_lpad(field, width=1, padding="0"), pa.int64()).to_numpy()
-
-    y, mo, d, hh, mi, ss = (part(name) for name in ("y", "m", "d", "H", "M", "S"))
-    ok = (_mask(parts.is_valid()) & (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1)
+    Once the form is checked, every separator becomes a dot and a plain split yields 3, 5 or 6
+    numbers a row (extract_regex with six groups is several times slower)."""
+    form = _mask(pc.match_substring_regex(text, _DATETIME_RE))
+    text = pc.if_else(form, text, "1.1.1970")
+    iso = _mask(pc.match_substring(text, "-"))  # yyyy-mm-dd: year first
+    for separator in "/-T :":
+        if (iso.any() if separator == "-" else _contains(text, separator)):
+            text = pc.replace_substring(text, separator, ".")
+    parts = pc.split_pattern(text, ".")
+    starts = parts.offsets.to_numpy()
+    count = np.diff(starts)
+    numbers = np.append(pc.cast(parts.values, pa.int64()).to_numpy(), 0)  # 0: absent parts
+    first, second, third = (numbers[starts[:-1] + i] for i in range(3))
+    d, mo, y = np.where(iso, third, first), second, np.where(iso, first, third)
+    hh, mi, ss = (numbers[np.where(count > i, starts[:-1] + i, -1)] for i in range(3, 6))
+    ok = (form & (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1)
           & (hh < 24) & (mi < 60) & (ss < 60))
     months = np.where(ok, (y - 1970) * 12 + mo - 1, 0)
     start = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
@@ -194,10 +195,9 @@ def infer_type(values: pa.Array | pa.ChunkedArray) -> str:
     text = pc.filter(text, pc.not_equal(text, ""))  # drops nulls and empty strings
     if not len(text):
         return "string"
-    lower = pc.utf8_lower(text)
     for pair in _BOOLEANS:
-        words = pa.array(pair, lower.type)
-        if _every(lower, lambda a, words=words: pc.is_in(a, value_set=words)):
+        words = pa.array(pair, text.type)
+        if _every(text, lambda a, words=words: pc.is_in(pc.utf8_lower(a), value_set=words)):
             return "boolean"
     if _every(text, lambda a: pc.match_substring_regex(a, _INT_RE)):
         lossy = _any_match(text, _LEADING_ZERO_RE) or pc.any(_overflows(text)).as_py()
@@ -237,8 +237,10 @@ def coerce(values: pa.Array | pa.ChunkedArray, type_: str) -> tuple[pa.Array, np
     Returns the converted array (int64, float64, bool, date32, naive timestamp[s] or trimmed
     string) and a numpy mask of bad rows: text that is not empty yet does not parse. Bad rows are
     null in the array; the caller sets them aside with a reason. Null and blank text are null
-    and not bad. Non-text columns are cast (see ``_cast``).
+    and not bad. Non-text columns are cast (see ``_cast``). "date-time", the name
+    ``storage.base.json_type`` gives timestamps, is taken for "datetime".
     """
+    type_ = "datetime" if type_ == "date-time" else type_
     if type_ not in _ARROW:
         raise ValueError(f"unknown field type {type_!r}; expected one of {', '.join(TYPES)}")
     column = _as_array(values)

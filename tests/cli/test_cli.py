@@ -25,7 +25,8 @@ def run(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("verb", [[], ["init"], ["ingest"], ["layers"], ["layer", "show"],
-                                  ["serve"]])
+                                  ["layer", "versions"], ["layer", "rollback"],
+                                  ["layer", "quarantine"], ["manifest", "check"], ["serve"]])
 def test_help_of_every_verb_ends_with_examples(run, verb):
     result = run(*verb, "--help")
     assert result.exit_code == 0
@@ -46,7 +47,8 @@ def test_ingest_a_folder_of_manifests_then_list_and_show(run):
     assert "minsk-stops: version 1 published, 2558 of 2569 features" in result.output
     listed = json.loads(run("layers", "--json").output)
     assert {row["id"] for row in listed} == {"cities", "minsk-stops", "oblasts",
-                                             "railway-stations", "raions"}
+                                             "railway-stations", "raions", "night-lights-2024"}
+    assert {row["id"] for row in listed if row["kind"] == "coverage"} == {"night-lights-2024"}
     raions = next(row for row in listed if row["id"] == "raions")
     assert (raions["version"], raions["features"], raions["source_crs"]) == (1, 118, "EPSG:28405")
     table = run("layers").output
@@ -101,3 +103,75 @@ def test_unknown_layer_exits_2(run):
     result = run("layer", "show", "no-such-layer")
     assert result.exit_code == 2
     assert "layer 'no-such-layer' is not in the catalog" in result.output
+
+
+def test_report_on_the_cli_names_detection_repairs_and_set_aside(run):
+    result = run("ingest", str(LAYERS_DIR / "minsk" / "stops.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "read 2569 = published 2558 + set aside 11" in result.output
+    assert "CRS EPSG:4326, manifest (high confidence)" in result.output
+    assert "set aside: outside the layer's region" in result.output
+
+
+def test_versions_rollback_and_quarantine_export(run, tmp_path):
+    src = tmp_path / "spots.csv"
+    src.write_text("lon,lat,name\n27.55,53.9,a\n0,0,zero\n", encoding="utf-8")
+    assert run("ingest", str(src), "--region", "5000000000").exit_code == 0
+    src.write_text("lon,lat,name\n27.55,53.9,a\n27.56,53.91,b\n", encoding="utf-8")
+    assert run("ingest", str(src), "--region", "5000000000", "--progress").exit_code == 0
+    lines = run("layer", "versions", "spots").output.splitlines()
+    assert lines[0].startswith("*    2") and lines[1].startswith("     1")
+    assert "2 published       0 set aside" in lines[0]
+
+    result = run("layer", "rollback", "spots", "--to", "1")
+    assert result.exit_code == 0, result.output
+    assert "spots: version 1 is current again (1 features from spots.csv)" in result.output
+    assert run("layer", "versions", "spots").output.startswith("     2")
+
+    out = tmp_path / "aside.csv"
+    result = run("layer", "quarantine", "spots", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1 set-aside features written" in result.output
+    assert "zero" in out.read_text(encoding="utf-8")
+    result = run("layer", "quarantine", "spots", "--version", "2", "-o", str(out))
+    assert "nothing was set aside" in result.output
+
+    result = run("layer", "rollback", "spots", "--to", "9")
+    assert result.exit_code == 2
+    assert "layer 'spots' has no version 9; kept: 1, 2" in result.output
+
+
+def test_manifest_check_reports_every_wrong_key_on_its_own_line(run, tmp_path):
+    (tmp_path / "bad.yaml").write_text(
+        "id: Bad Id\nregion: '9999999999'\ntheme: roads\ntitel: x\n"
+        "source: {path: none.csv, srid: 4326}\nfields: {a: {type: money}}\n", encoding="utf-8")
+    (tmp_path / "good.yaml").write_text(
+        "id: good\nregion: '5000000000'\ntheme: transport\ntitle: Good\n"
+        "source: good.csv\n", encoding="utf-8")
+    (tmp_path / "good.csv").write_text("lon,lat\n27.5,53.9\n", encoding="utf-8")
+    result = run("manifest", "check", str(tmp_path))
+    assert result.exit_code == 2
+    problems = [line for line in result.output.splitlines() if line.startswith(str(tmp_path /
+                                                                                  "bad.yaml"))]
+    assert len(problems) == 5, result.output
+    text = "\n".join(problems)
+    for expected in ("unknown keys ['titel']", "id 'Bad Id'", "unknown source keys ['srid']",
+                     "'title' is required", "'fields.a.type' 'money'"):
+        assert expected in text
+    assert f"{tmp_path / 'good.yaml'}: ok" in result.output
+    assert "1 of 2 manifests have problems" in result.output
+
+
+def test_manifest_check_names_an_unknown_region_and_a_missing_file(run, tmp_path):
+    (tmp_path / "m.yaml").write_text(
+        "id: m\nregion: '9999999999'\ntheme: transport\ntitle: M\nsource: gone.csv\n",
+        encoding="utf-8")
+    result = run("manifest", "check", str(tmp_path / "m.yaml"))
+    assert result.exit_code == 2
+    assert "region '9999999999' is not a SOATO code" in result.output
+    assert "gone.csv does not exist" in result.output
+
+
+def test_sample_manifests_pass_the_check(run):
+    result = run("manifest", "check", str(LAYERS_DIR))
+    assert result.exit_code == 0, result.output

@@ -61,7 +61,7 @@ def test_manifest_field_rules_rename_retype_and_drop(tmp_path, publish, catalog,
         ({"Номер": "12", "Глубина": "40,5", "Служебное": "x"}, shapely.Point(27.5, 53.9)),
     ])
     rules = {"Номер": {"name": "well_no", "type": "integer", "title": "Номер скважины"},
-             "Глубина": "depth_m", "Служебное": None}
+             "Глубина": {"name": "depth_m", "type": "number"}, "Служебное": None}
     publish(write_manifest(tmp_path, "wells", {"path": src.name}, fields=rules))
     layer = catalog.get_layer("wells")
     assert [(f.name, f.type, f.title) for f in layer.current.fields] == [
