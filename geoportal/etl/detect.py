@@ -6,7 +6,6 @@ be overridden in the manifest (``source.encoding``, ``source.crs``).
 
 from __future__ import annotations
 
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +15,7 @@ import pyproj
 
 from geoportal.errors import CRSError
 
-__all__ = ["CRSGuess", "EncodingGuess", "detect_crs", "detect_dbf_encoding"]
+__all__ = ["CRSGuess", "EncodingGuess", "detect_crs", "detect_dbf_encoding", "guess_cyrillic"]
 
 # DBF "language driver id" (byte 29) values seen in Belarusian and Russian data.
 # Names as GDAL (iconv) and Python both understand them.
@@ -40,14 +39,8 @@ class EncodingGuess:
 
 
 def _dbf_bytes(path: Path) -> tuple[bytes, bytes | None]:
-    """The DBF's first megabyte and the .cpg's content, for a .shp or a zip holding one."""
-    if path.suffix.lower() == ".zip":
-        with zipfile.ZipFile(path) as zf:
-            names = {n.lower(): n for n in zf.namelist()}
-            shp = next(n for n in names if n.endswith(".shp"))
-            dbf, cpg = names.get(shp[:-4] + ".dbf"), names.get(shp[:-4] + ".cpg")
-            data = zf.open(dbf).read(1 << 20) if dbf else b""
-            return data, (zf.read(cpg) if cpg else None)
+    """The DBF's first megabyte and the .cpg's content, for a loose .shp (zipped Shapefiles
+    are judged on a copy of their chosen member: ``sources.zip_dbf_encoding``)."""
     def sibling(ext: str) -> Path | None:
         for candidate in (path.with_suffix(ext), path.with_suffix(ext.upper())):
             if candidate.is_file():
@@ -85,15 +78,24 @@ def detect_dbf_encoding(path: Path) -> EncodingGuess:
     body = data[32:]  # field names and records
     if header_len and len(data) > header_len:
         body = data[32:header_len] + data[header_len:]
-    if all(b < 0x80 for b in body):
+    return guess_cyrillic(body, cut_ok=True)
+
+
+def guess_cyrillic(data: bytes, *, cut_ok: bool = False) -> EncodingGuess:
+    """The encoding of text bytes with no label: ASCII/UTF-8 when they decode as such, else the
+    one of CP1251, CP866 and KOI8-R whose decoding reads most like Russian or Belarusian.
+
+    ``cut_ok``: the bytes are the start of a longer text and may end mid-character.
+    """
+    if data.isascii():
         return EncodingGuess("UTF-8", "the text is plain ASCII")
     try:
-        body.decode("utf-8")
+        data.decode("utf-8")
         return EncodingGuess("UTF-8", "the text is valid UTF-8")
     except UnicodeDecodeError as exc:
-        if exc.start >= len(body) - 4:  # cut mid-character at the 1 MB boundary
+        if cut_ok and exc.start >= len(data) - 4:  # cut mid-character at the boundary
             return EncodingGuess("UTF-8", "the text is valid UTF-8")
-    scores = {enc: _score(body.decode(enc, errors="replace")) for enc in _CYRILLIC_CANDIDATES}
+    scores = {enc: _score(data.decode(enc, errors="replace")) for enc in _CYRILLIC_CANDIDATES}
     ranking = sorted(scores.items(), key=lambda kv: -kv[1])
     ranked = ", ".join(f"{e} {s:.2f}" for e, s in ranking)
     margin = ranking[0][1] - ranking[1][1]

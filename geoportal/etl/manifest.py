@@ -55,6 +55,7 @@ class FieldRule:
     type: str | None = None
     title: str | None = None
     drop: bool = False
+    why: str = "dropped by the manifest"  # the report's words when the field is dropped
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class Manifest:
     def options(self) -> dict[str, Any]:
         """Everything besides the file's bytes that changes what gets published."""
         return {**self.source.options(),
-                "fields": {k: vars(v) for k, v in sorted(self.fields.items())}}
+                "fields": {k: [v.name, v.type, v.title, v.drop]
+                           for k, v in sorted(self.fields.items())}}
 
 
 def slugify(text: str) -> str:

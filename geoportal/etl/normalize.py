@@ -144,7 +144,7 @@ def plan_fields(first: pa.Table, *, geometry: str, rules: dict[str, FieldRule] |
     for index, source in enumerate(sources):
         rule = rules.get(source)
         if rule is not None and rule.drop:
-            dropped[source] = "dropped by the manifest"
+            dropped[source] = rule.why
             continue
         dtype = first.schema.field(source).type
         if json_type(dtype) is None:

@@ -23,7 +23,7 @@ from geoportal.catalog import Catalog, Registry, Version
 from geoportal.errors import GeometryError, GeoportalError, InputError
 from geoportal.etl.coverage import ingest_raster, is_raster
 from geoportal.etl.geometry import prepare, target_type
-from geoportal.etl.manifest import Manifest
+from geoportal.etl.manifest import FieldRule, Manifest
 from geoportal.etl.normalize import Column, FieldPlan, find_id_column, plan_fields
 from geoportal.etl.readers import GEOMETRY, Source, fingerprint, open_batches, resolve_source
 from geoportal.etl.report import Report
@@ -42,6 +42,9 @@ REGION_MARGIN = 0.5
 # Formats whose columns are text, or typed by hand: numbers, dates and booleans are looked for
 # in their text. GeoPackage, GeoJSON, GML and the like keep the types their producer chose.
 TEXT_TYPED_FORMATS = {"CSV", "XLSX", "ODS", "ESRI Shapefile", "KML", "LIBKML", "GPX"}
+_KML_STYLE = ("tessellate", "extrude", "visibility", "drawOrder", "icon", "altitudeMode",
+              "snippet")
+_KML_TIME = ("begin", "end", "timestamp")
 
 
 class Progress(Protocol):
@@ -144,11 +147,21 @@ def _region_bounds(registry: Registry, code: str) -> tuple[float, float, float, 
     return (minx - REGION_MARGIN, miny - REGION_MARGIN, maxx + REGION_MARGIN, maxy + REGION_MARGIN)
 
 
+def _display_only(first: pa.Table, source: Source) -> dict[str, FieldRule]:
+    """Rules dropping the columns GDAL's LIBKML driver adds for drawing (tessellate, extrude,
+    ...) and its time columns when empty: they are styling, not the region's data."""
+    if source.format != "LIBKML":
+        return {}
+    names = set(first.column_names)
+    drop = {n for n in _KML_STYLE if n in names}
+    drop |= {n for n in _KML_TIME if n in names and first.column(n).null_count == len(first)}
+    return {n: FieldRule(drop=True, why="KML display setting, not data") for n in drop}
+
+
 def _describe_source(report: Report, source: Source, manifest: Manifest) -> None:
     report.format = source.format
     report.encoding = source.encoding or source.info.get("encoding")
-    report.encoding_confidence = ("high" if manifest.source.encoding else
-                                  getattr(source, "encoding_confidence", None) or "high")
+    report.encoding_confidence = "high" if manifest.source.encoding else source.encoding_confidence
     report.notes.append(f"encoding {report.encoding}: {source.encoding_reason}")
 
 
@@ -200,7 +213,7 @@ def ingest(
         log.info("layer=%s status=unchanged version=%s", meta.id, current.version)
         return report
 
-    progress.start(getattr(source, "feature_count", None), meta.id)
+    progress.start(source.feature_count, meta.id)
     with open_batches(source) as batches:
         first = next(batches, None)
         if first is None:
@@ -216,7 +229,8 @@ def ingest(
         report.notes.append(f"CRS {report.source_crs}: {crs.reason}")
         report.geometry_type = target_type(source.geometry_type,
                                            to_crs84(sample, crs.crs, swap_xy=crs.swap_xy))
-        plan = plan_fields(first, geometry=GEOMETRY, rules=manifest.fields,
+        plan = plan_fields(first, geometry=GEOMETRY,
+                           rules={**_display_only(first, source), **manifest.fields},
                            infer_types=source.format in TEXT_TYPED_FORMATS)
         report.renamed_fields = plan.renamed
         report.field_types = plan.typing

@@ -1,12 +1,17 @@
-"""Open what regions send (GeoJSON, Shapefile loose or zipped, GeoPackage, CSV/TSV) as a
-stream of Arrow batches through GDAL, without loading the whole file."""
+"""Open what regions send as a stream of Arrow batches through GDAL, without loading the file.
+
+Shapefile (loose or zipped, with or without .shx/.prj/.cpg), GeoJSON and GeoJSON sequences,
+TopoJSON, GeoPackage, KML/KMZ, GPX, GML, CSV/TSV/TXT and XLSX/ODS sheets with coordinate or
+WKT columns. ``resolve_source`` checks the file and asks GDAL what it holds; ``open_batches``
+streams it. Only formats GDAL itself parses whole (XLSX, ODS, KML, GML, GPX, TopoJSON) are
+held in memory, by GDAL. The format-specific pieces live in ``geoportal.etl.sources``.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,34 +21,106 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from geoportal.errors import InputError, UnsupportedFormat
-from geoportal.etl.detect import detect_dbf_encoding
 from geoportal.etl.manifest import SourceSpec
+from geoportal.etl.sources import (
+    Decoding,
+    Staging,
+    TableGeometry,
+    add_geometry,
+    csv_separator,
+    find_geometry_columns,
+    gdal_config,
+    pick_layer,
+    pick_sheet,
+    shapefile,
+    shapefile_parts,
+    staged,
+    text_encoding,
+)
 
 __all__ = ["BATCH_SIZE", "GEOMETRY", "Source", "fingerprint", "open_batches", "resolve_source"]
 
 BATCH_SIZE = 65536
 GEOMETRY = "__geometry__"  # the WKB column of every batch, apart from the properties
-_FORMATS = {
-    ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile", ".zip": "ESRI Shapefile",
-    ".gpkg": "GPKG", ".csv": "CSV", ".tsv": "CSV", ".txt": "CSV",
+
+
+@dataclass(frozen=True)
+class Format:
+    """How one kind of file is read.
+
+    ``drivers``: the GDAL drivers whose reading we accept (another means the content does not
+    match the extension). ``kind``: ``vector`` (GDAL gives the geometry), ``shapefile`` or
+    ``table`` (we build it from columns). ``encoding``: ``dbf`` (detected from the DBF),
+    ``text`` (detected, transcoded to UTF-8 if need be) or ``own`` (the format says it).
+    ``layers``: the layers to choose from when none is named (GPX), else those with geometry.
+    ``config``: GDAL config options set while reading, where an open option does not work.
+    """
+
+    name: str
+    drivers: tuple[str, ...]
+    kind: str = "vector"
+    encoding: str = "own"
+    prefix: str = ""  # GDAL's "DRIVER:" syntax, where the extension alone does not pick it
+    options: dict[str, str] = field(default_factory=dict)  # GDAL open options
+    config: dict[str, str] = field(default_factory=dict)
+    sniff_separator: bool = False
+    multilayer: bool = False
+    layers: tuple[str, ...] | None = None
+
+
+_SHP = Format("Shapefile", ("ESRI Shapefile",), kind="shapefile", encoding="dbf")
+_CSV = Format("CSV", ("CSV",), kind="table", encoding="text", prefix="CSV:",
+              options={"AUTODETECT_TYPE": "YES", "EMPTY_STRING_AS_NULL": "YES"},
+              sniff_separator=True)
+_SEQ = Format("GeoJSONSeq", ("GeoJSONSeq",), encoding="text", prefix="GeoJSONSeq:")
+# LIBKML turns every non-ASCII field name into underscores unless told not to.
+_KML = Format("KML", ("LIBKML", "KML"), multilayer=True,
+              config={"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
+_FORMATS: dict[str, Format] = {
+    ".shp": _SHP, ".zip": _SHP,
+    # Newline-delimited GeoJSON is often named .geojson or .json: GDAL tells it by content.
+    ".geojson": Format("GeoJSON", ("GeoJSON", "GeoJSONSeq"), encoding="text"),
+    ".json": Format("GeoJSON", ("GeoJSON", "GeoJSONSeq", "TopoJSON", "ESRIJSON"),
+                    encoding="text", multilayer=True),
+    ".geojsonl": _SEQ, ".geojsons": _SEQ, ".ndjson": _SEQ,
+    ".topojson": Format("TopoJSON", ("TopoJSON",), encoding="text", multilayer=True),
+    ".gpkg": Format("GeoPackage", ("GPKG",), multilayer=True),
+    ".csv": _CSV, ".tsv": _CSV, ".txt": _CSV,
+    # The first row names the columns. XLSX's open option HEADERS=FORCE reaches the first sheet
+    # only (GDAL 3.12), the config option every sheet.
+    ".xlsx": Format("XLSX", ("XLSX",), kind="table", config={"OGR_XLSX_HEADERS": "FORCE"},
+                    multilayer=True),
+    ".ods": Format("ODS", ("ODS",), kind="table", config={"OGR_ODS_HEADERS": "FORCE"},
+                   multilayer=True),
+    ".kml": _KML, ".kmz": _KML,
+    ".gpx": Format("GPX", ("GPX",), multilayer=True, layers=("waypoints", "routes", "tracks")),
+    # No .gfs schema file written beside the source; no schema fetched from the internet.
+    ".gml": Format("GML", ("GML",), options={"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"},
+                   multilayer=True),
 }
-_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
-_X_NAMES = "lon,lng,long,longitude,x,easting,долгота,даўгата"
-_Y_NAMES = "lat,latitude,y,northing,широта,шырата"
 
 
 @dataclass(frozen=True)
 class Source:
-    """A source resolved to something GDAL can open, with what GDAL says about it."""
+    """A source resolved to something GDAL can open, with what GDAL says about it.
+
+    ``table`` is set when the geometry is built from columns (CSV, XLSX, ODS); ``staging``
+    when GDAL reads a temporary copy, made anew by every ``open_batches``.
+    """
 
     path: Path
     gdal_path: str
     format: str
     layer: str | None
     open_options: dict[str, str] = field(default_factory=dict)
+    gdal_config: dict[str, str] = field(default_factory=dict)  # set while GDAL reads
     info: dict[str, Any] = field(default_factory=dict)
     encoding: str | None = None
     encoding_reason: str | None = None
+    encoding_confidence: str = "high"  # high | medium | low: how sure the report may sound
+    feature_count: int | None = None  # None when GDAL cannot tell without reading everything
+    table: TableGeometry | None = None
+    staging: Staging | None = None
 
     @property
     def crs(self) -> str | None:
@@ -51,6 +128,8 @@ class Source:
 
     @property
     def geometry_type(self) -> str:
+        if self.table is not None:
+            return "Point" if self.table.wkt is None else "Unknown"
         return str(self.info.get("geometry_type") or "Unknown")
 
 
@@ -67,103 +146,149 @@ def fingerprint(spec: SourceSpec) -> str:
 
 def _data_files(path: Path) -> list[Path]:
     if path.suffix.lower() == ".shp":
-        parts = [path.with_suffix(s) for s in _SHAPEFILE_PARTS]
-        parts += [path.with_suffix(s.upper()) for s in _SHAPEFILE_PARTS]
-        return sorted({p for p in parts if p.is_file()})
+        return sorted(shapefile_parts(path).values())
     return [path]
 
 
-def _zip_member(path: Path) -> str:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
-    except zipfile.BadZipFile:
-        raise UnsupportedFormat(f"{path}: not a readable zip archive") from None
-    shps = [n for n in names if n.lower().endswith(".shp")]
-    if len(shps) != 1:
-        found = ", ".join(shps) if shps else "none"
-        raise UnsupportedFormat(
-            f"{path}: a zip must hold exactly one Shapefile (.shp); found {found}"
-        )
-    return shps[0]
-
-
-def resolve_source(spec: SourceSpec) -> Source:
-    """Check the file exists and is a format we read; ask GDAL for its layer's description."""
-    path = spec.path
+def _format(path: Path) -> Format:
+    """The format its extension names, once the file is known to exist and hold something."""
     if not path.exists():
-        raise InputError(f"{path}: file not found")
+        raise InputError(f"{path}: file not found; check source.path in the manifest")
     if path.is_dir():
-        raise UnsupportedFormat(f"{path}: a folder, not a data file")
+        raise UnsupportedFormat(f"{path}: a folder, not a data file; point source.path at the "
+                                "file itself (a Shapefile's .shp, or a zip)")
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(_FORMATS))
-        raise UnsupportedFormat(f"{path}: unsupported file type {path.suffix!r}; we read {known}")
-    gdal_path = str(path)
-    if path.suffix.lower() == ".zip":
-        gdal_path = f"/vsizip/{path}/{_zip_member(path)}"
-    elif fmt == "ESRI Shapefile" and not path.with_suffix(".dbf").exists() and not path.with_suffix(
-        ".DBF"
-    ).exists():
-        raise InputError(f"{path}: the Shapefile's .dbf is missing; send .shp, .shx, .dbf and .prj")
-    options: dict[str, str] = {}
-    if fmt == "CSV":
-        options = {
-            "X_POSSIBLE_NAMES": spec.x_field or _X_NAMES,
-            "Y_POSSIBLE_NAMES": spec.y_field or _Y_NAMES,
-            "KEEP_GEOM_COLUMNS": "NO",
-            "AUTODETECT_TYPE": "YES",
-            "EMPTY_STRING_AS_NULL": "YES",
-        }
-    encoding, encoding_reason = spec.encoding, "set in the manifest" if spec.encoding else None
-    if fmt == "ESRI Shapefile" and encoding is None:
-        guess = detect_dbf_encoding(path)
-        encoding, encoding_reason = guess.encoding, guess.reason
-    layer = spec.layer
+        kind = repr(path.suffix) if path.suffix else "without an extension"
+        raise UnsupportedFormat(f"{path}: unsupported file type {kind}; we read {known}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty; send it again")
+    return fmt
+
+
+@contextmanager
+def _readable(gdal_path: str, staging: Staging | None) -> Iterator[str]:
+    """The path GDAL opens: the source itself, or a temporary copy for as long as it's needed."""
+    if staging is None:
+        yield gdal_path
+        return
+    with staged(staging) as copy:
+        yield copy
+
+
+def resolve_source(spec: SourceSpec) -> Source:
+    """Check the file exists and is a format we read; pick its layer; ask GDAL for its layer's
+    description. Errors are InputError/UnsupportedFormat naming the file and what to do."""
+    fmt = _format(spec.path)
+    gdal_path, text = _decoding(spec, fmt)
+    options = dict(fmt.options)
+    if fmt.sniff_separator and (sep := csv_separator(spec.path, text.encoding or "utf-8")):
+        options["SEPARATOR"] = sep
     try:
-        if fmt == "GPKG" and layer is None:
-            layers = [str(name) for name, gtype in pyogrio.list_layers(gdal_path) if gtype]
-            if len(layers) != 1:
-                raise InputError(
-                    f"{path}: holds {len(layers)} vector tables ({', '.join(layers)}); "
-                    "name one with source.layer in the manifest"
-                )
-            layer = layers[0]
-        info = pyogrio.read_info(gdal_path, layer=layer, encoding=encoding, **options)
+        with gdal_config(fmt.config), _readable(gdal_path, text.staging) as readable:
+            layer, count = _layer(spec, fmt, readable, options)
+            info = pyogrio.read_info(readable, layer=layer, **_gdal_encoding(fmt, text.encoding),
+                                     **options)
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(f"{path}: GDAL cannot read it as {fmt}: {exc}") from None
-    if fmt == "CSV" and not info.get("geometry_type"):
+        raise UnsupportedFormat(f"{spec.path}: GDAL cannot read it as {fmt.name} "
+                                f"({_first_sentence(exc)}); check the file and its extension"
+                                ) from None
+    _check_driver(spec.path, fmt, info)
+    table = _table(spec, info) if fmt.kind == "table" else None
+    if table is None and not info.get("geometry_type"):
+        raise InputError(f"{spec.path}: the layer has no geometry column; send a file with "
+                         "geometries")
+    features = int(info.get("features", -1))
+    return Source(path=spec.path, gdal_path=gdal_path, format=str(info["driver"]), layer=layer,
+                  open_options=options, gdal_config=dict(fmt.config), info=info,
+                  encoding=text.encoding, encoding_reason=text.reason,
+                  encoding_confidence=text.confidence, table=table, staging=text.staging,
+                  feature_count=features if features >= 0 else count)
+
+
+def _decoding(spec: SourceSpec, fmt: Format) -> tuple[str, Decoding]:
+    """The path GDAL opens and the text encoding: the DBF's, detected plain text's, or the one
+    the format declares itself (XML, GeoPackage)."""
+    if fmt.kind == "shapefile":
+        return shapefile(spec)
+    gdal_path = fmt.prefix + str(spec.path)
+    if fmt.encoding == "text":
+        return gdal_path, text_encoding(spec, fmt.prefix)
+    unused = f"; source.encoding {spec.encoding!r} is not used" if spec.encoding else ""
+    return gdal_path, Decoding(None, f"{fmt.name} declares its own encoding{unused}")
+
+
+def _first_sentence(exc: Exception) -> str:
+    return str(exc).split("; ")[0].strip().rstrip(".")
+
+
+def _gdal_encoding(fmt: Format, encoding: str | None) -> dict[str, str]:
+    """GDAL recodes a DBF itself; every other text reaches it as UTF-8 already."""
+    return {"encoding": encoding} if fmt.kind == "shapefile" and encoding else {}
+
+
+def _check_driver(path: Path, fmt: Format, info: dict[str, Any]) -> None:
+    driver = info.get("driver")
+    if driver not in fmt.drivers:
+        fits = next((suffix for suffix, f in _FORMATS.items() if driver in f.drivers), None)
+        advice = f"rename it to {fits}" if fits else "send it in a format we read"
+        raise UnsupportedFormat(f"{path}: the content is {driver}, not {fmt.name} as the "
+                                f"extension {path.suffix!r} says; {advice}")
+
+
+def _layer(spec: SourceSpec, fmt: Format, gdal_path: str,
+           options: dict[str, str]) -> tuple[str | None, int | None]:
+    """The layer to read, and its feature count if it was counted to choose it."""
+    if not fmt.multilayer:
+        return None, None
+    if fmt.kind == "table":
+        return pick_sheet(spec, gdal_path, options)
+    return pick_layer(spec, gdal_path, options, pool=fmt.layers)
+
+
+def _table(spec: SourceSpec, info: dict[str, Any]) -> TableGeometry:
+    fields = [str(f) for f in info.get("fields", [])]
+    plan = find_geometry_columns(fields, spec)
+    if plan is None:
         raise InputError(
-            f"{path}: no coordinate columns found; name them lon/lat (or x/y) "
-            "or set source.x_field and source.y_field in the manifest"
+            f"{spec.path}: no coordinate columns were found among {', '.join(fields) or 'none'}; "
+            "name them lon/lat (or x/y, долгота/широта, даўгата/шырата), add a WKT column, or "
+            "set source.x_field and source.y_field in the manifest"
         )
-    if not info.get("geometry_type"):
-        raise InputError(f"{path}: the layer has no geometry column")
-    return Source(path=path, gdal_path=gdal_path, format=fmt, layer=layer,
-                  open_options=options, info=info, encoding=encoding,
-                  encoding_reason=encoding_reason or f"{fmt} text is {info.get('encoding')}")
+    return plan
 
 
 @contextmanager
 def open_batches(source: Source) -> Iterator[Iterator[pa.Table]]:
-    """Yield an iterator of Arrow tables: the properties plus the WKB column ``GEOMETRY``."""
+    """Yield an iterator of Arrow tables: the properties plus the WKB column ``GEOMETRY``.
+
+    A temporary copy (Shapefile without .shx, text not in UTF-8) lives until the block ends.
+    """
+    encoding = source.encoding if source.format == "ESRI Shapefile" else None
     try:
-        with pyogrio.open_arrow(
-            source.gdal_path, layer=source.layer, encoding=source.encoding,
-            batch_size=BATCH_SIZE, use_pyarrow=True, **source.open_options,
-        ) as (meta, reader):
-            geometry_name = meta.get("geometry_name") or "wkb_geometry"
-
-            def batches() -> Iterator[pa.Table]:
-                for batch in reader:
-                    table = pa.Table.from_batches([batch])
-                    names = table.column_names
-                    gcol = geometry_name if geometry_name in names else names[-1]
-                    idx = names.index(gcol)
-                    yield table.rename_columns(
-                        [(GEOMETRY if i == idx else n) for i, n in enumerate(names)]
-                    )
-
-            yield batches()
+        with ExitStack() as stack:
+            stack.enter_context(gdal_config(source.gdal_config))
+            readable = stack.enter_context(_readable(source.gdal_path, source.staging))
+            meta, reader = stack.enter_context(pyogrio.open_arrow(
+                readable, layer=source.layer, encoding=encoding, batch_size=BATCH_SIZE,
+                use_pyarrow=True, **source.open_options))
+            yield _batches(reader, meta, source.table)
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(f"{source.path}: GDAL failed while reading: {exc}") from None
+        raise UnsupportedFormat(f"{source.path}: GDAL failed while reading "
+                                f"({_first_sentence(exc)}); check the file is complete") from None
+
+
+def _batches(reader: Any, meta: dict[str, Any],
+             table: TableGeometry | None) -> Iterator[pa.Table]:
+    """GDAL's batches with the geometry as ``GEOMETRY``: renamed, or built from columns."""
+    geometry_name = meta.get("geometry_name") or "wkb_geometry"
+    for batch in reader:
+        data = pa.Table.from_batches([batch])
+        if table is not None:
+            drop = geometry_name if meta.get("geometry_type") else None
+            yield add_geometry(data, table, name=GEOMETRY, drop=drop)
+            continue
+        names = data.column_names
+        idx = names.index(geometry_name) if geometry_name in names else len(names) - 1
+        yield data.rename_columns([GEOMETRY if i == idx else n for i, n in enumerate(names)])

@@ -79,15 +79,16 @@ def test_known_feature_attributes_and_coordinates_match_pyproj(portal):
     geom = shapely.from_wkb(src.column("geom").to_numpy(zero_copy_only=False)[index]
                             if "geom" in src.column_names else
                             src.column("wkb_geometry").to_numpy(zero_copy_only=False)[index])
-    xy = shapely.get_coordinates(geom)
-    lon, lat = pyproj.Transformer.from_crs(28405, 4326, always_xy=True).transform(xy[:, 0],
-                                                                                   xy[:, 1])
+    to_lonlat = pyproj.Transformer.from_crs(28405, 4326, always_xy=True)
+    # Rings come out counter-clockwise (RFC 7946), whatever the source's orientation.
+    expected = shapely.get_coordinates(shapely.orient_polygons(shapely.transform(
+        geom, lambda xy: np.column_stack(to_lonlat.transform(xy[:, 0], xy[:, 1])))))
     feature = get(portal, f"/collections/raions/items/{index + 1}", f="json").json()
     assert feature["properties"]["name_ru"] == src.column("name_ru")[index].as_py()
     assert feature["properties"]["soato"] == src.column("soato")[index].as_py()
     got = shapely.get_coordinates(shapely.geometry.shape(feature["geometry"]))
-    assert got.shape == xy.shape
-    assert np.abs(got - np.column_stack([lon, lat])).max() < 1e-7
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-7
 
 
 def test_crs_parameter_returns_latitude_first_for_epsg_4326(portal):
