@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pyogrio
+import pyogrio.errors
 
 from geoportal.catalog import Catalog, Layer, Registry, Version, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, InputError, NotFound
 from geoportal.etl import Manifest, Report, ingest, load_manifest
-from geoportal.etl.manifest import build_manifest, check_manifest, slugify
 from geoportal.etl.coverage import is_raster
+from geoportal.etl.manifest import build_manifest, check_manifest, slugify
 from geoportal.etl.raster import describe as describe_raster
 from geoportal.etl.readers import resolve_source
 from geoportal.log import configure_logging
@@ -172,6 +174,7 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
       geoportal ingest layers/
       geoportal ingest layers/by/cities.yaml
       geoportal ingest roads.zip --id grodno-roads --region 4000000000 --theme transport
+      geoportal ingest city.gpkg --id grodno   # every table: grodno-<table>
       geoportal ingest stops.csv --x-field lon --y-field lat --title "Bus stops"
       geoportal ingest lights.tif --region 0000000000 --theme environment
     """
@@ -182,16 +185,22 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
         elif path.suffix.lower() in MANIFEST_SUFFIXES:
             manifests.append(load_manifest(path))
         else:
-            data = {
-                "id": layer_id or slugify(path.stem), "region": region, "theme": theme,
-                "title": title or path.stem,
-                "source": {"path": path.name, "crs": crs, "encoding": encoding,
-                           "x_field": x_field, "y_field": y_field, "layer": source_layer,
-                           "geometry_field": geometry_field, "id_field": id_field},
-            }
-            data["source"] = {k: v for k, v in data["source"].items() if v is not None}
-            manifests.append(build_manifest(data, base=path.resolve().parent, origin=str(path)))
-    if layer_id and len(manifests) > 1:
+            base_id, base_title = layer_id or slugify(path.stem), title or path.stem
+            # A GeoPackage of several tables without --layer: one layer per table.
+            tables = _gpkg_tables(path) if source_layer is None else []
+            for table in tables or [source_layer]:
+                data = {
+                    "id": f"{base_id}-{slugify(table)}"[:63] if tables else base_id,
+                    "region": region, "theme": theme,
+                    "title": f"{base_title}: {table}" if tables else base_title,
+                    "source": {"path": path.name, "crs": crs, "encoding": encoding,
+                               "x_field": x_field, "y_field": y_field, "layer": table,
+                               "geometry_field": geometry_field, "id_field": id_field},
+                }
+                data["source"] = {k: v for k, v in data["source"].items() if v is not None}
+                manifests.append(build_manifest(data, base=path.resolve().parent,
+                                                origin=str(path)))
+    if layer_id and len(paths) > 1:
         raise InputError("--id names one layer; give one data file with it")
 
     reports: list[Report] = []
@@ -220,6 +229,17 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
     if failures:
         click.echo(f"{len(failures)} of {len(manifests)} layers not published", err=True)
         sys.exit(2)
+
+
+def _gpkg_tables(path: Path) -> list[str]:
+    """The vector tables of a GeoPackage holding more than one, else []."""
+    if path.suffix.lower() != ".gpkg":
+        return []
+    try:
+        tables = [str(name) for name, gtype in pyogrio.list_layers(path) if gtype]
+    except pyogrio.errors.DataSourceError as exc:
+        raise InputError(f"{path}: GDAL cannot read it as a GeoPackage: {exc}") from None
+    return tables if len(tables) > 1 else []
 
 
 def _layer_row(layer: Layer) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import yaml
 from geoportal.catalog.models import LANGUAGES, LayerMetadata
 from geoportal.catalog.registry import Registry
 from geoportal.errors import SchemaError
+from geoportal.etl.romanize import detect_language, to_ascii_name
 
 __all__ = ["FIELD_TYPES", "FieldRule", "Manifest", "SourceSpec", "build_manifest",
            "check_manifest", "load_manifest", "slugify"]
@@ -75,9 +76,11 @@ class Manifest:
 
 
 def slugify(text: str) -> str:
-    """A layer id from a file name: lowercase ASCII letters, digits and dashes."""
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:63] or "layer"
+    """A layer id from a file or table name: lowercase ASCII letters, digits and dashes;
+    Cyrillic is romanized (``Паліклінікі`` -> ``palikliniki``)."""
+    ascii_name = to_ascii_name(text, detect_language([text]))
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")
+    return slug[:63].rstrip("-") or "layer"
 
 
 class _Problems(list[str]):

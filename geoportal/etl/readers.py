@@ -69,8 +69,11 @@ class Format:
 
 
 _SHP = Format("Shapefile", ("ESRI Shapefile",), kind="shapefile", encoding="dbf")
+# Every column read as text: our inference (normalize.py) types them over the whole first
+# batch, and a later value that does not fit sets its feature aside. GDAL's AUTODETECT_TYPE
+# guesses from the first megabyte and turns later misfits into nulls without a word.
 _CSV = Format("CSV", ("CSV",), kind="table", encoding="text", prefix="CSV:",
-              options={"AUTODETECT_TYPE": "YES", "EMPTY_STRING_AS_NULL": "YES"},
+              options={"AUTODETECT_TYPE": "NO", "EMPTY_STRING_AS_NULL": "YES"},
               sniff_separator=True)
 _SEQ = Format("GeoJSONSeq", ("GeoJSONSeq",), encoding="text", prefix="GeoJSONSeq:")
 # LIBKML turns every non-ASCII field name into underscores unless told not to.

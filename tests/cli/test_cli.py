@@ -175,3 +175,24 @@ def test_manifest_check_names_an_unknown_region_and_a_missing_file(run, tmp_path
 def test_sample_manifests_pass_the_check(run):
     result = run("manifest", "check", str(LAYERS_DIR))
     assert result.exit_code == 0, result.output
+
+
+def test_bare_geopackage_with_several_tables_publishes_each(run, tmp_path):
+    import pyarrow as pa
+    import pyogrio
+
+    path = tmp_path / "grodno.gpkg"
+    for table, point in (("schools", (23.83, 53.68)), ("Поліклінікі", (23.84, 53.69))):
+        pyogrio.write_arrow(
+            pa.table({"name": [table], "geometry": pa.array([shapely.Point(point).wkb])}),
+            path, layer=table, driver="GPKG", geometry_name="geometry",
+            geometry_type="Point", crs="EPSG:4326", append=path.exists())
+    result = run("ingest", str(path), "--region", "4000000000")
+    assert result.exit_code == 0, result.output
+    listed = {row["id"] for row in json.loads(run("layers", "--json").output)}
+    assert listed == {"grodno-schools", "grodno-polikliniki"}  # Cyrillic romanized
+    shown = json.loads(run("layer", "show", "grodno-schools").output)
+    assert shown["title"]["en"] == "grodno: schools"
+    result = run("ingest", str(path), "--layer", "schools", "--id", "only-schools",
+                 "--region", "4000000000")
+    assert result.exit_code == 0, result.output
