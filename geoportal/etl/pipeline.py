@@ -162,7 +162,7 @@ def _describe_source(report: Report, source: Source, manifest: Manifest) -> None
     report.format = source.format
     report.encoding = source.encoding or source.info.get("encoding")
     report.encoding_confidence = "high" if manifest.source.encoding else source.encoding_confidence
-    report.notes.append(f"encoding {report.encoding}: {source.encoding_reason}")
+    report.encoding_reason = source.encoding_reason
 
 
 def ingest(
@@ -226,7 +226,7 @@ def ingest(
         )
         report.source_crs, report.crs_origin = crs.name, crs.origin
         report.crs_confidence = crs.confidence
-        report.notes.append(f"CRS {report.source_crs}: {crs.reason}")
+        report.crs_reason = crs.reason
         report.geometry_type = target_type(source.geometry_type,
                                            to_crs84(sample, crs.crs, swap_xy=crs.swap_xy))
         plan = plan_fields(first, geometry=GEOMETRY,

@@ -26,8 +26,10 @@ class Report:
     source_crs: str | None = None
     crs_origin: str | None = None  # file | manifest | detected
     crs_confidence: str | None = None  # high | medium | low
+    crs_reason: str | None = None
     encoding: str | None = None
     encoding_confidence: str | None = None
+    encoding_reason: str | None = None
     geometry_type: str | None = None
     features_read: int = 0
     features_published: int = 0
@@ -67,13 +69,17 @@ class Report:
 
     def details(self) -> list[str]:
         """The human summary under the one-line one: detection, repairs, set-aside reasons."""
-        lines = [f"read {self.features_read} = published {self.features_published} + set aside "
-                 f"{self.set_aside_count}"]
+        lines = []
+        if self.raster is None:
+            lines.append(f"read {self.features_read} = published {self.features_published} + "
+                         f"set aside {self.set_aside_count}")
         if self.encoding:
-            lines.append(f"encoding {self.encoding} ({self.encoding_confidence} confidence)")
+            lines.append(f"encoding {self.encoding} ({self.encoding_confidence} confidence): "
+                         f"{self.encoding_reason}")
         if self.source_crs:
             lines.append(f"CRS {self.source_crs}, {self.crs_origin} "
-                         f"({self.crs_confidence} confidence)")
+                         f"({self.crs_confidence} confidence)"
+                         + (f": {self.crs_reason}" if self.crs_origin == "detected" else ""))
         lines += [f"repair: {kind}: {n}" for kind, n in self.repairs.most_common()]
         lines += [f"set aside: {reason}: {n}" for reason, n in self.set_aside.most_common()]
         lines += [f"field {src!r} published as {dst!r}" for src, dst in

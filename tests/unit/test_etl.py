@@ -156,7 +156,7 @@ def test_northing_written_first_is_detected_and_swapped(tmp_path, publish, catal
     src.write_text("x,y\n53.90,27.56\n53.95,27.60\n", encoding="utf-8")
     report = publish(write_manifest(tmp_path, "swapped", {"path": src.name},
                                     region="5000000000"))
-    assert "swapped" in " ".join(report.notes)
+    assert "swapped" in report.crs_reason
     first = _features(store, catalog.get_layer("swapped"))[0].geometry
     assert (first.x, first.y) == pytest.approx((27.56, 53.90))
 
@@ -225,7 +225,7 @@ def test_shapefile_without_prj_or_cpg_gets_encoding_and_pulkovo_zone5_detected(
     path, names = _raions_shapefile(tmp_path, encoding=encoding)
     report = publish(write_manifest(tmp_path, "raions-messy", {"path": path.name}))
     assert report.encoding.lower() == encoding
-    assert any(("frequencies" in n or "UTF-8" in n) for n in report.notes)
+    assert "frequencies" in report.encoding_reason or "UTF-8" in report.encoding_reason
     assert (report.crs_origin, report.source_crs) == ("detected", "EPSG:28405")
     rows = _features(store, catalog.get_layer("raions-messy"))
     assert [r.properties["name_ru"] for r in rows] == names

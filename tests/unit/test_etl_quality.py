@@ -144,7 +144,7 @@ def test_report_says_how_sure_the_detection_is(tmp_path, publish):
     src.write_text("x,y\n5537000,5974000\n5538000,5975000\n", encoding="utf-8")
     report = publish(write_manifest(tmp_path, "nocrs", {"path": src.name}, region="5000000000"))
     assert (report.crs_origin, report.crs_confidence) == ("detected", "high")
-    assert "100% of the sampled coordinates" in " ".join(report.notes)
+    assert "100% of the sampled coordinates" in report.crs_reason
 
 
 def test_rollback_serves_an_earlier_version_and_unknown_versions_are_named(
