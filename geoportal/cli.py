@@ -24,7 +24,6 @@ from geoportal.errors import GeoportalError, InputError, NotFound
 from geoportal.etl import Manifest, Report, ingest, load_manifest
 from geoportal.etl.coverage import is_raster
 from geoportal.etl.manifest import build_manifest, check_manifest, slugify
-from geoportal.etl.raster import describe as describe_raster
 from geoportal.etl.readers import resolve_source
 from geoportal.log import configure_logging
 from geoportal.progress import ProgressBar
@@ -431,7 +430,9 @@ def manifest_check(obj: _Context, paths: tuple[Path, ...]) -> None:
             try:
                 spec = load_manifest(path).source
                 if is_raster(spec.path):
-                    describe_raster(spec.path)
+                    from geoportal.etl.raster import describe
+
+                    describe(spec.path)
                 else:
                     resolve_source(spec)
             except InputError as exc:

@@ -17,12 +17,13 @@ import shapely
 from geoportal.catalog import Catalog, Registry, Version
 from geoportal.errors import GeometryError, GeoportalError
 from geoportal.etl.manifest import Manifest
-from geoportal.etl.raster import RASTER_SUFFIXES, make_cog
 from geoportal.etl.readers import fingerprint
 from geoportal.etl.report import Report
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["ingest_raster", "is_raster"]
+__all__ = ["RASTER_SUFFIXES", "ingest_raster", "is_raster"]
+
+RASTER_SUFFIXES = (".tif", ".tiff")
 
 log = logging.getLogger("geoportal.etl")
 
@@ -38,6 +39,8 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
                   registry: Registry, bounds: tuple[float, float, float, float] | None,
                   keep_versions: int = 3, force: bool = False) -> Report:
     """Publish the manifest's GeoTIFF as a new COG version of a coverage layer."""
+    from geoportal.etl.raster import make_cog  # rasterio: a second GDAL, loaded when needed
+
     started = time.monotonic()
     meta = dataclasses.replace(manifest.meta, kind="coverage")
     spec = manifest.source

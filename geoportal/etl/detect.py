@@ -51,13 +51,24 @@ def _dbf_bytes(path: Path) -> tuple[bytes, bytes | None]:
     return data, (cpg.read_bytes() if cpg else None)
 
 
-def _score(text: str) -> float:
-    letters = [c for c in text if not c.isascii()]
-    if not letters:
-        return 0.0
-    common = sum(c in _COMMON for c in letters) / len(letters)
-    lower = sum(c in _LOWER for c in letters) / len(letters)
-    return common + 0.5 * lower
+@lru_cache(maxsize=8)
+def _byte_weights(encoding: str) -> np.ndarray:
+    """Per byte value: how much it counts as a common Cyrillic letter when decoded with
+    ``encoding`` (1 common + 0.5 lowercase); single-byte code pages map each byte to one
+    character, so a text's score is a dot product with its byte histogram."""
+    weights = np.zeros(256)
+    for byte in range(0x80, 0x100):
+        char = bytes([byte]).decode(encoding, errors="replace")
+        weights[byte] = (char in _COMMON) + 0.5 * (char in _LOWER)
+    return weights
+
+
+def _score(data: bytes, encoding: str) -> float:
+    """The share of non-ASCII characters that are frequent Russian/Belarusian letters (with a
+    bonus for lowercase) when ``data`` is read as ``encoding``."""
+    counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
+    non_ascii = counts[0x80:].sum()
+    return float(counts @ _byte_weights(encoding) / non_ascii) if non_ascii else 0.0
 
 
 def detect_dbf_encoding(path: Path) -> EncodingGuess:
@@ -95,7 +106,7 @@ def guess_cyrillic(data: bytes, *, cut_ok: bool = False) -> EncodingGuess:
     except UnicodeDecodeError as exc:
         if cut_ok and exc.start >= len(data) - 4:  # cut mid-character at the boundary
             return EncodingGuess("UTF-8", "the text is valid UTF-8")
-    scores = {enc: _score(data.decode(enc, errors="replace")) for enc in _CYRILLIC_CANDIDATES}
+    scores = {enc: _score(data, enc) for enc in _CYRILLIC_CANDIDATES}
     ranking = sorted(scores.items(), key=lambda kv: -kv[1])
     ranked = ", ".join(f"{e} {s:.2f}" for e, s in ranking)
     margin = ranking[0][1] - ranking[1][1]

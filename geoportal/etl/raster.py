@@ -38,11 +38,11 @@ from rio_cogeo.cogeo import cog_translate, cog_validate
 from rio_cogeo.profiles import cog_profiles
 
 from geoportal.errors import CRSError, GeoportalError, InputError, UnsupportedFormat
+from geoportal.etl.coverage import RASTER_SUFFIXES
 from geoportal.etl.reproject import parse_crs
 
 __all__ = ["RASTER_SUFFIXES", "RasterInfo", "describe", "make_cog"]
 
-RASTER_SUFFIXES = (".tif", ".tiff")
 TILE = 512
 _GDAL_CONFIG = {"GDAL_NUM_THREADS": "ALL_CPUS", "GDAL_TIFF_OVR_BLOCKSIZE": str(TILE)}
 

@@ -40,7 +40,8 @@ from geoportal.etl.sources import (
 
 __all__ = ["BATCH_SIZE", "GEOMETRY", "Source", "fingerprint", "open_batches", "resolve_source"]
 
-BATCH_SIZE = 65536
+# Rows per batch: 65,536 cost 160 MiB more at the peak for no speed (benchmarks/etl.py).
+BATCH_SIZE = 16384
 GEOMETRY = "__geometry__"  # the WKB column of every batch, apart from the properties
 
 

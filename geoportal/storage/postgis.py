@@ -10,10 +10,9 @@ filters, sorting and paging; a pool of connections with a statement timeout serv
 from __future__ import annotations
 
 import contextlib
-import queue
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from typing import Any
@@ -38,6 +37,7 @@ from geoportal.storage.base import (
     json_type,
     quarantine_batch,
 )
+from geoportal.storage.pipe import Pipe
 
 __all__ = ["PostGISStore", "libpq_url"]
 
@@ -60,48 +60,16 @@ def libpq_url(url: str) -> str:
 _Batch = tuple[int, pa.Table, np.ndarray]  # first fid, properties, geometries
 
 
-class _CopyStream:
-    """One binary ``COPY ... FROM STDIN`` fed from a queue by its own thread: while the ETL
-    prepares the next batch, this thread encodes the previous one and the database stores the
-    one before. shapely, numpy and Arrow release the GIL, so the stages overlap."""
-
-    def __init__(self, conn: psycopg.Connection, statement: sql.Composable) -> None:
-        self.conn = conn
-        self.statement = statement
-        self.queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="geoportal-copy", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            with self.conn.cursor().copy(self.statement) as copy:
-                copy.write(pgcopy.HEADER)
-                while (item := self.queue.get()) is not None:
-                    first_fid, properties, geometries = item
-                    copy.write(pgcopy.encode_rows(first_fid, properties, geometries, 4326))
-                copy.write(pgcopy.TRAILER)
-        except BaseException as exc:  # handed to the ETL's thread in put() / close()
-            self.error = exc
-            while self.queue.get() is not None:  # drain, so put() never blocks forever
-                pass
-
-    def put(self, chunk: _Batch | None) -> None:
-        while self.thread.is_alive():
-            try:
-                self.queue.put(chunk, timeout=0.5)
-                break
-            except queue.Full:
-                continue
-        if self.error is not None:
-            raise self.error
-
-    def close(self) -> None:
-        """Finish the COPY and wait for it; raise what went wrong in it."""
-        self.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
+def _copy_rows(conn: psycopg.Connection, statement: sql.Composable
+               ) -> Callable[[Iterator[_Batch]], None]:
+    """The consumer of a ``Pipe``: one binary ``COPY ... FROM STDIN`` of every batch."""
+    def consume(batches: Iterator[_Batch]) -> None:
+        with conn.cursor().copy(statement) as copy:
+            copy.write(pgcopy.HEADER)
+            for first_fid, properties, geometries in batches:
+                copy.write(pgcopy.encode_rows(first_fid, properties, geometries, 4326))
+            copy.write(pgcopy.TRAILER)
+    return consume
 
 
 class _PostGISWriter(StagedWriter):
@@ -111,7 +79,7 @@ class _PostGISWriter(StagedWriter):
         self.table = f"{layer_id.replace('-', '_')[:40]}_{uuid.uuid4().hex[:12]}"
         self.ref = f"{SCHEMA}.{self.table}"
         self.conn: psycopg.Connection | None = None
-        self.stream: _CopyStream | None = None
+        self.stream: Pipe[_Batch] | None = None
         self.columns: list[str] = []
         self.rows = 0
         self.committed = False
@@ -134,7 +102,8 @@ class _PostGISWriter(StagedWriter):
         names = sql.SQL(", ").join(map(sql.Identifier, ["fid", "geom", *self.columns]))
         # FREEZE: the table was created in this transaction, so rows can be written frozen.
         statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)")
-        self.stream = _CopyStream(self.conn, statement.format(self._ident(), names))
+        self.stream = Pipe(_copy_rows(self.conn, statement.format(self._ident(), names)),
+                           name="geoportal-copy")
 
     def write(self, properties: pa.Table, geometries: np.ndarray) -> None:
         if properties.num_rows == 0:

@@ -178,3 +178,16 @@ def test_minsk_stops_at_zero_zero_are_quarantined_with_their_reason(publish, cat
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     coords = np.array([f["geometry"]["coordinates"] for f in features])
     assert np.abs(coords).max() < 1e-9  # the 0,0 points, kept as they were read
+
+
+@pytest.mark.parametrize("ids", [[1, 2, 3, 2, 1, 4, 4], ["a", "b", "c", "b", "a", "d", "d"]])
+def test_duplicate_ids_are_caught_within_and_across_batches(tmp_path, publish, catalog, ids,
+                                                            monkeypatch):
+    from geoportal.etl import readers
+
+    monkeypatch.setattr(readers, "BATCH_SIZE", 2)
+    src = write_geojson(tmp_path / "ids.geojson", [
+        ({"code": v}, shapely.Point(27.5 + i / 100, 53.9)) for i, v in enumerate(ids)])
+    report = publish(write_manifest(tmp_path, "ids", {"path": src.name, "id_field": "code"}))
+    assert report.set_aside == {"duplicate id in field 'code'": 3}
+    assert sorted(s["row"] for s in report.set_aside_samples) == [4, 5, 7]
