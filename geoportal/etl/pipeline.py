@@ -135,7 +135,9 @@ class _Batches:
                 at = np.minimum(np.searchsorted(self.seen_numbers, numbers),
                                 len(self.seen_numbers) - 1)
                 repeated |= self.seen_numbers[at] == numbers
-            self.seen_numbers = np.union1d(self.seen_numbers, numbers[~repeated])
+            fresh = np.sort(numbers[~repeated])  # unique, and none of them seen yet
+            self.seen_numbers = np.insert(self.seen_numbers,
+                                          np.searchsorted(self.seen_numbers, fresh), fresh)
         else:
             repeated = np.zeros(len(candidates), dtype=bool)
             for i, value in enumerate(values.to_pylist()):

@@ -240,3 +240,17 @@ def test_utm35_and_gauss_kruger_cm27_without_prefix_are_ambiguous_and_named(tmp_
     src.write_text("x,y\n" + "".join(f"{x},{y}\n" for x, y in zip(xs, ys, strict=True)))
     with pytest.raises(CRSError, match=r"EPSG:2495.*EPSG:32635|EPSG:32635.*EPSG:2495"):
         publish(write_manifest(tmp_path, "utm", {"path": src.name}, region="6000000000"))
+
+
+@pytest.mark.parametrize(("encoding", "ldid"), [("cp1251", 0xC9), ("cp866", 0x65)])
+def test_dbf_language_byte_names_the_encoding(tmp_path, publish, catalog, store, encoding,
+                                              ldid):
+    path, names = _raions_shapefile(tmp_path, encoding=encoding)
+    with path.with_suffix(".dbf").open("r+b") as dbf:
+        dbf.seek(29)
+        dbf.write(bytes([ldid]))
+    report = publish(write_manifest(tmp_path, "raions-ldid", {"path": path.name}))
+    assert report.encoding_reason == f"DBF language byte 0x{ldid:02X}"
+    assert (report.encoding, report.encoding_confidence) == (encoding.upper(), "high")
+    rows = _features(store, catalog.get_layer("raions-ldid"))
+    assert [r.properties["name_ru"] for r in rows] == names
