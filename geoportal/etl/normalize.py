@@ -20,6 +20,7 @@ from geoportal.errors import SchemaError
 from geoportal.etl.coerce import coerce, describe_bad, empty_to_null, infer_type
 from geoportal.etl.manifest import FieldRule
 from geoportal.etl.romanize import detect_language, to_ascii_name
+from geoportal.etl.sources import SOURCE_ONLY
 from geoportal.storage.base import json_type
 
 __all__ = ["MAX_NAME_BYTES", "Column", "FieldPlan", "plan_fields"]
@@ -131,7 +132,8 @@ def plan_fields(first: pa.Table, *, geometry: str, rules: dict[str, FieldRule] |
     producer chose the types (GeoPackage, GeoJSON): a SOATO code stored as text stays text.
     """
     rules = rules or {}
-    sources = [name for name in first.column_names if name != geometry]
+    sources = [name for name in first.column_names
+               if name != geometry and not name.startswith(SOURCE_ONLY)]
     unknown = sorted(set(rules) - set(sources))
     if unknown:
         raise SchemaError(f"manifest 'fields' names {', '.join(map(repr, unknown))}, not in the "

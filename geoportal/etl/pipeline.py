@@ -28,6 +28,7 @@ from geoportal.etl.normalize import Column, FieldPlan, find_id_column, plan_fiel
 from geoportal.etl.readers import GEOMETRY, Source, fingerprint, open_batches, resolve_source
 from geoportal.etl.report import Report
 from geoportal.etl.reproject import CRSChoice, resolve_crs, to_crs84
+from geoportal.etl.sources import SOURCE_ONLY
 from geoportal.storage import FeatureStore
 from geoportal.storage.base import QUARANTINE_SCHEMA
 from geoportal.storage.rasters import RasterStore
@@ -92,6 +93,7 @@ class _Batches:
             to_crs84(geoms, self.crs.crs, swap_xy=self.crs.swap_xy), self.target,
             bounds=self.bounds)
         report.repairs.update(repairs)
+        self._unreadable_coordinates(batch, reasons)
         properties, problems = self.plan.apply(batch)
         for bad, reason in problems:
             reasons[bad & (reasons == None)] = reason  # noqa: E711 - elementwise
@@ -113,6 +115,19 @@ class _Batches:
                            max(self.extent[2], b[2]), max(self.extent[3], b[3])]
         report.features_published += len(kept)
         return properties.filter(pa.array(keep)), kept, quarantine
+
+    @staticmethod
+    def _unreadable_coordinates(batch: pa.Table, reasons: np.ndarray) -> None:
+        """'no geometry' made precise where a table's coordinate columns had text in them."""
+        columns = [n for n in batch.column_names if n.startswith(SOURCE_ONLY)]
+        missing = np.flatnonzero(reasons == "no geometry")
+        if not columns or len(missing) == 0:
+            return
+        values = batch.select(columns).take(pa.array(missing)).to_pylist()
+        for i, row in zip(missing, values, strict=True):
+            given = [str(v).strip() for v in row.values() if v is not None and str(v).strip()]
+            if given:
+                reasons[i] = "coordinates could not be read: " + ", ".join(given)[:80]
 
     def _duplicates(self, ids: pa.ChunkedArray, reasons: np.ndarray) -> None:
         """Set aside every feature whose id was already published (the first one wins).
@@ -152,7 +167,9 @@ class _Batches:
                     reasons: np.ndarray) -> pa.Table:
         """The set-aside rows as read (properties as JSON, geometry as source WKB)."""
         index = pa.array(aside)
-        properties = batch.drop_columns([GEOMETRY]).take(index).to_pylist()
+        rows = batch.drop_columns([GEOMETRY]).take(index)
+        properties = rows.rename_columns([n.removeprefix(SOURCE_ONLY)
+                                          for n in rows.column_names]).to_pylist()
         return pa.Table.from_arrays([
             pa.array(first_row + aside, pa.int64()),
             pa.array([str(reasons[i]) for i in aside], pa.string()),

@@ -30,12 +30,15 @@ from geoportal.errors import EncodingError, InputError, UnsupportedFormat
 from geoportal.etl.detect import EncodingGuess, detect_dbf_encoding, guess_cyrillic
 from geoportal.etl.manifest import SourceSpec
 
-__all__ = ["Decoding", "Staging", "TableGeometry", "add_geometry", "choose_layer", "csv_separator",
-           "detect_text_encoding", "find_geometry_columns", "gdal_config", "pick_layer",
-           "pick_sheet", "shapefile", "shapefile_parts", "staged", "text_encoding",
+__all__ = ["SOURCE_ONLY", "Decoding", "Staging", "TableGeometry", "add_geometry", "choose_layer",
+           "csv_separator", "detect_text_encoding", "find_geometry_columns", "gdal_config",
+           "pick_layer", "pick_sheet", "shapefile", "shapefile_parts", "staged", "text_encoding",
            "zip_shapefile"]
 
 _SHAPEFILE_EXTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+# Prefix of the columns a table's geometry was built from: quarantined with their row, never
+# published.
+SOURCE_ONLY = "__source__:"
 # In order of preference; POINT_X/POINT_Y is what ArcGIS's "Add XY Coordinates" writes.
 _X_NAMES = ("lon", "lng", "long", "longitude", "x", "easting", "point_x", "долгота", "даўгата")
 _Y_NAMES = ("lat", "latitude", "y", "northing", "point_y", "широта", "шырата")
@@ -390,13 +393,17 @@ def _from_wkt(table: pa.Table, plan: TableGeometry) -> np.ndarray:
 
 def add_geometry(table: pa.Table, plan: TableGeometry, *, name: str,
                  drop: str | None = None) -> pa.Table:
-    """``table`` with a WKB column ``name`` built from the plan's columns, which are dropped,
-    as is ``drop`` (GDAL's own geometry: CSV makes one of a column named WKT). Rows without
-    readable coordinates get a null geometry."""
+    """``table`` with a WKB column ``name`` built from the plan's columns; those are renamed
+    with ``SOURCE_ONLY`` in front (kept for the quarantine of rows whose coordinates could not
+    be read, never published), and ``drop`` (GDAL's own geometry: CSV makes one of a column
+    named WKT) is dropped. Rows without readable coordinates get a null geometry."""
     geoms = _from_wkt(table, plan) if plan.wkt else _points(table, plan)
-    gone = [c for c in [*plan.columns, drop] if c and c in table.column_names]
+    if drop and drop in table.column_names and drop not in plan.columns:
+        table = table.drop_columns([drop])
+    table = table.rename_columns([SOURCE_ONLY + c if c in plan.columns else c
+                                  for c in table.column_names])
     wkb = pa.array(shapely.to_wkb(geoms), type=pa.binary())
-    return table.drop_columns(gone).append_column(name, wkb)
+    return table.append_column(name, wkb)
 
 
 # --- Layers -----------------------------------------------------------------------------------

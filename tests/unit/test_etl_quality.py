@@ -191,3 +191,18 @@ def test_duplicate_ids_are_caught_within_and_across_batches(tmp_path, publish, c
     report = publish(write_manifest(tmp_path, "ids", {"path": src.name, "id_field": "code"}))
     assert report.set_aside == {"duplicate id in field 'code'": 3}
     assert sorted(s["row"] for s in report.set_aside_samples) == [4, 5, 7]
+
+
+def test_rows_with_unreadable_coordinates_are_quarantined_with_them(tmp_path, publish, catalog,
+                                                                   store):
+    src = tmp_path / "typos.csv"
+    src.write_text("name;lon;lat\r\nA;27,55;53,9\r\nB;27.5x;53.9\r\nC;;\r\n",
+                   encoding="utf-8")
+    report = publish(write_manifest(tmp_path, "typos", {"path": src.name}))
+    assert report.set_aside == {"coordinates could not be read: 27.5x, 53.9": 1,
+                                "no geometry": 1}
+    assert [f.name for f in catalog.get_layer("typos").current.fields] == ["name"]
+    out = tmp_path / "typos-q.csv"
+    assert export_quarantine(store, catalog.get_layer("typos").current, out) == 2
+    text = out.read_text(encoding="utf-8")
+    assert "27.5x" in text and "lon" in text.splitlines()[0]

@@ -22,6 +22,7 @@ from geoportal.etl import readers
 from geoportal.etl.detect import detect_dbf_encoding
 from geoportal.etl.manifest import SourceSpec
 from geoportal.etl.readers import GEOMETRY, open_batches, resolve_source
+from geoportal.etl.sources import SOURCE_ONLY
 
 DATA = Path("/work/shared/data")
 FIXTURES = DATA / "fixtures"
@@ -35,7 +36,8 @@ def _read(path: Path, **spec: str):
     with open_batches(source) as batches:
         table = pa.concat_tables(list(batches))
     geoms = shapely.from_wkb(table.column(GEOMETRY).to_numpy(zero_copy_only=False))
-    return source, table.drop_columns([GEOMETRY]).to_pylist(), list(geoms)
+    kept = [n for n in table.column_names if n != GEOMETRY and not n.startswith(SOURCE_ONLY)]
+    return source, table.select(kept).to_pylist(), list(geoms)
 
 
 def _xy(geoms) -> list[tuple[float, float] | None]:
