@@ -187,9 +187,10 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
             base_id, base_title = layer_id or slugify(path.stem), title or path.stem
             # A GeoPackage of several tables without --layer: one layer per table.
             tables = _gpkg_tables(path) if source_layer is None else []
-            for table in tables or [source_layer]:
+            ids = _unique_ids([f"{base_id}-{slugify(t)}" for t in tables]) or [base_id]
+            for table, new_id in zip(tables or [source_layer], ids, strict=True):
                 data = {
-                    "id": f"{base_id}-{slugify(table)}"[:63] if tables else base_id,
+                    "id": new_id,
                     "region": region, "theme": theme,
                     "title": f"{base_title}: {table}" if tables else base_title,
                     "source": {"path": path.name, "crs": crs, "encoding": encoding,
@@ -228,6 +229,19 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
     if failures:
         click.echo(f"{len(failures)} of {len(manifests)} layers not published", err=True)
         sys.exit(2)
+
+
+def _unique_ids(ids: list[str]) -> list[str]:
+    """Layer ids made distinct (``roads``, ``roads-2``...) and at most 63 characters: tables
+    named ``Дороги`` and ``дороги`` must not become versions of one layer."""
+    out: list[str] = []
+    for layer_id in ids:
+        candidate, n = layer_id[:63].rstrip("-"), 1
+        while candidate in out:
+            n += 1
+            candidate = f"{layer_id[:60].rstrip('-')}-{n}"
+        out.append(candidate)
+    return out
 
 
 def _gpkg_tables(path: Path) -> list[str]:

@@ -9,6 +9,7 @@ aside with the reason rather than becoming null in silence.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,7 @@ class Column:
     field: Field
     convert: str | None  # a type to parse the source values into; None keeps them as read
     how: str  # for the report: as read | detected from text | set in the manifest
+    unpack: str | None = None  # "dictionary" (coded values) | "json" (objects, lists) | None
 
 
 class FieldPlan:
@@ -72,7 +74,7 @@ class FieldPlan:
         arrays: list[pa.Array] = []
         problems: list[tuple[np.ndarray, str]] = []
         for column in self.columns:
-            values = table.column(column.source)
+            values = _unpack(table.column(column.source), column.unpack)
             if column.convert is not None:
                 converted, bad = coerce(values, column.convert)
                 if bad.any():
@@ -90,6 +92,29 @@ class FieldPlan:
 
     def find(self, source: str) -> Column | None:
         return next((c for c in self.columns if c.source == source), None)
+
+
+def _unpacking(dtype: pa.DataType) -> tuple[pa.DataType, str | None]:
+    """The type a column is published from, and how to get there: coded values (GeoPackage
+    domains) as their values, nested objects and lists (GeoJSON) as JSON text."""
+    if pa.types.is_dictionary(dtype):
+        return dtype.value_type, "dictionary"
+    if (pa.types.is_list(dtype) or pa.types.is_large_list(dtype) or pa.types.is_struct(dtype)
+            or pa.types.is_map(dtype) or isinstance(dtype, pa.BaseExtensionType)):
+        return pa.string(), "json"
+    return dtype, None
+
+
+def _unpack(values: pa.ChunkedArray, how: str | None) -> pa.ChunkedArray | pa.Array:
+    if how == "dictionary":
+        return values.cast(values.type.value_type)
+    if how == "json":
+        if isinstance(values.type, pa.BaseExtensionType) and pa.types.is_string(
+                values.type.storage_type):
+            return pa.chunked_array([c.storage for c in values.chunks], pa.string())
+        return pa.array([None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                         for v in values.to_pylist()], pa.string())
+    return values
 
 
 def _fit_bytes(name: str, limit: int = MAX_NAME_BYTES) -> str:
@@ -141,25 +166,33 @@ def plan_fields(first: pa.Table, *, geometry: str, rules: dict[str, FieldRule] |
     language = detect_language(sources)
     dropped: dict[str, str] = {}
     # Names the manifest chose are reserved first, so automatic names never take them.
-    taken = {r.name for r in rules.values() if r.name and not r.drop}
+    chosen = [r.name for r in rules.values() if r.name and not r.drop]
+    clash = sorted({n for n in chosen if n in _RESERVED or chosen.count(n) > 1})
+    if clash:
+        raise SchemaError(f"manifest 'fields' gives the name(s) {', '.join(map(repr, clash))} "
+                          f"more than once or to a column the store keeps for itself "
+                          f"({', '.join(sorted(_RESERVED))}); choose others")
+    taken = set(chosen)
     columns: list[Column] = []
     for index, source in enumerate(sources):
         rule = rules.get(source)
         if rule is not None and rule.drop:
             dropped[source] = rule.why
             continue
-        dtype = first.schema.field(source).type
+        dtype, unpack = _unpacking(first.schema.field(source).type)
         if json_type(dtype) is None:
             dropped[source] = f"type {dtype} cannot be published"
             continue
-        type_, convert, how = _type_of(first.column(source), dtype, rule, infer_types)
+        type_, convert, how = _type_of(_unpack(first.column(source), unpack), dtype, rule,
+                                       infer_types)
         if rule is not None and rule.name:
             name = rule.name
         else:
             name = _unique(_fit_bytes(to_ascii_name(source, language)) or f"field_{index + 1}",
                            taken)
         title = (rule.title if rule is not None and rule.title else None) or source
-        columns.append(Column(source, Field(name=name, type=type_, title=title), convert, how))
+        columns.append(Column(source, Field(name=name, type=type_, title=title), convert, how,
+                              unpack))
     return FieldPlan(columns, dropped, language)
 
 

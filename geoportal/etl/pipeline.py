@@ -43,6 +43,8 @@ REGION_MARGIN = 0.5
 # Formats whose columns are text, or typed by hand: numbers, dates and booleans are looked for
 # in their text. GeoPackage, GeoJSON, GML and the like keep the types their producer chose.
 TEXT_TYPED_FORMATS = {"CSV", "XLSX", "ODS", "ESRI Shapefile", "KML", "LIBKML", "GPX"}
+# Formats whose header states the feature count (so a truncated file shows).
+_COUNTED_FORMATS = {"ESRI Shapefile", "GPKG"}
 _KML_STYLE = ("tessellate", "extrude", "visibility", "drawOrder", "icon", "altitudeMode",
               "snippet")
 _KML_TIME = ("begin", "end", "timestamp")
@@ -187,6 +189,17 @@ def _region_bounds(registry: Registry, code: str) -> tuple[float, float, float, 
     return (minx - REGION_MARGIN, miny - REGION_MARGIN, maxx + REGION_MARGIN, maxy + REGION_MARGIN)
 
 
+def _check_complete(source: Source, report: Report) -> None:
+    """Refuse a file that holds fewer features than its own header says (a cut-off upload):
+    the missing ones would be neither published nor set aside."""
+    expected = source.feature_count
+    if (source.format in _COUNTED_FORMATS and expected is not None
+            and expected != report.features_read):
+        raise InputError(f"{source.path}: the file says it holds {expected} features but "
+                         f"{report.features_read} could be read; it looks truncated or "
+                         "damaged: send it again")
+
+
 def _display_only(first: pa.Table, source: Source) -> dict[str, FieldRule]:
     """Rules dropping the columns GDAL's LIBKML driver adds for drawing (tessellate, extrude,
     ...) and its time columns when empty: they are styling, not the region's data."""
@@ -290,6 +303,7 @@ def ingest(
                 if quarantine is not None:
                     writer.quarantine(quarantine)
                 progress.advance(batch.num_rows)
+            _check_complete(source, report)
             if report.features_published == 0:
                 reasons = ", ".join(f"{n} {r}" for r, n in report.set_aside.most_common())
                 raise GeometryError(f"{spec.path}: no feature can be published ({reasons})")

@@ -12,7 +12,7 @@ import pyogrio
 import pytest
 import shapely
 
-from geoportal.errors import NotFound, SchemaError
+from geoportal.errors import InputError, NotFound, SchemaError
 from geoportal.etl.quarantine import export_quarantine
 from geoportal.storage import Query
 from tests.conftest import LAYERS_DIR, write_geojson, write_manifest
@@ -206,3 +206,55 @@ def test_rows_with_unreadable_coordinates_are_quarantined_with_them(tmp_path, pu
     assert export_quarantine(store, catalog.get_layer("typos").current, out) == 2
     text = out.read_text(encoding="utf-8")
     assert "27.5x" in text and "lon" in text.splitlines()[0]
+
+
+def test_a_truncated_shapefile_is_refused_not_published_in_part(tmp_path, publish, catalog):
+    import pyarrow as pa
+
+    points = [shapely.Point(27.5 + i / 1000, 53.9) for i in range(300)]
+    pyogrio.write_arrow(pa.table({"n": list(range(300)), "geometry": pa.array(
+        shapely.to_wkb(points))}), tmp_path / "cut.shp", driver="ESRI Shapefile",
+        geometry_name="geometry", geometry_type="Point", crs="EPSG:4326")
+    for ext in (".shp", ".dbf"):  # an upload cut off at two thirds
+        path = tmp_path / f"cut{ext}"
+        path.write_bytes(path.read_bytes()[: path.stat().st_size * 2 // 3])
+    with pytest.raises(InputError, match=r"cut\.shp: the file says it holds 300 features but "
+                                         r"\d+ could be read; it looks truncated"):
+        publish(write_manifest(tmp_path, "cut", {"path": "cut.shp"}))
+    assert catalog.find_layer("cut") is None
+
+
+def test_manifest_names_that_clash_are_refused(tmp_path, publish):
+    src = write_geojson(tmp_path / "a.geojson", [({"a": 1, "b": 2}, shapely.Point(27.5, 53.9))])
+    for rules in ({"a": "fid"}, {"a": "x", "b": "x"}, {"a": "geom"}):
+        with pytest.raises(SchemaError, match="more than once or to a column the store keeps"):
+            publish(write_manifest(tmp_path, "a", {"path": src.name}, fields=rules))
+
+
+def test_nested_objects_and_lists_are_published_as_json_text(tmp_path, publish, catalog, store):
+    (tmp_path / "nested.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "a", "tags": ["x", "y"], "meta": {"k": 1}},
+         "geometry": {"type": "Point", "coordinates": [27.5, 53.9]}},
+        {"type": "Feature", "properties": {"name": "b", "tags": None, "meta": {"k": 2}},
+         "geometry": {"type": "Point", "coordinates": [27.6, 53.9]}}]}), encoding="utf-8")
+    publish(write_manifest(tmp_path, "nested", {"path": "nested.geojson"}))
+    layer = catalog.get_layer("nested")
+    assert [(f.name, f.type) for f in layer.current.fields] == [
+        ("name", "string"), ("tags", "string"), ("meta", "string")]
+    first, second = (r.properties for r in _rows(store, layer))
+    assert json.loads(first["tags"]) == ["x", "y"] and json.loads(first["meta"]) == {"k": 1}
+    assert second["tags"] is None
+
+
+def test_coded_values_are_published_as_their_values():
+    # GDAL reads a GeoPackage field with a coded-value domain as an Arrow dictionary.
+    import pyarrow as pa
+
+    from geoportal.etl.normalize import plan_fields
+
+    batch = pa.table({"kind": pa.array(["школа", "сад", "школа"]).dictionary_encode(),
+                      "__geometry__": pa.array([b"", b"", b""])})
+    plan = plan_fields(batch, geometry="__geometry__")
+    assert [(f.name, f.type) for f in plan.fields] == [("kind", "string")]
+    table, problems = plan.apply(batch)
+    assert table.column("kind").to_pylist() == ["школа", "сад", "школа"] and not problems
