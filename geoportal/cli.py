@@ -25,6 +25,7 @@ from geoportal.etl import Manifest, Report, ingest, load_manifest
 from geoportal.etl.coverage import is_raster
 from geoportal.etl.manifest import build_manifest, check_manifest, slugify
 from geoportal.etl.readers import resolve_source
+from geoportal.etl.report import short_crs
 from geoportal.log import configure_logging
 from geoportal.progress import ProgressBar
 from geoportal.storage import open_store
@@ -214,7 +215,9 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
                 report = ingest(manifest, catalog=obj.catalog, store=store,
                                 registry=obj.registry, keep_versions=obj.settings.keep_versions,
                                 force=force, progress=bar, rasters=rasters)
-        except InputError as exc:
+        except GeoportalError as exc:  # one bad layer does not stop the others
+            if exc.exit_code != 2:
+                log.error("ingest of %s failed: %s", manifest.origin, exc, exc_info=exc)
             failures.append(exc)
             click.echo(f"error: {exc.user_msg}", err=True)
             continue
@@ -228,7 +231,7 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
     if failures:
         click.echo(f"{len(failures)} of {len(manifests)} layers not published", err=True)
-        sys.exit(2)
+        sys.exit(1 if any(f.exit_code != 2 for f in failures) else 2)
 
 
 def _unique_ids(ids: list[str]) -> list[str]:
@@ -359,7 +362,8 @@ def layer_versions(obj: _Context, layer_id: str, as_json: bool) -> None:
         mark = "*" if v.status == "current" else " "
         click.echo(f"{mark} {v.version:>4}  {v.created:%Y-%m-%d %H:%M:%S}  "
                    f"{v.feature_count:>9} published {v.set_aside_count:>7} set aside  "
-                   f"{v.source_crs or '-':<12} {v.source_name} ({v.source_sha256[:12]})")
+                   f"{short_crs(v.source_crs) if v.source_crs else '-':<12} {v.source_name} "
+                   f"({v.source_sha256[:12]})")
 
 
 @layer_group.command("rollback")

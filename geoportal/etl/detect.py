@@ -80,16 +80,28 @@ def detect_dbf_encoding(path: Path) -> EncodingGuess:
     data, cpg = _dbf_bytes(path)
     if cpg is not None:
         key = cpg.decode("ascii", errors="ignore").strip().lower()
-        if key in _CPG:
-            return EncodingGuess(_CPG[key], f".cpg says {cpg.decode('ascii', 'ignore').strip()}")
+        said = cpg.decode("ascii", "ignore").strip()
+        if key in _CPG and _CPG[key] != "UTF-8":
+            return EncodingGuess(_CPG[key], f".cpg says {said}")
+        if key in _CPG:  # a common mislabel: check that the text really is UTF-8
+            guess = guess_cyrillic(_dbf_text(data), cut_ok=True)
+            if guess.encoding == "UTF-8":
+                return EncodingGuess("UTF-8", f".cpg says {said}")
+            return EncodingGuess(guess.encoding, f".cpg says {said} but the text is not; "
+                                 f"{guess.reason}", guess.confidence)
     ldid = data[29] if len(data) > 29 else 0
     if ldid in _LDID and _LDID[ldid] in _CYRILLIC_CANDIDATES:
         return EncodingGuess(_LDID[ldid], f"DBF language byte 0x{ldid:02X}")
+    return guess_cyrillic(_dbf_text(data), cut_ok=True)
+
+
+def _dbf_text(data: bytes) -> bytes:
+    """The field names and records of a DBF's first bytes (its header is binary)."""
     header_len = int.from_bytes(data[8:10], "little") if len(data) > 10 else 0
-    body = data[32:]  # field names and records
+    body = data[32:]
     if header_len and len(data) > header_len:
         body = data[32:header_len] + data[header_len:]
-    return guess_cyrillic(body, cut_ok=True)
+    return body
 
 
 def guess_cyrillic(data: bytes, *, cut_ok: bool = False) -> EncodingGuess:

@@ -20,7 +20,7 @@ import pyarrow as pa
 import shapely
 
 from geoportal.catalog import Catalog, Registry, Version
-from geoportal.errors import GeometryError, GeoportalError, InputError
+from geoportal.errors import EncodingError, GeometryError, GeoportalError, InputError
 from geoportal.etl.coverage import ingest_raster, is_raster
 from geoportal.etl.geometry import prepare, target_type
 from geoportal.etl.manifest import FieldRule, Manifest
@@ -297,7 +297,15 @@ def ingest(
         work = _Batches(report, plan, crs, report.geometry_type, bounds, id_column)
         with store.stage(meta.id, geometry_type=report.geometry_type) as writer:
             for batch in itertools.chain([first], batches):
-                properties, geometries, quarantine = work.process(batch)
+                try:
+                    properties, geometries, quarantine = work.process(batch)
+                except pa.ArrowInvalid as exc:
+                    if "utf8" not in str(exc).lower():
+                        raise
+                    raise EncodingError(
+                        f"{spec.path}: text that is not valid {report.encoding} near row "
+                        f"{report.features_read + 1}; set source.encoding in the manifest "
+                        "(e.g. CP1251)") from None
                 if properties.num_rows:
                     writer.write(properties, geometries)
                 if quarantine is not None:

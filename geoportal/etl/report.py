@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from geoportal.etl.geometry import MADE_VALID
 
-__all__ = ["Report"]
+__all__ = ["Report", "short_crs"]
 
 MAX_SAMPLES = 100
+
+
+def short_crs(crs: str | None) -> str:
+    """A CRS for one line of text: its code, or the name inside a WKT."""
+    if crs is None or len(crs) <= 40:
+        return str(crs)
+    match = re.match(r'^\w+\["([^"]*)"', crs)
+    return f"{match.group(1) if match else 'a CRS'} (no EPSG code)"
 
 
 @dataclass
@@ -77,7 +86,7 @@ class Report:
             lines.append(f"encoding {self.encoding} ({self.encoding_confidence} confidence): "
                          f"{self.encoding_reason}")
         if self.source_crs:
-            lines.append(f"CRS {self.source_crs}, {self.crs_origin} "
+            lines.append(f"CRS {short_crs(self.source_crs)}, {self.crs_origin} "
                          f"({self.crs_confidence} confidence)"
                          + (f": {self.crs_reason}" if self.crs_origin == "detected" else ""))
         lines += [f"repair: {kind}: {n}" for kind, n in self.repairs.most_common()]
@@ -101,7 +110,7 @@ class Report:
         aside = ", ".join(f"{n} {reason}" for reason, n in self.set_aside.most_common())
         return (
             f"{self.layer_id}: version {self.version} published, {self.features_published} of "
-            f"{self.features_read} features from {self.source_crs}"
+            f"{self.features_read} features from {short_crs(self.source_crs)}"
             + (f", {self.repaired} repaired" if self.repaired else "")
             + (f"; set aside: {aside}" if aside else "")
         )

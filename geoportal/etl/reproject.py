@@ -40,8 +40,10 @@ class CRSChoice:
 
     @property
     def name(self) -> str:
+        """``EPSG:28405``; a CRS without a code (a local MSK) as its full WKT, so the version
+        and its quarantine keep what is needed to transform them."""
         auth = self.crs.to_authority()
-        return f"{auth[0]}:{auth[1]}" if auth else self.crs.name
+        return f"{auth[0]}:{auth[1]}" if auth else self.crs.to_wkt()
 
 
 def resolve_crs(

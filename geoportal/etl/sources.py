@@ -116,6 +116,11 @@ def shapefile(spec: SourceSpec) -> tuple[str, Decoding]:
                          ".prj together")
     staging = _shapefile_staging(path, parts)
     if spec.encoding:
+        try:
+            codecs.lookup(spec.encoding)
+        except LookupError:
+            raise InputError(f"{path}: unknown encoding {spec.encoding!r}; set source.encoding "
+                             "to one like UTF-8, CP1251, CP866 or KOI8-R") from None
         return gdal_path, Decoding(spec.encoding, "set in the manifest", staging=staging)
     guess = zip_dbf_encoding(path, parts) if gdal_path.startswith("/vsizip/") else (
         detect_dbf_encoding(path))

@@ -9,10 +9,11 @@ import json
 
 import numpy as np
 import pyogrio
+import pyproj
 import pytest
 import shapely
 
-from geoportal.errors import InputError, NotFound, SchemaError
+from geoportal.errors import EncodingError, InputError, NotFound, SchemaError
 from geoportal.etl.quarantine import export_quarantine
 from geoportal.storage import Query
 from tests.conftest import LAYERS_DIR, write_geojson, write_manifest
@@ -258,3 +259,58 @@ def test_coded_values_are_published_as_their_values():
     assert [(f.name, f.type) for f in plan.fields] == [("kind", "string")]
     table, problems = plan.apply(batch)
     assert table.column("kind").to_pylist() == ["школа", "сад", "школа"] and not problems
+
+
+def test_a_local_crs_without_an_epsg_code_is_kept_as_wkt(tmp_path, publish, catalog, store):
+    import pyarrow as pa
+
+    # A local transverse Mercator (a .prj keeps no datum shift, so WGS 84 based here).
+    msk = "+proj=tmerc +lat_0=0 +lon_0=27.55 +k=1 +x_0=300000 +y_0=-5800000 +datum=WGS84"
+    x, y = pyproj.Transformer.from_crs(4326, msk, always_xy=True).transform(27.56, 53.90)
+    pyogrio.write_arrow(pa.table({"name": ["a", "zero"], "geometry": pa.array(shapely.to_wkb(
+        [shapely.Point(x, y), shapely.Point(0, 0)]))}), tmp_path / "msk.shp",
+        driver="ESRI Shapefile", geometry_name="geometry", geometry_type="Point", crs=msk)
+    report = publish(write_manifest(tmp_path, "msk", {"path": "msk.shp"}, region="5000000000"))
+    version = catalog.get_layer("msk").current
+    assert version.source_crs.startswith(("PROJCRS", "BOUNDCRS"))
+    assert "(no EPSG code)" in report.summary()
+    (row,) = _rows(store, catalog.get_layer("msk"))
+    assert (row.geometry.x, row.geometry.y) == pytest.approx((27.56, 53.90), abs=1e-6)
+    out = tmp_path / "q.gpkg"
+    assert export_quarantine(store, version, out) == 1
+    assert "tmerc" in pyproj.CRS(pyogrio.read_info(out)["crs"]).to_proj4() or pyproj.CRS(
+        pyogrio.read_info(out)["crs"]).equals(pyproj.CRS(version.source_crs))
+
+
+def test_a_cpg_saying_utf8_over_cp1251_text_is_not_believed(tmp_path, publish, catalog, store):
+    import pyarrow as pa
+
+    pyogrio.write_arrow(pa.table({"name": ["Мінск", "Гомель", "Магілёў"], "geometry": pa.array(
+        shapely.to_wkb([shapely.Point(27.5 + i / 10, 53.9) for i in range(3)]))}),
+        tmp_path / "lied.shp", driver="ESRI Shapefile", geometry_name="geometry",
+        geometry_type="Point", crs="EPSG:4326", encoding="CP1251")
+    (tmp_path / "lied.cpg").write_text("UTF-8")
+    report = publish(write_manifest(tmp_path, "lied", {"path": "lied.shp"}))
+    assert report.encoding == "CP1251"
+    assert report.encoding_reason.startswith(".cpg says UTF-8 but the text is not")
+    names = [r.properties["name"] for r in _rows(store, catalog.get_layer("lied"))]
+    assert names == ["Мінск", "Гомель", "Магілёў"]
+
+
+def test_invalid_utf8_inside_a_geopackage_is_an_encoding_error(tmp_path, publish, catalog):
+    import sqlite3
+
+    import pyarrow as pa
+
+    path = tmp_path / "bytes.gpkg"
+    pyogrio.write_arrow(pa.table({"name": ["x"], "geometry": pa.array(
+        [shapely.Point(27.5, 53.9).wkb])}), path, layer="t", driver="GPKG",
+        geometry_name="geometry", geometry_type="Point", crs="EPSG:4326")
+    with sqlite3.connect(path) as conn:  # CP1251 bytes where UTF-8 text belongs
+        for (trigger,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                       ).fetchall():
+            conn.execute(f'DROP TRIGGER "{trigger}"')  # they call SpatiaLite functions
+        conn.execute("UPDATE t SET name = CAST(X'cce8ede1ea' AS TEXT)")
+    with pytest.raises(EncodingError, match=r"bytes\.gpkg: text that is not valid UTF-8"):
+        publish(write_manifest(tmp_path, "bytes", {"path": "bytes.gpkg"}))
+    assert catalog.find_layer("bytes") is None
