@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["TYPES", "coerce", "describe_bad", "empty_to_null", "infer_type"]
+__all__ = ["TYPES", "coerce", "describe_bad", "empty_to_null", "infer_type", "lossy_numbers"]
 
 TYPES = ("string", "integer", "number", "boolean", "date", "datetime")
 _ARROW = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(),
@@ -270,3 +270,16 @@ def describe_bad(values: pa.Array | pa.ChunkedArray, bad: np.ndarray, limit: int
     shown = ", ".join(repr(_cut(str(v.as_py()))) for v in sample)
     rest = len(picked) - pc.sum(pc.is_in(picked, value_set=sample)).as_py()
     return shown if rest == 0 else f"{shown} and {rest} more"
+
+
+def lossy_numbers(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Rows of a text column that a number type would change: leading zeros (``007``).
+
+    ``infer_type`` keeps such a column text; for a column typed from its first batch, the same
+    values turning up later are set aside rather than silently becoming 7.
+    """
+    column = _as_array(values)
+    if not _is_text(column.type):
+        return np.zeros(len(column), dtype=bool)
+    text = pc.utf8_trim_whitespace(column)
+    return _mask(pc.match_substring_regex(text, _LEADING_ZERO_RE))

@@ -15,7 +15,7 @@ from pathlib import Path
 import shapely
 
 from geoportal.catalog import Catalog, Registry, Version
-from geoportal.errors import GeometryError, GeoportalError
+from geoportal.errors import GeometryError, GeoportalError, InputError
 from geoportal.etl.manifest import Manifest
 from geoportal.etl.readers import fingerprint
 from geoportal.etl.report import Report
@@ -48,6 +48,9 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
                     format="GTiff")
     report.source_sha256 = fingerprint(spec)
     existing = catalog.find_layer(meta.id)
+    if existing is not None and existing.meta.kind != "coverage":
+        raise InputError(f"{spec.path}: layer {meta.id!r} holds features, not a raster; "
+                         "publish the raster under another id")
     current = existing.current if existing else None
     if (not force and current is not None and current.source_sha256 == report.source_sha256
             and current.report.get("options") == report.options):

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from geoportal.catalog.models import Field
 from geoportal.errors import SchemaError
-from geoportal.etl.coerce import coerce, describe_bad, empty_to_null, infer_type
+from geoportal.etl.coerce import coerce, describe_bad, empty_to_null, infer_type, lossy_numbers
 from geoportal.etl.manifest import FieldRule
 from geoportal.etl.romanize import detect_language, to_ascii_name
 from geoportal.etl.sources import SOURCE_ONLY
@@ -77,6 +77,9 @@ class FieldPlan:
             values = _unpack(table.column(column.source), column.unpack)
             if column.convert is not None:
                 converted, bad = coerce(values, column.convert)
+                if column.how == "detected from text" and column.convert in ("integer",
+                                                                              "number"):
+                    bad |= lossy_numbers(values)
                 if bad.any():
                     sample = describe_bad(values, bad)
                     problems.append((bad, f"unparseable value in field {column.source!r} "

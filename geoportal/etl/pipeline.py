@@ -250,6 +250,9 @@ def ingest(
     source = resolve_source(spec)
     _describe_source(report, source, manifest)
     existing = catalog.find_layer(meta.id)
+    if existing is not None and existing.meta.kind != "vector":
+        raise InputError(f"{spec.path}: layer {meta.id!r} is a raster ({existing.meta.kind}); "
+                         "publish these features under another id")
     current = existing.current if existing else None
     # The sha256 decides "unchanged" only when there is a current version to compare with;
     # otherwise it is computed while the data loads (hashlib releases the GIL).

@@ -122,10 +122,14 @@ def make_cog(src: Path, dst: Path, *, crs: str | None = None,
                     source = stack.enter_context(WarpedVRT(
                         ds, src_crs=target, crs=target, transform=ds.transform,
                         width=ds.width, height=ds.height, resampling=Resampling.nearest))
-                cog_translate(
-                    source, tmp, profile, nodata=nodata, overview_level=level,
-                    overview_resampling="nearest" if categorical else "average",
-                    in_memory=False, quiet=True, config=_GDAL_CONFIG)
+                try:
+                    cog_translate(
+                        source, tmp, profile, nodata=nodata, overview_level=level,
+                        overview_resampling="nearest" if categorical else "average",
+                        in_memory=False, quiet=True, config=_GDAL_CONFIG)
+                except RasterioError as exc:  # pixels that cannot be read: a cut-off upload
+                    raise InputError(f"{src}: the pixels cannot be read ({exc}); the file is "
+                                     "incomplete or damaged: send it again") from None
             valid, errors, _ = cog_validate(tmp, quiet=True)
             if not valid:
                 raise GeoportalError(f"{src}: the COG written is not valid: {'; '.join(errors)}")

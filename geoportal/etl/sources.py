@@ -13,6 +13,7 @@ import io
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -39,6 +40,7 @@ _SHAPEFILE_EXTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 # Prefix of the columns a table's geometry was built from: quarantined with their row, never
 # published.
 SOURCE_ONLY = "__source__:"
+_CONFIG_LOCK = threading.RLock()
 # In order of preference; POINT_X/POINT_Y is what ArcGIS's "Add XY Coordinates" writes.
 _X_NAMES = ("lon", "lng", "long", "longitude", "x", "easting", "point_x", "долгота", "даўгата")
 _Y_NAMES = ("lat", "latitude", "y", "northing", "point_y", "широта", "шырата")
@@ -224,17 +226,19 @@ def gdal_config(options: dict[str, str]) -> Iterator[None]:
     """Set GDAL config options for the block and put back the previous values after.
 
     GDAL's config is process-wide: only options every read of ours wants the same way belong
-    here.
+    here, and a lock keeps two threads (two ingests of the admin API) from restoring each
+    other's values mid-read.
     """
     if not options:
         yield
         return
-    previous = {k: pyogrio.get_gdal_config_option(k) for k in options}
-    pyogrio.set_gdal_config_options(options)
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options(previous)
+    with _CONFIG_LOCK:
+        previous = {k: pyogrio.get_gdal_config_option(k) for k in options}
+        pyogrio.set_gdal_config_options(options)
+        try:
+            yield
+        finally:
+            pyogrio.set_gdal_config_options(previous)
 
 
 # --- Text encodings ---------------------------------------------------------------------------

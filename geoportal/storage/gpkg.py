@@ -7,7 +7,6 @@ modified again, so readers open it ``immutable`` and skip SQLite's locking entir
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sqlite3
@@ -142,9 +141,8 @@ class _GeoPackageWriter(StagedWriter):
         return self.ref
 
     def abort(self) -> None:
-        if self.stream is not None and self.stream.thread.is_alive():
-            with contextlib.suppress(BaseException):
-                self.stream.close()
+        if self.stream is not None:
+            self.stream.cancel()
         for path in (self.tmp_path, self.path if not self.committed else None):
             if path is not None:
                 path.unlink(missing_ok=True)

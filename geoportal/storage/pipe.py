@@ -12,7 +12,11 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["Pipe"]
+__all__ = ["Cancelled", "Pipe"]
+
+
+class Cancelled(Exception):
+    """Raised inside the writer when the ETL gives up, so it stops instead of finishing."""
 
 
 class Pipe[T]:
@@ -22,13 +26,16 @@ class Pipe[T]:
                  depth: int = 2) -> None:
         self.queue: queue.Queue[T | None] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
+        self._cancelled = False
         self._consume = consume
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.thread.start()
 
     def _items(self) -> Iterator[T]:
-        while (item := self.queue.get()) is not None:
+        while (item := self.queue.get()) is not None and not self._cancelled:
             yield item
+        if self._cancelled:
+            raise Cancelled("the write was abandoned")
 
     def _run(self) -> None:
         try:
@@ -57,3 +64,15 @@ class Pipe[T]:
         self.thread.join()
         if self.error is not None:
             raise self.error
+
+    def cancel(self) -> None:
+        """Make the writer fail at its next item (a staged table is being thrown away: no
+        reason to finish it, index included) and wait for it to stop."""
+        self._cancelled = True
+        while self.thread.is_alive():
+            try:
+                self.queue.put(None, timeout=0.2)
+                break
+            except queue.Full:
+                continue
+        self.thread.join()

@@ -9,7 +9,6 @@ filters, sorting and paging; a pool of connections with a statement timeout serv
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -49,6 +48,14 @@ _PG_TYPES = {
 }
 _GEOMETRY_TYPES = {"Point", "MultiPoint", "MultiLineString", "MultiPolygon", "LineString",
                    "Polygon"}
+
+
+def _pg_type(dtype: pa.DataType) -> str:
+    """The column type for an Arrow type: a timestamp without a zone stays without one (a
+    spreadsheet's 10:30 is local time, not 10:30 UTC)."""
+    if pa.types.is_timestamp(dtype) and dtype.tz is None:
+        return "timestamp"
+    return _PG_TYPES[json_type(dtype) or "string"]
 
 
 def libpq_url(url: str) -> str:
@@ -93,7 +100,7 @@ class _PostGISWriter(StagedWriter):
             sql.SQL("fid bigint PRIMARY KEY"),
             sql.SQL("geom geometry({}, 4326)").format(sql.SQL(self.geometry_type)),
             *[sql.SQL("{} {}").format(sql.Identifier(f.name),
-                                      sql.SQL(_PG_TYPES[json_type(f.type) or "string"]))
+                                      sql.SQL(_pg_type(f.type)))
               for f in properties.schema],
         ]
         self.conn.execute(sql.SQL("CREATE TABLE {} ({})").format(
@@ -153,9 +160,8 @@ class _PostGISWriter(StagedWriter):
                     copy.write_row(row)
 
     def abort(self) -> None:
-        if self.stream is not None and self.stream.thread.is_alive():
-            with contextlib.suppress(BaseException):
-                self.stream.close()
+        if self.stream is not None:
+            self.stream.cancel()
         if self.conn is not None and not self.conn.closed:
             self.conn.rollback()  # the table was created in this transaction: it is gone
             self.conn.close()

@@ -8,7 +8,7 @@ import rasterio
 from rasterio.transform import from_origin
 from rio_cogeo.cogeo import cog_validate
 
-from geoportal.errors import GeometryError
+from geoportal.errors import GeometryError, InputError
 from tests.conftest import LAYERS_DIR, write_manifest
 
 
@@ -46,3 +46,25 @@ def test_raster_outside_the_region_is_refused_and_leaves_no_file(tmp_path, publi
                                region="5000000000"))
     assert rasters.refs() == set()
     assert catalog.find_layer("bahamas") is None
+
+
+def test_a_layer_keeps_its_kind(tmp_path, publish, catalog):
+    import shapely
+
+    from tests.conftest import write_geojson
+
+    write_geojson(tmp_path / "lights.geojson", [({"n": 1}, shapely.Point(27.5, 53.9))])
+    publish(write_manifest(tmp_path, "lights", {"path": "lights.geojson"}))
+    (tmp_path / "lights.tif").write_bytes((LAYERS_DIR / "by" / "night_lights_2024.tif")
+                                          .read_bytes())
+    with pytest.raises(InputError, match="layer 'lights' holds features, not a raster"):
+        publish(write_manifest(tmp_path, "lights", {"path": "lights.tif"}))
+    assert catalog.get_layer("lights").meta.kind == "vector"
+
+
+def test_a_truncated_geotiff_is_an_input_error(tmp_path, publish, rasters):
+    data = (LAYERS_DIR / "by" / "night_lights_2024.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"cut\.tif: .*(incomplete or damaged|cannot)"):
+        publish(write_manifest(tmp_path, "cut", {"path": "cut.tif"}))
+    assert rasters.refs() == set()

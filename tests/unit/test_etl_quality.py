@@ -314,3 +314,29 @@ def test_invalid_utf8_inside_a_geopackage_is_an_encoding_error(tmp_path, publish
     with pytest.raises(EncodingError, match=r"bytes\.gpkg: text that is not valid UTF-8"):
         publish(write_manifest(tmp_path, "bytes", {"path": "bytes.gpkg"}))
     assert catalog.find_layer("bytes") is None
+
+
+def test_a_leading_zero_after_the_first_batch_is_set_aside_not_rounded(tmp_path, publish,
+                                                                      monkeypatch):
+    from geoportal.etl import readers
+
+    monkeypatch.setattr(readers, "BATCH_SIZE", 2)
+    src = tmp_path / "codes.csv"
+    src.write_text("lon,lat,code\n27.5,53.9,12\n27.6,53.9,34\n27.7,53.9,007\n", encoding="utf-8")
+    report = publish(write_manifest(tmp_path, "codes", {"path": src.name}))
+    assert report.field_types["code"] == "integer (detected from text)"
+    (reason,) = report.set_aside
+    assert reason.startswith("unparseable value in field 'code' (integer expected)")
+    assert "'007'" in reason
+
+
+def test_local_date_times_from_text_are_the_same_on_both_stores(tmp_path, publish, catalog,
+                                                                store):
+    src = tmp_path / "visits.csv"
+    src.write_text("lon;lat;visited\n27,5;53,9;01.02.2020 10:30\n", encoding="utf-8")
+    publish(write_manifest(tmp_path, "visits", {"path": src.name}))
+    layer = catalog.get_layer("visits")
+    assert [(f.name, f.type) for f in layer.current.fields] == [("visited", "date-time")]
+    (row,) = _rows(store, layer)
+    assert str(row.properties["visited"]).replace(" ", "T").startswith("2020-02-01T10:30:00")
+    assert "+" not in str(row.properties["visited"])  # no time zone invented
