@@ -24,6 +24,7 @@ from geoportal.catalog import Catalog, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError
 from geoportal.server import pygeoapi_speedups
+from geoportal.server.caching import not_modified, validators
 from geoportal.server.live import LiveAPI
 from geoportal.storage import open_store, register_store
 
@@ -54,9 +55,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["geoportal"] = {"settings": settings, "catalog": catalog, "store": store,
                                    "live": live}
 
-    def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False
-                ) -> Response:
+    def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False,
+                cached: bool = False) -> Response:
         api = live.api
+        found = None
+        if cached:  # args[0], when given, is the collection id
+            found = validators(request, live.layers, live.generation, args[0] if args else None)
+            early = not_modified(request, found) if found is not None else None
+            if early is not None:
+                return early
         api_request = APIRequest.from_flask(request, api.locales)
         headers, status, content = fn(api, api_request, *args)
         response = Response(content, status=status)
@@ -66,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             "application/json"
         ):
             response.headers["Content-Type"] = GEOJSON
-        return response
+        return found.apply(response) if found is not None else response
 
     @app.before_request
     def _request_id() -> None:
@@ -93,27 +100,29 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/collections")
     def collections() -> Response:
-        return execute(core_api.describe_collections)
+        return execute(core_api.describe_collections, cached=True)
 
     @app.get("/collections/<collection_id>")
     def collection(collection_id: str) -> Response:
-        return execute(core_api.describe_collections, collection_id)
+        return execute(core_api.describe_collections, collection_id, cached=True)
 
     @app.get("/collections/<collection_id>/queryables")
     def queryables(collection_id: str) -> Response:
-        return execute(items_api.get_collection_queryables, collection_id)
+        return execute(items_api.get_collection_queryables, collection_id, cached=True)
 
     @app.get("/collections/<collection_id>/schema")
     def schema(collection_id: str) -> Response:
-        return execute(core_api.get_collection_schema, collection_id)
+        return execute(core_api.get_collection_schema, collection_id, cached=True)
 
     @app.get("/collections/<collection_id>/items")
     def items(collection_id: str) -> Response:
-        return execute(items_api.get_collection_items, collection_id, geojson=True)
+        return execute(items_api.get_collection_items, collection_id, geojson=True,
+                       cached=True)
 
     @app.get("/collections/<collection_id>/items/<item_id>")
     def item(collection_id: str, item_id: str) -> Response:
-        return execute(items_api.get_collection_item, collection_id, item_id, geojson=True)
+        return execute(items_api.get_collection_item, collection_id, item_id, geojson=True,
+                       cached=True)
 
     @app.get("/static/<path:filename>")
     def static(filename: str) -> Response:

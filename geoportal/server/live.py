@@ -13,7 +13,7 @@ import time
 from pygeoapi.api import API
 from pygeoapi.openapi import get_oas
 
-from geoportal.catalog import Catalog
+from geoportal.catalog import Catalog, Layer
 from geoportal.config import Settings
 from geoportal.server.openapi import localize_refs
 from geoportal.server.pygeoapi_config import build_config
@@ -33,6 +33,7 @@ class LiveAPI:
         self._lock = threading.Lock()
         self._checked = 0.0
         self.generation = -1
+        self.layers: dict[str, Layer] = {}  # the served layers by id, for cache validators
         self._api: API | None = None
         self.refresh(force=True)
 
@@ -54,6 +55,8 @@ class LiveAPI:
             if force or generation != self.generation:
                 layers = self.catalog.list_layers()
                 config = build_config(self.settings, layers, self.store_key)
+                self.layers = {layer.id: layer for layer in layers
+                               if layer.current is not None and layer.meta.kind == "vector"}
                 openapi = localize_refs(get_oas(config, fail_on_invalid_collection=False))
                 self._api = API(config, openapi)
                 log.info("catalog generation=%s collections=%s", generation,
