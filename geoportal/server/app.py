@@ -20,7 +20,7 @@ from pygeoapi.api import APIRequest
 from pygeoapi.api import itemtypes as items_api
 from werkzeug.exceptions import HTTPException
 
-from geoportal.catalog import Catalog, load_registry
+from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError
 from geoportal.server import pygeoapi_speedups
@@ -33,6 +33,21 @@ __all__ = ["create_app"]
 log = logging.getLogger("geoportal.server")
 STATIC = Path(__file__).parent / "static"
 GEOJSON = "application/geo+json"
+
+
+def with_field_titles(response: Response, layer: Layer | None) -> Response:
+    """Queryables (JSON) with the fields' original names as titles: pygeoapi repeats the
+    name, ours is ASCII (``voblasc``) and the title tells what it is (``Вобласьць``)."""
+    if (layer is None or layer.current is None or response.status_code != 200
+            or not response.mimetype.endswith("json")):
+        return response
+    body = json.loads(response.get_data())
+    titles = {f.name: f.title for f in layer.current.fields if f.title}
+    for name, schema in body.get("properties", {}).items():
+        if name in titles:
+            schema["title"] = titles[name]
+    response.set_data(json.dumps(body, ensure_ascii=False))
+    return response
 
 
 def _ogc_error(status: int, code: str, description: str) -> Response:
@@ -108,7 +123,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/collections/<collection_id>/queryables")
     def queryables(collection_id: str) -> Response:
-        return execute(items_api.get_collection_queryables, collection_id, cached=True)
+        response = execute(items_api.get_collection_queryables, collection_id, cached=True)
+        return with_field_titles(response, live.layers.get(collection_id))
 
     @app.get("/collections/<collection_id>/schema")
     def schema(collection_id: str) -> Response:

@@ -61,3 +61,4 @@ def test_a_new_version_changes_the_etag(portal, tmp_path):
         assert after.status_code == 304 and time.monotonic() < deadline
         time.sleep(0.2)
     assert after.headers["ETag"] != etag and after.json()["numberMatched"] == 2
+

@@ -170,3 +170,9 @@ def test_layer_ingested_while_the_server_runs_appears_within_5_seconds(portal, t
     assert len(seen_by) == 10, "the new layer was not served by every worker within 5 s"
     ids = {c["id"] for c in json.loads(get(portal, "/collections", f="json").text)["collections"]}
     assert "grodno-sights" in ids
+
+
+def test_queryables_title_each_field_with_its_original_name(portal):
+    body = get(portal, "/collections/railway-stations/queryables", f="json").json()
+    assert body["properties"]["voblasc"]["title"] == "Вобласьць"
+    assert body["properties"]["kod"]["type"] == "integer"
