@@ -88,11 +88,6 @@ class StoreFeatureProvider(BaseProvider):
         **kwargs: Any,
     ) -> dict[str, Any]:
         """A GeoJSON FeatureCollection page with numberMatched and numberReturned."""
-        if filterq is not None:
-            raise ProviderInvalidQueryError(
-                user_msg="filter (CQL2) is not supported on this collection yet; "
-                "use bbox and property=value parameters"
-            )
         if q:
             raise ProviderInvalidQueryError(user_msg="q (free-text search) is not supported here")
         if datetime_:
@@ -107,7 +102,8 @@ class StoreFeatureProvider(BaseProvider):
             sortby=tuple((s["property"], s.get("order", "+") != "-") for s in sortby or ()),
             select=select_properties or None,
             skip_geometry=bool(skip_geometry),
-            count=bool(box or equals),
+            count=bool(box or equals or filterq is not None),
+            filter=filterq,
         )
         try:
             result = self.store.query(self.data, self.layer_fields, query)

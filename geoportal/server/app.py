@@ -23,8 +23,9 @@ from werkzeug.exceptions import HTTPException
 from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError
-from geoportal.server import pygeoapi_speedups
+from geoportal.server import filters, pygeoapi_speedups
 from geoportal.server.caching import not_modified, validators
+from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
 from geoportal.storage import open_store, register_store
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)  # we log requests ourselves
     pygeoapi_speedups.install()
+    filters.install()
     catalog = Catalog(settings.database_url or "")
     catalog.init(load_registry(settings.config_dir))
     store = open_store(settings)
@@ -132,6 +134,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/collections/<collection_id>/items")
     def items(collection_id: str) -> Response:
+        problem = filter_problem(request.args)
+        if problem is not None:
+            return _ogc_error(HTTPStatus.BAD_REQUEST, "InvalidParameterValue", problem)
         return execute(items_api.get_collection_items, collection_id, geojson=True,
                        cached=True)
 

@@ -52,6 +52,7 @@ class Query:
     select: Sequence[str] | None = None
     skip_geometry: bool = False
     count: bool = True
+    filter: Any = None  # a CQL2 expression (pygeofilter AST), translated by each store
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import shapely
 
 from geoportal.catalog.models import Field
 from geoportal.errors import StorageError
+from geoportal.storage import cql
 from geoportal.storage.base import (
     QUARANTINE_SCHEMA,
     FeatureStore,
@@ -221,6 +222,7 @@ class GeoPackageStore(FeatureStore):
             raise StorageError(f"store table {ref!r} is missing from {self.root}")
         conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         conn.create_function("gp_intersects_box", 5, _intersects_box, deterministic=True)
+        cql.register_sqlite_functions(conn)
         # Text GDAL stored unconverted must not break a page: show what cannot be decoded.
         conn.text_factory = lambda raw: raw.decode("utf-8", errors="replace")
         table, geom = conn.execute(
@@ -252,6 +254,17 @@ class GeoPackageStore(FeatureStore):
         for name, value in query.equals:
             where.append(f"f.{_quote(name)} = ?")
             params.append(coerce_value(name, types.get(name, "string"), value))
+        if query.filter is not None:
+            hint = cql.envelope_hint(query.filter)
+            if hint is not None:  # the filter's geometry narrows the R-tree search first
+                if query.bbox is None:
+                    rtree = _quote(f"rtree_{info.table}_{info.geometry}")
+                    source += f" JOIN {rtree} AS r ON r.id = f.{FID_COLUMN}"
+                where.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
+                params += [hint[0], hint[2], hint[1], hint[3]]
+            clause, values = cql.to_sql(query.filter, fields, cql.SQLITE)
+            where.append(f"({clause})")
+            params += values
         count_sql = f"SELECT COUNT(*) FROM {source}"
         if where:
             count_sql += " WHERE " + " AND ".join(where)

@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from geoportal.catalog.models import Field
 from geoportal.errors import InputError, StorageError
-from geoportal.storage import pgcopy
+from geoportal.storage import cql, pgcopy
 from geoportal.storage.base import (
     FeatureStore,
     Query,
@@ -302,6 +302,10 @@ class PostGISStore(FeatureStore):
                 raise InputError(f"{name}: not a field of this layer")
             filters.append(sql.SQL("{} = %s").format(sql.Identifier(name)))
             params.append(coerce_value(name, types.get(name, "string"), value))
+        if query.filter is not None:
+            clause, values = cql.to_sql(query.filter, fields, cql.POSTGIS)
+            filters.append(sql.SQL("({})").format(sql.SQL(clause)))
+            params += values
         # fids are dense (1..N, written in order, never deleted): seek instead of skipping.
         seek = not filters and not query.sortby and query.offset > 0
         source = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
