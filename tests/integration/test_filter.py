@@ -81,9 +81,16 @@ def test_bad_filters_are_400s_that_say_what_is_wrong(portal, params, message):
     assert message in response.json()["description"]
 
 
-def test_an_injection_attempt_is_only_a_string(portal):
-    response = _items(portal, filter="name_ru = 'x''; DROP TABLE cities; --'")
-    assert response.status_code == 200 and response.json()["numberReturned"] == 0
+@pytest.mark.parametrize("attempt", [
+    "name_ru = 'x; DROP TABLE cities; --'",
+    "name_ru = 'x'' OR 1=1; --'",  # pygeofilter cannot parse '' escapes: refused, not run
+    "pop_latest > 0; DELETE FROM cities",
+])
+def test_an_injection_attempt_is_a_string_or_a_400(portal, attempt):
+    response = _items(portal, filter=attempt)
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 200:
+        assert response.json()["numberReturned"] == 0
     assert _items(portal).json()["numberReturned"] == 94
 
 

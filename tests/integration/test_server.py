@@ -111,7 +111,7 @@ def test_crs_parameter_returns_latitude_first_for_epsg_4326(portal):
     ("/collections/cities/items", {"limit": "ten"}, 400),
     ("/collections/cities/items", {"limit": "-1"}, 400),
     ("/collections/cities/items", {"offset": "-5"}, 400),
-    ("/collections/cities/items", {"filter": "pop2019 > 5"}, 400),
+    ("/collections/cities/items", {"filter": "pop2019 >"}, 400),
     ("/no/such/path", {}, 404),
 ])
 def test_bad_requests_get_4xx_with_a_json_message(portal, path, params, status):
