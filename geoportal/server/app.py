@@ -14,7 +14,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request, send_from_directory
+from flask import Flask, Response, g, request, send_from_directory, stream_with_context
 from pygeoapi import api as core_api
 from pygeoapi.api import APIRequest
 from pygeoapi.api import itemtypes as items_api
@@ -22,11 +22,13 @@ from werkzeug.exceptions import HTTPException
 
 from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.config import Settings, load_settings
-from geoportal.errors import GeoportalError
+from geoportal.errors import GeoportalError, NotFound
 from geoportal.server import filters, pygeoapi_speedups
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.filters import filter_problem
+from geoportal.server.downloads import prepare_download
 from geoportal.server.live import LiveAPI
+from geoportal.server.pygeoapi_config import SUPPORTED_CRS
 from geoportal.storage import open_store, register_store
 
 __all__ = ["create_app"]
@@ -144,6 +146,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     def item(collection_id: str, item_id: str) -> Response:
         return execute(items_api.get_collection_item, collection_id, item_id, geojson=True,
                        cached=True)
+
+    @app.get("/collections/<collection_id>/download")
+    def download(collection_id: str) -> Response:
+        live.refresh()
+        layer = live.layers.get(collection_id)
+        if layer is None:
+            raise NotFound(f"collection {collection_id!r} not found")
+        found = prepare_download(layer, store, request.args, SUPPORTED_CRS)
+        response = Response(stream_with_context(found.chunks), mimetype=found.media_type)
+        response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
+        if found.cleanup is not None:
+            response.call_on_close(found.cleanup)
+        return response
 
     @app.get("/static/<path:filename>")
     def static(filename: str) -> Response:

@@ -53,6 +53,7 @@ class Query:
     skip_geometry: bool = False
     count: bool = True
     filter: Any = None  # a CQL2 expression (pygeofilter AST), translated by each store
+    after: int | None = None  # only features with a larger fid, in fid order (downloads)
 
 
 @dataclass(frozen=True)

@@ -265,6 +265,9 @@ class GeoPackageStore(FeatureStore):
             clause, values = cql.to_sql(query.filter, fields, cql.SQLITE)
             where.append(f"({clause})")
             params += values
+        if query.after is not None:
+            where.append(f"f.{FID_COLUMN} > ?")
+            params.append(query.after)
         count_sql = f"SELECT COUNT(*) FROM {source}"
         if where:
             count_sql += " WHERE " + " AND ".join(where)

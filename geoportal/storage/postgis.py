@@ -306,6 +306,9 @@ class PostGISStore(FeatureStore):
             clause, values = cql.to_sql(query.filter, fields, cql.POSTGIS)
             filters.append(sql.SQL("({})").format(sql.SQL(clause)))
             params += values
+        if query.after is not None:
+            filters.append(sql.SQL("fid > %s"))
+            params.append(query.after)
         # fids are dense (1..N, written in order, never deleted): seek instead of skipping.
         seek = not filters and not query.sortby and query.offset > 0
         source = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))

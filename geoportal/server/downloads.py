@@ -1,0 +1,231 @@
+"""Whole or filtered collections as files: GeoPackage, GeoJSON, CSV and zipped Shapefile.
+
+Rows come from the store in fid order, a batch at a time (``Query.after``), so a download of
+a million features never sits in memory: GeoJSON and CSV are written to the response as they
+are read; GeoPackage and Shapefile (formats that need a file) are written by GDAL into a
+temporary folder, streamed from there and deleted when the response closes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyogrio
+import pyproj
+import shapely
+
+from geoportal.catalog import Layer
+from geoportal.catalog.models import Field
+from geoportal.errors import InputError
+from geoportal.server.filters import filter_problem, parse_filter
+from geoportal.storage import FeatureStore, Query, Row
+
+__all__ = ["FORMATS", "Download", "prepare_download"]
+
+BATCH = 5000
+_ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
+
+
+@dataclass(frozen=True)
+class Format:
+    """One download format: its media type, file suffix and how it is written."""
+
+    media_type: str
+    suffix: str
+    driver: str | None  # GDAL driver for formats that need a file; None: streamed as text
+
+
+FORMATS = {
+    "gpkg": Format("application/geopackage+sqlite3", ".gpkg", "GPKG"),
+    "geojson": Format("application/geo+json", ".geojson", None),
+    "csv": Format("text/csv; charset=utf-8", ".csv", None),
+    "shp": Format("application/zip", ".zip", "ESRI Shapefile"),
+}
+
+
+@dataclass
+class Download:
+    """What the route sends: a file name, a media type and the body as chunks of bytes."""
+
+    filename: str
+    media_type: str
+    chunks: Iterator[bytes]
+    cleanup: Callable[[], None] | None = None
+
+
+@lru_cache(maxsize=16)
+def _to(crs_text: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs("OGC:CRS84", crs_text, always_xy=True)
+
+
+def _parse_crs(text: str | None, supported: Sequence[str]) -> str | None:
+    """'EPSG:28405' from a crs parameter (URI or code); None for CRS84 (the default)."""
+    if not text:
+        return None
+    known = {uri: uri.rstrip("/").split("/")[-1] for uri in supported}
+    code = known.get(text)
+    if code is None and text.upper().startswith("EPSG:") and text[5:].isdigit():
+        code = text[5:] if any(v == text[5:] for v in known.values()) else None
+    if code is None:
+        raise InputError(f"crs {text!r} is not offered; use one of {', '.join(supported)}")
+    return None if code == "CRS84" else f"EPSG:{code}"
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise InputError(f"bbox {text!r} must be four numbers: minlon,minlat,maxlon,maxlat")\
+            from None
+    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        raise InputError(f"bbox {text!r} must be minlon,minlat,maxlon,maxlat")
+    return values[0], values[1], values[2], values[3]
+
+
+def _batches(store: FeatureStore, ref: str, fields: Sequence[Field], base: Query
+             ) -> Iterator[list[Row]]:
+    """Every matching row, in fid order, BATCH at a time."""
+    after = 0
+    while True:
+        rows = store.query(ref, fields, Query(limit=BATCH, bbox=base.bbox, filter=base.filter,
+                                              after=after, count=False)).rows
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].fid
+
+
+def _transform(geoms: np.ndarray, crs: str | None) -> np.ndarray:
+    if crs is None:
+        return geoms
+    transformer = _to(crs)
+
+    def apply(coords: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
+
+    return shapely.transform(geoms, apply)
+
+
+def _geojson(batches: Iterator[list[Row]], crs: str | None) -> Iterator[bytes]:
+    yield b'{"type":"FeatureCollection","features":['
+    first = True
+    for rows in batches:
+        geoms = _transform(np.array([r.geometry for r in rows], dtype=object), crs)
+        parts = []
+        for row, geom in zip(rows, geoms, strict=True):
+            parts.append(json.dumps({
+                "type": "Feature", "id": row.fid, "properties": row.properties,
+                "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None,
+            }, ensure_ascii=False, default=str))
+        chunk = ",".join(parts)
+        yield (chunk if first else "," + chunk).encode()
+        first = False
+    yield b"]}"
+
+
+def _csv(batches: Iterator[list[Row]], fields: Sequence[Field], crs: str | None
+         ) -> Iterator[bytes]:
+    names = [f.name for f in fields]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["fid", *names, "wkt"])
+    yield buffer.getvalue().encode("utf-8-sig")  # a BOM, so Excel reads UTF-8
+    for rows in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        geoms = _transform(np.array([r.geometry for r in rows], dtype=object), crs)
+        wkts = shapely.to_wkt(geoms, rounding_precision=-1)
+        for row, wkt in zip(rows, wkts, strict=True):
+            writer.writerow([row.fid, *(row.properties.get(n) for n in names), wkt or ""])
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _arrow(rows: list[Row], fields: Sequence[Field], crs: str | None) -> pa.Table:
+    geoms = _transform(np.array([r.geometry for r in rows], dtype=object), crs)
+    columns = {f.name: pa.array([r.properties.get(f.name) for r in rows],
+                                _ARROW_TYPES.get(f.type, pa.string())) for f in fields}
+    return pa.table({**columns, "geometry": pa.array(shapely.to_wkb(geoms), pa.binary())})
+
+
+def _file(batches: Iterator[list[Row]], layer: Layer, fmt: Format, crs: str | None
+          ) -> tuple[Path, Path]:
+    """Write the rows with GDAL into a temporary folder; return (folder, file to send)."""
+    assert layer.current is not None and fmt.driver is not None
+    fields = layer.current.fields
+    folder = Path(tempfile.mkdtemp(prefix="geoportal-download-"))
+    try:
+        schema = _arrow([], fields, crs).schema
+        tables = (_arrow(rows, fields, crs).cast(schema) for rows in batches)
+        reader = pa.RecordBatchReader.from_batches(
+            schema, (b for t in tables for b in t.to_batches()))
+        stem = layer.id.replace("-", "_")
+        target = folder / f"{stem}{'.shp' if fmt.driver == 'ESRI Shapefile' else fmt.suffix}"
+        options = {"ENCODING": "UTF-8"} if fmt.driver == "ESRI Shapefile" else {}
+        pyogrio.write_arrow(reader, target, layer=stem, driver=fmt.driver,
+                            geometry_name="geometry",
+                            geometry_type=layer.current.geometry_type or "Unknown",
+                            crs=crs or "EPSG:4326", layer_options=options or None)
+        if fmt.driver != "ESRI Shapefile":
+            return folder, target
+        archive = folder / f"{stem}.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            for part in sorted(folder.glob(f"{stem}.*")):
+                if part != archive:
+                    zf.write(part, part.name)
+        return folder, archive
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _read(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            yield chunk
+
+
+def prepare_download(layer: Layer, store: FeatureStore, params: Mapping[str, str],
+                     supported_crs: Sequence[str]) -> Download:
+    """The download the parameters ask for (``f``, ``bbox``, ``filter``, ``filter-lang``,
+    ``crs``); InputError names a wrong one."""
+    assert layer.current is not None
+    fmt_name = (params.get("f") or "gpkg").lower()
+    fmt = FORMATS.get(fmt_name)
+    if fmt is None:
+        raise InputError(f"f={fmt_name!r}: download as one of {', '.join(FORMATS)}")
+    problem = filter_problem(params)
+    if problem is not None:
+        raise InputError(problem)
+    if params.get("filter-crs") not in (None, supported_crs[0]):
+        raise InputError("filter-crs: downloads take filter geometries in CRS84 (lon/lat)")
+    crs = _parse_crs(params.get("crs"), supported_crs)
+    text = params.get("filter")
+    base = Query(bbox=_bbox(params.get("bbox")),
+                 filter=parse_filter(text) if text else None)
+    fields = layer.current.fields
+    # Check the filter against the layer now: a 400 before the first byte is sent.
+    store.query(layer.current.store_ref, fields, Query(limit=1, bbox=base.bbox,
+                                                       filter=base.filter, count=False))
+    batches = _batches(store, layer.current.store_ref, fields, base)
+    name = f"{layer.id}{fmt.suffix}"
+    if fmt_name == "geojson":
+        return Download(name, fmt.media_type, _geojson(batches, crs))
+    if fmt_name == "csv":
+        return Download(name, fmt.media_type, _csv(batches, fields, crs))
+    folder, path = _file(batches, layer, fmt, crs)
+    return Download(name, fmt.media_type, _read(path),
+                    cleanup=lambda: shutil.rmtree(folder, ignore_errors=True))
+
