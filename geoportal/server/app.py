@@ -25,8 +25,8 @@ from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, NotFound
 from geoportal.server import filters, pygeoapi_speedups
 from geoportal.server.caching import not_modified, validators
-from geoportal.server.filters import filter_problem
 from geoportal.server.downloads import prepare_download
+from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
 from geoportal.server.pygeoapi_config import SUPPORTED_CRS
 from geoportal.storage import open_store, register_store
