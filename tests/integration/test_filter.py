@@ -100,3 +100,17 @@ def test_conformance_declares_filtering_and_not_editing(portal):
     assert "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter" in conforms
     assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json" in conforms
     assert not any("ogcapi-features-4" in c for c in conforms)
+
+
+def test_filter_crs_takes_geometries_in_that_crs_axis_order(portal):
+    # EPSG:28405 is northing first: (x=north, y=east), as the OGC requires for filter-crs.
+    import pyproj
+
+    to_gk = pyproj.Transformer.from_crs("OGC:CRS84", 28405, always_xy=True)
+    (e1, e2), (n1, n2) = to_gk.transform([27.3, 27.9], [53.7, 54.1])
+    ring = [(n1, e1), (n1, e2), (n2, e2), (n2, e1), (n1, e1)]
+    polygon = "POLYGON((" + ", ".join(f"{a:.1f} {b:.1f}" for a, b in ring) + "))"
+    names = _names(_items(portal, **{
+        "filter": f"S_INTERSECTS(geometry, {polygon})",
+        "filter-crs": "http://www.opengis.net/def/crs/EPSG/0/28405"}))
+    assert "Минск" in names and "Брест" not in names
