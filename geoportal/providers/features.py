@@ -7,6 +7,7 @@ which the server generated from the catalog (fields, feature count, store refere
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +21,7 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
     ProviderQueryError,
 )
+from pygeofilter import ast, values
 from shapely.geometry import mapping
 
 from geoportal.catalog.models import Field
@@ -54,6 +56,16 @@ def _reproject(geom: shapely.Geometry, spec: CrsTransformSpec | None) -> shapely
     return shapely.transform(geom, _apply)
 
 
+def _parse_moment(text: str) -> date | None:
+    """An RFC 3339 date or date-time ('Z' or an offset allowed); None for an open end."""
+    text = text.strip()
+    if text in ("", ".."):
+        return None
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return datetime.fromisoformat(text)
+
+
 class StoreFeatureProvider(BaseProvider):
     """Serves one layer version: bbox, paging, equality filters on fields, sorting, CRS."""
 
@@ -63,6 +75,8 @@ class StoreFeatureProvider(BaseProvider):
         self.layer_fields = [Field.from_dict(f) for f in provider_def["layer_fields"]]
         self.feature_count = int(provider_def["feature_count"])
         self.id_field = "fid"
+        self.time_field = next((f.name for f in self.layer_fields
+                                if f.type in ("date", "date-time")), None)
         self._fields = {
             f.name: {**json_schema_type(f.type), "title": f.title or f.name}
             for f in self.layer_fields
@@ -91,7 +105,7 @@ class StoreFeatureProvider(BaseProvider):
         if q:
             raise ProviderInvalidQueryError(user_msg="q (free-text search) is not supported here")
         if datetime_:
-            raise ProviderInvalidQueryError(user_msg="this collection has no time field")
+            filterq = self._with_datetime(filterq, str(datetime_))
         box = tuple(float(v) for v in bbox[:2] + bbox[-2:]) if bbox else None
         equals = tuple(properties or ())
         query = Query(
@@ -119,6 +133,28 @@ class StoreFeatureProvider(BaseProvider):
             "numberMatched": matched,
             "numberReturned": len(features),
         }
+
+    def _with_datetime(self, filterq: Any, text: str) -> Any:
+        """The ``datetime`` parameter as a temporal condition on the layer's time field (its
+        first date or date-time field), added to the filter."""
+        if self.time_field is None:
+            raise ProviderInvalidQueryError(
+                user_msg="datetime: this collection has no date or time field")
+        try:
+            start, _, end = text.partition("/")
+            if not _:
+                moment = _parse_moment(start)
+                if moment is None:
+                    raise ValueError(text)
+                condition = ast.TimeEquals(ast.Attribute(self.time_field), moment)
+            else:
+                interval = values.Interval(_parse_moment(start), _parse_moment(end))
+                condition = ast.TimeOverlaps(ast.Attribute(self.time_field), interval)
+        except ValueError:
+            raise ProviderInvalidQueryError(
+                user_msg=f"datetime {text!r}: give an RFC 3339 date or date-time, or an "
+                "interval start/end with '..' for an open end") from None
+        return condition if filterq is None else ast.And(filterq, condition)
 
     def get(
         self, identifier: str, crs_transform_spec: CrsTransformSpec | None = None, **kwargs: Any

@@ -114,3 +114,34 @@ def test_filter_crs_takes_geometries_in_that_crs_axis_order(portal):
         "filter": f"S_INTERSECTS(geometry, {polygon})",
         "filter-crs": "http://www.opengis.net/def/crs/EPSG/0/28405"}))
     assert "Минск" in names and "Брест" not in names
+
+
+def test_datetime_parameter_on_a_layer_with_a_date_field(portal, tmp_path):
+    import time
+
+    from tests.conftest import write_manifest
+
+    (tmp_path / "repairs.csv").write_text(
+        "lon;lat;street;opened\n27,55;53,90;Leninа;01.03.2024\n27,56;53,91;Nemiga;15.06.2024\n"
+        "27,57;53,92;Surganova;20.11.2025\n", encoding="utf-8")
+    portal.cli("ingest", str(write_manifest(tmp_path, "repairs-dt", {"path": "repairs.csv"})))
+    url = f"{portal.url}/collections/repairs-dt/items"
+    deadline = time.monotonic() + 10
+    while requests.get(url, params={"f": "json"}, timeout=30).status_code != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+
+    def streets(value: str) -> list[str]:
+        response = requests.get(url, params={"f": "json", "datetime": value}, timeout=30)
+        assert response.status_code == 200, response.text
+        return sorted(f["properties"]["street"] for f in response.json()["features"])
+
+    assert streets("2024-06-15") == ["Nemiga"]
+    assert streets("2024-01-01/2024-12-31") == ["Leninа", "Nemiga"]
+    assert streets("2025-01-01T00:00:00Z/..") == ["Surganova"]
+    assert streets("../2024-03-01") == ["Leninа"]
+    bad = requests.get(url, params={"f": "json", "datetime": "yesterday"}, timeout=30)
+    assert bad.status_code == 400 and "datetime" in bad.json()["description"]
+    none = requests.get(f"{portal.url}/collections/cities/items",
+                        params={"f": "json", "datetime": "2024-01-01"}, timeout=30)
+    assert none.status_code == 400 and "no date or time field" in none.json()["description"]
