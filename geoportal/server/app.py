@@ -25,9 +25,11 @@ from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, NotFound
 from geoportal.server import filters, pygeoapi_speedups
 from geoportal.server.caching import not_modified, validators
+from geoportal.server.collections import describe_collections
 from geoportal.server.downloads import prepare_download
 from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
+from geoportal.server.openapi import openapi_
 from geoportal.server.pygeoapi_config import SUPPORTED_CRS
 from geoportal.storage import open_store, register_store
 
@@ -111,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/openapi")
     def openapi() -> Response:
-        return execute(core_api.openapi_)
+        return execute(openapi_)
 
     @app.get("/conformance")
     def conformance() -> Response:
@@ -119,11 +121,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/collections")
     def collections() -> Response:
-        return execute(core_api.describe_collections, cached=True)
+        return execute(describe_collections, cached=True)
 
     @app.get("/collections/<collection_id>")
     def collection(collection_id: str) -> Response:
-        return execute(core_api.describe_collections, collection_id, cached=True)
+        return execute(describe_collections, collection_id, cached=True)
 
     @app.get("/collections/<collection_id>/queryables")
     def queryables(collection_id: str) -> Response:

@@ -1,153 +1,419 @@
-"""Make pygeoapi's OpenAPI document self-contained.
+"""The portal's OpenAPI 3.0 document: every collection described once, under ``{collectionId}``.
 
-pygeoapi points many ``$ref`` at schemas.opengis.net and GitHub. The portal must work with no
-internet, and validators and code generators resolve every ``$ref``; so remote references are
-replaced with local components written here, from the OGC API - Features Part 1 text.
+pygeoapi's ``get_oas`` writes five paths per collection and loads every collection's provider
+to do it: at 5,000 layers that is 14-47 s and a 32-40 MB document, rebuilt by every worker on
+every catalog change. Collections here share the paths ``/collections/{collectionId}``,
+``.../items``, ``.../items/{featureId}``, ``.../queryables`` and ``.../schema``; what differs
+between collections (their fields) is in ``/collections/{collectionId}/queryables``. The
+document depends on the settings only, so it is built once per process. A small catalog
+(up to ``DETAILED_PATHS_UP_TO`` collections) also gets a path per collection's items with its
+fields as query parameters, which GDAL's OAPIF driver reads to filter on the server.
+
+The document is self-contained (no remote ``$ref``): the portal must work with no internet,
+and validators and code generators resolve every reference.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["localize_refs"]
+from pygeoapi.api import APIRequest
+from pygeoapi.formats import F_HTML
+from pygeoapi.util import render_j2_template
+
+from geoportal import __version__
+from geoportal.config import Settings
+from geoportal.providers.features import json_schema_type
+from geoportal.server.pygeoapi_config import CRS84, PYGEOAPI_LANGUAGES, SUPPORTED_CRS
+
+if TYPE_CHECKING:
+    from geoportal.server.live import PortalAPI
+
+__all__ = ["DETAILED_PATHS_UP_TO", "MEDIA_TYPE", "build_openapi", "document_json", "openapi_"]
+
+MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
+# Up to this many collections, each also gets its own items path listing its fields.
+DETAILED_PATHS_UP_TO = 100
 
 _JSON = "application/json"
 _GEOJSON = "application/geo+json"
+_SCHEMA_JSON = "application/schema+json"
+_HTML = "text/html"
+_REF_PARAM = "#/components/parameters/"
 
-_LINK = {
-    "type": "object",
-    "required": ["href", "rel"],
-    "properties": {
-        "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
-        "hreflang": {"type": "string"}, "title": {"type": "string"},
-        "length": {"type": "integer"},
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _query(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "style": "form", "explode": False, "schema": schema, **extra}
+
+
+_LINKS = {"type": "array", "items": _ref("schemas", "link")}
+
+_SCHEMAS: dict[str, Any] = {
+    "link": {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {
+            "href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
+            "hreflang": {"type": "string"}, "title": {"type": "string"},
+            "length": {"type": "integer"},
+        },
     },
-}
-_EXCEPTION = {
-    "type": "object",
-    "required": ["code"],
-    "properties": {"code": {"type": "string"}, "type": {"type": "string"},
-                   "description": {"type": "string"}},
-}
-_LINKS = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
-_GEOMETRY = {"type": "object", "nullable": True, "description": "A GeoJSON geometry (RFC 7946)"}
-_FEATURE = {
-    "type": "object",
-    "required": ["type", "geometry", "properties"],
-    "properties": {
-        "type": {"type": "string", "enum": ["Feature"]},
-        "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
-        "geometry": _GEOMETRY,
-        "properties": {"type": "object", "nullable": True},
-        "links": _LINKS,
+    "exception": {
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {"type": "string"}, "type": {"type": "string"},
+                       "description": {"type": "string"}},
     },
-}
-_COLLECTION = {
-    "type": "object",
-    "required": ["id", "links"],
-    "properties": {
-        "id": {"type": "string"}, "title": {"type": "string"},
-        "description": {"type": "string"}, "links": _LINKS,
-        "extent": {"type": "object"}, "itemType": {"type": "string"},
-        "crs": {"type": "array", "items": {"type": "string"}},
-        "storageCrs": {"type": "string"},
+    "landingPage": {
+        "type": "object",
+        "required": ["links"],
+        "properties": {"title": {"type": "string"}, "description": {"type": "string"},
+                       "links": _LINKS},
     },
-}
-
-
-def _response(description: str, schema: dict[str, Any], media: str = _JSON) -> dict[str, Any]:
-    return {"description": description, "content": {media: {"schema": schema},
-                                                    "text/html": {"schema": {"type": "string"}}}}
-
-
-_COMPONENTS: dict[str, dict[str, Any]] = {
-    "schemas": {
-        "link": _LINK,
-        "exception": _EXCEPTION,
-        "cql2": {"type": "object", "description": "A CQL2 JSON expression (OGC 21-065)."},
-        "featureGeoJSON": _FEATURE,
-        "featureCollectionGeoJSON": {
-            "type": "object",
-            "required": ["type", "features"],
-            "properties": {
-                "type": {"type": "string", "enum": ["FeatureCollection"]},
-                "features": {"type": "array",
-                             "items": {"$ref": "#/components/schemas/featureGeoJSON"}},
-                "links": _LINKS, "timeStamp": {"type": "string", "format": "date-time"},
-                "numberMatched": {"type": "integer", "minimum": 0},
-                "numberReturned": {"type": "integer", "minimum": 0},
+    "confClasses": {
+        "type": "object",
+        "required": ["conformsTo"],
+        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+    },
+    "extent": {
+        "type": "object",
+        "properties": {
+            "spatial": {
+                "type": "object",
+                "properties": {
+                    "bbox": {"type": "array", "minItems": 1,
+                             "items": {"type": "array", "minItems": 4, "maxItems": 6,
+                                       "items": {"type": "number"}}},
+                    "crs": {"type": "string", "default": CRS84},
+                },
             },
         },
-        "collectionInfo": _COLLECTION,
-        "landingPage": {"type": "object", "required": ["links"],
-                        "properties": {"title": {"type": "string"},
-                                       "description": {"type": "string"}, "links": _LINKS}},
     },
-    "parameters": {
-        "featureId": {"name": "featureId", "in": "path", "required": True,
-                      "description": "local identifier of a feature",
-                      "schema": {"type": "string"}},
-        "sortby": {"name": "sortby", "in": "query", "required": False, "explode": False,
-                   "style": "form",
-                   "description": "Comma-separated properties to sort by, '-' for descending",
-                   "schema": {"type": "array", "items": {"type": "string"}}},
+    "collectionInfo": {
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"},
+            "description": {"type": "string"},
+            "keywords": {"type": "array", "items": {"type": "string"}},
+            "links": _LINKS, "extent": _ref("schemas", "extent"),
+            "itemType": {"type": "string", "default": "feature"},
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "storageCrs": {"type": "string"},
+        },
     },
-    "responses": {
-        "LandingPage": _response("The landing page",
-                                 {"$ref": "#/components/schemas/landingPage"}),
-        "Collection": _response("One collection",
-                                {"$ref": "#/components/schemas/collectionInfo"}),
-        "Features": _response("A page of features",
-                              {"$ref": "#/components/schemas/featureCollectionGeoJSON"},
-                              _GEOJSON),
-        "Feature": _response("One feature", {"$ref": "#/components/schemas/featureGeoJSON"},
-                             _GEOJSON),
-        "InvalidParameter": _response("A query parameter has an invalid value",
-                                      {"$ref": "#/components/schemas/exception"}),
-        "NotFound": _response("The requested resource does not exist",
-                              {"$ref": "#/components/schemas/exception"}),
-        "ServerError": _response("A server error occurred",
-                                 {"$ref": "#/components/schemas/exception"}),
+    "collections": {
+        "type": "object",
+        "required": ["links", "collections"],
+        "properties": {"links": _LINKS,
+                       "collections": {"type": "array",
+                                       "items": _ref("schemas", "collectionInfo")}},
     },
+    "geometryGeoJSON": {
+        "type": "object",
+        "nullable": True,
+        "required": ["type"],
+        "description": "A GeoJSON geometry (RFC 7946), in the requested crs",
+        "properties": {
+            "type": {"type": "string",
+                     "enum": ["Point", "MultiPoint", "LineString", "MultiLineString",
+                              "Polygon", "MultiPolygon", "GeometryCollection"]},
+            "coordinates": {"type": "array", "items": {}},
+            "geometries": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "featureGeoJSON": {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+            "geometry": _ref("schemas", "geometryGeoJSON"),
+            "properties": {"type": "object", "nullable": True},
+            "links": _LINKS,
+        },
+    },
+    "featureCollectionGeoJSON": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": _ref("schemas", "featureGeoJSON")},
+            "links": _LINKS,
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+        },
+    },
+    "jsonSchema": {
+        "type": "object",
+        "description": "A JSON Schema (2019-09) of the collection's properties",
+        "properties": {"$schema": {"type": "string"}, "$id": {"type": "string"},
+                       "type": {"type": "string"}, "title": {"type": "string"},
+                       "properties": {"type": "object"}},
+    },
+    "cql2": {"type": "object", "description": "A CQL2 JSON expression (OGC 21-065)"},
 }
 
-# The last part of a remote reference -> (component section, local name).
-_REMOTE = {
-    "sortby.yaml": ("parameters", "sortby"),
-    "cql2.json": ("schemas", "cql2"),
-    "exception.yaml": ("schemas", "exception"),
-    "link": ("schemas", "link"),
-    "featureId": ("parameters", "featureId"),
-    **{name: ("responses", name) for name in
-       ("Collection", "Feature", "Features", "InvalidParameter", "LandingPage", "NotFound",
-        "ServerError")},
+
+def _response(description: str, schema: dict[str, Any], media: str = _JSON,
+              html: bool = True) -> dict[str, Any]:
+    content: dict[str, Any] = {media: {"schema": schema}}
+    if html:
+        content[_HTML] = {"schema": {"type": "string"}}
+    return {"description": description, "content": content}
+
+
+_RESPONSES: dict[str, Any] = {
+    "LandingPage": _response("The landing page: links to the API definition, the conformance "
+                             "declaration and the collections",
+                             _ref("schemas", "landingPage")),
+    "ConformanceDeclaration": _response("The conformance classes this server implements",
+                                        _ref("schemas", "confClasses")),
+    "Collections": _response("Every published collection, with its extent, CRSs and links",
+                             _ref("schemas", "collections")),
+    "Collection": _response("One collection", _ref("schemas", "collectionInfo")),
+    "Features": _response("A page of features, with numberMatched and next/prev links",
+                          _ref("schemas", "featureCollectionGeoJSON"), _GEOJSON),
+    "Feature": _response("One feature", _ref("schemas", "featureGeoJSON"), _GEOJSON),
+    "Queryables": _response("The collection's queryable properties as a JSON Schema",
+                            _ref("schemas", "jsonSchema"), _SCHEMA_JSON),
+    "Schema": _response("The collection's properties as a JSON Schema",
+                        _ref("schemas", "jsonSchema"), _SCHEMA_JSON),
+    "OpenAPI": _response("This document", {"type": "object"}, "application/vnd.oai.openapi+json"
+                         ";version=3.0"),
+    "InvalidParameter": _response("A query parameter has an invalid value",
+                                  _ref("schemas", "exception"), html=False),
+    "NotFound": _response("The requested resource does not exist",
+                          _ref("schemas", "exception"), html=False),
+    "ServerError": _response("A server error occurred", _ref("schemas", "exception"),
+                             html=False),
 }
 
 
-def _local(ref: str) -> str:
-    key = ref.rsplit("/", 1)[-1]
-    if key not in _REMOTE:
-        raise KeyError(f"no local component for remote $ref {ref}")
-    section, name = _REMOTE[key]
-    return f"#/components/{section}/{name}"
+def _parameters(settings: Settings) -> dict[str, Any]:
+    crs_list = {"type": "string", "format": "uri", "enum": list(SUPPORTED_CRS),
+                "default": CRS84}
+    return {
+        "collectionId": {
+            "name": "collectionId", "in": "path", "required": True,
+            "description": "A collection id, as listed by /collections (for example "
+                           "minsk-stops)",
+            "schema": {"type": "string"},
+        },
+        "featureId": {
+            "name": "featureId", "in": "path", "required": True,
+            "description": "The id of a feature in the collection (a positive integer)",
+            "schema": {"type": "string"},
+        },
+        "f": _query("f", "The format of the response: json (the default; GeoJSON for "
+                    "features), html or jsonld",
+                    {"type": "string", "enum": ["json", "html", "jsonld"], "default": "json"}),
+        "f-items": _query("f", "The format of the response: json (GeoJSON, the default), "
+                          "html, jsonld or csv",
+                          {"type": "string", "enum": ["json", "html", "jsonld", "csv"],
+                           "default": "json"}),
+        "lang": _query("lang", "The language of titles and descriptions (Belarusian, Russian "
+                       "or English); otherwise Accept-Language decides",
+                       {"type": "string", "enum": list(PYGEOAPI_LANGUAGES),
+                        "default": PYGEOAPI_LANGUAGES[0]}),
+        "bbox": _query("bbox", "Only features whose geometry intersects the box: minx,miny,"
+                       "maxx,maxy in bbox-crs (CRS84 longitude/latitude by default)",
+                       {"type": "array", "minItems": 4, "maxItems": 6,
+                        "items": {"type": "number"}}),
+        "bbox-crs": _query("bbox-crs", "The CRS of the bbox coordinates", dict(crs_list)),
+        "crs": _query("crs", "The CRS of the geometries in the response (EPSG:4326 is "
+                      "latitude first)", dict(crs_list)),
+        "limit": _query("limit", f"Features per page (at most {settings.max_limit}; more is "
+                        "cut to that)",
+                        {"type": "integer", "minimum": 1, "maximum": settings.max_limit,
+                         "default": settings.default_limit}),
+        "offset": _query("offset", "The number of features to skip (paging; next and prev "
+                         "links carry it)",
+                         {"type": "integer", "minimum": 0, "default": 0}),
+        "datetime": _query("datetime", "A date, date-time or interval (RFC 3339, '..' for an "
+                           "open end) on the collection's first date or date-time property; "
+                           "a collection without one answers 400", {"type": "string"}),
+        "filter": _query("filter", "A CQL2 expression on the collection's queryables, in "
+                         "CQL2 text (name = 'Мінск' AND floors > 5) or CQL2 JSON",
+                         {"type": "string"}),
+        # cql-text, the draft's name, is taken as cql2-text; listing it is what tells GDAL's
+        # OAPIF driver (up to 3.12 at least) that it may send its where clause as a filter.
+        "filter-lang": _query("filter-lang", "The encoding of filter (cql-text, the name in "
+                              "drafts, is taken as cql2-text)",
+                              {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"],
+                               "default": "cql2-text"}),
+        "filter-crs": _query("filter-crs", "The CRS of geometries in filter",
+                             {"type": "string", "format": "uri", "default": CRS84}),
+        "sortby": _query("sortby", "Properties to sort by, comma-separated; a leading '-' "
+                         "sorts descending",
+                         {"type": "array", "items": {"type": "string"}}),
+        "properties": _query("properties", "The properties to return, comma-separated",
+                             {"type": "array", "items": {"type": "string"}}),
+        "skipGeometry": _query("skipGeometry", "Leave the geometries out",
+                               {"type": "boolean", "default": False}),
+        "propertyFilters": {
+            "name": "propertyFilters", "in": "query", "required": False,
+            "description": "Equality filters name=value on any property listed by "
+                           "/collections/{collectionId}/queryables (OGC API - Features "
+                           "Part 3, queryables as query parameters)",
+            "style": "form", "explode": True,
+            "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
 
 
-def localize_refs(document: dict[str, Any]) -> dict[str, Any]:
-    """Return the document with every remote ``$ref`` pointing at a local component."""
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith(("http://", "https://")):
-                return {**{k: walk(v) for k, v in node.items() if k != "$ref"}, "$ref": _local(ref)}
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
+_ITEMS_PARAMETERS = ("f-items", "lang", "bbox", "bbox-crs", "crs", "limit", "offset",
+                     "datetime", "filter", "filter-lang", "filter-crs", "sortby", "properties",
+                     "skipGeometry")
+_STANDARD_NAMES = {"f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime",
+                   "filter", "filter-lang", "filter-crs", "sortby", "properties",
+                   "skipGeometry", "resulttype", "q"}
 
-    result = walk(document)
-    components = result.setdefault("components", {})
-    for section, entries in _COMPONENTS.items():
-        target = components.setdefault(section, {})
-        for name, value in entries.items():
-            target.setdefault(name, value)
-    return result
+
+def _operation(operation_id: str, summary: str, tags: list[str], parameters: list[str],
+               responses: dict[str, str], description: str | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": operation_id, "summary": summary, "tags": tags,
+        "parameters": [{"$ref": _REF_PARAM + name} for name in parameters],
+        "responses": {code: _ref("responses", name) for code, name in responses.items()},
+    }
+    if description:
+        operation["description"] = description
+    return operation
+
+
+_ERRORS = {"400": "InvalidParameter", "500": "ServerError"}
+_ERRORS_404 = {"400": "InvalidParameter", "404": "NotFound", "500": "ServerError"}
+
+
+def _paths() -> dict[str, Any]:
+    collection = {"parameters": [{"$ref": _REF_PARAM + "collectionId"}]}
+    return {
+        "/": {"get": _operation("getLandingPage", "Landing page", ["server"], ["f", "lang"],
+                                {"200": "LandingPage", **_ERRORS})},
+        "/openapi": {"get": _operation("getOpenapi", "This API definition", ["server"],
+                                       ["f", "lang"], {"200": "OpenAPI", **_ERRORS})},
+        "/conformance": {"get": _operation(
+            "getConformanceDeclaration", "Conformance classes", ["server"], ["f", "lang"],
+            {"200": "ConformanceDeclaration", **_ERRORS})},
+        "/collections": {"get": _operation(
+            "getCollections", "Every published collection", ["collections"], ["f", "lang"],
+            {"200": "Collections", **_ERRORS})},
+        "/collections/{collectionId}": {**collection, "get": _operation(
+            "describeCollection", "One collection's metadata", ["collections"], ["f", "lang"],
+            {"200": "Collection", **_ERRORS_404})},
+        "/collections/{collectionId}/items": {**collection, "get": _operation(
+            "getFeatures", "A page of a collection's features", ["features"],
+            [*_ITEMS_PARAMETERS, "propertyFilters"], {"200": "Features", **_ERRORS_404},
+            "Features of the collection, filtered by bbox, CQL2 filter and property "
+            "values, sorted, paged with limit and offset, in any crs of the collection")},
+        "/collections/{collectionId}/items/{featureId}": {
+            "parameters": [{"$ref": _REF_PARAM + "collectionId"},
+                           {"$ref": _REF_PARAM + "featureId"}],
+            "get": _operation("getFeature", "One feature", ["features"], ["f", "lang", "crs"],
+                              {"200": "Feature", **_ERRORS_404})},
+        "/collections/{collectionId}/queryables": {**collection, "get": _operation(
+            "getQueryables", "The properties filter and sortby can use", ["collections"],
+            ["f", "lang"], {"200": "Queryables", **_ERRORS_404})},
+        "/collections/{collectionId}/schema": {**collection, "get": _operation(
+            "getSchema", "The collection's properties and their types", ["collections"],
+            ["f", "lang"], {"200": "Schema", **_ERRORS_404})},
+    }
+
+
+def _field_parameter(field: dict[str, Any]) -> dict[str, Any]:
+    schema = json_schema_type(field["type"])
+    return {"name": field["name"], "in": "query", "required": False,
+            "description": f"Only features whose {field.get('title') or field['name']} "
+                           "equals this value",
+            "style": "form", "explode": False, "schema": schema}
+
+
+def _collection_items_path(collection_id: str, resource: dict[str, Any]) -> dict[str, Any]:
+    """The items path of one collection: the shared parameters, its field names as the
+    values of properties and sortby, and one equality parameter per field."""
+    fields = [f for f in resource["providers"][0].get("layer_fields", [])
+              if f["name"] not in _STANDARD_NAMES]
+    names = [f["name"] for f in fields]
+    parameters: list[dict[str, Any]] = []
+    for name in _ITEMS_PARAMETERS:
+        if name in ("properties", "sortby") and names:
+            values = names if name == "properties" else [
+                *names, *(f"-{n}" for n in names)]
+            base = _query(name, "Comma-separated: " + ", ".join(names),
+                          {"type": "array", "items": {"type": "string", "enum": values}})
+            parameters.append(base)
+        else:
+            parameters.append({"$ref": _REF_PARAM + name})
+    parameters += [_field_parameter(f) for f in fields]
+    title = resource["title"].get("en") if isinstance(resource["title"], dict) else None
+    return {"get": {
+        "operationId": f"getFeatures.{collection_id}",
+        "summary": f"Features of {title or collection_id}",
+        "tags": ["features"],
+        "parameters": parameters,
+        "responses": {code: _ref("responses", name)
+                      for code, name in {"200": "Features", **_ERRORS_404}.items()},
+    }}
+
+
+def build_openapi(settings: Settings, resources: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of the portal; ``resources`` (pygeoapi's, by collection id)
+    add per-collection items paths only while there are at most ``DETAILED_PATHS_UP_TO``."""
+    paths = _paths()
+    if len(resources) <= DETAILED_PATHS_UP_TO:
+        for collection_id, resource in resources.items():
+            paths[f"/collections/{collection_id}/items"] = _collection_items_path(
+                collection_id, resource)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": settings.title,
+            "description": "OGC API - Features of the national geoportal of Belarus: "
+                           "municipal GIS layers of oblasts, cities and raions. Every "
+                           "collection is described by the /collections/{collectionId} "
+                           "paths; /collections lists them.",
+            "version": __version__,
+            "license": {"name": "Each layer carries its own licence (see its links)",
+                        "url": f"{settings.base_url}/collections"},
+        },
+        "servers": [{"url": settings.base_url}],
+        "tags": [
+            {"name": "server", "description": "Landing page, API definition, conformance"},
+            {"name": "collections", "description": "The published layers and their schemas"},
+            {"name": "features", "description": "The features of a layer"},
+        ],
+        "paths": paths,
+        "components": {"parameters": _parameters(settings), "schemas": _SCHEMAS,
+                       "responses": _RESPONSES},
+    }
+
+
+def document_json(document: dict[str, Any]) -> str:
+    """The document as compact JSON text (served as is)."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def openapi_(api: PortalAPI, request: APIRequest) -> tuple[dict, int, str]:
+    """pygeoapi's ``openapi_`` over our document: the JSON text built once, and an HTML page
+    listing the paths (our template, no CDN)."""
+    headers = request.get_response_headers(**api.api_headers)
+    if request.format == F_HTML:
+        template = "openapi/redoc.html" if request.params.get("ui") == "redoc" else \
+            "openapi/swagger.html"
+        data = {"openapi-document-path": f"{api.base_url}/openapi",
+                "paths": api.openapi_document["paths"]}
+        content = render_j2_template(api.tpl_config, api.config["server"]["templates"],
+                                     template, data, request.locale)
+        return headers, HTTPStatus.OK, content
+    headers["Content-Type"] = MEDIA_TYPE
+    return headers, HTTPStatus.OK, api.openapi

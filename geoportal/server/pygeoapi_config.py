@@ -1,4 +1,9 @@
-"""pygeoapi's configuration, generated from the catalog: never a hand-edited YAML per layer."""
+"""pygeoapi's configuration, generated from the catalog: never a hand-edited YAML per layer.
+
+The configuration has two parts: the server part (from the settings, the same for the life of
+the process) and one resource per served layer. They are built apart, so that a catalog change
+rebuilds only the resources of the layers that changed (see ``live.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Any
 from geoportal.catalog.models import LANGUAGES, Layer
 from geoportal.config import Settings
 
-__all__ = ["CRS84", "SUPPORTED_CRS", "build_config"]
+__all__ = ["CRS84", "SUPPORTED_CRS", "build_config", "collection_resource", "is_served",
+           "server_config"]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 _EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
@@ -41,7 +47,14 @@ def _outward(extent: tuple[float, float, float, float] | None) -> list[float]:
             math.ceil(maxx) / 1e6, math.ceil(maxy) / 1e6]
 
 
-def _resource(layer: Layer, store_key: str) -> dict[str, Any]:
+def is_served(layer: Layer) -> bool:
+    """True for a layer the OGC API serves as a collection: a vector layer with a current
+    version."""
+    return layer.current is not None and layer.meta.kind == "vector"
+
+
+def collection_resource(layer: Layer, store_key: str) -> dict[str, Any]:
+    """The pygeoapi resource (a feature collection) of a served layer."""
     version = layer.current
     assert version is not None
     meta = layer.meta
@@ -77,6 +90,16 @@ def _resource(layer: Layer, store_key: str) -> dict[str, Any]:
 
 def build_config(settings: Settings, layers: list[Layer], store_key: str) -> dict[str, Any]:
     """The whole pygeoapi configuration dict for the published layers in the store ``store_key``."""
+    return {
+        **server_config(settings),
+        "resources": {
+            layer.id: collection_resource(layer, store_key) for layer in layers if is_served(layer)
+        },
+    }
+
+
+def server_config(settings: Settings) -> dict[str, Any]:
+    """pygeoapi's configuration without resources: the server, logging and metadata parts."""
     return {
         "server": {
             "bind": {"host": settings.host, "port": settings.port},
@@ -118,9 +141,5 @@ def build_config(settings: Settings, layers: list[Layer], store_key: str) -> dic
             "contact": {"name": "Geoportal operators", "position": "Operator",
                         "country": "Belarus", "url": f"{settings.base_url}/",
                         "email": "geoportal@example.invalid", "role": "pointOfContact"},
-        },
-        "resources": {
-            layer.id: _resource(layer, store_key) for layer in layers
-            if layer.current is not None and layer.meta.kind == "vector"
         },
     }

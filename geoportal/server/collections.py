@@ -1,0 +1,323 @@
+"""``/collections`` and ``/collections/{collectionId}``, built once per layer and cached.
+
+pygeoapi's ``describe_collections`` regenerates every collection's description (about 20
+translated strings and 15 links each) on every request: 1-1.5 s and 15 MB at 5,000 layers,
+and its HTML page first deep-copies and translates the whole configuration (over 30 s). Here
+each collection's JSON is generated once per layer version and language and kept across
+catalog generations while the layer is unchanged; ``/collections`` joins the cached JSON.
+The documents have exactly the shape of pygeoapi's (``gen_collection``), which a test checks,
+because that is what OWSLib, GDAL and QGIS read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Hashable, Mapping
+from functools import lru_cache
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from babel import Locale
+from pygeoapi import l10n
+from pygeoapi.api import APIRequest
+from pygeoapi.api import describe_collections as pygeoapi_describe_collections
+from pygeoapi.api.collection import OGC_RELTYPES_BASE, gen_collection
+from pygeoapi.crs import DEFAULT_STORAGE_CRS, get_supported_crs_list
+from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
+from pygeoapi.util import get_dataset_formatters, render_j2_template
+
+from geoportal.catalog.models import LANGUAGES
+
+if TYPE_CHECKING:
+    from geoportal.server.live import PortalAPI
+
+__all__ = ["CollectionDocs", "collection_entry", "describe_collections"]
+
+# The fixed link titles of a collection, translated by pygeoapi's message catalogs.
+_TITLES = (
+    "The landing page of this server as JSON", "The landing page of this server as HTML",
+    "This document as JSON", "This document as RDF (JSON-LD)", "This document as HTML",
+    "Schema of collection in JSON", "Schema of collection in HTML",
+    "Queryables for this collection as JSON", "Queryables for this collection as HTML",
+    "Items as GeoJSON", "Items as RDF (GeoJSON-LD)", "Items as HTML",
+)
+_COMPACT = (",", ":")
+_LANGUAGE_KEYS = frozenset(LANGUAGES)
+_ID = "@@collection-id@@"  # stands for the collection id in the cached standard links
+# rel of the JSON, JSON-LD and HTML links to the document itself, by the request's format.
+Rels = tuple[str, str, str]
+
+
+def _rels(request: APIRequest) -> Rels:
+    return (request.get_linkrel(F_JSON), request.get_linkrel(F_JSONLD),
+            request.get_linkrel(F_HTML))
+
+
+class _Texts:
+    """Translations for one locale: pygeoapi's message catalogs, and our be/ru/en texts."""
+
+    def __init__(self, locale: Locale) -> None:
+        self.locale = locale
+        self.fixed = {text: l10n.translate(text, locale) for text in _TITLES}
+        self._others: dict[str, str] = {}
+
+    def message(self, text: str) -> str:
+        """A fixed English text in this locale (``Items as CSV``...)."""
+        found = self.fixed.get(text) or self._others.get(text)
+        if found is None:
+            found = self._others[text] = l10n.translate(text, self.locale)
+        return found
+
+    def pick(self, value: Any) -> Any:
+        """``l10n.translate``: a language struct gives this locale's text; a plain string goes
+        through the message catalogs. Our structs (keys be, ru, en) take the short path."""
+        if isinstance(value, dict):
+            language = self.locale.language
+            if language in value and value.keys() <= _LANGUAGE_KEYS and value[language]:
+                return value[language]
+        return l10n.translate(value, self.locale)
+
+
+def _is_plain_feature_collection(resource: dict[str, Any]) -> bool:
+    """True when ``collection_entry`` describes the resource exactly as pygeoapi would: one
+    feature provider, a spatial extent only, no enclosure links, no extra formatters."""
+    providers = resource.get("providers") or []
+    return (len(providers) == 1 and providers[0].get("type") == "feature"
+            and set(resource.get("extents", {})) <= {"spatial"} and "formatters" not in resource
+            and not any(link.get("rel") == "enclosure" for link in resource.get("links", [])))
+
+
+@lru_cache(maxsize=1)
+def _feature_formatters() -> tuple[tuple[str, str, str], ...]:
+    """(name, media type, f) of the output formats pygeoapi adds to every feature collection
+    (CSV): the same for all of them, so looked up once."""
+    probe = {"providers": [{"type": "feature"}]}
+    return tuple((key, formatter.mimetype, formatter.f)
+                 for key, formatter in get_dataset_formatters(probe).items())
+
+
+def _own_links(resource: dict[str, Any], texts: _Texts) -> list[dict[str, Any]]:
+    """The links configured on the resource (its licence), translated."""
+    links = []
+    for link in resource.get("links", []):
+        entry = {"type": link["type"], "rel": link["rel"], "title": texts.pick(link["title"]),
+                 "href": texts.pick(link["href"])}
+        if "hreflang" in link:
+            entry["hreflang"] = texts.pick(link["hreflang"])
+        if link.get("length", 0) > 0:
+            entry["length"] = link["length"]
+        links.append(entry)
+    return links
+
+
+def _standard_links(base_url: str, url: str, texts: _Texts, rels: Rels) -> list[dict[str, str]]:
+    """The links pygeoapi gives every feature collection at ``url``."""
+    msg = texts.message
+    json_rel, jsonld_rel, html_rel = rels
+    links = [
+        {"type": FORMAT_TYPES[F_JSON], "rel": "root",
+         "title": msg("The landing page of this server as JSON"), "href": f"{base_url}?f=json"},
+        {"type": FORMAT_TYPES[F_HTML], "rel": "root",
+         "title": msg("The landing page of this server as HTML"), "href": f"{base_url}?f=html"},
+        {"type": FORMAT_TYPES[F_JSON], "rel": json_rel, "title": msg("This document as JSON"),
+         "href": f"{url}?f=json"},
+        {"type": FORMAT_TYPES[F_JSONLD], "rel": jsonld_rel,
+         "title": msg("This document as RDF (JSON-LD)"), "href": f"{url}?f=jsonld"},
+        {"type": FORMAT_TYPES[F_HTML], "rel": html_rel, "title": msg("This document as HTML"),
+         "href": f"{url}?f=html"},
+        {"type": "application/schema+json", "rel": f"{OGC_RELTYPES_BASE}/schema",
+         "title": msg("Schema of collection in JSON"), "href": f"{url}/schema?f=json"},
+        {"type": FORMAT_TYPES[F_HTML], "rel": f"{OGC_RELTYPES_BASE}/schema",
+         "title": msg("Schema of collection in HTML"), "href": f"{url}/schema?f=html"},
+        {"type": "application/schema+json", "rel": f"{OGC_RELTYPES_BASE}/queryables",
+         "title": msg("Queryables for this collection as JSON"),
+         "href": f"{url}/queryables?f=json"},
+        {"type": FORMAT_TYPES[F_HTML], "rel": f"{OGC_RELTYPES_BASE}/queryables",
+         "title": msg("Queryables for this collection as HTML"),
+         "href": f"{url}/queryables?f=html"},
+        {"type": "application/geo+json", "rel": "items", "title": msg("Items as GeoJSON"),
+         "href": f"{url}/items?f=json"},
+        {"type": FORMAT_TYPES[F_JSONLD], "rel": "items",
+         "title": msg("Items as RDF (GeoJSON-LD)"), "href": f"{url}/items?f=jsonld"},
+        {"type": FORMAT_TYPES[F_HTML], "rel": "items", "title": msg("Items as HTML"),
+         "href": f"{url}/items?f=html"},
+    ]
+    for key, media_type, f in _feature_formatters():
+        links.append({"type": media_type, "rel": "items", "title": msg(f"Items as {key}"),
+                      "href": f"{url}/items?f={f}"})
+    return links
+
+
+def _details(resource: dict[str, Any], texts: _Texts) -> dict[str, Any]:
+    """The members after ``links``: texts, extent, item type and CRSs."""
+    spatial = resource["extents"]["spatial"]
+    bbox = spatial["bbox"]
+    extent: dict[str, Any] = {"bbox": [list(b) for b in bbox] if isinstance(bbox[0], list)
+                              else [list(bbox)]}
+    if "crs" in spatial:
+        extent["crs"] = spatial["crs"]
+    provider = resource["providers"][0]
+    data: dict[str, Any] = {
+        "title": texts.pick(resource["title"]),
+        "description": texts.pick(resource["description"]),
+        "keywords": texts.pick(resource["keywords"]),
+        "extent": {"spatial": extent},
+        "itemType": "feature",
+        "crs": get_supported_crs_list({"crs": list(provider.get("crs", []))}),
+        "storageCrs": provider.get("storage_crs", DEFAULT_STORAGE_CRS),
+    }
+    if "storage_crs_coordinate_epoch" in provider:
+        data["storageCrsCoordinateEpoch"] = provider["storage_crs_coordinate_epoch"]
+    return data
+
+
+def collection_entry(base_url: str, collection_id: str, resource: dict[str, Any],
+                     texts: _Texts, rels: Rels) -> dict[str, Any]:
+    """One collection's description, as pygeoapi's ``gen_collection`` makes it for a feature
+    collection (same members, order, links and translations)."""
+    url = f"{base_url}/collections/{collection_id}"
+    links = _own_links(resource, texts) + _standard_links(base_url, url, texts, rels)
+    return {"id": collection_id, "links": links, **_details(resource, texts)}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=_COMPACT)
+
+
+class CollectionDocs:
+    """The collection descriptions of one catalog generation.
+
+    ``resources`` are pygeoapi's resource dicts by collection id, in listing order;
+    ``fingerprints`` tell which layer version each describes. A description's JSON (UTF-8)
+    is made on first use per language and carried over to the next generation while its
+    fingerprint is unchanged, so a publish describes one collection again, not all of them.
+    ``/collections`` joins the cached descriptions (a few milliseconds for 5,000); only JSON
+    answers (the clients' format) are cached, so memory stays at one copy per language.
+    """
+
+    def __init__(self, base_url: str, resources: Mapping[str, dict[str, Any]],
+                 fingerprints: Mapping[str, Hashable],
+                 previous: CollectionDocs | None = None) -> None:
+        self.base_url = base_url
+        self.resources = resources
+        self.fingerprints = fingerprints
+        self._lock = threading.Lock()
+        self._texts: dict[str, _Texts] = {}
+        self._entries: dict[str, dict[str, bytes]] = {}  # locale -> id -> JSON
+        self._standard: dict[tuple[str, Rels], str] = {}  # standard links, id left out
+        self._html: dict[str, str] = {}
+        if previous is not None and previous.base_url == base_url:
+            self._texts = previous._texts
+            self._standard = previous._standard
+            for locale, entries in previous._entries.items():
+                self._entries[locale] = {
+                    cid: text for cid, text in entries.items()
+                    if cid in fingerprints and previous.fingerprints.get(cid) == fingerprints[cid]
+                }
+
+    def _texts_for(self, locale: Locale) -> _Texts:
+        key = str(locale)
+        texts = self._texts.get(key)
+        if texts is None:
+            texts = self._texts[key] = _Texts(locale)
+        return texts
+
+    def entry(self, collection_id: str, request: APIRequest, api: PortalAPI) -> dict[str, Any]:
+        """One collection's description as a dict (for the HTML templates)."""
+        resource = self.resources[collection_id]
+        if not _is_plain_feature_collection(resource):
+            return gen_collection(api, request, collection_id, request.locale)
+        return collection_entry(self.base_url, collection_id, resource,
+                                self._texts_for(request.locale), _rels(request))
+
+    def _entry_text(self, collection_id: str, request: APIRequest, api: PortalAPI) -> str:
+        """One collection's description as JSON text. The standard links, the same for every
+        collection but for its id, are serialized once per language and format."""
+        resource = self.resources[collection_id]
+        if not _is_plain_feature_collection(resource):
+            return _dumps(self.entry(collection_id, request, api))
+        rels = _rels(request)
+        texts = self._texts_for(request.locale)
+        standard = self._standard.get((str(request.locale), rels))
+        if standard is None:
+            url = f"{self.base_url}/collections/{_ID}"
+            standard = self._standard[(str(request.locale), rels)] = _dumps(
+                _standard_links(self.base_url, url, texts, rels))[1:-1]
+        quoted = _dumps(collection_id)
+        links = standard.replace(_ID, quoted[1:-1])
+        own = ",".join(_dumps(link) for link in _own_links(resource, texts))
+        details = _dumps(_details(resource, texts))
+        return f'{{"id":{quoted},"links":[{own + "," if own else ""}{links}],{details[1:]}'
+
+    def entry_json(self, collection_id: str, request: APIRequest, api: PortalAPI) -> bytes:
+        """One collection's description as JSON (UTF-8), cached for JSON requests."""
+        if request.format not in (None, F_JSON):  # rels differ; rare: not kept
+            return self._entry_text(collection_id, request, api).encode()
+        entries = self._entries.setdefault(str(request.locale), {})
+        text = entries.get(collection_id)
+        if text is None:
+            text = entries[collection_id] = self._entry_text(collection_id, request,
+                                                             api).encode()
+        return text
+
+    def listing_links(self, request: APIRequest, api: PortalAPI) -> list[dict[str, str]]:
+        """The links of ``/collections`` itself."""
+        url = api.get_collections_url()
+        texts = self._texts_for(request.locale)
+        return [
+            {"type": FORMAT_TYPES[F_JSON], "rel": request.get_linkrel(F_JSON),
+             "title": texts.message("This document as JSON"), "href": f"{url}?f=json"},
+            {"type": FORMAT_TYPES[F_JSONLD], "rel": request.get_linkrel(F_JSONLD),
+             "title": texts.message("This document as RDF (JSON-LD)"), "href": f"{url}?f=jsonld"},
+            {"type": FORMAT_TYPES[F_HTML], "rel": request.get_linkrel(F_HTML),
+             "title": texts.message("This document as HTML"), "href": f"{url}?f=html"},
+        ]
+
+    def listing_json(self, request: APIRequest, api: PortalAPI) -> bytes:
+        """``/collections`` as JSON (UTF-8): the cached descriptions joined."""
+        entries = b",".join([self.entry_json(cid, request, api) for cid in self.resources])
+        links = _dumps(self.listing_links(request, api)).encode()
+        return b'{"collections":[' + entries + b'],"links":' + links + b"}"
+
+    def listing_html(self, request: APIRequest, api: PortalAPI) -> str:
+        """``/collections`` as our HTML page, cached per language."""
+        key = str(request.locale)
+        text = self._html.get(key)
+        if text is None:
+            with self._lock:  # one renderer at a time in threaded servers
+                text = self._html.get(key)
+                if text is None:
+                    data = {"collections": [self.entry(cid, request, api)
+                                            for cid in self.resources],
+                            "links": self.listing_links(request, api),
+                            "base_url": api.base_url,
+                            "collections_path": api.get_collections_url()}
+                    text = self._html[key] = render_j2_template(
+                        api.tpl_config, api.config["server"]["templates"],
+                        "collections/index.html", data, request.locale)
+        return text
+
+
+def describe_collections(api: PortalAPI, request: APIRequest,
+                         dataset: str | None = None) -> tuple[dict, int, str | bytes]:
+    """pygeoapi's ``describe_collections`` from the cached descriptions: the same documents
+    and headers; JSON-LD is left to pygeoapi."""
+    if request.format == F_JSONLD:
+        return pygeoapi_describe_collections(api, request, dataset)
+    headers = request.get_response_headers(**api.api_headers)
+    docs = api.collections
+    if dataset is not None and dataset not in docs.resources:
+        return api.get_exception(HTTPStatus.NOT_FOUND, headers, request.format, "NotFound",
+                                 "Collection not found")
+    if request.format == F_HTML:
+        if dataset is None:
+            return headers, HTTPStatus.OK, docs.listing_html(request, api)
+        data = {**docs.entry(dataset, request, api), "base_url": api.base_url,
+                "collections_path": api.get_collections_url()}
+        content = render_j2_template(api.tpl_config, api.get_dataset_templates(dataset),
+                                     "collections/collection.html", data, request.locale)
+        return headers, HTTPStatus.OK, content
+    if dataset is None:
+        return headers, HTTPStatus.OK, docs.listing_json(request, api)
+    return headers, HTTPStatus.OK, docs.entry_json(dataset, request, api)
