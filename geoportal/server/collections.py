@@ -44,6 +44,12 @@ _TITLES = (
 )
 _COMPACT = (",", ":")
 _LANGUAGE_KEYS = frozenset(LANGUAGES)
+_DOWNLOADS = {
+    "GeoPackage": ("application/geopackage+sqlite3", "gpkg"),
+    "GeoJSON": ("application/geo+json", "geojson"),
+    "CSV": ("text/csv; charset=utf-8", "csv"),
+    "zipped Shapefile": ("application/zip", "shp"),
+}
 _ID = "@@collection-id@@"  # stands for the collection id in the cached standard links
 # rel of the JSON, JSON-LD and HTML links to the document itself, by the request's format.
 Rels = tuple[str, str, str]
@@ -146,6 +152,10 @@ def _standard_links(base_url: str, url: str, texts: _Texts, rels: Rels) -> list[
     for key, media_type, f in _feature_formatters():
         links.append({"type": media_type, "rel": "items", "title": msg(f"Items as {key}"),
                       "href": f"{url}/items?f={f}"})
+    # Ours on top of pygeoapi's: the whole collection as files (server/downloads.py).
+    for name, (media_type, f) in _DOWNLOADS.items():
+        links.append({"type": media_type, "rel": "enclosure", "title": f"Download as {name}",
+                      "href": f"{url}/download?f={f}"})
     return links
 
 
@@ -175,7 +185,7 @@ def _details(resource: dict[str, Any], texts: _Texts) -> dict[str, Any]:
 def collection_entry(base_url: str, collection_id: str, resource: dict[str, Any],
                      texts: _Texts, rels: Rels) -> dict[str, Any]:
     """One collection's description, as pygeoapi's ``gen_collection`` makes it for a feature
-    collection (same members, order, links and translations)."""
+    collection (same members, order, links and translations), plus the download links."""
     url = f"{base_url}/collections/{collection_id}"
     links = _own_links(resource, texts) + _standard_links(base_url, url, texts, rels)
     return {"id": collection_id, "links": links, **_details(resource, texts)}

@@ -111,3 +111,13 @@ def test_batches_cover_every_feature_once(portal, monkeypatch):
     ids = [f["id"] for f in body["features"]]
     assert ids == sorted(ids) and len(ids) == len(set(ids)) == layer.current.feature_count
     store.close()
+
+
+def test_collection_links_to_its_downloads(portal):
+    body = requests.get(f"{portal.url}/collections/cities", params={"f": "json"},
+                        timeout=30).json()
+    links = {link["type"]: link["href"] for link in body["links"] if link["rel"] == "enclosure"}
+    assert set(links) == {"application/geopackage+sqlite3", "application/geo+json",
+                          "text/csv; charset=utf-8", "application/zip"}
+    response = requests.get(links["application/geo+json"], timeout=60)
+    assert response.status_code == 200 and len(response.json()["features"]) == 94
