@@ -62,3 +62,15 @@ def test_a_new_version_changes_the_etag(portal, tmp_path):
         time.sleep(0.2)
     assert after.headers["ETag"] != etag and after.json()["numberMatched"] == 2
 
+
+
+def test_large_answers_are_gzipped_for_clients_that_accept_it(portal):
+    url = f"{portal.url}/collections/minsk-stops/items"
+    params = {"f": "json", "limit": 1000}
+    plain = requests.get(url, params=params, headers={"Accept-Encoding": "identity"},
+                         timeout=30)
+    packed = requests.get(url, params=params, headers={"Accept-Encoding": "gzip"}, timeout=30)
+    assert "Content-Encoding" not in plain.headers
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert int(packed.headers["Content-Length"]) < len(plain.content) / 3
+    assert packed.json()["features"] == plain.json()["features"]  # requests decodes it
