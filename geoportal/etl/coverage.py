@@ -17,6 +17,7 @@ import shapely
 from geoportal.catalog import Catalog, Registry, Version
 from geoportal.errors import GeometryError, GeoportalError, InputError
 from geoportal.etl.manifest import Manifest
+from geoportal.etl.publish import register, skip_unchanged
 from geoportal.etl.readers import fingerprint
 from geoportal.etl.report import Report
 from geoportal.storage.rasters import RasterStore
@@ -52,11 +53,7 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
         raise InputError(f"{spec.path}: layer {meta.id!r} holds features, not a raster; "
                          "publish the raster under another id")
     current = existing.current if existing else None
-    if (not force and current is not None and current.source_sha256 == report.source_sha256
-            and current.report.get("options") == report.options):
-        catalog.save_metadata(meta)
-        report.status, report.version = "unchanged", current.version
-        report.source_crs = current.source_crs
+    if skip_unchanged(catalog, meta, current, report, force=force):
         return report
 
     ref = rasters.new_ref(meta.id)
@@ -78,16 +75,11 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
             extent=tuple(float(v) for v in info.extent), geometry_type=None, fields=[],
             report={},
         )
-        report.status = "published"
-        report.seconds = round(time.monotonic() - started, 3)
-        draft.report = report.to_dict()
-        version = catalog.publish(meta, draft)
     except GeoportalError:
         rasters.drop(ref)
         raise
-    report.version = version.version
-    for old in catalog.prune(meta.id, keep_versions):
-        rasters.drop(old)
+    version = register(catalog, meta, draft, report, started=started,
+                       keep_versions=keep_versions, drop=rasters.drop)
     log.info("layer=%s status=published version=%s kind=coverage size=%sx%s", meta.id,
              version.version, info.width, info.height)
     return report

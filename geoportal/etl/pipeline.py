@@ -20,11 +20,12 @@ import pyarrow as pa
 import shapely
 
 from geoportal.catalog import Catalog, Registry, Version
-from geoportal.errors import EncodingError, GeometryError, GeoportalError, InputError
+from geoportal.errors import EncodingError, GeometryError, InputError
 from geoportal.etl.coverage import ingest_raster, is_raster
 from geoportal.etl.geometry import prepare, target_type
 from geoportal.etl.manifest import FieldRule, Manifest
 from geoportal.etl.normalize import Column, FieldPlan, find_id_column, plan_fields
+from geoportal.etl.publish import register, skip_unchanged
 from geoportal.etl.readers import GEOMETRY, Source, fingerprint, open_batches, resolve_source
 from geoportal.etl.report import Report
 from geoportal.etl.reproject import CRSChoice, resolve_crs, to_crs84
@@ -261,11 +262,7 @@ def ingest(
     hashing.shutdown(wait=False)
     if current is not None and not force:
         report.source_sha256 = digest.result()
-    if (not force and current is not None and current.source_sha256 == report.source_sha256
-            and current.report.get("options") == report.options):
-        catalog.save_metadata(meta)
-        report.status, report.version = "unchanged", current.version
-        report.source_crs = current.source_crs
+    if skip_unchanged(catalog, meta, current, report, force=force):
         log.info("layer=%s status=unchanged version=%s", meta.id, current.version)
         return report
 
@@ -329,17 +326,8 @@ def ingest(
         extent=tuple(float(v) for v in work.extent), geometry_type=report.geometry_type,
         fields=plan.fields, report={},
     )
-    report.status = "published"
-    report.seconds = round(time.monotonic() - started, 3)
-    draft.report = report.to_dict()
-    try:
-        version = catalog.publish(meta, draft)
-    except GeoportalError:
-        store.drop(ref)
-        raise
-    report.version = version.version
-    for old in catalog.prune(meta.id, keep_versions):
-        store.drop(old)
+    version = register(catalog, meta, draft, report, started=started,
+                       keep_versions=keep_versions, drop=store.drop)
     log.info("layer=%s status=published version=%s read=%s published=%s set_aside=%s",
              meta.id, version.version, report.features_read, report.features_published,
              report.set_aside_count)

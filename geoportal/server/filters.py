@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from pygeoapi.api import itemtypes
@@ -39,8 +40,12 @@ _LANGS = {None: "cql2-text", "cql2-text": "cql2-text", "cql-text": "cql2-text",
           "cql2-json": "cql2-json", "cql-json": "cql2-json"}
 
 
+@lru_cache(maxsize=256)
 def parse_filter(text: str) -> Any:
-    """A pygeofilter AST from CQL2 text or CQL2 JSON (told apart by the first character)."""
+    """A pygeofilter AST from CQL2 text or CQL2 JSON (told apart by the first character).
+
+    Cached: the check before pygeoapi and pygeoapi itself parse the same text in one request
+    (pygeoapi deep-copies the tree before changing it; our translator only reads it)."""
     if text.lstrip().startswith("{"):
         return parse_cql2_json(json.loads(text))
     return parse_cql2_text(text)

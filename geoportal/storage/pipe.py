@@ -49,14 +49,18 @@ class Pipe[T]:
         Waits while the queue is full, but only as long as the writer is alive: a writer that
         died leaves nobody to wait for.
         """
+        self._offer(item)
+        if self.error is not None:
+            raise self.error
+
+    def _offer(self, item: T | None) -> None:
+        """Queue ``item`` as soon as there is room, unless the writer is gone."""
         while self.thread.is_alive():
             try:
                 self.queue.put(item, timeout=0.2)
-                break
+                return
             except queue.Full:
                 continue
-        if self.error is not None:
-            raise self.error
 
     def close(self) -> None:
         """Signal the end, wait for the writer to finish and raise what went wrong in it."""
@@ -69,10 +73,5 @@ class Pipe[T]:
         """Make the writer fail at its next item (a staged table is being thrown away: no
         reason to finish it, index included) and wait for it to stop."""
         self._cancelled = True
-        while self.thread.is_alive():
-            try:
-                self.queue.put(None, timeout=0.2)
-                break
-            except queue.Full:
-                continue
+        self._offer(None)
         self.thread.join()
