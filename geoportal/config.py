@@ -53,6 +53,9 @@ class Settings(BaseSettings):
         30_000, ge=100, description="PostGIS: longest a query may run before it is cancelled."
     )
     pool_size: int = Field(4, ge=1, description="PostGIS: connections per server process.")
+    count_budget_ms: int = Field(
+        250, ge=0, description="Longest an exact numberMatched may take before it is estimated."
+    )
     log_level: str = "INFO"
 
     @classmethod

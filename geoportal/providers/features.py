@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyproj
 import shapely
+from flask import g, has_request_context
 from pygeoapi.crs import CrsTransformSpec
 from pygeoapi.provider.base import (
     BaseProvider,
@@ -28,7 +29,11 @@ from geoportal.catalog.models import Field
 from geoportal.errors import GeoportalError, InputError
 from geoportal.storage import Query, Row, lookup_store
 
-__all__ = ["StoreFeatureProvider", "json_schema_type"]
+__all__ = ["ESTIMATED", "ESTIMATE_HEADER", "StoreFeatureProvider", "json_schema_type"]
+
+# An estimated numberMatched is flagged by this member of the FeatureCollection and this header.
+ESTIMATED = "numberMatchedEstimated"
+ESTIMATE_HEADER = "Geoportal-Number-Matched"
 
 def json_schema_type(field_type: str) -> dict[str, str]:
     """Our field type as a JSON Schema fragment (dates are strings with a format)."""
@@ -127,12 +132,17 @@ class StoreFeatureProvider(BaseProvider):
             raise ProviderQueryError(user_msg="the layer could not be read") from exc
         matched = result.number_matched if query.count else self.feature_count
         features = [self._feature(row, crs_transform_spec) for row in result.rows]
-        return {
+        page = {
             "type": "FeatureCollection",
             "features": features,
             "numberMatched": matched,
             "numberReturned": len(features),
         }
+        if result.estimated:  # said in the body and in a header (see server.app)
+            page[ESTIMATED] = True
+            if has_request_context():
+                g.number_matched_estimated = True
+        return page
 
     def _with_datetime(self, filterq: Any, text: str) -> Any:
         """The ``datetime`` parameter as a temporal condition on the layer's time field (its

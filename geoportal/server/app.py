@@ -32,6 +32,7 @@ from werkzeug.exceptions import HTTPException
 from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, NotFound
+from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.server import filters, pygeoapi_speedups
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.collections import describe_collections
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.after_request
     def _log(response: Response) -> Response:
         compress(request, response)
+        if g.get("number_matched_estimated"):
+            response.headers[ESTIMATE_HEADER] = "estimated"
         response.headers["X-Request-Id"] = g.get("request_id", "")
         log.info("request_id=%s method=%s path=%s status=%s", g.get("request_id"),
                  request.method, request.full_path.rstrip("?"), response.status_code)

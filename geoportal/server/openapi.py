@@ -150,6 +150,11 @@ _SCHEMAS: dict[str, Any] = {
             "links": _LINKS,
             "timeStamp": {"type": "string", "format": "date-time"},
             "numberMatched": {"type": "integer", "minimum": 0},
+            "numberMatchedEstimated": {
+                "type": "boolean",
+                "description": "Present and true when numberMatched is an estimate: an exact "
+                               "count of this filter would have been slow.",
+            },
             "numberReturned": {"type": "integer", "minimum": 0},
         },
     },

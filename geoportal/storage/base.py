@@ -19,8 +19,19 @@ import shapely
 from geoportal.catalog.models import Field
 from geoportal.errors import InputError
 
-__all__ = ["QUARANTINE_SCHEMA", "FeatureStore", "Query", "QueryResult", "Row", "StagedWriter",
-           "coerce_value", "json_type", "quarantine_batch"]
+__all__ = [
+    "QUARANTINE_SCHEMA",
+    "FeatureStore",
+    "Query",
+    "QueryResult",
+    "Row",
+    "StagedWriter",
+    "coerce_value",
+    "json_type",
+    "plausible_estimate",
+    "quarantine_batch",
+    "total_from_page",
+]
 
 # The features a version did not publish, kept with it so nothing is lost: where it was in the
 # source (1-based), why, its properties as read (JSON) and its geometry as read (WKB in the
@@ -71,6 +82,22 @@ class QueryResult:
 
     rows: list[Row] = field(default_factory=list)
     number_matched: int | None = None
+    estimated: bool = False  # number_matched is an estimate: the exact count was too slow
+
+
+def total_from_page(query: Query, returned: int) -> int | None:
+    """The number matched when the page itself shows it: a page shorter than the limit holds
+    the last matches, so no count is needed."""
+    if query.limit > 0 and returned < query.limit and (returned > 0 or query.offset == 0):
+        return query.offset + returned
+    return None
+
+
+def plausible_estimate(estimate: float, query: Query, returned: int) -> int:
+    """An estimate no smaller than what the page proves: ``offset + returned`` matches exist,
+    and one more when the page is full."""
+    floor = query.offset + returned + (1 if query.limit and returned >= query.limit else 0)
+    return max(round(estimate), floor if returned else 0)
 
 
 class StagedWriter(abc.ABC):

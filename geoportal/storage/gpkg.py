@@ -11,6 +11,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,9 @@ from geoportal.storage.base import (
     Row,
     StagedWriter,
     coerce_value,
+    plausible_estimate,
     quarantine_batch,
+    total_from_page,
 )
 from geoportal.storage.pipe import Pipe
 
@@ -43,6 +46,9 @@ GEOMETRY_COLUMN = "geom"
 FID_COLUMN = "fid"
 QUARANTINE_TABLE = "quarantine"  # an attributes table in the same file
 _ENVELOPE_SIZES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+# An estimated count samples SAMPLE_BLOCKS runs of SAMPLE_RUN consecutive features.
+SAMPLE_BLOCKS = 128
+SAMPLE_RUN = 128
 
 
 def gpkg_blob_to_wkb(blob: bytes | None) -> bytes | None:
@@ -75,6 +81,11 @@ class _TableInfo:
     table: str
     geometry: str
     columns: tuple[str, ...]
+
+    @property
+    def rtree(self) -> str:
+        """The GeoPackage R-tree of the geometry column (a virtual table)."""
+        return f"rtree_{self.table}_{self.geometry}"
 
 
 class _GeoPackageWriter(StagedWriter):
@@ -152,8 +163,9 @@ class _GeoPackageWriter(StagedWriter):
 class GeoPackageStore(FeatureStore):
     """Layer versions as GeoPackage files under ``root/<layer id>/<uuid>.gpkg``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, count_budget_ms: int = 250) -> None:
         self.root = Path(root)
+        self.count_budget_ms = count_budget_ms
         self.key = f"gpkg:{self.root}"
         self._local = threading.local()
 
@@ -240,10 +252,9 @@ class GeoPackageStore(FeatureStore):
         types = {f.name: f.type for f in fields}
         where: list[str] = []
         params: list[Any] = []
-        source = f"{_quote(info.table)} AS f"
+        rtree = False  # joined as r, on r.id = f.fid
         if query.bbox is not None:
-            rtree = _quote(f"rtree_{info.table}_{info.geometry}")
-            source += f" JOIN {rtree} AS r ON r.id = f.{FID_COLUMN}"
+            rtree = True
             minx, miny, maxx, maxy = query.bbox
             where.append(
                 "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? AND ("
@@ -257,9 +268,7 @@ class GeoPackageStore(FeatureStore):
         if query.filter is not None:
             hint = cql.envelope_hint(query.filter)
             if hint is not None:  # the filter's geometry narrows the R-tree search first
-                if query.bbox is None:
-                    rtree = _quote(f"rtree_{info.table}_{info.geometry}")
-                    source += f" JOIN {rtree} AS r ON r.id = f.{FID_COLUMN}"
+                rtree = True
                 where.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
                 params += [hint[0], hint[2], hint[1], hint[3]]
             clause, values = cql.to_sql(query.filter, fields, cql.SQLITE)
@@ -268,10 +277,10 @@ class GeoPackageStore(FeatureStore):
         if query.after is not None:
             where.append(f"f.{FID_COLUMN} > ?")
             params.append(query.after)
-        count_sql = f"SELECT COUNT(*) FROM {source}"
-        if where:
-            count_sql += " WHERE " + " AND ".join(where)
-        count_params = list(params)
+        source = f"{_quote(info.table)} AS f"
+        if rtree:
+            source += f" JOIN {_quote(info.rtree)} AS r ON r.id = f.{FID_COLUMN}"
+        filtered = list(where), list(params)
         # fids are dense (1..N, written in order, never deleted): seek instead of skipping.
         seek = not where and not query.sortby and query.offset > 0
         if seek:
@@ -289,14 +298,57 @@ class GeoPackageStore(FeatureStore):
             f"SELECT {', '.join(select)} FROM {source}{where_sql} "
             f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"
         )
+        result = QueryResult()
         try:
-            rows = conn.execute(sql, [*params, query.limit, 0 if seek else query.offset]).fetchall()
-            matched = None
+            raw = conn.execute(sql, [*params, query.limit, 0 if seek else query.offset]).fetchall()
             if query.count:
-                matched = conn.execute(count_sql, count_params).fetchone()[0]
+                result.number_matched = total_from_page(query, len(raw))
+                if result.number_matched is None:
+                    self._count(conn, info, rtree, *filtered, query, len(raw), result)
         except sqlite3.Error as exc:
             raise StorageError(f"{ref}: query failed: {exc}") from exc
-        return QueryResult(rows=_rows(rows, columns, types), number_matched=matched)
+        result.rows = _rows(raw, columns, types)
+        return result
+
+    def _count(self, conn: sqlite3.Connection, info: _TableInfo, rtree: bool, where: list[str],
+               params: list[Any], query: Query, returned: int, result: QueryResult) -> None:
+        """The exact number matched, or an estimate from a sample when counting takes longer
+        than the budget (a filter on a large layer that the R-tree cannot narrow)."""
+        source = f"{_quote(info.table)} AS f"
+        if rtree:
+            source += f" JOIN {_quote(info.rtree)} AS r ON r.id = f.{FID_COLUMN}"
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        budget = self.count_budget_ms / 1000
+        if budget > 0:
+            deadline = time.monotonic() + budget
+            conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+        try:
+            result.number_matched = conn.execute(
+                f"SELECT COUNT(*) FROM {source}{where_sql}", params).fetchone()[0]
+            return
+        except sqlite3.OperationalError as exc:
+            if "interrupt" not in str(exc):
+                raise
+        finally:
+            conn.set_progress_handler(None, 0)
+        # A systematic sample: SAMPLE_BLOCKS runs of consecutive fids spread over 1..N, joined
+        # in that order (CROSS JOIN) so each run is a rowid range scan.
+        total = conn.execute(f"SELECT MAX({FID_COLUMN}) FROM {_quote(info.table)}").fetchone()[0]
+        step = max(SAMPLE_RUN, (total or 0) // SAMPLE_BLOCKS)
+        tables = f"b CROSS JOIN {_quote(info.table)} AS f"
+        conditions = [f"f.{FID_COLUMN} BETWEEN b.lo AND b.lo + {SAMPLE_RUN - 1}", *where]
+        if rtree:
+            tables += f" CROSS JOIN {_quote(info.rtree)} AS r"
+            conditions.insert(0, f"r.id = f.{FID_COLUMN}")
+        hits, sampled = conn.execute(
+            "WITH RECURSIVE b(lo) AS (SELECT 1 UNION ALL SELECT lo + ? FROM b WHERE lo + ? <= ?) "
+            f"SELECT (SELECT COUNT(*) FROM {tables} WHERE {' AND '.join(conditions)}), "
+            f"(SELECT COUNT(*) FROM b CROSS JOIN {_quote(info.table)} AS f "
+            f"WHERE f.{FID_COLUMN} BETWEEN b.lo AND b.lo + {SAMPLE_RUN - 1})",
+            [step, step, total or 0, *params]).fetchone()
+        estimate = hits * (total or 0) / sampled if sampled else 0
+        result.number_matched = plausible_estimate(estimate, query, returned)
+        result.estimated = True
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         conn, info = self._connect(ref)

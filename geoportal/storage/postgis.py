@@ -34,7 +34,9 @@ from geoportal.storage.base import (
     StagedWriter,
     coerce_value,
     json_type,
+    plausible_estimate,
     quarantine_batch,
+    total_from_page,
 )
 from geoportal.storage.pipe import Pipe
 
@@ -170,8 +172,9 @@ class _PostGISWriter(StagedWriter):
 class PostGISStore(FeatureStore):
     """Layer versions as PostGIS tables ``features.<layer>_<hex>`` with GiST indexes."""
 
-    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, pool_size: int = 4
-                 ) -> None:
+    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, pool_size: int = 4,
+                 count_budget_ms: int = 250) -> None:
+        self.count_budget_ms = count_budget_ms
         self.conninfo = libpq_url(url)
         self.options = f"-c statement_timeout={int(statement_timeout_ms)} -c TimeZone=UTC"
         self.pool_size = pool_size
@@ -323,15 +326,39 @@ class PostGISStore(FeatureStore):
             sql.SQL("") if seek else sql.SQL(" OFFSET %s"))
         page_params = [*params, query.offset, query.limit] if seek else \
             [*params, query.limit, query.offset]
+        result = QueryResult()
         with self._cursor(ref) as cur:
             cur.execute(statement, page_params)
             raw = cur.fetchall()
-            matched = None
             if query.count:
-                cur.execute(sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters)),
-                            params)
-                matched = cur.fetchone()[0]
-        return QueryResult(rows=_rows(raw, columns), number_matched=matched)
+                result.number_matched = total_from_page(query, len(raw))
+                if result.number_matched is None:
+                    self._count(cur, source, filters, params, query, len(raw), result)
+        result.rows = _rows(raw, columns)
+        return result
+
+    def _count(self, cur: psycopg.Cursor, source: sql.Composable, filters: list[sql.Composable],
+               params: list[Any], query: Query, returned: int, result: QueryResult) -> None:
+        """The exact number matched, or the planner's estimate when counting takes longer than
+        the budget (a filter on a large table that no index narrows)."""
+        statement = sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters))
+        try:
+            with cur.connection.transaction():
+                if self.count_budget_ms > 0:
+                    cur.execute("SELECT set_config('statement_timeout', %s, true)",
+                                (str(self.count_budget_ms),))
+                cur.execute(statement, params)
+                result.number_matched = cur.fetchone()[0]
+                return
+        except psycopg.errors.QueryCanceled:
+            if self.count_budget_ms <= 0:
+                raise
+        cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}").format(
+            source, _where(filters)), params)
+        plan = cur.fetchone()[0]
+        estimate = float(plan[0]["Plan"]["Plan Rows"]) if plan else 0.0
+        result.number_matched = plausible_estimate(estimate, query, returned)
+        result.estimated = True
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         schema, table = self._split(ref)
