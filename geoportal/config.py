@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     )
     pool_size: int = Field(4, ge=1, description="PostGIS: connections per server process.")
     count_budget_ms: int = Field(
-        250, ge=0, description="Longest an exact numberMatched may take before it is estimated."
+        100, ge=0,
+        description="Longest an exact numberMatched may take before it is estimated (0: always "
+                    "exact).",
     )
     log_level: str = "INFO"
 

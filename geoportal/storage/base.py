@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import abc
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +23,7 @@ from geoportal.errors import InputError
 
 __all__ = [
     "QUARANTINE_SCHEMA",
+    "CountCache",
     "FeatureStore",
     "Query",
     "QueryResult",
@@ -91,6 +94,31 @@ def total_from_page(query: Query, returned: int) -> int | None:
     if query.limit > 0 and returned < query.limit and (returned > 0 or query.offset == 0):
         return query.offset + returned
     return None
+
+
+class CountCache:
+    """Counts already made, per process: a version never changes, so the count of one filter
+    on one table stays true, and paging through a filtered result counts once, not per page."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._counts: OrderedDict[tuple, tuple[float, bool]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[float, bool] | None:
+        """(count or estimate, estimated?) for a (table, where, params) key, if known."""
+        with self._lock:
+            hit = self._counts.get(key)
+            if hit is not None:
+                self._counts.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple, count: float, estimated: bool) -> None:
+        with self._lock:
+            self._counts[key] = (count, estimated)
+            self._counts.move_to_end(key)
+            while len(self._counts) > self.size:
+                self._counts.popitem(last=False)
 
 
 def plausible_estimate(estimate: float, query: Query, returned: int) -> int:

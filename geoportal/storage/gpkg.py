@@ -28,6 +28,7 @@ from geoportal.errors import StorageError
 from geoportal.storage import cql
 from geoportal.storage.base import (
     QUARANTINE_SCHEMA,
+    CountCache,
     FeatureStore,
     Query,
     QueryResult,
@@ -163,10 +164,11 @@ class _GeoPackageWriter(StagedWriter):
 class GeoPackageStore(FeatureStore):
     """Layer versions as GeoPackage files under ``root/<layer id>/<uuid>.gpkg``."""
 
-    def __init__(self, root: Path, *, count_budget_ms: int = 250) -> None:
+    def __init__(self, root: Path, *, count_budget_ms: int = 100) -> None:
         self.root = Path(root)
         self.count_budget_ms = count_budget_ms
         self.key = f"gpkg:{self.root}"
+        self._counts = CountCache()
         self._local = threading.local()
 
     # -- writing ----------------------------------------------------------------------------
@@ -304,37 +306,58 @@ class GeoPackageStore(FeatureStore):
             if query.count:
                 result.number_matched = total_from_page(query, len(raw))
                 if result.number_matched is None:
-                    self._count(conn, info, rtree, *filtered, query, len(raw), result)
+                    self._count(ref, conn, info, rtree, *filtered, query, len(raw), result)
         except sqlite3.Error as exc:
             raise StorageError(f"{ref}: query failed: {exc}") from exc
         result.rows = _rows(raw, columns, types)
         return result
 
-    def _count(self, conn: sqlite3.Connection, info: _TableInfo, rtree: bool, where: list[str],
-               params: list[Any], query: Query, returned: int, result: QueryResult) -> None:
-        """The exact number matched, or an estimate from a sample when counting takes longer
-        than the budget (a filter on a large layer that the R-tree cannot narrow)."""
+    def _count(self, ref: str, conn: sqlite3.Connection, info: _TableInfo, rtree: bool,
+               where: list[str], params: list[Any], query: Query, returned: int,
+               result: QueryResult) -> None:
+        """The exact number matched when counting fits in the budget, else an estimate from a
+        sample; remembered for the next page of the same filter."""
+        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
+        key = (ref, rtree, where_sql, tuple(params))
+        known = self._counts.get(key)
+        if known is None:
+            known = self._count_uncached(conn, info, rtree, where, where_sql, params)
+            self._counts.put(key, *known)
+        count, estimated = known
+        result.estimated = estimated
+        result.number_matched = plausible_estimate(count, query, returned) if estimated \
+            else int(count)
+
+    def _count_uncached(self, conn: sqlite3.Connection, info: _TableInfo, rtree: bool,
+                        where: list[str], where_sql: str, params: list[Any]
+                        ) -> tuple[float, bool]:
+        budget = self.count_budget_ms / 1000
         source = f"{_quote(info.table)} AS f"
         if rtree:
             source += f" JOIN {_quote(info.rtree)} AS r ON r.id = f.{FID_COLUMN}"
-        where_sql = (" WHERE " + " AND ".join(where)) if where else ""
-        budget = self.count_budget_ms / 1000
         if budget > 0:
             deadline = time.monotonic() + budget
             conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
         try:
-            result.number_matched = conn.execute(
-                f"SELECT COUNT(*) FROM {source}{where_sql}", params).fetchone()[0]
-            return
+            return conn.execute(f"SELECT COUNT(*) FROM {source}{where_sql}", params
+                                ).fetchone()[0], False
         except sqlite3.OperationalError as exc:
             if "interrupt" not in str(exc):
                 raise
         finally:
             conn.set_progress_handler(None, 0)
-        # A systematic sample: SAMPLE_BLOCKS runs of consecutive fids spread over 1..N, joined
-        # in that order (CROSS JOIN) so each run is a rowid range scan.
-        total = conn.execute(f"SELECT MAX({FID_COLUMN}) FROM {_quote(info.table)}").fetchone()[0]
-        step = max(SAMPLE_RUN, (total or 0) // SAMPLE_BLOCKS)
+        hits, sampled, total = self._sample(conn, info, rtree, where, params)
+        return (hits * total / sampled if sampled else 0), True
+
+    @staticmethod
+    def _sample(conn: sqlite3.Connection, info: _TableInfo, rtree: bool, where: list[str],
+                params: list[Any]) -> tuple[int, int, int]:
+        """(matches, features looked at, features in all) over a systematic sample:
+        SAMPLE_BLOCKS runs of consecutive fids spread over 1..N, each read as a rowid range
+        (CROSS JOIN keeps SQLite from driving the join any other way)."""
+        total = conn.execute(f"SELECT MAX({FID_COLUMN}) FROM {_quote(info.table)}"
+                             ).fetchone()[0] or 0
+        step = max(SAMPLE_RUN, total // SAMPLE_BLOCKS)
         tables = f"b CROSS JOIN {_quote(info.table)} AS f"
         conditions = [f"f.{FID_COLUMN} BETWEEN b.lo AND b.lo + {SAMPLE_RUN - 1}", *where]
         if rtree:
@@ -345,10 +368,8 @@ class GeoPackageStore(FeatureStore):
             f"SELECT (SELECT COUNT(*) FROM {tables} WHERE {' AND '.join(conditions)}), "
             f"(SELECT COUNT(*) FROM b CROSS JOIN {_quote(info.table)} AS f "
             f"WHERE f.{FID_COLUMN} BETWEEN b.lo AND b.lo + {SAMPLE_RUN - 1})",
-            [step, step, total or 0, *params]).fetchone()
-        estimate = hits * (total or 0) / sampled if sampled else 0
-        result.number_matched = plausible_estimate(estimate, query, returned)
-        result.estimated = True
+            [step, step, total, *params]).fetchone()
+        return hits, sampled, total
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         conn, info = self._connect(ref)

@@ -27,6 +27,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import InputError, StorageError
 from geoportal.storage import cql, pgcopy
 from geoportal.storage.base import (
+    CountCache,
     FeatureStore,
     Query,
     QueryResult,
@@ -173,8 +174,9 @@ class PostGISStore(FeatureStore):
     """Layer versions as PostGIS tables ``features.<layer>_<hex>`` with GiST indexes."""
 
     def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, pool_size: int = 4,
-                 count_budget_ms: int = 250) -> None:
+                 count_budget_ms: int = 100) -> None:
         self.count_budget_ms = count_budget_ms
+        self._counts = CountCache()
         self.conninfo = libpq_url(url)
         self.options = f"-c statement_timeout={int(statement_timeout_ms)} -c TimeZone=UTC"
         self.pool_size = pool_size
@@ -340,25 +342,36 @@ class PostGISStore(FeatureStore):
     def _count(self, cur: psycopg.Cursor, source: sql.Composable, filters: list[sql.Composable],
                params: list[Any], query: Query, returned: int, result: QueryResult) -> None:
         """The exact number matched, or the planner's estimate when counting takes longer than
-        the budget (a filter on a large table that no index narrows)."""
+        the budget (a filter on a large table that no index narrows); remembered for the next
+        page of the same filter."""
         statement = sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters))
+        key = (statement.as_string(cur), tuple(params))
+        known = self._counts.get(key)
+        if known is None:
+            known = self._count_uncached(cur, statement, source, filters, params)
+            self._counts.put(key, *known)
+        count, estimated = known
+        result.estimated = estimated
+        result.number_matched = plausible_estimate(count, query, returned) if estimated \
+            else int(count)
+
+    def _count_uncached(self, cur: psycopg.Cursor, statement: sql.Composable,
+                        source: sql.Composable, filters: list[sql.Composable], params: list[Any]
+                        ) -> tuple[float, bool]:
         try:
             with cur.connection.transaction():
                 if self.count_budget_ms > 0:
                     cur.execute("SELECT set_config('statement_timeout', %s, true)",
                                 (str(self.count_budget_ms),))
                 cur.execute(statement, params)
-                result.number_matched = cur.fetchone()[0]
-                return
+                return cur.fetchone()[0], False
         except psycopg.errors.QueryCanceled:
             if self.count_budget_ms <= 0:
                 raise
         cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}").format(
             source, _where(filters)), params)
         plan = cur.fetchone()[0]
-        estimate = float(plan[0]["Plan"]["Plan Rows"]) if plan else 0.0
-        result.number_matched = plausible_estimate(estimate, query, returned)
-        result.estimated = True
+        return (float(plan[0]["Plan"]["Plan Rows"]) if plan else 0.0), True
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         schema, table = self._split(ref)

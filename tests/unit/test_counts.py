@@ -73,3 +73,14 @@ def test_estimate_respects_what_the_page_proves(store, big):
     result = store.query(big, FIELDS, Query(limit=1, filter=parse("name LIKE '%-12345'")))
     assert [r.properties["rank"] for r in result.rows] == [12345]
     assert result.number_matched >= 1
+
+
+def test_pages_of_one_filter_agree_on_the_estimate(store, big):
+    store.count_budget_ms = 1
+    cql = parse("name LIKE '%7%'")
+    first = store.query(big, FIELDS, Query(limit=10, filter=cql))
+    store.count_budget_ms = 0  # a second count would now be exact: the first one is reused
+    later = store.query(big, FIELDS, Query(limit=10, offset=500, filter=cql))
+    assert first.estimated and later.estimated
+    assert first.number_matched == later.number_matched
+    assert [r.fid for r in later.rows] != [r.fid for r in first.rows]
