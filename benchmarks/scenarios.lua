@@ -5,6 +5,9 @@
 --                  limit=100
 --           item   one feature by a random id in 1..N
 --           offset a deep page: offset random in [0.8N, 0.9N], limit=100
+--           cql    a CQL2 attribute filter: kind = <one of 10> AND floors BETWEEN a AND b
+--                  (a in 1..12, b in a..25: 1,500 different filters), limit=100
+--           crs    bbox, answered in Pulkovo 1942 / Gauss-Kruger zone 5 (crs=EPSG:28405)
 -- ITEMS_PATH: /collections/<id>/items. CITIES_TSV: lon lat cumulative_weight sigma_m per line.
 -- FORMAT_PARAM: the query parameter asking for GeoJSON (default f=json).
 -- done() prints one JSON line: requests/s, latency percentiles (ms), errors.
@@ -64,10 +67,26 @@ local function bbox_path()
                        items, lon - hx, lat - hy, lon + hx, lat + hy, fmt)
 end
 
+local KINDS = {"residential", "apartments", "house", "garage", "commercial", "industrial",
+               "school", "public", "retail", "shed"}
+local EPSG_28405 = "http%3A%2F%2Fwww.opengis.net%2Fdef%2Fcrs%2FEPSG%2F0%2F28405"
+
+local function cql_path()
+  local low = math.random(1, 12)
+  local cql = string.format("kind = '%s' AND floors BETWEEN %d AND %d",
+                            KINDS[math.random(1, #KINDS)], low, math.random(low, 25))
+  cql = cql:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end)
+  return string.format("%s?filter=%s&filter-lang=cql2-text&limit=100&%s", items, cql, fmt)
+end
+
 function request()
   local path
   if scenario == "bbox" then
     path = bbox_path()
+  elseif scenario == "crs" then
+    path = bbox_path() .. "&crs=" .. EPSG_28405
+  elseif scenario == "cql" then
+    path = cql_path()
   elseif scenario == "item" then
     path = string.format("%s/%d?%s", items, math.random(1, n), fmt)
   elseif scenario == "offset" then

@@ -49,17 +49,24 @@ except ImportError:  # run with the project's venv, which has them
 
 sys.path.insert(0, str(BENCH))
 import datagen  # noqa: E402
+import rawsql  # noqa: E402
 import servers as srv  # noqa: E402
 from pgcluster import TUNING, PgCluster  # noqa: E402
 
 GEOPORTAL = REPO / ".venv" / "bin" / "geoportal"
-SCENARIOS = ("bbox", "item", "offset")
+SCENARIOS = ("bbox", "item", "offset", "cql", "crs")
 GROUPS = {
-    "postgis": ["ours-pg", "tipg"],
-    "gpkg": ["ours-gpkg", "pygeoapi-sqlite", "pygeoapi-ogr"],
+    "postgis": ["ours-pg", "tipg", "pygeoapi-pg", "raw-pg"],
+    "gpkg": ["ours-gpkg", "pygeoapi-sqlite", "pygeoapi-ogr", "raw-sqlite"],
 }
 ALL_SERVERS = GROUPS["postgis"] + GROUPS["gpkg"]
-RATIOS = [("ours-pg", "tipg"), ("ours-gpkg", "pygeoapi-sqlite"), ("ours-gpkg", "pygeoapi-ogr")]
+RATIOS = [("ours-pg", "tipg"), ("ours-pg", "pygeoapi-pg"), ("ours-pg", "raw-pg"),
+          ("ours-pg", "raw-pg-seek"),
+          ("ours-gpkg", "pygeoapi-sqlite"), ("ours-gpkg", "pygeoapi-ogr"),
+          ("ours-gpkg", "raw-sqlite"), ("ours-gpkg", "raw-sqlite-seek")]
+RAW = {"raw-pg", "raw-sqlite"}  # no server: the same SQL in 4 client processes (rawsql.py)
+EPSG_28405 = "http://www.opengis.net/def/crs/EPSG/0/28405"
+CQL_PROBE = "kind = 'school' AND floors BETWEEN 2 AND 5"
 
 
 def log(msg: str) -> None:
@@ -259,6 +266,50 @@ def consistency_check(servers: list[srv.Server], n: int, seed: int) -> list[str]
     return problems
 
 
+def capabilities(servers: list[srv.Server], seed: int) -> dict[str, dict[str, str]]:
+    """What each server does with a CQL2 filter and with crs=EPSG:28405: "ok", or why not
+    (an error, or the parameter silently ignored), so no one is timed on an easier query."""
+    box = ",".join(f"{v:.6f}" for v in sample_bboxes(1, seed)[0])
+    probes = {
+        "cql": {"filter": CQL_PROBE, "filter-lang": "cql2-text", "limit": 200},
+        "crs": {"bbox": box, "limit": 20, "crs": EPSG_28405},
+    }
+    out: dict[str, dict[str, str]] = {}
+    for s in servers:
+        fk, fv = s.fmt.split("=", 1)
+        caps = out[s.key] = {}
+        for what, params in probes.items():
+            try:
+                r = requests.get(f"{s.base}{s.items}", params={**params, fk: fv}, timeout=120,
+                                 headers={"Accept": "application/geo+json"})
+                body = r.json() if r.status_code == 200 else None
+            except (requests.RequestException, ValueError) as exc:
+                caps[what] = f"error {exc.__class__.__name__}"
+                continue
+            if body is None:
+                caps[what] = f"HTTP {r.status_code}: {r.text[:100]!r}"
+                continue
+            feats = body.get("features") or []
+            if what == "cql":
+                ok = feats and all((f.get("properties") or {}).get("kind") == "school"
+                                   and 2 <= int((f.get("properties") or {}).get("floors")) <= 5
+                                   for f in feats)
+                caps[what] = "ok" if ok else "filter ignored (features outside it returned)"
+            else:
+                first = _first_xy((feats[0].get("geometry") or {}).get("coordinates")) \
+                    if feats else None
+                ok = first is not None and first[0] > 1000 and first[1] > 1000
+                caps[what] = "ok" if ok else f"crs ignored (first coordinate {first})"
+        log(f"{s.key:<16} cql: {caps['cql']}; crs: {caps['crs']}")
+    return out
+
+
+def _first_xy(coords) -> tuple[float, float] | None:
+    while isinstance(coords, list) and coords and isinstance(coords[0], list):
+        coords = coords[0]
+    return (float(coords[0]), float(coords[1])) if isinstance(coords, list) and coords else None
+
+
 def _short(v) -> str:
     if isinstance(v, tuple) and len(v) == 3 and isinstance(v[1], tuple):
         ids = v[1]
@@ -346,6 +397,47 @@ def print_ratios(rat: dict) -> None:
             print(f"  {pair:<32} {sc:<7} req/s {v['rps']}x   p50 {v['p50']}x   "
                   f"p95 {v['p95']}x{e}")
     print()
+
+
+def targets(results: dict) -> list[dict]:
+    """The issue's targets, each with the figures it was judged on."""
+    out = []
+
+    def get(sc: str, key: str) -> dict | None:
+        r = results.get(sc, {}).get(key)
+        return r if r and "failed" not in r and r.get("requests") else None
+
+    def check(what: str, ok: bool, detail: str) -> None:
+        out.append({"target": what, "met": ok, "detail": detail})
+
+    for ours, peer, factor in (("ours-pg", "pygeoapi-pg", 5), ("ours-gpkg", "pygeoapi-sqlite", 5),
+                               ("ours-gpkg", "pygeoapi-ogr", 5), ("ours-pg", "tipg", 2)):
+        a, b = get("bbox", ours), get("bbox", peer)
+        if a and b:
+            check(f"bbox req/s {ours} >= {factor}x {peer}", a["rps"] >= factor * b["rps"],
+                  f"{a['rps']:.1f} vs {b['rps']:.1f} = {a['rps'] / b['rps']:.2f}x")
+    for ours in ("ours-pg", "ours-gpkg"):
+        a = get("bbox", ours)
+        if a:
+            check(f"bbox p95 {ours} < 50 ms", a["p95_ms"] < 50, f"{a['p95_ms']:.1f} ms")
+    for ours, raw in (("ours-pg", "raw-pg"), ("ours-gpkg", "raw-sqlite")):
+        a = get("offset", ours)
+        for key in (raw, f"{raw}-seek"):
+            b = get("offset", key)
+            if a and b:
+                check(f"offset {ours} within 2x of {key} (req/s and p50)",
+                      a["rps"] * 2 >= b["rps"] and a["p50_ms"] <= 2 * b["p50_ms"],
+                      f"{a['rps']:.1f} vs {b['rps']:.1f} req/s, p50 {a['p50_ms']:.1f} vs "
+                      f"{b['p50_ms']:.1f} ms")
+    return out
+
+
+def print_targets(rows: list[dict]) -> None:
+    if rows:
+        print("targets")
+        for t in rows:
+            print(f"  {'MET ' if t['met'] else 'MISSED'}  {t['target']:<52} {t['detail']}")
+        print()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,12 +589,22 @@ def main() -> int:
         if "ours-gpkg" in keys:
             servers.append(srv.ours("ours-gpkg", "ours, GeoPackage store", run_dir,
                                     run_dir / "var-gpkg", None))
-        stock = [k for k in ("pygeoapi-sqlite", "pygeoapi-ogr") if k in keys]
-        if stock and gpkg_file is not None:
-            for s in srv.stock_pygeoapi(run_dir, gpkg_file, "buildings",
-                                        with_ogr="pygeoapi-ogr" in keys):
+        stock_gpkg = any(k in keys for k in ("pygeoapi-sqlite", "pygeoapi-ogr"))
+        pg_table = None
+        if "pygeoapi-pg" in keys and cluster is not None and pg_ref:
+            pg_table = {"port": cluster.port, "dbname": cluster.dbname, "user": "postgres",
+                        "schema": pg_ref.split(".")[0], "table": pg_ref.split(".")[1]}
+        if (stock_gpkg and gpkg_file is not None) or pg_table:
+            for s in srv.stock_pygeoapi(run_dir, gpkg_file if stock_gpkg else None, "buildings",
+                                        with_ogr="pygeoapi-ogr" in keys, pg=pg_table):
                 if s.key in keys:
                     servers.append(s)
+        if servers and not any(not s.shares_process_with for s in servers
+                               if s.key.startswith("pygeoapi")):
+            for s in servers:  # the one that starts the shared process was not selected
+                if s.key.startswith("pygeoapi"):
+                    s.shares_process_with = None
+                    break
         for s in servers:
             s.start()
             running.append(s)
@@ -521,6 +623,15 @@ def main() -> int:
             for p in problems:
                 warn(f"different answers: {p}")
                 report["warnings"].append(f"different answers: {p}")
+        caps = capabilities(servers, args.seed)
+        report["capabilities"] = caps
+        raws: list[tuple[str, str, str, str]] = []  # key, store, target, table
+        if "raw-pg" in keys and cluster is not None and pg_ref:
+            raws.append(("raw-pg", "postgis", cluster.url, pg_ref))
+        if "raw-sqlite" in keys and gpkg_file is not None:
+            with sqlite3.connect(gpkg_file) as c:
+                table = c.execute("SELECT table_name FROM gpkg_geometry_columns").fetchone()[0]
+            raws.append(("raw-sqlite", "sqlite", str(gpkg_file), table))
         # cross-check the counts in one box against the source, with GDAL
         b = sample_bboxes(1, args.seed)[0]
         r = subprocess.run(["ogrinfo", "-ro", "-q", "-so", "-spat", *map(str, b), str(gpkg),
@@ -531,7 +642,23 @@ def main() -> int:
 
         # -- load ----------------------------------------------------------------------------
         for sc in scenarios:
+            for key, store, target, table in raws:
+                if sc == "crs":  # SQL has no reprojection to compare with; not measured
+                    continue
+                variants = [(key, sc)] + ([(f"{key}-seek", "seek")] if sc == "offset" else [])
+                for rkey, rsc in variants:
+                    log(f"raw SQL {rsc:<6} -> {rkey} (4 processes, {args.duration}s)")
+                    res = rawsql.run(store, target, table, rsc, n, cities_tsv, args.duration,
+                                     clients=args.connections, seed=args.seed)
+                    log(f"   {res['rps']:.1f} queries/s, p50 {res['p50_ms']:.1f} ms, p95 "
+                        f"{res['p95_ms']:.1f} ms")
+                    report["results"].setdefault(sc, {})[rkey] = res
             for s in servers:
+                cap = caps.get(s.key, {}).get(sc, "ok") if sc in ("cql", "crs") else "ok"
+                if cap != "ok":
+                    report["results"].setdefault(sc, {})[s.key] = {"failed": f"n/a: {cap}"}
+                    log(f"{sc:<6} -> {s.key}: not measured ({cap})")
+                    continue
                 log(f"wrk {sc:<6} -> {s.key} (warm-up {args.warmup}s, then {args.duration}s)")
                 try:
                     if args.warmup:
@@ -556,9 +683,14 @@ def main() -> int:
         if gpkg_file is not None and sha256(gpkg_file) != gpkg_sha:
             warn(f"our store's version file {gpkg_file} changed while serving")
             report["warnings"].append("our GeoPackage version file changed while serving")
-        print_table(report["results"], [s.key for s in servers], scenarios)
+        table_keys = [s.key for s in servers]
+        for key, *_ in raws:
+            table_keys += [key, f"{key}-seek"]
+        print_table(report["results"], table_keys, scenarios)
         report["ratios"] = ratios(report["results"], scenarios)
         print_ratios(report["ratios"])
+        report["targets"] = targets(report["results"])
+        print_targets(report["targets"])
         if ncpu <= 4:
             print(f"(measured on {ncpu} cores shared by wrk, the server and PostgreSQL)")
         for w in report["warnings"]:

@@ -23,7 +23,8 @@ PEERS_PYTHON = os.environ.get("PEERS_PYTHON", "/root/.pyenv/versions/3.12.1/bin/
 # asyncio loop leaves Nagle on for keep-alive connections (uvicorn issue #3149: the pre-bound
 # listener has proto 0, so asyncio skips TCP_NODELAY) and every request after a connection's
 # first waits ~40 ms for a delayed ACK: tipg measured 80 req/s instead of ~900.
-PEER_PACKAGES = ["tipg", "uvicorn[standard]", "pygeoapi==0.24.0", "gunicorn"]
+PEER_PACKAGES = ["tipg", "uvicorn[standard]", "pygeoapi==0.24.0", "gunicorn",
+                 "geoalchemy2", "sqlalchemy", "psycopg2-binary"]  # the PostgreSQL provider
 
 
 def free_port() -> int:
@@ -38,7 +39,7 @@ def ensure_peers_venv(log) -> None:
     if not py.exists():
         log(f"creating {PEERS_VENV} ...")
         subprocess.run([PEERS_PYTHON, "-m", "venv", str(PEERS_VENV)], check=True)
-    imports = "import tipg, uvicorn, uvloop, httptools, pygeoapi, gunicorn"
+    imports = "import tipg, uvicorn, uvloop, httptools, pygeoapi, gunicorn, geoalchemy2, psycopg2"
     probe = subprocess.run([str(py), "-c", imports], capture_output=True)
     if probe.returncode != 0:
         log(f"installing {' '.join(PEER_PACKAGES)} into {PEERS_VENV} ...")
@@ -233,6 +234,28 @@ PYGEOAPI_SQLITE = """\
         data: {gpkg}
         id_field: fid
         table: {table}
+        crs: [http://www.opengis.net/def/crs/OGC/1.3/CRS84,
+              http://www.opengis.net/def/crs/EPSG/0/28405]
+"""
+
+PYGEOAPI_PG = """\
+  buildings-pg:
+    type: collection
+    title: buildings (PostgreSQL provider)
+    description: buildings
+    keywords: [buildings]
+    extents:
+      spatial: {{bbox: [23, 51, 33, 56.5], crs: http://www.opengis.net/def/crs/OGC/1.3/CRS84}}
+    providers:
+      - type: feature
+        name: PostgreSQL
+        data: {{host: 127.0.0.1, port: {port}, dbname: {dbname}, user: {user},
+                search_path: [{schema}, public]}}
+        id_field: fid
+        table: {table}
+        geom_field: geom
+        crs: [http://www.opengis.net/def/crs/OGC/1.3/CRS84,
+              http://www.opengis.net/def/crs/EPSG/0/28405]
 """
 
 PYGEOAPI_OGR = """\
@@ -253,28 +276,37 @@ PYGEOAPI_OGR = """\
           gdal_ogr_options: {{}}
         id_field: fid
         layer: {table}
+        crs: [http://www.opengis.net/def/crs/OGC/1.3/CRS84,
+              http://www.opengis.net/def/crs/EPSG/0/28405]
 """
 
 
-def stock_pygeoapi(run_dir: Path, gpkg: Path, table: str, with_ogr: bool) -> list[Server]:
-    """One gunicorn (2 workers) serving two collections: SQLiteGPKG and OGR providers.
+def stock_pygeoapi(run_dir: Path, gpkg: Path | None, table: str, with_ogr: bool,
+                   pg: dict | None = None) -> list[Server]:
+    """One gunicorn (2 workers) serving up to three collections: SQLiteGPKG and OGR providers on
+    copies of our GeoPackage, and the PostgreSQL provider on our PostGIS table (``pg``: port,
+    dbname, user, schema, table).
 
-    Each provider gets its own byte-for-byte copy of the GeoPackage our store wrote: the
-    SQLiteGPKG provider opens the file read-write and runs spatialite's AutoGPKGStart() on every
-    request, which creates a VirtualGPKG table in the file (it modified our immutable version
-    file) and, with two workers and the OGR provider holding read locks on the same file, fails
-    with "database is locked" (every request then waits 5 s and errors).
+    Each GeoPackage provider gets its own byte-for-byte copy of the GeoPackage our store wrote:
+    the SQLiteGPKG provider opens the file read-write and runs spatialite's AutoGPKGStart() on
+    every request, which creates a VirtualGPKG table in the file (it modified our immutable
+    version file) and, with two workers and the OGR provider holding read locks on the same
+    file, fails with "database is locked" (every request then waits 5 s and errors).
     """
     port = free_port()
     peers = run_dir / "peers"
     peers.mkdir(exist_ok=True)
-    sqlite_copy = peers / "sqlitegpkg.gpkg"
-    shutil.copyfile(gpkg, sqlite_copy)
-    resources = PYGEOAPI_SQLITE.format(gpkg=sqlite_copy, table=table)
-    if with_ogr:
-        ogr_copy = peers / "ogr.gpkg"
-        shutil.copyfile(gpkg, ogr_copy)
-        resources += PYGEOAPI_OGR.format(gpkg=ogr_copy, table=table)
+    resources = ""
+    if gpkg is not None:
+        sqlite_copy = peers / "sqlitegpkg.gpkg"
+        shutil.copyfile(gpkg, sqlite_copy)
+        resources += PYGEOAPI_SQLITE.format(gpkg=sqlite_copy, table=table)
+        if with_ogr:
+            ogr_copy = peers / "ogr.gpkg"
+            shutil.copyfile(gpkg, ogr_copy)
+            resources += PYGEOAPI_OGR.format(gpkg=ogr_copy, table=table)
+    if pg is not None:
+        resources += PYGEOAPI_PG.format(**pg)
     cfg = run_dir / "pygeoapi-config.yml"
     cfg.write_text(PYGEOAPI_CONFIG.format(port=port, resources=resources.rstrip()))
     openapi = run_dir / "pygeoapi-openapi.yml"
@@ -286,10 +318,12 @@ def stock_pygeoapi(run_dir: Path, gpkg: Path, table: str, with_ogr: bool) -> lis
     cmd = [str(peers_bin / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
            "--log-level", "warning", "pygeoapi.flask_app:APP"]
     log = run_dir / "logs" / "pygeoapi.log"
-    sqlite = Server("pygeoapi-sqlite", "stock pygeoapi, SQLiteGPKG", port, "buildings-sqlite",
-                    cmd, env, log, cwd=run_dir)
-    servers = [sqlite]
-    if with_ogr:
-        servers.append(Server("pygeoapi-ogr", "stock pygeoapi, OGR", port, "buildings-ogr", cmd,
-                              env, log, cwd=run_dir, shares_process_with="pygeoapi-sqlite"))
+    servers: list[Server] = []
+    for key, label, collection, present in (
+            ("pygeoapi-sqlite", "stock pygeoapi, SQLiteGPKG", "buildings-sqlite", gpkg),
+            ("pygeoapi-ogr", "stock pygeoapi, OGR", "buildings-ogr", gpkg and with_ogr),
+            ("pygeoapi-pg", "stock pygeoapi, PostgreSQL", "buildings-pg", pg)):
+        if present:
+            servers.append(Server(key, label, port, collection, cmd, env, log, cwd=run_dir,
+                                  shares_process_with=servers[0].key if servers else None))
     return servers

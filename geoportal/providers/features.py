@@ -23,10 +23,10 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 from pygeofilter import ast, values
-from shapely.geometry import mapping
 
 from geoportal.catalog.models import Field
 from geoportal.errors import GeoportalError, InputError
+from geoportal.providers.geojson import to_geojson_geometries
 from geoportal.storage import Query, Row, lookup_store
 
 __all__ = ["ESTIMATED", "ESTIMATE_HEADER", "StoreFeatureProvider", "json_schema_type"]
@@ -49,16 +49,18 @@ def _transformer(source_wkt: str, target_wkt: str, always_xy: bool) -> pyproj.Tr
     )
 
 
-def _reproject(geom: shapely.Geometry, spec: CrsTransformSpec | None) -> shapely.Geometry:
-    if spec is None or geom is None or spec.source_crs_wkt == spec.target_crs_wkt:
-        return geom
+def _reproject(geoms: list[shapely.Geometry | None], spec: CrsTransformSpec | None
+               ) -> list[shapely.Geometry | None]:
+    """A page of geometries in the requested CRS, in one transformer call."""
+    if spec is None or not geoms or spec.source_crs_wkt == spec.target_crs_wkt:
+        return geoms
     transformer = _transformer(spec.source_crs_wkt, spec.target_crs_wkt, spec.always_xy)
 
     def _apply(coords: np.ndarray) -> np.ndarray:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    return shapely.transform(geom, _apply)
+    return list(shapely.transform(np.asarray(geoms, dtype=object), _apply))
 
 
 def _parse_moment(text: str) -> date | None:
@@ -131,7 +133,7 @@ class StoreFeatureProvider(BaseProvider):
         except GeoportalError as exc:
             raise ProviderQueryError(user_msg="the layer could not be read") from exc
         matched = result.number_matched if query.count else self.feature_count
-        features = [self._feature(row, crs_transform_spec) for row in result.rows]
+        features = self._features(result.rows, crs_transform_spec)
         page = {
             "type": "FeatureCollection",
             "features": features,
@@ -177,14 +179,13 @@ class StoreFeatureProvider(BaseProvider):
         row = self.store.get(self.data, self.layer_fields, fid) if fid > 0 else None
         if row is None:
             raise ProviderItemNotFoundError(user_msg=f"feature {identifier!r} not found")
-        return self._feature(row, crs_transform_spec)
+        return self._features([row], crs_transform_spec)[0]
 
     @staticmethod
-    def _feature(row: Row, spec: CrsTransformSpec | None) -> dict[str, Any]:
-        geom = _reproject(row.geometry, spec)
-        return {
-            "type": "Feature",
-            "id": row.fid,
-            "geometry": mapping(geom) if geom is not None else None,
-            "properties": row.properties,
-        }
+    def _features(rows: list[Row], spec: CrsTransformSpec | None) -> list[dict[str, Any]]:
+        geometries = to_geojson_geometries(_reproject([row.geometry for row in rows], spec))
+        return [
+            {"type": "Feature", "id": row.fid, "geometry": geometry,
+             "properties": row.properties}
+            for row, geometry in zip(rows, geometries, strict=True)
+        ]

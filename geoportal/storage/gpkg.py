@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,11 +71,18 @@ def _table_name(layer_id: str) -> str:
     return layer_id.replace("-", "_")
 
 
+@lru_cache(maxsize=64)
+def _prepared_box(minx: float, miny: float, maxx: float, maxy: float) -> shapely.Geometry:
+    box = shapely.box(minx, miny, maxx, maxy)
+    shapely.prepare(box)
+    return box
+
+
 def _intersects_box(blob: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
     wkb = gpkg_blob_to_wkb(blob)
     if wkb is None:
         return 0
-    return int(shapely.intersects(shapely.from_wkb(wkb), shapely.box(minx, miny, maxx, maxy)))
+    return int(_prepared_box(minx, miny, maxx, maxy).intersects(shapely.from_wkb(wkb)))
 
 
 @dataclass(frozen=True)
