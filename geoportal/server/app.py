@@ -52,7 +52,12 @@ GEOJSON = "application/geo+json"
 
 def with_field_titles(response: Response, layer: Layer | None) -> Response:
     """Queryables (JSON) with the fields' original names as titles: pygeoapi repeats the
-    name, ours is ASCII (``voblasc``) and the title tells what it is (``Вобласьць``)."""
+    name, ours is ASCII (``voblasc``) and the title tells what it is (``Вобласьць``).
+
+    Also a ``queryables`` list of ``{"id": name}``, the draft form GDAL's OAPIF driver (3.6 to
+    3.12) reads to decide which fields it may put in a CQL2 filter; without it, GDAL filters a
+    ``where`` on its side after downloading the whole layer. A JSON Schema ignores the extra
+    member."""
     if (layer is None or layer.current is None or response.status_code != 200
             or not response.mimetype.endswith("json")):
         return response
@@ -61,6 +66,11 @@ def with_field_titles(response: Response, layer: Layer | None) -> Response:
     for name, schema in body.get("properties", {}).items():
         if name in titles:
             schema["title"] = titles[name]
+    body["queryables"] = [
+        {"id": name, "title": schema.get("title", name), "type": schema.get("type")}
+        for name, schema in body.get("properties", {}).items()
+        if schema.get("format") not in ("geometry-any",) and name != "geometry"
+    ]
     response.set_data(json.dumps(body, ensure_ascii=False))
     return response
 
@@ -162,7 +172,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.get("/collections/<collection_id>/queryables")
     def queryables(collection_id: str) -> Response:
         response = execute(items_api.get_collection_queryables, collection_id, cached=True)
-        return with_field_titles(response, live.layers.get(collection_id))
+        response = with_field_titles(response, live.layers.get(collection_id))
+        accept = request.headers.get("Accept", "")
+        if (response.mimetype == "application/schema+json" and "application/json" in accept
+                and "schema+json" not in accept):
+            # asked for JSON, not JSON Schema (GDAL refuses any other Content-Type)
+            response.headers["Content-Type"] = "application/json"
+        return response
 
     @app.get("/collections/<collection_id>/schema")
     def schema(collection_id: str) -> Response:

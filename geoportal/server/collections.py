@@ -142,6 +142,11 @@ def _standard_links(base_url: str, url: str, texts: _Texts, rels: Rels) -> list[
         {"type": FORMAT_TYPES[F_HTML], "rel": f"{OGC_RELTYPES_BASE}/queryables",
          "title": msg("Queryables for this collection as HTML"),
          "href": f"{url}/queryables?f=html"},
+        # GDAL's OAPIF driver looks for rel "queryables" and a "queryables" list in it
+        # (server.app.with_field_titles adds the list): then it sends a `where` as CQL2.
+        {"type": FORMAT_TYPES[F_JSON], "rel": "queryables",
+         "title": msg("Queryables for this collection as JSON"),
+         "href": f"{url}/queryables?f=json"},
         {"type": "application/geo+json", "rel": "items", "title": msg("Items as GeoJSON"),
          "href": f"{url}/items?f=json"},
         {"type": FORMAT_TYPES[F_JSONLD], "rel": "items",

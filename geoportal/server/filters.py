@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Any
 
 from pygeoapi.api import itemtypes
+from pygeofilter import ast
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
-from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
+from pygeofilter.parsers.cql2_json.parser import walk_cql_json
+from pygeofilter.parsers.cql2_text import parse as parse_pygeofilter_text
+
+from geoportal.server.cql2_text import CQL2SyntaxError, parse_cql2_text
+from geoportal.storage.cql import TEMPORAL_FUNCTIONS
 
 __all__ = ["CONFORMANCE", "filter_problem", "install", "parse_filter"]
 
@@ -34,7 +39,8 @@ CONFORMANCE = [
     _CQL2.format("case-insensitive-comparison"), _CQL2.format("basic-spatial-functions"),
     _CQL2.format("basic-spatial-functions-plus"), _CQL2.format("spatial-functions"),
     _CQL2.format("arithmetic"), _CQL2.format("property-property"),
-]  # temporal-functions is not claimed: T_MEETS, T_STARTS and the like are not supported
+    _CQL2.format("temporal-functions"),
+]
 
 _LANGS = {None: "cql2-text", "cql2-text": "cql2-text", "cql-text": "cql2-text",
           "cql2-json": "cql2-json", "cql-json": "cql2-json"}
@@ -44,11 +50,37 @@ _LANGS = {None: "cql2-text", "cql2-text": "cql2-text", "cql-text": "cql2-text",
 def parse_filter(text: str) -> Any:
     """A pygeofilter AST from CQL2 text or CQL2 JSON (told apart by the first character).
 
-    Cached: the check before pygeoapi and pygeoapi itself parse the same text in one request
-    (pygeoapi deep-copies the tree before changing it; our translator only reads it)."""
+    Text is read by our CQL2 grammar (``cql2_text``); what it refuses is tried with
+    pygeofilter's, which also takes the older infix temporal form (``updated T_BEFORE
+    DATE(...)``); if both refuse, ours says why. Cached: the check before pygeoapi and pygeoapi
+    itself parse the same text in one request (pygeoapi deep-copies the tree before changing
+    it; our translator only reads it)."""
     if text.lstrip().startswith("{"):
-        return parse_cql2_json(json.loads(text))
-    return parse_cql2_text(text)
+        return _walk_json(json.loads(text))
+    try:
+        return parse_cql2_text(text)
+    except CQL2SyntaxError as ours:
+        try:
+            return parse_pygeofilter_text(text)
+        except Exception:  # pygeofilter raises lark, ValueError... by case: report ours
+            raise ours from None
+
+
+def _walk_json(node: Any) -> Any:
+    """CQL2 JSON through pygeofilter, except the temporal operators it lacks or reads as
+    another (t_starts, t_finishes..., t_overlaps), found inside and/or/not."""
+    if isinstance(node, dict) and isinstance(node.get("op"), str):
+        op, args = node["op"].lower(), node.get("args")
+        if op in ("and", "or") and isinstance(args, list) and len(args) >= 2:
+            return reduce(ast.And if op == "and" else ast.Or, [_walk_json(a) for a in args])
+        if op == "not" and isinstance(args, list) and len(args) == 1:
+            return ast.Not(_walk_json(args[0]))
+        if op in _JSON_TEMPORAL and isinstance(args, list) and len(args) == 2:
+            return TEMPORAL_FUNCTIONS[op](*(walk_cql_json(a) for a in args))
+    return parse_cql2_json(node)
+
+
+_JSON_TEMPORAL = ("t_starts", "t_startedby", "t_finishes", "t_finishedby", "t_overlaps")
 
 
 def filter_problem(params: Mapping[str, str]) -> str | None:

@@ -43,7 +43,8 @@ from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from geoportal.catalog.models import Field
 from geoportal.errors import InputError
 
-__all__ = ["POSTGIS", "SQLITE", "Dialect", "envelope_hint", "register_sqlite_functions", "to_sql"]
+__all__ = ["POSTGIS", "SQLITE", "TEMPORAL_FUNCTIONS", "Dialect", "TimeOverlapsStrict",
+           "envelope_hint", "register_sqlite_functions", "to_sql"]
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,41 @@ _FLIP = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _SPATIAL = {cls: cls.op.value.lower() for cls in SPATIAL_PREDICATES_MAP.values()}
 _SPATIAL_NODES = (*_SPATIAL, ast.BBox, ast.DistanceWithin)
 _CONVERSE = {"within": "contains", "contains": "within"}
+
+
+class TimeOverlapsStrict(ast.TimeOverlaps):
+    """CQL2's T_OVERLAPS. pygeofilter parses T_OVERLAPS and T_INTERSECTS alike (TimeOverlaps),
+    read here as T_INTERSECTS; our readers (server.cql2_text, server.filters) build this node
+    for T_OVERLAPS."""
+
+
+# The standard's temporal function names (pygeofilter knows some by draft names only).
+TEMPORAL_FUNCTIONS = {
+    "t_after": ast.TimeAfter, "t_before": ast.TimeBefore, "t_contains": ast.TimeContains,
+    "t_disjoint": ast.TimeDisjoint, "t_during": ast.TimeDuring, "t_equals": ast.TimeEquals,
+    "t_finishedby": ast.TimeEndedBy, "t_finishes": ast.TimeEnds,
+    "t_intersects": ast.TimeOverlaps, "t_meets": ast.TimeMeets, "t_metby": ast.TimeMetBy,
+    "t_overlappedby": ast.TimeOverlappedBy, "t_overlaps": TimeOverlapsStrict,
+    "t_startedby": ast.TimeBegunBy, "t_starts": ast.TimeBegins,
+}
 _TEMPORAL = {ast.TimeBefore: "before", ast.TimeAfter: "after", ast.TimeEquals: "equals",
-             ast.TimeDuring: "during", ast.TimeOverlaps: "intersects", ast.TimeDisjoint: "disjoint"}
+             ast.TimeDuring: "during", ast.TimeOverlaps: "intersects", ast.TimeDisjoint: "disjoint",
+             ast.TimeContains: "contains", ast.TimeMeets: "meets", ast.TimeMetBy: "metby",
+             ast.TimeOverlappedBy: "overlappedby", TimeOverlapsStrict: "overlaps",
+             ast.TimeBegins: "starts", ast.TimeBegunBy: "startedby", ast.TimeEnds: "finishes",
+             ast.TimeEndedBy: "finishedby"}
+# T_X(a, b) = T_CONVERSE(b, a): how a literal-first predicate reads with the property first
+_TEMPORAL_CONVERSE = {"before": "after", "after": "before", "during": "contains",
+                      "contains": "during", "meets": "metby", "metby": "meets",
+                      "overlaps": "overlappedby", "overlappedby": "overlaps",
+                      "starts": "startedby", "startedby": "starts",
+                      "finishes": "finishedby", "finishedby": "finishes"}
+# An instant (a property's value: start = end) never contains, overlaps, is overlapped by,
+# is started by or finished by anything (CQL2's definitions with begin = end).
+_NEVER_FOR_INSTANTS = ("contains", "overlaps", "overlappedby", "startedby", "finishedby")
 _UNITS = {"m": 1.0, "meters": 1.0, "metres": 1.0, "km": 1000.0, "kilometers": 1000.0,
           "kilometres": 1000.0}
-_FUNCTIONS = {**SPATIAL_PREDICATES_MAP, **TEMPORAL_PREDICATES_MAP, "t_disjoint": ast.TimeDisjoint}
+_FUNCTIONS = {**SPATIAL_PREDICATES_MAP, **TEMPORAL_PREDICATES_MAP, **TEMPORAL_FUNCTIONS}
 
 
 @dataclass(frozen=True)
@@ -437,15 +468,14 @@ class _Translator:
                     self.param(distance), "))")
 
     def temporal(self, node: ast.TemporalPredicate) -> _Sql:
+        """A property's instant t against a DATE, TIMESTAMP or INTERVAL [lo, hi] (None: open),
+        by CQL2's definitions with the instant's begin = end."""
         name, kind = _describe(node).removeprefix("the operator "), _TEMPORAL.get(type(node))
         if kind is None:
-            raise InputError(f"{name} is not supported; use T_BEFORE, T_AFTER, T_EQUALS, "
-                             "T_DURING, T_INTERSECTS or T_DISJOINT")
+            raise InputError(f"{name} is not a CQL2 temporal function")
         a, b = self.operand(node.lhs), self.operand(node.rhs)
         if isinstance(a, _Lit) and isinstance(b, _Sql):
-            if kind == "during":
-                raise InputError("T_DURING takes the property first: T_DURING(prop, INTERVAL)")
-            a, b, kind = b, a, {"before": "after", "after": "before"}.get(kind, kind)
+            a, b, kind = b, a, _TEMPORAL_CONVERSE.get(kind, kind)
         if isinstance(a, _Lit) or a.type not in _TIMES:
             raise InputError(f"{name} works on date and timestamp properties" +
                              ("" if isinstance(a, _Lit) else f"; {_holds(a)}"))
@@ -455,18 +485,32 @@ class _Translator:
         if not (interval or isinstance(value, date)) or not all(
                 x is None or isinstance(x, date) for x in (lo, hi)):
             raise InputError(f"{name} compares a property with a DATE, TIMESTAMP or INTERVAL")
-        if kind in ("before", "after", "equals"):
-            op, x = {"before": ("<", lo), "after": (">", hi), "equals": ("=", lo)}[kind]
-            usable = x is not None and (kind != "equals" or lo == hi)
-            return self.moment(a, op, x) if usable else _Sql(_FALSE)
+        proper = lo is None or hi is None or _instant(lo) < _instant(hi)  # not a single moment
+        never = _cat("(", a, " <> ", a, ")")  # false, or null (unknown) where a is null
+        if kind in _NEVER_FOR_INSTANTS:
+            return never
+        if kind in ("before", "after", "equals", "meets", "metby", "starts", "finishes"):
+            op, x, usable = {
+                "before": ("<", lo, True), "after": (">", hi, True),
+                "equals": ("=", lo, lo == hi), "meets": ("=", lo, True),
+                "metby": ("=", hi, True), "starts": ("=", lo, proper),
+                "finishes": ("=", hi, proper)}[kind]
+            return self.moment(a, op, x) if usable and x is not None else never
         if kind == "disjoint":
             parts = [self.moment(a, o, x) for o, x in (("<", lo), (">", hi)) if x is not None]
-            return _cat("(", _joined(" OR ", parts), ")") if parts else _Sql(_FALSE)
+            return _cat("(", _joined(" OR ", parts), ")") if parts else never
         if kind == "during" and not interval:
-            return _Sql(_FALSE)
+            return never
         ops = (">", "<") if kind == "during" else (">=", "<=")
         parts = [self.moment(a, o, x) for o, x in zip(ops, (lo, hi), strict=True) if x is not None]
         return _cat("(", _joined(" AND ", parts), ")") if parts else _cat(a, " IS NOT NULL")
+
+
+def _instant(value: date) -> datetime:
+    """A DATE or TIMESTAMP as a naive UTC datetime, so the two kinds compare."""
+    if isinstance(value, datetime):
+        return _utc(value)
+    return datetime(value.year, value.month, value.day)
 
 
 def to_sql(node: Any, fields: Sequence[Field], dialect: Dialect) -> tuple[str, list[Any]]:

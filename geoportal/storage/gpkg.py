@@ -243,6 +243,9 @@ class GeoPackageStore(FeatureStore):
         if not os.path.exists(path):
             raise StorageError(f"store table {ref!r} is missing from {self.root}")
         conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        # An automatic index would be built by scanning the whole table, on every query that
+        # joins the sample of an estimated count (1.5 s on 1,000,000 rows instead of 20 ms).
+        conn.execute("PRAGMA automatic_index = OFF")
         conn.create_function("gp_intersects_box", 5, _intersects_box, deterministic=True)
         cql.register_sqlite_functions(conn)
         # Text GDAL stored unconverted must not break a page: show what cannot be decoded.
@@ -340,6 +343,15 @@ class GeoPackageStore(FeatureStore):
                         where: list[str], where_sql: str, params: list[Any]
                         ) -> tuple[float, bool]:
         budget = self.count_budget_ms / 1000
+        if budget > 0 and not rtree:
+            # Without the R-tree, counting reads every row: the sample (which reads about
+            # half as fast per row) tells how long that would take, and whether to bother.
+            started = time.monotonic()
+            hits, sampled, total = self._sample(conn, info, rtree, where, params)
+            if sampled >= total:  # the sample was the whole table
+                return hits, False
+            if (time.monotonic() - started) * total / max(sampled, 1) / 2 > budget:
+                return hits * total / sampled, True
         source = f"{_quote(info.table)} AS f"
         if rtree:
             source += f" JOIN {_quote(info.rtree)} AS r ON r.id = f.{FID_COLUMN}"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
+from urllib.parse import unquote_plus
 
 import pytest
 import requests
@@ -32,7 +34,7 @@ from benchmarks.catalog import (
 from geoportal.catalog import Catalog
 from geoportal.server.app import create_app
 from geoportal.server.collections import describe_collections
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, require_tool
 
 LAYERS = 1000
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -122,13 +124,16 @@ def test_pages_render_with_every_collection(server, catalog):
 
 
 def _without_downloads(doc: dict) -> dict:
-    """Our documents are pygeoapi's plus one enclosure link per download format."""
+    """Our documents are pygeoapi's plus one enclosure link per download format and a
+    ``queryables`` link for GDAL."""
     for collection in doc.get("collections", [doc]):
         downloads = [link for link in collection["links"] if link["rel"] == "enclosure"]
         assert [link["href"].rsplit("=", 1)[1] for link in downloads] == [
             "gpkg", "geojson", "csv", "shp"]
+        gdal = [link for link in collection["links"] if link["rel"] == "queryables"]
+        assert [link["href"].rsplit("/", 1)[1] for link in gdal] == ["queryables?f=json"]
         collection["links"] = [link for link in collection["links"]
-                               if link["rel"] != "enclosure"]
+                               if link["rel"] not in ("enclosure", "queryables")]
     return doc
 
 
@@ -184,3 +189,20 @@ def test_published_replaced_and_removed_layers_reach_every_worker(server, catalo
     titles = {c["id"]: c["title"] for c in body["collections"]}
     assert new_id not in titles and titles[BASE_LAYER] == "Renamed base points"
     validate(get(server, "/openapi", f="json").json())
+
+
+def test_gdal_sends_a_where_to_the_server_with_many_collections(server, catalog):
+    # Over 100 collections the OpenAPI document has only {collectionId} paths; GDAL finds the
+    # fields it may filter on in the queryables list, and sends the where as CQL2.
+    ogrinfo = require_tool("ogrinfo")
+    layer = catalog.ids[1]
+    result = subprocess.run(
+        [ogrinfo, "-ro", "-al", "--debug", "on", "-where", "floors > 5",
+         f"OAPIF:{server.url}/collections/{layer}"],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "filter=floors" in unquote_plus(result.stderr), result.stderr[-2000:]
+    expected = get(server, f"/collections/{layer}/items", filter="floors > 5", f="json",
+                   limit="1000").json()["numberReturned"]
+    assert 0 < expected < 25
+    assert result.stdout.count("OGRFeature(") == expected
