@@ -18,6 +18,7 @@ import click
 import pyogrio
 import pyogrio.errors
 
+from geoportal import cli_admin
 from geoportal.catalog import Catalog, Layer, Registry, Version, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, InputError, NotFound
@@ -492,6 +493,8 @@ def serve(obj: _Context, host: str | None, port: int | None, workers: int | None
                f"(data: {settings.data_dir}, logs: {settings.log_dir})")
     run_gunicorn(settings)
 
+
+cli_admin.register(main, _handle_errors)
 
 if __name__ == "__main__":
     main()

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         30_000, ge=100, description="PostGIS: longest a query may run before it is cancelled."
     )
     pool_size: int = Field(4, ge=1, description="PostGIS: connections per server process.")
+    max_upload_mb: int = Field(512, ge=1, description="Largest upload accepted (HTTP 413 above).")
+    max_unpacked_mb: int = Field(
+        2048, ge=1, description="Largest total an uploaded archive may unpack to (zip bombs)."
+    )
+    jobs_runner: bool = Field(
+        True, description="Run queued upload jobs in this server's workers."
+    )
     count_budget_ms: int = Field(
         100, ge=0,
         description="Longest an exact numberMatched may take before it is estimated (0: always "

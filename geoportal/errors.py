@@ -20,6 +20,7 @@ __all__ = [
     "NotFound",
     "SchemaError",
     "StorageError",
+    "Unauthorized",
     "UnsupportedFormat",
 ]
 
@@ -79,6 +80,14 @@ class NotFound(GeoportalError, LookupError):
 
     http_status = HTTPStatus.NOT_FOUND
     ogc_code = "NotFound"
+    exit_code = 2
+
+
+class Unauthorized(GeoportalError, PermissionError):
+    """No token, or one that is wrong, revoked or expired."""
+
+    http_status = HTTPStatus.UNAUTHORIZED
+    ogc_code = "Unauthorized"
     exit_code = 2
 
 

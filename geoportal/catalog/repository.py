@@ -227,6 +227,19 @@ class Catalog:
         restored.status = "current"
         return restored
 
+    def unpublish(self, layer_id: str) -> list[Version]:
+        """Remove a layer and all its versions from the catalog in one transaction; return the
+        versions, whose store tables or files the caller drops afterwards."""
+        gone = self.versions(layer_id)
+        with self._tx() as conn:
+            if conn.execute(select(t.layers.c.id).where(t.layers.c.id == layer_id)).first() \
+                    is None:
+                raise NotFound(f"no layer {layer_id!r}")
+            self._bump(conn)
+            conn.execute(t.versions.delete().where(t.versions.c.layer_id == layer_id))
+            conn.execute(t.layers.delete().where(t.layers.c.id == layer_id))
+        return gone
+
     def prune(self, layer_id: str, keep: int) -> list[str]:
         """Forget retired versions beyond the newest ``keep``; return their store tables."""
         retired = [v for v in self.versions(layer_id) if v.status != "current"]

@@ -29,11 +29,15 @@ from pygeoapi.api import APIRequest
 from pygeoapi.api import itemtypes as items_api
 from werkzeug.exceptions import HTTPException
 
+from geoportal.admin.audit import AuditLog
+from geoportal.admin.jobs import JobQueue, JobRunner
+from geoportal.admin.tokens import TokenStore
 from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.config import Settings, load_settings
-from geoportal.errors import GeoportalError, NotFound
+from geoportal.errors import GeoportalError, NotFound, Unauthorized
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.server import filters, pygeoapi_speedups
+from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.collections import describe_collections
 from geoportal.server.downloads import prepare_download
@@ -42,6 +46,7 @@ from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
 from geoportal.server.pygeoapi_config import SUPPORTED_CRS
 from geoportal.storage import open_store, register_store
+from geoportal.storage.rasters import RasterStore
 
 __all__ = ["create_app"]
 
@@ -106,14 +111,28 @@ def create_app(settings: Settings | None = None) -> Flask:
     pygeoapi_speedups.install()
     filters.install()
     catalog = Catalog(settings.database_url or "")
-    catalog.init(load_registry(settings.config_dir))
+    registry = load_registry(settings.config_dir)
+    catalog.init(registry)
     store = open_store(settings)
     live = LiveAPI(settings, catalog, register_store(store))
+    admin = Admin(settings=settings, catalog=catalog, store=store,
+                  rasters=RasterStore(settings.coverage_dir), registry=registry,
+                  tokens=TokenStore(catalog.engine), jobs=JobQueue(catalog.engine),
+                  audit=AuditLog(catalog.engine))
 
     app = Flask(__name__, static_folder=None)
     app.url_map.strict_slashes = False
+    # the upload limit plus room for the manifest and the multipart framing
+    app.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 1) * 1024**2
     app.extensions["geoportal"] = {"settings": settings, "catalog": catalog, "store": store,
-                                   "live": live}
+                                   "live": live, "admin": admin}
+    app.register_blueprint(admin_blueprint(admin))
+    if settings.jobs_runner:
+        runner = JobRunner(admin.jobs, catalog=catalog, store=store, registry=registry,
+                           rasters=admin.rasters, audit=admin.audit,
+                           keep_versions=settings.keep_versions)
+        runner.start()
+        app.extensions["geoportal"]["runner"] = runner
 
     def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False,
                 cached: bool = False) -> Response:
@@ -216,13 +235,20 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
+        if exc.code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+            return _ogc_error(exc.code, "RequestEntityTooLarge",
+                              f"the request is too large: uploads may be up to "
+                              f"{settings.max_upload_mb} MiB (max_upload_mb)")
         return _ogc_error(exc.code or 500, exc.name.replace(" ", ""), exc.description or "")
 
     @app.errorhandler(GeoportalError)
     def _portal_error(exc: GeoportalError) -> Response:
         if exc.http_status >= 500:
             log.error("request_id=%s error=%s", g.get("request_id"), exc, exc_info=exc)
-        return _ogc_error(exc.http_status, exc.ogc_code, exc.user_msg)
+        response = _ogc_error(exc.http_status, exc.ogc_code, exc.user_msg)
+        if isinstance(exc, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="geoportal"'
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -1,0 +1,1 @@
+"""Regional administration: tokens, upload jobs, audit."""

@@ -1,0 +1,248 @@
+"""Upload jobs: a persistent queue in the catalog database and a runner in each server process.
+
+An upload is saved to ``<data_dir>/uploads/<job id>/`` and queued; the HTTP request returns at
+once (202). Every server worker runs one ``JobRunner`` thread that claims the oldest queued job
+(an UPDATE that only one claimant wins), runs the same ETL as ``geoportal ingest`` and records
+the report. A running job writes a heartbeat; a job whose heartbeat stopped (the server was
+stopped or killed mid-ingest) is marked failed by the next runner that looks, and the previous
+version, untouched by a failed ingest, keeps serving. At most one job per layer is queued or
+running (a partial unique index): a second upload of the same layer gets 409.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from geoportal.admin.audit import AuditLog
+from geoportal.catalog import Catalog
+from geoportal.catalog import schema as t
+from geoportal.catalog.registry import Registry
+from geoportal.errors import Conflict, GeoportalError, InputError, NotFound, StorageError
+from geoportal.etl.manifest import build_manifest
+from geoportal.etl.pipeline import ingest
+from geoportal.storage import FeatureStore
+from geoportal.storage.rasters import RasterStore
+
+__all__ = ["Job", "JobQueue", "JobRunner"]
+
+log = logging.getLogger("geoportal.jobs")
+
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 30.0  # a running job whose heartbeat is older was cut off
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One upload and what became of it."""
+
+    id: str
+    layer_id: str
+    region: str
+    token_id: str
+    state: str
+    manifest: dict[str, Any]
+    folder: str
+    created: datetime
+    started: datetime | None = None
+    finished: datetime | None = None
+    version: int | None = None
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    status: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job as the API shows it (no server paths)."""
+        return {"id": self.id, "layer": self.layer_id, "region": self.region,
+                "state": self.state, "created": self.created.isoformat(),
+                "started": self.started.isoformat() if self.started else None,
+                "finished": self.finished.isoformat() if self.finished else None,
+                "version": self.version, "status": self.status, "error": self.error,
+                "report": self.report}
+
+
+class JobQueue:
+    """The jobs table."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def submit(self, *, layer_id: str, region: str, token_id: str, manifest: dict[str, Any],
+               folder: Path, job_id: str | None = None) -> Job:
+        """Queue an upload; Conflict (409) when the layer already has one queued or running."""
+        job_id = job_id or uuid.uuid4().hex
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(t.jobs).values(
+                    id=job_id, layer_id=layer_id, region=region, token_id=token_id,
+                    state="queued", manifest=manifest, folder=str(folder), created=_now()))
+        except IntegrityError:
+            active = self.active_for(layer_id)
+            which = f" (job {active.id}, {active.state})" if active else ""
+            raise Conflict(f"layer {layer_id!r} already has an upload in progress{which}; "
+                           "wait for it to finish, then upload again") from None
+        except SQLAlchemyError as exc:
+            raise StorageError(f"jobs: {exc}") from exc
+        return self.get(job_id)
+
+    def get(self, job_id: str) -> Job:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(t.jobs).where(t.jobs.c.id == job_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no job {job_id!r}")
+        return _job(row)
+
+    def active_for(self, layer_id: str) -> Job | None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(t.jobs).where(
+                (t.jobs.c.layer_id == layer_id) & t.jobs.c.state.in_(("queued", "running"))
+            )).mappings().first()
+        return _job(row) if row is not None else None
+
+    def claim(self, worker: str) -> Job | None:
+        """The oldest queued job, now running for ``worker``; None when there is none (or
+        another worker won it)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(t.jobs.c.id).where(t.jobs.c.state == "queued")
+                               .order_by(t.jobs.c.created).limit(1)).first()
+            if row is None:
+                return None
+            now = _now()
+            won = conn.execute(update(t.jobs).where(
+                (t.jobs.c.id == row[0]) & (t.jobs.c.state == "queued")
+            ).values(state="running", started=now, heartbeat=now, worker=worker)).rowcount
+        return self.get(row[0]) if won == 1 else None
+
+    def heartbeat(self, job_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.jobs).where((t.jobs.c.id == job_id)
+                                              & (t.jobs.c.state == "running"))
+                         .values(heartbeat=_now()))
+
+    def finish(self, job_id: str, state: str, *, status: int, report: dict[str, Any] | None = None,
+               error: str | None = None, version: int | None = None) -> Job:
+        with self.engine.begin() as conn:
+            conn.execute(update(t.jobs).where(t.jobs.c.id == job_id).values(
+                state=state, finished=_now(), status=status, report=report, error=error,
+                version=version))
+        return self.get(job_id)
+
+    def fail_orphans(self, stale_seconds: float = STALE_SECONDS) -> list[Job]:
+        """Mark failed the running jobs whose worker stopped beating (a restart cut them off);
+        the previous version of their layer keeps serving."""
+        limit = _now() - timedelta(seconds=stale_seconds)
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(t.jobs.c.id).where(
+                (t.jobs.c.state == "running") & (t.jobs.c.heartbeat < limit))).all()
+            for (job_id,) in rows:
+                conn.execute(update(t.jobs).where(
+                    (t.jobs.c.id == job_id) & (t.jobs.c.state == "running")
+                ).values(state="failed", finished=_now(), status=500,
+                         error="the server stopped during the ingest; the previous version "
+                               "still serves; upload again"))
+        return [self.get(job_id) for (job_id,) in rows]
+
+
+def _job(row: Any) -> Job:
+    return Job(id=row["id"], layer_id=row["layer_id"], region=row["region"],
+               token_id=row["token_id"], state=row["state"], manifest=row["manifest"],
+               folder=row["folder"], created=_aware(row["created"]),
+               started=_aware(row["started"]), finished=_aware(row["finished"]),
+               version=row["version"], report=row["report"], error=row["error"],
+               status=row["status"])
+
+
+class JobRunner(threading.Thread):
+    """Claims queued jobs and runs the ETL on them, one at a time, until stopped."""
+
+    def __init__(self, queue: JobQueue, *, catalog: Catalog, store: FeatureStore,
+                 registry: Registry, rasters: RasterStore, audit: AuditLog,
+                 keep_versions: int, poll_seconds: float = 0.5) -> None:
+        super().__init__(name="geoportal-jobs", daemon=True)
+        self.queue = queue
+        self.catalog, self.store, self.registry, self.rasters = catalog, store, registry, rasters
+        self.audit = audit
+        self.keep_versions = keep_versions
+        self.poll_seconds = poll_seconds
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for orphan in self.queue.fail_orphans():
+                    self.audit.record("upload", "failed", layer_id=orphan.layer_id,
+                                      region=orphan.region, job_id=orphan.id, status=500,
+                                      detail=orphan.error, token_id=orphan.token_id)
+                job = self.queue.claim(self.worker)
+                if job is not None:
+                    self.run_job(job)
+                    continue
+            except Exception:  # never let the runner die: log and try again later
+                log.exception("job runner: unexpected error")
+            self._stop.wait(self.poll_seconds)
+
+    def run_job(self, job: Job) -> Job:
+        """Run one claimed job to its end state."""
+        beating = threading.Event()
+
+        def beat() -> None:
+            while not beating.wait(HEARTBEAT_SECONDS):
+                try:
+                    self.queue.heartbeat(job.id)
+                except GeoportalError:
+                    log.warning("job %s: heartbeat failed", job.id)
+
+        ticker = threading.Thread(target=beat, name="geoportal-job-heartbeat", daemon=True)
+        ticker.start()
+        try:
+            manifest = build_manifest(job.manifest, base=Path(job.folder),
+                                      origin=f"upload {job.id}")
+            report = ingest(manifest, catalog=self.catalog, store=self.store,
+                            registry=self.registry, rasters=self.rasters,
+                            keep_versions=self.keep_versions)
+            state, status, error = "done", HTTPStatus.OK, None
+            version = report.version
+            details = report.to_dict()
+        except InputError as exc:
+            state, status, error, version, details = ("rejected", exc.http_status,
+                                                      exc.user_msg, None, None)
+        except Exception as exc:  # our side failed: the previous version keeps serving
+            log.exception("job %s failed", job.id)
+            state, status, version, details = ("failed", HTTPStatus.INTERNAL_SERVER_ERROR,
+                                               None, None)
+            error = (exc.user_msg if isinstance(exc, GeoportalError)
+                     else "the ingest failed on the server; the previous version still serves")
+        finally:
+            beating.set()
+        finished = self.queue.finish(job.id, state, status=int(status), report=details,
+                                     error=error, version=version)
+        self.audit.record("upload", {"done": "ok"}.get(state, state), layer_id=job.layer_id,
+                          region=job.region, version=version, job_id=job.id,
+                          status=int(status), detail=error, token_id=job.token_id)
+        shutil.rmtree(job.folder, ignore_errors=True)
+        return finished

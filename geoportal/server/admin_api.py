@@ -1,0 +1,235 @@
+"""The admin API: uploads, jobs, versions, rollback, unpublish and the audit log.
+
+Every route needs ``Authorization: Bearer <token>``; an editor token reaches only the layers of
+its regions (checked on the manifest's region and on the layer's current one). Every attempt,
+refused ones included, goes to the audit log. Errors are the portal's usual JSON exceptions;
+a 401 carries ``WWW-Authenticate: Bearer``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import yaml
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from geoportal.admin.audit import AuditLog
+from geoportal.admin.jobs import JobQueue
+from geoportal.admin.tokens import Token, TokenStore, require_region
+from geoportal.admin.uploads import UploadLimits, save_upload
+from geoportal.catalog import Catalog
+from geoportal.catalog.registry import Registry
+from geoportal.config import Settings
+from geoportal.errors import (
+    Conflict,
+    Forbidden,
+    GeoportalError,
+    InputError,
+    NotFound,
+    SchemaError,
+)
+from geoportal.etl.manifest import build_manifest
+from geoportal.storage import FeatureStore
+from geoportal.storage.rasters import RasterStore
+
+__all__ = ["Admin", "admin_blueprint"]
+
+
+@dataclass
+class Admin:
+    """What the admin routes work with (one per server process)."""
+
+    settings: Settings
+    catalog: Catalog
+    store: FeatureStore
+    rasters: RasterStore
+    registry: Registry
+    tokens: TokenStore
+    jobs: JobQueue
+    audit: AuditLog
+
+    @property
+    def limits(self) -> UploadLimits:
+        s = self.settings
+        return UploadLimits(max_bytes=s.max_upload_mb * 1024**2,
+                            max_unpacked_bytes=s.max_unpacked_mb * 1024**2)
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _result(exc: GeoportalError) -> str:
+    if exc.http_status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+        return "denied"
+    return "rejected" if exc.http_status < 500 else "failed"
+
+
+def _manifest_from_form() -> dict[str, Any]:
+    """The manifest sent with an upload: a ``manifest`` field or file part, YAML or JSON."""
+    text = request.form.get("manifest")
+    if text is None and "manifest" in request.files:
+        text = request.files["manifest"].read(1024**2).decode("utf-8", errors="replace")
+    if text is None:
+        raise InputError("send the layer's manifest (YAML or JSON) in a 'manifest' field with "
+                         "the data file in a 'file' field")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"the manifest is not valid YAML or JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SchemaError("the manifest must be a mapping (id, region, theme, title, ...)")
+    return data
+
+
+def admin_blueprint(admin: Admin) -> Blueprint:
+    """The /admin routes."""
+    bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+    @contextmanager
+    def audited(action: str, layer_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """Authenticate, run the route, and record how it ended (refusals too)."""
+        seen: dict[str, Any] = {"token": None, "layer_id": layer_id, "region": None}
+        try:
+            seen["token"] = admin.tokens.verify(_bearer())
+            yield seen
+        except GeoportalError as exc:
+            admin.audit.record(action, _result(exc), token=seen["token"],
+                               layer_id=seen["layer_id"], region=seen["region"],
+                               client=request.remote_addr, status=int(exc.http_status),
+                               detail=exc.user_msg)
+            raise
+
+    def ok(action: str, seen: dict[str, Any], status: int, **extra: Any) -> None:
+        admin.audit.record(action, "accepted" if status == 202 else "ok", token=seen["token"],
+                           layer_id=seen["layer_id"], region=seen["region"],
+                           client=request.remote_addr, status=status, **extra)
+
+    def layer_region(token: Token, layer_id: str, what: str) -> str:
+        layer = admin.catalog.find_layer(layer_id)
+        if layer is None:
+            raise NotFound(f"no layer {layer_id!r}")
+        require_region(token, layer.meta.region, admin.registry, what)
+        return layer.meta.region
+
+    @bp.get("/whoami")
+    def whoami() -> Response:
+        token = admin.tokens.verify(_bearer())
+        return jsonify(token.to_dict())
+
+    @bp.post("/layers")
+    def upload() -> tuple[Response, int, dict[str, str]]:
+        with audited("upload") as seen:
+            token: Token = seen["token"]
+            data = _manifest_from_form()
+            layer_id = str(data.get("id") or "")
+            seen["layer_id"] = layer_id or None
+            region = str(data.get("region") or "")
+            seen["region"] = region or None
+            if not layer_id or not region:
+                raise SchemaError("the manifest needs 'id' and 'region'")
+            admin.registry.region(region)
+            require_region(token, region, admin.registry, "layers")
+            existing = admin.catalog.find_layer(layer_id)
+            if existing is not None and existing.meta.region != region:
+                require_region(token, existing.meta.region, admin.registry,
+                               f"layer {layer_id!r}")
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                raise InputError("send the data file in a 'file' field (multipart/form-data)")
+            active = admin.jobs.active_for(layer_id)
+            if active is not None:
+                raise Conflict(f"layer {layer_id!r} already has an upload in progress (job "
+                               f"{active.id}, {active.state}); wait for it, then upload again")
+            job_id = uuid.uuid4().hex
+            folder = admin.settings.data_dir / "uploads" / job_id
+            try:
+                saved = save_upload(upload.stream, upload.filename, folder, admin.limits)
+                source = data.get("source")
+                source = dict(source) if isinstance(source, dict) else {}
+                source["path"] = saved.name
+                data["source"] = source
+                build_manifest(data, base=folder, origin=f"upload of {saved.name}")
+                admin.registry.theme(str(data.get("theme") or ""))
+                job = admin.jobs.submit(layer_id=layer_id, region=region, token_id=token.id,
+                                        manifest=data, folder=folder, job_id=job_id)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            ok("upload", seen, 202, job_id=job.id)
+            location = url_for("admin.job", job_id=job.id)
+            return jsonify({**job.to_dict(), "links": [
+                {"rel": "monitor", "href": location, "type": "application/json"}]}), 202, \
+                {"Location": location}
+
+    @bp.get("/jobs/<job_id>")
+    def job(job_id: str) -> Response:
+        token = admin.tokens.verify(_bearer())
+        found = admin.jobs.get(job_id)
+        require_region(token, found.region, admin.registry, "jobs")
+        return jsonify(found.to_dict())
+
+    @bp.get("/layers/<layer_id>/versions")
+    def versions(layer_id: str) -> Response:
+        token = admin.tokens.verify(_bearer())
+        layer_region(token, layer_id, f"layer {layer_id!r}")
+        return jsonify({"layer": layer_id, "versions": [
+            {"version": v.version, "status": v.status, "created": v.created.isoformat(),
+             "source": v.source_name, "features": v.feature_count,
+             "set_aside": v.set_aside_count} for v in admin.catalog.versions(layer_id)]})
+
+    @bp.post("/layers/<layer_id>/rollback")
+    def rollback(layer_id: str) -> Response:
+        with audited("rollback", layer_id) as seen:
+            seen["region"] = layer_region(seen["token"], layer_id, f"layer {layer_id!r}")
+            body = request.get_json(silent=True)
+            version = body.get("version") if isinstance(body, dict) else None
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise InputError('send {"version": N} with the version to make current')
+            restored = admin.catalog.rollback(layer_id, version)
+            ok("rollback", seen, 200, version=restored.version)
+            return jsonify({"layer": layer_id, "version": restored.version,
+                            "status": restored.status})
+
+    @bp.delete("/layers/<layer_id>")
+    def unpublish(layer_id: str) -> tuple[str, int]:
+        with audited("unpublish", layer_id) as seen:
+            seen["region"] = layer_region(seen["token"], layer_id, f"layer {layer_id!r}")
+            active = admin.jobs.active_for(layer_id)
+            if active is not None:
+                raise Conflict(f"layer {layer_id!r} has an upload in progress (job "
+                               f"{active.id}); wait for it, then delete")
+            layer = admin.catalog.get_layer(layer_id)
+            gone = admin.catalog.unpublish(layer_id)
+            drop: Callable[[str], None] = admin.rasters.drop if layer.meta.kind == "coverage" \
+                else admin.store.drop
+            for version in gone:
+                drop(version.store_ref)
+            ok("unpublish", seen, 204,
+               version=layer.current.version if layer.current is not None else None)
+            return "", 204
+
+    @bp.get("/audit")
+    def audit_log() -> Response:
+        token = admin.tokens.verify(_bearer())
+        if token.role != "admin":
+            raise Forbidden("only admin tokens may read the audit log")
+        try:
+            limit = int(request.args.get("limit", "100"))
+        except ValueError:
+            raise InputError("limit must be a whole number") from None
+        rows = admin.audit.query(layer_id=request.args.get("layer"),
+                                 token_id=request.args.get("token"), limit=limit)
+        return Response(json.dumps({"entries": rows}, ensure_ascii=False, default=str),
+                        mimetype="application/json")
+
+    return bp

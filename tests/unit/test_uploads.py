@@ -1,0 +1,366 @@
+"""Saving uploads and refusing hostile ones: geoportal.admin.uploads on files built in tmp_path.
+
+Every archive is made here with ``zipfile`` (a few then have bytes patched to what ``zipfile``
+will not write: a NUL in a name, a lying size, Zip64 end records). No server, no network.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import stat
+import struct
+import zipfile
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+
+from geoportal.admin import uploads
+from geoportal.admin.uploads import (
+    SUPPORTED_SUFFIXES,
+    UploadLimits,
+    UploadRejected,
+    check_archive,
+    check_format,
+    safe_filename,
+    save_upload,
+)
+from geoportal.errors import InputError
+from geoportal.etl.coverage import RASTER_SUFFIXES
+from geoportal.etl.readers import _FORMATS
+
+MiB = 1024**2
+LIMITS = UploadLimits()
+SHAPEFILE = {"a.shp": b"\0\0\x27\x0a" + bytes(96), "a.dbf": b"\x03" + bytes(40),
+             "a.shx": b"\0\0\x27\x0a" + bytes(96), "a.prj": b'GEOGCS["WGS 84"]'}
+
+
+def make_zip(members: dict[str, bytes] | list[tuple[zipfile.ZipInfo | str, bytes]],
+             compression: int = zipfile.ZIP_DEFLATED, comment: bytes = b"") -> bytes:
+    """The bytes of a zip holding ``members`` (name or ZipInfo -> content)."""
+    items = members.items() if isinstance(members, dict) else members
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as archive:
+        for name, content in items:
+            archive.writestr(name, content)
+        archive.comment = comment
+    return buf.getvalue()
+
+
+def to_zip64(data: bytes) -> bytes:
+    """The same archive ended by Zip64 end records, the plain record's fields all 0xFF..."""
+    body, eocd = data[:-22], data[-22:]
+    _, _, _, n_disk, n_total, cd_size, cd_offset, _ = struct.unpack("<4s4H2LH", eocd)
+    record = struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, n_disk, n_total,
+                         cd_size, cd_offset)
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, len(body), 1)
+    plain = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF,
+                        0xFFFFFFFF, 0)
+    return body + record + locator + plain
+
+
+def upload(data: bytes, filename: str, folder: Path, limits: UploadLimits = LIMITS) -> Path:
+    return save_upload(io.BytesIO(data), filename, folder, limits)
+
+
+def rejected(data: bytes, filename: str, folder: Path, limits: UploadLimits = LIMITS
+             ) -> UploadRejected:
+    """The rejection of an upload, after checking it left nothing behind."""
+    with pytest.raises(UploadRejected) as caught:
+        upload(data, filename, folder, limits)
+    assert not folder.exists(), f"left behind: {sorted(folder.iterdir())}"
+    return caught.value
+
+
+# --- the error ---------------------------------------------------------------------------------
+
+def test_upload_rejected_is_an_input_error_with_its_own_status() -> None:
+    error = UploadRejected("x.zip: too big", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+    other = UploadRejected("x.exe: unknown format", HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+    assert isinstance(error, InputError)
+    assert error.http_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert other.http_status == HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    assert error.user_msg == str(error) == "x.zip: too big"
+    assert error.exit_code == 2
+    assert InputError.http_status == HTTPStatus.BAD_REQUEST  # the class attribute is untouched
+
+
+# --- normal uploads ----------------------------------------------------------------------------
+
+def test_zipped_shapefile_is_saved(tmp_path: Path) -> None:
+    data = make_zip(SHAPEFILE)
+    folder = tmp_path / "uploads" / "job1"
+    saved = upload(data, "roads.zip", folder)
+    assert saved == folder / "roads.zip"
+    assert saved.read_bytes() == data
+    assert [p.name for p in folder.iterdir()] == ["roads.zip"]  # no temporary file left
+
+
+def test_cyrillic_name_is_kept(tmp_path: Path) -> None:
+    saved = upload(b'{"type": "FeatureCollection", "features": []}', "Гродна вуліцы.geojson",
+                   tmp_path / "job")
+    assert saved.name == "Гродна вуліцы.geojson"
+    assert saved.is_file()
+
+
+def test_file_of_exactly_max_bytes_is_accepted(tmp_path: Path) -> None:
+    saved = upload(b"x" * 1000, "points.csv", tmp_path / "job", UploadLimits(max_bytes=1000))
+    assert saved.stat().st_size == 1000
+
+
+def test_file_bigger_than_one_chunk_is_copied_whole(tmp_path: Path) -> None:
+    data = random.Random(1).randbytes(3 * MiB + 17)
+    saved = upload(data, "dem.tif", tmp_path / "job")
+    assert saved.read_bytes() == data
+
+
+@pytest.mark.parametrize(("sent", "kept"), [("../../etc/passwd.geojson", "passwd.geojson"),
+                                            ("C:\\x\\y.geojson", "y.geojson"),
+                                            ("/abs/dir/z.geojson", "z.geojson"),
+                                            ("C:w.geojson", "w.geojson")])
+def test_directory_part_of_the_name_is_dropped(tmp_path: Path, sent: str, kept: str) -> None:
+    folder = tmp_path / "uploads" / "job"
+    saved = upload(b"{}", sent, folder)
+    assert saved == folder / kept
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [saved]
+
+
+def test_a_rejected_upload_keeps_the_file_already_there(tmp_path: Path) -> None:
+    folder = tmp_path / "job"
+    good = upload(make_zip(SHAPEFILE), "roads.zip", folder)
+    before = good.read_bytes()
+    with pytest.raises(UploadRejected):
+        upload(random.Random(2).randbytes(4096), "roads.zip", folder)
+    assert good.read_bytes() == before
+    assert [p.name for p in folder.iterdir()] == ["roads.zip"]
+
+
+def test_a_broken_stream_leaves_nothing_and_propagates(tmp_path: Path) -> None:
+    class Broken(io.RawIOBase):
+        calls = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int = -1) -> bytes:
+            self.calls += 1
+            if self.calls > 1:
+                raise ConnectionResetError("client went away")
+            return b"x" * 100
+
+    folder = tmp_path / "job"
+    with pytest.raises(ConnectionResetError):
+        save_upload(Broken(), "roads.geojson", folder, LIMITS)  # type: ignore[arg-type]
+    assert not folder.exists()
+
+
+# --- names and formats -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["", ".", "..", "dir/", "../..", "\x00\n", "  "])
+def test_unusable_names_are_refused_with_400(tmp_path: Path, name: str) -> None:
+    with pytest.raises(UploadRejected) as caught:
+        safe_filename(name)
+    assert caught.value.http_status == HTTPStatus.BAD_REQUEST
+    assert rejected(b"{}", name, tmp_path / "job").http_status == HTTPStatus.BAD_REQUEST
+
+
+def test_control_and_formatting_characters_are_dropped() -> None:
+    assert safe_filename("ro\x00ad\ns.geojson") == "roads.geojson"
+    # A right-to-left override makes "roads\u202egpj.exe" look like "roadsexe.jpg".
+    assert safe_filename("roads\u202egpj.exe") == "roadsgpj.exe"
+    assert safe_filename("a\udcff.geojson") == "a.geojson"  # a lone surrogate cannot be written
+
+
+def test_overlong_name_is_shortened_keeping_the_suffix() -> None:
+    name = safe_filename("д" * 300 + ".geojson")
+    assert len(name.encode()) <= 255
+    assert name.startswith("дд")
+    assert name.endswith(".geojson")
+
+
+@pytest.mark.parametrize("name", ["tool.exe", "report.docx", "README", "archive.tar.gz"])
+def test_unknown_format_is_refused_with_415(tmp_path: Path, name: str) -> None:
+    error = rejected(b"MZ" + bytes(100), name, tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    assert error.user_msg.startswith(f"{name}: unknown format; upload one of ")
+    assert ".shp (zipped with .dbf/.shx/.prj)" in error.user_msg
+    assert ".geojson" in error.user_msg and ".tif" in error.user_msg
+
+
+def test_unknown_format_leaves_an_existing_folder_as_it_was(tmp_path: Path) -> None:
+    folder = tmp_path / "job"
+    folder.mkdir()
+    (folder / "other.csv").write_text("x,y\n")
+    with pytest.raises(UploadRejected):
+        upload(b"MZ", "tool.exe", folder)
+    assert [p.name for p in folder.iterdir()] == ["other.csv"]
+
+
+def test_check_format_lowercases_and_knows_what_the_etl_reads() -> None:
+    assert check_format("Roads.GeoJSON") == ".geojson"
+    assert check_format("dem.TIF") == ".tif"
+    assert set(_FORMATS) | set(RASTER_SUFFIXES) == set(SUPPORTED_SUFFIXES)
+
+
+def test_empty_file_is_refused_with_400(tmp_path: Path) -> None:
+    error = rejected(b"", "roads.geojson", tmp_path / "job")
+    assert error.http_status == HTTPStatus.BAD_REQUEST
+    assert "empty" in error.user_msg
+
+
+def test_oversized_stream_is_refused_with_413(tmp_path: Path) -> None:
+    error = rejected(b"x" * 5000, "points.csv", tmp_path / "job", UploadLimits(max_bytes=1000))
+    assert error.http_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert error.user_msg.startswith("points.csv: the file is larger than 1000 bytes")
+    one_more = rejected(b"x" * 1001, "points.csv", tmp_path / "job", UploadLimits(max_bytes=1000))
+    assert one_more.http_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+def test_oversized_message_speaks_mib(tmp_path: Path) -> None:
+    with pytest.raises(UploadRejected) as caught:
+        upload(bytes(3 * MiB), "dem.tif", tmp_path / "job", UploadLimits(max_bytes=2 * MiB))
+    assert "larger than 2 MiB" in caught.value.user_msg
+
+
+# --- archives ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("member", ["../evil.txt", "a/../../evil.txt", "a\\..\\evil.txt", "..",
+                                    "/etc/passwd", "\\x", "C:\\x", "c:/x"])
+def test_member_outside_the_archive_is_refused_with_422(tmp_path: Path, member: str) -> None:
+    error = rejected(make_zip({**SHAPEFILE, member: b"x"}), "roads.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert error.user_msg == f"roads.zip: member {member!r} points outside the archive"
+
+
+def test_member_names_with_dots_inside_are_fine(tmp_path: Path) -> None:
+    data = make_zip({**SHAPEFILE, "a..b.txt": b"x", "dir/x..txt": b"y", "./c.txt": b"z"})
+    assert upload(data, "roads.zip", tmp_path / "job").is_file()
+
+
+def test_member_name_with_nul_is_refused(tmp_path: Path) -> None:
+    # zipfile cuts names at a NUL when writing, so the NUL goes into the bytes afterwards.
+    data = make_zip({"a.shpX.txt": b"x"}).replace(b"a.shpX.txt", b"a.shp\0.txt")
+    error = rejected(data, "roads.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "points outside the archive" in error.user_msg
+
+
+def test_symlink_member_is_refused_with_422(tmp_path: Path) -> None:
+    link = zipfile.ZipInfo("a.dbf")
+    link.create_system = 3
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    data = make_zip([("a.shp", SHAPEFILE["a.shp"]), (link, b"/etc/passwd")])
+    error = rejected(data, "roads.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "member 'a.dbf' is a symbolic link" in error.user_msg
+
+
+def test_zip_bomb_is_refused_with_413(tmp_path: Path) -> None:
+    data = make_zip({"a.shp": SHAPEFILE["a.shp"], "a.dbf": bytes(50 * MiB)})
+    assert len(data) < MiB  # about 1000:1
+    error = rejected(data, "roads.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert error.user_msg.startswith("roads.zip: member 'a.dbf' has a compression ratio of ")
+    assert "more than a zip bomb limit of 500:1" in error.user_msg
+
+
+def test_small_members_may_compress_very_well(tmp_path: Path) -> None:
+    data = make_zip({**SHAPEFILE, "a.cpg": b"UTF-8" * 100_000, "notes.txt": b" " * 500_000})
+    assert upload(data, "roads.zip", tmp_path / "job").is_file()
+
+
+def test_many_small_members_that_add_up_to_a_bomb_are_refused(tmp_path: Path) -> None:
+    data = make_zip({f"part{i}.txt": bytes(900 * 1024) for i in range(4)})
+    error = rejected(data, "roads.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert error.user_msg.startswith("roads.zip: the archive has a compression ratio of ")
+
+
+def test_member_claiming_to_unpack_from_nothing_is_refused(tmp_path: Path) -> None:
+    data = bytearray(make_zip({"a.dbf": bytes(2 * MiB)}, zipfile.ZIP_STORED))
+    at = data.rfind(b"PK\x01\x02")  # the central directory entry: compressed size at +20
+    data[at + 20:at + 24] = struct.pack("<L", 0)
+    error = rejected(bytes(data), "roads.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert "compression ratio of unbounded" in error.user_msg
+
+
+def test_too_much_unpacked_data_is_refused_with_413(tmp_path: Path) -> None:
+    data = make_zip({"a.shp": bytes(600), "a.dbf": bytes(600)}, zipfile.ZIP_STORED)
+    limits = UploadLimits(max_unpacked_bytes=1000)
+    error = rejected(data, "roads.zip", tmp_path / "job", limits)
+    assert error.http_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert error.user_msg.startswith("roads.zip: the archive unpacks to more than 1000 bytes")
+    assert upload(data, "roads.zip", tmp_path / "job",
+                  UploadLimits(max_unpacked_bytes=1200)).is_file()
+
+
+@pytest.mark.parametrize("data", [random.Random(0).randbytes(4096),
+                                  make_zip(SHAPEFILE)[:-30],
+                                  b"PK\x05\x06" + bytes(10)])
+def test_unreadable_zip_is_refused_with_422(tmp_path: Path, data: bytes) -> None:
+    error = rejected(data, "x.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert error.user_msg.startswith("x.zip: not a readable zip archive")
+
+
+def test_too_many_members_is_refused_with_422(tmp_path: Path) -> None:
+    members = {f"m{i}.txt": b"x" for i in range(6)}
+    limits = UploadLimits(max_members=5)
+    error = rejected(make_zip(members), "roads.zip", tmp_path / "job", limits)
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "more than 5 members" in error.user_msg
+    del members["m5.txt"]
+    assert upload(make_zip(members), "roads.zip", tmp_path / "job", limits).is_file()
+
+
+@pytest.mark.parametrize("shape", ["plain", "comment", "zip64"])
+def test_members_are_counted_before_zipfile_reads_them(tmp_path: Path, shape: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too many members are refused without building zipfile's objects for each of them."""
+    comment = b"made by hand" if shape == "comment" else b""
+    data = make_zip({f"m{i}.txt": b"x" for i in range(6)}, comment=comment)
+    data = to_zip64(data) if shape == "zip64" else data
+
+    def no_zipfile(*args: object, **kwargs: object) -> None:
+        raise AssertionError("zipfile read the directory before the members were counted")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(uploads.zipfile, "ZipFile", no_zipfile)
+        error = rejected(data, "roads.zip", tmp_path / "job", UploadLimits(max_members=5))
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    # The same archive with room for its members is readable: the hand-made records are sound.
+    assert upload(data, "roads.zip", tmp_path / "job", UploadLimits(max_members=6)).is_file()
+
+
+def test_members_are_counted_again_when_the_directory_cannot_be_walked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(uploads, "_count_members", lambda fp, limit: None)
+    data = make_zip({f"m{i}.txt": b"x" for i in range(6)})
+    error = rejected(data, "roads.zip", tmp_path / "job", UploadLimits(max_members=5))
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "more than 5 members" in error.user_msg
+
+
+def test_kmz_is_checked_like_a_zip(tmp_path: Path) -> None:
+    kml = b'<kml xmlns="http://www.opengis.net/kml/2.2"><Document/></kml>'
+    assert upload(make_zip({"doc.kml": kml}), "map.kmz", tmp_path / "ok").is_file()
+    error = rejected(make_zip({"doc.kml": kml, "../x.kml": kml}), "map.kmz", tmp_path / "bad")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "points outside the archive" in error.user_msg
+
+
+def test_nested_archives_are_allowed(tmp_path: Path) -> None:
+    data = make_zip({"inner.zip": make_zip(SHAPEFILE), "readme.txt": b"roads of Hrodna"})
+    assert upload(data, "roads.zip", tmp_path / "job").is_file()
+
+
+def test_check_archive_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "Гродна.zip"
+    path.write_bytes(make_zip({"../evil.txt": b"x"}))
+    with pytest.raises(UploadRejected, match=r"^Гродна\.zip: member '\.\./evil\.txt'"):
+        check_archive(path, LIMITS)
+    path.write_bytes(make_zip(SHAPEFILE))
+    check_archive(path, LIMITS)  # no exception: a sound archive
+    assert path.is_file()  # check_archive only reads
