@@ -31,6 +31,7 @@ from geoportal.storage import Query, Row, lookup_store
 
 __all__ = ["ESTIMATED", "ESTIMATE_HEADER", "StoreFeatureProvider", "json_schema_type"]
 
+MAX_OFFSET = 2**62  # beyond any layer, and inside the 64-bit integers both databases take
 # An estimated numberMatched is flagged by this member of the FeatureCollection and this header.
 ESTIMATED = "numberMatchedEstimated"
 ESTIMATE_HEADER = "Geoportal-Number-Matched"
@@ -117,7 +118,7 @@ class StoreFeatureProvider(BaseProvider):
         equals = tuple(properties or ())
         query = Query(
             limit=0 if resulttype == "hits" else int(limit),
-            offset=int(offset),
+            offset=min(int(offset), MAX_OFFSET),  # past every layer: an empty page, not overflow
             bbox=box,  # type: ignore[arg-type]
             equals=equals,
             sortby=tuple((s["property"], s.get("order", "+") != "-") for s in sortby or ()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -45,6 +46,7 @@ from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
 from geoportal.server.pygeoapi_config import SUPPORTED_CRS
+from geoportal.server.security import cors_preflight, secure
 from geoportal.storage import open_store, register_store
 from geoportal.storage.rasters import RasterStore
 
@@ -81,6 +83,7 @@ def with_field_titles(response: Response, layer: Layer | None) -> Response:
 
 
 _COMPRESSIBLE = ("json", "html", "xml", "csv", "javascript", "css")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def compress(req: Request, response: Response, minimum: int = 16 * 1024) -> None:
@@ -155,12 +158,16 @@ def create_app(settings: Settings | None = None) -> Flask:
         return found.apply(response) if found is not None else response
 
     @app.before_request
-    def _request_id() -> None:
-        g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:12]
+    def _request_id() -> Response | None:
+        given = request.headers.get("X-Request-Id", "")
+        # a client's id is kept only if it cannot forge log lines or headers
+        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:12]
+        return cors_preflight(request)
 
     @app.after_request
     def _log(response: Response) -> Response:
         compress(request, response)
+        secure(request, response)
         if g.get("number_matched_estimated"):
             response.headers[ESTIMATE_HEADER] = "estimated"
         response.headers["X-Request-Id"] = g.get("request_id", "")

@@ -27,6 +27,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "errorlog": "-",
             "loglevel": "warning",
             "proc_name": "geoportal",
+            # the longest request line gunicorn allows (CQL2 filters with polygons are long);
+            # beyond it the answer is 414 URI Too Long
+            "limit_request_line": 8190,
         }
         for key, value in options.items():
             self.cfg.set(key, value)

@@ -100,3 +100,31 @@ def test_errors_say_where(text, message):
 def test_a_ring_that_does_not_close_is_named():
     with pytest.raises(CQL2SyntaxError, match="is not valid WKT"):
         parse_cql2_text("S_INTERSECTS(geometry, POLYGON((27 53, 28 54)))")
+
+
+def _depth(node) -> int:
+    children = [getattr(node, k) for k in ("lhs", "rhs", "sub_node") if hasattr(node, k)]
+    return 1 + max((_depth(c) for c in children if isinstance(c, ast.Node)), default=0)
+
+
+def test_long_filters_parse_in_linear_time_and_stay_shallow():
+    import time
+
+    started = time.perf_counter()
+    node = parse_cql2_text(" OR ".join(f"pop = {i}" for i in range(2000)))
+    nested = parse_cql2_text("(" * 1300 + "pop > 1" + ")" * 1300)
+    assert time.perf_counter() - started < 2.0
+    assert _depth(node) <= 13  # a balanced tree: the translator recurses over it
+    assert nested == ast.GreaterThan(ast.Attribute("pop"), 1)
+
+
+def test_a_filter_nested_beyond_reason_is_refused_not_crashed():
+    with pytest.raises(CQL2SyntaxError, match="nested too deeply"):
+        parse_cql2_text("NOT " * 5000 + "pop > 1")
+    assert "nested too deeply" in filter_problem({"filter": "NOT " * 5000 + "pop > 1"})
+
+
+@pytest.mark.parametrize("text", ["TRUE", "pop", "'abc'", "1 + 2", "pop > 1 AND 5"])
+def test_values_alone_are_not_filters(text):
+    with pytest.raises(CQL2SyntaxError, match=r"not a (filter|condition)"):
+        parse_cql2_text(text)
