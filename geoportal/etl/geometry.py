@@ -26,6 +26,8 @@ _MULTI = {
     "MultiPolygon": (GeometryType.POLYGON, GeometryType.MULTIPOLYGON, shapely.multipolygons),
 }
 OUTSIDE = "outside the layer's region (wrong CRS or 0,0 coordinates?)"
+MAX_VERTICES = 1_000_000
+TOO_MANY_VERTICES = "more than {:,} vertices (simplify it before publishing)"
 # Kinds of repair, as the report names them.
 MADE_VALID = "made valid (self-intersections, bad rings)"
 REPEATED = "repeated vertices removed"
@@ -108,7 +110,8 @@ def _orient(geoms: np.ndarray, todo: np.ndarray) -> int:
 
 
 def prepare(
-    geoms: np.ndarray, target: str, *, bounds: tuple[float, float, float, float] | None
+    geoms: np.ndarray, target: str, *, bounds: tuple[float, float, float, float] | None,
+    max_vertices: int = MAX_VERTICES,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Repair and fit geometries (already in CRS84) for publishing.
 
@@ -124,6 +127,10 @@ def prepare(
     bad_coords = np.zeros(len(out), dtype=bool)
     bad_coords[index[~np.isfinite(coords).all(axis=1)]] = True
     reasons[bad_coords & ~missing] = "coordinates could not be transformed"
+    # A feature with millions of vertices would stall validation, tiles and every page that
+    # holds it: set aside before any costly step.
+    huge = (np.bincount(index, minlength=len(out)) > max_vertices) & (reasons == None)  # noqa: E711
+    reasons[huge] = TOO_MANY_VERTICES.format(max_vertices)
     ok = reasons == None  # noqa: E711
     if target != "Point" and len(coords) > 1:
         # Only geometries with a vertex equal to the one before it need the (costly) removal.

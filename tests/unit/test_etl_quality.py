@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import pyproj
 import pytest
@@ -340,3 +341,22 @@ def test_local_date_times_from_text_are_the_same_on_both_stores(tmp_path, publis
     (row,) = _rows(store, layer)
     assert str(row.properties["visited"]).replace(" ", "T").startswith("2020-02-01T10:30:00")
     assert "+" not in str(row.properties["visited"])  # no time zone invented
+
+
+def test_a_feature_with_too_many_vertices_is_set_aside(tmp_path, publish, catalog, store):
+    from geoportal.etl import geometry
+
+    angles = np.linspace(0, 2 * np.pi, 1_200_001)[:-1]
+    huge = shapely.Polygon(np.column_stack([27.5 + 0.1 * np.cos(angles),
+                                            53.9 + 0.05 * np.sin(angles)]))
+    small = shapely.Point(27.6, 53.9).buffer(0.01)
+    src = tmp_path / "plots.gpkg"
+    pyogrio.write_arrow(
+        pa.table({"n": [1, 2], "geometry": shapely.to_wkb([huge, small])}),
+        src, layer="plots", driver="GPKG", geometry_name="geometry", geometry_type="Polygon",
+        crs="EPSG:4326")
+    report = publish(write_manifest(tmp_path, "huge-plots", {"path": src.name}))
+    reason = geometry.TOO_MANY_VERTICES.format(geometry.MAX_VERTICES)
+    assert report.set_aside == {reason: 1}
+    assert report.features_published == 1
+    assert [r.properties["n"] for r in _rows(store, catalog.get_layer("huge-plots"))] == [2]
