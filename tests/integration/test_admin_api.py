@@ -267,3 +267,52 @@ def test_the_upload_client_prints_the_report_and_exits_by_outcome(portal, tokens
                            "http://127.0.0.1:9", str(manifest)], env=env,
                           capture_output=True, text=True, timeout=180)
     assert down.returncode == 1 and "cannot reach" in down.stderr
+
+
+def _versioned(n: int, mark: str) -> bytes:
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"mark": mark, "i": i},
+         "geometry": {"type": "Point", "coordinates": [27.4 + i * 1e-4, 53.85]}}
+        for i in range(n)]}).encode()
+
+
+def test_readers_see_the_old_version_or_the_new_never_a_mix(portal, tokens):
+    token = tokens["minsk"]
+    sizes = {"a": 300, "b": 700, "c": 450}
+    assert publish(portal, token, "minsk-consistent", MINSK, "v.geojson",
+                   _versioned(sizes["a"], "a"))["state"] == "done"
+    seen: list[tuple[str, int, int]] = []
+    problems: list[str] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        session = requests.Session()
+        while not stop.is_set():
+            r = session.get(f"{portal.url}/collections/minsk-consistent/items",
+                            params={"f": "json", "limit": 1000}, timeout=30)
+            if r.status_code != 200:
+                problems.append(f"HTTP {r.status_code}: {r.text[:200]}")
+                continue
+            body = r.json()
+            marks = {f["properties"]["mark"] for f in body["features"]}
+            if len(marks) != 1:
+                problems.append(f"a page mixes versions {sorted(marks)}")
+                continue
+            mark = marks.pop()
+            seen.append((mark, body["numberMatched"], body["numberReturned"]))
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for t in readers:
+        t.start()
+    try:
+        for mark in ("b", "c"):
+            assert publish(portal, token, "minsk-consistent", MINSK, "v.geojson",
+                           _versioned(sizes[mark], mark))["state"] == "done"
+            time.sleep(1.5)
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert not problems, problems[:5]
+    assert all(matched == returned == sizes[mark] for mark, matched, returned in seen)
+    assert {mark for mark, _, _ in seen} >= {"a", "c"}  # the readers saw the change happen
