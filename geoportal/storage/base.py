@@ -10,7 +10,7 @@ import abc
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +119,19 @@ class CountCache:
             self._counts.move_to_end(key)
             while len(self._counts) > self.size:
                 self._counts.popitem(last=False)
+
+    def fill(self, key: tuple, count: Callable[[], tuple[float, bool]], query: Query,
+             returned: int, result: QueryResult) -> None:
+        """Set the result's number matched from the cache, or from ``count()`` (then kept);
+        an estimate never below what the page proves."""
+        known = self.get(key)
+        if known is None:
+            known = count()
+            self.put(key, *known)
+        value, estimated = known
+        result.estimated = estimated
+        result.number_matched = plausible_estimate(value, query, returned) if estimated \
+            else int(value)
 
 
 def plausible_estimate(estimate: float, query: Query, returned: int) -> int:

@@ -36,7 +36,6 @@ from geoportal.storage.base import (
     Row,
     StagedWriter,
     coerce_value,
-    plausible_estimate,
     quarantine_batch,
     total_from_page,
 )
@@ -329,15 +328,9 @@ class GeoPackageStore(FeatureStore):
         """The exact number matched when counting fits in the budget, else an estimate from a
         sample; remembered for the next page of the same filter."""
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
-        key = (ref, rtree, where_sql, tuple(params))
-        known = self._counts.get(key)
-        if known is None:
-            known = self._count_uncached(conn, info, rtree, where, where_sql, params)
-            self._counts.put(key, *known)
-        count, estimated = known
-        result.estimated = estimated
-        result.number_matched = plausible_estimate(count, query, returned) if estimated \
-            else int(count)
+        self._counts.fill((ref, rtree, where_sql, tuple(params)),
+                          lambda: self._count_uncached(conn, info, rtree, where, where_sql,
+                                                       params), query, returned, result)
 
     def _count_uncached(self, conn: sqlite3.Connection, info: _TableInfo, rtree: bool,
                         where: list[str], where_sql: str, params: list[Any]

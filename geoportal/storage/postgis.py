@@ -35,7 +35,6 @@ from geoportal.storage.base import (
     StagedWriter,
     coerce_value,
     json_type,
-    plausible_estimate,
     quarantine_batch,
     total_from_page,
 )
@@ -351,15 +350,9 @@ class PostGISStore(FeatureStore):
         than the budget (a filter on a large table that no index narrows); remembered for the
         next page of the same filter."""
         statement = sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters))
-        key = (statement.as_string(cur), tuple(params))
-        known = self._counts.get(key)
-        if known is None:
-            known = self._count_uncached(ref, cur, statement, source, filters, params)
-            self._counts.put(key, *known)
-        count, estimated = known
-        result.estimated = estimated
-        result.number_matched = plausible_estimate(count, query, returned) if estimated \
-            else int(count)
+        self._counts.fill((statement.as_string(cur), tuple(params)),
+                          lambda: self._count_uncached(ref, cur, statement, source, filters,
+                                                       params), query, returned, result)
 
     def _count_uncached(self, ref: str, cur: psycopg.Cursor, statement: sql.Composable,
                         source: sql.Composable, filters: list[sql.Composable], params: list[Any]
