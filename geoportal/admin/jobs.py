@@ -192,6 +192,7 @@ class JobRunner(threading.Thread):
         self._stop.set()
 
     def run(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 for orphan in self.queue.fail_orphans():
@@ -199,12 +200,17 @@ class JobRunner(threading.Thread):
                                       region=orphan.region, job_id=orphan.id, status=500,
                                       detail=orphan.error, token_id=orphan.token_id)
                 job = self.queue.claim(self.worker)
+                failures = 0
                 if job is not None:
                     self.run_job(job)
                     continue
-            except Exception:  # never let the runner die: log and try again later
-                log.exception("job runner: unexpected error")
-            self._stop.wait(self.poll_seconds)
+            except Exception as exc:  # never let the runner die: log, back off, try again
+                failures += 1
+                if failures == 1 or failures % 20 == 0:
+                    log.error("job runner: %s (failure %d; retrying)", exc, failures,
+                              exc_info=failures == 1)
+            # a database that is down is asked again after up to 30 s, not twice a second
+            self._stop.wait(min(30.0, self.poll_seconds * 2 ** min(failures, 6)))
 
     def run_job(self, job: Job) -> Job:
         """Run one claimed job to its end state."""
