@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 from flask import Blueprint, Response, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
 
 from geoportal.admin.audit import AuditLog
 from geoportal.admin.jobs import JobQueue
@@ -107,6 +108,12 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                                layer_id=seen["layer_id"], region=seen["region"],
                                client=request.remote_addr, status=int(exc.http_status),
                                detail=exc.user_msg)
+            raise
+        except HTTPException as exc:  # e.g. 413 while reading an oversized body
+            admin.audit.record(action, "rejected", token=seen["token"],
+                               layer_id=seen["layer_id"], region=seen["region"],
+                               client=request.remote_addr, status=exc.code,
+                               detail=exc.name)
             raise
 
     def ok(action: str, seen: dict[str, Any], status: int, **extra: Any) -> None:

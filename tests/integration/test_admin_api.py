@@ -237,7 +237,8 @@ def test_the_audit_log_is_for_admins_and_names_no_secret(portal, tokens):
     entries = r.json()["entries"]
     results = {(e["action"], e["result"]) for e in entries}
     assert {("upload", "accepted"), ("upload", "ok"), ("upload", "denied"),
-            ("rollback", "ok"), ("unpublish", "ok")} <= results
+            ("upload", "rejected"), ("rollback", "ok"), ("unpublish", "ok")} <= results
+    assert any(e["status"] == 413 for e in entries)  # refused before the body was read
     assert all(e["client"] for e in entries if e["result"] == "denied")
     text = r.text + (portal.data_dir / "logs" / "geoportal.log").read_text()
     for secret in tokens.values():
