@@ -19,7 +19,7 @@ import pyogrio
 import pyogrio.errors
 
 from geoportal import cli_admin
-from geoportal.catalog import Catalog, Layer, Registry, Version, load_registry
+from geoportal.catalog import Catalog, Layer, Registry, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, InputError, NotFound
 from geoportal.etl import Manifest, Report, ingest, load_manifest
@@ -299,15 +299,6 @@ def layers_cmd(obj: _Context, as_json: bool) -> None:
     Console(width=140).print(table)
 
 
-def _version_dict(v: Version) -> dict[str, Any]:
-    return {
-        "version": v.version, "status": v.status, "created": v.created.isoformat(),
-        "source": v.source_name, "sha256": v.source_sha256, "source_crs": v.source_crs,
-        "features": v.feature_count, "set_aside": v.set_aside_count,
-        "extent": v.extent, "geometry_type": v.geometry_type,
-    }
-
-
 @main.group("layer")
 def layer_group() -> None:
     """Inspect one layer: its report, versions, rollback, set-aside features."""
@@ -327,15 +318,13 @@ def layer_show(obj: _Context, layer_id: str) -> None:
     """
     layer = obj.catalog.get_layer(layer_id)
     versions = obj.catalog.versions(layer_id)
-    version_dict = _version_dict
-
     out = {
         **layer.meta.to_dict(),
         "created": layer.created.isoformat(), "updated": layer.updated.isoformat(),
         "url": f"{obj.settings.base_url}/collections/{layer_id}",
         "fields": [f.to_dict() for f in layer.current.fields] if layer.current else [],
-        "versions": [version_dict(v) for v in versions],
-        "current": ({**version_dict(layer.current), "report": layer.current.report}
+        "versions": [v.summary() for v in versions],
+        "current": ({**layer.current.summary(), "report": layer.current.report}
                     if layer.current else None),
     }
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
@@ -356,7 +345,7 @@ def layer_versions(obj: _Context, layer_id: str, as_json: bool) -> None:
     obj.catalog.get_layer(layer_id)
     versions = obj.catalog.versions(layer_id)
     if as_json:
-        click.echo(json.dumps([_version_dict(v) for v in versions], ensure_ascii=False,
+        click.echo(json.dumps([v.summary() for v in versions], ensure_ascii=False,
                               indent=2))
         return
     for v in versions:

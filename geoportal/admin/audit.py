@@ -8,7 +8,7 @@ version, job), from where (client address), when, and how it ended. Admins read 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from geoportal.admin.tokens import Token
 from geoportal.catalog import schema as t
+from geoportal.catalog.repository import as_utc, utc_now
 from geoportal.errors import StorageError
 
 __all__ = ["AuditLog"]
@@ -36,7 +37,7 @@ class AuditLog:
                client: str | None = None, status: int | None = None,
                detail: str | None = None, token_id: str | None = None) -> None:
         """Append one row (and log it: the log line carries no secret either)."""
-        row = {"time": datetime.now(UTC), "token_id": token.id if token else token_id,
+        row = {"time": utc_now(), "token_id": token.id if token else token_id,
                "role": token.role if token else None, "region": region,
                "action": action, "layer_id": layer_id, "version": version, "job_id": job_id,
                "client": (client or "")[:64] or None, "result": result, "status": status,
@@ -63,6 +64,5 @@ class AuditLog:
         with self.engine.begin() as conn:
             rows = [dict(r) for r in conn.execute(stmt).mappings()]
         for row in rows:
-            when = row["time"]
-            row["time"] = (when if when.tzinfo else when.replace(tzinfo=UTC)).isoformat()
+            row["time"] = as_utc(row["time"]).isoformat()
         return rows

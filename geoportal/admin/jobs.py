@@ -18,7 +18,7 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from geoportal.admin.audit import AuditLog
 from geoportal.catalog import Catalog
 from geoportal.catalog import schema as t
 from geoportal.catalog.registry import Registry
+from geoportal.catalog.repository import as_utc, utc_now
 from geoportal.errors import Conflict, GeoportalError, InputError, NotFound, StorageError
 from geoportal.etl.manifest import build_manifest
 from geoportal.etl.pipeline import ingest
@@ -43,14 +44,6 @@ log = logging.getLogger("geoportal.jobs")
 
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 30.0  # a running job whose heartbeat is older was cut off
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,7 @@ class JobQueue:
             with self.engine.begin() as conn:
                 conn.execute(insert(t.jobs).values(
                     id=job_id, layer_id=layer_id, region=region, token_id=token_id,
-                    state="queued", manifest=manifest, folder=str(folder), created=_now()))
+                    state="queued", manifest=manifest, folder=str(folder), created=utc_now()))
         except IntegrityError:
             active = self.active_for(layer_id)
             which = f" (job {active.id}, {active.state})" if active else ""
@@ -128,7 +121,7 @@ class JobQueue:
                                .order_by(t.jobs.c.created).limit(1)).first()
             if row is None:
                 return None
-            now = _now()
+            now = utc_now()
             won = conn.execute(update(t.jobs).where(
                 (t.jobs.c.id == row[0]) & (t.jobs.c.state == "queued")
             ).values(state="running", started=now, heartbeat=now, worker=worker)).rowcount
@@ -138,27 +131,27 @@ class JobQueue:
         with self.engine.begin() as conn:
             conn.execute(update(t.jobs).where((t.jobs.c.id == job_id)
                                               & (t.jobs.c.state == "running"))
-                         .values(heartbeat=_now()))
+                         .values(heartbeat=utc_now()))
 
     def finish(self, job_id: str, state: str, *, status: int, report: dict[str, Any] | None = None,
                error: str | None = None, version: int | None = None) -> Job:
         with self.engine.begin() as conn:
             conn.execute(update(t.jobs).where(t.jobs.c.id == job_id).values(
-                state=state, finished=_now(), status=status, report=report, error=error,
+                state=state, finished=utc_now(), status=status, report=report, error=error,
                 version=version))
         return self.get(job_id)
 
     def fail_orphans(self, stale_seconds: float = STALE_SECONDS) -> list[Job]:
         """Mark failed the running jobs whose worker stopped beating (a restart cut them off);
         the previous version of their layer keeps serving."""
-        limit = _now() - timedelta(seconds=stale_seconds)
+        limit = utc_now() - timedelta(seconds=stale_seconds)
         with self.engine.begin() as conn:
             rows = conn.execute(select(t.jobs.c.id).where(
                 (t.jobs.c.state == "running") & (t.jobs.c.heartbeat < limit))).all()
             for (job_id,) in rows:
                 conn.execute(update(t.jobs).where(
                     (t.jobs.c.id == job_id) & (t.jobs.c.state == "running")
-                ).values(state="failed", finished=_now(), status=500,
+                ).values(state="failed", finished=utc_now(), status=500,
                          error="the server stopped during the ingest; the previous version "
                                "still serves; upload again"))
         return [self.get(job_id) for (job_id,) in rows]
@@ -167,8 +160,8 @@ class JobQueue:
 def _job(row: Any) -> Job:
     return Job(id=row["id"], layer_id=row["layer_id"], region=row["region"],
                token_id=row["token_id"], state=row["state"], manifest=row["manifest"],
-               folder=row["folder"], created=_aware(row["created"]),
-               started=_aware(row["started"]), finished=_aware(row["finished"]),
+               folder=row["folder"], created=as_utc(row["created"]),
+               started=as_utc(row["started"]), finished=as_utc(row["finished"]),
                version=row["version"], report=row["report"], error=row["error"],
                status=row["status"])
 

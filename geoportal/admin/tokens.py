@@ -13,7 +13,7 @@ import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -22,20 +22,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from geoportal.catalog import schema as t
 from geoportal.catalog.registry import Registry
+from geoportal.catalog.repository import as_utc, utc_now
 from geoportal.errors import Forbidden, InputError, NotFound, StorageError, Unauthorized
 
 __all__ = ["ROLES", "Token", "TokenStore", "covers"]
 
 ROLES = ("admin", "editor")
 _PREFIX = "gpt"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _digest(text: str) -> str:
@@ -60,7 +53,7 @@ class Token:
         """active, revoked or expired."""
         if self.revoked is not None:
             return "revoked"
-        if self.expires is not None and self.expires <= _now():
+        if self.expires is not None and self.expires <= utc_now():
             return "expired"
         return "active"
 
@@ -125,7 +118,7 @@ class TokenStore:
             raise InputError("--days must be a positive number of days")
         token_id = secrets.token_hex(4)
         secret = f"{_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
-        now = _now()
+        now = utc_now()
         token = Token(token_id, name.strip(), role, regions if role == "editor" else (), now,
                       now + timedelta(days=days) if days else None)
         with self._tx() as conn:
@@ -152,7 +145,7 @@ class TokenStore:
         if token.revoked is None:
             with self._tx() as conn:
                 conn.execute(update(t.tokens).where(t.tokens.c.id == token_id)
-                             .values(revoked=_now()))
+                             .values(revoked=utc_now()))
         return self.get(token_id)
 
     def verify(self, text: str | None) -> Token:
@@ -172,10 +165,10 @@ class TokenStore:
         token = self._token(found)
         if token.state != "active":
             raise Unauthorized(f"token {token.id} is {token.state}")
-        if token.last_used is None or _now() - token.last_used > timedelta(minutes=1):
+        if token.last_used is None or utc_now() - token.last_used > timedelta(minutes=1):
             with self._tx() as conn:
                 conn.execute(update(t.tokens).where(t.tokens.c.id == token.id)
-                             .values(last_used=_now()))
+                             .values(last_used=utc_now()))
         return token
 
     def _tx(self) -> Any:
@@ -187,6 +180,6 @@ class TokenStore:
     @staticmethod
     def _token(row: Any) -> Token:
         return Token(id=row["id"], name=row["name"], role=row["role"],
-                     regions=tuple(row["regions"] or ()), created=_aware(row["created"]),
-                     expires=_aware(row["expires"]), revoked=_aware(row["revoked"]),
-                     last_used=_aware(row["last_used"]))
+                     regions=tuple(row["regions"] or ()), created=as_utc(row["created"]),
+                     expires=as_utc(row["expires"]), revoked=as_utc(row["revoked"]),
+                     last_used=as_utc(row["last_used"]))

@@ -85,6 +85,16 @@ class Version:
     fields: list[Field]
     report: dict[str, Any]
 
+    def summary(self) -> dict[str, Any]:
+        """What a version listing shows (CLI ``layer versions --json``, the admin API)."""
+        return {
+            "version": self.version, "status": self.status, "created": self.created.isoformat(),
+            "source": self.source_name, "sha256": self.source_sha256,
+            "source_crs": self.source_crs, "features": self.feature_count,
+            "set_aside": self.set_aside_count, "extent": self.extent,
+            "geometry_type": self.geometry_type,
+        }
+
 
 @dataclass
 class Layer:

@@ -21,16 +21,17 @@ from geoportal.catalog.models import Field, Layer, LayerMetadata, Version
 from geoportal.catalog.registry import Registry
 from geoportal.errors import NotFound, StorageError
 
-__all__ = ["Catalog"]
+__all__ = ["Catalog", "as_utc", "utc_now"]
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """Now, in UTC: every time the catalog database stores."""
     return datetime.now(UTC)
 
 
-def _aware(value: datetime) -> datetime:
+def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _driver_url(url: str) -> str:
@@ -73,7 +74,8 @@ class Catalog:
         with self._tx() as conn:
             t.metadata.create_all(conn)
             if conn.execute(select(t.catalog_state.c.id)).first() is None:
-                conn.execute(insert(t.catalog_state).values(id=1, generation=0, updated=_now()))
+                conn.execute(insert(t.catalog_state).values(id=1, generation=0,
+                                                            updated=utc_now()))
             self._upsert(conn, t.regions, "code", [
                 {"code": r.code, "level": r.level, "parent": r.parent, "iso": r.iso,
                  "name": r.name, "bbox": list(r.bbox) if r.bbox else None}
@@ -148,11 +150,11 @@ class Catalog:
         with self._tx() as conn:
             row = conn.execute(select(t.layers).where(t.layers.c.id == meta.id)).mappings().first()
             if row is None:
-                now = _now()
+                now = utc_now()
                 conn.execute(insert(t.layers).values(**values, created=now, updated=now))
             elif any(row[k] != v for k, v in values.items()):
                 changed = update(t.layers).where(t.layers.c.id == meta.id)
-                conn.execute(changed.values(**values, updated=_now()))
+                conn.execute(changed.values(**values, updated=utc_now()))
             else:
                 return False
             self._bump(conn)
@@ -163,7 +165,7 @@ class Catalog:
 
         The previous current version is retired, not deleted, so it can be rolled back to.
         """
-        now = _now()
+        now = utc_now()
         with self._tx() as conn:
             # Take the write lock first, so concurrent publishers serialize here.
             self._bump(conn)
@@ -222,7 +224,7 @@ class Catalog:
                 .values(status="current")
             )
             conn.execute(update(t.layers).where(t.layers.c.id == layer_id)
-                         .values(current_version=version, updated=_now()))
+                         .values(current_version=version, updated=utc_now()))
             restored = self._version_from_row(row)
         restored.status = "current"
         return restored
@@ -260,7 +262,7 @@ class Catalog:
         conn.execute(
             update(t.catalog_state)
             .where(t.catalog_state.c.id == 1)
-            .values(generation=t.catalog_state.c.generation + 1, updated=_now())
+            .values(generation=t.catalog_state.c.generation + 1, updated=utc_now())
         )
 
     # -- row mapping ------------------------------------------------------------------------
@@ -293,7 +295,7 @@ class Catalog:
         if row["minx"] is not None:
             extent = (row["minx"], row["miny"], row["maxx"], row["maxy"])
         return Version(
-            layer_id=row["layer_id"], version=row["version"], created=_aware(row["created"]),
+            layer_id=row["layer_id"], version=row["version"], created=as_utc(row["created"]),
             status=row["status"], source_name=row["source_name"],
             source_sha256=row["source_sha256"], source_crs=row["source_crs"],
             store_ref=row["store_ref"], feature_count=row["feature_count"],
@@ -309,5 +311,5 @@ class Catalog:
             license=row["license"], attribution=row["attribution"],
         )
         current = self._version_from_row(row, "v_") if row["v_version"] is not None else None
-        return Layer(meta=meta, created=_aware(row["created"]), updated=_aware(row["updated"]),
+        return Layer(meta=meta, created=as_utc(row["created"]), updated=as_utc(row["updated"]),
                      current=current)

@@ -189,10 +189,8 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     def versions(layer_id: str) -> Response:
         token = admin.tokens.verify(_bearer())
         layer_region(token, layer_id, f"layer {layer_id!r}")
-        return jsonify({"layer": layer_id, "versions": [
-            {"version": v.version, "status": v.status, "created": v.created.isoformat(),
-             "source": v.source_name, "features": v.feature_count,
-             "set_aside": v.set_aside_count} for v in admin.catalog.versions(layer_id)]})
+        return jsonify({"layer": layer_id,
+                        "versions": [v.summary() for v in admin.catalog.versions(layer_id)]})
 
     @bp.post("/layers/<layer_id>/rollback")
     def rollback(layer_id: str) -> Response:
