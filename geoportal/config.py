@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         description="Longest an exact numberMatched may take before it is estimated (0: always "
                     "exact).",
     )
+    boundary_tolerance_m: float = Field(
+        250.0, ge=0, allow_inf_nan=False,
+        description="How far (metres) an editor's feature may reach beyond the boundary of "
+                    "the token's regions (config/boundaries.geojson); 0: not at all.",
+    )
     log_level: str = "INFO"
 
     @classmethod

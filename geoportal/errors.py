@@ -18,6 +18,7 @@ __all__ = [
     "GeoportalError",
     "InputError",
     "NotFound",
+    "PreconditionFailed",
     "SchemaError",
     "StorageError",
     "Unauthorized",
@@ -104,6 +105,13 @@ class Conflict(GeoportalError):
 
     http_status = HTTPStatus.CONFLICT
     ogc_code = "Conflict"
+
+
+class PreconditionFailed(GeoportalError):
+    """The client's copy is stale: its If-Match no longer names the current state."""
+
+    http_status = HTTPStatus.PRECONDITION_FAILED
+    ogc_code = "PreconditionFailed"
 
 
 class StorageError(GeoportalError, OSError):

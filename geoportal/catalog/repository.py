@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from geoportal.catalog import schema as t
 from geoportal.catalog.models import Field, Layer, LayerMetadata, Version
 from geoportal.catalog.registry import Registry
-from geoportal.errors import NotFound, StorageError
+from geoportal.errors import Conflict, NotFound, StorageError
 
 __all__ = ["Catalog", "as_utc", "utc_now"]
 
@@ -160,16 +160,23 @@ class Catalog:
             self._bump(conn)
         return True
 
-    def publish(self, meta: LayerMetadata, draft: Version) -> Version:
+    def publish(self, meta: LayerMetadata, draft: Version, *,
+                based_on: int | None = None) -> Version:
         """Register a staged table as the layer's new current version, in one transaction.
 
         The previous current version is retired, not deleted, so it can be rolled back to.
+        With ``based_on`` (an edit made on a copy of that version), a Conflict is raised
+        instead when another version became current meanwhile: the edit must be made again.
         """
         now = utc_now()
         with self._tx() as conn:
             # Take the write lock first, so concurrent publishers serialize here.
             self._bump(conn)
-            row = conn.execute(select(t.layers.c.id).where(t.layers.c.id == meta.id)).first()
+            row = conn.execute(select(t.layers.c.id, t.layers.c.current_version)
+                               .where(t.layers.c.id == meta.id)).first()
+            if based_on is not None and (row is None or row[1] != based_on):
+                raise Conflict(f"layer {meta.id!r} changed while it was being edited "
+                               f"(version {based_on} is no longer current)")
             values = self._meta_values(meta)
             if row is None:
                 conn.execute(insert(t.layers).values(**values, created=now, updated=now))

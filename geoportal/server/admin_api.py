@@ -40,7 +40,7 @@ from geoportal.etl.manifest import build_manifest
 from geoportal.storage import FeatureStore
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["Admin", "admin_blueprint"]
+__all__ = ["Admin", "admin_blueprint", "audited", "bearer", "record_ok"]
 
 
 @dataclass
@@ -63,7 +63,8 @@ class Admin:
                             max_unpacked_bytes=s.max_unpacked_mb * 1024**2)
 
 
-def _bearer() -> str | None:
+def bearer() -> str | None:
+    """The token of ``Authorization: Bearer <token>``, if sent."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
@@ -92,34 +93,39 @@ def _manifest_from_form() -> dict[str, Any]:
     return data
 
 
+@contextmanager
+def audited(admin: Admin, action: str, layer_id: str | None = None
+            ) -> Iterator[dict[str, Any]]:
+    """Authenticate, run the route, and record how it ended (refusals too): yields what the
+    route learns (``token``, ``layer_id``, ``region``) for the record."""
+    seen: dict[str, Any] = {"token": None, "layer_id": layer_id, "region": None}
+    try:
+        seen["token"] = admin.tokens.verify(bearer())
+        yield seen
+    except GeoportalError as exc:
+        admin.audit.record(action, _result(exc), token=seen["token"],
+                           layer_id=seen["layer_id"], region=seen["region"],
+                           client=request.remote_addr, status=int(exc.http_status),
+                           detail=exc.user_msg)
+        raise
+    except HTTPException as exc:  # e.g. 413 while reading an oversized body
+        admin.audit.record(action, "rejected", token=seen["token"],
+                           layer_id=seen["layer_id"], region=seen["region"],
+                           client=request.remote_addr, status=exc.code, detail=exc.name)
+        raise
+
+
+def record_ok(admin: Admin, action: str, seen: dict[str, Any], status: int,
+              **extra: Any) -> None:
+    """Record a write that succeeded (202: accepted for a job)."""
+    admin.audit.record(action, "accepted" if status == 202 else "ok", token=seen["token"],
+                       layer_id=seen["layer_id"], region=seen["region"],
+                       client=request.remote_addr, status=status, **extra)
+
+
 def admin_blueprint(admin: Admin) -> Blueprint:
     """The /admin routes."""
     bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-    @contextmanager
-    def audited(action: str, layer_id: str | None = None) -> Iterator[dict[str, Any]]:
-        """Authenticate, run the route, and record how it ended (refusals too)."""
-        seen: dict[str, Any] = {"token": None, "layer_id": layer_id, "region": None}
-        try:
-            seen["token"] = admin.tokens.verify(_bearer())
-            yield seen
-        except GeoportalError as exc:
-            admin.audit.record(action, _result(exc), token=seen["token"],
-                               layer_id=seen["layer_id"], region=seen["region"],
-                               client=request.remote_addr, status=int(exc.http_status),
-                               detail=exc.user_msg)
-            raise
-        except HTTPException as exc:  # e.g. 413 while reading an oversized body
-            admin.audit.record(action, "rejected", token=seen["token"],
-                               layer_id=seen["layer_id"], region=seen["region"],
-                               client=request.remote_addr, status=exc.code,
-                               detail=exc.name)
-            raise
-
-    def ok(action: str, seen: dict[str, Any], status: int, **extra: Any) -> None:
-        admin.audit.record(action, "accepted" if status == 202 else "ok", token=seen["token"],
-                           layer_id=seen["layer_id"], region=seen["region"],
-                           client=request.remote_addr, status=status, **extra)
 
     def layer_region(token: Token, layer_id: str, what: str) -> str:
         layer = admin.catalog.find_layer(layer_id)
@@ -130,12 +136,12 @@ def admin_blueprint(admin: Admin) -> Blueprint:
 
     @bp.get("/whoami")
     def whoami() -> Response:
-        token = admin.tokens.verify(_bearer())
+        token = admin.tokens.verify(bearer())
         return jsonify(token.to_dict())
 
     @bp.post("/layers")
     def upload() -> tuple[Response, int, dict[str, str]]:
-        with audited("upload") as seen:
+        with audited(admin, "upload") as seen:
             token: Token = seen["token"]
             data = _manifest_from_form()
             layer_id = str(data.get("id") or "")
@@ -172,7 +178,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
-            ok("upload", seen, 202, job_id=job.id)
+            record_ok(admin, "upload", seen, 202, job_id=job.id)
             location = url_for("admin.job", job_id=job.id)
             return jsonify({**job.to_dict(), "links": [
                 {"rel": "monitor", "href": location, "type": "application/json"}]}), 202, \
@@ -180,34 +186,34 @@ def admin_blueprint(admin: Admin) -> Blueprint:
 
     @bp.get("/jobs/<job_id>")
     def job(job_id: str) -> Response:
-        token = admin.tokens.verify(_bearer())
+        token = admin.tokens.verify(bearer())
         found = admin.jobs.get(job_id)
         require_region(token, found.region, admin.registry, "jobs")
         return jsonify(found.to_dict())
 
     @bp.get("/layers/<layer_id>/versions")
     def versions(layer_id: str) -> Response:
-        token = admin.tokens.verify(_bearer())
+        token = admin.tokens.verify(bearer())
         layer_region(token, layer_id, f"layer {layer_id!r}")
         return jsonify({"layer": layer_id,
                         "versions": [v.summary() for v in admin.catalog.versions(layer_id)]})
 
     @bp.post("/layers/<layer_id>/rollback")
     def rollback(layer_id: str) -> Response:
-        with audited("rollback", layer_id) as seen:
+        with audited(admin, "rollback", layer_id) as seen:
             seen["region"] = layer_region(seen["token"], layer_id, f"layer {layer_id!r}")
             body = request.get_json(silent=True)
             version = body.get("version") if isinstance(body, dict) else None
             if not isinstance(version, int) or isinstance(version, bool):
                 raise InputError('send {"version": N} with the version to make current')
             restored = admin.catalog.rollback(layer_id, version)
-            ok("rollback", seen, 200, version=restored.version)
+            record_ok(admin, "rollback", seen, 200, version=restored.version)
             return jsonify({"layer": layer_id, "version": restored.version,
                             "status": restored.status})
 
     @bp.delete("/layers/<layer_id>")
     def unpublish(layer_id: str) -> tuple[str, int]:
-        with audited("unpublish", layer_id) as seen:
+        with audited(admin, "unpublish", layer_id) as seen:
             seen["region"] = layer_region(seen["token"], layer_id, f"layer {layer_id!r}")
             active = admin.jobs.active_for(layer_id)
             if active is not None:
@@ -219,13 +225,13 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                 else admin.store.drop
             for version in gone:
                 drop(version.store_ref)
-            ok("unpublish", seen, 204,
+            record_ok(admin, "unpublish", seen, 204,
                version=layer.current.version if layer.current is not None else None)
             return "", 204
 
     @bp.get("/audit")
     def audit_log() -> Response:
-        token = admin.tokens.verify(_bearer())
+        token = admin.tokens.verify(bearer())
         if token.role != "admin":
             raise Forbidden("only admin tokens may read the audit log")
         try:

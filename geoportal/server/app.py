@@ -31,6 +31,8 @@ from pygeoapi.api import itemtypes as items_api
 from werkzeug.exceptions import HTTPException
 
 from geoportal.admin.audit import AuditLog
+from geoportal.admin.boundaries import RegionBoundaries
+from geoportal.admin.edits import Editor
 from geoportal.admin.jobs import JobQueue, JobRunner
 from geoportal.admin.tokens import TokenStore
 from geoportal.catalog import Catalog, Layer, load_registry
@@ -45,9 +47,11 @@ from geoportal.server.downloads import prepare_download
 from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
-from geoportal.server.pygeoapi_config import SUPPORTED_CRS
+from geoportal.server.pygeoapi_config import CRS84, SUPPORTED_CRS
 from geoportal.server.security import cors_preflight, secure
+from geoportal.server.transactions import transactions_blueprint
 from geoportal.storage import open_store, register_store
+from geoportal.storage.base import feature_etag
 from geoportal.storage.rasters import RasterStore
 
 __all__ = ["create_app"]
@@ -130,6 +134,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["geoportal"] = {"settings": settings, "catalog": catalog, "store": store,
                                    "live": live, "admin": admin}
     app.register_blueprint(admin_blueprint(admin))
+    boundaries = RegionBoundaries.load(settings.config_dir, registry,
+                                       settings.boundary_tolerance_m)
+    editor = Editor(catalog, store, registry, boundaries, keep_versions=settings.keep_versions)
+    app.register_blueprint(transactions_blueprint(admin, editor))
     if settings.jobs_runner:
         runner = JobRunner(admin.jobs, catalog=catalog, store=store, registry=registry,
                            rasters=admin.rasters, audit=admin.audit,
@@ -162,6 +170,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         given = request.headers.get("X-Request-Id", "")
         # a client's id is kept only if it cannot forge log lines or headers
         g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:12]
+        if "Authorization" in request.headers:
+            live.refresh(immediate=True)  # an editor reads what they (or a colleague) wrote
         return cors_preflight(request)
 
     @app.after_request
@@ -218,10 +228,33 @@ def create_app(settings: Settings | None = None) -> Flask:
         return execute(items_api.get_collection_items, collection_id, geojson=True,
                        cached=True)
 
+    def feature_tag(collection_id: str, item_id: str, fresh: bool = False) -> str | None:
+        """The strong ETag of one feature's content (what Part 4's If-Match compares)."""
+        live.refresh()
+        layer = live.layers.get(collection_id)
+        if layer is None or layer.current is None or layer.meta.kind != "vector" \
+                or not item_id.isdigit() or len(item_id) > 18 \
+                or request.args.get("crs", CRS84) != CRS84 or request.args.get("f", "json") \
+                not in ("json", "geojson"):
+            return None  # another representation: the weak validators serve it
+        row = store.get(layer.current.store_ref, layer.current.fields, int(item_id))
+        if row is None and not fresh:  # perhaps created a moment ago through another worker
+            live.refresh(immediate=True)
+            return feature_tag(collection_id, item_id, fresh=True)
+        return None if row is None else feature_etag(row)
+
     @app.get("/collections/<collection_id>/items/<item_id>")
     def item(collection_id: str, item_id: str) -> Response:
-        return execute(items_api.get_collection_item, collection_id, item_id, geojson=True,
-                       cached=True)
+        tag = feature_tag(collection_id, item_id)
+        if tag is not None and request.if_none_match.contains(tag):
+            response = Response(status=304)
+            response.set_etag(tag)
+            return response
+        response = execute(items_api.get_collection_item, collection_id, item_id,
+                           geojson=True, cached=True)
+        if tag is not None and response.status_code == 200 and response.mimetype == GEOJSON:
+            response.set_etag(tag)  # strong: the GeoJSON of this content, in any version
+        return response
 
     @app.get("/collections/<collection_id>/download")
     def download(collection_id: str) -> Response:

@@ -26,9 +26,11 @@ __all__ = ["CONFORMANCE", "filter_problem", "install", "parse_filter"]
 
 _FEATURES = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
 _CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/{}"
-# What our collections really do (pygeoapi's default list claims Part 4 editing, which our
-# read-only collections do not offer, and omits CQL2 JSON and the advanced classes).
+# What our collections really do (pygeoapi's default list omits CQL2 JSON and the advanced
+# classes). Part 4 editing needs a token; reading does not.
 CONFORMANCE = [
+    _FEATURES.format(4, "create-replace-delete"), _FEATURES.format(4, "update"),
+    _FEATURES.format(4, "optimistic-locking-etags"), _FEATURES.format(4, "features"),
     _FEATURES.format(1, "core"), _FEATURES.format(1, "oas30"), _FEATURES.format(1, "html"),
     _FEATURES.format(1, "geojson"), _FEATURES.format(2, "crs"),
     _FEATURES.format(3, "queryables"), _FEATURES.format(3, "queryables-query-parameters"),

@@ -113,14 +113,16 @@ class LiveAPI:
         """The catalog generation being served."""
         return self._current.number if self._current is not None else -1
 
-    def refresh(self, *, force: bool = False) -> None:
-        """Check the catalog's generation (at most every ``catalog_poll_seconds``) and take
-        in what changed."""
+    def refresh(self, *, force: bool = False, immediate: bool = False) -> None:
+        """Check the catalog's generation (at most every ``catalog_poll_seconds``, or now
+        when ``immediate``: an editor reads what they just wrote) and take in what changed;
+        ``force`` rebuilds everything."""
         now = time.monotonic()
-        if not force and now - self._checked < self.settings.catalog_poll_seconds:
+        wait = 0 if force or immediate else self.settings.catalog_poll_seconds
+        if now - self._checked < wait:
             return
         with self._lock:
-            if not force and now - self._checked < self.settings.catalog_poll_seconds:
+            if now - self._checked < wait:
                 return
             generation = self.catalog.generation()  # before reading: never miss a change
             current = self._current

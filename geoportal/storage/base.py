@@ -7,6 +7,7 @@ batches and never modified afterwards; the catalog decides which table is curren
 from __future__ import annotations
 
 import abc
+import hashlib
 import tempfile
 import threading
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import shapely
 
@@ -24,12 +26,14 @@ from geoportal.errors import InputError
 __all__ = [
     "QUARANTINE_SCHEMA",
     "CountCache",
+    "EditSession",
     "FeatureStore",
     "Query",
     "QueryResult",
     "Row",
     "StagedWriter",
     "coerce_value",
+    "feature_etag",
     "json_type",
     "plausible_estimate",
     "quarantine_batch",
@@ -141,6 +145,70 @@ def plausible_estimate(estimate: float, query: Query, returned: int) -> int:
     return max(round(estimate), floor if returned else 0)
 
 
+def feature_etag(row: Row) -> str:
+    """A strong validator of one feature's content (properties and geometry), the same in
+    every store and every version that holds the feature unchanged: Part 4's If-Match compares
+    it, so an edit elsewhere in the layer does not make an editor's copy stale."""
+    digest = hashlib.sha256(orjson.dumps(row.properties, default=str,
+                                         option=orjson.OPT_SORT_KEYS))
+    if row.geometry is not None and not shapely.is_empty(row.geometry):
+        digest.update(shapely.to_wkb(row.geometry, byte_order=1, flavor="iso"))
+    return digest.hexdigest()[:32]
+
+
+class EditSession(abc.ABC):
+    """A new version made from an existing one by changing a few features (OGC API -
+    Features Part 4): the stored table is copied, changed, and becomes visible only when the
+    catalog publishes the ref ``commit`` returns. Leaving the ``with`` block without
+    committing removes the copy. Feature ids stay what they were: new features get ids from
+    ``next_fid`` up, never one a deleted feature had.
+
+    Properties are dicts of field name to a value of the field's type (``str``, ``int``,
+    ``float``, ``bool``, ``datetime.date``, ``datetime.datetime``, ``datetime.time`` or None);
+    fields left out are stored as null. Geometries are shapely, CRS84, of the layer's type.
+    """
+
+    ref: str
+    next_fid: int
+    committed: bool = False
+
+    @abc.abstractmethod
+    def get(self, fid: int) -> Row | None:
+        """The feature as it is in the copy (edits made so far included), or None."""
+
+    @abc.abstractmethod
+    def insert(self, properties: dict[str, Any], geometry: shapely.Geometry | None) -> int:
+        """Add a feature; returns its new id."""
+
+    @abc.abstractmethod
+    def replace(self, fid: int, properties: dict[str, Any],
+                geometry: shapely.Geometry | None) -> bool:
+        """Overwrite a feature's properties (all of them) and geometry; False if absent."""
+
+    @abc.abstractmethod
+    def delete(self, fid: int) -> bool:
+        """Remove a feature; False if absent."""
+
+    @abc.abstractmethod
+    def summary(self) -> tuple[int, tuple[float, float, float, float] | None]:
+        """(number of features, CRS84 extent) of the copy as it stands."""
+
+    @abc.abstractmethod
+    def commit(self) -> str:
+        """Finish the copy (indexes, statistics) and return its store reference."""
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Remove the copy."""
+
+    def __enter__(self) -> EditSession:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is not None or not self.committed:
+            self.abort()
+
+
 class StagedWriter(abc.ABC):
     """A layer version being written. Nothing is visible until ``commit``; leaving the
     ``with`` block without committing removes whatever was written."""
@@ -215,6 +283,12 @@ class FeatureStore(abc.ABC):
     @abc.abstractmethod
     def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
         """Start writing a new table for a version of ``layer_id``."""
+
+    @abc.abstractmethod
+    def edit(self, ref: str, layer_id: str, fields: Sequence[Field], *,
+             next_fid: int = 0) -> EditSession:
+        """Start a new version of ``layer_id`` as a copy of the table ``ref``; new features
+        get ids from ``max(next_fid, largest id in ref + 1)`` up."""
 
     @abc.abstractmethod
     def query(self, ref: str, fields: Sequence[Field], query: Query) -> QueryResult:

@@ -30,6 +30,7 @@ from geoportal.storage import cql
 from geoportal.storage.base import (
     QUARANTINE_SCHEMA,
     CountCache,
+    EditSession,
     FeatureStore,
     Query,
     QueryResult,
@@ -41,11 +42,14 @@ from geoportal.storage.base import (
 )
 from geoportal.storage.pipe import Pipe
 
-__all__ = ["GeoPackageStore", "gpkg_blob_to_wkb"]
+__all__ = ["META_TABLE", "GeoPackageStore", "gpkg_blob_to_wkb", "sqlite_rows"]
 
 GEOMETRY_COLUMN = "geom"
 FID_COLUMN = "fid"
 QUARANTINE_TABLE = "quarantine"  # an attributes table in the same file
+# A key/value table the portal adds to edited files: ('fids', 'sparse') once a feature was
+# deleted, so readers stop treating fids as 1..N when paging.
+META_TABLE = "geoportal_meta"
 _ENVELOPE_SIZES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 # An estimated count samples SAMPLE_BLOCKS runs of SAMPLE_RUN consecutive features.
 SAMPLE_BLOCKS = 128
@@ -89,6 +93,7 @@ class _TableInfo:
     table: str
     geometry: str
     columns: tuple[str, ...]
+    dense: bool = True  # fids are 1..N (no feature was ever deleted)
 
     @property
     def rtree(self) -> str:
@@ -186,6 +191,12 @@ class GeoPackageStore(FeatureStore):
     def stage(self, layer_id: str, *, geometry_type: str) -> StagedWriter:
         return _GeoPackageWriter(self, layer_id, geometry_type)
 
+    def edit(self, ref: str, layer_id: str, fields: Sequence[Field], *,
+             next_fid: int = 0) -> EditSession:
+        from geoportal.storage.gpkg_edit import GeoPackageEdit  # it builds on this module
+
+        return GeoPackageEdit(self, ref, layer_id, fields, next_fid)
+
     def drop(self, ref: str) -> None:
         path = self._path(ref)
         cache = getattr(self._local, "conns", {})
@@ -256,7 +267,9 @@ class GeoPackageStore(FeatureStore):
             r[1] for r in conn.execute(f"PRAGMA table_info({_quote(table)})")
             if r[1] not in (FID_COLUMN, geom)
         )
-        cache[path] = (conn, _TableInfo(table, geom, columns))
+        sparse = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (META_TABLE,)).fetchone()
+        cache[path] = (conn, _TableInfo(table, geom, columns, dense=not sparse))
         return cache[path]
 
     def query(self, ref: str, fields: Sequence[Field], query: Query) -> QueryResult:
@@ -293,8 +306,8 @@ class GeoPackageStore(FeatureStore):
         if rtree:
             source += f" JOIN {_quote(info.rtree)} AS r ON r.id = f.{FID_COLUMN}"
         filtered = list(where), list(params)
-        # fids are dense (1..N, written in order, never deleted): seek instead of skipping.
-        seek = not where and not query.sortby and query.offset > 0
+        # fids are dense (1..N, written in order, none deleted): seek instead of skipping.
+        seek = info.dense and not where and not query.sortby and query.offset > 0
         if seek:
             where.append(f"f.{FID_COLUMN} > ?")
             params.append(query.offset)
@@ -319,7 +332,7 @@ class GeoPackageStore(FeatureStore):
                     self._count(ref, conn, info, rtree, *filtered, query, len(raw), result)
         except sqlite3.Error as exc:
             raise StorageError(f"{ref}: query failed: {exc}") from exc
-        result.rows = _rows(raw, columns, types)
+        result.rows = sqlite_rows(raw, columns, types)
         return result
 
     def _count(self, ref: str, conn: sqlite3.Connection, info: _TableInfo, rtree: bool,
@@ -393,10 +406,11 @@ class GeoPackageStore(FeatureStore):
         ).fetchone()
         if row is None:
             return None
-        return _rows([row], list(info.columns), types)[0]
+        return sqlite_rows([row], list(info.columns), types)[0]
 
 
-def _rows(raw: list[tuple], columns: Sequence[str], types: dict[str, str]) -> list[Row]:
+def sqlite_rows(raw: list[tuple], columns: Sequence[str], types: dict[str, str]) -> list[Row]:
+    """Rows of ``fid, geometry blob, *columns`` as read from a GeoPackage table."""
     wkbs = [gpkg_blob_to_wkb(r[1]) for r in raw]
     geoms = shapely.from_wkb(wkbs) if raw else []
     booleans = [i for i, c in enumerate(columns) if types.get(c) == "boolean"]

@@ -28,6 +28,7 @@ from geoportal.errors import InputError, StorageError
 from geoportal.storage import cql, pgcopy
 from geoportal.storage.base import (
     CountCache,
+    EditSession,
     FeatureStore,
     Query,
     QueryResult,
@@ -48,6 +49,8 @@ __all__ = ["PostGISStore", "libpq_url"]
 
 SCHEMA = "features"
 QUARANTINE = "quarantine"  # a version's set-aside features: quarantine.<same table name>
+# The comment on a table whose fids are not 1..N (an edit deleted features): no seek paging.
+SPARSE_FIDS = "geoportal:sparse-fids"
 _PG_TYPES = {
     "string": "text", "integer": "bigint", "number": "double precision",
     "boolean": "boolean", "date": "date", "date-time": "timestamptz", "time": "time",
@@ -190,6 +193,7 @@ class PostGISStore(FeatureStore):
         self.key = "postgis:{}:{}/{}".format(info.get("host", ""), info.get("port", ""),
                                              info.get("dbname", ""))
         self._columns: dict[str, tuple[str, ...]] = {}
+        self._dense: dict[str, bool] = {}  # per ref: fids are 1..N (tables never change)
 
     # -- connections --------------------------------------------------------------------
 
@@ -244,6 +248,12 @@ class PostGISStore(FeatureStore):
         self.init()
         return _PostGISWriter(self, layer_id, geometry_type)
 
+    def edit(self, ref: str, layer_id: str, fields: Sequence[Field], *,
+             next_fid: int = 0) -> EditSession:
+        from geoportal.storage.postgis_edit import PostGISEdit  # it builds on this module
+
+        return PostGISEdit(self, ref, layer_id, fields, next_fid)
+
     def drop(self, ref: str) -> None:
         schema, table = self._split(ref)
         with self._cursor(ref) as cur:
@@ -251,6 +261,7 @@ class PostGISStore(FeatureStore):
                 cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
                     sql.Identifier(name), sql.Identifier(table)))
         self._columns.pop(ref, None)
+        self._dense.pop(ref, None)
 
     def quarantine(self, ref: str) -> Iterator[pa.RecordBatch]:
         _, table = self._split(ref)
@@ -318,22 +329,23 @@ class PostGISStore(FeatureStore):
         if query.after is not None:
             filters.append(sql.SQL("fid > %s"))
             params.append(query.after)
-        # fids are dense (1..N, written in order, never deleted): seek instead of skipping.
-        seek = not filters and not query.sortby and query.offset > 0
         source = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
         select = [sql.SQL("fid"),
                   sql.SQL("NULL") if query.skip_geometry else sql.SQL("ST_AsBinary(geom)"),
                   *map(sql.Identifier, columns)]
         order = [sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL("ASC" if asc else "DESC"))
                  for name, asc in query.sortby] + [sql.SQL("fid")]
-        page_filters = [*filters, sql.SQL("fid > %s")] if seek else filters
-        statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s{}").format(
-            sql.SQL(", ").join(select), source, _where(page_filters), sql.SQL(", ").join(order),
-            sql.SQL("") if seek else sql.SQL(" OFFSET %s"))
-        page_params = [*params, query.offset, query.limit] if seek else \
-            [*params, query.limit, query.offset]
         result = QueryResult()
         with self._cursor(ref) as cur:
+            # fids are dense (1..N, written in order, none deleted): seek instead of skipping.
+            seek = not filters and not query.sortby and query.offset > 0 and \
+                self._fids_dense(ref, cur)
+            page_filters = [*filters, sql.SQL("fid > %s")] if seek else filters
+            statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s{}").format(
+                sql.SQL(", ").join(select), source, _where(page_filters),
+                sql.SQL(", ").join(order), sql.SQL("") if seek else sql.SQL(" OFFSET %s"))
+            page_params = [*params, query.offset, query.limit] if seek else \
+                [*params, query.limit, query.offset]
             cur.execute(statement, page_params)
             raw = cur.fetchall()
             if query.count:
@@ -375,6 +387,16 @@ class PostGISStore(FeatureStore):
                 return cur.fetchone()[0], False
         except psycopg.errors.QueryCanceled:
             return estimate, True
+
+    def _fids_dense(self, ref: str, cur: psycopg.Cursor) -> bool:
+        """Whether the table's fids are 1..N: true unless an edit marked it ``SPARSE_FIDS``.
+        Looked up once per ref and process: a table never changes after its commit."""
+        dense = self._dense.get(ref)
+        if dense is None:
+            cur.execute("SELECT obj_description(%s::regclass, 'pg_class')",
+                        (sql.Identifier(*self._split(ref)).as_string(cur),))
+            dense = self._dense[ref] = cur.fetchone()[0] != SPARSE_FIDS
+        return dense
 
     def _rows(self, ref: str, cur: psycopg.Cursor) -> float:
         """The table's row count as the planner knows it (ANALYZE ran when it was written)."""

@@ -1,0 +1,191 @@
+"""Reading the bodies of OGC API - Features Part 4 requests: GeoJSON features, checked
+against the layer's fields and turned into the values a store keeps.
+
+Everything a client can get wrong is an ``InputError`` (400) whose message names the
+property or the member at fault; all property problems of a feature are reported at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pyproj
+import shapely
+
+from geoportal.catalog.models import Field
+from geoportal.errors import InputError
+
+__all__ = ["MISSING", "FeatureInput", "parse_body", "read_feature", "to_crs84"]
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+MISSING: Any = type("Missing", (), {"__repr__": lambda _: "MISSING"})()
+_GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                   "MultiPolygon", "GeometryCollection"}
+
+
+@dataclass(frozen=True)
+class FeatureInput:
+    """One feature of a request: its properties (converted to the fields' types; None when
+    the request did not send any) and its geometry in CRS84 (MISSING when not sent)."""
+
+    properties: dict[str, Any] | None
+    geometry: Any
+
+
+def parse_body(raw: bytes) -> Any:
+    """The JSON of a request body, or a 400 saying where it is broken."""
+    if not raw.strip():
+        raise InputError("the request has no body: send a GeoJSON feature")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the body is not UTF-8 text (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                         f"column {exc.colno}") from None
+    except RecursionError:
+        raise InputError("the body is nested too deeply") from None
+
+
+def _no_constant(name: str) -> None:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
+
+
+def read_feature(data: Any, fields: list[Field], *, crs: str = CRS84,
+                 partial: bool = False, where: str = "the body") -> FeatureInput:
+    """A GeoJSON Feature checked against the layer's ``fields``.
+
+    ``partial`` (PATCH) lets properties and geometry be left out; otherwise a missing
+    property is stored as null and a missing geometry is an error. ``id`` is ignored:
+    the portal assigns ids and the URL names the feature.
+    """
+    if not isinstance(data, dict) or data.get("type") != "Feature":
+        raise InputError(f"{where} must be a GeoJSON Feature "
+                         '({"type": "Feature", "geometry": ..., "properties": {...}})')
+    raw_props = data.get("properties", MISSING if partial else None)
+    if raw_props is MISSING:
+        properties = None
+    elif raw_props is None:
+        properties = {}
+    elif isinstance(raw_props, dict):
+        properties = _coerce(raw_props, fields, where)
+    else:
+        raise InputError(f"{where}: 'properties' must be an object or null")
+    if "geometry" not in data:
+        if not partial:
+            raise InputError(f"{where}: 'geometry' is missing (null for a feature without "
+                             "one)")
+        geometry = MISSING
+    else:
+        geometry = _geometry(data["geometry"], crs, where)
+    return FeatureInput(properties=properties, geometry=geometry)
+
+
+def _coerce(raw: dict[str, Any], fields: list[Field], where: str) -> dict[str, Any]:
+    types = {f.name: f.type for f in fields}
+    titles = {f.title: f.name for f in fields if f.title}
+    problems: list[str] = []
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key if key in types else titles.get(key)
+        if name is None:
+            problems.append(f"unknown property {key!r}")
+            continue
+        try:
+            out[name] = _value(types[name], value)
+        except (TypeError, ValueError, OverflowError):
+            problems.append(f"{key}: {json.dumps(value, ensure_ascii=False)[:80]} is not "
+                            f"{_ARTICLE.get(types[name], 'a ' + types[name])}")
+    if problems:
+        known = ", ".join(types) or "none"
+        raise InputError(f"{where}: " + "; ".join(problems) + f" (properties: {known})")
+    return out
+
+
+_ARTICLE = {"string": "a string", "integer": "an integer", "number": "a number",
+            "boolean": "true or false", "date": "a date (YYYY-MM-DD)",
+            "date-time": "a date-time (RFC 3339)", "time": "a time (HH:MM:SS)"}
+_INT64 = 2**63
+
+
+def _value(type_: str, value: Any) -> Any:
+    """A JSON value as the field's type; TypeError/ValueError when it is not one."""
+    if value is None:
+        return None
+    if type_ == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)  # a code typed as a number: keep its text
+        raise TypeError(value)
+    if isinstance(value, bool) and type_ != "boolean":
+        raise TypeError(value)
+    if type_ == "integer":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int) or not -_INT64 <= value < _INT64:
+            raise TypeError(value)
+        return value
+    if type_ == "number":
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise TypeError(value)
+        return float(value)
+    if type_ == "boolean":
+        if not isinstance(value, bool):
+            raise TypeError(value)
+        return value
+    if not isinstance(value, str):
+        raise TypeError(value)
+    if type_ == "date":
+        return date.fromisoformat(value)
+    if type_ == "date-time":
+        return datetime.fromisoformat(value)
+    if type_ == "time":
+        return time.fromisoformat(value)
+    return value
+
+
+def _geometry(value: Any, crs: str, where: str) -> shapely.Geometry | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in _GEOMETRY_TYPES:
+        raise InputError(f"{where}: 'geometry' must be a GeoJSON geometry object "
+                         f"({', '.join(sorted(_GEOMETRY_TYPES))}) or null")
+    try:
+        geometry = shapely.from_geojson(json.dumps(value))
+    except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+        raise InputError(f"{where}: the geometry cannot be read: {exc}") from None
+    coords = shapely.get_coordinates(geometry)
+    if not np.isfinite(coords).all():
+        raise InputError(f"{where}: the geometry has coordinates that are not numbers")
+    return to_crs84(geometry, crs, where)
+
+
+@lru_cache(maxsize=16)
+def _transformer(crs: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(pyproj.CRS.from_user_input(crs), "OGC:CRS84")
+
+
+def to_crs84(geometry: shapely.Geometry, crs: str, where: str = "the body") -> shapely.Geometry:
+    """A geometry given in ``crs`` (axis order as the CRS defines it, as Part 2 says) in
+    CRS84 longitude/latitude."""
+    if crs == CRS84:
+        return geometry
+    transformer = _transformer(crs)
+
+    def apply(coords: np.ndarray) -> np.ndarray:
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    moved = shapely.transform(geometry, apply)
+    if not np.isfinite(shapely.get_coordinates(moved)).all():
+        raise InputError(f"{where}: the geometry's coordinates are outside {crs}")
+    return moved
