@@ -132,7 +132,8 @@ class LiveAPI:
                 log.info("catalog generation=%s collections=%s changed=%s seconds=%.3f",
                          generation, len(self._current.layers), changed,
                          time.perf_counter() - started)
-            self._checked = time.monotonic()
+            if not immediate:  # readers without a token keep their own rhythm
+                self._checked = time.monotonic()
 
     def _build(self, number: int, previous: _Generation | None) -> tuple[_Generation, int]:
         # Fingerprints first: a layer read after them is at least as new, so a change made

@@ -201,6 +201,21 @@ _RESPONSES: dict[str, Any] = {
                           _ref("schemas", "exception"), html=False),
     "ServerError": _response("A server error occurred", _ref("schemas", "exception"),
                              html=False),
+    "Created": {"description": "The feature was added as a new version of the layer; "
+                "Location names it, ETag is its validator",
+                "content": {_GEOJSON: {"schema": _ref("schemas", "featureGeoJSON")}}},
+    "Edited": {"description": "The feature as it now is, in a new version of the layer "
+               "(header Geoportal-Version); ETag is its new validator",
+               "content": {_GEOJSON: {"schema": _ref("schemas", "featureGeoJSON")}}},
+    "Deleted": {"description": "The feature was removed, in a new version of the layer"},
+    "Unauthorized": _response("No valid token (Authorization: Bearer ...)",
+                              _ref("schemas", "exception"), html=False),
+    "Forbidden": _response("The token may not edit this layer or this place",
+                           _ref("schemas", "exception"), html=False),
+    "PreconditionFailed": _response("If-Match names an older state of the feature",
+                                    _ref("schemas", "exception"), html=False),
+    "Unprocessable": _response("The geometry cannot be published in this layer",
+                               _ref("schemas", "exception"), html=False),
 }
 
 
@@ -265,6 +280,16 @@ def _parameters(settings: Settings) -> dict[str, Any]:
                              {"type": "array", "items": {"type": "string"}}),
         "skipGeometry": _query("skipGeometry", "Leave the geometries out",
                                {"type": "boolean", "default": False}),
+        "If-Match": {
+            "name": "If-Match", "in": "header", "required": False,
+            "description": "The feature's ETag as read (GET .../items/{featureId}): the edit "
+                           "is refused with 412 when the feature changed since; * for any",
+            "schema": {"type": "string"}},
+        "Content-Crs": {
+            "name": "Content-Crs", "in": "header", "required": False,
+            "description": "The CRS of the body's coordinates, in its own axis order "
+                           "(CRS84 when absent)",
+            "schema": {"type": "string", "enum": [f"<{c}>" for c in SUPPORTED_CRS]}},
         "propertyFilters": {
             "name": "propertyFilters", "in": "query", "required": False,
             "description": "Equality filters name=value on any property listed by "
@@ -297,6 +322,28 @@ def _operation(operation_id: str, summary: str, tags: list[str], parameters: lis
 
 
 _ERRORS = {"400": "InvalidParameter", "500": "ServerError"}
+_EDIT_ERRORS = {"400": "InvalidParameter", "401": "Unauthorized", "403": "Forbidden",
+                "404": "NotFound", "422": "Unprocessable", "500": "ServerError"}
+_BEARER = [{"bearer": []}]
+
+
+def _edit(operation_id: str, summary: str, responses: dict[str, str], body: str | None,
+          conditional: bool, description: str) -> dict[str, Any]:
+    """A Part 4 operation: a token, a GeoJSON body, optionally If-Match."""
+    operation = _operation(operation_id, summary, ["edit"], [], {**responses, **_EDIT_ERRORS},
+                           description)
+    operation["security"] = _BEARER
+    if conditional:
+        operation["parameters"] = [{"$ref": _REF_PARAM + "If-Match"}]
+        operation["responses"]["412"] = _ref("responses", "PreconditionFailed")
+    else:
+        operation["parameters"] = [{"$ref": _REF_PARAM + "Content-Crs"}]
+    if body is not None:
+        if conditional:
+            operation["parameters"].append({"$ref": _REF_PARAM + "Content-Crs"})
+        operation["requestBody"] = {"required": True, "description": body, "content": {
+            _GEOJSON: {"schema": _ref("schemas", "featureGeoJSON")}}}
+    return operation
 _ERRORS_404 = {"400": "InvalidParameter", "404": "NotFound", "500": "ServerError"}
 
 
@@ -320,12 +367,25 @@ def _paths() -> dict[str, Any]:
             "getFeatures", "A page of a collection's features", ["features"],
             [*_ITEMS_PARAMETERS, "propertyFilters"], {"200": "Features", **_ERRORS_404},
             "Features of the collection, filtered by bbox, CQL2 filter and property "
-            "values, sorted, paged with limit and offset, in any crs of the collection")},
+            "values, sorted, paged with limit and offset, in any crs of the collection"),
+            "post": _edit("createFeature", "Add a feature (or a FeatureCollection's)",
+                          {"201": "Created"}, "A GeoJSON Feature or FeatureCollection",
+                          False, "Needs a token that may write to the layer's region; an "
+                          "editor's features must lie inside their regions")},
         "/collections/{collectionId}/items/{featureId}": {
             "parameters": [{"$ref": _REF_PARAM + "collectionId"},
                            {"$ref": _REF_PARAM + "featureId"}],
             "get": _operation("getFeature", "One feature", ["features"], ["f", "lang", "crs"],
-                              {"200": "Feature", **_ERRORS_404})},
+                              {"200": "Feature", **_ERRORS_404}),
+            "put": _edit("replaceFeature", "Replace a feature", {"200": "Edited"},
+                         "The feature's new GeoJSON (every property; missing ones become "
+                         "null)", True, "Conditional on If-Match when sent"),
+            "patch": _edit("updateFeature", "Change some of a feature's properties or its "
+                           "geometry", {"200": "Edited"}, "A partial GeoJSON Feature: the "
+                           "properties to change, the geometry if it changes", True,
+                           "Conditional on If-Match when sent"),
+            "delete": _edit("deleteFeature", "Remove a feature", {"204": "Deleted"}, None,
+                            True, "Conditional on If-Match when sent")},
         "/collections/{collectionId}/queryables": {**collection, "get": _operation(
             "getQueryables", "The properties filter and sortby can use", ["collections"],
             ["f", "lang"], {"200": "Queryables", **_ERRORS_404})},
@@ -396,10 +456,15 @@ def build_openapi(settings: Settings, resources: Mapping[str, dict[str, Any]]) -
             {"name": "server", "description": "Landing page, API definition, conformance"},
             {"name": "collections", "description": "The published layers and their schemas"},
             {"name": "features", "description": "The features of a layer"},
+            {"name": "edit", "description": "Editing features (OGC API - Features Part 4), "
+                                            "with a token"},
         ],
         "paths": paths,
         "components": {"parameters": _parameters(settings), "schemas": _SCHEMAS,
-                       "responses": _RESPONSES},
+                       "responses": _RESPONSES,
+                       "securitySchemes": {"bearer": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "A portal token (geoportal token create)"}}},
     }
 
 

@@ -75,14 +75,17 @@ def _register_spatial_functions(conn: sqlite3.Connection) -> None:
 
 
 def _stored(value: Any) -> Any:
-    """A Python value as GDAL stores it in a GeoPackage."""
+    """A Python value as GDAL stores it in a GeoPackage: a date-time in UTC (``Z``) when it
+    has a zone, with milliseconds only when there are some (GDAL's DATETIME_PRECISION=AUTO),
+    so a value stored again reads as the same text and the feature keeps its ETag."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, datetime):
+        zone = ""
         if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-            return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+            value, zone = value.astimezone(UTC).replace(tzinfo=None), "Z"
+        spec = "milliseconds" if value.microsecond // 1000 else "seconds"
+        return value.isoformat(timespec=spec) + zone
     if isinstance(value, date | time):
         return value.isoformat()
     return value

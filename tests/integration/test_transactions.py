@@ -371,9 +371,30 @@ def test_edits_are_audited_and_can_be_rolled_back(portal, tokens, layers):
     assert newest["action"] == "feature.create" and newest["result"] == "ok"
     assert newest["version"] == version and str(fid) in newest["detail"]
     assert any(e["action"] == "feature.update" and e["status"] == 412 for e in entries)
-    assert tokens["minsk"].split("_")[2] not in json.dumps(entries)
+    assert tokens["minsk"].split("_", 2)[2] not in json.dumps(entries)
     back = requests.post(f"{portal.url}/admin/layers/minsk-edits/rollback", headers=admin,
                          json={"version": version - 1}, timeout=30)
     assert back.status_code == 200, back.text
     gone = _get(f"{portal.url}/collections/minsk-edits/items/{fid}", tokens["admin"])
     assert gone.status_code == 404
+
+
+def test_the_requests_qgis_sends(portal, tokens, layers):
+    """QGIS's OAPIF provider: OPTIONS for capabilities, POST with a Content-Crs URI without
+    brackets (its axis order), the new id from Location, PATCH as merge-patch JSON."""
+    token, items = tokens["minsk"], f"{portal.url}/collections/minsk-edits/items"
+    allow = requests.options(f"{items}/1", headers=_read(token), timeout=30).headers["Allow"]
+    assert "PATCH" in allow
+    created = requests.post(items, headers=_auth(token, **{
+        "Content-Crs": "http://www.opengis.net/def/crs/EPSG/0/3857"}), timeout=30,
+        data=json.dumps({"type": "Feature", "properties": {"name": "qgis", "floors": None},
+                         "geometry": {"type": "Point", "coordinates": [3_067_000, 7_150_000]}}))
+    assert created.status_code == 201, created.text
+    new_id = created.headers["Location"].rsplit("/items/", 1)[1]
+    lon, lat = _get(f"{items}/{new_id}", token).json()["geometry"]["coordinates"]
+    assert 27.5 < lon < 27.6 and 53.8 < lat < 53.95
+    patched = requests.patch(f"{items}/{new_id}", timeout=30, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/merge-patch+json"},
+        data=json.dumps({"properties": {"floors": 3}}))
+    assert patched.status_code == 200, patched.text
+    assert _get(f"{items}/{new_id}", token).json()["properties"]["floors"] == 3
