@@ -252,6 +252,10 @@ class GeoPackageStore(FeatureStore):
             return hit
         if not os.path.exists(path):
             raise StorageError(f"store table {ref!r} is missing from {self.root}")
+        # A new version is being read: close this thread's connections to versions dropped
+        # since (pruned after uploads and edits), or their files would stay open and on disk.
+        for gone in [p for p in cache if not os.path.exists(p)]:
+            cache.pop(gone)[0].close()
         conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         # An automatic index would be built by scanning the whole table, on every query that
         # joins the sample of an estimated count (1.5 s on 1,000,000 rows instead of 20 ms).

@@ -514,3 +514,16 @@ def test_an_edited_geopackage_is_read_only_and_reads_in_gdal(gpkg_store):
     assert inside.column("fid").to_pylist() == [fid]
     _, quarantine = pyogrio.read_arrow(path, layer="quarantine")
     assert quarantine.num_rows == 1
+
+
+def test_connections_to_dropped_versions_are_closed_when_a_new_one_is_read(gpkg_store):
+    ref = _demo(gpkg_store)
+    fields = FIELDS
+    gpkg_store.query(ref, fields, Query(limit=1))
+    with gpkg_store.edit(ref, "demo-layer", fields) as session:
+        session.delete(1)
+        newer = session.commit()
+    (gpkg_store.root / ref).unlink()  # as another thread's drop() after pruning would
+    gpkg_store.query(newer, fields, Query(limit=1))
+    held = gpkg_store._local.conns
+    assert str((gpkg_store.root / ref).resolve()) not in held and len(held) == 1
