@@ -199,7 +199,7 @@ class Editor:
                 next_fid = session.next_fid
                 ref = session.commit()
             draft = dataclasses.replace(
-                base, store_ref=ref, feature_count=count, extent=extent, set_aside_count=0,
+                base, store_ref=ref, feature_count=count, extent=extent,
                 source_name=f"edit: {action} {', '.join(map(str, fids[:20]))}"
                             + (" ..." if len(fids) > 20 else ""),
                 source_sha256=hashlib.sha256(body).hexdigest(), source_crs=None,

@@ -176,8 +176,9 @@ def test_a_stale_etag_is_412_and_changes_nothing(portal, tokens, layers):
     assert second.status_code == 412
     assert "fetch it again" in second.json()["description"]
     assert _get(location, token).json()["properties"]["name"] == "first editor"
-    # a weak ETag never satisfies If-Match; '*' accepts any existing feature
+    # the answer's ETag is the one a reader gets; a weak one never satisfies If-Match
     current = first.headers["ETag"]
+    assert _get(location, token).headers["ETag"] == current
     weak = requests.patch(location, headers=_auth(token, **{"If-Match": "W/" + current}),
                           data=json.dumps({"properties": {"floors": 1}}), timeout=30)
     assert weak.status_code == 412
