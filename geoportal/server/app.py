@@ -49,6 +49,8 @@ from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
 from geoportal.server.pygeoapi_config import CRS84, SUPPORTED_CRS
 from geoportal.server.security import cors_preflight, secure
+from geoportal.server.tiles import TileCache, tiles_blueprint
+from geoportal.server.tiles import install as install_tiles
 from geoportal.server.transactions import transactions_blueprint
 from geoportal.storage import open_store, register_store
 from geoportal.storage.base import feature_etag
@@ -117,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)  # we log requests ourselves
     pygeoapi_speedups.install()
     filters.install()
+    install_tiles()
     catalog = Catalog(settings.database_url or "")
     registry = load_registry(settings.config_dir)
     catalog.init(registry)
@@ -138,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                        settings.boundary_tolerance_m)
     editor = Editor(catalog, store, registry, boundaries, keep_versions=settings.keep_versions)
     app.register_blueprint(transactions_blueprint(admin, editor))
+    app.register_blueprint(tiles_blueprint(live, store, TileCache()))
     if settings.jobs_runner:
         runner = JobRunner(admin.jobs, catalog=catalog, store=store, registry=registry,
                            rasters=admin.rasters, audit=admin.audit,

@@ -157,7 +157,11 @@ def _standard_links(base_url: str, url: str, texts: _Texts, rels: Rels) -> list[
     for key, media_type, f in _feature_formatters():
         links.append({"type": media_type, "rel": "items", "title": msg(f"Items as {key}"),
                       "href": f"{url}/items?f={f}"})
-    # Ours on top of pygeoapi's: the whole collection as files (server/downloads.py).
+    # Ours on top of pygeoapi's: vector tiles (server/tiles.py) and the whole collection as
+    # files (server/downloads.py).
+    links.append({"type": "application/json",
+                  "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                  "title": "Vector tiles", "href": f"{url}/tiles"})
     for name, (media_type, f) in _DOWNLOADS.items():
         links.append({"type": media_type, "rel": "enclosure", "title": f"Download as {name}",
                       "href": f"{url}/download?f={f}"})

@@ -208,6 +208,12 @@ _RESPONSES: dict[str, Any] = {
                "(header Geoportal-Version); ETag is its new validator",
                "content": {_GEOJSON: {"schema": _ref("schemas", "featureGeoJSON")}}},
     "Deleted": {"description": "The feature was removed, in a new version of the layer"},
+    "Json": {"description": "A JSON document",
+             "content": {_JSON: {"schema": {"type": "object"}}}},
+    "Tile": {"description": "A Mapbox Vector Tile: one layer named after the collection",
+             "content": {"application/vnd.mapbox-vector-tile": {
+                 "schema": {"type": "string", "format": "binary"}}}},
+    "EmptyTile": {"description": "No feature in this tile"},
     "Unauthorized": _response("No valid token (Authorization: Bearer ...)",
                               _ref("schemas", "exception"), html=False),
     "Forbidden": _response("The token may not edit this layer or this place",
@@ -280,6 +286,22 @@ def _parameters(settings: Settings) -> dict[str, Any]:
                              {"type": "array", "items": {"type": "string"}}),
         "skipGeometry": _query("skipGeometry", "Leave the geometries out",
                                {"type": "boolean", "default": False}),
+        "tileMatrixSetId": {
+            "name": "tileMatrixSetId", "in": "path", "required": True,
+            "description": "The tile matrix set", "schema": {"type": "string",
+                                                              "enum": ["WebMercatorQuad"]}},
+        "tileMatrix": {"name": "tileMatrix", "in": "path", "required": True,
+                       "description": "The zoom level", "schema": {"type": "integer",
+                                                                   "minimum": 0, "maximum": 22}},
+        "tileRow": {"name": "tileRow", "in": "path", "required": True,
+                    "description": "The row, from the top", "schema": {"type": "integer",
+                                                                       "minimum": 0}},
+        "tileCol": {"name": "tileCol", "in": "path", "required": True,
+                    "description": "The column, from the left",
+                    "schema": {"type": "integer", "minimum": 0}},
+        "f-tileset": _query("f", "json (OGC tileset metadata, the default) or tilejson",
+                            {"type": "string", "enum": ["json", "tilejson"],
+                             "default": "json"}),
         "If-Match": {
             "name": "If-Match", "in": "header", "required": False,
             "description": "The feature's ETag as read (GET .../items/{featureId}): the edit "
@@ -386,6 +408,26 @@ def _paths() -> dict[str, Any]:
                            "Conditional on If-Match when sent"),
             "delete": _edit("deleteFeature", "Remove a feature", {"204": "Deleted"}, None,
                             True, "Conditional on If-Match when sent")},
+        "/tileMatrixSets": {"get": _operation(
+            "getTileMatrixSetsList", "The tile matrix sets of the tiles", ["tiles"], [],
+            {"200": "Json", **_ERRORS})},
+        "/tileMatrixSets/{tileMatrixSetId}": {
+            "parameters": [{"$ref": _REF_PARAM + "tileMatrixSetId"}],
+            "get": _operation("getTileMatrixSet", "A tile matrix set (OGC TMS 2.0)", ["tiles"],
+                              [], {"200": "Json", **_ERRORS_404})},
+        "/collections/{collectionId}/tiles": {**collection, "get": _operation(
+            "getCollectionTileSetsList", "The collection's vector tilesets", ["tiles"], [],
+            {"200": "Json", **_ERRORS_404})},
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}": {
+            "parameters": [{"$ref": _REF_PARAM + "collectionId"},
+                           {"$ref": _REF_PARAM + "tileMatrixSetId"}],
+            "get": _operation("getCollectionTileSet", "A tileset (f=tilejson: TileJSON 3.0)",
+                              ["tiles"], ["f-tileset"], {"200": "Json", **_ERRORS_404})},
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": {
+            "parameters": [{"$ref": _REF_PARAM + n} for n in (
+                "collectionId", "tileMatrixSetId", "tileMatrix", "tileRow", "tileCol")],
+            "get": _operation("getCollectionVectorTile", "One vector tile (MVT)", ["tiles"], [],
+                              {"200": "Tile", "204": "EmptyTile", **_ERRORS_404})},
         "/collections/{collectionId}/queryables": {**collection, "get": _operation(
             "getQueryables", "The properties filter and sortby can use", ["collections"],
             ["f", "lang"], {"200": "Queryables", **_ERRORS_404})},
@@ -458,6 +500,7 @@ def build_openapi(settings: Settings, resources: Mapping[str, dict[str, Any]]) -
             {"name": "features", "description": "The features of a layer"},
             {"name": "edit", "description": "Editing features (OGC API - Features Part 4), "
                                             "with a token"},
+            {"name": "tiles", "description": "Vector tiles (OGC API - Tiles)"},
         ],
         "paths": paths,
         "components": {"parameters": _parameters(settings), "schemas": _SCHEMAS,

@@ -22,8 +22,10 @@ import shapely
 
 from geoportal.catalog.models import Field
 from geoportal.errors import InputError
+from geoportal.storage.mvt import TileAddress
 
 __all__ = [
+    "MAX_TILE_FEATURES",
     "QUARANTINE_SCHEMA",
     "CountCache",
     "EditSession",
@@ -39,6 +41,10 @@ __all__ = [
     "quarantine_batch",
     "total_from_page",
 ]
+
+# A tile draws at most this many features (a low-zoom tile of a dense layer would otherwise
+# hold hundreds of thousands).
+MAX_TILE_FEATURES = 20_000
 
 # The features a version did not publish, kept with it so nothing is lost: where it was in the
 # source (1-based), why, its properties as read (JSON) and its geometry as read (WKB in the
@@ -297,6 +303,13 @@ class FeatureStore(abc.ABC):
     @abc.abstractmethod
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         """One row by feature id, or None."""
+
+    @abc.abstractmethod
+    def tile(self, ref: str, fields: Sequence[Field], address: TileAddress, *, layer: str,
+             points: bool) -> bytes:
+        """One Mapbox Vector Tile (WebMercatorQuad) of the table, its features in a layer
+        named ``layer``; empty bytes for an empty tile. Features smaller than a tile unit are
+        left out (``points``: never), and at most ``MAX_TILE_FEATURES`` are drawn."""
 
     @abc.abstractmethod
     def quarantine(self, ref: str) -> Iterator[pa.RecordBatch]:

@@ -28,6 +28,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import StorageError
 from geoportal.storage import cql
 from geoportal.storage.base import (
+    MAX_TILE_FEATURES,
     QUARANTINE_SCHEMA,
     CountCache,
     EditSession,
@@ -40,6 +41,7 @@ from geoportal.storage.base import (
     quarantine_batch,
     total_from_page,
 )
+from geoportal.storage.mvt import TileAddress, encode_tile, min_feature_size
 from geoportal.storage.pipe import Pipe
 
 __all__ = ["META_TABLE", "GeoPackageStore", "gpkg_blob_to_wkb", "sqlite_rows"]
@@ -400,6 +402,29 @@ class GeoPackageStore(FeatureStore):
             f"WHERE f.{FID_COLUMN} BETWEEN b.lo AND b.lo + {SAMPLE_RUN - 1})",
             [step, step, total, *params]).fetchone()
         return hits, sampled, total
+
+    def tile(self, ref: str, fields: Sequence[Field], address: TileAddress, *, layer: str,
+             points: bool) -> bytes:
+        conn, info = self._connect(ref)
+        types = {f.name: f.type for f in fields}
+        minx, miny, maxx, maxy = address.lonlat_bounds()
+        where = "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?"
+        params: list[Any] = [minx, maxx, miny, maxy]
+        if not points:
+            where += " AND (r.maxx - r.minx >= ? OR r.maxy - r.miny >= ?)"
+            params += [min_feature_size(address)] * 2
+        select = ", ".join([f"f.{FID_COLUMN}", f"f.{_quote(info.geometry)}",
+                            *(f"f.{_quote(c)}" for c in info.columns)])
+        try:
+            raw = conn.execute(
+                f"SELECT {select} FROM {_quote(info.rtree)} AS r JOIN {_quote(info.table)} AS f "
+                f"ON f.{FID_COLUMN} = r.id WHERE {where} LIMIT ?",
+                [*params, MAX_TILE_FEATURES]).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"{ref}: tile query failed: {exc}") from exc
+        rows = sqlite_rows(raw, info.columns, types)
+        return encode_tile(address, layer, [r.fid for r in rows], [r.geometry for r in rows],
+                           [r.properties for r in rows])
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         conn, info = self._connect(ref)

@@ -27,6 +27,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import InputError, StorageError
 from geoportal.storage import cql, pgcopy
 from geoportal.storage.base import (
+    MAX_TILE_FEATURES,
     CountCache,
     EditSession,
     FeatureStore,
@@ -39,6 +40,7 @@ from geoportal.storage.base import (
     quarantine_batch,
     total_from_page,
 )
+from geoportal.storage.mvt import BUFFER, EXTENT, TileAddress, min_feature_size
 from geoportal.storage.pipe import Pipe
 
 # Rows a sequential count reads per millisecond, to be safe on a small, busy machine (measured
@@ -406,6 +408,33 @@ class PostGISStore(FeatureStore):
             found = cur.fetchone()
             rows = self._reltuples[ref] = float(found[0]) if found else 0.0
         return rows
+
+    def tile(self, ref: str, fields: Sequence[Field], address: TileAddress, *, layer: str,
+             points: bool) -> bytes:
+        schema, table = self._split(ref)
+        columns = self._table_columns(ref)
+        minx, miny, maxx, maxy = address.lonlat_bounds()
+        small = sql.SQL("") if points else sql.SQL(
+            " AND (ST_XMax(geom) - ST_XMin(geom) >= %(small)s"
+            " OR ST_YMax(geom) - ST_YMin(geom) >= %(small)s)")
+        statement = sql.SQL(
+            "SELECT ST_AsMVT(t, %(layer)s, {extent}, 'geom', 'fid') FROM ("
+            "SELECT fid, {columns}ST_AsMVTGeom(ST_Transform(geom, 3857), "
+            "ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {extent}, {buffer}, true) AS geom "
+            "FROM {schema}.{table} "
+            "WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326){small} "
+            "LIMIT %(limit)s) AS t WHERE t.geom IS NOT NULL").format(
+            extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER),
+            columns=sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(c))
+                                     for c in columns),
+            schema=sql.Identifier(schema), table=sql.Identifier(table), small=small)
+        with self._cursor(ref) as cur:
+            cur.execute(statement, {"layer": layer, "z": address.z, "x": address.x,
+                                    "y": address.y, "minx": minx, "miny": miny, "maxx": maxx,
+                                    "maxy": maxy, "small": min_feature_size(address),
+                                    "limit": MAX_TILE_FEATURES})
+            row = cur.fetchone()
+        return bytes(row[0]) if row and row[0] else b""
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         schema, table = self._split(ref)

@@ -1,0 +1,242 @@
+"""OGC API - Tiles: vector tiles (MVT) of every vector collection in WebMercatorQuad.
+
+``/tileMatrixSets[/WebMercatorQuad]``, ``/collections/{id}/tiles`` (the tilesets),
+``/collections/{id}/tiles/WebMercatorQuad`` (the tileset, or TileJSON 3 with
+``f=tilejson`` for MapLibre), and ``/collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}``.
+Tiles are rendered by the store (ST_AsMVT on PostGIS, mapbox-vector-tile on GeoPackage) and
+kept in each worker's memory by version: a new version has a new store ref, so its tiles are
+new and the old ones age out; nothing needs invalidating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+from collections import OrderedDict
+from http import HTTPStatus
+from typing import Any
+
+import morecantile
+from flask import Blueprint, Response, request
+from pygeoapi.api import itemtypes
+
+from geoportal.catalog import Layer
+from geoportal.errors import InputError, NotFound
+from geoportal.server.live import LiveAPI
+from geoportal.storage import FeatureStore
+from geoportal.storage.mvt import MAX_ZOOM, TileAddress
+
+__all__ = ["CONFORMANCE", "MVT", "TileCache", "install", "tiles_blueprint"]
+
+MVT = "application/vnd.mapbox-vector-tile"
+TMS_ID = "WebMercatorQuad"
+TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+_TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{}"
+CONFORMANCE = [_TILES.format(c) for c in (
+    "core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30")] + [
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset"]
+DEFAULT_MAX_ZOOM = 18  # what TileJSON advertises; deeper tiles are still served
+
+
+def install() -> None:
+    """Declare the Tiles conformance classes in pygeoapi's /conformance."""
+    for uri in CONFORMANCE:
+        if uri not in itemtypes.CONFORMANCE_CLASSES_FEATURES:
+            itemtypes.CONFORMANCE_CLASSES_FEATURES.append(uri)
+
+
+class TileCache:
+    """Rendered tiles by (store ref, z, x, y), least recently used out past ``max_bytes``."""
+
+    def __init__(self, max_bytes: int = 64 * 1024**2) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._tiles: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            found = self._tiles.get(key)
+            if found is not None:
+                self._tiles.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, tile: bytes) -> None:
+        with self._lock:
+            if key in self._tiles:
+                return
+            self._tiles[key] = tile
+            self.size += len(tile)
+            while self.size > self.max_bytes and self._tiles:
+                _, old = self._tiles.popitem(last=False)
+                self.size -= len(old)
+
+
+def _matrix_set() -> dict[str, Any]:
+    tms = morecantile.tms.get(TMS_ID)
+    return json.loads(tms.model_dump_json(exclude_none=True, by_alias=True))
+
+
+def _limits(extent: tuple[float, float, float, float] | None, max_zoom: int
+            ) -> list[dict[str, Any]]:
+    """The rows and columns holding the layer at each zoom, from its CRS84 extent."""
+    if extent is None:
+        return []
+    tms = morecantile.tms.get(TMS_ID)
+    minx, miny, maxx, maxy = extent
+    out = []
+    for z in range(max_zoom + 1):
+        first = tms.tile(max(minx, -180), min(maxy, 85.05), z)
+        last = tms.tile(min(maxx, 179.9999), max(miny, -85.05), z)
+        out.append({"tileMatrix": str(z), "minTileRow": first.y, "maxTileRow": last.y,
+                    "minTileCol": first.x, "maxTileCol": last.x})
+    return out
+
+
+def _layer_or_404(live: LiveAPI, collection_id: str) -> Layer:
+    layer = live.layers.get(collection_id)
+    if layer is None or layer.current is None or layer.meta.kind != "vector":
+        raise NotFound(f"collection {collection_id!r} has no vector tiles")
+    return layer
+
+
+def _json(body: Any, media: str = "application/json") -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), mimetype=media)
+
+
+def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blueprint:
+    """The Tiles routes."""
+    bp = Blueprint("tiles", __name__)
+
+    def base() -> str:
+        return live.settings.base_url.rstrip("/")
+
+    def tileset(layer: Layer) -> dict[str, Any]:
+        version = layer.current
+        assert version is not None
+        url = f"{base()}/collections/{layer.id}/tiles/{TMS_ID}"
+        title = layer.meta.title.get("en") or layer.id
+        return {
+            "title": f"{title}: vector tiles", "dataType": "vector", "crs":
+                "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "tileMatrixSetURI": TMS_URI,
+            "tileMatrixSetLimits": _limits(version.extent, DEFAULT_MAX_ZOOM),
+            "layers": [{"id": layer.id, "dataType": "vector",
+                        "geometryDimension": _dimension(version.geometry_type),
+                        "propertiesSchema": {"type": "object", "properties": {
+                            f.name: {"type": "string" if f.type in ("date", "date-time",
+                                                                     "time") else f.type,
+                                     **({"title": f.title} if f.title else {})}
+                            for f in version.fields}}}],
+            "links": [
+                {"rel": "self", "type": "application/json", "href": url},
+                {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                 "type": "application/json", "href": f"{base()}/tileMatrixSets/{TMS_ID}"},
+                {"rel": "item", "type": MVT, "templated": True,
+                 "href": f"{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"},
+                {"rel": "alternate", "type": "application/json", "title": "TileJSON",
+                 "href": f"{url}?f=tilejson"},
+                {"rel": "collection", "type": "application/json",
+                 "href": f"{base()}/collections/{layer.id}"},
+            ],
+        }
+
+    def tilejson(layer: Layer) -> dict[str, Any]:
+        version = layer.current
+        assert version is not None
+        url = f"{base()}/collections/{layer.id}/tiles/{TMS_ID}"
+        extent = version.extent or (23.18, 51.26, 32.78, 56.17)
+        return {
+            "tilejson": "3.0.0", "name": layer.meta.title.get("en") or layer.id,
+            "description": layer.meta.description.get("en", ""),
+            "attribution": layer.meta.attribution or "",
+            "scheme": "xyz", "tiles": [f"{url}/{{z}}/{{y}}/{{x}}"],
+            "minzoom": 0, "maxzoom": DEFAULT_MAX_ZOOM,
+            "bounds": list(extent),
+            "center": [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2,
+                       _fit_zoom(extent)],
+            "vector_layers": [{"id": layer.id, "minzoom": 0, "maxzoom": DEFAULT_MAX_ZOOM,
+                               "fields": {f.name: f.title or f.type for f in version.fields}}],
+        }
+
+    @bp.get("/tileMatrixSets")
+    def matrix_sets() -> Response:
+        return _json({"tileMatrixSets": [{
+            "id": TMS_ID, "title": "Google Maps Compatible for the World", "uri": TMS_URI,
+            "links": [{"rel": "self", "type": "application/json",
+                       "href": f"{base()}/tileMatrixSets/{TMS_ID}"}]}]})
+
+    @bp.get("/tileMatrixSets/<tms_id>")
+    def matrix_set(tms_id: str) -> Response:
+        if tms_id != TMS_ID:
+            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+        return _json(_matrix_set())
+
+    @bp.get("/collections/<collection_id>/tiles")
+    def tilesets(collection_id: str) -> Response:
+        live.refresh()
+        layer = _layer_or_404(live, collection_id)
+        entry = tileset(layer)
+        listed = {k: entry[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI")}
+        listed["links"] = [dict(entry["links"][0], rel="self"), entry["links"][1],
+                           entry["links"][2]]
+        return _json({"tilesets": [listed], "links": [
+            {"rel": "self", "type": "application/json",
+             "href": f"{base()}/collections/{collection_id}/tiles"}]})
+
+    @bp.get("/collections/<collection_id>/tiles/<tms_id>")
+    def tileset_metadata(collection_id: str, tms_id: str) -> Response:
+        live.refresh()
+        layer = _layer_or_404(live, collection_id)
+        if tms_id != TMS_ID:
+            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+        if request.args.get("f") == "tilejson":
+            return _json(tilejson(layer))
+        return _json(tileset(layer))
+
+    @bp.get("/collections/<collection_id>/tiles/<tms_id>/<z>/<y>/<x>")
+    def tile(collection_id: str, tms_id: str, z: str, y: str, x: str) -> Response:
+        live.refresh()
+        layer = _layer_or_404(live, collection_id)
+        if tms_id != TMS_ID:
+            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+        try:
+            address = TileAddress(int(z), int(x), int(y))
+        except ValueError:
+            raise InputError("tileMatrix, tileRow and tileCol must be whole numbers") from None
+        if not address.valid():
+            raise NotFound(f"no tile {z}/{y}/{x} in {TMS_ID} (zoom 0 to {MAX_ZOOM}, row and "
+                           "column from 0 to 2^zoom - 1)")
+        version = layer.current
+        assert version is not None
+        key = (version.store_ref, address.z, address.x, address.y)
+        etag = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+        if request.if_none_match.contains(etag):
+            response = Response(status=HTTPStatus.NOT_MODIFIED)
+        else:
+            body = cache.get(key)
+            if body is None:
+                body = store.tile(version.store_ref, version.fields, address, layer=layer.id,
+                                  points="Point" in (version.geometry_type or ""))
+                cache.put(key, body)
+            response = Response(body, status=HTTPStatus.OK if body else HTTPStatus.NO_CONTENT,
+                                mimetype=MVT)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return response
+
+    return bp
+
+
+def _dimension(geometry_type: str | None) -> int | None:
+    kind = (geometry_type or "").replace("Multi", "")
+    return {"Point": 0, "LineString": 1, "Polygon": 2}.get(kind)
+
+
+def _fit_zoom(extent: tuple[float, float, float, float]) -> int:
+    """The zoom at which the extent fills about one 512-pixel view."""
+    span = max(extent[2] - extent[0], (extent[3] - extent[1]) * 1.6, 1e-6)
+    return max(0, min(DEFAULT_MAX_ZOOM, int(math.log2(360 / span))))
