@@ -124,16 +124,19 @@ def test_pages_render_with_every_collection(server, catalog):
 
 
 def _without_downloads(doc: dict) -> dict:
-    """Our documents are pygeoapi's plus one enclosure link per download format and a
-    ``queryables`` link for GDAL."""
+    """Our documents are pygeoapi's plus one enclosure link per download format, a
+    ``queryables`` link for GDAL and a link to the vector tilesets."""
+    tilesets = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
     for collection in doc.get("collections", [doc]):
+        tiles = [link for link in collection["links"] if link["rel"] == tilesets]
+        assert [link["href"].rsplit("/", 1)[1] for link in tiles] == ["tiles"]
         downloads = [link for link in collection["links"] if link["rel"] == "enclosure"]
         assert [link["href"].rsplit("=", 1)[1] for link in downloads] == [
             "gpkg", "geojson", "csv", "shp"]
         gdal = [link for link in collection["links"] if link["rel"] == "queryables"]
         assert [link["href"].rsplit("/", 1)[1] for link in gdal] == ["queryables?f=json"]
         collection["links"] = [link for link in collection["links"]
-                               if link["rel"] not in ("enclosure", "queryables")]
+                               if link["rel"] not in ("enclosure", "queryables", tilesets)]
     return doc
 
 
