@@ -399,3 +399,20 @@ def test_the_requests_qgis_sends(portal, tokens, layers):
         data=json.dumps({"properties": {"floors": 3}}))
     assert patched.status_code == 200, patched.text
     assert _get(f"{items}/{new_id}", token).json()["properties"]["floors"] == 3
+
+
+def test_an_edit_shows_in_the_vector_tiles_at_once(portal, tokens, layers):
+    import mapbox_vector_tile
+    import morecantile
+
+    lon, lat = 27.5431, 53.8812
+    t = morecantile.tms.get("WebMercatorQuad").tile(lon, lat, 15)
+    url = f"{portal.url}/collections/minsk-edits/tiles/WebMercatorQuad/15/{t.y}/{t.x}"
+    before = requests.get(url, headers=_read(tokens["minsk"]), timeout=30)
+    r = _post(portal, tokens["minsk"], "minsk-edits", _feature("на карце", lon, lat))
+    assert r.status_code == 201, r.text
+    after = requests.get(url, headers=_read(tokens["minsk"]), timeout=30)
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    names = [f["properties"].get("name") for f in
+             mapbox_vector_tile.decode(after.content)["minsk-edits"]["features"]]
+    assert "на карце" in names
