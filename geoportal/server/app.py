@@ -39,6 +39,7 @@ from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, NotFound, Unauthorized
 from geoportal.providers.features import ESTIMATE_HEADER
+from geoportal.providers.records import RecordSource, register_records
 from geoportal.server import filters, pygeoapi_speedups
 from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
@@ -124,6 +125,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     registry = load_registry(settings.config_dir)
     catalog.init(registry)
     store = open_store(settings)
+    register_records(RecordSource(catalog, registry, settings.base_url or "",
+                                  catalog.generation))
     live = LiveAPI(settings, catalog, register_store(store))
     admin = Admin(settings=settings, catalog=catalog, store=store,
                   rasters=RasterStore(settings.coverage_dir), registry=registry,

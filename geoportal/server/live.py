@@ -26,6 +26,7 @@ from geoportal.catalog import Catalog, Layer
 from geoportal.catalog import schema as catalog_tables
 from geoportal.config import Settings
 from geoportal.errors import StorageError
+from geoportal.providers.records import CATALOG_ID, catalog_resource
 from geoportal.server.collections import CollectionDocs
 from geoportal.server.openapi import DETAILED_PATHS_UP_TO, build_openapi, document_json
 from geoportal.server.pygeoapi_config import collection_resource, is_served, server_config
@@ -79,6 +80,9 @@ def _fingerprints(catalog: Catalog) -> dict[str, Hashable]:
     except SQLAlchemyError as exc:
         raise StorageError(f"catalog {catalog.engine.url!r}: {exc}") from exc
     return {row.id: (row.current_version, str(row.updated)) for row in rows}
+
+
+CATALOG_TITLE = {"en": "Catalog of layers", "ru": "Каталог слоёв", "be": "Каталог пластоў"}
 
 
 class LiveAPI:
@@ -155,10 +159,13 @@ class LiveAPI:
         resources = {i: old[i] if i in old and i not in changed
                      else collection_resource(layer, self.store_key)
                      for i, layer in layers.items()}
-        docs = CollectionDocs(self.settings.base_url or "", resources, fingerprints,
-                              previous.api.collections if previous is not None else None)
         document, text = self._openapi_for(resources, previous is None or bool(changed)
                                            or len(resources) != len(previous.layers))
+        # The catalog itself is a collection too: its records (OGC API - Records) first.
+        resources = {CATALOG_ID: old.get(CATALOG_ID) or catalog_resource(CATALOG_TITLE),
+                     **resources}
+        docs = CollectionDocs(self.settings.base_url or "", resources, fingerprints,
+                              previous.api.collections if previous is not None else None)
         api = PortalAPI({**self._server, "resources": resources}, docs, document, text)
         removed = len(previous.layers.keys() - layers.keys()) if previous is not None else 0
         return _Generation(number, layers, fingerprints, api), len(changed) + removed
