@@ -72,6 +72,7 @@ def get(server: Server, path: str, **params: str) -> requests.Response:
 def test_every_layer_is_listed_with_its_links_extent_and_crs(server, catalog):
     body = get(server, "/collections", f="json").json()
     listed = {c["id"]: c for c in body["collections"]}
+    assert listed.pop("catalog")["itemType"] == "record"  # the catalog's own records
     assert set(listed) == set(catalog.ids)
     assert {link["rel"] for link in body["links"]} == {"self", "alternate"}
     for cid, collection in listed.items():
@@ -118,7 +119,8 @@ def test_openapi_describes_every_collection_once_with_collection_id_paths(server
 def test_pages_render_with_every_collection(server, catalog):
     page = requests.get(f"{server.url}/collections", headers={"Accept": "text/html"},
                         timeout=60)
-    assert page.status_code == 200 and page.text.count("/items?f=html") == LAYERS
+    # every layer and the catalog's records
+    assert page.status_code == 200 and page.text.count("/items?f=html") == LAYERS + 1
     api_page = get(server, "/openapi", f="html")
     assert api_page.status_code == 200 and "{collectionId}" in api_page.text
 
@@ -128,6 +130,8 @@ def _without_downloads(doc: dict) -> dict:
     ``queryables`` link for GDAL and a link to the vector tilesets."""
     tilesets = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
     for collection in doc.get("collections", [doc]):
+        if collection.get("itemType") == "record":
+            continue  # the catalog collection is pygeoapi's own document
         tiles = [link for link in collection["links"] if link["rel"] == tilesets]
         assert [link["href"].rsplit("/", 1)[1] for link in tiles] == ["tiles"]
         downloads = [link for link in collection["links"] if link["rel"] == "enclosure"]
@@ -170,7 +174,7 @@ def test_published_replaced_and_removed_layers_reach_every_worker(server, catalo
         lambda r: r.status_code == 200 and r.json()["numberMatched"] == 3, timeout=5)
     assert added["all_workers"], added
     listed = {c["id"] for c in get(server, "/collections", f="json").json()["collections"]}
-    assert new_id in listed and len(listed) == LAYERS + 1
+    assert new_id in listed and len(listed) == LAYERS + 2  # with the catalog
 
     publish_points(settings, new_id, title="New points", count=5, shift=0.2)  # version 2
     replaced = wait_every_worker(
