@@ -18,6 +18,8 @@ __all__ = ["FIELD_TYPES", "FieldRule", "Manifest", "SourceSpec", "build_manifest
            "check_manifest", "load_manifest", "slugify"]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Collection ids the portal uses itself (the catalog's records).
+RESERVED_IDS = frozenset({"catalog"})
 _SOURCE_KEYS = {"path", "crs", "encoding", "layer", "x_field", "y_field", "geometry_field",
                 "id_field"}
 _TOP_KEYS = {"id", "region", "theme", "title", "description", "keywords", "license",
@@ -171,6 +173,8 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     layer_id = str(data.get("id") or "")
     if not _SLUG.match(layer_id):
         problems.append(f"id {layer_id!r} must be 1-63 lowercase letters, digits or dashes")
+    elif layer_id in RESERVED_IDS:
+        problems.append(f"id {layer_id!r} is the portal's own collection; choose another")
     for key in ("region", "theme"):
         if not data.get(key):
             problems.append(f"'{key}' is required")

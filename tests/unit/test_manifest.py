@@ -34,6 +34,7 @@ def test_a_plain_title_fills_all_languages(tmp_path: Path):
     ("- a\n- b\n", "must be a YAML mapping"),
     ("id: Bad_Id\nregion: '1'\ntheme: x\ntitle: t\nsource: a.csv\n", "lowercase letters"),
     ("id: a\nregion: '1'\ntheme: x\nsource: a.csv\n", "'title' is required"),
+    ("id: catalog\nregion: '1'\ntheme: x\ntitle: t\nsource: a.csv\n", "portal's own"),
     ("id: a\nregion: '1'\ntheme: x\ntitle: t\n", "'source.path' is required"),
     ("id: a\nregion: '1'\ntheme: x\ntitle: {de: t}\nsource: a.csv\n", "unknown languages"),
     ("id: a\nregion: '1'\ntheme: x\ntitle: t\nsource: a.csv\ncolour: red\n", "unknown keys"),
