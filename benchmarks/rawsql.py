@@ -10,6 +10,14 @@ record the latency. What a server adds on top is HTTP, JSON and its own code.
     seek      WHERE fid > k ORDER BY fid LIMIT 100, the same k        (the best a page can do)
     cql       kind = ? AND floors BETWEEN ? AND ? ORDER BY fid LIMIT 100, plus count(*)
     item      WHERE fid = ?
+    tiles     a vector tile as our stores render it, from serve.py's list of tiles walked
+              as wrk walks it (client i takes entries i, i + 4, ..., and stops at the end of
+              its share: req/s are then over the time the clients ran):
+              PostGIS: the ST_AsMVT statement of ``PostGISStore.tile``, run as is;
+              SQLite: the R-tree query of ``GeoPackageStore.tile``, then our ``sqlite_rows``
+              and ``encode_tile`` (mapbox-vector-tile) in the client process, no HTTP.
+              ``tile()`` renders one tile either way, for serve.py's byte-for-byte check
+              against the servers' tiles.
 
 The random draws are those of scenarios.lua (same cities, same box size, same ranges), from
 Python's generator: the same distribution, not the same sequence.
@@ -28,6 +36,7 @@ KINDS = ["residential", "apartments", "house", "garage", "commercial", "industri
          "public", "retail", "shed"]
 HALF_BOX_M = 250.0
 M_PER_DEG = 111_320.0
+TILE_LAYER = "buildings"  # the MVT layer name: our servers name it after the layer id
 
 
 def _cities(path: Path) -> list[tuple[float, float, float, float]]:
@@ -55,9 +64,99 @@ def cql_values(rnd: random.Random) -> tuple[str, int, int]:
     return rnd.choice(KINDS), low, rnd.randint(low, 25)
 
 
+# -- vector tiles: the statements our stores run (geoportal/storage/postgis.py and gpkg.py) ----
+
+def _pg_tile_statement(conn, table: str) -> str:
+    """``PostGISStore.tile``'s statement for a polygon layer, with the table's columns."""
+    from geoportal.storage.mvt import BUFFER, EXTENT
+
+    schema, name = table.split(".", 1)
+    columns = [r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND "
+        "table_name = %s ORDER BY ordinal_position", (schema, name)).fetchall()
+        if r[0] not in ("fid", "geom")]
+    cols = "".join(f'"{c}", ' for c in columns)
+    return (f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom', 'fid') FROM ("
+            f"SELECT fid, {cols}ST_AsMVTGeom(ST_Transform(geom, 3857), "
+            f"ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {EXTENT}, {BUFFER}, true) AS geom "
+            f'FROM "{schema}"."{name}" '
+            "WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)"
+            " AND (ST_XMax(geom) - ST_XMin(geom) >= %(small)s"
+            " OR ST_YMax(geom) - ST_YMin(geom) >= %(small)s) "
+            "LIMIT %(limit)s) AS t WHERE t.geom IS NOT NULL")
+
+
+def _pg_tile_params(z: int, x: int, y: int) -> dict:
+    from geoportal.storage.base import MAX_TILE_FEATURES
+    from geoportal.storage.mvt import TileAddress, min_feature_size
+
+    address = TileAddress(z, x, y)
+    minx, miny, maxx, maxy = address.lonlat_bounds()
+    return {"layer": TILE_LAYER, "z": z, "x": x, "y": y, "minx": minx, "miny": miny,
+            "maxx": maxx, "maxy": maxy, "small": min_feature_size(address),
+            "limit": MAX_TILE_FEATURES}
+
+
+class _SqliteTiles:
+    """``GeoPackageStore.tile`` without the store: R-tree query, rows, ``encode_tile``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.text_factory = lambda raw: raw.decode("utf-8", errors="replace")  # as the store
+        table, geom = conn.execute(
+            "SELECT table_name, column_name FROM gpkg_geometry_columns LIMIT 1").fetchone()
+        self.columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')
+                        if r[1] not in ("fid", geom)]
+        select = ", ".join(["f.fid", f'f."{geom}"', *(f'f."{c}"' for c in self.columns)])
+        self.sql = (f'SELECT {select} FROM "rtree_{table}_{geom}" AS r JOIN "{table}" AS f '
+                    "ON f.fid = r.id WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND "
+                    "r.miny <= ? AND (r.maxx - r.minx >= ? OR r.maxy - r.miny >= ?) LIMIT ?")
+
+    def render(self, z: int, x: int, y: int) -> bytes:
+        from geoportal.storage.base import MAX_TILE_FEATURES
+        from geoportal.storage.gpkg import sqlite_rows
+        from geoportal.storage.mvt import TileAddress, encode_tile, min_feature_size
+
+        address = TileAddress(z, x, y)
+        minx, miny, maxx, maxy = address.lonlat_bounds()
+        small = min_feature_size(address)
+        raw = self.conn.execute(self.sql, (minx, maxx, miny, maxy, small, small,
+                                           MAX_TILE_FEATURES)).fetchall()
+        rows = sqlite_rows(raw, self.columns, {})
+        return encode_tile(address, TILE_LAYER, [r.fid for r in rows],
+                           [r.geometry for r in rows], [r.properties for r in rows])
+
+
+def tile(store: str, target: str, table: str, z: int, x: int, y: int) -> bytes:
+    """One tile rendered as the raw floor renders it (``store`` and ``target`` as in ``run``)."""
+    if store == "sqlite":
+        conn = sqlite3.connect(f"file:{target}?mode=ro&immutable=1", uri=True)
+        try:
+            return _SqliteTiles(conn).render(z, x, y)
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(target, autocommit=True) as conn:
+        row = conn.execute(_pg_tile_statement(conn, table), _pg_tile_params(z, x, y)).fetchone()
+    return bytes(row[0]) if row and row[0] else b""
+
+
 def _sqlite_runner(path: str, table: str, scenario: str, n: int, cities, seed: int,
-                   seconds: float, out: mp.Queue) -> None:
+                   seconds: float, out: mp.Queue, tiles=None) -> None:
     conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    if scenario == "tiles":
+        renderer = _SqliteTiles(conn)
+        lat, sizes = [], []
+        start = time.perf_counter()
+        end = start + seconds
+        for t in tiles:  # each once: stop at the end of the share
+            if (now := time.perf_counter()) >= end:
+                break
+            sizes.append(len(renderer.render(*t)))
+            lat.append(time.perf_counter() - now)
+        out.put((lat, sizes, time.perf_counter() - start))
+        return
     rtree = f'"rtree_{table}_geom"'
     cols = "f.fid, f.geom, f.id, f.kind, f.floors, f.name"
     rnd = random.Random(seed)
@@ -90,14 +189,30 @@ def _sqlite_runner(path: str, table: str, scenario: str, n: int, cities, seed: i
                                 (rnd.randint(1, n),)).fetchall()
         lat.append(time.perf_counter() - now)
         del rows
-    out.put(lat)
+    out.put((lat, [], seconds))
 
 
 def _postgis_runner(url: str, table: str, scenario: str, n: int, cities, seed: int,
-                    seconds: float, out: mp.Queue) -> None:
+                    seconds: float, out: mp.Queue, tiles=None) -> None:
     import psycopg
 
     conn = psycopg.connect(url, autocommit=True)
+    if scenario == "tiles":
+        statement = _pg_tile_statement(conn, table)
+        lat, sizes = [], []
+        start = time.perf_counter()
+        end = start + seconds
+        with conn.cursor() as cur:
+            for t in tiles:  # each once: stop at the end of the share
+                if (now := time.perf_counter()) >= end:
+                    break
+                cur.execute(statement, _pg_tile_params(*t))
+                row = cur.fetchone()
+                sizes.append(len(row[0]) if row and row[0] else 0)
+                lat.append(time.perf_counter() - now)
+        conn.close()
+        out.put((lat, sizes, time.perf_counter() - start))
+        return
     cols = "fid, ST_AsBinary(geom), id, kind, floors, name"
     rnd = random.Random(seed)
     lat: list[float] = []
@@ -130,27 +245,35 @@ def _postgis_runner(url: str, table: str, scenario: str, n: int, cities, seed: i
             cur.fetchall()
             lat.append(time.perf_counter() - now)
     conn.close()
-    out.put(lat)
+    out.put((lat, [], seconds))
 
 
 def run(store: str, target: str, table: str, scenario: str, n: int, cities_tsv: Path,
-        seconds: float, clients: int = 4, seed: int = 20240611) -> dict:
+        seconds: float, clients: int = 4, seed: int = 20240611,
+        tiles: list[tuple[int, int, int]] | None = None) -> dict:
     """req/s and latency percentiles (ms) of ``clients`` processes querying for ``seconds``.
 
-    ``store`` is "sqlite" (``target`` a .gpkg path) or "postgis" (``target`` a libpq URL)."""
+    ``store`` is "sqlite" (``target`` a .gpkg path) or "postgis" (``target`` a libpq URL).
+    ``tiles``: the (z, x, y) list the "tiles" scenario walks."""
     cities = _cities(cities_tsv)
     runner = _sqlite_runner if store == "sqlite" else _postgis_runner
     ctx = mp.get_context("fork")
     queue: mp.Queue = ctx.Queue()
+    shares = [tiles[i::clients] for i in range(clients)] if tiles else [None] * clients
     procs = [ctx.Process(target=runner, args=(target, table, scenario, n, cities,
-                                               seed + 7919 * i, seconds, queue))
+                                               seed + 7919 * i, seconds, queue, shares[i]))
              for i in range(clients)]
     started = time.perf_counter()
     for p in procs:
         p.start()
     latencies: list[float] = []
+    sizes: list[int] = []
+    active = 0.0  # the longest a client ran (tiles: clients stop at the end of their share)
     for _ in procs:
-        latencies += queue.get(timeout=seconds + 300)
+        lat, size, ran = queue.get(timeout=seconds + 300)
+        latencies += lat
+        sizes += size
+        active = max(active, ran)
     for p in procs:
         p.join()
     wall = time.perf_counter() - started
@@ -160,8 +283,14 @@ def run(store: str, target: str, table: str, scenario: str, n: int, cities_tsv: 
         return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 \
             if latencies else 0.0
 
-    return {"requests": len(latencies), "duration_s": round(wall, 3),
-            "rps": len(latencies) / seconds if seconds else 0.0,
-            "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-            "non2xx": 0, "connect_errors": 0, "read_errors": 0, "write_errors": 0,
-            "timeouts": 0, "errors": 0}
+    out = {"requests": len(latencies), "duration_s": round(wall, 3),
+           "rps": len(latencies) / active if active else 0.0,
+           "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
+           "non2xx": 0, "connect_errors": 0, "read_errors": 0, "write_errors": 0,
+           "timeouts": 0, "errors": 0}
+    if tiles:  # the same tile figures as scenarios.lua's
+        out.update({"ok": len(sizes), "ok_body_bytes": sum(sizes),
+                    "empty": sum(1 for size in sizes if not size), "built": len(sizes),
+                    "distinct": len(sizes), "listed": len(tiles), "active_s": round(active, 3),
+                    "used_up": len(sizes) == len(tiles)})
+    return out

@@ -8,9 +8,22 @@
 --           cql    a CQL2 attribute filter: kind = <one of 10> AND floors BETWEEN a AND b
 --                  (a in 1..12, b in a..25: 1,500 different filters), limit=100
 --           crs    bbox, answered in Pulkovo 1942 / Gauss-Kruger zone 5 (crs=EPSG:28405)
+--           tiles, tiles-cached
+--                  vector tiles from a list: ITEMS_PATH is then the server's tile path with
+--                  {z}, {x} and {y} to fill in, CITIES_TSV a file of "z x y" lines and
+--                  FORMAT_PARAM the number of wrk threads. Thread t requests lines t, t + T,
+--                  t + 2T, ... (T threads), so the threads walk the list together without
+--                  repeats. At the end of its share a thread starts over (tiles-cached) or
+--                  stops (tiles: a repeat could come from the server's cache; serve.py sizes
+--                  -d so that this does not happen in a timed run, as a stopped thread's
+--                  freshly opened connection holds a gunicorn sync worker until wrk exits);
+--                  wrk still sleeps the whole -d, so done() reports the time the threads
+--                  were answered in (first request to last response, a monotonic clock) as
+--                  "active_s", and "stopped" when every thread used up its share.
 -- ITEMS_PATH: /collections/<id>/items. CITIES_TSV: lon lat cumulative_weight sigma_m per line.
 -- FORMAT_PARAM: the query parameter asking for GeoJSON (default f=json).
--- done() prints one JSON line: requests/s, latency percentiles (ms), errors.
+-- done() prints one JSON line: requests/s, latency percentiles (ms), errors, the bytes of the
+-- 2xx bodies (the mean tile size) and, for tiles, how many distinct list entries were requested.
 
 local threads = {}
 local counter = 0
@@ -23,6 +36,24 @@ end
 
 local scenario, items, n, fmt
 local cities = {}
+local tiles = {}
+local nthreads = 1
+local next_tile = 0
+issued = 0   -- requests built by this thread (globals: done() reads them with thread:get)
+t_first = 0  -- microseconds: this thread's first request, its last response
+t_last = 0
+stopped = 0  -- 1 once this thread has used up its share of the tiles and stopped
+
+local ffi = require("ffi")  -- wrk runs LuaJIT
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local ts = ffi.new("bench_timespec")
+local function now_us()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1e6 + tonumber(ts.tv_nsec) / 1e3
+end
 local M_PER_DEG = 111320.0
 local HALF_BOX_M = 250.0
 
@@ -34,6 +65,16 @@ function init(args)
   fmt = args[5] or "f=json"
   -- the same request sequence for every server (seeded per thread)
   math.randomseed(20240611 + 7919 * (tid or 1))
+  if scenario == "tiles" or scenario == "tiles-cached" then
+    nthreads = tonumber(args[5] or "1")
+    for line in io.lines(cities_file) do
+      local z, x, y = line:match("^(%d+)%s+(%d+)%s+(%d+)")
+      if z then table.insert(tiles, {z, x, y}) end
+    end
+    next_tile = (tid or 1) - 1
+    stride = math.ceil((#tiles - next_tile) / nthreads)  -- entries this thread can walk
+    return
+  end
   if cities_file then
     for line in io.lines(cities_file) do
       local lon, lat, cum, sigma = line:match("^(%S+)%s+(%S+)%s+(%S+)%s+(%S+)")
@@ -79,9 +120,27 @@ local function cql_path()
   return string.format("%s?filter=%s&filter-lang=cql2-text&limit=100&%s", items, cql, fmt)
 end
 
+local function tile_path()
+  if next_tile >= #tiles then  -- this thread's share is used up
+    -- tiles: stop (the request built here is never answered: the loop ends first)
+    if scenario == "tiles" then
+      stopped = 1
+      wrk.thread:stop()
+    end
+    next_tile = ((tid or 1) - 1) % nthreads  -- tiles-cached: again
+  end
+  local t = tiles[next_tile + 1]
+  next_tile = next_tile + nthreads
+  return (items:gsub("{z}", t[1]):gsub("{x}", t[2]):gsub("{y}", t[3]))
+end
+
 function request()
   local path
-  if scenario == "bbox" then
+  issued = issued + 1
+  if t_first == 0 then t_first = now_us() end
+  if scenario == "tiles" or scenario == "tiles-cached" then
+    return wrk.format("GET", tile_path(), {["Accept"] = "application/vnd.mapbox-vector-tile"})
+  elseif scenario == "bbox" then
     path = bbox_path()
   elseif scenario == "crs" then
     path = bbox_path() .. "&crs=" .. EPSG_28405
@@ -103,28 +162,57 @@ end
 -- status per thread for the report
 non2xx = 0
 first_bad = 0
+ok = 0
+ok_bytes = 0
+empty = 0
 function response(status, headers, body)
+  t_last = now_us()
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
     if first_bad == 0 then first_bad = status end
+  else
+    ok = ok + 1
+    local len = body and #body or 0
+    ok_bytes = ok_bytes + len
+    if len == 0 then empty = empty + 1 end
   end
 end
 
 function done(summary, latency, requests)
   local e = summary.errors
-  local bad, first = 0, 0
+  local bad, first, oks, okb, empties, built, distinct, listed = 0, 0, 0, 0, 0, 0, 0, 0
+  local t0, t1, all_stopped = math.huge, 0, 1
   for _, t in ipairs(threads) do
+    if (t:get("stopped") or 0) == 0 then all_stopped = 0 end
+    local f0, f1 = t:get("t_first") or 0, t:get("t_last") or 0
+    if f0 > 0 and f0 < t0 then t0 = f0 end
+    if f1 > t1 then t1 = f1 end
     bad = bad + (t:get("non2xx") or 0)
     local f = t:get("first_bad") or 0
     if first == 0 then first = f end
+    oks = oks + (t:get("ok") or 0)
+    okb = okb + (t:get("ok_bytes") or 0)
+    empties = empties + (t:get("empty") or 0)
+    local b = t:get("issued") or 0
+    built = built + b
+    local s = t:get("stride")
+    if s then
+      -- a thread's first `stride` requests are distinct entries (one was built by wrk's own
+      -- check of request() and never sent: the count is at most one high per thread)
+      distinct = distinct + math.min(b, s)
+      listed = listed + s
+    end
   end
   local secs = summary.duration / 1e6
   io.write(string.format(
     '{"requests": %d, "duration_s": %.3f, "rps": %.2f, "p50_ms": %.3f, "p95_ms": %.3f, ' ..
     '"p99_ms": %.3f, "mean_ms": %.3f, "max_ms": %.3f, "bytes": %d, "non2xx": %d, "first_bad_status": %d, ' ..
-    '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "timeouts": %d}\n',
+    '"connect_errors": %d, "read_errors": %d, "write_errors": %d, "timeouts": %d, ' ..
+    '"ok": %d, "ok_body_bytes": %d, "empty": %d, "built": %d, "distinct": %d, "listed": %d, ' ..
+    '"active_s": %.3f, "stopped": %d}\n',
     summary.requests, secs, summary.requests / secs,
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
     latency.mean / 1000, latency.max / 1000, summary.bytes, bad, first,
-    e.connect, e.read, e.write, e.timeout))
+    e.connect, e.read, e.write, e.timeout, oks, okb, empties, built, distinct, listed,
+    t1 > t0 and (t1 - t0) / 1e6 or 0, all_stopped))
 end

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Serving benchmark: our OGC API - Features server against tipg and stock pygeoapi.
+"""Serving benchmark: our OGC API - Features (and Tiles) server against tipg and stock pygeoapi.
 
     .venv/bin/python benchmarks/serve.py [--features 1000000] [--duration 20]
                                          [--only gpkg|postgis|ours-pg,tipg,...]
@@ -13,7 +13,9 @@
    GeoPackage, stock pygeoapi 0.24 on the same .gpkg file (SQLiteGPKG and OGR providers);
 4. checks that every server returns the same features for the same queries;
 5. runs wrk (scenarios.lua) per scenario x server and prints req/s, p50, p95, errors and the
-   ratios; writes benchmarks/results/serve-<date>.json.
+   ratios; writes benchmarks/results/serve-<date>.json. The scenarios `tiles` (uncached z14
+   vector tiles around the city centres) and `tiles-cached` (50 tiles over and over) run against
+   the servers that serve vector tiles (ours, tipg, stock pygeoapi's MVT-postgresql provider).
 
 See benchmarks/README.md.
 """
@@ -54,7 +56,11 @@ import servers as srv  # noqa: E402
 from pgcluster import TUNING, PgCluster  # noqa: E402
 
 GEOPORTAL = REPO / ".venv" / "bin" / "geoportal"
-SCENARIOS = ("bbox", "item", "offset", "cql", "crs")
+SCENARIOS = ("bbox", "item", "offset", "cql", "crs", "tiles", "tiles-cached")
+TILE_SCENARIOS = ("tiles", "tiles-cached")
+TILE_ZOOM = 14
+TILE_REACH_SIGMA = 1.5  # tiles within 1.5 sigma of each city centre (at least the 3x3 block)
+CACHED_TILES = 50  # the centre tiles of the 50 largest cities
 GROUPS = {
     "postgis": ["ours-pg", "tipg", "pygeoapi-pg", "raw-pg"],
     "gpkg": ["ours-gpkg", "pygeoapi-sqlite", "pygeoapi-ogr", "raw-sqlite"],
@@ -64,6 +70,15 @@ RATIOS = [("ours-pg", "tipg"), ("ours-pg", "pygeoapi-pg"), ("ours-pg", "raw-pg")
           ("ours-pg", "raw-pg-seek"),
           ("ours-gpkg", "pygeoapi-sqlite"), ("ours-gpkg", "pygeoapi-ogr"),
           ("ours-gpkg", "raw-sqlite"), ("ours-gpkg", "raw-sqlite-seek")]
+# raw-pg runs our PostGIS store's ST_AsMVT statement, raw-sqlite our GeoPackage store's query and
+# encoder in-process: both are floors for ours-gpkg (the issue's target is ST_AsMVT's p50)
+TILE_RATIOS = [("ours-pg", "tipg"), ("ours-gpkg", "tipg"), ("ours-pg", "pygeoapi-pg"),
+               ("ours-gpkg", "pygeoapi-pg"), ("ours-pg", "raw-pg"), ("ours-gpkg", "raw-pg"),
+               ("ours-gpkg", "raw-sqlite")]
+NO_TILES = {  # why a server is not timed on the tile scenarios
+    "pygeoapi-sqlite": "stock pygeoapi 0.24 has no vector tile provider for GeoPackage/SQLite",
+    "pygeoapi-ogr": "stock pygeoapi 0.24 has no vector tile provider for OGR sources",
+}
 RAW = {"raw-pg", "raw-sqlite"}  # no server: the same SQL in 4 client processes (rawsql.py)
 EPSG_28405 = "http://www.opengis.net/def/crs/EPSG/0/28405"
 CQL_PROBE = "kind = 'school' AND floors BETWEEN 2 AND 5"
@@ -318,12 +333,266 @@ def _short(v) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# vector tiles
+
+def _tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2 ** z
+    la = math.radians(lat)
+    return (int((lon + 180) / 360 * n),
+            int((1 - math.log(math.tan(la) + 1 / math.cos(la)) / math.pi) / 2 * n))
+
+
+def tile_lists(seed: int) -> dict[str, list[tuple[int, int, int]]]:
+    """The tiles the two tile scenarios request, as (z, x, y):
+
+    - "cached": the z14 tile at the centre of each of the 50 largest cities;
+    - "uncached": every other z14 tile within TILE_REACH_SIGMA sigma of one of the 94 city
+      centres (at least the 3x3 block at each centre), shuffled, so that whatever prefix of the
+      list a server gets through is a sample of the same mix of dense and sparse tiles;
+    - "warmup": a tenth of those, set apart: the warm-up before the uncached run warms
+      connections, code and data pages on them, never on the tiles then timed, and measures
+      how fast the server gets through such tiles (see ``tiles_seconds``).
+    """
+    import math
+    import random
+
+    cities = datagen.load_cities()  # largest first
+    cached: list[tuple[int, int, int]] = []
+    for c in cities:
+        t = (TILE_ZOOM, *_tile_xy(c.lon, c.lat, TILE_ZOOM))
+        if t not in cached:
+            cached.append(t)
+        if len(cached) == CACHED_TILES:
+            break
+    pool: set[tuple[int, int, int]] = set()
+    for c in cities:
+        cx, cy = _tile_xy(c.lon, c.lat, TILE_ZOOM)
+        side_km = 40075.016686 / 2 ** TILE_ZOOM * math.cos(math.radians(c.lat))
+        r = max(1, math.ceil(TILE_REACH_SIGMA * c.sigma_km / side_km))
+        for dx in range(-r, r + 1):
+            for dy in range(-r, r + 1):
+                if dx * dx + dy * dy <= r * r or max(abs(dx), abs(dy)) <= 1:
+                    pool.add((TILE_ZOOM, cx + dx, cy + dy))
+    uncached = sorted(pool - set(cached))
+    random.Random(seed).shuffle(uncached)
+    spare = max(100, len(uncached) // 10)
+    return {"uncached": uncached[:-spare], "cached": cached, "warmup": uncached[-spare:]}
+
+
+def tiles_seconds(warmup: dict, listed: int, duration: int, connections: int) -> int:
+    """How long to run `tiles` so that the server does not get to the end of the list: from
+    the rate of its warm-up (the same kind of tiles), with a margin, within 3..duration s.
+    The rate is the higher of requests / time and connections / p50 (what a closed loop of
+    that many connections gets at that median; the warm-up itself stops at the end of its
+    short list, and its last requests may stall as described next).
+
+    A wrk thread that reaches the end of its share stops (a repeat could come from the
+    cache), but it leaves behind a connection it had just opened for its next request, and a
+    gunicorn sync worker that accepts it waits for a request that never comes (until wrk
+    exits): the other threads' last requests then queue behind a blocked worker, and wrk's
+    latency correction turns those few stalls into seconds at p95. So the run should end
+    before the list does."""
+    rate = max(warmup["requests"] / warmup["active_s"] if warmup.get("active_s") else 0.0,
+               connections / (warmup["p50_ms"] / 1000) if warmup.get("p50_ms") else 0.0)
+    if rate <= 0:
+        return duration
+    return int(max(3, min(duration, 0.8 * listed / rate)))
+
+
+def write_tiles(path: Path, tiles: list[tuple[int, int, int]]) -> Path:
+    path.write_text("".join(f"{z}\t{x}\t{y}\n" for z, x, y in tiles))
+    return path
+
+
+def buildings_per_tile(gpkg: Path, tiles: list[tuple[int, int, int]]) -> dict[str, float]:
+    """How many buildings (by envelope centre) the tiles hold: what each request draws."""
+    import numpy as np
+
+    with sqlite3.connect(f"file:{gpkg}?mode=ro&immutable=1", uri=True) as c:
+        table = c.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchone()
+        xy = np.array(c.execute(f'SELECT (minx + maxx) / 2, (miny + maxy) / 2 FROM '
+                                f'"rtree_{table[0]}_{table[1]}"').fetchall())
+    n = 2 ** TILE_ZOOM
+    lat = np.radians(xy[:, 1])
+    tx = np.floor((xy[:, 0] + 180) / 360 * n).astype(np.int64)
+    ty = np.floor((1 - np.log(np.tan(lat) + 1 / np.cos(lat)) / np.pi) / 2 * n).astype(np.int64)
+    keys, counts = np.unique(tx * n + ty, return_counts=True)
+    found = dict(zip(keys.tolist(), counts.tolist(), strict=True))
+    per = np.array([found.get(x * n + y, 0) for _, x, y in tiles])
+    return {"mean": float(per.mean()), "p10": float(np.percentile(per, 10)),
+            "median": float(np.median(per)), "p90": float(np.percentile(per, 90)),
+            "max": int(per.max()), "empty": int((per == 0).sum())}
+
+
+def _tile_url(s: srv.Server, z: int, x: int, y: int) -> str:
+    return s.base + s.tiles.format(z=z, x=x, y=y)
+
+
+def _mvt_content(body: bytes | None) -> list | None:
+    """An MVT's features in a comparable form: per layer, sorted by id. (ST_AsMVT writes rows
+    in the order the plan yields them, which a parallel scan does not fix.)"""
+    import mapbox_vector_tile
+
+    if body is None:
+        return None
+    return sorted((name, sorted((f.get("id", 0), repr(f["geometry"]),
+                                 sorted(f["properties"].items())) for f in layer["features"]))
+                  for name, layer in (mapbox_vector_tile.decode(body) if body else {}).items())
+
+
+def _mvt_features(body: bytes) -> tuple[int, list[str]]:
+    """Features and layer names of an MVT (0, [] for an empty body)."""
+    import mapbox_vector_tile
+
+    if not body:
+        return 0, []
+    layers = mapbox_vector_tile.decode(body)
+    return sum(len(v["features"]) for v in layers.values()), sorted(layers)
+
+
+def tile_check(servers: list[srv.Server], raws: list[tuple[str, str, str, str]],
+               sample: list[tuple[int, int, int]], caps: dict[str, dict[str, str]],
+               report: dict) -> None:
+    """Fetch the same tiles from every server (and render them as the raw floors do): which
+    servers serve tiles at all (caps[key]["tiles"]), and do they draw about the same thing
+    (bytes and features per tile)? The raw floors must draw what ours draws: they run the
+    same statement (PostGIS) or the same encoder (GeoPackage); byte for byte but for the order
+    of the features in PostGIS (which a parallel scan does not fix)."""
+    got: dict[str, list[bytes | None]] = {}
+    took: dict[str, list[float]] = {}  # seconds per tile, one request at a time
+    for s in servers:
+        cap = caps.setdefault(s.key, {})
+        if s.tiles is None:
+            cap["tiles"] = f"n/a: {NO_TILES.get(s.key, 'no vector tiles')}"
+            continue
+        bodies: list[bytes | None] = []
+        problem = ""
+        for z, x, y in sample:
+            try:
+                t0 = time.perf_counter()
+                r = requests.get(_tile_url(s, z, x, y), timeout=120,
+                                 headers={"Accept": "application/vnd.mapbox-vector-tile"})
+                took.setdefault(s.key, []).append(time.perf_counter() - t0)
+            except requests.RequestException as exc:
+                problem = problem or f"error {exc.__class__.__name__}"
+                bodies.append(None)
+                continue
+            if r.status_code not in (200, 204):
+                problem = problem or f"HTTP {r.status_code}: {r.text[:100]!r}"
+                bodies.append(None)
+                continue
+            bodies.append(r.content if r.status_code == 200 else b"")
+        got[s.key] = bodies
+        if problem and all(b is None for b in bodies):
+            cap["tiles"] = problem
+        else:
+            cap["tiles"] = "ok"
+            if problem:
+                warn(f"tiles from {s.key}: some sample tiles failed: {problem}")
+                report["warnings"].append(f"tiles from {s.key}: {problem}")
+    for key, store, target, table in raws:
+        try:
+            got[key] = []
+            for z, x, y in sample:
+                t0 = time.perf_counter()
+                got[key].append(rawsql.tile(store, target, table, z, x, y))
+                took.setdefault(key, []).append(time.perf_counter() - t0)
+        except Exception as exc:  # reported, and the floor is not timed
+            warn(f"{key} cannot render tiles: {exc}")
+            report["warnings"].append(f"{key} cannot render tiles: {exc}")
+    rows = {}
+    print(f"\n  the same {len(sample)} z{TILE_ZOOM} city-centre tiles from each source")
+    print(f"  {'source':<16} {'served':>7} {'mean KB':>8} {'features':>9} "
+          f"{'ms/tile':>9}  MVT layers   (ms/tile: median, one request at a time)")
+    for key, bodies in got.items():
+        ok = [b for b in bodies if b is not None]
+        feats, names = [], set()
+        for b in ok:
+            f, layer_names = _mvt_features(b)
+            feats.append(f)
+            names.update(layer_names)
+        times = sorted(took.get(key, []))
+        row = rows[key] = {"served": len(ok), "mean_bytes": sum(map(len, ok)) / len(ok)
+                           if ok else 0.0, "mean_features": sum(feats) / len(feats)
+                           if feats else 0.0, "layers": sorted(names),
+                           "median_ms": 1000 * times[len(times) // 2] if times else None}
+        ms = f"{row['median_ms']:.0f}" if times else "-"
+        print(f"  {key:<16} {row['served']:>7} {row['mean_bytes'] / 1000:>8.1f} "
+              f"{row['mean_features']:>9.0f} {ms:>9}  {','.join(row['layers'])}")
+    print()
+    report.setdefault("tiles", {})["sample_check"] = rows
+    ref = next((k for k in ("ours-pg", "ours-gpkg") if rows.get(k, {}).get("mean_features")),
+               None)
+    for key, row in rows.items():
+        if not row["served"]:
+            continue
+        if not row["mean_features"]:
+            msg = f"tiles from {key} are empty for every sample tile"
+        elif ref and not 0.67 <= row["mean_features"] / rows[ref]["mean_features"] <= 1.5:
+            msg = (f"tiles from {key} draw {row['mean_features']:.0f} features per sample tile, "
+                   f"{ref} {rows[ref]['mean_features']:.0f}: not the same content")
+        else:
+            continue
+        warn(msg)
+        report["warnings"].append(msg)
+    for raw, ours in (("raw-pg", "ours-pg"), ("raw-sqlite", "ours-gpkg")):
+        if raw in got and ours in got:
+            same = sum(1 for a, b in zip(got[raw], got[ours], strict=True)
+                       if a is not None and (a == b or _mvt_content(a) == _mvt_content(b)))
+            exact = sum(1 for a, b in zip(got[raw], got[ours], strict=True)
+                        if a is not None and a == b)
+            log(f"{raw} renders {same} of {len(sample)} sample tiles as {ours} does ({exact} "
+                "byte for byte)")
+            if same != len(sample):
+                msg = (f"{raw} and {ours} differ on {len(sample) - same} sample tiles: the raw "
+                       "floor no longer runs what the store runs")
+                warn(msg)
+                report["warnings"].append(msg)
+
+
+def mean_tile_kb(r: dict | None) -> float | None:
+    if not r or "failed" in r or not r.get("ok"):
+        return None
+    return r["ok_body_bytes"] / r["ok"] / 1000
+
+
+def print_tiles(results: dict, keys: list[str], scenarios: list[str]) -> None:
+    """The tile runs with what each drew: mean tile size, empty answers, distinct tiles."""
+    rows = [(sc, k, results[sc][k]) for sc in scenarios if sc in TILE_SCENARIOS
+            for k in keys if k in results.get(sc, {})]
+    if not rows:
+        return
+    print("tiles     server                 req/s    p50 ms    p95 ms   mean KB  empty  "
+          "distinct / requests")
+    print("-" * 96)
+    for sc, k, r in rows:
+        if "failed" in r:
+            print(f"{sc:<12} {k:<16} {r['failed'][:70]}")
+            continue
+        kb = mean_tile_kb(r)
+        empty = f"{100 * r['empty'] / r['ok']:.0f} %" if r.get("ok") else "-"
+        walked = (f"{r['distinct']} / {r['requests']}" if "distinct" in r else "")
+        if r.get("used_up"):
+            walked += f"  (list used up in {r['active_s']:.1f} s)"
+        print(f"{sc:<12} {k:<16} {r['rps']:>8.1f} {r['p50_ms']:>9.1f} {r['p95_ms']:>9.1f} "
+              f"{kb if kb is not None else 0:>9.1f} {empty:>6}  {walked}")
+    print()
+
+
+# ---------------------------------------------------------------------------------------------
 # load generation
 
-def run_wrk(s: srv.Server, scenario: str, n: int, cities_tsv: Path, args, seconds: int) -> dict:
+def run_wrk(s: srv.Server, scenario: str, n: int, cities_tsv: Path, args, seconds: int,
+            tiles_file: Path | None = None) -> dict:
+    if scenario in TILE_SCENARIOS:  # the tile path template, the list, the thread count
+        script_args = [scenario, s.tiles, str(n), str(tiles_file), str(args.threads)]
+    else:
+        script_args = [scenario, s.items, str(n), str(cities_tsv), s.fmt]
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s",
            f"--timeout={args.timeout}s", "-s", str(BENCH / "scenarios.lua"), s.base, "--",
-           scenario, s.items, str(n), str(cities_tsv), s.fmt]
+           *script_args]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + args.timeout + 60)
     line = next((ln for ln in reversed(r.stdout.splitlines()) if ln.startswith("{")), None)
     if r.returncode != 0 or line is None:
@@ -331,7 +600,84 @@ def run_wrk(s: srv.Server, scenario: str, n: int, cities_tsv: Path, args, second
     res = json.loads(line)
     res["errors"] = (res["non2xx"] + res["connect_errors"] + res["read_errors"]
                      + res["write_errors"] + res["timeouts"])
+    if scenario in TILE_SCENARIOS:
+        # the Lua script counts the requests it built, some still in flight at the end
+        res["distinct"] = min(res["distinct"], res["requests"])
+        # tiles: the threads stop at the end of the list (no repeats), wrk still sleeps -d
+        stopped = res.pop("stopped", 0)
+        if scenario == "tiles" and stopped and res["active_s"] > 0:
+            res["used_up"] = True
+            res["rps"] = res["requests"] / res["active_s"]
+    else:
+        for k in ("built", "distinct", "listed", "active_s", "stopped"):
+            res.pop(k, None)
     return res
+
+
+def wait_idle(report: dict, what: str, threshold: float = 0.8, limit: float = 180.0) -> None:
+    """Wait until the CPUs are mostly idle (/proc/stat, 1 s samples): a server that was too slow
+    for its run goes on with the requests wrk abandoned (stock pygeoapi's tiles take seconds
+    each, and PostgreSQL runs their queries to the end), which would slow the next run down."""
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v)  # idle + iowait, total
+
+    start = time.monotonic()
+    idle0, total0 = sample()
+    while time.monotonic() - start < limit:
+        time.sleep(1.0)
+        idle1, total1 = sample()
+        if total1 > total0 and (idle1 - idle0) / (total1 - total0) >= threshold:
+            waited = time.monotonic() - start
+            if waited > 2.5:
+                log(f"   waited {waited:.0f} s for the machine to go idle before {what}")
+            return
+        idle0, total0 = idle1, total1
+    msg = f"the machine was still busy after {limit:.0f} s, before {what}"
+    warn(msg)
+    report["warnings"].append(msg)
+
+
+def warm_cache(s: srv.Server, n: int, cities_tsv: Path, args, tiles_file: Path,
+               count: int) -> dict:
+    """Request the cached set until every worker has every tile: rounds of ``--warmup``
+    seconds (at least 3) until a round asks for each tile 20 times or more (with 2 workers,
+    which one answers is up to the kernel: the chance that one never saw a tile is then
+    below 1e-6) or stops getting faster (a server without a cache), at most 10 rounds."""
+    rounds, requests, last = 0, 0, 0.0
+    while True:
+        w = run_wrk(s, "tiles-cached", n, cities_tsv, args, max(args.warmup, 3),
+                    tiles_file=tiles_file)
+        rounds += 1
+        requests += w["requests"]
+        if w["requests"] >= 20 * count or (rounds >= 2 and w["rps"] <= 1.2 * last) \
+                or rounds >= 10:
+            break
+        last = w["rps"]
+    log(f"   warm-up: {rounds} rounds, {requests} requests, last {w['rps']:.1f} req/s")
+    return {"rounds": rounds, "requests": requests, "last_rps": w["rps"]}
+
+
+def tile_size_warnings(report: dict, keys: list[str]) -> None:
+    """Mean tile size per server: empty or far from ours' means another drawing. (Each server
+    gets through its own prefix of the shuffled list: under 30 tiles, too few to compare.)"""
+    for sc in TILE_SCENARIOS:
+        per = {k: mean_tile_kb(report["results"].get(sc, {}).get(k)) for k in keys}
+        ref = per.get("ours-pg") or per.get("ours-gpkg")
+        for k, kb in per.items():
+            r = report["results"].get(sc, {}).get(k)
+            if not r or "failed" in r or r.get("ok", 0) < 30:
+                continue
+            if not kb:
+                msg = f"{sc} on {k}: every tile was empty"
+            elif ref and not 0.5 <= kb / ref <= 2:
+                msg = (f"{sc} on {k}: mean tile {kb:.1f} KB against ours' {ref:.1f} KB: "
+                       "not the same content")
+            else:
+                continue
+            warn(msg)
+            report["warnings"].append(msg)
 
 
 def fmt_ratio(a: float | None, b: float | None) -> str:
@@ -341,31 +687,34 @@ def fmt_ratio(a: float | None, b: float | None) -> str:
 
 
 def print_table(results: dict, keys: list[str], scenarios: list[str]) -> None:
-    print("\nscenario  server                 req/s    p50 ms    p95 ms   errors")
-    print("-" * 68)
+    print("\nscenario     server                 req/s    p50 ms    p95 ms   errors")
+    print("-" * 71)
     for sc in scenarios:
         for k in keys:
             r = results.get(sc, {}).get(k)
             if r is None:
                 continue
             if "failed" in r:
-                print(f"{sc:<9} {k:<18} {'failed: ' + r['failed'][:60]}")
+                print(f"{sc:<12} {k:<18} {'failed: ' + r['failed'][:60]}")
                 continue
             err = r["errors"]
             if not r["requests"]:
-                print(f"{sc:<9} {k:<18} {'0.0':>9} {'-':>9} {'-':>9} {err:>8}  <-- no request "
+                print(f"{sc:<12} {k:<18} {'0.0':>9} {'-':>9} {'-':>9} {err:>8}  <-- no request "
                       f"completed in {r['duration_s']:.0f} s")
                 continue
             flag = "  <-- errors" if err else ""
-            print(f"{sc:<9} {k:<18} {r['rps']:>9.1f} {r['p50_ms']:>9.1f} {r['p95_ms']:>9.1f} "
+            print(f"{sc:<12} {k:<18} {r['rps']:>9.1f} {r['p50_ms']:>9.1f} {r['p95_ms']:>9.1f} "
                   f"{err:>8}{flag}")
         print()
 
 
 def ratios(results: dict, scenarios: list[str]) -> dict:
     out: dict = {}
-    for a, b in RATIOS:
+    pairs = RATIOS + [p for p in TILE_RATIOS if p not in RATIOS]
+    for a, b in pairs:
         for sc in scenarios:
+            if (a, b) not in (TILE_RATIOS if sc in TILE_SCENARIOS else RATIOS):
+                continue
             ra, rb = results.get(sc, {}).get(a), results.get(sc, {}).get(b)
             if not ra or not rb or "failed" in ra or "failed" in rb:
                 continue
@@ -392,9 +741,9 @@ def print_ratios(rat: dict) -> None:
         for sc, v in per.items():
             e = "" if v["errors"] == [0, 0] else f"   errors ours/peer {v['errors']}"
             if v.get("note"):
-                print(f"  {pair:<32} {sc:<7} {v['note']}{e}")
+                print(f"  {pair:<32} {sc:<12} {v['note']}{e}")
                 continue
-            print(f"  {pair:<32} {sc:<7} req/s {v['rps']}x   p50 {v['p50']}x   "
+            print(f"  {pair:<32} {sc:<12} req/s {v['rps']}x   p50 {v['p50']}x   "
                   f"p95 {v['p95']}x{e}")
     print()
 
@@ -429,6 +778,26 @@ def targets(results: dict) -> list[dict]:
                       a["rps"] * 2 >= b["rps"] and a["p50_ms"] <= 2 * b["p50_ms"],
                       f"{a['rps']:.1f} vs {b['rps']:.1f} req/s, p50 {a['p50_ms']:.1f} vs "
                       f"{b['p50_ms']:.1f} ms")
+    # vector tiles (issue: OGC API - Tiles): uncached within 2x of ST_AsMVT's p50, at least
+    # tipg's req/s, and over 1,000 req/s from the cache
+    b = get("tiles", "raw-pg")
+    for ours in ("ours-pg", "ours-gpkg"):
+        a = get("tiles", ours)
+        if a and b:
+            check(f"tiles p50 {ours} within 2x of raw-pg (ST_AsMVT)",
+                  a["p50_ms"] <= 2 * b["p50_ms"],
+                  f"{a['p50_ms']:.1f} vs {b['p50_ms']:.1f} ms = {a['p50_ms'] / b['p50_ms']:.2f}x")
+    for sc in TILE_SCENARIOS:
+        peer = get(sc, "tipg")
+        for ours in ("ours-pg", "ours-gpkg"):
+            a = get(sc, ours)
+            if a and peer:
+                check(f"{sc} req/s {ours} >= 1x tipg", a["rps"] >= peer["rps"],
+                      f"{a['rps']:.1f} vs {peer['rps']:.1f} = {a['rps'] / peer['rps']:.2f}x")
+    for ours in ("ours-pg", "ours-gpkg"):
+        a = get("tiles-cached", ours)
+        if a:
+            check(f"tiles-cached req/s {ours} > 1,000", a["rps"] > 1000, f"{a['rps']:.1f}")
     return out
 
 
@@ -436,7 +805,7 @@ def print_targets(rows: list[dict]) -> None:
     if rows:
         print("targets")
         for t in rows:
-            print(f"  {'MET ' if t['met'] else 'MISSED'}  {t['target']:<52} {t['detail']}")
+            print(f"  {'MET ' if t['met'] else 'MISSED'}  {t['target']:<56} {t['detail']}")
         print()
 
 
@@ -445,7 +814,16 @@ def print_targets(rows: list[dict]) -> None:
 def main() -> int:
     args = parse_args()
     keys = selected(args.only)
-    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    scenarios = list(dict.fromkeys(s.strip() for s in args.scenarios.split(",") if s.strip()))
+    for sc in scenarios:
+        if sc not in SCENARIOS:
+            sys.exit(f"--scenarios: unknown scenario {sc!r} (one of {', '.join(SCENARIOS)})")
+    tile_scenarios = [sc for sc in scenarios if sc in TILE_SCENARIOS]
+    feature_scenarios = [sc for sc in scenarios if sc not in TILE_SCENARIOS]
+    if not feature_scenarios:  # nothing to time on the servers without tiles
+        for key in [k for k in keys if k in NO_TILES]:
+            log(f"{key}: not started ({NO_TILES[key]}; only tile scenarios selected)")
+            keys.remove(key)
     n = args.features
     want_pg = any(k in GROUPS["postgis"] for k in keys)
     want_gpkg = any(k in GROUPS["gpkg"] for k in keys)
@@ -480,6 +858,8 @@ def main() -> int:
             f"({gpkg.stat().st_size / 1e6:.0f} MB)")
     cities_tsv = run_dir / "cities.tsv"
     write_cities_tsv(cities_tsv)
+    tiles = tile_lists(args.seed) if tile_scenarios else {}
+    tile_files = {k: write_tiles(run_dir / f"tiles-{k}.tsv", v) for k, v in tiles.items()}
 
     report: dict = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
@@ -488,6 +868,21 @@ def main() -> int:
         "wrk": {"threads": args.threads, "connections": args.connections},
         "servers": {}, "load": {}, "results": {}, "warnings": [],
     }
+    if tiles:
+        density = buildings_per_tile(gpkg, tiles["uncached"])
+        report["tiles"] = {"zoom": TILE_ZOOM, "reach_sigma": TILE_REACH_SIGMA,
+                           "uncached_distinct": len(tiles["uncached"]),
+                           "cached_set": len(tiles["cached"]),
+                           "warmup_set_aside": len(tiles["warmup"]),
+                           "buildings_per_uncached_tile": density,
+                           "buildings_per_cached_tile": buildings_per_tile(gpkg, tiles["cached"])}
+        log(f"tiles: {len(tiles['uncached'])} distinct z{TILE_ZOOM} tiles within "
+            f"{TILE_REACH_SIGMA} sigma of the 94 city centres, {len(tiles['warmup'])} more set "
+            f"aside for the warm-up (buildings per tile: median "
+            f"{density['median']:.0f}, p10 {density['p10']:.0f}, p90 {density['p90']:.0f}, "
+            f"max {density['max']}, {density['empty']} empty), shuffled, for `tiles`; the "
+            f"centre tiles of the {len(tiles['cached'])} largest cities for `tiles-cached` "
+            f"(median {report['tiles']['buildings_per_cached_tile']['median']:.0f} buildings)")
     cluster: PgCluster | None = None
     running: list[srv.Server] = []
 
@@ -596,7 +991,8 @@ def main() -> int:
                         "schema": pg_ref.split(".")[0], "table": pg_ref.split(".")[1]}
         if (stock_gpkg and gpkg_file is not None) or pg_table:
             for s in srv.stock_pygeoapi(run_dir, gpkg_file if stock_gpkg else None, "buildings",
-                                        with_ogr="pygeoapi-ogr" in keys, pg=pg_table):
+                                        with_ogr="pygeoapi-ogr" in keys, pg=pg_table,
+                                        pg_tiles=bool(tile_scenarios)):
                 if s.key in keys:
                     servers.append(s)
         if servers and not any(not s.shares_process_with for s in servers
@@ -615,7 +1011,8 @@ def main() -> int:
 
         # -- same answers? -------------------------------------------------------------------
         log("checking that every server answers the same queries with the same features")
-        for group in (GROUPS["postgis"], GROUPS["gpkg"], ["ours-pg", "ours-gpkg"]):
+        for group in ((GROUPS["postgis"], GROUPS["gpkg"], ["ours-pg", "ours-gpkg"])
+                      if feature_scenarios else ()):
             members = [s for s in servers if s.key in group]
             if len(members) < 2:
                 continue
@@ -623,7 +1020,7 @@ def main() -> int:
             for p in problems:
                 warn(f"different answers: {p}")
                 report["warnings"].append(f"different answers: {p}")
-        caps = capabilities(servers, args.seed)
+        caps = capabilities(servers, args.seed) if feature_scenarios else {}
         report["capabilities"] = caps
         raws: list[tuple[str, str, str, str]] = []  # key, store, target, table
         if "raw-pg" in keys and cluster is not None and pg_ref:
@@ -639,31 +1036,75 @@ def main() -> int:
         m = re.search(r"Feature Count: (\d+)", r.stdout)
         if m:
             log(f"GDAL on the source: bbox#0 holds {m.group(1)} buildings")
+        if tile_scenarios:
+            log("checking that every server serves the same vector tiles")
+            tile_check(servers, raws, tiles["cached"][:8], caps, report)
 
         # -- load ----------------------------------------------------------------------------
         for sc in scenarios:
             for key, store, target, table in raws:
-                if sc == "crs":  # SQL has no reprojection to compare with; not measured
+                # crs: SQL has no reprojection to compare with; tiles-cached: a floor has no
+                # cache (its figure would be the uncached one). Not measured.
+                if sc in ("crs", "tiles-cached"):
                     continue
                 variants = [(key, sc)] + ([(f"{key}-seek", "seek")] if sc == "offset" else [])
                 for rkey, rsc in variants:
-                    log(f"raw SQL {rsc:<6} -> {rkey} (4 processes, {args.duration}s)")
-                    res = rawsql.run(store, target, table, rsc, n, cities_tsv, args.duration,
-                                     clients=args.connections, seed=args.seed)
+                    wait_idle(report, f"{sc} on {rkey}")
+                    log(f"raw SQL {rsc:<6} -> {rkey} ({args.connections} processes, "
+                        f"{args.duration}s)")
+                    try:
+                        res = rawsql.run(store, target, table, rsc, n, cities_tsv,
+                                         args.duration, clients=args.connections,
+                                         seed=args.seed, tiles=tiles.get("uncached")
+                                         if sc == "tiles" else None)
+                    except Exception as exc:  # reported; the others still run
+                        warn(f"{sc} on {rkey}: {exc}")
+                        report["results"].setdefault(sc, {})[rkey] = {"failed": str(exc)}
+                        continue
                     log(f"   {res['rps']:.1f} queries/s, p50 {res['p50_ms']:.1f} ms, p95 "
-                        f"{res['p95_ms']:.1f} ms")
+                        f"{res['p95_ms']:.1f} ms"
+                        + (f", {res['distinct']} distinct tiles of {res['listed']} in "
+                           f"{res['requests']} requests, mean {mean_tile_kb(res) or 0:.1f} KB"
+                           + (f" (list used up after {res['active_s']:.1f} s)"
+                              if res.get("used_up") else "")
+                           if "distinct" in res else ""))
                     report["results"].setdefault(sc, {})[rkey] = res
             for s in servers:
-                cap = caps.get(s.key, {}).get(sc, "ok") if sc in ("cql", "crs") else "ok"
+                cap = (caps.get(s.key, {}).get(sc, "ok") if sc in ("cql", "crs") else
+                       caps.get(s.key, {}).get("tiles", "n/a") if sc in TILE_SCENARIOS else "ok")
                 if cap != "ok":
-                    report["results"].setdefault(sc, {})[s.key] = {"failed": f"n/a: {cap}"}
+                    report["results"].setdefault(sc, {})[s.key] = {
+                        "failed": cap if cap.startswith("n/a") else f"n/a: {cap}"}
                     log(f"{sc:<6} -> {s.key}: not measured ({cap})")
                     continue
+                wait_idle(report, f"{sc} on {s.key}")
                 log(f"wrk {sc:<6} -> {s.key} (warm-up {args.warmup}s, then {args.duration}s)")
                 try:
-                    if args.warmup:
-                        run_wrk(s, sc, n, cities_tsv, args, args.warmup)
-                    res = run_wrk(s, sc, n, cities_tsv, args, args.duration)
+                    warmed, seconds = None, args.duration
+                    if sc == "tiles-cached":
+                        warmed = warm_cache(s, n, cities_tsv, args, tile_files["cached"],
+                                            len(tiles["cached"]))
+                    elif args.warmup:
+                        w = run_wrk(s, sc, n, cities_tsv, args, args.warmup,
+                                    tiles_file=tile_files.get("warmup"))
+                        if sc == "tiles":
+                            seconds = tiles_seconds(w, len(tiles["uncached"]), args.duration,
+                                                    args.connections)
+                            warmed = {"requests": w["requests"], "active_s": w["active_s"],
+                                      "p50_ms": w["p50_ms"], "seconds": seconds}
+                            if seconds < args.duration:
+                                log(f"   warm-up: {w['requests']} requests in "
+                                    f"{w['active_s']:.1f} s, p50 {w['p50_ms']:.1f} ms on the "
+                                    f"set-aside tiles: timed for {seconds} s, so that the list "
+                                    f"of {len(tiles['uncached'])} lasts")
+                    if warmed or args.warmup:
+                        # a server slower than the warm-up works on what wrk abandoned
+                        wait_idle(report, f"the timed {sc} run on {s.key}")
+                    res = run_wrk(s, sc, n, cities_tsv, args, seconds,
+                                  tiles_file=tile_files.get("uncached" if sc == "tiles"
+                                                        else "cached"))
+                    if warmed:
+                        res["warmup"] = warmed
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     res = {"failed": str(exc)}
                     warn(f"{sc} on {s.key}: {exc}")
@@ -672,12 +1113,22 @@ def main() -> int:
                         f"{res['p95_ms']:.1f} ms, {res['requests']} requests, "
                         f"{res['errors']} errors"
                         + (f" (first bad status {res['first_bad_status']})"
-                           if res.get("first_bad_status") else ""))
+                           if res.get("first_bad_status") else "")
+                        + (f"; {res['distinct']} distinct tiles of {res['listed']}, mean "
+                           f"{mean_tile_kb(res) or 0:.1f} KB, {res['empty']} empty"
+                           + (f" (list used up after {res['active_s']:.1f} s)"
+                              if res.get("used_up") else "")
+                           if sc in TILE_SCENARIOS else ""))
                     if res["errors"]:
                         report["warnings"].append(f"{sc} on {s.key}: {res['errors']} errors "
                                                   f"of {res['requests']}")
                     if res["requests"] == 0:
                         report["warnings"].append(f"{sc} on {s.key}: no request completed")
+                    if res.get("used_up"):
+                        report["warnings"].append(
+                            f"{sc} on {s.key}: the list of tiles ran out after "
+                            f"{res['active_s']:.1f} s: req/s are over that time, and the last "
+                            "requests may have waited for a worker held by a stopped thread")
                 report["results"].setdefault(sc, {})[s.key] = res
 
         if gpkg_file is not None and sha256(gpkg_file) != gpkg_sha:
@@ -687,6 +1138,8 @@ def main() -> int:
         for key, *_ in raws:
             table_keys += [key, f"{key}-seek"]
         print_table(report["results"], table_keys, scenarios)
+        print_tiles(report["results"], table_keys, scenarios)
+        tile_size_warnings(report, table_keys)
         report["ratios"] = ratios(report["results"], scenarios)
         print_ratios(report["ratios"])
         report["targets"] = targets(report["results"])

@@ -113,6 +113,9 @@ class Server:
     shares_process_with: str | None = None  # a second collection on an already running server
     notes: list[str] = field(default_factory=list)
     fmt: str = "f=json"      # the query parameter that asks for GeoJSON
+    # the vector tile URL path, {z}, {x} and {y} to fill in (the order differs), or None when
+    # the server serves no vector tiles of this collection
+    tiles: str | None = None
 
     @property
     def base(self) -> str:
@@ -172,7 +175,8 @@ def ours(key: str, label: str, run_dir: Path, data_dir: Path, database_url: str 
         env["GEOPORTAL_DATABASE_URL"] = database_url
     cmd = [str(OUR_VENV / "bin" / "geoportal"), "-q", "serve", "--host", "127.0.0.1",
            "--port", str(port), "--workers", "2"]
-    return Server(key, label, port, "buildings", cmd, env, run_dir / "logs" / f"{key}.log")
+    return Server(key, label, port, "buildings", cmd, env, run_dir / "logs" / f"{key}.log",
+                  tiles="/collections/buildings/tiles/WebMercatorQuad/{z}/{y}/{x}")
 
 
 def tipg(run_dir: Path, database_url: str, table: str) -> Server:
@@ -184,9 +188,12 @@ def tipg(run_dir: Path, database_url: str, table: str) -> Server:
     cmd = [str(PEERS_VENV / "bin" / "uvicorn"), "tipg.main:app", "--host", "127.0.0.1",
            "--port", str(port), "--workers", "2", "--loop", "uvloop", "--http", "httptools",
            "--no-access-log", "--log-level", "warning"]
-    # tipg's f=json is a flat list of rows with WKT geometry; GeoJSON is f=geojson
+    # tipg's f=json is a flat list of rows with WKT geometry; GeoJSON is f=geojson. Its tile
+    # route is .../tiles/{tileMatrixSetId}/{z}/{x}/{y} (column before row, unlike OGC API -
+    # Tiles' {tileMatrix}/{tileRow}/{tileCol}); the matrix set id is morecantile's.
     return Server("tipg", f"tipg ({table})", port, table, cmd, env, run_dir / "logs" / "tipg.log",
-                  fmt="f=geojson")
+                  fmt="f=geojson",
+                  tiles=f"/collections/{table}/tiles/WebMercatorQuad/{{z}}/{{x}}/{{y}}")
 
 
 PYGEOAPI_CONFIG = """\
@@ -258,6 +265,25 @@ PYGEOAPI_PG = """\
               http://www.opengis.net/def/crs/EPSG/0/28405]
 """
 
+# pygeoapi 0.24's MVT-postgresql provider: ST_AsMVT over the same table, rendered per request
+# (no cache). storage_crs EPSG:4326 as in pygeoapi's own tests: the tile envelope is transformed
+# to it by name. No `schemes` option: the provider's `options` also go to SQLAlchemy's
+# get_engine() (functools.cache), which fails on a list ("unhashable type: 'list'"); dicts such
+# as `zoom` are filtered out. The provider offers WebMercatorQuad and WorldCRS84Quad anyway.
+PYGEOAPI_PG_TILES = """\
+      - type: tile
+        name: MVT-postgresql
+        data: {{host: 127.0.0.1, port: {port}, dbname: {dbname}, user: {user},
+                search_path: [{schema}, public]}}
+        id_field: fid
+        table: {table}
+        geom_field: geom
+        storage_crs: http://www.opengis.net/def/crs/EPSG/0/4326
+        options:
+          zoom: {{min: 0, max: 22}}
+        format: {{name: mvt, mimetype: application/vnd.mapbox-vector-tile}}
+"""
+
 PYGEOAPI_OGR = """\
   buildings-ogr:
     type: collection
@@ -282,10 +308,11 @@ PYGEOAPI_OGR = """\
 
 
 def stock_pygeoapi(run_dir: Path, gpkg: Path | None, table: str, with_ogr: bool,
-                   pg: dict | None = None) -> list[Server]:
+                   pg: dict | None = None, pg_tiles: bool = False) -> list[Server]:
     """One gunicorn (2 workers) serving up to three collections: SQLiteGPKG and OGR providers on
     copies of our GeoPackage, and the PostgreSQL provider on our PostGIS table (``pg``: port,
-    dbname, user, schema, table).
+    dbname, user, schema, table), with ``pg_tiles`` also the MVT-postgresql tile provider on it
+    (stock pygeoapi has no vector tile provider for GeoPackage or SQLite).
 
     Each GeoPackage provider gets its own byte-for-byte copy of the GeoPackage our store wrote:
     the SQLiteGPKG provider opens the file read-write and runs spatialite's AutoGPKGStart() on
@@ -307,6 +334,8 @@ def stock_pygeoapi(run_dir: Path, gpkg: Path | None, table: str, with_ogr: bool,
             resources += PYGEOAPI_OGR.format(gpkg=ogr_copy, table=table)
     if pg is not None:
         resources += PYGEOAPI_PG.format(**pg)
+        if pg_tiles:
+            resources += PYGEOAPI_PG_TILES.format(**pg)
     cfg = run_dir / "pygeoapi-config.yml"
     cfg.write_text(PYGEOAPI_CONFIG.format(port=port, resources=resources.rstrip()))
     openapi = run_dir / "pygeoapi-openapi.yml"
@@ -324,6 +353,9 @@ def stock_pygeoapi(run_dir: Path, gpkg: Path | None, table: str, with_ogr: bool,
             ("pygeoapi-ogr", "stock pygeoapi, OGR", "buildings-ogr", gpkg and with_ogr),
             ("pygeoapi-pg", "stock pygeoapi, PostgreSQL", "buildings-pg", pg)):
         if present:
+            tiles = (f"/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}?f=mvt"
+                     if key == "pygeoapi-pg" and pg_tiles else None)
             servers.append(Server(key, label, port, collection, cmd, env, log, cwd=run_dir,
-                                  shares_process_with=servers[0].key if servers else None))
+                                  shares_process_with=servers[0].key if servers else None,
+                                  tiles=tiles))
     return servers
