@@ -47,7 +47,7 @@ from geoportal.storage.pipe import Pipe
 # here: 1,000,000 rows in 100-200 ms, i.e. 5,000-10,000 per ms).
 SCAN_ROWS_PER_MS = 2_000
 
-__all__ = ["PostGISStore", "libpq_url"]
+__all__ = ["PostGISStore", "index_and_analyze", "libpq_url"]
 
 SCHEMA = "features"
 QUARANTINE = "quarantine"  # a version's set-aside features: quarantine.<same table name>
@@ -67,6 +67,13 @@ def _pg_type(dtype: pa.DataType) -> str:
     if pa.types.is_timestamp(dtype) and dtype.tz is None:
         return "timestamp"
     return _PG_TYPES[json_type(dtype) or "string"]
+
+
+def index_and_analyze(conn: psycopg.Connection, table: sql.Composable) -> None:
+    """The GiST index and the planner statistics of a table written in this transaction."""
+    conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(table))
+    conn.execute(sql.SQL("ANALYZE {}").format(table))
 
 
 def libpq_url(url: str) -> str:
@@ -141,10 +148,7 @@ class _PostGISWriter(StagedWriter):
         try:
             self.stream.close()
             self._copy_quarantine()
-            self.conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            self.conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(
-                self._ident()))
-            self.conn.execute(sql.SQL("ANALYZE {}").format(self._ident()))
+            index_and_analyze(self.conn, self._ident())
             self.conn.commit()
         except psycopg.Error as exc:
             raise StorageError(f"{self.ref}: finishing the table failed: {exc}") from exc

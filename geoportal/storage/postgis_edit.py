@@ -20,7 +20,14 @@ from psycopg import sql
 from geoportal.catalog.models import Field
 from geoportal.errors import InputError, StorageError
 from geoportal.storage.base import EditSession, Row
-from geoportal.storage.postgis import QUARANTINE, SCHEMA, SPARSE_FIDS, PostGISStore, _rows
+from geoportal.storage.postgis import (
+    QUARANTINE,
+    SCHEMA,
+    SPARSE_FIDS,
+    PostGISStore,
+    _rows,
+    index_and_analyze,
+)
 
 __all__ = ["PostGISEdit"]
 
@@ -178,10 +185,7 @@ class PostGISEdit(EditSession):
             if self.sparse:
                 self.conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(
                     self._ident(), sql.Literal(SPARSE_FIDS)))
-            self.conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            self.conn.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(
-                self._ident()))
-            self.conn.execute(sql.SQL("ANALYZE {}").format(self._ident()))
+            index_and_analyze(self.conn, self._ident())
             self.conn.commit()
         except psycopg.Error as exc:
             raise StorageError(f"{self.ref}: finishing the edited copy failed: {exc}") from exc
