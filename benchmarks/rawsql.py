@@ -16,8 +16,8 @@ record the latency. What a server adds on top is HTTP, JSON and its own code.
               PostGIS: the ST_AsMVT statement of ``PostGISStore.tile``, run as is;
               SQLite: the R-tree query of ``GeoPackageStore.tile``, then our ``sqlite_rows``
               and ``encode_tile`` (mapbox-vector-tile) in the client process, no HTTP.
-              ``tile()`` renders one tile either way, for serve.py's byte-for-byte check
-              against the servers' tiles.
+              ``render()`` renders given tiles either way, for serve.py's check against
+              the servers' tiles.
 
 The random draws are those of scenarios.lua (same cities, same box size, same ranges), from
 Python's generator: the same distribution, not the same sequence.
@@ -127,19 +127,30 @@ class _SqliteTiles:
                            [r.geometry for r in rows], [r.properties for r in rows])
 
 
-def tile(store: str, target: str, table: str, z: int, x: int, y: int) -> bytes:
-    """One tile rendered as the raw floor renders it (``store`` and ``target`` as in ``run``)."""
+def render(store: str, target: str, table: str,
+           tiles: list[tuple[int, int, int]]) -> list[tuple[bytes, float]]:
+    """Tiles rendered as the raw floor renders them (``store`` and ``target`` as in ``run``),
+    one after the other on one connection, each with the seconds it took."""
+    out = []
     if store == "sqlite":
         conn = sqlite3.connect(f"file:{target}?mode=ro&immutable=1", uri=True)
         try:
-            return _SqliteTiles(conn).render(z, x, y)
+            renderer = _SqliteTiles(conn)
+            for t in tiles:
+                t0 = time.perf_counter()
+                out.append((renderer.render(*t), time.perf_counter() - t0))
         finally:
             conn.close()
+        return out
     import psycopg
 
     with psycopg.connect(target, autocommit=True) as conn:
-        row = conn.execute(_pg_tile_statement(conn, table), _pg_tile_params(z, x, y)).fetchone()
-    return bytes(row[0]) if row and row[0] else b""
+        statement = _pg_tile_statement(conn, table)
+        for t in tiles:
+            t0 = time.perf_counter()
+            row = conn.execute(statement, _pg_tile_params(*t)).fetchone()
+            out.append((bytes(row[0]) if row and row[0] else b"", time.perf_counter() - t0))
+    return out
 
 
 def _sqlite_runner(path: str, table: str, scenario: str, n: int, cities, seed: int,

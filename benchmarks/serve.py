@@ -494,11 +494,9 @@ def tile_check(servers: list[srv.Server], raws: list[tuple[str, str, str, str]],
                 report["warnings"].append(f"tiles from {s.key}: {problem}")
     for key, store, target, table in raws:
         try:
-            got[key] = []
-            for z, x, y in sample:
-                t0 = time.perf_counter()
-                got[key].append(rawsql.tile(store, target, table, z, x, y))
-                took.setdefault(key, []).append(time.perf_counter() - t0)
+            done = rawsql.render(store, target, table, sample)
+            got[key] = [body for body, _ in done]
+            took[key] = [secs for _, secs in done]
         except Exception as exc:  # reported, and the floor is not timed
             warn(f"{key} cannot render tiles: {exc}")
             report["warnings"].append(f"{key} cannot render tiles: {exc}")
