@@ -84,6 +84,20 @@ def build_record(layer: Layer, registry: Registry, base_url: str) -> dict[str, A
                 ("GeoJSON", "application/geo+json", "geojson"),
                 ("CSV", "text/csv", "csv"), ("zipped Shapefile", "application/zip", "shp"))),
         ]
+    elif meta.kind == "coverage":
+        links += [
+            {"rel": "collection", "type": "application/json", "title": "The collection",
+             "href": url},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/coverage",
+             "type": "image/tiff; application=geotiff", "title": "Coverage (GeoTIFF)",
+             "href": f"{url}/coverage?f=GTiff"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map",
+             "type": "application/json", "title": "Map tiles (PNG)", "href": f"{url}/map/tiles"},
+            {"rel": "alternate", "type": "application/json", "title": "TileJSON",
+             "href": f"{url}/map/tiles/WebMercatorQuad?f=tilejson"},
+            {"rel": "enclosure", "type": "image/tiff; application=geotiff",
+             "title": "Download as Cloud-Optimized GeoTIFF", "href": f"{url}/download?f=tif"},
+        ]
     chain = _region_chain(meta.region, registry)
     searchable = [meta.id, meta.theme, meta.region]
     for lang in LANGUAGES:

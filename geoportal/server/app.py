@@ -44,6 +44,8 @@ from geoportal.server import filters, pygeoapi_speedups
 from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.collections import describe_collections
+from geoportal.server.coverages import cog_download, coverages_blueprint
+from geoportal.server.coverages import install as install_coverages
 from geoportal.server.downloads import prepare_download
 from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
@@ -121,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     pygeoapi_speedups.install()
     filters.install()
     install_tiles()
+    install_coverages()
     catalog = Catalog(settings.database_url or "")
     registry = load_registry(settings.config_dir)
     catalog.init(registry)
@@ -145,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     editor = Editor(catalog, store, registry, boundaries, keep_versions=settings.keep_versions)
     app.register_blueprint(transactions_blueprint(admin, editor))
     app.register_blueprint(tiles_blueprint(live, store, TileCache()))
+    app.register_blueprint(coverages_blueprint(live, admin.rasters))
     if settings.jobs_runner:
         runner = JobRunner(admin.jobs, catalog=catalog, store=store, registry=registry,
                            rasters=admin.rasters, audit=admin.audit,
@@ -269,6 +273,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         layer = live.layers.get(collection_id)
         if layer is None:
             raise NotFound(f"collection {collection_id!r} not found")
+        if layer.meta.kind == "coverage":
+            return cog_download(layer, admin.rasters)
         found = prepare_download(layer, store, request.args, SUPPORTED_CRS)
         response = Response(stream_with_context(found.chunks), mimetype=found.media_type)
         response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'

@@ -200,6 +200,68 @@ def collection_entry(base_url: str, collection_id: str, resource: dict[str, Any]
     return {"id": collection_id, "links": links, **_details(resource, texts)}
 
 
+def _is_coverage(resource: dict[str, Any]) -> bool:
+    providers = resource.get("providers") or []
+    return len(providers) == 1 and providers[0].get("type") == "coverage"
+
+
+def coverage_entry(base_url: str, collection_id: str, resource: dict[str, Any],
+                   texts: _Texts, rels: Rels) -> dict[str, Any]:
+    """A raster layer's description (OGC API - Coverages): the grid in ``extent``, links to
+    the coverage (GeoTIFF, CoverageJSON), its range schema, map tiles and the COG itself."""
+    url = f"{base_url}/collections/{collection_id}"
+    msg = texts.message
+    json_rel, jsonld_rel, html_rel = rels
+    provider = resource["providers"][0]
+    raster = provider.get("raster") or {}
+    coverage_rel = f"{OGC_RELTYPES_BASE}/coverage"
+    links = [
+        *_own_links(resource, texts),
+        {"type": FORMAT_TYPES[F_JSON], "rel": "root",
+         "title": msg("The landing page of this server as JSON"), "href": f"{base_url}?f=json"},
+        {"type": FORMAT_TYPES[F_HTML], "rel": "root",
+         "title": msg("The landing page of this server as HTML"), "href": f"{base_url}?f=html"},
+        {"type": FORMAT_TYPES[F_JSON], "rel": json_rel, "title": msg("This document as JSON"),
+         "href": f"{url}?f=json"},
+        {"type": FORMAT_TYPES[F_JSONLD], "rel": jsonld_rel,
+         "title": msg("This document as RDF (JSON-LD)"), "href": f"{url}?f=jsonld"},
+        {"type": FORMAT_TYPES[F_HTML], "rel": html_rel, "title": msg("This document as HTML"),
+         "href": f"{url}?f=html"},
+        {"type": "application/schema+json", "rel": f"{OGC_RELTYPES_BASE}/schema",
+         "title": msg("Schema of collection in JSON"), "href": f"{url}/schema?f=json"},
+        {"type": provider["format"]["mimetype"], "rel": coverage_rel,
+         "title": "Coverage as GeoTIFF", "href": f"{url}/coverage?f=GTiff"},
+        {"type": "application/prs.coverage+json", "rel": coverage_rel,
+         "title": "Coverage as CoverageJSON", "href": f"{url}/coverage?f=json"},
+        {"type": "application/json", "rel": f"{OGC_RELTYPES_BASE}/tilesets-map",
+         "title": "Map tiles (PNG)", "href": f"{url}/map/tiles"},
+        {"type": provider["format"]["mimetype"], "rel": "enclosure",
+         "title": "Download the whole raster (Cloud-Optimized GeoTIFF)",
+         "href": f"{url}/download?f=tif"},
+    ]
+    spatial = resource["extents"]["spatial"]
+    extent: dict[str, Any] = {"bbox": [list(spatial["bbox"])], "crs": spatial["crs"]}
+    resolution = raster.get("resolution") or [None, None]
+    bounds = raster.get("bounds") or [None] * 4
+    extent["grid"] = [
+        {"cellsCount": raster.get("width"), "resolution": resolution[0],
+         "firstCoordinate": bounds[0]},
+        {"cellsCount": raster.get("height"), "resolution": resolution[1],
+         "firstCoordinate": bounds[3]},
+    ]
+    return {
+        "id": collection_id, "links": links,
+        "title": texts.pick(resource["title"]),
+        "description": texts.pick(resource["description"]),
+        "keywords": texts.pick(resource["keywords"]),
+        "extent": {"spatial": extent},
+        "storageCrs": provider.get("storage_crs", DEFAULT_STORAGE_CRS),
+        "crs": [provider.get("storage_crs", DEFAULT_STORAGE_CRS), *[
+            c for c in get_supported_crs_list({"crs": list(provider.get("crs", []))})
+            if c != provider.get("storage_crs")]],
+    }
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=_COMPACT)
 
@@ -245,6 +307,9 @@ class CollectionDocs:
     def entry(self, collection_id: str, request: APIRequest, api: PortalAPI) -> dict[str, Any]:
         """One collection's description as a dict (for the HTML templates)."""
         resource = self.resources[collection_id]
+        if _is_coverage(resource):
+            return coverage_entry(self.base_url, collection_id, resource,
+                                  self._texts_for(request.locale), _rels(request))
         if not _is_plain_feature_collection(resource):
             return gen_collection(api, request, collection_id, request.locale)
         return collection_entry(self.base_url, collection_id, resource,

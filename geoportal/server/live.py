@@ -29,7 +29,13 @@ from geoportal.errors import StorageError
 from geoportal.providers.records import CATALOG_ID, catalog_resource
 from geoportal.server.collections import CollectionDocs
 from geoportal.server.openapi import DETAILED_PATHS_UP_TO, build_openapi, document_json
-from geoportal.server.pygeoapi_config import collection_resource, is_served, server_config
+from geoportal.server.pygeoapi_config import (
+    SERVED_KINDS,
+    collection_resource,
+    is_served,
+    server_config,
+)
+from geoportal.storage.rasters import RasterStore
 
 __all__ = ["LiveAPI", "PortalAPI"]
 
@@ -73,7 +79,7 @@ def _fingerprints(catalog: Catalog) -> dict[str, Hashable]:
     publish, rollback, metadata change or removal changes."""
     layers = catalog_tables.layers
     query = select(layers.c.id, layers.c.current_version, layers.c.updated).where(
-        (layers.c.kind == "vector") & layers.c.current_version.is_not(None))
+        layers.c.kind.in_(SERVED_KINDS) & layers.c.current_version.is_not(None))
     try:
         with catalog.engine.connect() as conn:
             rows = conn.execute(query).all()
@@ -93,6 +99,7 @@ class LiveAPI:
         self.catalog = catalog
         self.store_key = store_key
         self._server = server_config(settings)
+        self._rasters = RasterStore(settings.coverage_dir)
         self._lock = threading.Lock()
         self._checked = 0.0
         self._current: _Generation | None = None
@@ -157,7 +164,7 @@ class LiveAPI:
         fingerprints = {i: fingerprints.get(i) for i in layers}
         old = previous.api.config["resources"] if previous is not None else {}
         resources = {i: old[i] if i in old and i not in changed
-                     else collection_resource(layer, self.store_key)
+                     else collection_resource(layer, self.store_key, self._rasters)
                      for i, layer in layers.items()}
         document, text = self._openapi_for(resources, previous is None or bool(changed)
                                            or len(resources) != len(previous.layers))

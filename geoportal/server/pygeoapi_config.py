@@ -13,11 +13,14 @@ from typing import Any
 
 from geoportal.catalog.models import LANGUAGES, Layer
 from geoportal.config import Settings
+from geoportal.server.coverage_params import axis_labels, crs_uri
+from geoportal.storage.rasters import RasterStore
 
 __all__ = ["CRS84", "SUPPORTED_CRS", "build_config", "collection_resource", "is_served",
            "server_config"]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GEOTIFF = "image/tiff; application=geotiff"
 _EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 # Output CRSs offered for every collection (OGC API - Features Part 2), see DESIGN.md.
 SUPPORTED_CRS = [CRS84] + [
@@ -47,14 +50,19 @@ def _outward(extent: tuple[float, float, float, float] | None) -> list[float]:
             math.ceil(maxx) / 1e6, math.ceil(maxy) / 1e6]
 
 
+SERVED_KINDS = ("vector", "coverage")
+
+
 def is_served(layer: Layer) -> bool:
-    """True for a layer the OGC API serves as a collection: a vector layer with a current
-    version."""
-    return layer.current is not None and layer.meta.kind == "vector"
+    """True for a layer the OGC API serves as a collection: a vector or raster layer with a
+    current version."""
+    return layer.current is not None and layer.meta.kind in SERVED_KINDS
 
 
-def collection_resource(layer: Layer, store_key: str) -> dict[str, Any]:
-    """The pygeoapi resource (a feature collection) of a served layer."""
+def collection_resource(layer: Layer, store_key: str,
+                        rasters: RasterStore | None = None) -> dict[str, Any]:
+    """The pygeoapi resource of a served layer: a feature collection, or a coverage (its COG
+    found in ``rasters``)."""
     version = layer.current
     assert version is not None
     meta = layer.meta
@@ -65,7 +73,7 @@ def collection_resource(layer: Layer, store_key: str) -> dict[str, Any]:
             "type": "text/html", "rel": "license", "title": meta.license,
             "href": f"https://spdx.org/licenses/{meta.license}.html",
         })
-    return {
+    resource = {
         "type": "collection",
         "title": title,
         "description": _texts(meta.description, title),
@@ -74,6 +82,11 @@ def collection_resource(layer: Layer, store_key: str) -> dict[str, Any]:
         "extents": {
             "spatial": {"bbox": _outward(version.extent), "crs": CRS84},
         },
+    }
+    if meta.kind == "coverage":
+        return {**resource, "providers": [coverage_provider(layer, rasters)]}
+    return {
+        **resource,
         "providers": [{
             "type": "feature",
             "name": "geoportal.providers.features.StoreFeatureProvider",
@@ -85,6 +98,26 @@ def collection_resource(layer: Layer, store_key: str) -> dict[str, Any]:
             "storage_crs": CRS84,
             "crs": list(SUPPORTED_CRS),
         }],
+    }
+
+
+def coverage_provider(layer: Layer, rasters: RasterStore | None) -> dict[str, Any]:
+    """The provider entry of a raster layer: where its COG is and what the catalog knows of
+    it (grid, bands), so describing it never opens the file."""
+    version = layer.current
+    assert version is not None
+    raster = dict((version.report or {}).get("raster") or {})
+    crs = raster.get("crs") or "EPSG:4326"
+    path = rasters.path(version.store_ref) if rasters is not None else Path(version.store_ref)
+    return {
+        "type": "coverage",
+        "name": "geoportal.providers.coverage.COGCoverageProvider",
+        "data": str(path),
+        "format": {"name": "GTiff", "mimetype": GEOTIFF},
+        "raster": raster,
+        "axes": list(axis_labels(crs)),
+        "storage_crs": crs_uri(crs),
+        "crs": list(SUPPORTED_CRS),
     }
 
 

@@ -1,0 +1,279 @@
+"""OGC API - Coverages for raster layers, and their PNG map tiles (OGC API - Tiles, map).
+
+``/collections/{id}/coverage``: the raster or a part of it, as GeoTIFF (the default) or
+CoverageJSON, with ``subset``, ``bbox``, ``scale-size``/``scale-factor``/``scale-axes``,
+``properties`` (bands) and ``crs`` (see ``coverage_params``). ``Content-Bbox`` and
+``Content-Crs`` say what came back. ``/collections/{id}/map/tiles/WebMercatorQuad/{z}/{y}/{x}``
+draws the raster for web maps (``rescale``, ``colormap``); ``?f=tilejson`` on the tileset
+gives MapLibre a raster source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from http import HTTPStatus
+from typing import Any
+
+import numpy as np
+from flask import Blueprint, Response, request, send_file
+from pygeoapi.api import coverages as pygeoapi_coverages
+
+from geoportal.catalog import Layer
+from geoportal.errors import InputError, NotFound
+from geoportal.server.caching import not_modified, validators
+from geoportal.server.coverage_params import crs_uri, parse_query
+from geoportal.server.live import LiveAPI
+from geoportal.server.pygeoapi_config import GEOTIFF, SUPPORTED_CRS
+from geoportal.storage.mvt import MAX_ZOOM
+from geoportal.storage.raster_read import Grid, RasterSource, band_names
+from geoportal.storage.raster_tiles import Style, legend, render_tile
+from geoportal.storage.rasters import RasterStore
+
+__all__ = ["CONFORMANCE", "cog_download", "coverages_blueprint", "covjson", "install"]
+
+COVJSON = "application/prs.coverage+json"
+PNG = "image/png"
+MAX_COVJSON_CELLS = 1_000_000  # JSON of more values is slower to use than the GeoTIFF
+_COV = "http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/{}"
+CONFORMANCE = [_COV.format(c) for c in (
+    "core", "subsetting", "bbox", "scaling", "fieldselection", "crs", "geotiff",
+    "coveragejson", "oas30",
+    # the same classes under the names of earlier drafts, which pygeoapi clients know
+    "geodata-coverage", "coverage-subset", "coverage-rangesubset", "coverage-bbox")] + [
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png"]
+_FORMATS = {"gtiff": GEOTIFF, "geotiff": GEOTIFF, "tif": GEOTIFF, "tiff": GEOTIFF,
+            "json": COVJSON, "covjson": COVJSON, "coveragejson": COVJSON}
+TMS_ID = "WebMercatorQuad"
+
+
+def install() -> None:
+    """Declare what the coverage routes do, in place of pygeoapi's own list (its coverage
+    route, not mounted here, claims an HTML encoding and datetime subsetting we lack)."""
+    pygeoapi_coverages.CONFORMANCE_CLASSES[:] = CONFORMANCE
+
+
+def _coverage_layer(live: LiveAPI, collection_id: str) -> Layer:
+    live.refresh()
+    layer = live.layers.get(collection_id)
+    if layer is None or layer.current is None:
+        raise NotFound(f"collection {collection_id!r} not found")
+    if layer.meta.kind != "coverage":
+        raise NotFound(f"collection {collection_id!r} holds features, not a coverage: "
+                       f"use /collections/{collection_id}/items")
+    return layer
+
+
+def _raster_info(layer: Layer) -> dict[str, Any]:
+    assert layer.current is not None
+    return dict((layer.current.report or {}).get("raster") or {})
+
+
+def _format(args: dict[str, str], accept: str) -> str:
+    given = args.get("f")
+    if given:
+        found = _FORMATS.get(given.lower())
+        if found is None:
+            raise InputError(f"f={given!r} is not offered for a coverage; use GTiff "
+                             "(GeoTIFF) or json (CoverageJSON)")
+        return found
+    if COVJSON in accept or "application/vnd.cov+json" in accept:
+        return COVJSON
+    return GEOTIFF
+
+
+def covjson(grid: Grid, data: np.ma.MaskedArray, names: list[str],
+            fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A CoverageJSON Grid coverage of ``data`` (bands, rows, columns): cell centres as axis
+    values, north first, missing pixels as null."""
+    left, bottom, right, top = grid.bounds
+    dx = (right - left) / grid.width
+    dy = (top - bottom) / grid.height
+    geographic = grid.crs.is_geographic
+    system = ({"type": "GeographicCRS", "id": crs_uri(grid.crs.to_string())} if geographic
+              else {"type": "ProjectedCRS", "id": crs_uri(grid.crs.to_string())})
+    parameters, ranges = {}, {}
+    for i, name in enumerate(names):
+        field = fields.get(name, {})
+        parameters[name] = {"type": "Parameter", "description": {"en": field.get("title", name)},
+                            "observedProperty": {"label": {"en": field.get("title", name)}}}
+        band = data[i]
+        values = band.astype("float64").filled(np.nan).ravel().tolist()
+        integer = field.get("type") == "integer"
+        ranges[name] = {
+            "type": "NdArray", "dataType": "integer" if integer else "float",
+            "axisNames": ["y", "x"], "shape": [grid.height, grid.width],
+            "values": [None if math.isnan(v) else (int(v) if integer else v) for v in values],
+        }
+    return {
+        "type": "Coverage",
+        "domain": {
+            "type": "Domain", "domainType": "Grid",
+            "axes": {"x": {"start": left + dx / 2, "stop": right - dx / 2, "num": grid.width},
+                     "y": {"start": top - dy / 2, "stop": bottom + dy / 2, "num": grid.height}},
+            "referencing": [{"coordinates": ["x", "y"], "system": system}],
+        },
+        "parameters": parameters,
+        "ranges": ranges,
+    }
+
+
+def _tile_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError("tileMatrix, tileRow and tileCol must be whole numbers") from None
+
+
+def _style(args: dict[str, str]) -> Style:
+    rescale = None
+    if args.get("rescale"):
+        parts = args["rescale"].split(",")
+        try:
+            low, high = (float(v) for v in parts)
+        except ValueError:
+            raise InputError(f"rescale={args['rescale']!r}: two numbers, low,high") from None
+        if not (math.isfinite(low) and math.isfinite(high) and high > low):
+            raise InputError(f"rescale={args['rescale']!r}: low must be below high")
+        rescale = (low, high)
+    return Style(rescale=rescale, colormap=args.get("colormap") or Style.colormap)
+
+
+def coverages_blueprint(live: LiveAPI, rasters: RasterStore) -> Blueprint:
+    """The coverage and map-tile routes."""
+    bp = Blueprint("coverages", __name__)
+
+    def base() -> str:
+        return live.settings.base_url.rstrip("/")
+
+    def source(layer: Layer) -> RasterSource:
+        assert layer.current is not None
+        return RasterSource(rasters.path(layer.current.store_ref), layer.id)
+
+    @bp.get("/collections/<collection_id>/coverage")
+    def coverage(collection_id: str) -> Response:
+        layer = _coverage_layer(live, collection_id)
+        media = _format(request.args, request.headers.get("Accept", ""))
+        found = validators(request, live.layers, live.generation, collection_id)
+        if found is not None and (early := not_modified(request, found)) is not None:
+            return early
+        info = _raster_info(layer)
+        names = band_names(int(info.get("count") or 1))
+        query = parse_query(request.args, request.args.getlist("subset"),
+                            native=info.get("crs") or "EPSG:4326", band_names=names,
+                            supported=SUPPORTED_CRS)
+        raster = source(layer)
+        grid = raster.grid(bounds=query.bounds, bounds_crs=query.bounds_crs, crs=query.crs,
+                           size=query.size, factor=query.factor, bands=query.bands)
+        chosen = [names[b - 1] for b in grid.bands]
+        if media == COVJSON:
+            if grid.cells > MAX_COVJSON_CELLS:
+                raise InputError(
+                    f"CoverageJSON is served up to {MAX_COVJSON_CELLS:,} values and this "
+                    f"answer has {grid.cells:,}: ask for GeoTIFF (f=GTiff), a smaller subset, "
+                    "or scale it down (scale-size, scale-factor)")
+            from geoportal.providers.coverage import range_fields
+            data, _ = raster.read(grid)
+            body = json.dumps(covjson(grid, data, chosen, range_fields(info)),
+                              allow_nan=False)
+            response = Response(body, mimetype=COVJSON)
+        else:
+            response = Response(raster.geotiff(grid), mimetype="image/tiff")
+            response.headers["Content-Type"] = GEOTIFF
+            response.headers["Content-Disposition"] = \
+                f'inline; filename="{collection_id}.tif"'
+        response.headers["Content-Crs"] = f"<{crs_uri(grid.crs.to_string())}>"
+        response.headers["Content-Bbox"] = ",".join(f"{v:.10g}" for v in grid.bounds)
+        response.headers["X-Coverage-Size"] = f"{grid.width}x{grid.height}"
+        return found.apply(response) if found is not None else response
+
+    def map_tileset(layer: Layer) -> dict[str, Any]:
+        from geoportal.server.tiles import TMS_URI, _limits
+        assert layer.current is not None
+        url = f"{base()}/collections/{layer.id}/map/tiles/{TMS_ID}"
+        title = layer.meta.title.get("en") or layer.id
+        return {
+            "title": f"{title}: map tiles", "dataType": "map",
+            "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "tileMatrixSetURI": TMS_URI,
+            "tileMatrixSetLimits": _limits(layer.current.extent, 14),
+            "links": [
+                {"rel": "self", "type": "application/json", "href": url},
+                {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+                 "type": "application/json", "href": f"{base()}/tileMatrixSets/{TMS_ID}"},
+                {"rel": "item", "type": PNG, "templated": True,
+                 "href": f"{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"},
+                {"rel": "alternate", "type": "application/json", "title": "TileJSON",
+                 "href": f"{url}?f=tilejson"},
+                {"rel": "collection", "type": "application/json",
+                 "href": f"{base()}/collections/{layer.id}"},
+            ],
+        }
+
+    @bp.get("/collections/<collection_id>/map/tiles")
+    def map_tilesets(collection_id: str) -> Response:
+        layer = _coverage_layer(live, collection_id)
+        entry = map_tileset(layer)
+        listed = {k: entry[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI")}
+        listed["links"] = entry["links"][:3]
+        return _json({"tilesets": [listed], "links": [
+            {"rel": "self", "type": "application/json",
+             "href": f"{base()}/collections/{collection_id}/map/tiles"}]})
+
+    @bp.get("/collections/<collection_id>/map/tiles/<tms_id>")
+    def map_tileset_metadata(collection_id: str, tms_id: str) -> Response:
+        layer = _coverage_layer(live, collection_id)
+        if tms_id != TMS_ID:
+            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+        style = _style(request.args)
+        raster_path = rasters.path(layer.current.store_ref)  # type: ignore[union-attr]
+        if request.args.get("f") == "tilejson":
+            extent = layer.current.extent or (23.18, 51.26, 32.78, 56.17)  # type: ignore
+            query = "&".join(f"{k}={request.args[k]}" for k in ("rescale", "colormap")
+                             if request.args.get(k))
+            url = f"{base()}/collections/{layer.id}/map/tiles/{TMS_ID}/{{z}}/{{y}}/{{x}}"
+            return _json({
+                "tilejson": "3.0.0", "name": layer.meta.title.get("en") or layer.id,
+                "attribution": layer.meta.attribution or "", "scheme": "xyz",
+                "tiles": [f"{url}?{query}" if query else url], "minzoom": 0, "maxzoom": 14,
+                "bounds": list(extent), "legend": legend(raster_path, style),
+            })
+        return _json({**map_tileset(layer), "legend": legend(raster_path, style)})
+
+    @bp.get("/collections/<collection_id>/map/tiles/<tms_id>/<z>/<y>/<x>")
+    def map_tile(collection_id: str, tms_id: str, z: str, y: str, x: str) -> Response:
+        layer = _coverage_layer(live, collection_id)
+        if tms_id != TMS_ID:
+            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+        zoom, row, col = _tile_number(z), _tile_number(y), _tile_number(x)
+        if not (0 <= zoom <= MAX_ZOOM and 0 <= row < 2**zoom and 0 <= col < 2**zoom):
+            raise NotFound(f"no tile {z}/{y}/{x} in {TMS_ID} (zoom 0 to {MAX_ZOOM}, row and "
+                           "column from 0 to 2^zoom - 1)")
+        style = _style(request.args)
+        assert layer.current is not None
+        key = (layer.current.store_ref, zoom, row, col, style)
+        etag = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+        if request.if_none_match.contains(etag):
+            response = Response(status=HTTPStatus.NOT_MODIFIED)
+        else:
+            body = render_tile(rasters.path(layer.current.store_ref), zoom, col, row, style)
+            response = Response(body or b"", mimetype=PNG,
+                                status=HTTPStatus.OK if body else HTTPStatus.NO_CONTENT)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return response
+
+    return bp
+
+
+def _json(body: Any) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+def cog_download(layer: Layer, rasters: RasterStore) -> Response:
+    """The whole COG of a raster layer's current version, as a file (ranged reads work)."""
+    assert layer.current is not None
+    return send_file(rasters.path(layer.current.store_ref), mimetype=GEOTIFF,
+                     as_attachment=True, download_name=f"{layer.id}.tif", conditional=True,
+                     etag=True, max_age=60)

@@ -1,0 +1,204 @@
+"""A window of a COG version at a chosen size and CRS: what a coverage request returns.
+
+Reads go through GDAL with an output shape, so a scaled-down request is served from the COG's
+overviews (a few 512 px blocks) rather than from full-resolution pixels. A request is first
+resolved into a ``Grid`` (bounds, size, CRS, bands): cheap, so the server can refuse one that
+is too large before a single pixel is read.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from rasterio.crs import CRS
+from rasterio.enums import ColorInterp, Resampling
+from rasterio.io import DatasetReader, MemoryFile
+from rasterio.transform import Affine, from_bounds
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
+from rasterio.windows import Window
+from rasterio.windows import from_bounds as window_from_bounds
+
+from geoportal.errors import InputError, NotFound
+
+__all__ = ["MAX_CELLS", "MAX_SIDE", "Grid", "RasterSource", "band_names"]
+
+MAX_SIDE = 10_000  # pixels along one axis of an answer
+MAX_CELLS = 16_777_216  # pixels x bands of an answer (64 MiB of float32)
+Bounds = tuple[float, float, float, float]
+
+
+def band_names(count: int) -> list[str]:
+    """The range's field names: ``band1``... (a GeoTIFF's band descriptions are free text,
+    often missing; stable names let a client ask for ``properties=band2``)."""
+    return [f"band{i}" for i in range(1, count + 1)]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A coverage request resolved: where (``bounds`` in ``crs``), how many pixels, which
+    bands (1-based)."""
+
+    bounds: Bounds
+    width: int
+    height: int
+    crs: CRS
+    bands: tuple[int, ...]
+
+    @property
+    def transform(self) -> Affine:
+        return from_bounds(*self.bounds, self.width, self.height)
+
+    @property
+    def cells(self) -> int:
+        return self.width * self.height * len(self.bands)
+
+
+def _snap(window: Window, full: Window) -> Window | None:
+    """``window`` grown to whole pixels and cut to the raster; None when nothing is left."""
+    col0 = math.floor(window.col_off + 1e-9)
+    row0 = math.floor(window.row_off + 1e-9)
+    # a slice (one value on an axis) takes the pixel holding it
+    col1 = max(math.ceil(window.col_off + window.width - 1e-9), col0 + 1)
+    row1 = max(math.ceil(window.row_off + window.height - 1e-9), row0 + 1)
+    col0, row0 = max(col0, 0), max(row0, 0)
+    col1, row1 = min(col1, int(full.width)), min(row1, int(full.height))
+    if col1 <= col0 or row1 <= row0:
+        return None
+    return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+class RasterSource:
+    """One COG version, opened per request (GDAL caches its blocks across opens)."""
+
+    def __init__(self, path: Path, layer_id: str) -> None:
+        if not Path(path).is_file():
+            raise NotFound(f"the raster of {layer_id!r} is missing: {path}",
+                           user_msg=f"coverage {layer_id!r} has no data file")
+        self.path = Path(path)
+        self.layer_id = layer_id
+
+    def grid(self, *, bounds: Bounds | None, bounds_crs: str | None, crs: str | None,
+             size: tuple[int | None, int | None] = (None, None),
+             factor: tuple[float, float] = (1.0, 1.0),
+             bands: Sequence[int] | None = None) -> Grid:
+        """Resolve a request: ``bounds`` (in ``bounds_crs``, the raster's own CRS when None)
+        cut to the raster, in the output ``crs`` (the raster's when None), at ``size``
+        pixels (an axis left None keeps its pixel count, divided by ``factor``).
+
+        InputError when the area misses the raster, a band does not exist, or the answer
+        would exceed ``MAX_SIDE`` / ``MAX_CELLS``.
+        """
+        with rasterio.open(self.path) as ds:
+            out_crs = CRS.from_user_input(crs) if crs else ds.crs
+            in_crs = CRS.from_user_input(bounds_crs) if bounds_crs else None
+            chosen = tuple(bands) if bands else tuple(range(1, ds.count + 1))
+            wrong = [b for b in chosen if not 1 <= b <= ds.count]
+            if wrong:
+                raise InputError(f"band {wrong[0]} does not exist: the coverage has "
+                                 f"{ds.count} band(s)")
+            with ExitStack() as stack:
+                source = self._warped(ds, out_crs, stack)
+                full = Window(0, 0, source.width, source.height)
+                window = full
+                if bounds is not None:
+                    wanted = bounds
+                    if in_crs is not None and in_crs != source.crs:
+                        wanted = transform_bounds(in_crs, source.crs, *bounds,
+                                                  densify_pts=21)
+                    found = _snap(window_from_bounds(*wanted, source.transform), full)
+                    if found is None:
+                        left, bottom, right, top = source.bounds
+                        raise InputError(
+                            "the requested area lies outside the coverage, whose extent is "
+                            f"{left:.6g},{min(bottom, top):.6g},{right:.6g},{max(bottom, top):.6g}"
+                            f" in {_crs_name(source.crs)}")
+                    window = found
+                left, bottom, right, top = rasterio.windows.bounds(window, source.transform)
+                width, height = int(window.width), int(window.height)
+        out_w = size[0] or max(1, round(width / factor[0]))
+        out_h = size[1] or max(1, round(height / factor[1]))
+        grid = Grid((left, min(bottom, top), right, max(bottom, top)), out_w, out_h,
+                    out_crs, chosen)
+        if max(out_w, out_h) > MAX_SIDE or grid.cells > MAX_CELLS:
+            raise InputError(
+                f"the answer would be {out_w} x {out_h} pixels x {len(chosen)} band(s), more "
+                f"than the {MAX_SIDE} px a side and {MAX_CELLS:,} cells served at once; ask "
+                "for less with subset or bbox, or scale it with scale-size or scale-factor")
+        return grid
+
+    def read(self, grid: Grid) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
+        """The pixels of ``grid`` (bands, rows, columns, nodata masked) and the profile a
+        GeoTIFF of them needs."""
+        with rasterio.open(self.path) as ds, ExitStack() as stack:
+            source = self._warped(ds, grid.crs, stack)
+            window = window_from_bounds(*grid.bounds, source.transform)
+            data = source.read(list(grid.bands), window=window,
+                               out_shape=(len(grid.bands), grid.height, grid.width),
+                               resampling=self._resampling(ds, grid), masked=True,
+                               boundless=False)
+            profile = {
+                "driver": "GTiff", "width": grid.width, "height": grid.height,
+                "count": len(grid.bands), "dtype": ds.dtypes[grid.bands[0] - 1],
+                "crs": grid.crs, "transform": grid.transform, "nodata": ds.nodata,
+                "compress": "deflate", "tiled": grid.width > 512 or grid.height > 512,
+            }
+            if profile["tiled"]:
+                profile.update(blockxsize=512, blockysize=512)
+            colorinterp = [ds.colorinterp[b - 1] for b in grid.bands]
+            descriptions = [ds.descriptions[b - 1] for b in grid.bands]
+            colormap = None
+            if ColorInterp.palette in colorinterp:
+                try:
+                    colormap = ds.colormap(grid.bands[0])
+                except ValueError:
+                    colormap = None
+        return data, {"profile": profile, "descriptions": descriptions, "colormap": colormap}
+
+    def geotiff(self, grid: Grid) -> bytes:
+        """``grid`` as a GeoTIFF (DEFLATE), with the source's nodata and band descriptions."""
+        data, extra = self.read(grid)
+        profile = extra["profile"]
+        nodata = profile["nodata"]
+        if nodata is None and np.ma.is_masked(data):  # warped edges: say what is missing
+            nodata = profile["nodata"] = _fill_value(data.dtype)
+        filled = data.filled(nodata) if nodata is not None else data.data
+        with MemoryFile() as memory:
+            with memory.open(**profile) as out:
+                out.write(filled)
+                for i, text in enumerate(extra["descriptions"], start=1):
+                    if text:
+                        out.set_band_description(i, text)
+                if extra["colormap"]:
+                    out.write_colormap(1, extra["colormap"])
+            return memory.read()
+
+    @staticmethod
+    def _warped(ds: DatasetReader, crs: CRS, stack: ExitStack) -> DatasetReader | WarpedVRT:
+        if crs == ds.crs:
+            return ds
+        return stack.enter_context(WarpedVRT(ds, crs=crs, resampling=Resampling.bilinear))
+
+    @staticmethod
+    def _resampling(ds: DatasetReader, grid: Grid) -> Resampling:
+        if any(ds.colorinterp[b - 1] == ColorInterp.palette for b in grid.bands):
+            return Resampling.nearest  # classes: no averages
+        return Resampling.average
+
+
+def _fill_value(dtype: np.dtype) -> float:
+    if np.dtype(dtype).kind == "f":
+        return float("nan")
+    return float(np.iinfo(dtype).max if np.dtype(dtype).kind == "u" else np.iinfo(dtype).min)
+
+
+def _crs_name(crs: CRS) -> str:
+    auth = crs.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth else "the coverage's CRS"

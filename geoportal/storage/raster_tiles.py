@@ -1,0 +1,107 @@
+"""PNG map tiles of a COG version in WebMercatorQuad, drawn by rio-tiler.
+
+A web map shows a raster through 256 px tiles: rio-tiler reads each from the COG's best
+overview and warps it to Web Mercator. One band is stretched between two values (by default
+its 2nd and 98th percentiles, computed once per version) and coloured by a named colormap;
+three or four 8-bit bands are drawn as they are; a paletted band keeps its palette. Pixels
+with no data are transparent.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rio_tiler.colormap import cmap
+from rio_tiler.errors import InvalidColorMapName, TileOutsideBounds
+from rio_tiler.io import Reader
+
+from geoportal.errors import InputError
+
+__all__ = ["DEFAULT_COLORMAP", "Style", "colormaps", "legend", "render_tile", "stretch"]
+
+DEFAULT_COLORMAP = "inferno"
+TILE_SIZE = 256
+_STRETCH: dict[str, tuple[float, float]] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a tile is drawn: the value range mapped to the colormap's ends, and its name."""
+
+    rescale: tuple[float, float] | None = None  # None: the layer's default stretch
+    colormap: str = DEFAULT_COLORMAP
+
+
+def colormaps() -> list[str]:
+    """The colormap names a request may use (matplotlib's, from rio-tiler)."""
+    return sorted(cmap.list())
+
+
+def stretch(path: Path) -> tuple[float, float]:
+    """The 2nd and 98th percentiles of band 1 (nodata left out), from a coarse overview;
+    computed once per file (a version's file never changes)."""
+    key = str(path)
+    found = _STRETCH.get(key)
+    if found is None:
+        with Reader(key) as src:
+            stats = src.statistics(indexes=1, max_size=1024, percentiles=[2, 98])
+        band = next(iter(stats.values()))
+        low, high = float(band.percentile_2), float(band.percentile_98)
+        if not high > low:  # a constant band: any range around it
+            low, high = float(band.min), float(band.max) if band.max > band.min else low + 1
+        found = (low, high)
+        with _LOCK:
+            _STRETCH[key] = found
+    return found
+
+
+def _colormap(name: str) -> dict:
+    try:
+        return cmap.get(name.lower())
+    except (InvalidColorMapName, KeyError):
+        raise InputError(f"colormap {name!r} is unknown; use one of "
+                         f"{', '.join(colormaps()[:12])}...") from None
+
+
+def render_tile(path: Path, z: int, x: int, y: int, style: Style) -> bytes | None:
+    """The PNG tile z/x/y of the COG at ``path``; None where the raster has no pixels."""
+    with Reader(str(path)) as src:
+        try:
+            image = src.tile(x, y, z, tilesize=TILE_SIZE, resampling_method="bilinear",
+                             reproject_method="bilinear")
+        except TileOutsideBounds:
+            return None
+        if not np.any(image.mask):
+            return None
+        palette = None
+        if src.dataset.count == 1 and src.dataset.colorinterp[0].name == "palette":
+            palette = src.dataset.colormap(1)
+        bands = image.count
+        dtype = image.data.dtype
+    if palette is not None:
+        return image.render(img_format="PNG", colormap=palette)
+    if bands in (3, 4) and dtype == np.uint8:
+        if bands == 4:
+            image = image.__class__(image.array[:3], assets=image.assets, bounds=image.bounds,
+                                    crs=image.crs)
+        return image.render(img_format="PNG")
+    low, high = style.rescale or stretch(path)
+    one = image.__class__(image.array[:1], bounds=image.bounds, crs=image.crs)
+    one = one.rescale(in_range=((low, high),))
+    return one.render(img_format="PNG", colormap=_colormap(style.colormap))
+
+
+def legend(path: Path, style: Style, steps: int = 5) -> list[dict[str, object]]:
+    """Values and their colours along the stretch, for a map legend."""
+    low, high = style.rescale or stretch(path)
+    colors = _colormap(style.colormap)
+    out = []
+    for i in range(steps):
+        value = low + (high - low) * i / (steps - 1)
+        r, g, b, _ = colors[min(255, round(255 * i / (steps - 1)))]
+        out.append({"value": round(value, 6), "color": f"#{r:02x}{g:02x}{b:02x}"})
+    return out
