@@ -14,7 +14,7 @@ from pygeoapi.provider.base import BaseProvider, ProviderQueryError
 
 from geoportal.storage.raster_read import band_names
 
-__all__ = ["COGCoverageProvider", "range_fields"]
+__all__ = ["COGCoverageProvider", "domain_set", "range_fields", "range_type"]
 
 _JSON_TYPES = {"u": "integer", "i": "integer", "f": "number", "b": "boolean"}
 
@@ -37,6 +37,52 @@ def range_fields(raster: dict[str, Any]) -> dict[str, dict[str, Any]]:
             field["x-ogc-nodata"] = raster["nodata"]
         fields[name] = field
     return fields
+
+
+def domain_set(raster: dict[str, Any], axes: list[str], srs: str) -> dict[str, Any]:
+    """The grid as CIS 1.1 JSON (``generalGrid``): what GDAL's OGCAPI driver reads to size a
+    coverage before asking for blocks of it."""
+    left, bottom, right, top = raster.get("bounds") or (0.0, 0.0, 0.0, 0.0)
+    resx, resy = (raster.get("resolution") or [0.0, 0.0])[:2]
+    units = "deg" if axes[0] == "Lon" else "m"
+    return {
+        "type": "DomainSet",
+        "generalGrid": {
+            "type": "GeneralGridCoverage", "srsName": srs, "axisLabels": list(axes),
+            "axis": [
+                {"type": "RegularAxis", "axisLabel": axes[0], "lowerBound": left,
+                 "upperBound": right, "uomLabel": units, "resolution": resx},
+                {"type": "RegularAxis", "axisLabel": axes[1], "lowerBound": bottom,
+                 "upperBound": top, "uomLabel": units, "resolution": -resy},
+            ],
+            "gridLimits": {
+                "type": "GridLimits", "srsName": "http://www.opengis.net/def/crs/OGC/0/Index2D",
+                "axisLabels": ["i", "j"],
+                "axis": [
+                    {"type": "IndexAxis", "axisLabel": "i", "lowerBound": 0,
+                     "upperBound": int(raster.get("width") or 1) - 1},
+                    {"type": "IndexAxis", "axisLabel": "j", "lowerBound": 0,
+                     "upperBound": int(raster.get("height") or 1) - 1},
+                ],
+            },
+        },
+    }
+
+
+def range_type(raster: dict[str, Any]) -> dict[str, Any]:
+    """The bands as a CIS 1.1 / SWE Common ``DataRecord``."""
+    fields = []
+    for name, field in range_fields(raster).items():
+        entry: dict[str, Any] = {
+            "type": "Quantity", "id": name, "name": name, "description": field["title"],
+            "definition": f"http://www.opengis.net/def/dataType/OGC/0/{field['x-ogc-dataType']}",
+            "uom": {"type": "UnitReference", "code": "unknown"},
+        }
+        if "x-ogc-nodata" in field:
+            entry["nilValues"] = [{"value": field["x-ogc-nodata"], "reason":
+                                   "http://www.opengis.net/def/nil/OGC/0/missing"}]
+        fields.append(entry)
+    return {"type": "DataRecord", "field": fields}
 
 
 class COGCoverageProvider(BaseProvider):

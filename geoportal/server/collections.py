@@ -28,6 +28,7 @@ from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
 from pygeoapi.util import get_dataset_formatters, render_j2_template
 
 from geoportal.catalog.models import LANGUAGES
+from geoportal.providers.coverage import domain_set, range_type
 
 if TYPE_CHECKING:
     from geoportal.server.live import PortalAPI
@@ -249,14 +250,23 @@ def coverage_entry(base_url: str, collection_id: str, resource: dict[str, Any],
         {"cellsCount": raster.get("height"), "resolution": resolution[1],
          "firstCoordinate": bounds[3]},
     ]
+    srs = provider.get("storage_crs", DEFAULT_STORAGE_CRS)
+    links += [
+        {"type": "application/json", "rel": f"{OGC_RELTYPES_BASE}/coverage-domainset",
+         "title": "Coverage domain set", "href": f"{url}/coverage/domainset"},
+        {"type": "application/json", "rel": f"{OGC_RELTYPES_BASE}/coverage-rangetype",
+         "title": "Coverage range type", "href": f"{url}/coverage/rangetype"},
+    ]
     return {
         "id": collection_id, "links": links,
         "title": texts.pick(resource["title"]),
         "description": texts.pick(resource["description"]),
         "keywords": texts.pick(resource["keywords"]),
         "extent": {"spatial": extent},
-        "storageCrs": provider.get("storage_crs", DEFAULT_STORAGE_CRS),
-        "crs": [provider.get("storage_crs", DEFAULT_STORAGE_CRS), *[
+        "domainset": domain_set(raster, provider.get("axes") or ["Lon", "Lat"], srs),
+        "rangetype": range_type(raster),
+        "storageCrs": srs,
+        "crs": [srs, *[
             c for c in get_supported_crs_list({"crs": list(provider.get("crs", []))})
             if c != provider.get("storage_crs")]],
     }

@@ -40,6 +40,9 @@ class CoverageQuery:
     size: tuple[int | None, int | None] = (None, None)
     factor: tuple[float, float] = (1.0, 1.0)
     bands: tuple[int, ...] | None = None
+    # both ends of both axes and the pixel count of both: the client asked for that exact
+    # grid (GDAL's OGCAPI driver reads blocks this way); pixels off the raster are nodata
+    exact: bool = False
 
 
 @lru_cache(maxsize=64)
@@ -213,7 +216,11 @@ def _bands(text: str, names: Sequence[str]) -> tuple[int, ...]:
 
 def parse_query(args: Mapping[str, str], subsets: Sequence[str], *, native: str,
                 band_names: Sequence[str], supported: Sequence[str]) -> CoverageQuery:
-    """Read a coverage request's parameters; ``subsets`` are every ``subset`` value."""
+    """Read a coverage request's parameters; ``subsets`` are every ``subset`` value.
+    ``scaleSize`` (an earlier draft's spelling, sent by GDAL 3.6 to 3.8) means
+    ``scale-size``."""
+    if args.get("scaleSize") and not args.get("scale-size"):
+        args = {**args, "scale-size": args["scaleSize"]}
     labels = axis_labels(native)
     out_crs = _parse_crs(args.get("crs"), supported, "crs")
     bands = _bands(args["properties"], band_names) if args.get("properties") else None
@@ -234,8 +241,10 @@ def parse_query(args: Mapping[str, str], subsets: Sequence[str], *, native: str,
             raise InputError("with subset-crs, give both ends of both axes: an open end (*) "
                              "has no place in another CRS")
         bounds = _open_ends((x[0], y[0], x[1], y[1]))
+    exact = (bounds is not None and bounds_crs is None and out_crs is None
+             and all(map(math.isfinite, bounds)) and None not in size)
     return CoverageQuery(bounds=bounds, bounds_crs=bounds_crs, crs=out_crs, size=size,
-                         factor=factor, bands=bands)
+                         factor=factor, bands=bands, exact=exact)
 
 
 def _open_ends(bounds: Bounds) -> Bounds:

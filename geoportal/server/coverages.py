@@ -22,8 +22,9 @@ from pygeoapi.api import coverages as pygeoapi_coverages
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
+from geoportal.providers.coverage import domain_set, range_fields, range_type
 from geoportal.server.caching import not_modified, validators
-from geoportal.server.coverage_params import crs_uri, parse_query
+from geoportal.server.coverage_params import axis_labels, crs_uri, parse_query
 from geoportal.server.live import LiveAPI
 from geoportal.server.pygeoapi_config import GEOTIFF, SUPPORTED_CRS
 from geoportal.storage.mvt import MAX_ZOOM
@@ -165,7 +166,8 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore) -> Blueprint:
                             supported=SUPPORTED_CRS)
         raster = source(layer)
         grid = raster.grid(bounds=query.bounds, bounds_crs=query.bounds_crs, crs=query.crs,
-                           size=query.size, factor=query.factor, bands=query.bands)
+                           size=query.size, factor=query.factor, bands=query.bands,
+                           exact=query.exact)
         chosen = [names[b - 1] for b in grid.bands]
         if media == COVJSON:
             if grid.cells > MAX_COVJSON_CELLS:
@@ -173,7 +175,6 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore) -> Blueprint:
                     f"CoverageJSON is served up to {MAX_COVJSON_CELLS:,} values and this "
                     f"answer has {grid.cells:,}: ask for GeoTIFF (f=GTiff), a smaller subset, "
                     "or scale it down (scale-size, scale-factor)")
-            from geoportal.providers.coverage import range_fields
             data, _ = raster.read(grid)
             body = json.dumps(covjson(grid, data, chosen, range_fields(info)),
                               allow_nan=False)
@@ -187,6 +188,17 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore) -> Blueprint:
         response.headers["Content-Bbox"] = ",".join(f"{v:.10g}" for v in grid.bounds)
         response.headers["X-Coverage-Size"] = f"{grid.width}x{grid.height}"
         return found.apply(response) if found is not None else response
+
+    @bp.get("/collections/<collection_id>/coverage/domainset")
+    def domainset(collection_id: str) -> Response:
+        layer = _coverage_layer(live, collection_id)
+        info = _raster_info(layer)
+        crs = info.get("crs") or "EPSG:4326"
+        return _json(domain_set(info, list(axis_labels(crs)), crs_uri(crs)))
+
+    @bp.get("/collections/<collection_id>/coverage/rangetype")
+    def rangetype(collection_id: str) -> Response:
+        return _json(range_type(_raster_info(_coverage_layer(live, collection_id))))
 
     def map_tileset(layer: Layer) -> dict[str, Any]:
         from geoportal.server.tiles import TMS_URI, _limits

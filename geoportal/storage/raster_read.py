@@ -88,13 +88,15 @@ class RasterSource:
     def grid(self, *, bounds: Bounds | None, bounds_crs: str | None, crs: str | None,
              size: tuple[int | None, int | None] = (None, None),
              factor: tuple[float, float] = (1.0, 1.0),
-             bands: Sequence[int] | None = None) -> Grid:
+             bands: Sequence[int] | None = None, exact: bool = False) -> Grid:
         """Resolve a request: ``bounds`` (in ``bounds_crs``, the raster's own CRS when None)
         cut to the raster, in the output ``crs`` (the raster's when None), at ``size``
         pixels (an axis left None keeps its pixel count, divided by ``factor``).
 
         InputError when the area misses the raster, a band does not exist, or the answer
-        would exceed ``MAX_SIDE`` / ``MAX_CELLS``.
+        would exceed ``MAX_SIDE`` / ``MAX_CELLS``. ``exact`` keeps ``bounds`` as given (in
+        the raster's CRS, with both sizes): the grid a client asked for, nodata where it
+        leaves the raster, instead of the part of the raster it covers.
         """
         with rasterio.open(self.path) as ds:
             out_crs = CRS.from_user_input(crs) if crs else ds.crs
@@ -123,6 +125,8 @@ class RasterSource:
                     window = found
                 left, bottom, right, top = rasterio.windows.bounds(window, source.transform)
                 width, height = int(window.width), int(window.height)
+                if exact and bounds is not None:
+                    left, bottom, right, top = bounds
         out_w = size[0] or max(1, round(width / factor[0]))
         out_h = size[1] or max(1, round(height / factor[1]))
         grid = Grid((left, min(bottom, top), right, max(bottom, top)), out_w, out_h,
@@ -140,10 +144,14 @@ class RasterSource:
         with rasterio.open(self.path) as ds, ExitStack() as stack:
             source = self._warped(ds, grid.crs, stack)
             window = window_from_bounds(*grid.bounds, source.transform)
+            inside = (window.col_off >= -1e-6 and window.row_off >= -1e-6
+                      and window.col_off + window.width <= source.width + 1e-6
+                      and window.row_off + window.height <= source.height + 1e-6)
             data = source.read(list(grid.bands), window=window,
                                out_shape=(len(grid.bands), grid.height, grid.width),
                                resampling=self._resampling(ds, grid), masked=True,
-                               boundless=False)
+                               boundless=not inside,
+                               fill_value=ds.nodata if ds.nodata is not None else 0)
             profile = {
                 "driver": "GTiff", "width": grid.width, "height": grid.height,
                 "count": len(grid.bands), "dtype": ds.dtypes[grid.bands[0] - 1],

@@ -46,9 +46,10 @@ def test_ingest_a_folder_of_manifests_then_list_and_show(run):
     assert result.exit_code == 0, result.output
     assert "minsk-stops: version 1 published, 2558 of 2569 features" in result.output
     listed = json.loads(run("layers", "--json").output)
+    rasters = {"night-lights-2024", "night-lights-2013"}
     assert {row["id"] for row in listed} == {"cities", "minsk-stops", "oblasts",
-                                             "railway-stations", "raions", "night-lights-2024"}
-    assert {row["id"] for row in listed if row["kind"] == "coverage"} == {"night-lights-2024"}
+                                             "railway-stations", "raions", *rasters}
+    assert {row["id"] for row in listed if row["kind"] == "coverage"} == rasters
     raions = next(row for row in listed if row["id"] == "raions")
     assert (raions["version"], raions["features"], raions["source_crs"]) == (1, 118, "EPSG:28405")
     table = run("layers").output

@@ -235,3 +235,25 @@ def test_the_2013_raster_is_bytes_and_keeps_its_type(portal):
     pixels, meta = _read(response.content)
     assert pixels.dtype == np.uint8 and meta["nodata"] == 0
     assert 40 <= int(pixels.max()) <= 63  # DMSP digital numbers saturate at 63 over Minsk
+
+
+def test_gdal_ogcapi_driver_reads_the_collection_block_by_block(portal, tmp_path):
+    """GDAL's OGCAPI driver sizes the raster from the collection's ``domainset`` and reads
+    256 px blocks with exact subsets (``scaleSize``): the pixels must be the source's."""
+    gdal_translate = require_tool("gdal_translate")
+    target = tmp_path / "minsk.tif"
+    out = subprocess.run([gdal_translate, "-q", "-projwin", "27.3", "54.1", "27.8", "53.7",
+                          f"OGCAPI:{portal.url}/collections/{NL}", str(target)],
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    with rasterio.open(target) as got, rasterio.open(VNL) as src:
+        assert abs(got.transform.a - src.transform.a) < 1e-12  # full resolution
+        pixels = got.read(1)
+        window = from_bounds(*got.bounds, src.transform)
+        expected = src.read(1, window=window.round_offsets().round_lengths())
+    assert pixels.shape == expected.shape
+    np.testing.assert_array_equal(pixels, expected)
+    domain = _get(portal, f"/collections/{NL}/coverage/domainset").json()
+    assert domain["generalGrid"]["axisLabels"] == ["Lon", "Lat"]
+    assert _get(portal, f"/collections/{NL}/coverage/rangetype").json()["field"][0]["name"] \
+        == "band1"

@@ -37,10 +37,16 @@ def test_owslib_finds_the_catalog_and_its_records(portal):
 def test_every_published_layer_has_a_record(portal):
     collections = requests.get(f"{portal.url}/collections", params={"f": "json"},
                                timeout=30).json()["collections"]
-    vector = {c["id"] for c in collections} - {"catalog"}
+    served = {c["id"] for c in collections} - {"catalog"}
     everything = set(_ids(_search(portal, limit="100")))
-    assert vector <= everything
-    assert "night-lights-2024" in everything or len(everything) > len(vector)
+    assert served == everything  # features and rasters alike
+    assert {"night-lights-2024", "night-lights-2013"} <= served
+    record = requests.get(f"{portal.url}/collections/catalog/items/night-lights-2024",
+                          params={"f": "json"}, timeout=30).json()
+    rels = {link["rel"] for link in record["links"]}
+    assert {"http://www.opengis.net/def/rel/ogc/1.0/coverage",
+            "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map", "enclosure"} <= rels
+    assert "items" not in rels
 
 
 def test_q_searches_three_languages_with_folding(portal):
