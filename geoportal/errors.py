@@ -3,11 +3,17 @@
 Every error carries its HTTP status and a message meant for the user (``user_msg``) apart from
 the message meant for the log. The CLI maps ``InputError`` to exit code 2 and anything else to 1;
 the server maps ``http_status`` in one error handler.
+
+``user_msg`` is English; the server says it in the request's language (be, ru, en) by looking
+it up in ``geoportal.messages``, keyed by the English template. A raise site formats the English
+as usual, or passes ``geoportal.i18n.tr(template, **values)`` to say exactly which template.
 """
 
 from __future__ import annotations
 
 from http import HTTPStatus
+
+from geoportal.i18n import translate
 
 __all__ = [
     "CRSError",
@@ -36,6 +42,10 @@ class GeoportalError(Exception):
     def __init__(self, msg: str, *, user_msg: str | None = None) -> None:
         super().__init__(msg)
         self.user_msg = user_msg or msg
+
+    def user_message(self, language: str) -> str:
+        """``user_msg`` in ``language`` (be, ru or en); English where it has no translation."""
+        return translate(self.user_msg, language)
 
 
 class InputError(GeoportalError, ValueError):

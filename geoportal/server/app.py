@@ -38,9 +38,10 @@ from geoportal.admin.tokens import TokenStore
 from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, NotFound, Unauthorized
+from geoportal.i18n import translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
-from geoportal.server import filters, pygeoapi_speedups
+from geoportal.server import filters, languages, pygeoapi_speedups
 from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.collections import describe_collections
@@ -50,7 +51,7 @@ from geoportal.server.downloads import prepare_download
 from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
-from geoportal.server.pygeoapi_config import CRS84, SUPPORTED_CRS
+from geoportal.server.pygeoapi_config import CRS84, PYGEOAPI_LANGUAGES, SUPPORTED_CRS
 from geoportal.server.security import cors_preflight, secure
 from geoportal.server.tiles import TileCache, tiles_blueprint
 from geoportal.server.tiles import install as install_tiles
@@ -112,7 +113,10 @@ def compress(req: Request, response: Response, minimum: int = 16 * 1024) -> None
 
 
 def _ogc_error(status: int, code: str, description: str) -> Response:
-    body = json.dumps({"code": code, "type": code, "description": description})
+    """An OGC exception document, its description in the request's language."""
+    description = translate(description, languages.request_language())
+    body = json.dumps({"code": code, "type": code, "description": description},
+                      ensure_ascii=False)
     return Response(body, status=status, mimetype="application/json")
 
 
@@ -122,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)  # we log requests ourselves
     pygeoapi_speedups.install()
     filters.install()
+    languages.install(PYGEOAPI_LANGUAGES[0])
     install_tiles()
     install_coverages()
     catalog = Catalog(settings.database_url or "")
@@ -195,6 +200,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.info("request_id=%s method=%s path=%s status=%s", g.get("request_id"),
                  request.method, request.full_path.rstrip("?"), response.status_code)
         return response
+
+    @app.after_request
+    def _language(response: Response) -> Response:
+        return languages.localize(response)  # Content-Language, Vary: Accept-Language
 
     @app.get("/")
     def landing() -> Response:
@@ -298,7 +307,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _portal_error(exc: GeoportalError) -> Response:
         if exc.http_status >= 500:
             log.error("request_id=%s error=%s", g.get("request_id"), exc, exc_info=exc)
-        response = _ogc_error(exc.http_status, exc.ogc_code, exc.user_msg)
+        response = _ogc_error(exc.http_status, exc.ogc_code,
+                              exc.user_message(languages.request_language()))
         if isinstance(exc, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="geoportal"'
         return response

@@ -1,0 +1,521 @@
+"""The portal's user-facing messages in Belarusian and Russian, keyed by their English template.
+
+A key is the English text as the code formats it, with a ``{name}`` for each value
+(``"feature {id} not found"`` is what ``f"feature {item_id!r} not found"`` gives). A message is
+translated whether its raise site formats the English itself (the values are matched out of
+the text) or passes ``geoportal.i18n.tr(template, **values)``. The translations keep every
+placeholder of the key. ``FRAGMENTS`` are phrases that only occur inside other messages (the
+values of the ``NESTED`` placeholders, such as ``{what}`` or ``{holds}``): they are never
+matched against a whole message, where a short pattern like ``layer {id}`` would catch too much.
+
+Add a message: copy its English as the code formats it, replace each value with ``{name}``,
+give ``be`` (official orthography) and ``ru``. ``tests/unit/test_i18n.py`` checks that the
+placeholders agree and that the messages a map user meets are translated.
+"""
+
+from __future__ import annotations
+
+__all__ = ["FRAGMENTS", "MESSAGES", "NESTED"]
+
+# Placeholders whose values are texts themselves, translated in turn.
+NESTED = frozenset({"detail", "reason", "holds", "holds2", "hint", "what", "where", "media",
+                    "state", "noun"})
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # -- generic HTTP answers (werkzeug's texts, our own handlers) ---------------------------
+    "The browser (or proxy) sent a request that this server could not understand.": {
+        "be": "Браўзер (або проксі) даслаў запыт, які сервер не можа зразумець.",
+        "ru": "Браузер (или прокси) отправил запрос, который сервер не может понять."},
+    "The server could not verify that you are authorized to access the URL requested. You "
+    "either supplied the wrong credentials (e.g. a bad password), or your browser doesn't "
+    "understand how to supply the credentials required.": {
+        "be": "Сервер не змог праверыць, ці маеце вы доступ да гэтага адраса: уліковыя даныя "
+              "няправільныя або не дасланыя.",
+        "ru": "Сервер не смог проверить, есть ли у вас доступ к этому адресу: учётные данные "
+              "неверны или не переданы."},
+    "You don't have the permission to access the requested resource. It is either "
+    "read-protected or not readable by the server.": {
+        "be": "У вас няма дазволу на доступ да гэтага рэсурсу.",
+        "ru": "У вас нет разрешения на доступ к этому ресурсу."},
+    "The requested URL was not found on the server. If you entered the URL manually please "
+    "check your spelling and try again.": {
+        "be": "Запытаны адрас на серверы не знойдзены. Калі вы ўвялі яго ўручную, праверце "
+              "напісанне і паспрабуйце зноў.",
+        "ru": "Запрошенный адрес на сервере не найден. Если вы ввели его вручную, проверьте "
+              "написание и попробуйте снова."},
+    "The method is not allowed for the requested URL.": {
+        "be": "Гэты метад не дазволены для запытанага адраса.",
+        "ru": "Этот метод не разрешён для запрошенного адреса."},
+    "The resource identified by the request is only capable of generating response entities "
+    "which have content characteristics not acceptable according to the accept headers sent "
+    "in the request.": {
+        "be": "Рэсурс не можа адказаць у фармаце, які дапускаюць загалоўкі Accept запыту.",
+        "ru": "Ресурс не может ответить в формате, допустимом по заголовкам Accept запроса."},
+    "A conflict happened while processing the request. The resource might have been modified "
+    "while the request was being processed.": {
+        "be": "Канфлікт пры апрацоўцы запыту: рэсурс мог змяніцца за гэты час.",
+        "ru": "Конфликт при обработке запроса: ресурс мог измениться за это время."},
+    "The precondition on the request for the URL failed positive evaluation.": {
+        "be": "Папярэдняя ўмова запыту (If-Match і падобныя) не выканана.",
+        "ru": "Предварительное условие запроса (If-Match и подобные) не выполнено."},
+    "The data value transmitted exceeds the capacity limit.": {
+        "be": "Дасланыя даныя перавышаюць дапушчальны памер.",
+        "ru": "Переданные данные превышают допустимый размер."},
+    "The server does not support the media type transmitted in the request.": {
+        "be": "Сервер не падтрымлівае тып даных (Content-Type), дасланы ў запыце.",
+        "ru": "Сервер не поддерживает тип данных (Content-Type), переданный в запросе."},
+    "The request was well-formed but was unable to be followed due to semantic errors.": {
+        "be": "Запыт складзены правільна, але выканаць яго немагчыма: памылка ў змесце.",
+        "ru": "Запрос составлен правильно, но выполнить его невозможно: ошибка в содержании."},
+    "This user has exceeded an allotted request count. Try again later.": {
+        "be": "Перавышана колькасць запытаў. Паспрабуйце пазней.",
+        "ru": "Превышено число запросов. Попробуйте позже."},
+    "The server encountered an internal error and was unable to complete your request. Either "
+    "the server is overloaded or there is an error in the application.": {
+        "be": "Унутраная памылка сервера: запыт не выкананы.",
+        "ru": "Внутренняя ошибка сервера: запрос не выполнен."},
+    "the request is too large: uploads may be up to {n} MiB (max_upload_mb)": {
+        "be": "запыт занадта вялікі: загрузка можа быць да {n} МіБ (max_upload_mb)",
+        "ru": "запрос слишком велик: загрузка может быть до {n} МиБ (max_upload_mb)"},
+    "internal error; quote request id {id}": {
+        "be": "унутраная памылка; назавіце ідэнтыфікатар запыту {id}",
+        "ru": "внутренняя ошибка; сообщите идентификатор запроса {id}"},
+
+    # -- pygeoapi's own texts on its routes ----------------------------------------------------
+    "Collection not found": {"be": "Калекцыя не знойдзена", "ru": "Коллекция не найдена"},
+    "queryables not available for this collection": {
+        "be": "у гэтай калекцыі няма queryables (палёў для фільтра)",
+        "ru": "у этой коллекции нет queryables (полей для фильтра)"},
+    "unknown properties specified": {
+        "be": "properties: названы невядомыя ўласцівасці",
+        "ru": "properties: названы неизвестные свойства"},
+    "offset value should be positive or zero": {
+        "be": "offset павінен быць нулём або дадатным лікам",
+        "ru": "offset должен быть нулём или положительным числом"},
+    "offset value should be an integer": {
+        "be": "offset павінен быць цэлым лікам", "ru": "offset должен быть целым числом"},
+    "limit value should be an integer": {
+        "be": "limit павінен быць цэлым лікам", "ru": "limit должен быть целым числом"},
+    "limit value should be strictly positive": {
+        "be": "limit павінен быць большы за нуль", "ru": "limit должен быть больше нуля"},
+    "Limit of {max} exceeded": {"be": "перавышаны limit {max}", "ru": "превышен limit {max}"},
+    "Invalid provider type": {"be": "няправільны тып правайдара",
+                              "ru": "неверный тип провайдера"},
+    "bbox-crs specified without bbox parameter": {
+        "be": "bbox-crs зададзены без параметра bbox", "ru": "bbox-crs задан без параметра bbox"},
+    "bbox-crs specified but is empty": {
+        "be": "bbox-crs зададзены, але пусты", "ru": "bbox-crs задан, но пуст"},
+    "bbox-crs {crs} not supported for this collection": {
+        "be": "bbox-crs {crs} не падтрымліваецца для гэтай калекцыі",
+        "ru": "bbox-crs {crs} не поддерживается для этой коллекции"},
+    "bad sortby property": {"be": "sortby: невядомая ўласцівасць",
+                            "ru": "sortby: неизвестное свойство"},
+    "Bad CQL text": {"be": "памылка ў тэксце CQL", "ru": "ошибка в тексте CQL"},
+    "Bad CQL JSON": {"be": "памылка ў CQL JSON", "ru": "ошибка в CQL JSON"},
+    "Invalid filter language": {"be": "няправільная мова фільтра (filter-lang)",
+                                "ru": "неверный язык фильтра (filter-lang)"},
+    "Error serializing output": {"be": "не ўдалося сфармаваць адказ",
+                                 "ru": "не удалось сформировать ответ"},
+    "Collection is not editable": {"be": "калекцыю нельга рэдагаваць",
+                                   "ru": "коллекцию нельзя редактировать"},
+    "No data found": {"be": "даныя не знойдзены", "ru": "данные не найдены"},
+    "identifier not found": {"be": "ідэнтыфікатар не знойдзены",
+                             "ru": "идентификатор не найден"},
+    "Invalid format requested": {"be": "запытаны фармат (f) не падтрымліваецца",
+                                 "ru": "запрошенный формат (f) не поддерживается"},
+    "bbox should be either 4 values (minx,miny,maxx,maxy) or 6 values "
+    "(minx,miny,minz,maxx,maxy,maxz)": {
+        "be": "bbox павінен мець 4 значэнні (minx,miny,maxx,maxy) або 6 значэнняў "
+              "(minx,miny,minz,maxx,maxy,maxz)",
+        "ru": "bbox должен состоять из 4 значений (minx,miny,maxx,maxy) или 6 значений "
+              "(minx,miny,minz,maxx,maxy,maxz)"},
+    "bbox values must be numbers": {"be": "значэнні bbox павінны быць лікамі",
+                                    "ru": "значения bbox должны быть числами"},
+    "miny should be less than maxy": {"be": "miny павінен быць меншы за maxy",
+                                      "ru": "miny должен быть меньше maxy"},
+    "minx is greater than maxx (possibly antimeridian bbox)": {
+        "be": "minx большы за maxx (магчыма, bbox праз антымерыдыян)",
+        "ru": "minx больше maxx (возможно, bbox через антимеридиан)"},
+    "minz should be less than maxz": {"be": "minz павінен быць меншы за maxz",
+                                      "ru": "minz должен быть меньше maxz"},
+    "datetime parameter out of range": {
+        "be": "datetime па-за часавым ахопам калекцыі",
+        "ru": "datetime вне временного охвата коллекции"},
+    "CRS {crs} not supported for this collection. List of supported CRSs: {crs_list}.": {
+        "be": "CRS {crs} не падтрымліваецца для гэтай калекцыі. Падтрымліваюцца: {crs_list}.",
+        "ru": "CRS {crs} не поддерживается для этой коллекции. Поддерживаются: {crs_list}."},
+    "generic error (check logs)": {"be": "памылка (гл. журнал сервера)",
+                                   "ru": "ошибка (см. журнал сервера)"},
+    "connection error (check logs)": {"be": "памылка злучэння (гл. журнал сервера)",
+                                      "ru": "ошибка соединения (см. журнал сервера)"},
+    "query error": {"be": "памылка запыту", "ru": "ошибка запроса"},
+    "query error (check logs)": {"be": "памылка запыту (гл. журнал сервера)",
+                                 "ru": "ошибка запроса (см. журнал сервера)"},
+
+    # -- features, records, downloads ------------------------------------------------------
+    "collection {id} not found": {"be": "калекцыя {id} не знойдзена",
+                                  "ru": "коллекция {id} не найдена"},
+    "feature {id} not found": {"be": "аб'ект {id} не знойдзены", "ru": "объект {id} не найден"},
+    "record {id} not found": {"be": "запіс {id} не знойдзены", "ru": "запись {id} не найдена"},
+    "q (free-text search) is not supported here": {
+        "be": "q (пошук па тэксце) тут не падтрымліваецца",
+        "ru": "q (полнотекстовый поиск) здесь не поддерживается"},
+    "the layer could not be read": {"be": "пласт не ўдалося прачытаць",
+                                    "ru": "слой не удалось прочитать"},
+    "datetime: this collection has no date or time field": {
+        "be": "datetime: у гэтай калекцыі няма поля даты або часу",
+        "ru": "datetime: в этой коллекции нет поля даты или времени"},
+    "datetime {text}: give an RFC 3339 date or date-time, or an interval start/end with '..' "
+    "for an open end": {
+        "be": "datetime {text}: задайце дату або дату з часам паводле RFC 3339 ці інтэрвал "
+              "пачатак/канец ('..' — адкрыты канец)",
+        "ru": "datetime {text}: задайте дату или дату со временем по RFC 3339 либо интервал "
+              "начало/конец ('..' — открытый конец)"},
+    "crs {crs} is not offered; use one of {crs_list}": {
+        "be": "crs {crs} не прапануецца; выкарыстоўвайце адну з: {crs_list}",
+        "ru": "crs {crs} не предлагается; используйте одну из: {crs_list}"},
+    "bbox {bbox} must be four numbers: minlon,minlat,maxlon,maxlat": {
+        "be": "bbox {bbox} павінен складацца з чатырох лікаў: minlon,minlat,maxlon,maxlat",
+        "ru": "bbox {bbox} должен состоять из четырёх чисел: minlon,minlat,maxlon,maxlat"},
+    "bbox {bbox} must be minlon,minlat,maxlon,maxlat": {
+        "be": "bbox {bbox} павінен мець выгляд minlon,minlat,maxlon,maxlat",
+        "ru": "bbox {bbox} должен иметь вид minlon,minlat,maxlon,maxlat"},
+    "f={f}: download as one of {formats}": {
+        "be": "f={f}: спампаваць можна ў адным з фарматаў: {formats}",
+        "ru": "f={f}: скачать можно в одном из форматов: {formats}"},
+    "filter-crs: downloads take filter geometries in CRS84 (lon/lat)": {
+        "be": "filter-crs: пры спампоўванні геаметрыі фільтра задаюцца ў CRS84 "
+              "(даўгата/шырата)",
+        "ru": "filter-crs: при скачивании геометрии фильтра задаются в CRS84 "
+              "(долгота/широта)"},
+
+    # -- vector tiles ----------------------------------------------------------------------
+    "collection {id} has no vector tiles": {"be": "у калекцыі {id} няма вектарных тайлаў",
+                                            "ru": "у коллекции {id} нет векторных тайлов"},
+    "tile matrix set {id} not found; offered: {offered}": {
+        "be": "набор матрыц тайлаў {id} не знойдзены; ёсць: {offered}",
+        "ru": "набор матриц тайлов {id} не найден; есть: {offered}"},
+    "tileMatrix, tileRow and tileCol must be whole numbers": {
+        "be": "tileMatrix, tileRow і tileCol павінны быць цэлымі лікамі",
+        "ru": "tileMatrix, tileRow и tileCol должны быть целыми числами"},
+    "no tile {z}/{y}/{x} in {tms} (zoom 0 to {max}, row and column from 0 to 2^zoom - 1)": {
+        "be": "тайла {z}/{y}/{x} у {tms} няма (маштаб ад 0 да {max}, радок і слупок ад 0 да "
+              "2^zoom - 1)",
+        "ru": "тайла {z}/{y}/{x} в {tms} нет (масштаб от 0 до {max}, строка и столбец от 0 до "
+              "2^zoom - 1)"},
+
+    # -- filters: the parameters, CQL2 text, the translation to SQL ------------------------
+    "filter-lang {lang} is not supported; use cql2-text (the default) or cql2-json": {
+        "be": "filter-lang {lang} не падтрымліваецца; выкарыстоўвайце cql2-text (па "
+              "змаўчанні) або cql2-json",
+        "ru": "filter-lang {lang} не поддерживается; используйте cql2-text (по умолчанию) или "
+              "cql2-json"},
+    "filter is empty; give a CQL2 expression such as name = 'Мінск'": {
+        "be": "filter пусты; задайце выраз CQL2, напрыклад name = 'Мінск'",
+        "ru": "filter пуст; задайте выражение CQL2, например name = 'Мінск'"},
+    "filter is not {expected} although filter-lang says so": {
+        "be": "filter не ў фармаце {expected}, хоць так сказана ў filter-lang",
+        "ru": "filter не в формате {expected}, хотя так указано в filter-lang"},
+    "filter is not valid JSON: {error} at character {pos}": {
+        "be": "filter — няправільны JSON: {error}, сімвал {pos}",
+        "ru": "filter — некорректный JSON: {error}, символ {pos}"},
+    "filter is not valid {expected}: {detail}": {
+        "be": "filter — няправільны {expected}: {detail}",
+        "ru": "filter — некорректный {expected}: {detail}"},
+    "the filter is nested too deeply": {"be": "у фільтры занадта глыбокая ўкладзенасць",
+                                        "ru": "фильтр слишком глубоко вложен"},
+    "the filter ends too early (a missing value or ')'?)": {
+        "be": "фільтр абрываецца раней часу (не хапае значэння або ')'?)",
+        "ru": "фильтр обрывается раньше времени (не хватает значения или ')'?)"},
+    "unexpected {found} at character {pos}": {
+        "be": "незразумелы фрагмент {found} на пазіцыі {pos}",
+        "ru": "непонятный фрагмент {found} в позиции {pos}"},
+    "unexpected at character {pos}": {"be": "памылка на пазіцыі {pos}",
+                                      "ru": "ошибка в позиции {pos}"},
+    "TRUE or FALSE alone is not a filter; compare a property": {
+        "be": "TRUE або FALSE самі па сабе не фільтр; параўнайце з імі ўласцівасць",
+        "ru": "TRUE или FALSE сами по себе не фильтр; сравните с ними свойство"},
+    "{value} is a value, not a condition (compare it with something)": {
+        "be": "{value} — гэта значэнне, а не ўмова (параўнайце яго з чымсьці)",
+        "ru": "{value} — это значение, а не условие (сравните его с чем-нибудь)"},
+    "{fn}({arg}) is not a valid {kind}": {"be": "{fn}({arg}) — няправільнае значэнне {kind}",
+                                          "ru": "{fn}({arg}) — некорректное значение {kind}"},
+    "INTERVAL{args}: each end is a date, a timestamp or '..'": {
+        "be": "INTERVAL{args}: кожны канец — дата, момант часу або '..'",
+        "ru": "INTERVAL{args}: каждый конец — дата, момент времени или '..'"},
+    "the geometry {wkt} is not valid WKT: {error}": {
+        "be": "геаметрыя {wkt} — няправільны WKT: {error}",
+        "ru": "геометрия {wkt} — некорректный WKT: {error}"},
+    "BBOX takes minx, miny, maxx, maxy (CRS84) with min <= max": {
+        "be": "BBOX прымае minx, miny, maxx, maxy (CRS84), дзе min <= max",
+        "ru": "BBOX принимает minx, miny, maxx, maxy (CRS84), где min <= max"},
+    "S_DWITHIN takes a distance in metres, a number >= 0": {
+        "be": "S_DWITHIN прымае адлегласць у метрах, лік >= 0",
+        "ru": "S_DWITHIN принимает расстояние в метрах, число >= 0"},
+    "{what} works on the geometry property ('geometry')": {
+        "be": "{what} працуе з уласцівасцю геаметрыі ('geometry')",
+        "ru": "{what} работает со свойством геометрии ('geometry')"},
+    "{what}: the geometry literal is not valid GeoJSON/WKT": {
+        "be": "{what}: геаметрыя ў фільтры — няправільны GeoJSON/WKT",
+        "ru": "{what}: геометрия в фильтре — некорректный GeoJSON/WKT"},
+    "{what} compares the geometry property with a geometry literal": {
+        "be": "{what} параўноўвае ўласцівасць геаметрыі з геаметрыяй, зададзенай у фільтры",
+        "ru": "{what} сравнивает свойство геометрии с геометрией, заданной в фильтре"},
+    "{what}: the geometry literal is not valid ({reason})": {
+        "be": "{what}: геаметрыя ў фільтры няправільная ({reason})",
+        "ru": "{what}: геометрия в фильтре некорректна ({reason})"},
+    "S_DWITHIN: the geometry is outside lon/lat bounds": {
+        "be": "S_DWITHIN: геаметрыя па-за межамі даўгаты і шыраты",
+        "ru": "S_DWITHIN: геометрия вне допустимых долготы и широты"},
+    "numbers in filters must be finite": {"be": "лікі ў фільтрах павінны быць канечнымі",
+                                          "ru": "числа в фильтрах должны быть конечными"},
+    "the number {value} is too large": {"be": "лік {value} занадта вялікі",
+                                        "ru": "число {value} слишком велико"},
+    "IS NULL needs a property": {"be": "IS NULL патрабуе ўласцівасць",
+                                 "ru": "IS NULL требует свойство"},
+    "{what} is not supported in filters": {"be": "{what}: не падтрымліваецца ў фільтрах",
+                                           "ru": "{what}: не поддерживается в фильтрах"},
+    "the geometry can only be used in spatial predicates such as S_INTERSECTS or BBOX": {
+        "be": "геаметрыю можна выкарыстоўваць толькі ў прасторавых прэдыкатах, такіх як "
+              "S_INTERSECTS або BBOX",
+        "ru": "геометрию можно использовать только в пространственных предикатах, таких как "
+              "S_INTERSECTS или BBOX"},
+    "field '{name}' has the type '{type}', which filters do not support": {
+        "be": "поле '{name}' мае тып '{type}', які фільтры не падтрымліваюць",
+        "ru": "поле '{name}' имеет тип '{type}', который фильтры не поддерживают"},
+    "a geometry can only be used in spatial predicates": {
+        "be": "геаметрыю можна выкарыстоўваць толькі ў прасторавых прэдыкатах",
+        "ru": "геометрию можно использовать только в пространственных предикатах"},
+    "{what} cannot be used as a value": {"be": "{what}: нельга выкарыстоўваць як значэнне",
+                                         "ru": "{what}: нельзя использовать как значение"},
+    "unsupported value in the filter: {value}": {
+        "be": "непадтрымоўванае значэнне ў фільтры: {value}",
+        "ru": "неподдерживаемое значение в фильтре: {value}"},
+    "unknown property '{name}'; the queryable properties are: {names}": {
+        "be": "невядомая ўласцівасць '{name}'; для фільтра даступныя: {names}",
+        "ru": "неизвестное свойство '{name}'; для фильтра доступны: {names}"},
+    "CASEI works on text only": {"be": "CASEI працуе толькі з тэкстам",
+                                 "ru": "CASEI работает только с текстом"},
+    "ACCENTI (accent-insensitive comparison) is not supported; use CASEI or LIKE": {
+        "be": "ACCENTI (параўнанне без уліку дыякрытыкі) не падтрымліваецца; выкарыстоўвайце "
+              "CASEI або LIKE",
+        "ru": "ACCENTI (сравнение без учёта диакритики) не поддерживается; используйте CASEI "
+              "или LIKE"},
+    "arithmetic (+ - * /) works on numbers only": {
+        "be": "арыфметыка (+ - * /) працуе толькі з лікамі",
+        "ru": "арифметика (+ - * /) работает только с числами"},
+    "an INTERVAL can only be used in temporal predicates such as T_INTERSECTS or T_DURING": {
+        "be": "INTERVAL можна выкарыстоўваць толькі ў часавых прэдыкатах, такіх як "
+              "T_INTERSECTS або T_DURING",
+        "ru": "INTERVAL можно использовать только во временных предикатах, таких как "
+              "T_INTERSECTS или T_DURING"},
+    "{holds}; compare it with {hint}": {"be": "{holds}; параўноўвайце яго з {hint}",
+                                        "ru": "{holds}; сравнивайте его с {hint}"},
+    "a comparison ({op}) needs a property on at least one side": {
+        "be": "параўнанню ({op}) патрэбна ўласцівасць хоць з аднаго боку",
+        "ru": "сравнению ({op}) нужно свойство хотя бы с одной стороны"},
+    "{holds} and {holds2}: they cannot be compared": {
+        "be": "{holds}, а {holds2}: іх нельга параўнаць",
+        "ru": "{holds}, а {holds2}: их нельзя сравнить"},
+    "the timestamp {value} is out of range": {
+        "be": "момант часу {value} па-за дапушчальнымі межамі",
+        "ru": "момент времени {value} вне допустимого диапазона"},
+    "LIKE works on text properties": {"be": "LIKE працуе з тэкставымі ўласцівасцямі",
+                                      "ru": "LIKE работает с текстовыми свойствами"},
+    "LIKE works on text properties; {holds}": {
+        "be": "LIKE працуе з тэкставымі ўласцівасцямі; {holds}",
+        "ru": "LIKE работает с текстовыми свойствами; {holds}"},
+    "the pattern of LIKE must be a quoted string": {
+        "be": "шаблон LIKE павінен быць радком у апострофах",
+        "ru": "шаблон LIKE должен быть строкой в апострофах"},
+    "LIKE pattern {pattern}: {reason}": {"be": "шаблон LIKE {pattern}: {reason}",
+                                         "ru": "шаблон LIKE {pattern}: {reason}"},
+    "IN compares a property with a list of values": {
+        "be": "IN параўноўвае ўласцівасць са спісам значэнняў",
+        "ru": "IN сравнивает свойство со списком значений"},
+    "{name} is not a CQL2 temporal function": {
+        "be": "{name} не з'яўляецца часавай функцыяй CQL2",
+        "ru": "{name} не является временной функцией CQL2"},
+    "{name} works on date and timestamp properties": {
+        "be": "{name} працуе з уласцівасцямі-датамі і момантамі часу",
+        "ru": "{name} работает со свойствами-датами и моментами времени"},
+    "{name} works on date and timestamp properties; {holds}": {
+        "be": "{name} працуе з уласцівасцямі-датамі і момантамі часу; {holds}",
+        "ru": "{name} работает со свойствами-датами и моментами времени; {holds}"},
+    "{name} compares a property with a DATE, TIMESTAMP or INTERVAL": {
+        "be": "{name} параўноўвае ўласцівасць з DATE, TIMESTAMP або INTERVAL",
+        "ru": "{name} сравнивает свойство с DATE, TIMESTAMP или INTERVAL"},
+    "the filter has too many values": {"be": "у фільтры занадта шмат значэнняў",
+                                       "ru": "в фильтре слишком много значений"},
+
+    # -- editing (OGC API - Features Part 4) -------------------------------------------------
+    "send the feature as application/geo+json (got {media})": {
+        "be": "дашліце аб'ект як application/geo+json (атрымана: {media})",
+        "ru": "отправьте объект как application/geo+json (получено: {media})"},
+    "the body is over {n} MiB: publish large sets of features as an upload "
+    "(POST /admin/layers)": {
+        "be": "цела запыту большае за {n} МіБ: вялікія наборы аб'ектаў публікуйце загрузкай "
+              "(POST /admin/layers)",
+        "ru": "тело запроса больше {n} МиБ: большие наборы объектов публикуйте загрузкой "
+              "(POST /admin/layers)"},
+    "the body is over {n} MiB": {"be": "цела запыту большае за {n} МіБ",
+                                 "ru": "тело запроса больше {n} МиБ"},
+    "Content-Crs {crs} is not supported; use one of {crs_list}": {
+        "be": "Content-Crs {crs} не падтрымліваецца; выкарыстоўвайце адну з: {crs_list}",
+        "ru": "Content-Crs {crs} не поддерживается; используйте одну из: {crs_list}"},
+    "the FeatureCollection has no 'features' to add": {
+        "be": "у FeatureCollection няма 'features' для дадання",
+        "ru": "в FeatureCollection нет 'features' для добавления"},
+    "at most {n} features per request; publish more as an upload": {
+        "be": "не больш за {n} аб'ектаў за запыт; больш публікуйце загрузкай",
+        "ru": "не более {n} объектов за запрос; больше публикуйте загрузкой"},
+    "the request has no body: send a GeoJSON feature": {
+        "be": "у запыце няма цела: дашліце аб'ект GeoJSON",
+        "ru": "у запроса нет тела: отправьте объект GeoJSON"},
+    "the body is not UTF-8 text (byte {n})": {
+        "be": "цела запыту — не тэкст UTF-8 (байт {n})",
+        "ru": "тело запроса — не текст UTF-8 (байт {n})"},
+    "the body is not valid JSON: {error} at line {line}, column {col}": {
+        "be": "цела запыту — няправільны JSON: {error}, радок {line}, слупок {col}",
+        "ru": "тело запроса — некорректный JSON: {error}, строка {line}, столбец {col}"},
+    "the body is nested too deeply": {"be": "у целе запыту занадта глыбокая ўкладзенасць",
+                                      "ru": "тело запроса слишком глубоко вложено"},
+    '{where} must be a GeoJSON Feature ({"type": "Feature", "geometry": ..., '
+    '"properties": {...}})': {
+        "be": '{where}: патрэбны GeoJSON Feature ({"type": "Feature", "geometry": ..., '
+              '"properties": {...}})',
+        "ru": '{where}: нужен GeoJSON Feature ({"type": "Feature", "geometry": ..., '
+              '"properties": {...}})'},
+    "{where}: 'properties' must be an object or null": {
+        "be": "{where}: 'properties' павінна быць аб'ектам JSON або null",
+        "ru": "{where}: 'properties' должно быть объектом JSON или null"},
+    "{where}: 'geometry' is missing (null for a feature without one)": {
+        "be": "{where}: няма 'geometry' (для аб'екта без геаметрыі — null)",
+        "ru": "{where}: нет 'geometry' (для объекта без геометрии — null)"},
+    "{where}: 'geometry' must be a GeoJSON geometry object ({types}) or null": {
+        "be": "{where}: 'geometry' павінна быць геаметрыяй GeoJSON ({types}) або null",
+        "ru": "{where}: 'geometry' должно быть геометрией GeoJSON ({types}) или null"},
+    "{where}: the geometry cannot be read: {error}": {
+        "be": "{where}: геаметрыю немагчыма прачытаць: {error}",
+        "ru": "{where}: геометрию невозможно прочитать: {error}"},
+    "{where}: the geometry has coordinates that are not numbers": {
+        "be": "{where}: у геаметрыі ёсць каардынаты, якія не з'яўляюцца лікамі",
+        "ru": "{where}: в геометрии есть координаты, которые не являются числами"},
+    "{where}: the geometry's coordinates are outside {crs}": {
+        "be": "{where}: каардынаты геаметрыі па-за межамі {crs}",
+        "ru": "{where}: координаты геометрии вне границ {crs}"},
+    "collection {id} is a coverage: only vector layers can be edited feature by feature": {
+        "be": "калекцыя {id} — растравае пакрыццё: па аб'ектах можна рэдагаваць толькі "
+              "вектарныя пласты",
+        "ru": "коллекция {id} — растровое покрытие: по объектам можно редактировать только "
+              "векторные слои"},
+    "a feature of this layer needs a geometry ({type})": {
+        "be": "аб'екту гэтага пласта патрэбна геаметрыя ({type})",
+        "ru": "объекту этого слоя нужна геометрия ({type})"},
+    "the geometry cannot be published: {reason}": {
+        "be": "геаметрыю нельга апублікаваць: {reason}",
+        "ru": "геометрию нельзя опубликовать: {reason}"},
+    "{what} lies outside the boundary of token {id}'s regions ({names})": {
+        "be": "{what} ляжыць за межамі рэгіёнаў токена {id} ({names})",
+        "ru": "{what} лежит за границами регионов токена {id} ({names})"},
+    "feature {fid} has changed since it was read (its ETag is now {etag}): fetch it again and "
+    "repeat the edit": {
+        "be": "аб'ект {fid} змяніўся пасля таго, як яго прачыталі (цяпер яго ETag {etag}): "
+              "прачытайце яго зноў і паўтарыце змяненне",
+        "ru": "объект {fid} изменился после того, как его прочитали (теперь его ETag {etag}): "
+              "прочитайте его снова и повторите правку"},
+    "layer {id} is changing too fast to edit (tried {n} times); try again": {
+        "be": "пласт {id} змяняецца занадта часта (спроб: {n}); паспрабуйце зноў",
+        "ru": "слой {id} меняется слишком часто (попыток: {n}); попробуйте снова"},
+
+    # -- tokens, regions, the admin API --------------------------------------------------------
+    "this needs a token: send 'Authorization: Bearer <token>'": {
+        "be": "патрэбны токен: дашліце 'Authorization: Bearer <токен>'",
+        "ru": "нужен токен: отправьте 'Authorization: Bearer <токен>'"},
+    "the token is not one of this portal's (gpt_<id>_<secret>)": {
+        "be": "гэта не токен гэтага партала (gpt_<id>_<secret>)",
+        "ru": "это не токен этого портала (gpt_<id>_<secret>)"},
+    "the token is not valid": {"be": "токен несапраўдны", "ru": "токен недействителен"},
+    "token {id} is {state}": {"be": "токен {id}: {state}", "ru": "токен {id}: {state}"},
+    "token {id} ({region}) may not write {what} of region {code} ({name})": {
+        "be": "токен {id} ({region}) не можа змяняць {what} рэгіёна {code} ({name})",
+        "ru": "токен {id} ({region}) не может изменять {what} региона {code} ({name})"},
+    "role {role}: use admin or editor": {"be": "роля {role}: выкарыстоўвайце admin або editor",
+                                         "ru": "роль {role}: используйте admin или editor"},
+    "no token {id} (see `geoportal token list`)": {
+        "be": "токена {id} няма (гл. `geoportal token list`)",
+        "ru": "токена {id} нет (см. `geoportal token list`)"},
+    "unknown region {code}: use a SOATO code from config/regions.yaml (e.g. 0000000000 for "
+    "Belarus, 5000000000 for Minsk city)": {
+        "be": "невядомы рэгіён {code}: выкарыстоўвайце код СААТА з config/regions.yaml "
+              "(напрыклад, 0000000000 — Беларусь, 5000000000 — г. Мінск)",
+        "ru": "неизвестный регион {code}: используйте код СОАТО из config/regions.yaml "
+              "(например, 0000000000 — Беларусь, 5000000000 — г. Минск)"},
+    "send the layer's manifest (YAML or JSON) in a 'manifest' field with the data file in a "
+    "'file' field": {
+        "be": "дашліце маніфест пласта (YAML або JSON) у полі 'manifest', а файл даных — у "
+              "полі 'file'",
+        "ru": "отправьте манифест слоя (YAML или JSON) в поле 'manifest', а файл данных — в "
+              "поле 'file'"},
+    "the manifest is not valid YAML or JSON: {error}": {
+        "be": "маніфест — няправільны YAML або JSON: {error}",
+        "ru": "манифест — некорректный YAML или JSON: {error}"},
+    "the manifest must be a mapping (id, region, theme, title, ...)": {
+        "be": "маніфест павінен быць слоўнікам (id, region, theme, title, ...)",
+        "ru": "манифест должен быть словарём (id, region, theme, title, ...)"},
+    "no layer {id}": {"be": "пласта {id} няма", "ru": "слоя {id} нет"},
+    "the manifest needs 'id' and 'region'": {"be": "у маніфесце патрэбны 'id' і 'region'",
+                                             "ru": "в манифесте нужны 'id' и 'region'"},
+    "send the data file in a 'file' field (multipart/form-data)": {
+        "be": "дашліце файл даных у полі 'file' (multipart/form-data)",
+        "ru": "отправьте файл данных в поле 'file' (multipart/form-data)"},
+    "layer {id} already has an upload in progress (job {job}, {state}); wait for it, then "
+    "upload again": {
+        "be": "для пласта {id} ужо ідзе загрузка (задача {job}, {state}); дачакайцеся яе і "
+              "загрузіце зноў",
+        "ru": "для слоя {id} уже идёт загрузка (задача {job}, {state}); дождитесь её и "
+              "загрузите снова"},
+    'send {"version": N} with the version to make current': {
+        "be": 'дашліце {"version": N} з нумарам версіі, якую зрабіць бягучай',
+        "ru": 'отправьте {"version": N} с номером версии, которую сделать текущей'},
+    "layer {id} has an upload in progress (job {job}); wait for it, then delete": {
+        "be": "для пласта {id} ідзе загрузка (задача {job}); дачакайцеся яе, потым выдаляйце",
+        "ru": "для слоя {id} идёт загрузка (задача {job}); дождитесь её, затем удаляйте"},
+    "only admin tokens may read the audit log": {
+        "be": "журнал аўдыту могуць чытаць толькі токены admin",
+        "ru": "журнал аудита могут читать только токены admin"},
+    "limit must be a whole number": {"be": "limit павінен быць цэлым лікам",
+                                     "ru": "limit должен быть целым числом"},
+}
+
+FRAGMENTS: dict[str, dict[str, str]] = {
+    "the function {name}()": {"be": "функцыя {name}()", "ru": "функция {name}()"},
+    "the operator {op}": {"be": "аператар {op}", "ru": "оператор {op}"},
+    "field {name} holds {noun}": {"be": "поле {name} утрымлівае {noun}",
+                                  "ru": "поле {name} содержит {noun}"},
+    "the expression holds {noun}": {"be": "выраз дае {noun}", "ru": "выражение даёт {noun}"},
+    "text": {"be": "тэкст", "ru": "текст"},
+    "integers": {"be": "цэлыя лікі", "ru": "целые числа"},
+    "numbers": {"be": "лікі", "ru": "числа"},
+    "true/false values": {"be": "значэнні true/false", "ru": "значения true/false"},
+    "dates": {"be": "даты", "ru": "даты"},
+    "timestamps": {"be": "моманты часу", "ru": "моменты времени"},
+    "a quoted string": {"be": "радком у апострофах", "ru": "строкой в апострофах"},
+    "a number": {"be": "лікам", "ru": "числом"},
+    "TIMESTAMP('YYYY-MM-DDTHH:MM:SSZ') or DATE('YYYY-MM-DD')": {
+        "be": "TIMESTAMP('YYYY-MM-DDTHH:MM:SSZ') або DATE('YYYY-MM-DD')",
+        "ru": "TIMESTAMP('YYYY-MM-DDTHH:MM:SSZ') или DATE('YYYY-MM-DD')"},
+    "the pattern ends with the escape character '\\'": {
+        "be": "шаблон заканчваецца сімвалам экранавання '\\'",
+        "ru": "шаблон заканчивается символом экранирования '\\'"},
+    "the body": {"be": "цела запыту", "ru": "тело запроса"},
+    "feature {n}": {"be": "аб'ект {n}", "ru": "объект {n}"},
+    "the new geometry": {"be": "новая геаметрыя", "ru": "новая геометрия"},
+    "layers": {"be": "пласты", "ru": "слои"},
+    "layer {id}": {"be": "пласт {id}", "ru": "слой {id}"},
+    "no Content-Type": {"be": "без Content-Type", "ru": "без Content-Type"},
+    "revoked": {"be": "адкліканы", "ru": "отозван"},
+    "expired": {"be": "пратэрмінаваны", "ru": "просрочен"},
+    "queued": {"be": "у чарзе", "ru": "в очереди"},
+    "running": {"be": "выконваецца", "ru": "выполняется"},
+}
