@@ -241,8 +241,9 @@ def parse_query(args: Mapping[str, str], subsets: Sequence[str], *, native: str,
             raise InputError("with subset-crs, give both ends of both axes: an open end (*) "
                              "has no place in another CRS")
         bounds = _open_ends((x[0], y[0], x[1], y[1]))
-    exact = (bounds is not None and bounds_crs is None and out_crs is None
-             and all(map(math.isfinite, bounds)) and None not in size)
+    exact = (subset[0] is not None and subset[1] is not None and bounds_crs is None
+             and out_crs is None and None not in size
+             and all(map(math.isfinite, (*subset[0], *subset[1]))))
     return CoverageQuery(bounds=bounds, bounds_crs=bounds_crs, crs=out_crs, size=size,
                          factor=factor, bands=bands, exact=exact)
 
