@@ -20,13 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from geoportal.messages import FRAGMENTS, MESSAGES, NESTED
 
-__all__ = ["DEFAULT", "LANGUAGES", "TAGS", "Choice", "Message", "accepted_languages",
-           "language_of", "negotiate", "tr", "translate"]
+__all__ = ["DEFAULT", "LANGUAGES", "MESSAGE_TEXTS", "TAGS", "Choice", "Message", "Texts",
+           "accepted_languages", "language_of", "negotiate", "tr", "translate"]
 
 LANGUAGES = ("be", "ru", "en")
 DEFAULT = "en"
@@ -166,54 +165,82 @@ def _patterns(table: Mapping[str, Any]) -> list[tuple[re.Pattern[str], str]]:
                   key=lambda item: -_literal_length(item[1]))
 
 
-_MESSAGES = ((MESSAGES, _patterns(MESSAGES)),)
-_NESTED = ((FRAGMENTS, _patterns(FRAGMENTS)), *_MESSAGES)
-
-
 def _fill(template: str, values: Mapping[str, str]) -> str:
     """``template`` with each placeholder replaced by the text given for it (as is)."""
     return _FIELD.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-def translate(text: str, language: str) -> str:
-    """``text`` (a user-facing English message) in ``language``; English when there is no
-    translation."""
-    if language not in LANGUAGES or language == "en" or not text:
-        return str(text)
-    if isinstance(text, Message):
-        found = (MESSAGES.get(text.template) or FRAGMENTS.get(text.template) or {}).get(
-            language)
-        if found is not None:
-            params = {name: _translate_text(str(value), language, True, 1)
-                      if name in NESTED or isinstance(value, Message) else value
-                      for name, value in text.params.items()}
-            try:
-                return found.format(**params)
-            except (KeyError, IndexError, ValueError):
-                return str(text)
-    return _translate_text(str(text), language, False, 0)
+Table = Mapping[str, Mapping[str, str]]  # English template -> {language: translation}
 
 
-@lru_cache(maxsize=4096)
-def _translate_text(text: str, language: str, nested: bool, depth: int) -> str:
-    """A formatted English text in ``language``: an exact key, else the first template that
-    matches it, with its nested values translated in turn."""
-    tables = _NESTED if nested else _MESSAGES
-    for table, _ in tables:
-        if text in table:
-            return table[text].get(language, text)
-    if depth > 3:
+class Texts:
+    """A table of translations keyed by English templates, and the phrases (``fragments``)
+    that only occur as the ``nested`` values of other texts."""
+
+    def __init__(self, table: Table, fragments: Table | None = None,
+                 nested: frozenset[str] = frozenset()) -> None:
+        self.table = table
+        self.fragments = fragments or {}
+        self.nested = nested
+        self._whole = ((table, _patterns(table)),)
+        self._inner = ((self.fragments, _patterns(self.fragments)), *self._whole)
+        self._cache: dict[tuple[str, str, bool], str] = {}
+
+    def translate(self, text: str, language: str) -> str:
+        """``text`` (English, formatted or a ``Message``) in ``language``; English when there
+        is no translation."""
+        if language not in LANGUAGES or language == "en" or not text:
+            return str(text)
+        if isinstance(text, Message):
+            found = (self.table.get(text.template) or self.fragments.get(text.template)
+                     or {}).get(language)
+            if found is not None:
+                params = {name: self._text(str(value), language, True, 1)
+                          if name in self.nested or isinstance(value, Message) else value
+                          for name, value in text.params.items()}
+                try:
+                    return found.format(**params)
+                except (KeyError, IndexError, ValueError):
+                    return str(text)
+        return self._text(str(text), language, False, 0)
+
+    def _text(self, text: str, language: str, nested: bool, depth: int) -> str:
+        key = (text, language, nested)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._match(text, language, nested, depth)
+            if len(self._cache) < 8192:  # messages name values: keep the cache bounded
+                self._cache[key] = found
+        return found
+
+    def _match(self, text: str, language: str, nested: bool, depth: int) -> str:
+        """An exact key, else the first template that matches, with its nested values
+        translated in turn."""
+        tables = self._inner if nested else self._whole
+        for table, _ in tables:
+            if text in table:
+                return table[text].get(language, text)
+        if depth > 3:
+            return text
+        for table, patterns in tables:
+            for pattern, template in patterns:
+                match = pattern.fullmatch(text)
+                if match is None:
+                    continue
+                translated = table[template].get(language)
+                if translated is None:
+                    return text
+                values = {name: self._text(value, language, True, depth + 1)
+                          if name in self.nested else value
+                          for name, value in match.groupdict().items()}
+                return _fill(translated, values)
         return text
-    for table, patterns in tables:
-        for pattern, template in patterns:
-            match = pattern.fullmatch(text)
-            if match is None:
-                continue
-            translated = table[template].get(language)
-            if translated is None:
-                return text
-            values = {name: _translate_text(value, language, True, depth + 1)
-                      if name in NESTED else value
-                      for name, value in match.groupdict().items()}
-            return _fill(translated, values)
-    return text
+
+
+MESSAGE_TEXTS = Texts(MESSAGES, FRAGMENTS, NESTED)
+
+
+def translate(text: str, language: str) -> str:
+    """``text`` (a user-facing English message, see ``geoportal.messages``) in ``language``;
+    English when there is no translation."""
+    return MESSAGE_TEXTS.translate(text, language)

@@ -15,7 +15,10 @@ and validators and code generators resolve every reference.
 
 from __future__ import annotations
 
+import copy
 import json
+import threading
+import weakref
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -26,13 +29,16 @@ from pygeoapi.util import render_j2_template
 
 from geoportal import __version__
 from geoportal.config import Settings
+from geoportal.i18n import tr
 from geoportal.providers.features import json_schema_type
+from geoportal.server.openapi_texts import OPENAPI_TEXTS
 from geoportal.server.pygeoapi_config import CRS84, PYGEOAPI_LANGUAGES, SUPPORTED_CRS
 
 if TYPE_CHECKING:
     from geoportal.server.live import PortalAPI
 
-__all__ = ["DETAILED_PATHS_UP_TO", "MEDIA_TYPE", "build_openapi", "document_json", "openapi_"]
+__all__ = ["DETAILED_PATHS_UP_TO", "MEDIA_TYPE", "build_openapi", "document_json", "localize",
+           "openapi_"]
 
 MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 # Up to this many collections, each also gets its own items path listing its fields.
@@ -516,17 +522,85 @@ def document_json(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
+_TRANSLATED = ("summary", "description")
+
+
+def _translate_texts(node: Any, language: str) -> None:
+    """Every summary and description under ``node`` in ``language`` (in place)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _TRANSLATED and isinstance(value, str):
+                node[key] = OPENAPI_TEXTS.translate(value, language)
+            else:
+                _translate_texts(value, language)
+    elif isinstance(node, list):
+        for value in node:
+            _translate_texts(value, language)
+
+
+def localize(document: dict[str, Any], language: str,
+             resources: Mapping[str, dict[str, Any]] | None = None,
+             title: str | dict[str, str] | None = None) -> dict[str, Any]:
+    """The document (built in English) with its texts in ``language`` (a copy): summaries and
+    descriptions from ``openapi_texts``, the per-collection summaries with the collections'
+    titles in that language (from ``resources``), ``title`` (a text per language) as the
+    info title. Texts without a translation stay English."""
+    if language == "en":
+        return document
+    out = copy.deepcopy(document)
+    _translate_texts(out, language)
+    info = out["info"]
+    info["license"]["name"] = OPENAPI_TEXTS.translate(info["license"]["name"], language)
+    if isinstance(title, dict) and title.get(language):
+        info["title"] = title[language]
+    for tag in out.get("tags", []):
+        tag["description"] = OPENAPI_TEXTS.translate(tag["description"], language)
+    for collection_id, resource in (resources or {}).items():
+        operation = out["paths"].get(f"/collections/{collection_id}/items", {}).get("get")
+        if operation is None or operation.get("operationId") != f"getFeatures.{collection_id}":
+            continue
+        titles = resource.get("title")
+        name = (titles.get(language) or titles.get("en")) if isinstance(titles, dict) else None
+        operation["summary"] = OPENAPI_TEXTS.translate(
+            tr("Features of {title}", title=name or collection_id), language)
+    return out
+
+
+# The document of each generation's API in each language: made on first use, dropped with
+# the API (a catalog change makes a new one).
+_LOCALIZED: weakref.WeakKeyDictionary[Any, dict[str, tuple[dict[str, Any], str]]] = \
+    weakref.WeakKeyDictionary()
+_LOCALIZED_LOCK = threading.Lock()
+
+
+def _document_in(api: PortalAPI, language: str) -> tuple[dict[str, Any], str]:
+    """``api``'s OpenAPI document and its JSON text in ``language``."""
+    if language == "en":
+        return api.openapi_document, api.openapi
+    with _LOCALIZED_LOCK:
+        found = _LOCALIZED.setdefault(api, {}).get(language)
+    if found is None:
+        identification = api.config.get("metadata", {}).get("identification", {})
+        document = localize(api.openapi_document, language, api.config.get("resources"),
+                            identification.get("title"))
+        found = (document, document_json(document))
+        with _LOCALIZED_LOCK:
+            _LOCALIZED.setdefault(api, {})[language] = found
+    return found
+
+
 def openapi_(api: PortalAPI, request: APIRequest) -> tuple[dict, int, str]:
-    """pygeoapi's ``openapi_`` over our document: the JSON text built once, and an HTML page
-    listing the paths (our template, no CDN)."""
+    """pygeoapi's ``openapi_`` over our document: the JSON text built once (per language),
+    and an HTML page listing the paths (our template, no CDN)."""
     headers = request.get_response_headers(**api.api_headers)
+    document, text = _document_in(api, request.locale.language)
     if request.format == F_HTML:
         template = "openapi/redoc.html" if request.params.get("ui") == "redoc" else \
             "openapi/swagger.html"
         data = {"openapi-document-path": f"{api.base_url}/openapi",
-                "paths": api.openapi_document["paths"]}
+                "paths": document["paths"]}
         content = render_j2_template(api.tpl_config, api.config["server"]["templates"],
                                      template, data, request.locale)
         return headers, HTTPStatus.OK, content
     headers["Content-Type"] = MEDIA_TYPE
-    return headers, HTTPStatus.OK, api.openapi
+    return headers, HTTPStatus.OK, text
