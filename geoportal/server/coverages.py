@@ -27,6 +27,7 @@ from geoportal.server.caching import not_modified, validators
 from geoportal.server.coverage_params import axis_labels, crs_uri, parse_query
 from geoportal.server.live import LiveAPI
 from geoportal.server.pygeoapi_config import GEOTIFF, SUPPORTED_CRS
+from geoportal.server.tiles import TMS_URI, TileCache, tile_limits
 from geoportal.storage.mvt import MAX_ZOOM
 from geoportal.storage.raster_read import Grid, RasterSource, band_names
 from geoportal.storage.raster_tiles import Style, legend, render_tile
@@ -141,8 +142,11 @@ def _style(args: dict[str, str]) -> Style:
     return Style(rescale=rescale, colormap=args.get("colormap") or Style.colormap)
 
 
-def coverages_blueprint(live: LiveAPI, rasters: RasterStore) -> Blueprint:
-    """The coverage and map-tile routes."""
+def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
+                        cache: TileCache | None = None) -> Blueprint:
+    """The coverage and map-tile routes; ``cache`` keeps drawn map tiles (by version and
+    style), as the vector tiles are kept."""
+    cache = cache or TileCache(32 * 1024**2)
     bp = Blueprint("coverages", __name__)
 
     def base() -> str:
@@ -201,7 +205,6 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore) -> Blueprint:
         return _json(range_type(_raster_info(_coverage_layer(live, collection_id))))
 
     def map_tileset(layer: Layer) -> dict[str, Any]:
-        from geoportal.server.tiles import TMS_URI, _limits
         assert layer.current is not None
         url = f"{base()}/collections/{layer.id}/map/tiles/{TMS_ID}"
         title = layer.meta.title.get("en") or layer.id
@@ -209,7 +212,7 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore) -> Blueprint:
             "title": f"{title}: map tiles", "dataType": "map",
             "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
             "tileMatrixSetURI": TMS_URI,
-            "tileMatrixSetLimits": _limits(layer.current.extent, 14),
+            "tileMatrixSetLimits": tile_limits(layer.current.extent, 14),
             "links": [
                 {"rel": "self", "type": "application/json", "href": url},
                 {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
@@ -269,8 +272,12 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore) -> Blueprint:
         if request.if_none_match.contains(etag):
             response = Response(status=HTTPStatus.NOT_MODIFIED)
         else:
-            body = render_tile(rasters.path(layer.current.store_ref), zoom, col, row, style)
-            response = Response(body or b"", mimetype=PNG,
+            body = cache.get(key)
+            if body is None:
+                body = render_tile(rasters.path(layer.current.store_ref), zoom, col, row,
+                                   style) or b""
+                cache.put(key, body)
+            response = Response(body, mimetype=PNG,
                                 status=HTTPStatus.OK if body else HTTPStatus.NO_CONTENT)
         response.set_etag(etag)
         response.headers["Cache-Control"] = "public, max-age=60"

@@ -80,7 +80,7 @@ def _matrix_set() -> dict[str, Any]:
     return json.loads(tms.model_dump_json(exclude_none=True, by_alias=True))
 
 
-def _limits(extent: tuple[float, float, float, float] | None, max_zoom: int
+def tile_limits(extent: tuple[float, float, float, float] | None, max_zoom: int
             ) -> list[dict[str, Any]]:
     """The rows and columns holding the layer at each zoom, from its CRS84 extent."""
     if extent is None:
@@ -123,7 +123,7 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
             "title": f"{title}: vector tiles", "dataType": "vector", "crs":
                 "http://www.opengis.net/def/crs/EPSG/0/3857",
             "tileMatrixSetURI": TMS_URI,
-            "tileMatrixSetLimits": _limits(version.extent, DEFAULT_MAX_ZOOM),
+            "tileMatrixSetLimits": tile_limits(version.extent, DEFAULT_MAX_ZOOM),
             "layers": [{"id": layer.id, "dataType": "vector",
                         "geometryDimension": _dimension(version.geometry_type),
                         "propertiesSchema": {"type": "object", "properties": {
