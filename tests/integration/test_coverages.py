@@ -242,9 +242,9 @@ def test_gdal_ogcapi_driver_reads_the_collection_block_by_block(portal, tmp_path
     256 px blocks with exact subsets (``scaleSize``): the pixels must be the source's."""
     gdal_translate = require_tool("gdal_translate")
     target = tmp_path / "minsk.tif"
-    out = subprocess.run([gdal_translate, "-q", "-projwin", "27.3", "54.1", "27.8", "53.7",
-                          f"OGCAPI:{portal.url}/collections/{NL}", str(target)],
-                         capture_output=True, text=True, timeout=180)
+    out = subprocess.run([gdal_translate, "-q", "-oo", "CACHE=NO", "-projwin", "27.3", "54.1",
+                          "27.8", "53.7", f"OGCAPI:{portal.url}/collections/{NL}", str(target)],
+                         capture_output=True, text=True, timeout=180, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     with rasterio.open(target) as got, rasterio.open(VNL) as src:
         assert abs(got.transform.a - src.transform.a) < 1e-12  # full resolution
