@@ -127,3 +127,30 @@ def test_conformance_declares_tiles(portal):
     conforms = requests.get(f"{portal.url}/conformance", params={"f": "json"},
                             timeout=30).json()["conformsTo"]
     assert "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt" in conforms
+
+
+def test_owslib_follows_the_links_to_a_vector_and_a_map_tile(portal):
+    """OWSLib 0.36 has no OGC API - Tiles class: its generic client finds the tilesets from
+    the collection's links (as a Tiles client would) and fetches a tile of each kind."""
+    from owslib.ogcapi import Collections
+
+    client = Collections(portal.url)
+    for collection, rel, media, z, x, y in (
+        ("raions", "tilesets-vector", MVT, 6, 37, 20),
+        ("night-lights-2024", "tilesets-map", "image/png", 6, 37, 20),
+    ):
+        links = client.collection(collection)["links"]
+        href = next(link["href"] for link in links
+                    if link["rel"] == f"http://www.opengis.net/def/rel/ogc/1.0/{rel}")
+        tilesets = client._request(path=href.removeprefix(portal.url).lstrip("/"))
+        tileset = next(link["href"] for link in tilesets["tilesets"][0]["links"]
+                       if link["rel"] == "self")
+        meta = client._request(path=tileset.removeprefix(portal.url).lstrip("/"))
+        template = next(link["href"] for link in meta["links"] if link["rel"] == "item")
+        url = template.format(tileMatrix=z, tileRow=y, tileCol=x)
+        body = client._request(path=url.removeprefix(portal.url).lstrip("/"), as_dict=False)
+        assert client.response_headers["Content-Type"] == media
+        if media == MVT:
+            assert len(mapbox_vector_tile.decode(body)["raions"]["features"]) > 5
+        else:
+            assert body[:8] == b"\x89PNG\r\n\x1a\n"
