@@ -31,6 +31,11 @@ from geoportal import __version__
 from geoportal.config import Settings
 from geoportal.i18n import tr
 from geoportal.providers.features import json_schema_type
+from geoportal.server.openapi_coverages import (
+    coverage_parameters,
+    coverage_paths,
+    coverage_responses,
+)
 from geoportal.server.openapi_texts import OPENAPI_TEXTS
 from geoportal.server.pygeoapi_config import CRS84, PYGEOAPI_LANGUAGES, SUPPORTED_CRS
 
@@ -483,8 +488,11 @@ def build_openapi(settings: Settings, resources: Mapping[str, dict[str, Any]]) -
     """The OpenAPI 3.0 document of the portal; ``resources`` (pygeoapi's, by collection id)
     add per-collection items paths only while there are at most ``DETAILED_PATHS_UP_TO``."""
     paths = _paths()
+    paths.update(coverage_paths({"parameters": [{"$ref": _REF_PARAM + "collectionId"}]}))
     if len(resources) <= DETAILED_PATHS_UP_TO:
         for collection_id, resource in resources.items():
+            if resource["providers"][0].get("type") != "feature":
+                continue  # a raster: /coverage, not /items
             paths[f"/collections/{collection_id}/items"] = _collection_items_path(
                 collection_id, resource)
     return {
@@ -507,10 +515,12 @@ def build_openapi(settings: Settings, resources: Mapping[str, dict[str, Any]]) -
             {"name": "edit", "description": "Editing features (OGC API - Features Part 4), "
                                             "with a token"},
             {"name": "tiles", "description": "Vector tiles (OGC API - Tiles)"},
+            {"name": "coverages", "description": "Rasters (OGC API - Coverages)"},
         ],
         "paths": paths,
-        "components": {"parameters": _parameters(settings), "schemas": _SCHEMAS,
-                       "responses": _RESPONSES,
+        "components": {"parameters": {**_parameters(settings), **coverage_parameters()},
+                       "schemas": _SCHEMAS,
+                       "responses": {**_RESPONSES, **coverage_responses()},
                        "securitySchemes": {"bearer": {
                            "type": "http", "scheme": "bearer",
                            "description": "A portal token (geoportal token create)"}}},

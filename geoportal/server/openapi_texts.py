@@ -8,6 +8,7 @@ A new operation adds its English summary and descriptions here; until then they 
 from __future__ import annotations
 
 from geoportal.i18n import Texts
+from geoportal.server.openapi_coverages import COVERAGE_TEXTS
 
 __all__ = ["OPENAPI_TEXTS", "TEXTS"]
 
@@ -266,4 +267,5 @@ TEXTS: dict[str, dict[str, str]] = {
         "ru": "Геометрию нельзя опубликовать в этом слое"},
 }
 
+TEXTS.update(COVERAGE_TEXTS)
 OPENAPI_TEXTS = Texts(TEXTS)
