@@ -36,7 +36,8 @@ def coverage_parameters() -> dict[str, dict[str, Any]]:
         "scale-size": _q("scale-size", f"The answer's pixels per axis: Lon(800),Lat(400). "
                          f"{_AXES}", text),
         "scale-factor": _q("scale-factor", "Divides the pixel count along every axis (2 "
-                           "halves it)", {"type": "number", "minimum": 0, "exclusiveMinimum": True}),
+                           "halves it)",
+                           {"type": "number", "minimum": 0, "exclusiveMinimum": True}),
         "scale-axes": _q("scale-axes", "Divides the pixel count along the axes named: Lat(2)",
                          text),
         "properties-coverage": _q("properties", "The bands, comma-separated: band1,band2 (or "

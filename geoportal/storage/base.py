@@ -25,6 +25,7 @@ from geoportal.errors import InputError
 from geoportal.storage.mvt import TileAddress
 
 __all__ = [
+    "MAX_TILE_BYTES",
     "MAX_TILE_FEATURES",
     "QUARANTINE_SCHEMA",
     "CountCache",
@@ -42,9 +43,10 @@ __all__ = [
     "total_from_page",
 ]
 
-# A tile draws at most this many features (a low-zoom tile of a dense layer would otherwise
-# hold hundreds of thousands).
+# A tile draws at most this many features and this many bytes (a low-zoom tile of a dense
+# layer would otherwise hold hundreds of thousands); past either, the stores thin it on a grid.
 MAX_TILE_FEATURES = 20_000
+MAX_TILE_BYTES = 500_000
 
 # The features a version did not publish, kept with it so nothing is lost: where it was in the
 # source (1-based), why, its properties as read (JSON) and its geometry as read (WKB in the

@@ -29,6 +29,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import StorageError
 from geoportal.storage import cql
 from geoportal.storage.base import (
+    MAX_TILE_BYTES,
     MAX_TILE_FEATURES,
     QUARANTINE_SCHEMA,
     CountCache,
@@ -66,7 +67,6 @@ SAMPLE_BLOCKS = 128
 SAMPLE_RUN = 128
 # A vector tile over this is thinned (GeoPackageStore._thinned_tile): what a map client can
 # take at a low zoom without stalling.
-MAX_TILE_BYTES = 500_000
 
 
 def gpkg_blob_to_wkb(blob: bytes | None) -> bytes | None:

@@ -9,6 +9,7 @@ filters, sorting and paging; a pool of connections with a statement timeout serv
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +28,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import InputError, StorageError
 from geoportal.storage import cql, pgcopy
 from geoportal.storage.base import (
+    MAX_TILE_BYTES,
     MAX_TILE_FEATURES,
     CountCache,
     EditSession,
@@ -415,30 +417,74 @@ class PostGISStore(FeatureStore):
 
     def tile(self, ref: str, fields: Sequence[Field], address: TileAddress, *, layer: str,
              points: bool) -> bytes:
+        """ST_AsMVT over the features whose box touches the tile (not smaller than a tile
+        unit both ways, unless ``points``). A tile that would hold more than
+        ``MAX_TILE_FEATURES`` or come out over ``MAX_TILE_BYTES`` is thinned on a grid, as
+        the GeoPackage store does (``_thinned_tile``), instead of cut at an arbitrary row."""
         schema, table = self._split(ref)
         columns = self._table_columns(ref)
         minx, miny, maxx, maxy = address.lonlat_bounds()
         small = sql.SQL("") if points else sql.SQL(
             " AND (ST_XMax(geom) - ST_XMin(geom) >= %(small)s"
             " OR ST_YMax(geom) - ST_YMin(geom) >= %(small)s)")
-        statement = sql.SQL(
-            "SELECT ST_AsMVT(t, %(layer)s, {extent}, 'geom', 'fid') FROM ("
-            "SELECT fid, {columns}ST_AsMVTGeom(ST_Transform(geom, 3857), "
-            "ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {extent}, {buffer}, true) AS geom "
+        source = sql.SQL(
             "FROM {schema}.{table} "
-            "WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326){small} "
-            "LIMIT %(limit)s) AS t WHERE t.geom IS NOT NULL").format(
-            extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER),
-            columns=sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(c))
-                                     for c in columns),
-            schema=sql.Identifier(schema), table=sql.Identifier(table), small=small)
+            "WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326){small}"
+        ).format(schema=sql.Identifier(schema), table=sql.Identifier(table), small=small)
+        selected = sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(c)) for c in columns)
+
+        def mvt(rows: sql.Composable) -> sql.Composed:
+            return sql.SQL(
+                "SELECT ST_AsMVT(t, %(layer)s, {extent}, 'geom', 'fid') FROM ("
+                "SELECT fid, {columns}ST_AsMVTGeom(ST_Transform(geom, 3857), "
+                "ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {extent}, {buffer}, true) AS geom "
+                "FROM ({rows}) AS s) AS t WHERE t.geom IS NOT NULL").format(
+                extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), columns=selected,
+                rows=rows)
+
+        params: dict[str, Any] = {
+            "layer": layer, "z": address.z, "x": address.x, "y": address.y, "minx": minx,
+            "miny": miny, "maxx": maxx, "maxy": maxy, "small": min_feature_size(address),
+            "limit": MAX_TILE_FEATURES}
+        # one statement for the usual tile: NULL when the window holds too many features
+        statement = sql.SQL(
+            "WITH c AS MATERIALIZED (SELECT * {source} LIMIT %(limit)s + 1) "
+            "SELECT CASE WHEN (SELECT count(*) FROM c) > %(limit)s THEN NULL ELSE ({mvt}) END"
+        ).format(source=source, mvt=mvt(sql.SQL("SELECT * FROM c")))
         with self._cursor(ref) as cur:
-            cur.execute(statement, {"layer": layer, "z": address.z, "x": address.x,
-                                    "y": address.y, "minx": minx, "miny": miny, "maxx": maxx,
-                                    "maxy": maxy, "small": min_feature_size(address),
-                                    "limit": MAX_TILE_FEATURES})
+            cur.execute(statement, params)
             row = cur.fetchone()
-        return bytes(row[0]) if row and row[0] else b""
+            if row is not None and row[0] is not None and len(row[0]) <= MAX_TILE_BYTES:
+                return bytes(row[0])
+            return self._thinned_tile(cur, mvt, source, params, address)
+
+    @staticmethod
+    def _thinned_tile(cur: Any, mvt: Callable[[sql.Composable], sql.Composed],
+                      source: sql.Composed, params: dict[str, Any],
+                      address: TileAddress) -> bytes:
+        """A dense window's tile: square cells of ``cell`` tile units, each keeping the
+        feature whose box centre lies in it and whose box is largest (then the lowest fid);
+        the cells grow while the tile comes out over ``MAX_TILE_BYTES`` (up to 4 times)."""
+        unit = min_feature_size(address)
+        minx, miny, _, maxy = address.lonlat_bounds(0)
+        shrink = math.cos(math.radians((miny + maxy) / 2))
+        cell = math.ceil((EXTENT + 2 * BUFFER) / math.sqrt(MAX_TILE_FEATURES))
+        keys = sql.SQL("floor((ST_XMin(geom) + ST_XMax(geom) - %(ox)s) / %(cx)s), "
+                       "floor((ST_YMin(geom) + ST_YMax(geom) - %(oy)s) / %(cy)s)")
+        rows = sql.SQL(
+            "SELECT DISTINCT ON ({keys}) * {source} ORDER BY {keys}, "
+            "greatest(ST_XMax(geom) - ST_XMin(geom), ST_YMax(geom) - ST_YMin(geom)) DESC, fid"
+        ).format(keys=keys, source=source)
+        out = b""
+        for _ in range(5):
+            cur.execute(mvt(rows), {**params, "ox": 2 * minx, "oy": 2 * miny,
+                                    "cx": 2 * cell * unit, "cy": 2 * cell * unit * shrink})
+            row = cur.fetchone()
+            out = bytes(row[0]) if row and row[0] else b""
+            if len(out) <= MAX_TILE_BYTES:
+                break
+            cell = math.ceil(cell * max(1.25, 1.1 * math.sqrt(len(out) / MAX_TILE_BYTES)))
+        return out
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
         schema, table = self._split(ref)
