@@ -25,6 +25,7 @@ from geoportal.errors import InputError, NotFound
 from geoportal.providers.coverage import domain_set, range_fields, range_type
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.coverage_params import axis_labels, crs_uri, parse_query
+from geoportal.server.languages import pick, request_language
 from geoportal.server.live import LiveAPI
 from geoportal.server.pygeoapi_config import GEOTIFF, SUPPORTED_CRS
 from geoportal.server.tiles import TMS_URI, TileCache, tile_limits
@@ -48,6 +49,7 @@ CONFORMANCE = [_COV.format(c) for c in (
 _FORMATS = {"gtiff": GEOTIFF, "geotiff": GEOTIFF, "tif": GEOTIFF, "tiff": GEOTIFF,
             "json": COVJSON, "covjson": COVJSON, "coveragejson": COVJSON}
 TMS_ID = "WebMercatorQuad"
+_MAP_TILES = {"en": "map tiles", "ru": "картографические тайлы", "be": "картаграфічныя тайлы"}
 
 
 def install() -> None:
@@ -207,9 +209,9 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
     def map_tileset(layer: Layer) -> dict[str, Any]:
         assert layer.current is not None
         url = f"{base()}/collections/{layer.id}/map/tiles/{TMS_ID}"
-        title = layer.meta.title.get("en") or layer.id
+        title = pick(layer.meta.title, layer.id)
         return {
-            "title": f"{title}: map tiles", "dataType": "map",
+            "title": f"{title}: {_MAP_TILES[request_language()]}", "dataType": "map",
             "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
             "tileMatrixSetURI": TMS_URI,
             "tileMatrixSetLimits": tile_limits(layer.current.extent, 14),
@@ -249,7 +251,7 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
                              if request.args.get(k))
             url = f"{base()}/collections/{layer.id}/map/tiles/{TMS_ID}/{{z}}/{{y}}/{{x}}"
             return _json({
-                "tilejson": "3.0.0", "name": layer.meta.title.get("en") or layer.id,
+                "tilejson": "3.0.0", "name": pick(layer.meta.title, layer.id),
                 "attribution": layer.meta.attribution or "", "scheme": "xyz",
                 "tiles": [f"{url}?{query}" if query else url], "minzoom": 0, "maxzoom": 14,
                 "bounds": list(extent), "legend": legend(raster_path, style),

@@ -42,7 +42,7 @@ from pygeoapi.formats import F_HTML, FORMAT_TYPES
 
 from geoportal.i18n import DEFAULT, TAGS, Choice, language_of, negotiate, translate
 
-__all__ = ["CATALOGS", "install", "localize", "page_translations", "request_choice",
+__all__ = ["CATALOGS", "install", "localize", "page_translations", "pick", "request_choice",
            "request_language"]
 
 log = logging.getLogger("geoportal.server")
@@ -69,6 +69,13 @@ def request_language() -> str:
     return request_choice().language
 
 
+def pick(texts: dict[str, str], fallback: str = "") -> str:
+    """The request's language's text of a layer's ``{be, ru, en}`` texts, else English, else
+    any the layer has (a region may describe a layer in one language only)."""
+    return (texts.get(request_language()) or texts.get("en")
+            or next((t for t in texts.values() if t), fallback))
+
+
 def localize(response: Response) -> Response:
     """``Content-Language`` on a textual answer (JSON, HTML, XML, text; not tiles, rasters,
     streamed downloads or static files), and ``Vary: Accept-Language`` when it chose."""
@@ -76,6 +83,8 @@ def localize(response: Response) -> Response:
             or request.path.startswith("/static/")
             or not any(k in (response.mimetype or "") for k in _TEXTUAL)):
         return response
+    if response.mimetype == "text/html" and "charset" not in response.content_type:
+        response.content_type = "text/html; charset=utf-8"  # pages are UTF-8; say so
     choice = request_choice()
     response.headers["Content-Language"] = choice.tag
     if choice.varies:

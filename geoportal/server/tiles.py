@@ -24,6 +24,7 @@ from pygeoapi.api import itemtypes
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
+from geoportal.server.languages import pick, request_language
 from geoportal.server.live import LiveAPI
 from geoportal.storage import FeatureStore
 from geoportal.storage.mvt import MAX_ZOOM, TileAddress
@@ -39,6 +40,7 @@ CONFORMANCE = [_TILES.format(c) for c in (
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset"]
 DEFAULT_MAX_ZOOM = 18  # what TileJSON advertises; deeper tiles are still served
+_VECTOR_TILES = {"en": "vector tiles", "ru": "векторные тайлы", "be": "вектарныя тайлы"}
 
 
 def install() -> None:
@@ -118,9 +120,9 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         version = layer.current
         assert version is not None
         url = f"{base()}/collections/{layer.id}/tiles/{TMS_ID}"
-        title = layer.meta.title.get("en") or layer.id
+        title = pick(layer.meta.title, layer.id)
         return {
-            "title": f"{title}: vector tiles", "dataType": "vector", "crs":
+            "title": f"{title}: {_VECTOR_TILES[request_language()]}", "dataType": "vector", "crs":
                 "http://www.opengis.net/def/crs/EPSG/0/3857",
             "tileMatrixSetURI": TMS_URI,
             "tileMatrixSetLimits": tile_limits(version.extent, DEFAULT_MAX_ZOOM),
@@ -150,8 +152,8 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         url = f"{base()}/collections/{layer.id}/tiles/{TMS_ID}"
         extent = version.extent or (23.18, 51.26, 32.78, 56.17)
         return {
-            "tilejson": "3.0.0", "name": layer.meta.title.get("en") or layer.id,
-            "description": layer.meta.description.get("en", ""),
+            "tilejson": "3.0.0", "name": pick(layer.meta.title, layer.id),
+            "description": pick(layer.meta.description),
             "attribution": layer.meta.attribution or "",
             "scheme": "xyz", "tiles": [f"{url}/{{z}}/{{y}}/{{x}}"],
             "minzoom": 0, "maxzoom": DEFAULT_MAX_ZOOM,

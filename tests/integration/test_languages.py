@@ -159,3 +159,17 @@ def test_link_titles_follow_the_language(portal):
     links = _get(portal, "/collections/cities", lang="ru").json()["links"]
     titles = {link["title"] for link in links}
     assert "Этот документ в JSON" in titles
+
+
+def test_tilesets_and_tilejson_speak_the_language_and_pages_say_utf8(portal):
+    vector = _get(portal, "/collections/raions/tiles/WebMercatorQuad", lang="be",
+                  f="tilejson").json()
+    assert vector["name"] == "Раёны Беларусі"
+    raster = _get(portal, "/collections/night-lights-2024/map/tiles/WebMercatorQuad",
+                  lang="ru").json()
+    assert raster["title"] == "Ночное освещение Беларуси, 2024: картографические тайлы"
+    english = _get(portal, "/collections/raions/tiles/WebMercatorQuad", lang="en").json()
+    assert english["title"].endswith(": vector tiles")
+    page = _get(portal, "/collections", lang="be", f="html")
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Калекцыі" in page.text or "калекцыі" in page.text  # requests decodes it as UTF-8
