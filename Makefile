@@ -17,7 +17,7 @@ find_python = $(shell \
     $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
   done)
 
-.PHONY: run run-setup run-postgis test lint clean help
+.PHONY: run run-setup run-postgis test lint clean help web
 
 help:
 	@echo "make run    - set up .venv, load the sample layers under layers/, serve http://$(HOST):$(PORT)/"
@@ -41,7 +41,20 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	@touch $@
 
-run-setup: $(VENV)/.installed
+# The browser libraries of the pages (MapLibre GL JS), from the npm registry as package-lock.json
+# pins them, copied where the server serves them: never committed, never from a CDN.
+VENDOR := geoportal/server/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed for the web pages' libraries (apt-get install npm, or Node.js 18+)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css \
+	   node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/
+	@touch $@
+
+web: $(VENDOR)/.installed
+
+run-setup: $(VENV)/.installed $(VENDOR)/.installed
 	$(VENV)/bin/geoportal init
 	$(VENV)/bin/geoportal ingest layers/
 
@@ -50,7 +63,7 @@ run: run-setup
 
 # The production store on one machine: GEOPORTAL_DATABASE_URL if set, else a local cluster
 # started by scripts/local-postgis in var/pg (PostgreSQL 15 + PostGIS 3 from Debian).
-run-postgis: $(VENV)/.installed
+run-postgis: $(VENV)/.installed $(VENDOR)/.installed
 	@URL="$${GEOPORTAL_DATABASE_URL:-$$(bash scripts/local-postgis)}" && \
 	export GEOPORTAL_DATABASE_URL="$$URL" && \
 	echo "catalog and store: $${URL%%@*}@...$${URL##*@}" && \
@@ -61,11 +74,11 @@ run-postgis: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check geoportal tests scripts benchmarks
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(VENDOR)/.installed
 	@bash scripts/install-system-deps
 	$(MAKE) lint
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile tests
 
 clean:
 	-bash scripts/local-postgis stop 2>/dev/null
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules $(VENDOR)

@@ -77,14 +77,15 @@ def _pg_tile_statement(conn, table: str) -> str:
         "table_name = %s ORDER BY ordinal_position", (schema, name)).fetchall()
         if r[0] not in ("fid", "geom")]
     cols = "".join(f'"{c}", ' for c in columns)
-    return (f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom', 'fid') FROM ("
+    return (f"SELECT ST_AsMVT(t, %(layer)s, {EXTENT}, 'geom', 'fid') "
+            "FILTER (WHERE t.geom IS NOT NULL), count(*) FROM ("
             f"SELECT fid, {cols}ST_AsMVTGeom(ST_Transform(geom, 3857), "
             f"ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {EXTENT}, {BUFFER}, true) AS geom "
-            f'FROM "{schema}"."{name}" '
+            f'FROM (SELECT * FROM "{schema}"."{name}" '
             "WHERE geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326)"
             " AND (ST_XMax(geom) - ST_XMin(geom) >= %(small)s"
             " OR ST_YMax(geom) - ST_YMin(geom) >= %(small)s) "
-            "LIMIT %(limit)s) AS t WHERE t.geom IS NOT NULL")
+            "LIMIT %(limit)s + 1) AS s) AS t")
 
 
 def _pg_tile_params(z: int, x: int, y: int) -> dict:

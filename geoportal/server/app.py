@@ -51,6 +51,7 @@ from geoportal.server.downloads import prepare_download
 from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
+from geoportal.server.portal import portal_blueprint, render_page, wants_page
 from geoportal.server.pygeoapi_config import CRS84, PYGEOAPI_LANGUAGES, SUPPORTED_CRS
 from geoportal.server.security import cors_preflight, secure
 from geoportal.server.tiles import TileCache, tiles_blueprint
@@ -154,6 +155,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(transactions_blueprint(admin, editor))
     app.register_blueprint(tiles_blueprint(live, store, TileCache()))
     app.register_blueprint(coverages_blueprint(live, admin.rasters))
+    app.register_blueprint(portal_blueprint(live, registry,
+                                            settings.config_dir / "boundaries.geojson"))
     if settings.jobs_runner:
         runner = JobRunner(admin.jobs, catalog=catalog, store=store, registry=registry,
                            rasters=admin.rasters, audit=admin.audit,
@@ -207,6 +210,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/")
     def landing() -> Response:
+        if wants_page():  # a browser: the portal's home page; an OGC API client: JSON
+            return render_page("portal/index.html")
         return execute(core_api.landing_page)
 
     @app.get("/openapi")

@@ -434,11 +434,13 @@ class PostGISStore(FeatureStore):
         selected = sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(c)) for c in columns)
 
         def mvt(rows: sql.Composable) -> sql.Composed:
+            """ST_AsMVT of ``rows``, and how many rows there were."""
             return sql.SQL(
-                "SELECT ST_AsMVT(t, %(layer)s, {extent}, 'geom', 'fid') FROM ("
+                "SELECT ST_AsMVT(t, %(layer)s, {extent}, 'geom', 'fid') "
+                "FILTER (WHERE t.geom IS NOT NULL), count(*) FROM ("
                 "SELECT fid, {columns}ST_AsMVTGeom(ST_Transform(geom, 3857), "
                 "ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {extent}, {buffer}, true) AS geom "
-                "FROM ({rows}) AS s) AS t WHERE t.geom IS NOT NULL").format(
+                "FROM ({rows}) AS s) AS t").format(
                 extent=sql.Literal(EXTENT), buffer=sql.Literal(BUFFER), columns=selected,
                 rows=rows)
 
@@ -446,16 +448,14 @@ class PostGISStore(FeatureStore):
             "layer": layer, "z": address.z, "x": address.x, "y": address.y, "minx": minx,
             "miny": miny, "maxx": maxx, "maxy": maxy, "small": min_feature_size(address),
             "limit": MAX_TILE_FEATURES}
-        # one statement for the usual tile: NULL when the window holds too many features
-        statement = sql.SQL(
-            "WITH c AS MATERIALIZED (SELECT * {source} LIMIT %(limit)s + 1) "
-            "SELECT CASE WHEN (SELECT count(*) FROM c) > %(limit)s THEN NULL ELSE ({mvt}) END"
-        ).format(source=source, mvt=mvt(sql.SQL("SELECT * FROM c")))
+        # one statement for the usual tile; one row more than the limit says it is crowded
+        statement = mvt(sql.SQL("SELECT * {source} LIMIT %(limit)s + 1").format(source=source))
         with self._cursor(ref) as cur:
             cur.execute(statement, params)
             row = cur.fetchone()
-            if row is not None and row[0] is not None and len(row[0]) <= MAX_TILE_BYTES:
-                return bytes(row[0])
+            tile = bytes(row[0]) if row and row[0] else b""
+            if (row is None or row[1] <= MAX_TILE_FEATURES) and len(tile) <= MAX_TILE_BYTES:
+                return tile
             return self._thinned_tile(cur, mvt, source, params, address)
 
     @staticmethod

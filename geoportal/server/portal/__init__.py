@@ -1,0 +1,108 @@
+"""The portal people open in a browser: the home page (catalog search and map viewer) and the
+upload page, and the small documents they need beside the OGC APIs (regions, themes, the
+basemap style, SVG maps).
+
+The pages are static HTML and JavaScript that talk to the same APIs as scripts do (Records,
+Features, Tiles, Coverages, the admin API): nothing here reads a store or bypasses a check.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from geoportal.catalog import Registry
+from geoportal.errors import NotFound
+from geoportal.server.languages import request_language
+from geoportal.server.live import LiveAPI
+from geoportal.server.portal.style import basemap_style
+from geoportal.server.portal.svg import RegionMap
+
+__all__ = ["portal_blueprint", "render_page", "wants_page"]
+
+VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
+
+
+def wants_page() -> bool:
+    """True when ``/`` is asked for by a browser (HTML) rather than an OGC API client (JSON):
+    ``f=html``, or no ``f`` and an Accept header that prefers HTML."""
+    f = request.args.get("f")
+    if f:
+        return f == "html"
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html" and "text/html" in request.headers.get("Accept", "")
+
+
+def _json(body: Any, max_age: int = 60) -> Response:
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
+
+
+def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blueprint:
+    """The page routes and their helper documents."""
+    bp = Blueprint("portal", __name__)
+    regions = RegionMap(boundaries, registry)
+
+    def base() -> str:
+        return (live.settings.base_url or "").rstrip("/")
+
+    @bp.get("/admin")
+    def admin_page() -> Response:
+        return render_page("portal/admin.html")
+
+    @bp.get("/portal/registry.json")
+    def registry_json() -> Response:
+        """Regions (SOATO code, level, parent, names, bbox) and themes (id, names)."""
+        return _json({
+            "regions": [{"code": r.code, "level": r.level, "parent": r.parent, "name": r.name,
+                         "bbox": list(r.bbox) if r.bbox else None}
+                        for r in registry.regions.values()],
+            "themes": [{"id": t.id, "name": t.name} for t in registry.themes.values()],
+        }, max_age=3600)
+
+    @bp.get("/portal/style.json")
+    def style() -> Response:
+        """The basemap style, its tile URLs on the host the page was opened on (a browser
+        only fetches from the page's own origin under its CSP)."""
+        live.refresh()
+        here = f"{request.scheme}://{request.host}{urlsplit(base()).path}"
+        return _json(basemap_style(here, live.layers))
+
+    @bp.get("/portal/regions.svg")
+    def regions_svg() -> Response:
+        response = Response(regions.picker(request_language()), mimetype="image/svg+xml")
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    @bp.get("/portal/thumbnails/<layer_id>.svg")
+    def thumbnail(layer_id: str) -> Response:
+        live.refresh()
+        layer = live.layers.get(layer_id)
+        if layer is None or layer.current is None:
+            raise NotFound(f"collection {layer_id!r} not found")
+        extent = layer.current.extent
+        response = Response(regions.thumbnail(tuple(extent) if extent else None),
+                            mimetype="image/svg+xml")
+        response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+    return bp
+
+
+def render_page(template: str) -> Response:
+    """A page of the portal: the HTML skeleton its script fills (in the request's language)."""
+    live: LiveAPI = current_app.extensions["geoportal"]["live"]
+    # paths from the server's root (a proxy's prefix kept), not absolute URLs: the page may be
+    # opened under another host name than base_url's, and its CSP allows only its own origin
+    html = render_template(template, lang=request_language(),
+                           base_url=urlsplit(live.settings.base_url or "").path.rstrip("/"),
+                           title=live.settings.title,
+                           vendor=(VENDOR / "maplibre-gl.js").is_file())
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,514 @@
+/* The home page: catalog search (OGC API - Records), a map of the portal's own basemap, the
+   layers opened from the results (vector tiles, raster map tiles), identify, downloads.
+   Everything goes through the public APIs; the view lives in the URL's hash:
+   #map=zoom/lat/lon&layers=a,b&lang=be&q=words&region=SOATO&theme=id */
+(function () {
+  "use strict";
+  var BASE = window.PORTAL.base;
+  var ABSOLUTE = location.origin + BASE;  // map tiles are fetched by workers: absolute URLs
+  var t = window.I18N.t, pick = window.I18N.pick;
+  var PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+                 "#e377c2"];
+  var DOWNLOADS = [["gpkg", "GeoPackage"], ["geojson", "GeoJSON"], ["csv", "CSV"],
+                   ["shp", "Shapefile (zip)"]];
+  var registry = {regions: {}, themes: {}};
+  var state = readHash();
+  var opened = [];  // {id, kind, title, color, opacity, visible, extent, fields, legend}
+  var map = null;
+  var mapReady = false;  // the style has loaded: layers may be added
+
+  function readHash() {
+    var h = new URLSearchParams(location.hash.replace(/^#/, ""));
+    var view = (h.get("map") || "").split("/").map(Number);
+    return {
+      zoom: view.length === 3 && !view.some(isNaN) ? view[0] : null,
+      center: view.length === 3 && !view.some(isNaN) ? [view[2], view[1]] : null,
+      layers: (h.get("layers") || "").split(",").filter(Boolean),
+      q: h.get("q") || "", region: h.get("region") || "", theme: h.get("theme") || ""
+    };
+  }
+
+  function writeHash() {
+    var h = new URLSearchParams();
+    if (map) {
+      var c = map.getCenter();
+      h.set("map", [map.getZoom().toFixed(2), c.lat.toFixed(5), c.lng.toFixed(5)].join("/"));
+    }
+    if (opened.length) h.set("layers", opened.map(function (l) { return l.id; }).join(","));
+    h.set("lang", window.I18N.lang);
+    if (state.q) h.set("q", state.q);
+    if (state.region) h.set("region", state.region);
+    if (state.theme) h.set("theme", state.theme);
+    history.replaceState(null, "", "#" + h.toString().replace(/%2F/g, "/").replace(/%2C/g, ","));
+  }
+
+  function api(path, params) {
+    var url = new URL(BASE + path, location.href);
+    Object.keys(params || {}).forEach(function (k) {
+      if (params[k] !== "" && params[k] != null) url.searchParams.set(k, params[k]);
+    });
+    url.searchParams.set("lang", window.I18N.lang);
+    return url.toString();
+  }
+
+  function getJSON(path, params) {
+    return fetch(api(path, params), {headers: {Accept: "application/json"}}).then(function (r) {
+      return r.json().then(function (body) {
+        if (!r.ok) throw new Error(body.description || r.statusText);
+        return body;
+      });
+    });
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), attrs[k]);
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+
+  /* ---------------------------------------------------------------- catalog search */
+
+  function regionName(code) {
+    var r = registry.regions[code];
+    return r ? pick(r.name, code) : code;
+  }
+
+  function search() {
+    var params = {f: "json", limit: 50, q: state.q, theme: state.theme,
+                  region: state.region, sortby: state.q ? "" : "title"};
+    var list = document.getElementById("results");
+    var count = document.getElementById("result-count");
+    return getJSON("/collections/catalog/items", params).then(function (body) {
+      list.textContent = "";
+      var n = body.numberMatched != null ? body.numberMatched : body.features.length;
+      count.textContent = n ? t("search.found", {n: n}) : t("search.none");
+      body.features.forEach(function (record) { list.appendChild(resultItem(record)); });
+    }).catch(function (err) {
+      count.textContent = t("search.failed", {msg: err.message});
+    });
+  }
+
+  function resultItem(record) {
+    var p = record.properties;
+    var facts = [regionName(p.region), registry.themes[p.theme] ?
+      pick(registry.themes[p.theme].name, p.theme) : p.theme,
+      p.kind === "coverage" ? t("result.raster") : t("result.features", {n: p.features}),
+      t("result.updated", {d: (p.updated || "").slice(0, 10)})];
+    return el("li", {"class": "result", "data-id": record.id}, [
+      el("img", {src: BASE + "/portal/thumbnails/" + encodeURIComponent(record.id) + ".svg",
+                 alt: "", width: "96", height: "64", loading: "lazy"}),
+      el("div", {"class": "result-text"}, [
+        el("h3", {text: p.title || record.id}),
+        el("p", {"class": "muted", text: facts.join(" · ")}),
+        el("button", {type: "button", "class": "open", text: t("result.open"),
+                      onclick: function () { openLayer(record.id, true); }})
+      ])
+    ]);
+  }
+
+  function setRegion(code) {
+    state.region = code || "";
+    document.getElementById("region-name").textContent =
+      code ? regionName(code) : t("search.all_belarus");
+    document.getElementById("region-clear").hidden = !code;
+    document.querySelectorAll("#region-map .region").forEach(function (path) {
+      path.classList.toggle("selected", path.getAttribute("data-region") === state.region);
+    });
+    writeHash();
+    search();
+  }
+
+  function loadRegionMap() {
+    return fetch(api("/portal/regions.svg")).then(function (r) { return r.text(); })
+      .then(function (svg) {
+        var holder = document.getElementById("region-map");
+        holder.innerHTML = svg;
+        holder.querySelectorAll(".region").forEach(function (path) {
+          var choose = function () {
+            var code = path.getAttribute("data-region");
+            setRegion(code === state.region ? "" : code);
+          };
+          path.addEventListener("click", choose);
+          path.addEventListener("keydown", function (e) {
+            if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(); }
+          });
+        });
+        setRegionLabel();
+      });
+  }
+
+  function setRegionLabel() {
+    document.getElementById("region-name").textContent =
+      state.region ? regionName(state.region) : t("search.all_belarus");
+    document.getElementById("region-clear").hidden = !state.region;
+    document.querySelectorAll("#region-map .region").forEach(function (path) {
+      path.classList.toggle("selected", path.getAttribute("data-region") === state.region);
+    });
+  }
+
+  function fillThemes() {
+    var select = document.getElementById("theme");
+    var keep = state.theme;
+    select.querySelectorAll("option[value]:not([value=''])").forEach(function (o) { o.remove(); });
+    Object.keys(registry.themes).forEach(function (id) {
+      select.appendChild(el("option", {value: id, text: pick(registry.themes[id].name, id)}));
+    });
+    select.value = keep;
+  }
+
+  /* ---------------------------------------------------------------- the map's layers */
+
+  function styleIds(layer) {
+    return layer.kind === "coverage" ? [layer.id + "-raster"] :
+      {0: [layer.id + "-circle"], 1: [layer.id + "-line"],
+       2: [layer.id + "-fill", layer.id + "-outline"]}[layer.dimension] ||
+      [layer.id + "-fill", layer.id + "-outline", layer.id + "-line", layer.id + "-circle"];
+  }
+
+  function mapLayers(layer) {
+    var src = "layer-" + layer.id;
+    var c = layer.color;
+    if (layer.kind === "coverage") {
+      return [{id: layer.id + "-raster", type: "raster", source: src,
+               paint: {"raster-opacity": layer.opacity}}];
+    }
+    var all = {
+      fill: {id: layer.id + "-fill", type: "fill", source: src, "source-layer": layer.id,
+             filter: ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]],
+             paint: {"fill-color": c, "fill-opacity": 0.35 * layer.opacity}},
+      outline: {id: layer.id + "-outline", type: "line", source: src, "source-layer": layer.id,
+                filter: ["in", ["geometry-type"], ["literal", ["Polygon", "MultiPolygon"]]],
+                paint: {"line-color": c, "line-width": 1.2, "line-opacity": layer.opacity}},
+      line: {id: layer.id + "-line", type: "line", source: src, "source-layer": layer.id,
+             filter: ["in", ["geometry-type"], ["literal", ["LineString", "MultiLineString"]]],
+             paint: {"line-color": c, "line-width": 2, "line-opacity": layer.opacity}},
+      circle: {id: layer.id + "-circle", type: "circle", source: src, "source-layer": layer.id,
+               filter: ["in", ["geometry-type"], ["literal", ["Point", "MultiPoint"]]],
+               paint: {"circle-color": c, "circle-radius": 4, "circle-stroke-color": "#fff",
+                       "circle-stroke-width": 1, "circle-opacity": layer.opacity,
+                       "circle-stroke-opacity": layer.opacity}}
+    };
+    return styleIds(layer).map(function (id) { return all[id.slice(layer.id.length + 1)]; });
+  }
+
+  function addToMap(layer) {
+    var src = "layer-" + layer.id;
+    if (!map.getSource(src)) {
+      map.addSource(src, layer.kind === "coverage" ? {
+        type: "raster", tileSize: 256, minzoom: 0, maxzoom: 14, bounds: layer.extent,
+        tiles: [ABSOLUTE + "/collections/" + layer.id + "/map/tiles/WebMercatorQuad/{z}/{y}/{x}"]
+      } : {
+        type: "vector", minzoom: 0, maxzoom: 14, bounds: layer.extent, promoteId: undefined,
+        tiles: [ABSOLUTE + "/collections/" + layer.id + "/tiles/WebMercatorQuad/{z}/{y}/{x}"]
+      });
+    }
+    mapLayers(layer).forEach(function (spec) {
+      if (!map.getLayer(spec.id)) map.addLayer(spec);
+      map.setLayoutProperty(spec.id, "visibility", layer.visible ? "visible" : "none");
+    });
+  }
+
+  function restack() {
+    /* opened[0] is drawn on top: move each layer's style layers up from the bottom one */
+    opened.slice().reverse().forEach(function (layer) {
+      styleIds(layer).forEach(function (id) { if (map.getLayer(id)) map.moveLayer(id); });
+    });
+  }
+
+  function setOpacity(layer, value) {
+    layer.opacity = value;
+    mapLayers(layer).forEach(function (spec) {
+      Object.keys(spec.paint).forEach(function (prop) {
+        if (/opacity$/.test(prop)) map.setPaintProperty(spec.id, prop, spec.paint[prop]);
+      });
+    });
+  }
+
+  function describe(id) {
+    return getJSON("/collections/" + encodeURIComponent(id), {f: "json"}).then(function (c) {
+      var coverage = c.links.some(function (l) { return /\/coverage$/.test(l.rel); });
+      var bbox = c.extent && c.extent.spatial && c.extent.spatial.bbox[0];
+      var layer = {id: id, kind: coverage ? "coverage" : "vector", title: c.title || id,
+                   extent: bbox ? bbox.slice(0, 4) : [23.1, 51.2, 32.8, 56.2], opacity: 1,
+                   visible: true, fields: {}, legend: null, dimension: null,
+                   color: PALETTE[opened.length % PALETTE.length]};
+      if (coverage) {
+        return getJSON("/collections/" + id + "/map/tiles/WebMercatorQuad",
+                       {f: "tilejson"}).then(function (tj) {
+          layer.legend = tj.legend || null;
+          return layer;
+        });
+      }
+      return Promise.all([
+        getJSON("/collections/" + id + "/tiles/WebMercatorQuad", {f: "json"}),
+        getJSON("/collections/" + id + "/queryables", {f: "json"}).catch(function () {
+          return {properties: {}};
+        })
+      ]).then(function (both) {
+        var meta = both[0].layers && both[0].layers[0];
+        layer.dimension = meta ? meta.geometryDimension : null;
+        Object.keys(both[1].properties || {}).forEach(function (name) {
+          layer.fields[name] = both[1].properties[name].title || name;
+        });
+        return layer;
+      });
+    });
+  }
+
+  function openLayer(id, zoom) {
+    var found = opened.filter(function (l) { return l.id === id; })[0];
+    if (found) {
+      if (zoom) fit(found);
+      return Promise.resolve(found);
+    }
+    return describe(id).then(function (layer) {
+      opened.unshift(layer);
+      var add = function () { addToMap(layer); restack(); if (zoom) fit(layer); };
+      /* not isStyleLoaded(): it is false again while tiles load, after "load" has fired */
+      if (mapReady) add(); else map.once("load", add);
+      renderLayerList();
+      writeHash();
+      return layer;
+    });
+  }
+
+  function removeLayer(layer) {
+    styleIds(layer).forEach(function (id) { if (map.getLayer(id)) map.removeLayer(id); });
+    if (map.getSource("layer-" + layer.id)) map.removeSource("layer-" + layer.id);
+    opened = opened.filter(function (l) { return l !== layer; });
+    renderLayerList();
+    writeHash();
+  }
+
+  function fit(layer) {
+    var e = layer.extent;
+    map.fitBounds([[e[0], e[1]], [e[2], e[3]]], {padding: 30, maxZoom: 14, duration: 0});
+  }
+
+  function move(layer, step) {
+    var i = opened.indexOf(layer), j = i + step;
+    if (j < 0 || j >= opened.length) return;
+    opened.splice(i, 1);
+    opened.splice(j, 0, layer);
+    restack();
+    renderLayerList();
+    writeHash();
+  }
+
+  function legend(layer) {
+    if (layer.legend) {
+      return el("div", {"class": "legend", "aria-label": t("map.legend")},
+        layer.legend.map(function (step) {
+          return el("span", {"class": "legend-step"}, [
+            el("i", {style: "background:" + step.color}), el("span", {text: String(step.value)})
+          ]);
+        }));
+    }
+    var shape = {0: "point", 1: "line", 2: "polygon"}[layer.dimension] || "polygon";
+    return el("div", {"class": "legend"}, [el("i", {"class": "swatch " + shape,
+                                                     style: "--c:" + layer.color})]);
+  }
+
+  function downloads(layer) {
+    var inView = el("input", {type: "checkbox", id: "inview-" + layer.id});
+    var links = layer.kind === "coverage" ?
+      [el("a", {href: BASE + "/collections/" + layer.id + "/download?f=tif", text: "GeoTIFF (COG)",
+                download: ""})] :
+      DOWNLOADS.map(function (d) {
+        var a = el("a", {text: d[1], download: "", href: "#"});
+        a.addEventListener("click", function () {
+          var params = {f: d[0]};
+          if (inView.checked) params.bbox = map.getBounds().toArray().flat()
+            .map(function (v) { return v.toFixed(5); }).join(",");
+          a.href = api("/collections/" + layer.id + "/download", params);
+        });
+        a.href = api("/collections/" + layer.id + "/download", {f: d[0]});
+        return a;
+      });
+    var parts = [el("span", {text: t("map.download") + ": "})].concat(links);
+    if (layer.kind !== "coverage") {
+      parts.push(el("label", {"class": "inview"}, [inView,
+        el("span", {text: " " + t("map.in_view")})]));
+    }
+    return el("div", {"class": "downloads"}, parts);
+  }
+
+  function renderLayerList() {
+    var list = document.getElementById("layer-list");
+    list.textContent = "";
+    document.getElementById("no-layers").hidden = opened.length > 0;
+    opened.forEach(function (layer) {
+      var visible = el("input", {type: "checkbox", "aria-label": t("map.visible")});
+      visible.checked = layer.visible;
+      visible.addEventListener("change", function () {
+        layer.visible = visible.checked;
+        styleIds(layer).forEach(function (id) {
+          if (map.getLayer(id)) map.setLayoutProperty(id, "visibility",
+                                                      layer.visible ? "visible" : "none");
+        });
+      });
+      var opacity = el("input", {type: "range", min: "0", max: "1", step: "0.05",
+                                 value: String(layer.opacity), "aria-label": t("map.opacity")});
+      opacity.addEventListener("input", function () { setOpacity(layer, +opacity.value); });
+      list.appendChild(el("li", {"class": "layer", "data-id": layer.id}, [
+        el("div", {"class": "layer-head"}, [
+          el("label", {}, [visible, el("span", {"class": "layer-title", text: " " + layer.title})]),
+          el("span", {"class": "layer-buttons"}, [
+            el("button", {type: "button", title: t("map.up"), "aria-label": t("map.up"),
+                          text: "\u2191", onclick: function () { move(layer, -1); }}),
+            el("button", {type: "button", title: t("map.down"), "aria-label": t("map.down"),
+                          text: "\u2193", onclick: function () { move(layer, 1); }}),
+            el("button", {type: "button", "class": "zoom", text: t("map.zoom"),
+                          onclick: function () { fit(layer); }}),
+            el("button", {type: "button", title: t("map.remove"), "aria-label": t("map.remove"),
+                          text: "\u00d7", onclick: function () { removeLayer(layer); }})
+          ])
+        ]),
+        el("label", {"class": "opacity"}, [el("span", {text: t("map.opacity") + " "}), opacity]),
+        legend(layer),
+        downloads(layer)
+      ]));
+    });
+  }
+
+  /* ---------------------------------------------------------------- identify */
+
+  function showIdentify(title, rows, link) {
+    var box = document.getElementById("identify");
+    box.textContent = "";
+    var table = el("table", {}, rows.map(function (r) {
+      return el("tr", {}, [el("th", {scope: "row", text: r[0]}), el("td", {text: r[1]})]);
+    }));
+    box.appendChild(el("div", {"class": "identify-head"}, [
+      el("h2", {text: title}),
+      el("button", {type: "button", "class": "close", text: "\u00d7",
+                    "aria-label": t("identify.close"),
+                    onclick: function () { box.hidden = true; }})
+    ]));
+    box.appendChild(table);
+    if (link) box.appendChild(el("a", {href: link, text: t("identify.link"),
+                                       "class": "feature-link"}));
+    box.hidden = false;
+  }
+
+  function identify(e) {
+    var ours = [];
+    opened.forEach(function (l) {
+      if (l.visible && l.kind !== "coverage") styleIds(l).forEach(function (id) {
+        if (map.getLayer(id)) ours.push(id);
+      });
+    });
+    var hits = ours.length ? map.queryRenderedFeatures(e.point, {layers: ours}) : [];
+    if (hits.length) {
+      var hit = hits[0];
+      var layer = opened.filter(function (l) { return hit.layer.id.indexOf(l.id + "-") === 0; })[0];
+      var rows = Object.keys(hit.properties).map(function (name) {
+        return [layer.fields[name] || name, String(hit.properties[name])];
+      });
+      showIdentify(layer.title, rows,
+                   BASE + "/collections/" + layer.id + "/items/" + hit.id + "?f=html&lang=" +
+                   window.I18N.lang);
+      return;
+    }
+    var raster = opened.filter(function (l) { return l.visible && l.kind === "coverage"; })[0];
+    if (!raster) return;
+    getJSON("/collections/" + raster.id + "/coverage", {
+      f: "json", subset: "Lon(" + e.lngLat.lng.toFixed(6) + "),Lat(" + e.lngLat.lat.toFixed(6) + ")"
+    }).then(function (cov) {
+      var rows = Object.keys(cov.ranges).map(function (band) {
+        var v = cov.ranges[band].values[0];
+        return [band, v == null ? "\u2014" : String(v)];
+      });
+      showIdentify(raster.title, rows, null);
+    }).catch(function () { /* off the raster */ });
+  }
+
+  /* ---------------------------------------------------------------- start */
+
+  function relabel() {
+    fillThemes();
+    setRegionLabel();
+    loadRegionMap();
+    search();
+    /* layer titles and legends in the new language */
+    var ids = opened.map(function (l) { return l.id; });
+    Promise.all(ids.map(describe)).then(function (fresh) {
+      fresh.forEach(function (f, i) {
+        opened[i].title = f.title;
+        opened[i].fields = f.fields;
+      });
+      renderLayerList();
+    });
+    writeHash();
+  }
+
+  function start() {
+    document.getElementById("q").value = state.q;
+    document.getElementById("search").addEventListener("submit", function (e) {
+      e.preventDefault();
+      state.q = document.getElementById("q").value.trim();
+      writeHash();
+      search();
+    });
+    document.getElementById("theme").addEventListener("change", function (e) {
+      state.theme = e.target.value;
+      writeHash();
+      search();
+    });
+    document.getElementById("region-clear").addEventListener("click", function () {
+      setRegion("");
+    });
+    document.addEventListener("portal:lang", relabel);
+
+    if (window.maplibregl) {
+      map = new maplibregl.Map({
+        container: "map", style: api("/portal/style.json"),
+        center: state.center || [27.95, 53.7], zoom: state.zoom != null ? state.zoom : 5.6,
+        attributionControl: {compact: true}, hash: false
+      });
+      map.addControl(new maplibregl.NavigationControl({showCompass: false}), "top-right");
+      map.addControl(new maplibregl.ScaleControl({unit: "metric"}), "bottom-left");
+      map.once("load", function () { mapReady = true; });
+      map.on("moveend", writeHash);
+      map.on("click", identify);
+      map.on("mousemove", function (e) {
+        var ids = [];
+        opened.forEach(function (l) {
+          if (l.visible && l.kind !== "coverage") styleIds(l).forEach(function (id) {
+            if (map.getLayer(id)) ids.push(id);
+          });
+        });
+        map.getCanvas().style.cursor =
+          ids.length && map.queryRenderedFeatures(e.point, {layers: ids}).length ? "pointer" : "";
+      });
+      window.portalMap = map;
+    }
+
+    getJSON("/portal/registry.json").then(function (body) {
+      body.regions.forEach(function (r) { registry.regions[r.code] = r; });
+      body.themes.forEach(function (th) { registry.themes[th.id] = th; });
+      fillThemes();
+      loadRegionMap();
+      return search();
+    }).then(function () {
+      if (!map) return;
+      /* layers from the URL, in their order (the first on top) */
+      return state.layers.slice().reverse().reduce(function (chain, id) {
+        return chain.then(function () { return openLayer(id, false).catch(function () {}); });
+      }, Promise.resolve());
+    }).then(function () {
+      document.body.setAttribute("data-ready", "true");
+    });
+  }
+
+  window.portal = {
+    opened: function () { return opened.map(function (l) { return l.id; }); },
+    openLayer: openLayer
+  };
+  document.addEventListener("DOMContentLoaded", start);
+})();
