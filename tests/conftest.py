@@ -169,9 +169,9 @@ class Portal:
             if self.proc.poll() is not None:
                 raise AssertionError((self.data_dir / "server.out").read_text())
             try:
-                if requests.get(f"{self.url}/conformance", timeout=2).status_code == 200:
+                if requests.get(f"{self.url}/conformance", timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting, or busy
                 time.sleep(0.2)
         raise AssertionError("server did not start within 60 s")
 

@@ -84,12 +84,19 @@ def find_external_refs(text: str, own_prefixes: list[str] | None = None) -> list
     return sorted(set(hits))
 
 
+# Third-party libraries installed at set-up (MapLibre GL JS, from npm): not ours to scan for
+# links (its attribution names maplibre.org); that it fetches nothing from elsewhere is checked
+# in a real browser (tests/browser: every request of the home page goes to the portal).
+VENDOR = SERVER_DIR / "static" / "vendor"
+
+
 def _scanned_files() -> list[Path]:
     files: list[Path] = []
     for base in SCANNED_DIRS:
         if base.is_dir():
             files.extend(p for p in sorted(base.rglob("*"))
-                         if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+                         if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES
+                         and VENDOR not in p.parents)
     return files
 
 

@@ -18,7 +18,7 @@
     "search.region": {be: "Рэгіён", ru: "Регион", en: "Region"},
     "search.all_belarus": {be: "Уся Беларусь", ru: "Вся Беларусь", en: "All of Belarus"},
     "search.clear": {be: "Скінуць", ru: "Сбросить", en: "Clear"},
-    "search.found": {be: "Знойдзена пластоў: {n}", ru: "Найдено слоёв: {n}", en: "{n} layers found"},
+    "search.found": {be: "Знойдзена пластоў: {n}", ru: "Найдено слоёв: {n}", en: "Layers found: {n}"},
     "search.none": {be: "Нічога не знойдзена", ru: "Ничего не найдено", en: "Nothing found"},
     "search.failed": {be: "Пошук не атрымаўся: {msg}", ru: "Поиск не удался: {msg}",
                       en: "The search failed: {msg}"},
