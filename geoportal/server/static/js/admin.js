@@ -160,6 +160,14 @@
       list.appendChild(dt);
       list.appendChild(dd);
     });
+    var repairs = report.repairs || {};
+    Object.keys(repairs).forEach(function (what) {
+      var dt = document.createElement("dt"), dd = document.createElement("dd");
+      dt.textContent = "repaired";
+      dd.textContent = repairs[what] + ": " + what;
+      list.appendChild(dt);
+      list.appendChild(dd);
+    });
     var aside = report.set_aside || {};
     Object.keys(aside).forEach(function (reason) {
       var dt = document.createElement("dt"), dd = document.createElement("dd");
