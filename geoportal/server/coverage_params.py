@@ -113,6 +113,8 @@ def _parse_crs(text: str | None, supported: Sequence[str], param: str) -> str | 
     if not text:
         return None
     given = text.strip().strip("[]<>")
+    if given.upper() in ("OGC:CRS84", "CRS84"):
+        given = CRS84_URI
     if given.upper().startswith("EPSG:") and given[5:].isdigit():
         given = f"{_OGC_CRS}EPSG/0/{given[5:]}"
     if given.rstrip("/").replace("https://", "http://") not in supported:
@@ -243,7 +245,8 @@ def parse_query(args: Mapping[str, str], subsets: Sequence[str], *, native: str,
         bounds = _open_ends((x[0], y[0], x[1], y[1]))
     exact = (subset[0] is not None and subset[1] is not None and bounds_crs is None
              and out_crs is None and None not in size
-             and all(map(math.isfinite, (*subset[0], *subset[1]))))
+             and all(map(math.isfinite, (*subset[0], *subset[1])))
+             and subset[0][0] < subset[0][1] and subset[1][0] < subset[1][1])
     return CoverageQuery(bounds=bounds, bounds_crs=bounds_crs, crs=out_crs, size=size,
                          factor=factor, bands=bands, exact=exact)
 

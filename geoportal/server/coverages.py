@@ -193,6 +193,7 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
         response.headers["Content-Crs"] = f"<{crs_uri(grid.crs.to_string())}>"
         response.headers["Content-Bbox"] = ",".join(f"{v:.10g}" for v in grid.bounds)
         response.headers["X-Coverage-Size"] = f"{grid.width}x{grid.height}"
+        response.vary.add("Accept")  # f absent: the format follows Accept
         return found.apply(response) if found is not None else response
 
     @bp.get("/collections/<collection_id>/coverage/domainset")

@@ -15,8 +15,8 @@ from flask import Request, Response
 __all__ = ["cors_preflight", "secure"]
 
 READS = ("GET", "HEAD", "OPTIONS")
-EXPOSED = ("ETag", "Last-Modified", "Content-Crs", "Link", "Content-Disposition",
-           "Geoportal-Number-Matched", "X-Request-Id")
+EXPOSED = ("ETag", "Last-Modified", "Content-Crs", "Content-Bbox", "X-Coverage-Size", "Link",
+           "Content-Disposition", "Geoportal-Number-Matched", "X-Request-Id")
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self'; worker-src 'self' blob:; connect-src 'self'; "
        "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'")

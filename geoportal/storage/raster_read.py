@@ -19,6 +19,7 @@ import numpy as np
 import rasterio
 from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, Resampling
+from rasterio.errors import RasterioIOError
 from rasterio.io import DatasetReader, MemoryFile
 from rasterio.transform import Affine, from_bounds
 from rasterio.vrt import WarpedVRT
@@ -100,7 +101,9 @@ class RasterSource:
         """
         with rasterio.open(self.path) as ds:
             out_crs = CRS.from_user_input(crs) if crs else ds.crs
-            in_crs = CRS.from_user_input(bounds_crs) if bounds_crs else None
+            # subset numbers without subset-crs are in the coverage's own CRS (its axes),
+            # whatever CRS the answer is asked in
+            in_crs = CRS.from_user_input(bounds_crs) if bounds_crs else ds.crs
             chosen = tuple(bands) if bands else tuple(range(1, ds.count + 1))
             wrong = [b for b in chosen if not 1 <= b <= ds.count]
             if wrong:
@@ -112,8 +115,10 @@ class RasterSource:
                 window = full
                 if bounds is not None:
                     wanted = bounds
-                    if in_crs is not None and in_crs != source.crs:
-                        wanted = transform_bounds(in_crs, source.crs, *bounds,
+                    if in_crs == ds.crs:  # open ends (*) and far-off numbers: the raster's
+                        wanted = _clamp(bounds, _bounds(ds), not exact)
+                    if in_crs != source.crs:
+                        wanted = transform_bounds(in_crs, source.crs, *wanted,
                                                   densify_pts=21)
                     found = _snap(window_from_bounds(*wanted, source.transform), full)
                     if found is None:
@@ -126,6 +131,11 @@ class RasterSource:
                 left, bottom, right, top = rasterio.windows.bounds(window, source.transform)
                 width, height = int(window.width), int(window.height)
                 if exact and bounds is not None:
+                    asked = window_from_bounds(*bounds, source.transform)
+                    if max(asked.width / source.width, asked.height / source.height) > 64:
+                        raise InputError("the requested area is far larger than the coverage "
+                                         "(more than 64 times its size): ask for the part "
+                                         "of the world it covers")
                     left, bottom, right, top = bounds
         out_w = size[0] or max(1, round(width / factor[0]))
         out_h = size[1] or max(1, round(height / factor[1]))
@@ -147,11 +157,15 @@ class RasterSource:
             inside = (window.col_off >= -1e-6 and window.row_off >= -1e-6
                       and window.col_off + window.width <= source.width + 1e-6
                       and window.row_off + window.height <= source.height + 1e-6)
-            data = source.read(list(grid.bands), window=window,
-                               out_shape=(len(grid.bands), grid.height, grid.width),
-                               resampling=self._resampling(ds, grid), masked=True,
-                               boundless=not inside,
-                               fill_value=ds.nodata if ds.nodata is not None else 0)
+            try:
+                data = source.read(list(grid.bands), window=window,
+                                   out_shape=(len(grid.bands), grid.height, grid.width),
+                                   resampling=self._resampling(ds, grid), masked=True,
+                                   boundless=not inside,
+                                   fill_value=ds.nodata if ds.nodata is not None else 0)
+            except RasterioIOError as exc:
+                raise InputError(f"the coverage cannot be read for this request ({exc}); ask "
+                                 "for a smaller area or size") from None
             profile = {
                 "driver": "GTiff", "width": grid.width, "height": grid.height,
                 "count": len(grid.bands), "dtype": ds.dtypes[grid.bands[0] - 1],
@@ -199,6 +213,21 @@ class RasterSource:
         if any(ds.colorinterp[b - 1] == ColorInterp.palette for b in grid.bands):
             return Resampling.nearest  # classes: no averages
         return Resampling.average
+
+
+def _bounds(ds: DatasetReader) -> Bounds:
+    left, bottom, right, top = ds.bounds
+    return min(left, right), min(bottom, top), max(left, right), max(bottom, top)
+
+
+def _clamp(asked: Bounds, raster: Bounds, cut: bool) -> Bounds:
+    """``asked`` cut to the raster (``cut``), or only its open ends (``*``, sent as 1e15)
+    replaced by the raster's edges."""
+    if cut:
+        return (max(asked[0], raster[0]), max(asked[1], raster[1]),
+                min(asked[2], raster[2]), min(asked[3], raster[3]))
+    return tuple(r if abs(a) >= 1e15 else a  # type: ignore[return-value]
+                 for a, r in zip(asked, raster, strict=True))
 
 
 def _fill_value(dtype: np.dtype) -> float:

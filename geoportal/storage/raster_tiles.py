@@ -75,7 +75,7 @@ def render_tile(path: Path, z: int, x: int, y: int, style: Style) -> bytes | Non
                              reproject_method="bilinear")
         except TileOutsideBounds:
             return None
-        if not np.any(image.mask):
+        if np.ma.getmaskarray(image.array).all():  # nothing but nodata here
             return None
         palette = None
         if src.dataset.count == 1 and src.dataset.colorinterp[0].name == "palette":

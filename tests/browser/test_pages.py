@@ -69,6 +69,13 @@ def test_the_home_page_loads_with_no_failed_request(browser, portal):
     assert site.failed == [] and site.errors == []
 
 
+def test_the_basemap_style_names_tile_paths_not_a_host(portal):
+    style = requests.get(f"{portal.url}/portal/style.json", timeout=30,
+                         headers={"Host": "evil.example"}).json()
+    tiles = [t for source in style["sources"].values() for t in source["tiles"]]
+    assert tiles and all(t.startswith("/collections/") for t in tiles)
+
+
 def test_the_json_landing_page_is_still_there_for_clients(portal):
     body = requests.get(portal.url, headers={"Accept": "application/json"}, timeout=30).json()
     assert any(link["rel"] == "conformance" for link in body["links"])

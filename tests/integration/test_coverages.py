@@ -148,6 +148,7 @@ def test_coveragejson_for_a_small_area(portal):
     ({"crs": "EPSG:2180"}, "not offered"),
     ({"bbox": "27,53,x,54"}, "not a number"),
     ({"f": "png"}, "not offered"),
+    ({"subset": "Lon(-1e8:1e8),Lat(-1e8:1e8)", "scale-size": "Lon(2),Lat(2)"}, "far larger"),
 ])
 def test_mistakes_get_a_400_that_names_them(portal, params, expected):
     response = _get(portal, f"/collections/{NL}/coverage", **params)
@@ -257,3 +258,26 @@ def test_gdal_ogcapi_driver_reads_the_collection_block_by_block(portal, tmp_path
     assert domain["generalGrid"]["axisLabels"] == ["Lon", "Lat"]
     assert _get(portal, f"/collections/{NL}/coverage/rangetype").json()["field"][0]["name"] \
         == "band1"
+
+
+def test_subset_numbers_stay_in_the_coverage_axes_when_the_answer_is_reprojected(portal):
+    """subset without subset-crs is in the coverage's own axes (Lon/Lat here), also with
+    crs=EPSG:3857; and crs=OGC:CRS84 is the shorthand of the CRS84 URI."""
+    path = f"/collections/{NL}/coverage"
+    native = _get(portal, path, subset="Lon(27.3:27.8),Lat(53.7:54.1)")
+    mercator = _get(portal, path, subset="Lon(27.3:27.8),Lat(53.7:54.1)", crs="EPSG:3857")
+    assert native.status_code == mercator.status_code == 200
+    left, bottom, right, top = (float(v) for v in mercator.headers["Content-Bbox"].split(","))
+    assert 3_030_000 < left < right < 3_100_000 and 7_100_000 < bottom < top < 7_200_000
+    crs84 = _get(portal, path, subset="Lon(27.3:27.8),Lat(53.7:54.1)", crs="OGC:CRS84")
+    assert crs84.status_code == 200 and crs84.headers["Content-Bbox"] == \
+        native.headers["Content-Bbox"]
+    point = _get(portal, path, subset="Lon(27.5),Lat(53.9)", **{"scale-size": "Lon(1),Lat(1)"})
+    pixels, meta = _read(point.content)
+    assert meta["shape"] == (1, 1) and float(pixels[0, 0, 0]) > 0  # a pixel, not a 0-size grid
+
+
+def test_an_empty_map_tile_of_a_float_raster_is_204(portal):
+    # a z10 tile in a dark forest of the float32 2024 layer: every pixel is nodata (0)
+    empty = _get(portal, f"/collections/{NL}/map/tiles/WebMercatorQuad/10/317/577")
+    assert empty.status_code == 204 and empty.content == b""

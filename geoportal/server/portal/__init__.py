@@ -67,11 +67,11 @@ def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blu
 
     @bp.get("/portal/style.json")
     def style() -> Response:
-        """The basemap style, its tile URLs on the host the page was opened on (a browser
-        only fetches from the page's own origin under its CSP)."""
+        """The basemap style with tile paths from the server's root: the page makes them
+        absolute on its own origin (MapLibre's workers need absolute URLs, and the CSP allows
+        only the page's origin; a Host header or a proxy's scheme must not decide them)."""
         live.refresh()
-        here = f"{request.scheme}://{request.host}{urlsplit(base()).path}"
-        return _json(basemap_style(here, live.layers))
+        return _json(basemap_style(urlsplit(base()).path, live.layers))
 
     @bp.get("/portal/regions.svg")
     def regions_svg() -> Response:

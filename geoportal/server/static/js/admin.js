@@ -67,9 +67,9 @@
   function checkToken(e) {
     if (e) e.preventDefault();
     var out = $("whoami");
-    sessionStorage.setItem("geoportal.token", $("token").value.trim());
     return call("GET", "/admin/whoami").then(function (me) {
       whoami = me;
+      sessionStorage.setItem("geoportal.token", $("token").value.trim());  // only a good one
       out.className = "ok";
       out.textContent = t("admin.whoami", {name: me.name, regions: me.role === "admin" ?
         "*" : me.regions.join(", ")});
@@ -77,6 +77,7 @@
       $("upload-section").hidden = false;
     }).catch(function (err) {
       whoami = null;
+      sessionStorage.removeItem("geoportal.token");
       $("upload-section").hidden = true;
       fail(out, err);
     });

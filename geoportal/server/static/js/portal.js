@@ -316,6 +316,8 @@
 
   function downloads(layer) {
     var inView = el("input", {type: "checkbox", id: "inview-" + layer.id});
+    inView.checked = !!layer.inView;  // kept across re-renders (language, order)
+    inView.addEventListener("change", function () { layer.inView = inView.checked; });
     var links = layer.kind === "coverage" ?
       [el("a", {href: BASE + "/collections/" + layer.id + "/download?f=tif", text: "GeoTIFF (COG)",
                 download: ""})] :
@@ -406,7 +408,9 @@
     var hits = ours.length ? map.queryRenderedFeatures(e.point, {layers: ours}) : [];
     if (hits.length) {
       var hit = hits[0];
-      var layer = opened.filter(function (l) { return hit.layer.id.indexOf(l.id + "-") === 0; })[0];
+      var layer = opened.filter(function (l) {
+        return styleIds(l).indexOf(hit.layer.id) >= 0;
+      })[0];
       var rows = Object.keys(hit.properties).map(function (name) {
         return [layer.fields[name] || name, String(hit.properties[name])];
       });
@@ -436,13 +440,13 @@
     loadRegionMap();
     search();
     /* layer titles and legends in the new language */
-    var ids = opened.map(function (l) { return l.id; });
-    Promise.all(ids.map(describe)).then(function (fresh) {
-      fresh.forEach(function (f, i) {
-        opened[i].title = f.title;
-        opened[i].fields = f.fields;
-      });
-      renderLayerList();
+    opened.forEach(function (layer) {
+      describe(layer.id).then(function (fresh) {  // the layer object itself: order may change
+        layer.title = fresh.title;
+        layer.fields = fresh.fields;
+        layer.legend = fresh.legend;
+        renderLayerList();
+      }).catch(function () { /* removed meanwhile */ });
     });
     writeHash();
   }
@@ -468,6 +472,9 @@
     if (window.maplibregl) {
       map = new maplibregl.Map({
         container: "map", style: api("/portal/style.json"),
+        transformRequest: function (url) {  // the style's tile paths, on this page's origin
+          return {url: url.charAt(0) === "/" ? location.origin + url : url};
+        },
         center: state.center || [27.95, 53.7], zoom: state.zoom != null ? state.zoom : 5.6,
         attributionControl: {compact: true}, hash: false
       });
