@@ -459,9 +459,13 @@ def manifest_check(obj: _Context, paths: tuple[Path, ...]) -> None:
 @click.option("--host", default=None, help="Address to listen on [default 127.0.0.1].")
 @click.option("--port", type=int, default=None, help="Port [default 5000].")
 @click.option("--workers", type=int, default=None, help="gunicorn worker processes [default 2].")
+@click.option("--threads", type=int, default=None,
+              help="Threads per worker [default 1]; above 1, requests waiting on PostgreSQL "
+                   "overlap (gunicorn gthread).")
 @click.pass_obj
 @_handle_errors
-def serve(obj: _Context, host: str | None, port: int | None, workers: int | None) -> None:
+def serve(obj: _Context, host: str | None, port: int | None, workers: int | None,
+          threads: int | None) -> None:
     """Serve the portal (OGC API and pages) with gunicorn.
 
     Layers published while it runs appear within a second or two, in every worker.
@@ -470,15 +474,17 @@ def serve(obj: _Context, host: str | None, port: int | None, workers: int | None
     Examples:
       geoportal serve
       geoportal serve --host 0.0.0.0 --port 8080 --workers 4
+      geoportal serve --workers 2 --threads 4     # on PostGIS
     """
     from geoportal.server.wsgi import run_gunicorn
 
     settings = load_settings(data_dir=obj.settings.data_dir, host=host, port=port,
-                             workers=workers)
+                             workers=workers, threads=threads)
     obj.settings = settings
     obj.catalog.engine.dispose()  # create the catalog, and fork no open connections
     configure_logging(logging.INFO, log_dir=settings.log_dir)  # request lines on the console
-    click.echo(f"serving {settings.base_url}/ with {settings.workers} workers "
+    click.echo(f"serving {settings.base_url}/ with {settings.workers} workers x "
+               f"{settings.threads} thread(s) "
                f"(data: {settings.data_dir}, logs: {settings.log_dir})")
     run_gunicorn(settings)
 

@@ -21,6 +21,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         options: dict[str, Any] = {
             "bind": f"{self.settings.host}:{self.settings.port}",
             "workers": self.settings.workers,
+            "threads": self.settings.threads,
+            "worker_class": "gthread" if self.settings.threads > 1 else "sync",
             "timeout": 120,
             "graceful_timeout": 10,
             "accesslog": None,
