@@ -2,7 +2,8 @@
 opening it draws its features (checked through MapLibre's rendered features), clicking one
 shows its attributes, the language switch changes the page and the API calls, a shared URL
 restores the view, the page works at phone size and from the keyboard, and an upload through
-the upload page publishes a layer. Screenshots of every step go to tests/browser/artifacts/."""
+the upload page publishes a layer and rolls it back. Screenshots of every step go to
+tests/browser/artifacts/."""
 
 from __future__ import annotations
 
@@ -239,6 +240,25 @@ def test_an_upload_through_the_page_publishes_a_layer(site, portal, tmp_path):
     try:
         items = requests.get(f"{portal.url}/collections/{layer_id}/items",
                              params={"f": "json"}, timeout=30).json()
+        assert len(items["features"]) == 5
+        # a second version with 3 features, then back to the first from the versions table
+        data.write_text(json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"назва": f"Новы {i}"},
+             "geometry": {"type": "Point", "coordinates": [27.6, 53.9 + i / 100]}}
+            for i in range(3)]}, ensure_ascii=False), encoding="utf-8")
+        page.set_input_files("#file", str(data))
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_selector("#versions tr[data-version='2']", timeout=60_000)
+        page.locator("#versions tr[data-version='1'] button").click()
+        page.wait_for_selector("#versions tr[data-version='2'] button")  # 1 is current again
+        site.shot("rolled-back")
+        deadline = time.monotonic() + 10
+        while True:  # the workers see the catalog change within a second or two
+            items = requests.get(f"{portal.url}/collections/{layer_id}/items",
+                                 params={"f": "json"}, timeout=30).json()
+            if len(items["features"]) == 5 or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
         assert len(items["features"]) == 5
     finally:
         requests.delete(f"{portal.url}/admin/layers/{layer_id}",
