@@ -143,6 +143,8 @@ def test_a_raster_layer_draws_from_the_map_tiles(site, portal):
 def test_the_language_switch_changes_the_page_and_the_api_calls(site, portal):
     _ready(site, portal)
     assert site.page.inner_text("#search button") == "Search"
+    site.page.wait_for_function("[...document.querySelectorAll('.city-label')]"
+                                ".some(l => l.textContent === 'Minsk' && !l.hidden)")
     site.requests.clear()
     site.page.click("[data-lang=ru]")
     site.page.wait_for_function("document.querySelector('#search button').textContent"
@@ -152,6 +154,9 @@ def test_the_language_switch_changes_the_page_and_the_api_calls(site, portal):
     site.page.wait_for_function(
         "[...document.querySelectorAll('.result h3')].some(h => /Беларуси/.test(h.textContent))")
     assert any("/collections/catalog/items" in u and "lang=ru" in u for u in site.requests)
+    # place names on the map (HTML labels from the cities layer) follow the language
+    site.page.wait_for_function("[...document.querySelectorAll('.city-label')]"
+                                ".some(l => l.textContent === 'Минск' && !l.hidden)")
     assert "lang=ru" in site.page.url
     site.shot("russian")
     site.page.click("[data-lang=be]")

@@ -1,8 +1,8 @@
 """The viewer's basemap: a MapLibre style drawn from the portal's own vector tiles (country
 outline from the oblasts, raions, cities, railway stations), so the map works with no internet.
 
-No text labels: MapLibre draws text from glyph files a font server would provide, and the portal
-has none; names show on hover and in the identify panel instead.
+No text layers: MapLibre draws text from glyph files a font server would provide, and the portal
+has none; the page puts the cities' names over the map as HTML labels instead (portal.js).
 """
 
 from __future__ import annotations

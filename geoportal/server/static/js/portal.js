@@ -378,6 +378,45 @@
     });
   }
 
+  /* ---------------------------------------------------------------- city names */
+
+  /* Place names as HTML labels over the map (MapLibre draws text only from glyph files a font
+     server provides, and the portal works offline): the cities layer's names, the larger
+     towns first as the map zooms out. */
+  var cityLabels = [];
+
+  function cityName(p) {
+    if (window.I18N.lang === "ru") return p.name_ru || p.name_be;
+    if (window.I18N.lang === "be") return p.name_be || p.name_ru;
+    var slug = String(p.city_id || "").replace(/^c-/, "");  // romanized in the layer's id
+    return slug ? slug.split("-").map(function (w) {
+      return w.charAt(0).toUpperCase() + w.slice(1);
+    }).join("-") : p.name_be;
+  }
+
+  function showCityLabels() {
+    var z = map.getZoom();
+    var least = z < 6.5 ? 150000 : z < 8 ? 30000 : 0;
+    cityLabels.forEach(function (c) {
+      c.el.hidden = (c.pop || 0) < least;
+    });
+  }
+
+  function loadCityLabels() {
+    return getJSON("/collections/cities/items", {f: "json", limit: 1000}).then(function (fc) {
+      cityLabels.forEach(function (c) { c.marker.remove(); });
+      cityLabels = fc.features.filter(function (f) { return f.geometry; }).map(function (f) {
+        var p = f.properties;
+        var label = el("span", {"class": "city-label", text: cityName(p),
+                                "data-city": p.city_id || ""});
+        var marker = new maplibregl.Marker({element: label, anchor: "left", offset: [5, 0]})
+          .setLngLat(f.geometry.coordinates).addTo(map);
+        return {el: label, marker: marker, pop: p.pop_latest || p.pop2019};
+      });
+      showCityLabels();
+    }).catch(function () { /* no cities layer published: no names */ });
+  }
+
   /* ---------------------------------------------------------------- identify */
 
   function showIdentify(title, rows, link) {
@@ -436,6 +475,7 @@
 
   function relabel() {
     fillThemes();
+    if (mapReady) loadCityLabels();
     setRegionLabel();
     loadRegionMap();
     search();
@@ -480,7 +520,8 @@
       });
       map.addControl(new maplibregl.NavigationControl({showCompass: false}), "top-right");
       map.addControl(new maplibregl.ScaleControl({unit: "metric"}), "bottom-left");
-      map.once("load", function () { mapReady = true; });
+      map.once("load", function () { mapReady = true; loadCityLabels(); });
+      map.on("zoomend", showCityLabels);
       map.on("moveend", writeHash);
       map.on("click", identify);
       map.on("mousemove", function (e) {
