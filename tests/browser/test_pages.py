@@ -269,3 +269,39 @@ def test_an_upload_through_the_page_publishes_a_layer(site, portal, tmp_path):
         requests.delete(f"{portal.url}/admin/layers/{layer_id}",
                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert site.failed == [] and site.errors == []
+
+
+CONTRAST = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => {
+    v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  }).reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = el => {  // the first opaque background up the tree
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || c[3] > 0.9) return c;
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const sel of ['.brand', '.top-links a', '.langs button', '#search button',
+                     '.result h3', '.result p', '.result .open', '#result-count',
+                     '.region-filter', '#layers-panel h2', '.api-links a']) {
+    for (const el of document.querySelectorAll(sel)) {
+      if (!el.offsetParent) continue;
+      const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+      out.push([sel, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]);
+      break;
+    }
+  }
+  return out;
+}"""
+
+
+def test_text_has_readable_contrast(site, portal):
+    """WCAG AA: 4.5:1 for the page's text (measured from the computed colours)."""
+    _ready(site, portal)
+    ratios = site.page.evaluate(CONTRAST)
+    assert len(ratios) >= 9
+    low = [(sel, round(r, 2)) for sel, r in ratios if r < 4.5]
+    assert low == [], low
