@@ -210,9 +210,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/")
     def landing() -> Response:
-        if wants_page():  # a browser: the portal's home page; an OGC API client: JSON
-            return render_page("portal/index.html")
-        return execute(core_api.landing_page)
+        # a browser: the portal's home page; an OGC API client: the JSON landing page
+        response = render_page("portal/index.html") if wants_page() \
+            else execute(core_api.landing_page)
+        response.vary.add("Accept")  # one URL, two answers: caches must keep both
+        return response
 
     @app.get("/openapi")
     def openapi() -> Response:

@@ -82,6 +82,10 @@ def test_the_json_landing_page_is_still_there_for_clients(portal):
     assert any(link["rel"] == "conformance" for link in body["links"])
     html = requests.get(portal.url, headers={"Accept": "text/html"}, timeout=30)
     assert 'id="map"' in html.text and html.headers["Content-Type"].startswith("text/html")
+    assert "Accept" in html.headers["Vary"]
+    as_json = requests.get(portal.url, params={"f": "json"}, timeout=30)
+    assert as_json.headers["Content-Type"].startswith("application/json")
+    assert "Accept" in as_json.headers.get("Vary", "")
 
 
 def test_a_search_finds_a_sample_layer(site, portal):
