@@ -40,6 +40,7 @@ from rio_cogeo.profiles import cog_profiles
 from geoportal.errors import CRSError, GeoportalError, InputError, UnsupportedFormat
 from geoportal.etl.coverage import RASTER_SUFFIXES
 from geoportal.etl.reproject import parse_crs
+from geoportal.storage.raster_read import raster_bounds
 
 __all__ = ["RASTER_SUFFIXES", "RasterInfo", "describe", "make_cog"]
 
@@ -98,7 +99,7 @@ def make_cog(src: Path, dst: Path, *, crs: str | None = None,
     with _open(src) as ds:
         _check_grid(ds, src)
         target, assign = _target_crs(src, ds.crs, crs)
-        _extent(target, _bounds(ds), src)
+        _extent(target, raster_bounds(ds), src)
         if nodata is not None and not in_dtype_range(nodata, ds.dtypes[0]):
             raise InputError(f"{src}: nodata {nodata:g} does not fit its {ds.dtypes[0]} pixels")
         kind = np.dtype(ds.dtypes[0]).kind
@@ -200,11 +201,6 @@ def _target_crs(origin: Path, file_crs: CRS | None, given: str | None) -> tuple[
     return file_crs, False
 
 
-def _bounds(ds: DatasetReader) -> tuple[float, float, float, float]:
-    left, bottom, right, top = ds.bounds  # bottom > top for a south-up grid
-    return min(left, right), min(bottom, top), max(left, right), max(bottom, top)
-
-
 def _extent(crs: CRS, bounds: tuple[float, float, float, float],
             origin: Path) -> tuple[float, float, float, float]:
     """``bounds`` in CRS84 (edges densified); CRSError when they do not land on the globe."""
@@ -226,7 +222,7 @@ def _crs_text(crs: CRS) -> str:
 def _info(ds: DatasetReader, origin: Path) -> RasterInfo:
     _check_grid(ds, origin)
     crs, _ = _target_crs(origin, ds.crs, None)
-    bounds = _bounds(ds)
+    bounds = raster_bounds(ds)
     extent = _extent(crs, bounds, origin)
     rows, cols = ds.block_shapes[0]
     return RasterInfo(

@@ -118,11 +118,13 @@ def _own_links(resource: dict[str, Any], texts: _Texts) -> list[dict[str, Any]]:
     return links
 
 
-def _standard_links(base_url: str, url: str, texts: _Texts, rels: Rels) -> list[dict[str, str]]:
-    """The links pygeoapi gives every feature collection at ``url``."""
+def _document_links(base_url: str, url: str, texts: _Texts, rels: Rels
+                    ) -> list[dict[str, str]]:
+    """The links every collection description starts with: the landing page, this document
+    in its three formats and its schema (JSON)."""
     msg = texts.message
     json_rel, jsonld_rel, html_rel = rels
-    links = [
+    return [
         {"type": FORMAT_TYPES[F_JSON], "rel": "root",
          "title": msg("The landing page of this server as JSON"), "href": f"{base_url}?f=json"},
         {"type": FORMAT_TYPES[F_HTML], "rel": "root",
@@ -135,6 +137,14 @@ def _standard_links(base_url: str, url: str, texts: _Texts, rels: Rels) -> list[
          "href": f"{url}?f=html"},
         {"type": "application/schema+json", "rel": f"{OGC_RELTYPES_BASE}/schema",
          "title": msg("Schema of collection in JSON"), "href": f"{url}/schema?f=json"},
+    ]
+
+
+def _standard_links(base_url: str, url: str, texts: _Texts, rels: Rels) -> list[dict[str, str]]:
+    """The links pygeoapi gives every feature collection at ``url``."""
+    msg = texts.message
+    links = [
+        *_document_links(base_url, url, texts, rels),
         {"type": FORMAT_TYPES[F_HTML], "rel": f"{OGC_RELTYPES_BASE}/schema",
          "title": msg("Schema of collection in HTML"), "href": f"{url}/schema?f=html"},
         {"type": "application/schema+json", "rel": f"{OGC_RELTYPES_BASE}/queryables",
@@ -211,25 +221,12 @@ def coverage_entry(base_url: str, collection_id: str, resource: dict[str, Any],
     """A raster layer's description (OGC API - Coverages): the grid in ``extent``, links to
     the coverage (GeoTIFF, CoverageJSON), its range schema, map tiles and the COG itself."""
     url = f"{base_url}/collections/{collection_id}"
-    msg = texts.message
-    json_rel, jsonld_rel, html_rel = rels
     provider = resource["providers"][0]
     raster = provider.get("raster") or {}
     coverage_rel = f"{OGC_RELTYPES_BASE}/coverage"
     links = [
         *_own_links(resource, texts),
-        {"type": FORMAT_TYPES[F_JSON], "rel": "root",
-         "title": msg("The landing page of this server as JSON"), "href": f"{base_url}?f=json"},
-        {"type": FORMAT_TYPES[F_HTML], "rel": "root",
-         "title": msg("The landing page of this server as HTML"), "href": f"{base_url}?f=html"},
-        {"type": FORMAT_TYPES[F_JSON], "rel": json_rel, "title": msg("This document as JSON"),
-         "href": f"{url}?f=json"},
-        {"type": FORMAT_TYPES[F_JSONLD], "rel": jsonld_rel,
-         "title": msg("This document as RDF (JSON-LD)"), "href": f"{url}?f=jsonld"},
-        {"type": FORMAT_TYPES[F_HTML], "rel": html_rel, "title": msg("This document as HTML"),
-         "href": f"{url}?f=html"},
-        {"type": "application/schema+json", "rel": f"{OGC_RELTYPES_BASE}/schema",
-         "title": msg("Schema of collection in JSON"), "href": f"{url}/schema?f=json"},
+        *_document_links(base_url, url, texts, rels),
         {"type": provider["format"]["mimetype"], "rel": coverage_rel,
          "title": "Coverage as GeoTIFF", "href": f"{url}/coverage?f=GTiff"},
         {"type": "application/prs.coverage+json", "rel": coverage_rel,

@@ -28,8 +28,17 @@ from geoportal.server.coverage_params import axis_labels, crs_uri, parse_query
 from geoportal.server.languages import pick, request_language
 from geoportal.server.live import LiveAPI
 from geoportal.server.pygeoapi_config import GEOTIFF, SUPPORTED_CRS
-from geoportal.server.tiles import TMS_URI, TileCache, tile_limits
-from geoportal.storage.mvt import MAX_ZOOM
+from geoportal.server.tiles import (
+    TMS_ID,
+    TMS_URI,
+    TileCache,
+    check_tms,
+    json_response,
+    tile_address,
+    tile_limits,
+    tileset_links,
+    tileset_list,
+)
 from geoportal.storage.raster_read import Grid, RasterSource, band_names
 from geoportal.storage.raster_tiles import Style, legend, render_tile
 from geoportal.storage.rasters import RasterStore
@@ -48,7 +57,6 @@ CONFORMANCE = [_COV.format(c) for c in (
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png"]
 _FORMATS = {"gtiff": GEOTIFF, "geotiff": GEOTIFF, "tif": GEOTIFF, "tiff": GEOTIFF,
             "json": COVJSON, "covjson": COVJSON, "coveragejson": COVJSON}
-TMS_ID = "WebMercatorQuad"
 _MAP_TILES = {"en": "map tiles", "ru": "картографические тайлы", "be": "картаграфічныя тайлы"}
 
 
@@ -123,13 +131,6 @@ def covjson(grid: Grid, data: np.ma.MaskedArray, names: list[str],
     }
 
 
-def _tile_number(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise InputError("tileMatrix, tileRow and tileCol must be whole numbers") from None
-
-
 def _style(args: dict[str, str]) -> Style:
     rescale = None
     if args.get("rescale"):
@@ -201,11 +202,11 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
         layer = _coverage_layer(live, collection_id)
         info = _raster_info(layer)
         crs = info.get("crs") or "EPSG:4326"
-        return _json(domain_set(info, list(axis_labels(crs)), crs_uri(crs)))
+        return json_response(domain_set(info, list(axis_labels(crs)), crs_uri(crs)))
 
     @bp.get("/collections/<collection_id>/coverage/rangetype")
     def rangetype(collection_id: str) -> Response:
-        return _json(range_type(_raster_info(_coverage_layer(live, collection_id))))
+        return json_response(range_type(_raster_info(_coverage_layer(live, collection_id))))
 
     def map_tileset(layer: Layer) -> dict[str, Any]:
         assert layer.current is not None
@@ -216,34 +217,19 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
             "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
             "tileMatrixSetURI": TMS_URI,
             "tileMatrixSetLimits": tile_limits(layer.current.extent, 14),
-            "links": [
-                {"rel": "self", "type": "application/json", "href": url},
-                {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
-                 "type": "application/json", "href": f"{base()}/tileMatrixSets/{TMS_ID}"},
-                {"rel": "item", "type": PNG, "templated": True,
-                 "href": f"{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"},
-                {"rel": "alternate", "type": "application/json", "title": "TileJSON",
-                 "href": f"{url}?f=tilejson"},
-                {"rel": "collection", "type": "application/json",
-                 "href": f"{base()}/collections/{layer.id}"},
-            ],
+            "links": tileset_links(base(), layer.id, url, PNG),
         }
 
     @bp.get("/collections/<collection_id>/map/tiles")
     def map_tilesets(collection_id: str) -> Response:
         layer = _coverage_layer(live, collection_id)
-        entry = map_tileset(layer)
-        listed = {k: entry[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI")}
-        listed["links"] = entry["links"][:3]
-        return _json({"tilesets": [listed], "links": [
-            {"rel": "self", "type": "application/json",
-             "href": f"{base()}/collections/{collection_id}/map/tiles"}]})
+        return json_response(tileset_list(map_tileset(layer),
+                                          f"{base()}/collections/{collection_id}/map/tiles"))
 
     @bp.get("/collections/<collection_id>/map/tiles/<tms_id>")
     def map_tileset_metadata(collection_id: str, tms_id: str) -> Response:
         layer = _coverage_layer(live, collection_id)
-        if tms_id != TMS_ID:
-            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+        check_tms(tms_id)
         style = _style(request.args)
         raster_path = rasters.path(layer.current.store_ref)  # type: ignore[union-attr]
         if request.args.get("f") == "tilejson":
@@ -251,23 +237,20 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
             query = "&".join(f"{k}={request.args[k]}" for k in ("rescale", "colormap")
                              if request.args.get(k))
             url = f"{base()}/collections/{layer.id}/map/tiles/{TMS_ID}/{{z}}/{{y}}/{{x}}"
-            return _json({
+            return json_response({
                 "tilejson": "3.0.0", "name": pick(layer.meta.title, layer.id),
                 "attribution": layer.meta.attribution or "", "scheme": "xyz",
                 "tiles": [f"{url}?{query}" if query else url], "minzoom": 0, "maxzoom": 14,
                 "bounds": list(extent), "legend": legend(raster_path, style),
             })
-        return _json({**map_tileset(layer), "legend": legend(raster_path, style)})
+        return json_response({**map_tileset(layer), "legend": legend(raster_path, style)})
 
     @bp.get("/collections/<collection_id>/map/tiles/<tms_id>/<z>/<y>/<x>")
     def map_tile(collection_id: str, tms_id: str, z: str, y: str, x: str) -> Response:
         layer = _coverage_layer(live, collection_id)
-        if tms_id != TMS_ID:
-            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
-        zoom, row, col = _tile_number(z), _tile_number(y), _tile_number(x)
-        if not (0 <= zoom <= MAX_ZOOM and 0 <= row < 2**zoom and 0 <= col < 2**zoom):
-            raise NotFound(f"no tile {z}/{y}/{x} in {TMS_ID} (zoom 0 to {MAX_ZOOM}, row and "
-                           "column from 0 to 2^zoom - 1)")
+        check_tms(tms_id)
+        address = tile_address(z, y, x)
+        zoom, row, col = address.z, address.y, address.x
         style = _style(request.args)
         assert layer.current is not None
         key = (layer.current.store_ref, zoom, row, col, style)
@@ -288,9 +271,6 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
 
     return bp
 
-
-def _json(body: Any) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
 
 
 def cog_download(layer: Layer, rasters: RasterStore) -> Response:

@@ -29,7 +29,21 @@ from geoportal.server.live import LiveAPI
 from geoportal.storage import FeatureStore
 from geoportal.storage.mvt import MAX_ZOOM, TileAddress
 
-__all__ = ["CONFORMANCE", "MVT", "TileCache", "install", "tiles_blueprint"]
+__all__ = [
+    "CONFORMANCE",
+    "MVT",
+    "TMS_ID",
+    "TMS_URI",
+    "TileCache",
+    "check_tms",
+    "install",
+    "json_response",
+    "tile_address",
+    "tile_limits",
+    "tiles_blueprint",
+    "tileset_links",
+    "tileset_list",
+]
 
 MVT = "application/vnd.mapbox-vector-tile"
 TMS_ID = "WebMercatorQuad"
@@ -105,8 +119,52 @@ def _layer_or_404(live: LiveAPI, collection_id: str) -> Layer:
     return layer
 
 
-def _json(body: Any, media: str = "application/json") -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), mimetype=media)
+def json_response(body: Any) -> Response:
+    """A JSON answer (UTF-8, Cyrillic kept as is)."""
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+def check_tms(tms_id: str) -> None:
+    """NotFound for any tile matrix set but the one offered."""
+    if tms_id != TMS_ID:
+        raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+
+
+def tile_address(z: str, y: str, x: str) -> TileAddress:
+    """The tile of a ``{tileMatrix}/{tileRow}/{tileCol}`` path: InputError when they are not
+    numbers, NotFound when the tile is not in the grid."""
+    try:
+        address = TileAddress(int(z), int(x), int(y))
+    except ValueError:
+        raise InputError("tileMatrix, tileRow and tileCol must be whole numbers") from None
+    if not address.valid():
+        raise NotFound(f"no tile {z}/{y}/{x} in {TMS_ID} (zoom 0 to {MAX_ZOOM}, row and "
+                       "column from 0 to 2^zoom - 1)")
+    return address
+
+
+def tileset_links(base: str, collection_id: str, url: str, media: str) -> list[dict[str, Any]]:
+    """A tileset's links: itself, its grid, the tile template (``media``), TileJSON and the
+    collection."""
+    return [
+        {"rel": "self", "type": "application/json", "href": url},
+        {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+         "type": "application/json", "href": f"{base}/tileMatrixSets/{TMS_ID}"},
+        {"rel": "item", "type": media, "templated": True,
+         "href": f"{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"},
+        {"rel": "alternate", "type": "application/json", "title": "TileJSON",
+         "href": f"{url}?f=tilejson"},
+        {"rel": "collection", "type": "application/json",
+         "href": f"{base}/collections/{collection_id}"},
+    ]
+
+
+def tileset_list(entry: dict[str, Any], href: str) -> dict[str, Any]:
+    """The tilesets list of a collection holding the one tileset ``entry``."""
+    listed = {k: entry[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI")}
+    listed["links"] = entry["links"][:3]
+    return {"tilesets": [listed], "links": [
+        {"rel": "self", "type": "application/json", "href": href}]}
 
 
 def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blueprint:
@@ -133,17 +191,7 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
                                                                      "time") else f.type,
                                      **({"title": f.title} if f.title else {})}
                             for f in version.fields}}}],
-            "links": [
-                {"rel": "self", "type": "application/json", "href": url},
-                {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
-                 "type": "application/json", "href": f"{base()}/tileMatrixSets/{TMS_ID}"},
-                {"rel": "item", "type": MVT, "templated": True,
-                 "href": f"{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"},
-                {"rel": "alternate", "type": "application/json", "title": "TileJSON",
-                 "href": f"{url}?f=tilejson"},
-                {"rel": "collection", "type": "application/json",
-                 "href": f"{base()}/collections/{layer.id}"},
-            ],
+            "links": tileset_links(base(), layer.id, url, MVT),
         }
 
     def tilejson(layer: Layer) -> dict[str, Any]:
@@ -166,52 +214,38 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
 
     @bp.get("/tileMatrixSets")
     def matrix_sets() -> Response:
-        return _json({"tileMatrixSets": [{
+        return json_response({"tileMatrixSets": [{
             "id": TMS_ID, "title": "Google Maps Compatible for the World", "uri": TMS_URI,
             "links": [{"rel": "self", "type": "application/json",
                        "href": f"{base()}/tileMatrixSets/{TMS_ID}"}]}]})
 
     @bp.get("/tileMatrixSets/<tms_id>")
     def matrix_set(tms_id: str) -> Response:
-        if tms_id != TMS_ID:
-            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
-        return _json(_matrix_set())
+        check_tms(tms_id)
+        return json_response(_matrix_set())
 
     @bp.get("/collections/<collection_id>/tiles")
     def tilesets(collection_id: str) -> Response:
         live.refresh()
         layer = _layer_or_404(live, collection_id)
-        entry = tileset(layer)
-        listed = {k: entry[k] for k in ("title", "dataType", "crs", "tileMatrixSetURI")}
-        listed["links"] = [dict(entry["links"][0], rel="self"), entry["links"][1],
-                           entry["links"][2]]
-        return _json({"tilesets": [listed], "links": [
-            {"rel": "self", "type": "application/json",
-             "href": f"{base()}/collections/{collection_id}/tiles"}]})
+        return json_response(tileset_list(tileset(layer),
+                                          f"{base()}/collections/{collection_id}/tiles"))
 
     @bp.get("/collections/<collection_id>/tiles/<tms_id>")
     def tileset_metadata(collection_id: str, tms_id: str) -> Response:
         live.refresh()
         layer = _layer_or_404(live, collection_id)
-        if tms_id != TMS_ID:
-            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+        check_tms(tms_id)
         if request.args.get("f") == "tilejson":
-            return _json(tilejson(layer))
-        return _json(tileset(layer))
+            return json_response(tilejson(layer))
+        return json_response(tileset(layer))
 
     @bp.get("/collections/<collection_id>/tiles/<tms_id>/<z>/<y>/<x>")
     def tile(collection_id: str, tms_id: str, z: str, y: str, x: str) -> Response:
         live.refresh()
         layer = _layer_or_404(live, collection_id)
-        if tms_id != TMS_ID:
-            raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
-        try:
-            address = TileAddress(int(z), int(x), int(y))
-        except ValueError:
-            raise InputError("tileMatrix, tileRow and tileCol must be whole numbers") from None
-        if not address.valid():
-            raise NotFound(f"no tile {z}/{y}/{x} in {TMS_ID} (zoom 0 to {MAX_ZOOM}, row and "
-                           "column from 0 to 2^zoom - 1)")
+        check_tms(tms_id)
+        address = tile_address(z, y, x)
         version = layer.current
         assert version is not None
         key = (version.store_ref, address.z, address.x, address.y)

@@ -29,7 +29,7 @@ from rasterio.windows import from_bounds as window_from_bounds
 
 from geoportal.errors import InputError, NotFound
 
-__all__ = ["MAX_CELLS", "MAX_SIDE", "Grid", "RasterSource", "band_names"]
+__all__ = ["MAX_CELLS", "MAX_SIDE", "Grid", "RasterSource", "band_names", "raster_bounds"]
 
 MAX_SIDE = 10_000  # pixels along one axis of an answer
 MAX_CELLS = 16_777_216  # pixels x bands of an answer (64 MiB of float32)
@@ -116,7 +116,7 @@ class RasterSource:
                 if bounds is not None:
                     wanted = bounds
                     if in_crs == ds.crs:  # open ends (*) and far-off numbers: the raster's
-                        wanted = _clamp(bounds, _bounds(ds), not exact)
+                        wanted = _clamp(bounds, raster_bounds(ds), not exact)
                     if in_crs != source.crs:
                         wanted = transform_bounds(in_crs, source.crs, *wanted,
                                                   densify_pts=21)
@@ -215,7 +215,9 @@ class RasterSource:
         return Resampling.average
 
 
-def _bounds(ds: DatasetReader) -> Bounds:
+def raster_bounds(ds: DatasetReader) -> Bounds:
+    """A raster's bounds as minx, miny, maxx, maxy whatever the grid's orientation (bottom is
+    above top for a south-up grid)."""
     left, bottom, right, top = ds.bounds
     return min(left, right), min(bottom, top), max(left, right), max(bottom, top)
 

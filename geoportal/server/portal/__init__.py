@@ -9,6 +9,7 @@ Features, Tiles, Coverages, the admin API): nothing here reads a store or bypass
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,7 +47,10 @@ def _json(body: Any, max_age: int = 60) -> Response:
 def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blueprint:
     """The page routes and their helper documents."""
     bp = Blueprint("portal", __name__)
-    regions = RegionMap(boundaries, registry)
+
+    @cache
+    def regions() -> RegionMap:  # read and simplified on first use, not at each start-up
+        return RegionMap(boundaries, registry)
 
     def base() -> str:
         return (live.settings.base_url or "").rstrip("/")
@@ -75,7 +79,7 @@ def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blu
 
     @bp.get("/portal/regions.svg")
     def regions_svg() -> Response:
-        response = Response(regions.picker(request_language()), mimetype="image/svg+xml")
+        response = Response(regions().picker(request_language()), mimetype="image/svg+xml")
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 
@@ -86,7 +90,7 @@ def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blu
         if layer is None or layer.current is None:
             raise NotFound(f"collection {layer_id!r} not found")
         extent = layer.current.extent
-        response = Response(regions.thumbnail(tuple(extent) if extent else None),
+        response = Response(regions().thumbnail(tuple(extent) if extent else None),
                             mimetype="image/svg+xml")
         response.headers["Cache-Control"] = "public, max-age=300"
         return response

@@ -153,27 +153,16 @@
       ["read", report.features_read], ["published", report.features_published],
       ["version", report.version]
     ].filter(function (f) { return f[1] != null && f[1] !== "undefined"; });
+    [["repaired", report.repairs], ["set aside", report.set_aside]].forEach(function (kind) {
+      Object.keys(kind[1] || {}).forEach(function (what) {  // {what: how many}
+        facts.push([kind[0], kind[1][what] + ": " + what]);
+      });
+    });
     var list = document.createElement("dl");
     facts.forEach(function (f) {
       var dt = document.createElement("dt"), dd = document.createElement("dd");
       dt.textContent = f[0];
       dd.textContent = String(f[1]);
-      list.appendChild(dt);
-      list.appendChild(dd);
-    });
-    var repairs = report.repairs || {};
-    Object.keys(repairs).forEach(function (what) {
-      var dt = document.createElement("dt"), dd = document.createElement("dd");
-      dt.textContent = "repaired";
-      dd.textContent = repairs[what] + ": " + what;
-      list.appendChild(dt);
-      list.appendChild(dd);
-    });
-    var aside = report.set_aside || {};
-    Object.keys(aside).forEach(function (reason) {
-      var dt = document.createElement("dt"), dd = document.createElement("dd");
-      dt.textContent = "set aside";
-      dd.textContent = aside[reason] + ": " + reason;
       list.appendChild(dt);
       list.appendChild(dd);
     });

@@ -113,12 +113,7 @@
 
   function setRegion(code) {
     state.region = code || "";
-    document.getElementById("region-name").textContent =
-      code ? regionName(code) : t("search.all_belarus");
-    document.getElementById("region-clear").hidden = !code;
-    document.querySelectorAll("#region-map .region").forEach(function (path) {
-      path.classList.toggle("selected", path.getAttribute("data-region") === state.region);
-    });
+    setRegionLabel();
     writeHash();
     search();
   }
