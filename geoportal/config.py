@@ -73,6 +73,30 @@ class Settings(BaseSettings):
         description="How far (metres) an editor's feature may reach beyond the boundary of "
                     "the token's regions (config/boundaries.geojson); 0: not at all.",
     )
+    # -- budgets and limits: no single request may stall the portal (docs/deployment.md) ----
+    query_budget_ms: int = Field(
+        5_000, ge=100, description="Longest one read query (items, a feature, a count, a tile) "
+                                   "may run on either store before it is stopped (HTTP 503).")
+    download_budget_s: int = Field(
+        600, ge=1, description="Longest one download may stream before it is cut.")
+    heavy_requests: int = Field(
+        2, ge=1, description="Heavy requests (CQL2 filters, downloads, coverages, low-zoom "
+                             "tiles) one server process runs at once; more wait briefly, then "
+                             "get HTTP 503 with Retry-After.")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="Longest a client may take to send a request line and its "
+                                "headers (slow clients are cut off).")
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="Longest silence allowed while a request body is read.")
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="Heavy requests one client address may send per minute (0: no "
+                               "limit); HTTP 429 above.")
+    auth_failures_per_minute: int = Field(
+        10, ge=1, description="Failed logins (bad tokens) one client address may make per "
+                              "minute before it gets HTTP 429.")
+    max_vertices: int = Field(
+        250_000, ge=1_000, description="Most vertices one published feature may have; larger "
+                                       "ones are set aside with the reason.")
     log_level: str = "INFO"
 
     @classmethod

@@ -16,6 +16,7 @@ from http import HTTPStatus
 from geoportal.i18n import translate
 
 __all__ = [
+    "BudgetExceeded",
     "CRSError",
     "Conflict",
     "EncodingError",
@@ -27,6 +28,7 @@ __all__ = [
     "PreconditionFailed",
     "SchemaError",
     "StorageError",
+    "TooManyRequests",
     "Unauthorized",
     "UnsupportedFormat",
 ]
@@ -128,3 +130,35 @@ class StorageError(GeoportalError, OSError):
     """Our side failed: the store or the catalog could not do what it should."""
 
     http_status = HTTPStatus.INTERNAL_SERVER_ERROR
+
+
+class BudgetExceeded(GeoportalError):
+    """A request needed more time or work than one request may take (a query over its time
+    budget, too many heavy requests at once): the portal stays up for everyone else. HTTP 503
+    with ``Retry-After``; the message says what to narrow (a bbox, a filter, a smaller page)."""
+
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE
+    ogc_code = "ServiceUnavailable"
+    retry_after: int = 5
+
+    def __init__(self, msg: str, *, user_msg: str | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(msg, user_msg=user_msg)
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+
+class TooManyRequests(GeoportalError):
+    """One client sent more requests (or failed logins) than its rate allows. HTTP 429 with
+    ``Retry-After``."""
+
+    http_status = HTTPStatus.TOO_MANY_REQUESTS
+    ogc_code = "TooManyRequests"
+    exit_code = 2
+    retry_after: int = 60
+
+    def __init__(self, msg: str, *, user_msg: str | None = None,
+                 retry_after: int | None = None) -> None:
+        super().__init__(msg, user_msg=user_msg)
+        if retry_after is not None:
+            self.retry_after = retry_after

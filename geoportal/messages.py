@@ -486,6 +486,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "журнал аудита могут читать только токены admin"},
     "limit must be a whole number": {"be": "limit павінен быць цэлым лікам",
                                      "ru": "limit должен быть целым числом"},
+
+    # -- budgets: query time, CQL2 limits, tiles (issue 15, storage) -------------------
+
+    # -- slow and many clients: rate limits, busy routes, header/body limits (issue 15) --
+
+    # -- uploads sandboxed: drivers, zips, region boundary, vertices (issue 15, ETL) ----
+
+    # -- bounded manifests and metadata, audit, clean-up (issue 15) --------------------
 }
 
 FRAGMENTS: dict[str, dict[str, str]] = {

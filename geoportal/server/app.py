@@ -37,7 +37,7 @@ from geoportal.admin.jobs import JobQueue, JobRunner
 from geoportal.admin.tokens import TokenStore
 from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.config import Settings, load_settings
-from geoportal.errors import GeoportalError, NotFound, Unauthorized
+from geoportal.errors import BudgetExceeded, GeoportalError, NotFound, Unauthorized
 from geoportal.i18n import translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
@@ -312,12 +312,18 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.errorhandler(GeoportalError)
     def _portal_error(exc: GeoportalError) -> Response:
-        if exc.http_status >= 500:
+        if isinstance(exc, BudgetExceeded):  # expected under load: one line, no traceback
+            log.error("request_id=%s status=%d over_budget=%s", g.get("request_id"),
+                      exc.http_status, exc)
+        elif exc.http_status >= 500:
             log.error("request_id=%s error=%s", g.get("request_id"), exc, exc_info=exc)
         response = _ogc_error(exc.http_status, exc.ogc_code,
                               exc.user_message(languages.request_language()))
         if isinstance(exc, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="geoportal"'
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(int(retry_after))
         return response
 
     @app.errorhandler(Exception)
