@@ -19,6 +19,8 @@ import pyogrio
 import pyogrio.errors
 
 from geoportal import cli_admin
+from geoportal.admin.audit import AuditLog
+from geoportal.admin.boundaries import RegionBoundaries
 from geoportal.catalog import Catalog, Layer, Registry, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, InputError, NotFound
@@ -209,19 +211,26 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
     failures: list[GeoportalError] = []
     store = open_store(obj.settings)
     rasters = RasterStore(obj.settings.coverage_dir)
+    boundaries = RegionBoundaries.load(obj.settings.config_dir, obj.registry,
+                                       obj.settings.boundary_tolerance_m)
     show_bar = sys.stderr.isatty() if progress is None else progress
     for manifest in manifests:
         try:
             with ProgressBar(enabled=show_bar) as bar:
                 report = ingest(manifest, catalog=obj.catalog, store=store,
                                 registry=obj.registry, keep_versions=obj.settings.keep_versions,
-                                force=force, progress=bar, rasters=rasters)
+                                force=force, progress=bar, rasters=rasters,
+                                boundaries=boundaries,
+                                max_vertices=obj.settings.max_vertices)
         except GeoportalError as exc:  # one bad layer does not stop the others
             if exc.exit_code != 2:
                 log.error("ingest of %s failed: %s", manifest.origin, exc, exc_info=exc)
             failures.append(exc)
             click.echo(f"error: {exc.user_msg}", err=True)
+            _audit(obj, "ingest", manifest.meta.id, exc=exc, region=manifest.meta.region)
             continue
+        _audit(obj, "ingest", manifest.meta.id, region=manifest.meta.region,
+               version=report.version, detail=f"{report.status}: {manifest.source.path.name}")
         reports.append(report)
         if not as_json:
             click.echo(report.summary())
@@ -233,6 +242,19 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
     if failures:
         click.echo(f"{len(failures)} of {len(manifests)} layers not published", err=True)
         sys.exit(1 if any(f.exit_code != 2 for f in failures) else 2)
+
+
+def _audit(obj: _Context, action: str, layer_id: str, *, exc: GeoportalError | None = None,
+           **fields: Any) -> None:
+    """Record a CLI write in the audit log, as the admin API does (no token: the client
+    is ``cli:<user>``)."""
+    if exc is None:
+        result, status = "ok", 200
+    else:
+        result, status = ("rejected" if exc.exit_code == 2 else "failed"), int(exc.http_status)
+        fields["detail"] = exc.user_msg
+    AuditLog(obj.catalog.engine).record(action, result, layer_id=layer_id,
+                                        client=cli_admin.cli_client(), status=status, **fields)
 
 
 def _unique_ids(ids: list[str]) -> list[str]:
@@ -369,8 +391,13 @@ def layer_rollback(obj: _Context, layer_id: str, to_version: int) -> None:
       geoportal layer versions minsk-stops
       geoportal layer rollback minsk-stops --to 2
     """
-    obj.catalog.get_layer(layer_id)
-    version = obj.catalog.rollback(layer_id, to_version)
+    try:
+        layer = obj.catalog.get_layer(layer_id)
+        version = obj.catalog.rollback(layer_id, to_version)
+    except GeoportalError as exc:
+        _audit(obj, "rollback", layer_id, exc=exc)
+        raise
+    _audit(obj, "rollback", layer_id, region=layer.meta.region, version=version.version)
     click.echo(f"{layer_id}: version {version.version} is current again "
                f"({version.feature_count} features from {version.source_name})")
 
@@ -460,8 +487,8 @@ def manifest_check(obj: _Context, paths: tuple[Path, ...]) -> None:
 @click.option("--port", type=int, default=None, help="Port [default 5000].")
 @click.option("--workers", type=int, default=None, help="gunicorn worker processes [default 2].")
 @click.option("--threads", type=int, default=None,
-              help="Threads per worker [default 1]; above 1, requests waiting on PostgreSQL "
-                   "overlap (gunicorn gthread).")
+              help="Threads per worker [default 8]: requests waiting on PostgreSQL, the disk "
+                   "or a slow client overlap.")
 @click.pass_obj
 @_handle_errors
 def serve(obj: _Context, host: str | None, port: int | None, workers: int | None,
@@ -474,7 +501,7 @@ def serve(obj: _Context, host: str | None, port: int | None, workers: int | None
     Examples:
       geoportal serve
       geoportal serve --host 0.0.0.0 --port 8080 --workers 4
-      geoportal serve --workers 2 --threads 4     # on PostGIS
+      geoportal serve --workers 2 --threads 16    # on PostGIS
     """
     from geoportal.server.wsgi import run_gunicorn
 

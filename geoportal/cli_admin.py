@@ -5,7 +5,9 @@ Registered on the main command group by ``geoportal.cli``.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,11 +15,27 @@ from typing import Any
 import click
 
 from geoportal.admin.audit import AuditLog
-from geoportal.admin.tokens import ROLES, TokenStore
+from geoportal.admin.tokens import ROLES, Token, TokenStore
+from geoportal.cleanup import GRACE_SECONDS, clean_up, upload_dir
 from geoportal.progress import ProgressBar
+from geoportal.storage import open_store
 from geoportal.upload_client import token_from_env, upload_layer
 
-__all__ = ["register"]
+__all__ = ["cli_client", "register"]
+
+
+def cli_client() -> str:
+    """Who runs the command, for the audit log's ``client``: ``cli:<login name>``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for this uid (containers)
+        user = f"uid{os.getuid()}"
+    return f"cli:{user}"
+
+
+def scope_of(token: Token) -> str:
+    """The regions a token may write to, in words."""
+    return "all regions" if token.role == "admin" else ", ".join(token.regions)
 
 
 def register(main: click.Group, handle_errors: Any) -> None:
@@ -47,7 +65,12 @@ def register(main: click.Group, handle_errors: Any) -> None:
         """
         token, secret = TokenStore(obj.catalog.engine).create(
             name, role, regions, obj.registry, days=days)
-        scope = "all regions" if token.role == "admin" else ", ".join(token.regions)
+        AuditLog(obj.catalog.engine).record(
+            "token-create", "ok", token_id=token.id, client=cli_client(),
+            region=token.regions[0] if len(token.regions) == 1 else None,
+            detail=f"{token.role} token for {token.name}, regions {scope_of(token)}"
+                   + (f", expires {token.expires:%Y-%m-%d}" if token.expires else ""))
+        scope = scope_of(token)
         click.echo(f"token {token.id} ({token.role}, {scope}) for {token.name}; copy it now, "
                    "it is not shown again:", err=True)
         click.echo(secret)
@@ -75,7 +98,8 @@ def register(main: click.Group, handle_errors: Any) -> None:
         """Revoke a token at once (every server worker refuses it from the next request)."""
         token = TokenStore(obj.catalog.engine).revoke(token_id)
         AuditLog(obj.catalog.engine).record("token-revoke", "ok", token_id=token.id,
-                                            client="cli")
+                                            client=cli_client(),
+                                            detail=f"token of {token.name}")
         click.echo(f"token {token.id} ({token.name}) is revoked")
 
     @main.command("audit")
@@ -98,6 +122,44 @@ def register(main: click.Group, handle_errors: Any) -> None:
                        f"{r['action']:<10} {r['layer_id'] or '-':<28} "
                        f"v{r['version'] or '-':<4} token {r['token_id'] or '-':<9} "
                        f"{r['client'] or '-'}  {r['detail'] or ''}")
+
+    @main.command("cleanup")
+    @click.option("--grace", "grace_s", type=click.FloatRange(min=0), default=GRACE_SECONDS,
+                  show_default=True,
+                  help="Keep leftovers modified less than this many seconds ago (a running "
+                       "ingest's); files open in any process are always kept.")
+    @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @click.pass_obj
+    @handle_errors
+    def cleanup(obj: Any, grace_s: float, dry_run: bool, as_json: bool) -> None:
+        """Remove what crashed ingests, workers and uploads left behind.
+
+        Staged GeoPackages and COGs (.*.part*, *.tmp_rtree*), versions the catalog never
+        registered, upload folders of jobs no longer queued or running, PostGIS tables no
+        version names, and our scratch folders in the temp directory. Published versions
+        are never touched. The server does the same at start-up and after each upload job.
+
+        \b
+        Examples:
+          geoportal cleanup
+          geoportal cleanup --dry-run
+        """
+        settings = obj.settings
+        report = clean_up(obj.catalog, open_store(settings), coverage_dir=settings.coverage_dir,
+                          uploads_dir=upload_dir(settings), grace_s=grace_s, dry_run=dry_run)
+        if as_json:
+            click.echo(json.dumps({"removed": [vars(r) for r in report.removed],
+                                   "bytes": report.bytes, "kept": report.kept,
+                                   "dry_run": dry_run}, indent=2))
+            return
+        verb = "would remove" if dry_run else "removed"
+        for r in report.removed:
+            click.echo(f"{verb} {r.kind}: {r.name} ({r.bytes:,} bytes)")
+        if dry_run:
+            click.echo(f"dry run: {len(report.removed)} leftovers, {report.bytes:,} bytes")
+        else:
+            click.echo(report.summary())
 
     @main.command("upload")
     @click.option("--url", required=True, help="The portal, e.g. https://geoportal.example.by")

@@ -42,9 +42,9 @@ class Settings(BaseSettings):
     port: int = 5000
     base_url: str | None = Field(None, description="Public URL; default http://host:port.")
     workers: int = Field(2, ge=1, description="gunicorn worker processes for `geoportal serve`.")
-    threads: int = Field(1, ge=1, le=64, description=(
-        "Threads per worker (gunicorn gthread when above 1): requests that wait on PostgreSQL "
-        "or the disk overlap."))
+    threads: int = Field(8, ge=1, le=64, description=(
+        "Threads per worker (geoportal's gthread worker): requests that wait on PostgreSQL, "
+        "the disk or a slow client overlap."))
     title: str = "Geoportal of Belarus"
     default_limit: int = Field(10, ge=1)
     max_limit: int = Field(1000, ge=1, description="Page-size cap for /items.")

@@ -1,4 +1,9 @@
-"""Logging set-up for the entry points: one key=value line per event, to stderr and a file."""
+"""Logging set-up for the entry points: one key=value line per event, to stderr and a file.
+
+Every formatted record is one line whatever it holds: control characters (a ``%0A`` in a
+request path, a newline in a layer id, ANSI escapes, tracebacks' own newlines) are written as
+``\\xNN`` escapes, so no value can start a line of its own and pass for another event.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,26 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-__all__ = ["configure_logging"]
+__all__ = ["OneLineFormatter", "configure_logging", "escape_control"]
 
 _FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s pid=%(process)d %(message)s"
+# C0 controls, DEL, C1 controls and the Unicode line and paragraph separators (some viewers
+# break lines there too) -> \xNN / \uNNNN.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))}
+_ESCAPES |= {0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def escape_control(text: str) -> str:
+    """``text`` with every control character escaped (``\\n`` -> ``\\x0a``): one line."""
+    return text.translate(_ESCAPES)
+
+
+class OneLineFormatter(logging.Formatter):
+    """A formatter whose output is always one line: message, arguments, exception and stack
+    text are formatted first, then every control character in them is escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_control(super().format(record))
 
 
 def configure_logging(level: str | int = "INFO", *, log_dir: Path | None = None,
@@ -20,7 +42,7 @@ def configure_logging(level: str | int = "INFO", *, log_dir: Path | None = None,
     """
     root = logging.getLogger()
     root.setLevel(level if isinstance(level, int) else level.upper())
-    formatter = logging.Formatter(_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S%z")
+    formatter = OneLineFormatter(_FORMAT, datefmt="%Y-%m-%dT%H:%M:%S%z")
     marker = "_geoportal_handler"
     for handler in list(root.handlers):
         if getattr(handler, marker, False):

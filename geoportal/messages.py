@@ -488,12 +488,190 @@ MESSAGES: dict[str, dict[str, str]] = {
                                      "ru": "limit должен быть целым числом"},
 
     # -- budgets: query time, CQL2 limits, tiles (issue 15, storage) -------------------
+    "the query took longer than {s} s, the most one request may take; narrow it (a smaller "
+    "bbox, a more selective filter, a smaller limit) and try again": {
+        "be": "запыт выконваўся даўжэй за {s} с, а больш аднаму запыту нельга; удакладніце "
+              "яго (меншы bbox, больш дакладны фільтр, меншы limit) і паспрабуйце зноў",
+        "ru": "запрос выполнялся дольше {s} с, а дольше одному запросу нельзя; уточните его "
+              "(меньший bbox, более точный фильтр, меньший limit) и попробуйте снова"},
+    "the filter is nested more than {n} levels deep (NOT, parentheses, functions); write it "
+    "more simply": {
+        "be": "фільтр мае больш за {n} узроўняў укладзенасці (NOT, дужкі, функцыі); запішыце "
+              "яго прасцей",
+        "ru": "у фильтра больше {n} уровней вложенности (NOT, скобки, функции); запишите его "
+              "проще"},
+    "the filter has more than {n} parts (properties, values, operators); split it into "
+    "several requests": {
+        "be": "фільтр мае больш за {n} частак (уласцівасці, значэнні, аператары); падзяліце яго "
+              "на некалькі запытаў",
+        "ru": "в фильтре больше {n} частей (свойства, значения, операторы); разделите его на "
+              "несколько запросов"},
+    "the filter is longer than {n} characters; write it more simply or split the request": {
+        "be": "фільтр даўжэйшы за {n} знакаў; запішыце яго прасцей або падзяліце запыт",
+        "ru": "фильтр длиннее {n} символов; запишите его проще или разделите запрос"},
+    "an IN list may hold up to {n} values": {
+        "be": "спіс IN можа мець да {n} значэнняў",
+        "ru": "список IN может содержать до {n} значений"},
+    "a text value in the filter is longer than {n} characters": {
+        "be": "тэкставае значэнне ў фільтры даўжэйшае за {n} знакаў",
+        "ru": "текстовое значение в фильтре длиннее {n} символов"},
+    "a geometry in the filter has more than {n} vertices; simplify it or use a bbox": {
+        "be": "геаметрыя ў фільтры мае больш за {n} вяршынь; спрасціце яе або ўжывайце bbox",
+        "ru": "геометрия в фильтре содержит больше {n} вершин; упростите её или используйте "
+              "bbox"},
+    "S_DWITHIN distances may be up to {km} km ({m} m); for a larger area use S_INTERSECTS "
+    "with a polygon, or a bbox": {
+        "be": "адлегласць у S_DWITHIN можа быць да {km} км ({m} м); для большай тэрыторыі "
+              "ўжывайце S_INTERSECTS з палігонам або bbox",
+        "ru": "расстояние в S_DWITHIN может быть до {km} км ({m} м); для большей территории "
+              "используйте S_INTERSECTS с полигоном или bbox"},
+    "text values in a filter cannot hold the NUL character (%00)": {
+        "be": "тэкставыя значэнні ў фільтры не могуць мець знак NUL (%00)",
+        "ru": "текстовые значения в фильтре не могут содержать символ NUL (%00)"},
+    "{name}: the value holds the NUL character (%00), which no text can hold": {
+        "be": "{name}: значэнне мае знак NUL (%00), якога не можа быць у тэксце",
+        "ru": "{name}: значение содержит символ NUL (%00), которого не может быть в тексте"},
+    "{name}={value}: expected a date such as 2024-05-01": {
+        "be": "{name}={value}: чакаецца дата, напрыклад 2024-05-01",
+        "ru": "{name}={value}: ожидается дата, например 2024-05-01"},
+    "{name}={value}: expected a date-time such as 2024-05-01T10:30:00Z": {
+        "be": "{name}={value}: чакаюцца дата і час, напрыклад 2024-05-01T10:30:00Z",
+        "ru": "{name}={value}: ожидаются дата и время, например 2024-05-01T10:30:00Z"},
+    "{name}={value}: give a date (2024-05-01) or an RFC 3339 date-time "
+    "(2024-05-01T10:30:00Z)": {
+        "be": "{name}={value}: укажыце дату (2024-05-01) або дату і час RFC 3339 "
+              "(2024-05-01T10:30:00Z)",
+        "ru": "{name}={value}: укажите дату (2024-05-01) или дату и время RFC 3339 "
+              "(2024-05-01T10:30:00Z)"},
+    "bbox must be four finite numbers: minlon,minlat,maxlon,maxlat": {
+        "be": "bbox павінен складацца з чатырох канечных лікаў: minlon,minlat,maxlon,maxlat",
+        "ru": "bbox должен состоять из четырёх конечных чисел: minlon,minlat,maxlon,maxlat"},
 
     # -- slow and many clients: rate limits, busy routes, header/body limits (issue 15) --
+    "the server is busy with other heavy requests (filters, downloads, coverages, low-zoom "
+    "tiles); try again in {seconds} s": {
+        "be": "сервер заняты іншымі цяжкімі запытамі (фільтры, спампоўванні, пакрыцці, тайлы "
+              "дробных маштабаў); паспрабуйце зноў праз {seconds} с",
+        "ru": "сервер занят другими тяжёлыми запросами (фильтры, скачивания, покрытия, тайлы "
+              "мелких масштабов); попробуйте снова через {seconds} с"},
+    "too many heavy requests from your address (filters, downloads, coverages, low-zoom "
+    "tiles): at most {limit} a minute; try again in {seconds} s": {
+        "be": "занадта многа цяжкіх запытаў з вашага адраса (фільтры, спампоўванні, пакрыцці, "
+              "тайлы дробных маштабаў): не больш за {limit} у хвіліну; паспрабуйце зноў праз "
+              "{seconds} с",
+        "ru": "слишком много тяжёлых запросов с вашего адреса (фильтры, скачивания, покрытия, "
+              "тайлы мелких масштабов): не больше {limit} в минуту; попробуйте снова через "
+              "{seconds} с"},
+    "too many failed logins from your address: at most {limit} a minute; try again in "
+    "{seconds} s": {
+        "be": "занадта многа няўдалых уваходаў з вашага адраса: не больш за {limit} у хвіліну; "
+              "паспрабуйце зноў праз {seconds} с",
+        "ru": "слишком много неудачных входов с вашего адреса: не больше {limit} в минуту; "
+              "попробуйте снова через {seconds} с"},
+    "the request body stopped arriving: nothing came for {seconds} s; send it again": {
+        "be": "цела запыту перастала паступаць: {seconds} с нічога не прыходзіла; дашліце яго "
+              "зноў",
+        "ru": "тело запроса перестало поступать: {seconds} с ничего не приходило; отправьте "
+              "его снова"},
+    "the download took longer than its budget of {seconds} s (download_budget_s): ask for "
+    "less with bbox or filter": {
+        "be": "спампоўванне заняло больш за адведзеныя {seconds} с (download_budget_s): "
+              "запытайце менш праз bbox або filter",
+        "ru": "скачивание заняло больше отведённых {seconds} с (download_budget_s): "
+              "запросите меньше через bbox или filter"},
 
     # -- uploads sandboxed: drivers, zips, region boundary, vertices (issue 15, ETL) ----
+    "{file}: the content is not {suffix} as the extension says; send the file in the format "
+    "its name gives": {
+        "be": "{file}: змесціва не {suffix}, як кажа пашырэнне; дашліце файл у фармаце, які "
+              "называе яго імя",
+        "ru": "{file}: содержимое не {suffix}, как говорит расширение; пришлите файл в формате, "
+              "который называет его имя"},
+    "{file}: the file describes a GDAL dataset ({marker}), which may point at other files or "
+    "addresses; send the data itself": {
+        "be": "{file}: файл апісвае набор даных GDAL ({marker}), які можа спасылацца на іншыя "
+              "файлы або адрасы; дашліце самі даныя",
+        "ru": "{file}: файл описывает набор данных GDAL ({marker}), который может ссылаться на "
+              "другие файлы или адреса; пришлите сами данные"},
+    "{file}: the XML declares a DTD (<!DOCTYPE>); send it without one": {
+        "be": "{file}: XML аб'яўляе DTD (<!DOCTYPE>); дашліце яго без DTD",
+        "ru": "{file}: XML объявляет DTD (<!DOCTYPE>); пришлите его без DTD"},
+    "{file}: the GeoJSON names its CRS by a link or URL, which the server does not fetch; "
+    "remove \"crs\" (GeoJSON is WGS 84) or name the CRS as EPSG:code": {
+        "be": "{file}: GeoJSON называе сваю сістэму каардынат спасылкай або URL, якія сервер не "
+              "загружае; выдаліце \"crs\" (GeoJSON — гэта WGS 84) або назавіце СК як EPSG:код",
+        "ru": "{file}: GeoJSON называет свою систему координат ссылкой или URL, которые сервер "
+              "не загружает; удалите \"crs\" (GeoJSON — это WGS 84) или укажите СК как "
+              "EPSG:код"},
+    "{file}: member {member} does not unpack to what the archive's directory declares (size "
+    "or checksum); the archive is damaged or forged: make it again": {
+        "be": "{file}: член {member} не распакоўваецца ў тое, што заяўляе змест архіва (памер "
+              "або кантрольная сума); архіў пашкоджаны або падроблены: стварыце яго нанова",
+        "ru": "{file}: элемент {member} не распаковывается в то, что заявляет оглавление архива "
+              "(размер или контрольная сумма); архив повреждён или подделан: создайте его "
+              "заново"},
+    "{file}: member {member} has more than {rows} rows, the most one sheet may have; split "
+    "the sheet or send a CSV": {
+        "be": "{file}: член {member} мае больш за {rows} радкоў — больш, чым можа мець адзін "
+              "аркуш; падзяліце аркуш або дашліце CSV",
+        "ru": "{file}: элемент {member} содержит более {rows} строк — больше, чем может иметь "
+              "один лист; разделите лист или пришлите CSV"},
+    "{file}: member {member} unpacks to more than {size} of sheet XML, the most one sheet may "
+    "take; split the sheet or send a CSV": {
+        "be": "{file}: член {member} распакоўваецца ў больш чым {size} XML аркуша — больш, чым "
+              "можа заняць адзін аркуш; падзяліце аркуш або дашліце CSV",
+        "ru": "{file}: элемент {member} распаковывается в более чем {size} XML листа — больше, "
+              "чем может занять один лист; разделите лист или пришлите CSV"},
 
     # -- bounded manifests and metadata, audit, clean-up (issue 15) --------------------
+    "datetime {text} is not a date (2024-05-01), a date-time (2024-05-01T12:00:00Z) or an "
+    "interval of them (start/end, '..' for an open end)": {
+        "be": "datetime {text} не з'яўляецца датай (2024-05-01), датай з часам "
+              "(2024-05-01T12:00:00Z) або інтэрвалам (пачатак/канец, '..' — адкрыты канец)",
+        "ru": "datetime {text} не является датой (2024-05-01), датой со временем "
+              "(2024-05-01T12:00:00Z) или интервалом (начало/конец, '..' — открытый конец)"},
+    "datetime {text}: the start must come before the end": {
+        "be": "datetime {text}: пачатак павінен быць раней за канец",
+        "ru": "datetime {text}: начало должно быть раньше конца"},
+    "scale-factor must be above 0: between {low} and {high} (2 halves the size, 0.5 doubles "
+    "it)": {
+        "be": "scale-factor павінен быць большы за 0: ад {low} да {high} (2 памяншае памер "
+              "удвая, 0.5 павялічвае ўдвая)",
+        "ru": "scale-factor должен быть больше 0: от {low} до {high} (2 уменьшает размер "
+              "вдвое, 0.5 увеличивает вдвое)"},
+    "scale-axes {term} must be above 0: between {low} and {high}": {
+        "be": "scale-axes {term} павінен быць большы за 0: ад {low} да {high}",
+        "ru": "scale-axes {term} должен быть больше 0: от {low} до {high}"},
+    "scale-size {term}: a whole number of pixels, at least 1 and at most {high}": {
+        "be": "scale-size {term}: цэлая колькасць пікселяў, ад 1 да {high}",
+        "ru": "scale-size {term}: целое число пикселей, от 1 до {high}"},
+    "{where}: 'properties' has {n} members; at most {limit}": {
+        "be": "{where}: у 'properties' {n} членаў; найбольш {limit}",
+        "ru": "{where}: в 'properties' {n} членов; не более {limit}"},
+    "{where}: the properties are {size} bytes of JSON; at most {limit} per feature": {
+        "be": "{where}: уласцівасці займаюць {size} байтаў JSON; найбольш {limit} на аб'ект",
+        "ru": "{where}: свойства занимают {size} байт JSON; не более {limit} на объект"},
+    "{origin}: the manifest is {size} bytes; at most {limit} (a manifest describes a layer, "
+    "the data goes in the data file)": {
+        "be": "{origin}: маніфест займае {size} байтаў; найбольш {limit} (маніфест апісвае "
+              "пласт, даныя — у файле даных)",
+        "ru": "{origin}: манифест занимает {size} байт; не более {limit} (манифест описывает "
+              "слой, данные — в файле данных)"},
+    "{origin} at line {line}: YAML anchors and aliases (&name, *name) are not allowed in a "
+    "manifest; write the values out": {
+        "be": "{origin}, радок {line}: якары і спасылкі YAML (&name, *name) у маніфесце не "
+              "дазволены; запішыце значэнні цалкам",
+        "ru": "{origin}, строка {line}: якоря и ссылки YAML (&name, *name) в манифесте не "
+              "допускаются; запишите значения полностью"},
+    "{origin}: the manifest is nested too deeply": {
+        "be": "{origin}: маніфест мае занадта глыбокую ўкладзенасць",
+        "ru": "{origin}: манифест имеет слишком глубокую вложенность"},
+    "{origin}: '{key}' is {n} characters long; at most {limit}": {
+        "be": "{origin}: даўжыня '{key}' — {n} сімвалаў; найбольш {limit}",
+        "ru": "{origin}: длина '{key}' — {n} символов; не более {limit}"},
+    "{origin}: '{key}' has {n} keywords; at most {limit}": {
+        "be": "{origin}: у '{key}' {n} ключавых слоў; найбольш {limit}",
+        "ru": "{origin}: в '{key}' {n} ключевых слов; не более {limit}"},
 }
 
 FRAGMENTS: dict[str, dict[str, str]] = {

@@ -18,6 +18,7 @@ import pytest
 import requests
 import shapely
 
+from geoportal.admin.boundaries import RegionBoundaries
 from geoportal.catalog import Catalog, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.etl import ingest, load_manifest
@@ -99,10 +100,14 @@ def rasters(settings: Settings) -> RasterStore:
 
 
 @pytest.fixture
-def publish(catalog, store, registry, rasters):
-    """Ingest a manifest path with the real catalog and stores."""
+def publish(catalog, store, registry, rasters, settings):
+    """Ingest a manifest path with the real catalog and stores, and the region boundaries
+    and vertex cap of the settings (as the CLI and the admin API do)."""
+    boundaries = RegionBoundaries.load(settings.config_dir, registry,
+                                       settings.boundary_tolerance_m)
 
     def _publish(manifest_path: Path, **kwargs):
+        kwargs = {"boundaries": boundaries, "max_vertices": settings.max_vertices, **kwargs}
         return ingest(load_manifest(manifest_path), catalog=catalog, store=store,
                       registry=registry, rasters=rasters, **kwargs)
 

@@ -9,6 +9,10 @@ The area of a set of regions is the union of their boundaries grown by a toleran
 (``boundary_tolerance_m``): the source polygons are simplified, and a feature drawn on the
 border should not be refused. It is built once per set of codes and kept prepared, so a
 point is checked in microseconds.
+
+Part 4 edits check a feature against the token's regions; uploads (``geoportal.etl.pipeline``,
+for the CLI and the admin API alike) check every feature against the layer's region with the
+same areas, a whole batch per call (``shapely.covers`` on the array).
 """
 
 from __future__ import annotations
@@ -134,6 +138,14 @@ class RegionBoundaries:
     def load(cls, config_dir: Path, registry: Registry, tolerance_m: float) -> RegionBoundaries:
         """The boundaries of ``config_dir/boundaries.geojson`` (bboxes if there is none)."""
         return cls(Path(config_dir) / BOUNDARIES_FILE, registry, tolerance_m)
+
+    @classmethod
+    def from_bboxes(cls, registry: Registry, tolerance_m: float = 0.0) -> RegionBoundaries:
+        """Each region's bbox from ``regions.yaml`` as its boundary: for tools and tests that
+        have no ``boundaries.geojson``."""
+        boundaries = cls(Path(), registry, tolerance_m)
+        boundaries._boundaries = {}  # Path() is the working directory, never a file
+        return boundaries
 
     def __repr__(self) -> str:
         return (f"RegionBoundaries({str(self.path)!r}, {len(self._boundaries)} boundaries, "

@@ -21,12 +21,20 @@ import shapely
 from geoportal.catalog.models import Field
 from geoportal.errors import InputError
 
-__all__ = ["MISSING", "FeatureInput", "parse_body", "read_feature", "to_crs84"]
+__all__ = ["LIMITS", "MISSING", "FeatureInput", "parse_body", "read_feature", "to_crs84"]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 MISSING: Any = type("Missing", (), {"__repr__": lambda _: "MISSING"})()
 _GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
                    "MultiPolygon", "GeometryCollection"}
+# What one feature's properties may hold: a layer's attributes are short facts, and every
+# page, download and tile repeats them (the geometry has its own vertex cap).
+LIMITS = {
+    "properties": 500,  # members of "properties" (a layer has fewer fields)
+    "string": 10_000,  # characters of one text value
+    "properties_bytes": 256 * 1024,  # all of one feature's property values, as UTF-8 JSON
+}
+_SHOWN = 10  # problems listed in one message; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -90,23 +98,37 @@ def read_feature(data: Any, fields: list[Field], *, crs: str = CRS84,
 
 
 def _coerce(raw: dict[str, Any], fields: list[Field], where: str) -> dict[str, Any]:
+    if len(raw) > LIMITS["properties"]:
+        raise InputError(f"{where}: 'properties' has {len(raw):,} members; at most "
+                         f"{LIMITS['properties']}")
+    size = len(json.dumps(raw, ensure_ascii=False).encode("utf-8"))
+    if size > LIMITS["properties_bytes"]:
+        raise InputError(f"{where}: the properties are {size:,} bytes of JSON; at most "
+                         f"{LIMITS['properties_bytes']:,} per feature")
     types = {f.name: f.type for f in fields}
     titles = {f.title: f.name for f in fields if f.title}
     problems: list[str] = []
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = key if key in types else titles.get(key)
+        shown = key if len(key) <= 80 else key[:80] + "..."
         if name is None:
-            problems.append(f"unknown property {key!r}")
+            problems.append(f"unknown property {shown!r}")
+            continue
+        if isinstance(value, str) and len(value) > LIMITS["string"]:
+            problems.append(f"{shown}: the text is {len(value):,} characters long; at most "
+                            f"{LIMITS['string']:,}")
             continue
         try:
             out[name] = _value(types[name], value)
         except (TypeError, ValueError, OverflowError):
-            problems.append(f"{key}: {json.dumps(value, ensure_ascii=False)[:80]} is not "
+            problems.append(f"{shown}: {json.dumps(value, ensure_ascii=False)[:80]} is not "
                             f"{_ARTICLE.get(types[name], 'a ' + types[name])}")
     if problems:
         known = ", ".join(types) or "none"
-        raise InputError(f"{where}: " + "; ".join(problems) + f" (properties: {known})")
+        more = f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
+        raise InputError(f"{where}: " + "; ".join(problems[:_SHOWN]) + more
+                         + f" (properties: {known})")
     return out
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import socket
 import threading
@@ -28,11 +29,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from geoportal.admin.audit import AuditLog
+from geoportal.admin.boundaries import RegionBoundaries
 from geoportal.catalog import Catalog
 from geoportal.catalog import schema as t
 from geoportal.catalog.registry import Registry
 from geoportal.catalog.repository import as_utc, utc_now
+from geoportal.cleanup import clean_up_quietly
 from geoportal.errors import Conflict, GeoportalError, InputError, NotFound, StorageError
+from geoportal.etl.geometry import MAX_VERTICES
 from geoportal.etl.manifest import build_manifest
 from geoportal.etl.pipeline import ingest
 from geoportal.storage import FeatureStore
@@ -157,6 +161,19 @@ class JobQueue:
         return [self.get(job_id) for (job_id,) in rows]
 
 
+# The folders of an absolute path (the upload's, a temporary copy's, /vsizip/ in front), where
+# a path starts a word: "lon/lat" or "EPSG:4326" are left alone.
+_FOLDERS = re.compile(r"(?<![\w.:/])(?:/[^\s/'\"()]+)+/(?=[^\s/])")
+_VSIZIP = re.compile(r"/vsizip/+(?:[^\s'\"()]*/)?([^\s/'\"()]+\.(?:zip|kmz|xlsx|ods))/",
+                     re.IGNORECASE)
+
+
+def _without_paths(message: str) -> str:
+    """A job's message as an editor sees it: each file named as uploaded (a zip member as
+    ``roads.zip/roads/roads.shp``), without the folders it sits in on the server."""
+    return _FOLDERS.sub("", _VSIZIP.sub(r"\1/", message))
+
+
 def _job(row: Any) -> Job:
     return Job(id=row["id"], layer_id=row["layer_id"], region=row["region"],
                token_id=row["token_id"], state=row["state"], manifest=row["manifest"],
@@ -171,12 +188,15 @@ class JobRunner(threading.Thread):
 
     def __init__(self, queue: JobQueue, *, catalog: Catalog, store: FeatureStore,
                  registry: Registry, rasters: RasterStore, audit: AuditLog,
-                 keep_versions: int, poll_seconds: float = 0.5) -> None:
+                 keep_versions: int, poll_seconds: float = 0.5,
+                 boundaries: RegionBoundaries | None = None,
+                 max_vertices: int = MAX_VERTICES) -> None:
         super().__init__(name="geoportal-jobs", daemon=True)
         self.queue = queue
         self.catalog, self.store, self.registry, self.rasters = catalog, store, registry, rasters
         self.audit = audit
         self.keep_versions = keep_versions
+        self.boundaries, self.max_vertices = boundaries, max_vertices  # the ETL's region check
         self.poll_seconds = poll_seconds
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
@@ -192,6 +212,7 @@ class JobRunner(threading.Thread):
                     self.audit.record("upload", "failed", layer_id=orphan.layer_id,
                                       region=orphan.region, job_id=orphan.id, status=500,
                                       detail=orphan.error, token_id=orphan.token_id)
+                    self.clean_up(Path(orphan.folder).parent, f"after job {orphan.id}")
                 job = self.queue.claim(self.worker)
                 failures = 0
                 if job is not None:
@@ -223,18 +244,19 @@ class JobRunner(threading.Thread):
                                       origin=f"upload {job.id}")
             report = ingest(manifest, catalog=self.catalog, store=self.store,
                             registry=self.registry, rasters=self.rasters,
-                            keep_versions=self.keep_versions)
+                            keep_versions=self.keep_versions, boundaries=self.boundaries,
+                            max_vertices=self.max_vertices)
             state, status, error = "done", HTTPStatus.OK, None
             version = report.version
             details = report.to_dict()
         except InputError as exc:
             state, status, error, version, details = ("rejected", exc.http_status,
-                                                      exc.user_msg, None, None)
+                                                      _without_paths(exc.user_msg), None, None)
         except Exception as exc:  # our side failed: the previous version keeps serving
             log.exception("job %s failed", job.id)
             state, status, version, details = ("failed", HTTPStatus.INTERNAL_SERVER_ERROR,
                                                None, None)
-            error = (exc.user_msg if isinstance(exc, GeoportalError)
+            error = (_without_paths(exc.user_msg) if isinstance(exc, GeoportalError)
                      else "the ingest failed on the server; the previous version still serves")
         finally:
             beating.set()
@@ -244,4 +266,11 @@ class JobRunner(threading.Thread):
                           region=job.region, version=version, job_id=job.id,
                           status=int(status), detail=error, token_id=job.token_id)
         shutil.rmtree(job.folder, ignore_errors=True)
+        self.clean_up(Path(job.folder).parent, f"after job {job.id}")
         return finished
+
+    def clean_up(self, uploads_dir: Path, when: str) -> None:
+        """What crashed jobs and ingests left (a failed job's staged file is removed by the
+        ETL itself; a killed one's is not)."""
+        clean_up_quietly(self.catalog, self.store, coverage_dir=self.rasters.root,
+                         uploads_dir=uploads_dir, when=when)

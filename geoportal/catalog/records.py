@@ -20,8 +20,9 @@ from typing import Any
 
 from geoportal.catalog.models import LANGUAGES, Layer
 from geoportal.catalog.registry import Registry
+from geoportal.errors import InputError
 
-__all__ = ["RECORD_FIELDS", "build_record", "fold", "localize", "search"]
+__all__ = ["RECORD_FIELDS", "build_record", "check_interval", "fold", "localize", "search"]
 
 # Queryable and sortable record properties (besides q, bbox and datetime).
 RECORD_FIELDS = {"title": "string", "theme": "string", "region": "string", "kind": "string",
@@ -183,6 +184,26 @@ def _moment(text: str) -> datetime | None:
     return moment if moment.tzinfo else moment.astimezone()
 
 
+def check_interval(interval: str) -> None:
+    """InputError (400) naming ``datetime`` unless ``interval`` is a date, a date-time
+    (RFC 3339) or an interval of them with ``..`` for an open end."""
+    parts = interval.split("/")
+    try:
+        if len(parts) > 2:
+            raise ValueError(interval)
+        moments = [_moment(p) for p in parts]
+        if len(parts) == 1 and moments[0] is None:
+            raise ValueError(interval)
+        if len(parts) == 2 and None not in moments and moments[0] > moments[1]:
+            raise InputError(f"datetime {interval[:80]!r}: the start must come before the end")
+    except (ValueError, TypeError, OverflowError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"datetime {interval[:80]!r} is not a date (2024-05-01), a date-time "
+                         "(2024-05-01T12:00:00Z) or an interval of them (start/end, '..' for "
+                         "an open end)") from None
+
+
 def _in_interval(stamp: str, interval: str) -> bool:
     moment = datetime.fromisoformat(stamp)
     if "/" not in interval:
@@ -203,6 +224,8 @@ def search(records: Sequence[dict[str, Any]], *, q: str | None = None,
     start a word of the record's text (in any language), and a word in the title counts
     more. ``region`` matches the region and every region under it."""
     words = _words(q or "")
+    if interval:
+        check_interval(interval)
     out = []
     for record in records:
         props = record["properties"]

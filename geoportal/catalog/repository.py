@@ -21,7 +21,10 @@ from geoportal.catalog.models import Field, Layer, LayerMetadata, Version
 from geoportal.catalog.registry import Registry
 from geoportal.errors import Conflict, NotFound, StorageError
 
-__all__ = ["Catalog", "as_utc", "utc_now"]
+__all__ = ["MAX_VERSION", "Catalog", "as_utc", "utc_now"]
+
+# The largest version number a catalog keeps (the column is a 32-bit integer in PostgreSQL).
+MAX_VERSION = 2**31 - 1
 
 
 def utc_now() -> datetime:
@@ -142,6 +145,12 @@ class Catalog:
         with self._tx() as conn:
             return [self._version_from_row(r) for r in conn.execute(query).mappings()]
 
+    def store_refs(self) -> set[str]:
+        """The store reference of every version the catalog keeps (current and retired), so
+        a clean-up can tell a published table or file from a leftover."""
+        with self._tx() as conn:
+            return {r[0] for r in conn.execute(select(t.versions.c.store_ref))}
+
     # -- writing ----------------------------------------------------------------------------
 
     def save_metadata(self, meta: LayerMetadata) -> bool:
@@ -208,10 +217,12 @@ class Catalog:
         """
         with self._tx() as conn:
             self._bump(conn)
-            row = conn.execute(
-                select(t.versions).where((t.versions.c.layer_id == layer_id)
-                                         & (t.versions.c.version == version))
-            ).mappings().first()
+            row = None
+            if 1 <= version <= MAX_VERSION:  # 10**23 is no version (and no SQL integer)
+                row = conn.execute(
+                    select(t.versions).where((t.versions.c.layer_id == layer_id)
+                                             & (t.versions.c.version == version))
+                ).mappings().first()
             if row is None:
                 kept = [r[0] for r in conn.execute(
                     select(t.versions.c.version).where(t.versions.c.layer_id == layer_id)

@@ -10,7 +10,8 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-__all__ = ["MADE_VALID", "OUTSIDE", "prepare", "target_type"]
+__all__ = ["MADE_VALID", "MAX_VERTICES", "OUTSIDE", "TOO_MANY_VERTICES", "prepare",
+           "target_type"]
 
 _FAMILY = {
     "Point": "Point", "MultiPoint": "Point",
@@ -25,9 +26,15 @@ _MULTI = {
                         shapely.multilinestrings),
     "MultiPolygon": (GeometryType.POLYGON, GeometryType.MULTIPOLYGON, shapely.multipolygons),
 }
-OUTSIDE = "outside the layer's region (wrong CRS or 0,0 coordinates?)"
-MAX_VERTICES = 1_000_000
-TOO_MANY_VERTICES = "more than {:,} vertices (simplify it before publishing)"
+# The region is named so the admin sees which boundary the feature missed (set-aside reasons
+# are counted per text: one text per layer).
+OUTSIDE = ("outside the layer's region, {name} ({code}), by more than {tolerance:g} m "
+           "(another region's place, a wrong CRS or 0,0 coordinates?)")
+# Most vertices one feature may have; settings.max_vertices overrides it. Decided from
+# benchmarks/vertices.py: a low-zoom tile of a feature this size stays well under a second.
+MAX_VERTICES = 250_000
+TOO_MANY_VERTICES = ("{count:,} vertices, more than the {cap:,} a feature may have "
+                     "(simplify it, or split it, before publishing)")
 # Kinds of repair, as the report names them.
 MADE_VALID = "made valid (self-intersections, bad rings)"
 REPEATED = "repeated vertices removed"
@@ -110,13 +117,14 @@ def _orient(geoms: np.ndarray, todo: np.ndarray) -> int:
 
 
 def prepare(
-    geoms: np.ndarray, target: str, *, bounds: tuple[float, float, float, float] | None,
-    max_vertices: int = MAX_VERTICES,
+    geoms: np.ndarray, target: str, *, max_vertices: int = MAX_VERTICES,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Repair and fit geometries (already in CRS84) for publishing.
 
     Returns the geometries, an object array with a reason per feature to set it aside (None
     to publish) and the repairs made, by kind, with the number of features each touched.
+    Whether a feature lies in the layer's region is the caller's check (the pipeline has the
+    region's boundary).
     """
     out = np.array(geoms, dtype=object, copy=True)
     reasons = np.full(len(out), None, dtype=object)
@@ -129,8 +137,11 @@ def prepare(
     reasons[bad_coords & ~missing] = "coordinates could not be transformed"
     # A feature with millions of vertices would stall validation, tiles and every page that
     # holds it: set aside before any costly step.
-    huge = (np.bincount(index, minlength=len(out)) > max_vertices) & (reasons == None)  # noqa: E711
-    reasons[huge] = TOO_MANY_VERTICES.format(max_vertices)
+    # Set aside rather than simplified: simplifying would publish other data than the file
+    # holds, and only the admin knows which tolerance the layer can bear.
+    counts = np.bincount(index, minlength=len(out))
+    for i in np.flatnonzero((counts > max_vertices) & (reasons == None)):  # noqa: E711
+        reasons[i] = TOO_MANY_VERTICES.format(count=int(counts[i]), cap=max_vertices)
     ok = reasons == None  # noqa: E711
     if target != "Point" and len(coords) > 1:
         # Only geometries with a vertex equal to the one before it need the (costly) removal.
@@ -153,7 +164,4 @@ def prepare(
     if target.startswith("Multi"):
         repairs[PROMOTED.format(target)] = int((singles & (reasons == None)).sum())  # noqa: E711
     repairs[ORIENTED] = _orient(out, reasons == None)  # noqa: E711
-    if bounds is not None:
-        inside = shapely.intersects(out, shapely.box(*bounds))
-        reasons[(reasons == None) & ~inside] = OUTSIDE  # noqa: E711
     return out, reasons, {k: v for k, v in repairs.items() if v}

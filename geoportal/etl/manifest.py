@@ -14,8 +14,8 @@ from geoportal.catalog.registry import Registry
 from geoportal.errors import SchemaError
 from geoportal.etl.romanize import detect_language, to_ascii_name
 
-__all__ = ["FIELD_TYPES", "FieldRule", "Manifest", "SourceSpec", "build_manifest",
-           "check_manifest", "load_manifest", "slugify"]
+__all__ = ["FIELD_TYPES", "LIMITS", "FieldRule", "Manifest", "SourceSpec", "build_manifest",
+           "check_manifest", "load_manifest", "parse_manifest_text", "slugify"]
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Collection ids the portal uses itself (the catalog's records).
@@ -28,6 +28,22 @@ _FIELD_KEYS = {"name", "type", "title", "drop"}
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,58}$")
 # The types a manifest may force on a field (as published: JSON Schema names).
 FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "date-time")
+# How large a layer's texts may be. Every page, /collections and every catalog search carries
+# them for every visitor, so one layer must not be able to make them megabytes (issue 15: a
+# 329-byte manifest of nested YAML anchors made /collections 6.2 MB). Generous for real
+# metadata: the longest sample description is under 400 characters.
+LIMITS = {
+    "manifest_bytes": 64 * 1024,  # the whole file or form field
+    "title": 200,  # characters, per language
+    "description": 4000,  # characters, per language
+    "keywords": 30,  # per language
+    "keyword": 64,  # characters, each
+    "license": 200,
+    "attribution": 500,
+    "fields": 500,  # entries of `fields:`
+    "field_title": 200,
+    "source_value": 1024,  # source.path, source.layer, ... (characters)
+}
 
 
 @dataclass(frozen=True)
@@ -99,27 +115,71 @@ def _texts(value: Any, key: str, problems: _Problems, *, required: bool) -> dict
             problems.append(f"'{key}' is required (a text or be/ru/en texts)")
         return {}
     if isinstance(value, str):
-        return {lang: value.strip() for lang in LANGUAGES}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        value = {lang: value for lang in LANGUAGES}
+        if len(value["en"].strip()) > LIMITS[key]:  # one text for all: say it once
+            _too_long(key, value["en"], LIMITS[key], problems)
+            return {}
+    elif not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         problems.append(f"'{key}' must be a text or a mapping of be/ru/en to texts")
         return {}
     unknown = set(value) - set(LANGUAGES)
     if unknown:
-        problems.append(f"'{key}' has unknown languages {sorted(unknown)}; use be, ru, en")
+        problems.append(f"'{key}' has unknown languages {_names(unknown)}; use be, ru, en")
     if required and not any(v.strip() for v in value.values()):
         problems.append(f"'{key}' is empty")
-    return {k: v.strip() for k, v in value.items() if k in LANGUAGES}
+    out = {k: v.strip() for k, v in value.items() if k in LANGUAGES}
+    for lang, text in out.items():
+        _too_long(f"{key}.{lang}", text, LIMITS[key], problems)
+    return out
+
+
+def _too_long(key: str, text: str, limit: int, problems: _Problems) -> bool:
+    """Append "too long" for ``key`` when ``text`` is over ``limit`` characters."""
+    if len(text) <= limit:
+        return False
+    problems.append(f"'{key}' is {len(text):,} characters long; at most {limit:,}")
+    return True
+
+
+def _names(keys: Any) -> str:
+    """Unknown keys as the admin typed them, but never an essay: at most 5, each cut."""
+    shown = sorted(str(k)[:40] for k in keys)
+    return str(shown[:5])[:-1] + (f", ... {len(shown) - 5} more]" if len(shown) > 5 else "]")
 
 
 def _keywords(value: Any, problems: _Problems) -> dict[str, list[str]]:
+    """Keywords per language: texts (numbers are taken as text), at most ``LIMITS["keywords"]``
+    per language of at most ``LIMITS["keyword"]`` characters each."""
     if value is None:
         return {}
     if isinstance(value, list):
-        return {lang: [str(v) for v in value] for lang in LANGUAGES}
-    if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()):
-        return {str(k): [str(x) for x in v] for k, v in value.items() if k in LANGUAGES}
-    problems.append("'keywords' must be a list or a mapping of be/ru/en to lists")
-    return {}
+        lists, shared = {lang: value for lang in LANGUAGES}, True
+    elif isinstance(value, dict) and all(isinstance(v, list) for v in value.values()):
+        lists, shared = {str(k): v for k, v in value.items() if k in LANGUAGES}, False
+        unknown = set(map(str, value)) - set(LANGUAGES)
+        if unknown:
+            problems.append(f"'keywords' has unknown languages {_names(unknown)}; "
+                            "use be, ru, en")
+    else:
+        problems.append("'keywords' must be a list or a mapping of be/ru/en to lists")
+        return {}
+    out: dict[str, list[str]] = {}
+    for lang, items in lists.items():
+        where = "keywords" if shared else f"keywords.{lang}"
+        fine = len(items) <= LIMITS["keywords"]
+        if not fine:
+            problems.append(f"'{where}' has {len(items):,} keywords; at most "
+                            f"{LIMITS['keywords']}")
+        for i, item in enumerate(items[:LIMITS["keywords"]]):
+            if isinstance(item, bool) or not isinstance(item, str | int | float):
+                problems.append(f"'{where}[{i}]' must be a text")
+                fine = False
+            elif _too_long(f"{where}[{i}]", str(item).strip(), LIMITS["keyword"], problems):
+                fine = False
+        out[lang] = [str(item).strip() for item in items] if fine else []
+        if shared:  # one list for every language: its problems are said once
+            return {code: list(out[lang]) for code in LANGUAGES}
+    return out
 
 
 def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
@@ -130,9 +190,12 @@ def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
         problems.append("'fields' must map source field names to a new name or to "
                         "{name, type, title, drop}")
         return {}
+    if len(value) > LIMITS["fields"]:
+        problems.append(f"'fields' has {len(value):,} entries; at most {LIMITS['fields']}")
+        return {}
     rules: dict[str, FieldRule] = {}
     for source, rule in value.items():
-        where = f"fields.{source}"
+        where = f"fields.{str(source)[:80]}"
         if rule is None or rule is False:
             rules[str(source)] = FieldRule(drop=True)
             continue
@@ -143,15 +206,19 @@ def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
             continue
         unknown = set(rule) - _FIELD_KEYS
         if unknown:
-            problems.append(f"'{where}' has unknown keys {sorted(unknown)}; "
+            problems.append(f"'{where}' has unknown keys {_names(unknown)}; "
                             f"allowed: {sorted(_FIELD_KEYS)}")
         name = rule.get("name")
         if name is not None and not _FIELD_NAME.match(str(name)):
-            problems.append(f"'{where}.name' {name!r} must be lowercase ASCII letters, digits "
-                            "and underscores, starting with a letter (at most 59)")
+            problems.append(f"'{where}.name' {str(name)[:80]!r} must be lowercase ASCII "
+                            "letters, digits and underscores, starting with a letter "
+                            "(at most 59)")
         type_ = rule.get("type")
         if type_ is not None and type_ not in FIELD_TYPES:
-            problems.append(f"'{where}.type' {type_!r} is not one of {', '.join(FIELD_TYPES)}")
+            problems.append(f"'{where}.type' {str(type_)[:40]!r} is not one of "
+                            f"{', '.join(FIELD_TYPES)}")
+        if rule.get("title") is not None:
+            _too_long(f"{where}.title", str(rule["title"]), LIMITS["field_title"], problems)
         rules[str(source)] = FieldRule(
             name=str(name) if name is not None else None,
             type=str(type_) if type_ is not None else None,
@@ -169,10 +236,11 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     problems = _Problems()
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        problems.append(f"unknown keys {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
+        problems.append(f"unknown keys {_names(unknown)}; allowed: {sorted(_TOP_KEYS)}")
     layer_id = str(data.get("id") or "")
     if not _SLUG.match(layer_id):
-        problems.append(f"id {layer_id!r} must be 1-63 lowercase letters, digits or dashes")
+        problems.append(f"id {layer_id[:80]!r} must be 1-63 lowercase letters, digits or "
+                        "dashes")
     elif layer_id in RESERVED_IDS:
         problems.append(f"id {layer_id!r} is the portal's own collection; choose another")
     for key in ("region", "theme"):
@@ -186,11 +254,19 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
         source = {}
     unknown = set(source) - _SOURCE_KEYS
     if unknown:
-        problems.append(f"unknown source keys {sorted(unknown)}; allowed: "
+        problems.append(f"unknown source keys {_names(unknown)}; allowed: "
                         f"{sorted(_SOURCE_KEYS)}")
+    for key in sorted(_SOURCE_KEYS & set(source)):
+        if source[key] is not None:
+            _too_long(f"source.{key}", str(source[key]), LIMITS["source_value"], problems)
+    for key in ("region", "theme"):
+        if data.get(key) is not None:
+            _too_long(key, str(data[key]), 64, problems)
     for key in ("license", "attribution"):
         if data.get(key) is not None and not isinstance(data[key], str):
             problems.append(f"'{key}' must be a text")
+        elif data.get(key) is not None:
+            _too_long(key, data[key], LIMITS[key], problems)
     meta = LayerMetadata(
         id=layer_id,
         region=str(data.get("region") or ""),
@@ -211,21 +287,69 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     return Manifest(meta=meta, source=spec, fields=fields, origin=origin)
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read ``path`` as a layer manifest; SchemaError names the file and the problem."""
+class _AliasRefused(yaml.composer.ComposerError):
+    """An anchor or alias in a manifest."""
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors and aliases (``&a``, ``*a``, ``<<: *a``).
+
+    A manifest has no use for them, and they are how a few hundred bytes expand to gigabytes
+    ("billion laughs"): refusing them keeps a document's size the size of its data."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _AliasRefused(
+                None, None, "YAML anchors and aliases (&name, *name) are not allowed in a "
+                "manifest; write the values out", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def parse_manifest_text(raw: str | bytes, origin: str) -> dict[str, Any]:
+    """A manifest's text (YAML or JSON) as a mapping, bounded: at most
+    ``LIMITS["manifest_bytes"]``, no anchors or aliases, no absurd nesting.
+
+    Raises SchemaError naming ``origin`` (the file as the admin named it, or the form field)
+    and the line at fault.
+    """
+    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+    if size > LIMITS["manifest_bytes"]:
+        raise SchemaError(f"{origin}: the manifest is {size:,} bytes; at most "
+                          f"{LIMITS['manifest_bytes']:,} (a manifest describes a layer, the "
+                          "data goes in the data file)")
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise SchemaError(f"{origin}: a manifest must be UTF-8 text") from None
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SchemaError(f"{path}: manifest not found") from None
-    except UnicodeDecodeError:
-        raise SchemaError(f"{path}: a manifest must be UTF-8 text") from None
+        data = yaml.load(raw, Loader=_PlainLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
-        raise SchemaError(f"{path}: not valid YAML{where}: {problem}") from None
+        if isinstance(exc, _AliasRefused):
+            raise SchemaError(f"{origin}{where}: {problem}") from None
+        raise SchemaError(f"{origin}: not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise SchemaError(f"{origin}: the manifest is nested too deeply") from None
     if not isinstance(data, dict):
-        raise SchemaError(f"{path}: a manifest must be a YAML mapping (id, region, theme, ...)")
+        raise SchemaError(f"{origin}: a manifest must be a YAML mapping (id, region, theme, "
+                          "...)")
+    return data
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read ``path`` as a layer manifest; SchemaError names the file and the problem."""
+    try:
+        if path.stat().st_size > LIMITS["manifest_bytes"]:
+            raise SchemaError(f"{path}: the manifest is {path.stat().st_size:,} bytes; at "
+                              f"most {LIMITS['manifest_bytes']:,}")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SchemaError(f"{path}: manifest not found") from None
+    data = parse_manifest_text(raw, str(path))
     return build_manifest(data, base=path.parent, origin=str(path))
 
 

@@ -19,10 +19,11 @@ import numpy as np
 import pyarrow as pa
 import shapely
 
+from geoportal.admin.boundaries import RegionBoundaries
 from geoportal.catalog import Catalog, Registry, Version
 from geoportal.errors import EncodingError, GeometryError, InputError
 from geoportal.etl.coverage import ingest_raster, is_raster
-from geoportal.etl.geometry import prepare, target_type
+from geoportal.etl.geometry import MAX_VERTICES, OUTSIDE, prepare, target_type
 from geoportal.etl.manifest import FieldRule, Manifest
 from geoportal.etl.normalize import Column, FieldPlan, find_id_column, plan_fields
 from geoportal.etl.publish import register, skip_unchanged
@@ -38,8 +39,10 @@ __all__ = ["Progress", "ingest"]
 
 log = logging.getLogger("geoportal.etl")
 
-# How far (degrees, about 35-55 km here) outside its region's bounding box a feature may lie and
-# still be published: suburban stops of a city layer stay, 0,0 points and wrong zones do not.
+# How far (degrees, about 35-55 km here) beyond its region's bounding box a source without a
+# CRS may put its sample points under a candidate CRS (config/crs.yaml) and that candidate
+# still count; rasters must touch this box. Which features are published is decided by the
+# region's boundary (RegionBoundaries), not by this box.
 REGION_MARGIN = 0.5
 # Formats whose columns are text, or typed by hand: numbers, dates and booleans are looked for
 # in their text. GeoPackage, GeoJSON, GML and the like keep the types their producer chose.
@@ -71,14 +74,31 @@ def _json_default(value: Any) -> str:
     return value.hex() if isinstance(value, bytes) else str(value)
 
 
+class _RegionCheck:
+    """Which features lie outside the layer's region: its boundary grown by the tolerance,
+    as Part 4 edits are checked (``RegionBoundaries``), a whole batch at once."""
+
+    def __init__(self, boundaries: RegionBoundaries, registry: Registry, code: str) -> None:
+        region = registry.region(code)
+        self.boundaries, self.code = boundaries, code
+        self.reason = OUTSIDE.format(name=region.name.get("en", code), code=code,
+                                     tolerance=boundaries.tolerance_m)
+
+    def apply(self, geoms: np.ndarray, reasons: np.ndarray) -> None:
+        """Give the features still to publish that reach outside the region its reason."""
+        todo = np.flatnonzero(reasons == None)  # noqa: E711 - elementwise
+        if len(todo):
+            outside = np.asarray(self.boundaries.outside([self.code], geoms[todo]), dtype=bool)
+            reasons[todo[outside]] = self.reason
+
+
 class _Batches:
     """Decides, batch by batch, what is published and what is set aside, and why."""
 
     def __init__(self, report: Report, plan: FieldPlan, crs: CRSChoice, target: str,
-                 bounds: tuple[float, float, float, float] | None, id_column: Column | None
-                 ) -> None:
+                 region: _RegionCheck, id_column: Column | None, max_vertices: int) -> None:
         self.report, self.plan, self.crs, self.target = report, plan, crs, target
-        self.bounds, self.id_column = bounds, id_column
+        self.region, self.id_column, self.max_vertices = region, id_column, max_vertices
         self.seen_ids: set[Any] = set()
         self.seen_numbers = np.empty(0, dtype=np.int64)
         self.extent = [np.inf, np.inf, -np.inf, -np.inf]
@@ -94,7 +114,8 @@ class _Batches:
             report.repairs["Z (height) dropped: the store is 2D"] += int(has_z.sum())
         geoms, reasons, repairs = prepare(
             to_crs84(geoms, self.crs.crs, swap_xy=self.crs.swap_xy), self.target,
-            bounds=self.bounds)
+            max_vertices=self.max_vertices)
+        self.region.apply(geoms, reasons)
         report.repairs.update(repairs)
         self._unreadable_coordinates(batch, reasons)
         properties, problems = self.plan.apply(batch)
@@ -229,6 +250,8 @@ def ingest(
     force: bool = False,
     progress: Progress | None = None,
     rasters: RasterStore | None = None,
+    boundaries: RegionBoundaries | None = None,
+    max_vertices: int = MAX_VERTICES,
 ) -> Report:
     """Publish the manifest's source as a new version of its layer, unless it is unchanged.
 
@@ -236,6 +259,12 @@ def ingest(
     else a vector layer in ``store``. Raises InputError subclasses for problems with the file
     or manifest (nothing is written) and StorageError when our side fails (the previous
     version keeps serving).
+
+    Every feature must lie inside the layer's region as ``boundaries`` draws it (the
+    boundary grown by its tolerance, as Part 4 edits are checked; the country's for region
+    0000000000) and have at most ``max_vertices`` vertices; the others are set aside with
+    the reason. Without ``boundaries``, each region's bbox from ``regions.yaml`` stands in
+    (for tools and tests without ``config/boundaries.geojson``).
     """
     started = time.monotonic()
     progress = progress or _NoProgress()
@@ -294,7 +323,10 @@ def ingest(
             report.id_field = id_column.source
             report.notes.append(f"field {id_column.source!r} is the features' id: a repeated "
                                 "value sets its feature aside")
-        work = _Batches(report, plan, crs, report.geometry_type, bounds, id_column)
+        region = _RegionCheck(boundaries or RegionBoundaries.from_bboxes(registry), registry,
+                              meta.region)
+        work = _Batches(report, plan, crs, report.geometry_type, region, id_column,
+                        max_vertices)
         with store.stage(meta.id, geometry_type=report.geometry_type) as writer:
             for batch in itertools.chain([first], batches):
                 try:

@@ -40,6 +40,7 @@ from rio_cogeo.profiles import cog_profiles
 from geoportal.errors import CRSError, GeoportalError, InputError, UnsupportedFormat
 from geoportal.etl.coverage import RASTER_SUFFIXES
 from geoportal.etl.reproject import parse_crs
+from geoportal.etl.sandbox import check_content
 from geoportal.storage.raster_read import raster_bounds
 
 __all__ = ["RASTER_SUFFIXES", "RasterInfo", "describe", "make_cog"]
@@ -162,10 +163,12 @@ def _open(path: Path) -> Iterator[DatasetReader]:
     elif path.suffix.lower() not in RASTER_SUFFIXES:
         raise UnsupportedFormat(f"{path}: rasters must be GeoTIFF (.tif, .tiff), "
                                 f"not {path.suffix or 'a file without extension'}")
+    else:
+        check_content(path, path.name)  # a VRT or a WMS description named .tif never reaches GDAL
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         try:
-            ds = rasterio.open(target)
+            ds = rasterio.open(target, driver="GTiff")  # no other driver may open it
         except RasterioError as exc:
             raise UnsupportedFormat(f"{path}: not a raster GDAL can read ({exc})") from None
         with ds:

@@ -5,14 +5,21 @@ TopoJSON, GeoPackage, KML/KMZ, GPX, GML, CSV/TSV/TXT and XLSX/ODS sheets with co
 WKT columns. ``resolve_source`` checks the file and asks GDAL what it holds; ``open_batches``
 streams it. Only formats GDAL itself parses whole (XLSX, ODS, KML, GML, GPX, TopoJSON) are
 held in memory, by GDAL. The format-specific pieces live in ``geoportal.etl.sources``.
+
+GDAL reads in a sandbox (``geoportal.etl.sandbox``): before it opens a file, the file's first
+bytes must be the format its extension names, a zip-based file (zipped Shapefile, KMZ, XLSX,
+ODS) must pass the zip limits, and a GeoJSON may not name a CRS GDAL would fetch; while it
+reads, GDAL's network is off (``sandbox.NETWORK_OFF``), and it only ever opens plain file
+names (``sources.alias``). Messages name the file, never the folder it sits in on the server.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +29,20 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from geoportal.errors import InputError, UnsupportedFormat
 from geoportal.etl.manifest import SourceSpec
+from geoportal.etl.sandbox import (
+    ARCHIVE_SUFFIXES,
+    NETWORK_OFF,
+    ArchiveLimits,
+    check_content,
+    check_json_links,
+    check_zip,
+)
 from geoportal.etl.sources import (
     Decoding,
     Staging,
     TableGeometry,
     add_geometry,
+    alias,
     csv_separator,
     find_geometry_columns,
     gdal_config,
@@ -80,6 +96,7 @@ _SEQ = Format("GeoJSONSeq", ("GeoJSONSeq",), encoding="text", prefix="GeoJSONSeq
 # LIBKML turns every non-ASCII field name into underscores unless told not to.
 _KML = Format("KML", ("LIBKML", "KML"), multilayer=True,
               config={"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
+_JSON_SUFFIXES = (".geojson", ".json", ".topojson", ".geojsonl", ".geojsons", ".ndjson")
 _FORMATS: dict[str, Format] = {
     ".shp": _SHP, ".zip": _SHP,
     # Newline-delimited GeoJSON is often named .geojson or .json: GDAL tells it by content.
@@ -157,17 +174,17 @@ def _data_files(path: Path) -> list[Path]:
 def _format(path: Path) -> Format:
     """The format its extension names, once the file is known to exist and hold something."""
     if not path.exists():
-        raise InputError(f"{path}: file not found; check source.path in the manifest")
+        raise InputError(f"{path.name}: file not found; check source.path in the manifest")
     if path.is_dir():
-        raise UnsupportedFormat(f"{path}: a folder, not a data file; point source.path at the "
+        raise UnsupportedFormat(f"{path.name}: a folder, not a data file; point source.path at the "
                                 "file itself (a Shapefile's .shp, or a zip)")
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(_FORMATS))
         kind = repr(path.suffix) if path.suffix else "without an extension"
-        raise UnsupportedFormat(f"{path}: unsupported file type {kind}; we read {known}")
+        raise UnsupportedFormat(f"{path.name}: unsupported file type {kind}; we read {known}")
     if path.stat().st_size == 0:
-        raise InputError(f"{path}: the file is empty; send it again")
+        raise InputError(f"{path.name}: the file is empty; send it again")
     return fmt
 
 
@@ -181,50 +198,71 @@ def _readable(gdal_path: str, staging: Staging | None) -> Iterator[str]:
         yield copy
 
 
-def resolve_source(spec: SourceSpec) -> Source:
-    """Check the file exists and is a format we read; pick its layer; ask GDAL for its layer's
+def resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) -> Source:
+    """Check the file exists, is a format we read and passes the sandbox's checks (``limits``
+    for zip-based files; the defaults when None); pick its layer; ask GDAL for its layer's
     description. Errors are InputError/UnsupportedFormat naming the file and what to do."""
     fmt = _format(spec.path)
+    _check_sandbox(spec.path, limits or ArchiveLimits())
     gdal_path, text = _decoding(spec, fmt)
+    if spec.path.suffix.lower() in _JSON_SUFFIXES:
+        check_json_links(spec.path, spec.path.name, text.encoding)
     options = dict(fmt.options)
     if fmt.sniff_separator and (sep := csv_separator(spec.path, text.encoding or "utf-8")):
         options["SEPARATOR"] = sep
+    config = {**NETWORK_OFF, **fmt.config}
     try:
-        with gdal_config(fmt.config), _readable(gdal_path, text.staging) as readable:
+        with gdal_config(config), _readable(gdal_path, text.staging) as readable:
             layer, count = _layer(spec, fmt, readable, options)
             info = pyogrio.read_info(readable, layer=layer, **_gdal_encoding(fmt, text.encoding),
                                      **options)
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(f"{spec.path}: GDAL cannot read it as {fmt.name} "
-                                f"({_first_sentence(exc)}); check the file and its extension"
-                                ) from None
+        raise UnsupportedFormat(f"{spec.path.name}: GDAL cannot read it as {fmt.name} "
+                                f"({_gdal_reason(exc, spec.path)}); check the file and its "
+                                "extension") from None
     _check_driver(spec.path, fmt, info)
     table = _table(spec, info) if fmt.kind == "table" else None
     if table is None and not info.get("geometry_type"):
-        raise InputError(f"{spec.path}: the layer has no geometry column; send a file with "
+        raise InputError(f"{spec.path.name}: the layer has no geometry column; send a file with "
                          "geometries")
     features = int(info.get("features", -1))
     return Source(path=spec.path, gdal_path=gdal_path, format=str(info["driver"]), layer=layer,
-                  open_options=options, gdal_config=dict(fmt.config), info=info,
+                  open_options=options, gdal_config=config, info=info,
                   encoding=text.encoding, encoding_reason=text.reason,
                   encoding_confidence=text.confidence, table=table, staging=text.staging,
                   feature_count=features if features >= 0 else count)
 
 
+def _check_sandbox(path: Path, limits: ArchiveLimits) -> None:
+    """The sandbox's checks that need no GDAL: content matching the extension, zip limits."""
+    check_content(path, path.name)
+    if path.suffix.lower() in ARCHIVE_SUFFIXES:
+        check_zip(path, path.name, limits)
+
+
 def _decoding(spec: SourceSpec, fmt: Format) -> tuple[str, Decoding]:
     """The path GDAL opens and the text encoding: the DBF's, detected plain text's, or the one
-    the format declares itself (XML, GeoPackage)."""
+    the format declares itself (XML, GeoPackage); with a plain-named link to open instead
+    when pyogrio would misread the file's name (see ``sources.alias``)."""
     if fmt.kind == "shapefile":
-        return shapefile(spec)
-    gdal_path = fmt.prefix + str(spec.path)
-    if fmt.encoding == "text":
-        return gdal_path, text_encoding(spec, fmt.prefix)
-    unused = f"; source.encoding {spec.encoding!r} is not used" if spec.encoding else ""
-    return gdal_path, Decoding(None, f"{fmt.name} declares its own encoding{unused}")
+        gdal_path, found = shapefile(spec)
+    elif fmt.encoding == "text":
+        gdal_path, found = fmt.prefix + str(spec.path), text_encoding(spec, fmt.prefix)
+    else:
+        unused = f"; source.encoding {spec.encoding!r} is not used" if spec.encoding else ""
+        gdal_path = fmt.prefix + str(spec.path)
+        found = Decoding(None, f"{fmt.name} declares its own encoding{unused}")
+    if found.staging is None and (link := alias(spec.path, gdal_path, fmt.prefix)) is not None:
+        found = replace(found, staging=link)
+    return gdal_path, found
 
 
-def _first_sentence(exc: Exception) -> str:
-    return str(exc).split("; ")[0].strip().rstrip(".")
+def _gdal_reason(exc: Exception, path: Path) -> str:
+    """GDAL's first sentence, with the paths it names (the file, its copy) cut to the name."""
+    text = str(exc).split("; ")[0].strip().rstrip(".")
+    text = re.sub(r"/vsizip/\S*?\.(zip|kmz|xlsx|ods)/", "", text, flags=re.IGNORECASE)
+    text = text.replace(str(path.parent) + "/", "")
+    return re.sub(r"(/[^\s/'\"]+)+/(?=[^\s/'\"]+)", "", text)
 
 
 def _gdal_encoding(fmt: Format, encoding: str | None) -> dict[str, str]:
@@ -237,7 +275,7 @@ def _check_driver(path: Path, fmt: Format, info: dict[str, Any]) -> None:
     if driver not in fmt.drivers:
         fits = next((suffix for suffix, f in _FORMATS.items() if driver in f.drivers), None)
         advice = f"rename it to {fits}" if fits else "send it in a format we read"
-        raise UnsupportedFormat(f"{path}: the content is {driver}, not {fmt.name} as the "
+        raise UnsupportedFormat(f"{path.name}: the content is {driver}, not {fmt.name} as the "
                                 f"extension {path.suffix!r} says; {advice}")
 
 
@@ -256,7 +294,8 @@ def _table(spec: SourceSpec, info: dict[str, Any]) -> TableGeometry:
     plan = find_geometry_columns(fields, spec)
     if plan is None:
         raise InputError(
-            f"{spec.path}: no coordinate columns were found among {', '.join(fields) or 'none'}; "
+            f"{spec.path.name}: no coordinate columns were found among "
+            f"{', '.join(fields) or 'none'}; "
             "name them lon/lat (or x/y, долгота/широта, даўгата/шырата), add a WKT column, or "
             "set source.x_field and source.y_field in the manifest"
         )
@@ -279,8 +318,9 @@ def open_batches(source: Source) -> Iterator[Iterator[pa.Table]]:
                 use_pyarrow=True, **source.open_options))
             yield _batches(reader, meta, source.table)
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(f"{source.path}: GDAL failed while reading "
-                                f"({_first_sentence(exc)}); check the file is complete") from None
+        raise UnsupportedFormat(f"{source.path.name}: GDAL failed while reading "
+                                f"({_gdal_reason(exc, source.path)}); check the file is "
+                                "complete") from None
 
 
 def _batches(reader: Any, meta: dict[str, Any],

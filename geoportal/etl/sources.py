@@ -26,15 +26,16 @@ import pyarrow.compute as pc
 import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError
+from pyogrio.util import vsi_path
 
 from geoportal.errors import EncodingError, InputError, UnsupportedFormat
 from geoportal.etl.detect import EncodingGuess, detect_dbf_encoding, guess_cyrillic
 from geoportal.etl.manifest import SourceSpec
 
-__all__ = ["SOURCE_ONLY", "Decoding", "Staging", "TableGeometry", "add_geometry", "choose_layer",
-           "csv_separator", "detect_text_encoding", "find_geometry_columns", "gdal_config",
-           "pick_layer", "pick_sheet", "shapefile", "shapefile_parts", "staged", "text_encoding",
-           "zip_shapefile"]
+__all__ = ["SOURCE_ONLY", "Decoding", "Staging", "TableGeometry", "add_geometry", "alias",
+           "choose_layer", "csv_separator", "detect_text_encoding", "find_geometry_columns",
+           "gdal_config", "gdal_safe", "pick_layer", "pick_sheet", "shapefile", "shapefile_parts",
+           "staged", "text_encoding", "zip_shapefile"]
 
 _SHAPEFILE_EXTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 # Prefix of the columns a table's geometry was built from: quarantined with their row, never
@@ -47,6 +48,7 @@ _Y_NAMES = ("lat", "latitude", "y", "northing", "point_y", "широта", "шы
 _WKT_NAMES = ("wkt", "wkt_geom", "geom", "geometry", "the_geom", "shape")
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _CHUNK = 1 << 20
+_PLAIN = "source"  # the stem of every copy GDAL opens
 
 
 # --- Shapefiles -------------------------------------------------------------------------------
@@ -67,24 +69,24 @@ def zip_shapefile(path: Path, layer: str | None) -> dict[str, str]:
         with zipfile.ZipFile(path) as zf:
             names = [n for n in zf.namelist() if not _is_junk(n)]
     except zipfile.BadZipFile:
-        raise UnsupportedFormat(f"{path}: not a readable zip archive; send the zip again or "
+        raise UnsupportedFormat(f"{path.name}: not a readable zip archive; send the zip again or "
                                 "the Shapefile's files themselves") from None
     shps = [n for n in names if n.lower().endswith(".shp")]
     if not shps:
         held = ", ".join(names[:10]) or "nothing"
-        raise UnsupportedFormat(f"{path}: the zip holds no Shapefile (.shp) but {held}; send a "
-                                "zip of .shp, .shx, .dbf and .prj")
+        raise UnsupportedFormat(f"{path.name}: the zip holds no Shapefile (.shp) but {held}; "
+                                "send a zip of .shp, .shx, .dbf and .prj")
     stems = [PurePosixPath(n).stem for n in shps]
     if layer is not None:
         wanted = layer.lower().removesuffix(".shp")
         picked = [n for n, s in zip(shps, stems, strict=True)
                   if wanted in (s.lower(), n.lower()[:-4])]
         if len(picked) != 1:
-            raise InputError(f"{path}: source.layer {layer!r} names no single Shapefile in the "
-                             f"zip; it holds {', '.join(n[:-4] for n in shps)}")
+            raise InputError(f"{path.name}: source.layer {layer!r} names no single Shapefile "
+                             f"in the zip; it holds {', '.join(n[:-4] for n in shps)}")
         shp = picked[0]
     elif len(shps) > 1:
-        raise InputError(f"{path}: the zip holds {len(shps)} Shapefiles ({', '.join(stems)}); "
+        raise InputError(f"{path.name}: the zip holds {len(shps)} Shapefiles ({', '.join(stems)}); "
                          "name one with source.layer in the manifest")
     else:
         shp = shps[0]
@@ -114,15 +116,15 @@ def shapefile(spec: SourceSpec) -> tuple[str, Decoding]:
         parts = {ext: str(p) for ext, p in shapefile_parts(path).items()}
         gdal_path = str(path)
     if ".dbf" not in parts:
-        raise InputError(f"{path}: the Shapefile's .dbf is missing; send .shp, .shx, .dbf and "
+        raise InputError(f"{path.name}: the Shapefile's .dbf is missing; send .shp, .shx, .dbf and "
                          ".prj together")
     staging = _shapefile_staging(path, parts)
     if spec.encoding:
         try:
             codecs.lookup(spec.encoding)
         except LookupError:
-            raise InputError(f"{path}: unknown encoding {spec.encoding!r}; set source.encoding "
-                             "to one like UTF-8, CP1251, CP866 or KOI8-R") from None
+            raise InputError(f"{path.name}: unknown encoding {spec.encoding!r}; set "
+                             "source.encoding to one like UTF-8, CP1251, CP866 or KOI8-R") from None
         return gdal_path, Decoding(spec.encoding, "set in the manifest", staging=staging)
     guess = zip_dbf_encoding(path, parts) if gdal_path.startswith("/vsizip/") else (
         detect_dbf_encoding(path))
@@ -162,23 +164,49 @@ class Staging:
 
     ``restore-shx``: a Shapefile without its .shx; the parts are linked (or extracted from the
     zip) beside each other and GDAL rebuilds the index. ``transcode``: text that is not UTF-8,
-    which GDAL's Arrow stream cannot carry, rewritten as UTF-8.
+    which GDAL's Arrow stream cannot carry, rewritten as UTF-8. ``alias``: a file whose name
+    pyogrio would read as a URI (``roads;v2.geojson`` loses ``;v2.geojson``), linked under a
+    plain name (a loose Shapefile's parts side by side; a zip's member named by ``inner``).
+    Copies always get plain names (``source.shp``): GDAL never sees the user's file name.
     """
 
-    kind: str  # "restore-shx" | "transcode"
+    kind: str  # "restore-shx" | "transcode" | "alias"
     source: Path  # the file, or the zip holding the parts
     name: str  # file name of the copy GDAL opens
-    members: tuple[str, ...] = ()  # restore-shx: the parts (paths, or zip member names)
+    members: tuple[str, ...] = ()  # restore-shx, alias: the parts (paths, or zip member names)
     encoding: str | None = None  # transcode: the text's encoding
     prefix: str = ""  # GDAL's "DRIVER:" prefix for the copy
+    inner: str = ""  # alias of a zip: the member GDAL opens inside it
 
 
 def _shapefile_staging(path: Path, parts: dict[str, str]) -> Staging | None:
     """How to read a Shapefile (loose ``path`` or a zip) whose .shx is missing; None if it isn't."""
     if ".shx" in parts:
         return None
-    stem = PurePosixPath(parts[".shp"]).stem
-    return Staging("restore-shx", path, f"{stem}.shp", members=tuple(parts.values()))
+    return Staging("restore-shx", path, _PLAIN + ".shp", members=tuple(parts.values()))
+
+
+def gdal_safe(path: Path) -> bool:
+    """Whether pyogrio hands GDAL ``path`` as it is: it parses paths as URIs, so a ``;``
+    (URI parameters) or a ``scheme:`` in the name would cut or redirect the path."""
+    return vsi_path(str(path)) == str(path)
+
+
+def alias(path: Path, gdal_path: str, prefix: str = "") -> Staging | None:
+    """The plain-named link GDAL must open instead of ``path``, or None if ``path`` is safe.
+
+    ``gdal_path`` is what GDAL would open (``/vsizip/...zip/member`` for a zipped Shapefile;
+    its member keeps its name, as /vsi paths reach GDAL unparsed); a loose Shapefile brings
+    its parts.
+    """
+    if gdal_safe(path):
+        return None
+    suffix = path.suffix.lower()
+    if gdal_path.startswith("/vsizip/"):
+        inner = gdal_path.removeprefix(f"/vsizip/{path}/")
+        return Staging("alias", path, _PLAIN + suffix, inner=inner)
+    members = tuple(str(p) for p in shapefile_parts(path).values()) if suffix == ".shp" else ()
+    return Staging("alias", path, _PLAIN + suffix, members=members, prefix=prefix)
 
 
 @contextmanager
@@ -189,9 +217,15 @@ def staged(staging: Staging) -> Iterator[str]:
         target = folder / staging.name
         if staging.kind == "transcode":
             _transcode(staging.source, target, staging.encoding or "utf-8")
+        elif staging.kind == "alias" and not staging.members:
+            target.symlink_to(staging.source.resolve())
+            if staging.inner:
+                yield f"/vsizip/{target}/{staging.inner}"
+                return
         else:
             _place_parts(staging, folder, Path(staging.name).stem)
-            _restore_shx(target)
+            if staging.kind == "restore-shx":
+                _restore_shx(target)
         yield staging.prefix + str(target)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -254,8 +288,8 @@ def detect_text_encoding(path: Path) -> Decoding:
         if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             return Decoding("UTF-16", "the text starts with a UTF-16 byte order mark")
         if b"\x00" in head:
-            raise UnsupportedFormat(f"{path}: binary content, not text; check the file is what "
-                                    "its extension says")
+            raise UnsupportedFormat(f"{path.name}: binary content, not text; check the file is "
+                                    "what its extension says")
         decoder = codecs.getincrementaldecoder("utf-8")()
         chunk, plain = head, True
         try:
@@ -283,11 +317,12 @@ def text_encoding(spec: SourceSpec, prefix: str) -> Decoding:
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
-        raise InputError(f"{spec.path}: unknown encoding {encoding!r}; set source.encoding to "
+        raise InputError(f"{spec.path.name}: unknown encoding {encoding!r}; set source.encoding to "
                          "one like UTF-8, CP1251, CP866 or KOI8-R") from None
     if codec == "utf-8":
         return found
-    copy = Staging("transcode", spec.path, spec.path.name, encoding=encoding, prefix=prefix)
+    copy = Staging("transcode", spec.path, _PLAIN + spec.path.suffix.lower(), encoding=encoding,
+                   prefix=prefix)
     return Decoding(encoding, found.reason, found.confidence, copy)
 
 
@@ -319,7 +354,7 @@ def _transcode(source: Path, target: Path, encoding: str) -> None:
                 "w", encoding="utf-8", newline="") as dst:
             shutil.copyfileobj(src, dst, _CHUNK)
     except UnicodeDecodeError:
-        raise EncodingError(f"{source}: the text is not valid {encoding}; set source.encoding "
+        raise EncodingError(f"{source.name}: the text is not valid {encoding}; set source.encoding "
                             "in the manifest to the file's encoding") from None
 
 
@@ -354,8 +389,8 @@ def _find(fields: list[str], wanted: str | None, names: tuple[str, ...], what: s
     if wanted is not None:
         found = wanted if wanted in fields else normalized.get(_norm(wanted))
         if found is None:
-            raise InputError(f"{origin}: source.{what} {wanted!r} is not a column; the columns "
-                             f"are {', '.join(fields)}")
+            raise InputError(f"{origin.name}: source.{what} {wanted!r} is not a column; the "
+                             f"columns are {', '.join(fields)}")
         return found
     return next((normalized[_norm(n)] for n in names if _norm(n) in normalized), None)
 
@@ -429,22 +464,23 @@ def choose_layer(path: Path, counts: dict[str, int], named: str | None, *,
     ``counts`` (name -> features), else the only one with features."""
     if named is not None:
         if named not in all_layers:
-            raise InputError(f"{path}: has no layer {named!r}; its layers are "
+            raise InputError(f"{path.name}: has no layer {named!r}; its layers are "
                              f"{', '.join(all_layers) or 'none'}; correct source.layer")
         return named
     if len(counts) == 1:
         return next(iter(counts))
     if not counts:
-        raise InputError(f"{path}: holds no layer with geometry (layers: "
+        raise InputError(f"{path.name}: holds no layer with geometry (layers: "
                          f"{', '.join(all_layers) or 'none'}); send a file with features")
     full = [n for n, c in counts.items() if c != 0]
     if len(full) == 1:
         return full[0]
     listing = ", ".join(f"{n} ({_features(c)})" for n, c in counts.items())
     if not full:
-        raise InputError(f"{path}: every layer is empty ({listing}); send a file with features")
-    raise InputError(f"{path}: holds {len(full)} layers with features ({listing}); name one "
-                     "with source.layer in the manifest")
+        raise InputError(f"{path.name}: every layer is empty ({listing}); send a file with "
+                         "features")
+    raise InputError(f"{path.name}: holds {len(full)} layers with features ({listing}); name "
+                     "one with source.layer in the manifest")
 
 
 def _count(gdal_path: str, layer: str, options: dict[str, str]) -> int:
@@ -493,5 +529,5 @@ def pick_sheet(spec: SourceSpec, gdal_path: str, options: dict[str, str]) -> tup
         count = _count(gdal_path, sheet, options)
         if count > 0:
             return sheet, count
-    raise InputError(f"{spec.path}: every sheet is empty ({', '.join(sheets)}); send a workbook "
-                     "with a header row and data")
+    raise InputError(f"{spec.path.name}: every sheet is empty ({', '.join(sheets)}); send a "
+                     "workbook with a header row and data")

@@ -25,9 +25,10 @@ from pygeoapi.provider.base import (
 from pygeofilter import ast, values
 
 from geoportal.catalog.models import Field
-from geoportal.errors import GeoportalError, InputError
+from geoportal.errors import BudgetExceeded, GeoportalError, InputError
 from geoportal.providers.geojson import to_geojson_geometries
 from geoportal.storage import Query, Row, lookup_store
+from geoportal.storage.base import MAX_FID
 
 __all__ = ["ESTIMATED", "ESTIMATE_HEADER", "StoreFeatureProvider", "json_schema_type"]
 
@@ -115,22 +116,24 @@ class StoreFeatureProvider(BaseProvider):
         if datetime_:
             filterq = self._with_datetime(filterq, str(datetime_))
         box = tuple(float(v) for v in bbox[:2] + bbox[-2:]) if bbox else None
-        equals = tuple(properties or ())
-        query = Query(
-            limit=0 if resulttype == "hits" else int(limit),
-            offset=min(int(offset), MAX_OFFSET),  # past every layer: an empty page, not overflow
-            bbox=box,  # type: ignore[arg-type]
-            equals=equals,
-            sortby=tuple((s["property"], s.get("order", "+") != "-") for s in sortby or ()),
-            select=select_properties or None,
-            skip_geometry=bool(skip_geometry),
-            count=bool(box or equals or filterq is not None),
-            filter=filterq,
-        )
+        equals, filterq = self._moments_as_filter(properties or (), filterq)
         try:
+            query = Query(
+                limit=0 if resulttype == "hits" else int(limit),
+                offset=min(int(offset), MAX_OFFSET),  # past every layer: empty, not overflow
+                bbox=box,  # type: ignore[arg-type]
+                equals=equals,
+                sortby=tuple((s["property"], s.get("order", "+") != "-") for s in sortby or ()),
+                select=select_properties or None,
+                skip_geometry=bool(skip_geometry),
+                count=bool(box or equals or filterq is not None),
+                filter=filterq,
+            )
             result = self.store.query(self.data, self.layer_fields, query)
         except InputError as exc:
             raise ProviderInvalidQueryError(user_msg=exc.user_msg) from exc
+        except BudgetExceeded:
+            raise  # past pygeoapi (it would make any error of ours a 500): a 503, Retry-After
         except GeoportalError as exc:
             raise ProviderQueryError(user_msg="the layer could not be read") from exc
         matched = result.number_matched if query.count else self.feature_count
@@ -146,6 +149,30 @@ class StoreFeatureProvider(BaseProvider):
             if has_request_context():
                 g.number_matched_estimated = True
         return page
+
+    def _moments_as_filter(self, properties: Any, filterq: Any
+                           ) -> tuple[tuple[tuple[str, Any], ...], Any]:
+        """Property filters (``?opened=2020-05-01``) on date and date-time fields taken out of
+        the equality filters and added to the CQL2 filter as ``opened = DATE(...)``: compared
+        as the filter compares moments, the same on both stores. A value that is not an ISO
+        8601 date or timestamp (an empty one too) is a 400 naming the field."""
+        types = {f.name: f.type for f in self.layer_fields}
+        equals = []
+        for name, value in properties:
+            if types.get(name) not in ("date", "date-time"):
+                equals.append((name, value))
+                continue
+            try:
+                moment = _parse_moment(str(value))
+                if moment is None:
+                    raise ValueError(value)
+            except ValueError:
+                raise ProviderInvalidQueryError(
+                    user_msg=f"{name}={value!r}: give a date (2024-05-01) or an RFC 3339 "
+                    "date-time (2024-05-01T10:30:00Z)") from None
+            condition = ast.Equal(ast.Attribute(name), moment)
+            filterq = condition if filterq is None else ast.And(filterq, condition)
+        return tuple(equals), filterq
 
     def _with_datetime(self, filterq: Any, text: str) -> Any:
         """The ``datetime`` parameter as a temporal condition on the layer's time field (its
@@ -177,7 +204,8 @@ class StoreFeatureProvider(BaseProvider):
             fid = int(str(identifier))
         except ValueError:
             fid = -1
-        row = self.store.get(self.data, self.layer_fields, fid) if fid > 0 else None
+        # an id past 64 bits names no feature (and no database integer): a 404, not an overflow
+        row = self.store.get(self.data, self.layer_fields, fid) if 0 < fid <= MAX_FID else None
         if row is None:
             raise ProviderItemNotFoundError(user_msg=f"feature {identifier!r} not found")
         return self._features([row], crs_transform_spec)[0]

@@ -12,12 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import has_request_context, request
-from pygeoapi.provider.base import BaseProvider, ProviderItemNotFoundError
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+)
 
 from geoportal.catalog import Catalog
 from geoportal.catalog.models import LANGUAGES
 from geoportal.catalog.records import RECORD_FIELDS, build_record, localize, search
 from geoportal.catalog.registry import Registry
+from geoportal.errors import InputError
 
 __all__ = ["CATALOG_ID", "RecordSource", "catalog_resource", "register_records"]
 
@@ -113,8 +118,11 @@ class CatalogRecords(BaseProvider):
               select_properties: list | None = None, skip_geometry: bool = False,
               q: str | None = None, language: Any = None, **kwargs: Any) -> dict[str, Any]:
         lang = _lang(language)
-        found = search(self.source.records(), q=q, bbox=bbox or None, interval=datetime_,
-                       equals=properties or [])
+        try:
+            found = search(self.source.records(), q=q, bbox=bbox or None,
+                           interval=datetime_, equals=properties or [])
+        except InputError as exc:  # a datetime that is no date: 400 with the sentence
+            raise ProviderInvalidQueryError(user_msg=exc.user_msg) from exc
         if sortby:
             for sort in reversed(sortby):
                 key = sort["property"]

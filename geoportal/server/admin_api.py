@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-import yaml
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from geoportal.admin.audit import AuditLog
@@ -36,11 +35,14 @@ from geoportal.errors import (
     NotFound,
     SchemaError,
 )
-from geoportal.etl.manifest import build_manifest
+from geoportal.etl.manifest import LIMITS as MANIFEST_LIMITS
+from geoportal.etl.manifest import build_manifest, parse_manifest_text
+from geoportal.server.limits import authenticate
 from geoportal.storage import FeatureStore
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["Admin", "admin_blueprint", "audited", "bearer", "record_ok"]
+__all__ = ["Admin", "admin_blueprint", "audited", "bearer", "public_url", "record_ok",
+           "verified"]
 
 
 @dataclass
@@ -78,19 +80,30 @@ def _result(exc: GeoportalError) -> str:
 
 def _manifest_from_form() -> dict[str, Any]:
     """The manifest sent with an upload: a ``manifest`` field or file part, YAML or JSON."""
-    text = request.form.get("manifest")
+    text: str | bytes | None = request.form.get("manifest")
     if text is None and "manifest" in request.files:
-        text = request.files["manifest"].read(1024**2).decode("utf-8", errors="replace")
+        # one byte over the limit is enough to refuse it
+        text = request.files["manifest"].read(MANIFEST_LIMITS["manifest_bytes"] + 1)
     if text is None:
         raise InputError("send the layer's manifest (YAML or JSON) in a 'manifest' field with "
                          "the data file in a 'file' field")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SchemaError(f"the manifest is not valid YAML or JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise SchemaError("the manifest must be a mapping (id, region, theme, title, ...)")
-    return data
+    # bounded like a manifest file: size, no YAML anchors or aliases, nesting
+    return parse_manifest_text(text, "the 'manifest' field")
+
+
+def verified(admin: Admin) -> Token:
+    """The caller's token, checked under the failed-login limit (``limits.authenticate``)."""
+    return authenticate(admin.tokens, bearer())
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of a route from the configured ``base_url``, never from the request's
+    ``Host`` header (which any client can forge)."""
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return f"{current_app.extensions['geoportal']['settings'].base_url}{path}"
 
 
 @contextmanager
@@ -99,8 +112,9 @@ def audited(admin: Admin, action: str, layer_id: str | None = None
     """Authenticate, run the route, and record how it ended (refusals too): yields what the
     route learns (``token``, ``layer_id``, ``region``) for the record."""
     seen: dict[str, Any] = {"token": None, "layer_id": layer_id, "region": None}
+    # a refused token is a failed login: limited and audited per client and minute there
+    seen["token"] = verified(admin)
     try:
-        seen["token"] = admin.tokens.verify(bearer())
         yield seen
     except GeoportalError as exc:
         admin.audit.record(action, _result(exc), token=seen["token"],
@@ -136,7 +150,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
 
     @bp.get("/whoami")
     def whoami() -> Response:
-        token = admin.tokens.verify(bearer())
+        token = verified(admin)
         return jsonify(token.to_dict())
 
     @bp.post("/layers")
@@ -179,21 +193,21 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
             record_ok(admin, "upload", seen, 202, job_id=job.id)
-            location = url_for("admin.job", job_id=job.id)
+            location = public_url("admin.job", job_id=job.id)
             return jsonify({**job.to_dict(), "links": [
                 {"rel": "monitor", "href": location, "type": "application/json"}]}), 202, \
                 {"Location": location}
 
     @bp.get("/jobs/<job_id>")
     def job(job_id: str) -> Response:
-        token = admin.tokens.verify(bearer())
+        token = verified(admin)
         found = admin.jobs.get(job_id)
         require_region(token, found.region, admin.registry, "jobs")
         return jsonify(found.to_dict())
 
     @bp.get("/layers/<layer_id>/versions")
     def versions(layer_id: str) -> Response:
-        token = admin.tokens.verify(bearer())
+        token = verified(admin)
         layer_region(token, layer_id, f"layer {layer_id!r}")
         return jsonify({"layer": layer_id,
                         "versions": [v.summary() for v in admin.catalog.versions(layer_id)]})
@@ -231,7 +245,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
 
     @bp.get("/audit")
     def audit_log() -> Response:
-        token = admin.tokens.verify(bearer())
+        token = verified(admin)
         if token.role != "admin":
             raise Forbidden("only admin tokens may read the audit log")
         try:

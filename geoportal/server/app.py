@@ -36,18 +36,19 @@ from geoportal.admin.edits import Editor
 from geoportal.admin.jobs import JobQueue, JobRunner
 from geoportal.admin.tokens import TokenStore
 from geoportal.catalog import Catalog, Layer, load_registry
+from geoportal.cleanup import clean_up_at_start, upload_dir
 from geoportal.config import Settings, load_settings
 from geoportal.errors import BudgetExceeded, GeoportalError, NotFound, Unauthorized
 from geoportal.i18n import translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
-from geoportal.server import filters, languages, pygeoapi_speedups
+from geoportal.server import filters, languages, limits, pygeoapi_speedups
 from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.collections import describe_collections
 from geoportal.server.coverages import cog_download, coverages_blueprint
 from geoportal.server.coverages import install as install_coverages
-from geoportal.server.downloads import prepare_download
+from geoportal.server.downloads import prepare_download, sent
 from geoportal.server.filters import filter_problem
 from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
@@ -134,6 +135,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     registry = load_registry(settings.config_dir)
     catalog.init(registry)
     store = open_store(settings)
+    # what a crash left (staged files and tables, upload folders): gone at every start
+    clean_up_at_start(catalog, store, coverage_dir=settings.coverage_dir,
+                      uploads_dir=upload_dir(settings))
     register_records(RecordSource(catalog, registry, settings.base_url or "",
                                   catalog.generation))
     live = LiveAPI(settings, catalog, register_store(store))
@@ -160,7 +164,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.jobs_runner:
         runner = JobRunner(admin.jobs, catalog=catalog, store=store, registry=registry,
                            rasters=admin.rasters, audit=admin.audit,
-                           keep_versions=settings.keep_versions)
+                           keep_versions=settings.keep_versions, boundaries=boundaries,
+                           max_vertices=settings.max_vertices)
         runner.start()
         app.extensions["geoportal"]["runner"] = runner
 
@@ -207,6 +212,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.after_request
     def _language(response: Response) -> Response:
         return languages.localize(response)  # Content-Language, Vary: Accept-Language
+
+    limits.install(app, settings, admin.audit)  # rate limits and the heavy-request gate
 
     @app.get("/")
     def landing() -> Response:
@@ -291,8 +298,10 @@ def create_app(settings: Settings | None = None) -> Flask:
             raise NotFound(f"collection {collection_id!r} not found")
         if layer.meta.kind == "coverage":
             return cog_download(layer, admin.rasters)
-        found = prepare_download(layer, store, request.args, SUPPORTED_CRS)
-        response = Response(stream_with_context(found.chunks), mimetype=found.media_type)
+        found = prepare_download(layer, store, request.args, SUPPORTED_CRS,
+                                 budget_s=settings.download_budget_s)
+        body = sent(found, request.environ.get("gunicorn.socket"))
+        response = Response(stream_with_context(body), mimetype=found.media_type)
         response.headers["Content-Disposition"] = f'attachment; filename="{found.filename}"'
         if found.cleanup is not None:
             response.call_on_close(found.cleanup)

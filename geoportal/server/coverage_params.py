@@ -170,6 +170,13 @@ def _subset(values: Sequence[str], labels: tuple[str, str]) -> list[tuple[float,
     return found
 
 
+# A scale factor divides the size: below 1/1000 (a thousand times larger) every coverage is
+# over the pixel limit anyway, and 5e-324 made the size infinite (a 500, issue 15).
+MIN_SCALE_FACTOR = 1e-3
+MAX_SCALE_FACTOR = 1e9
+MAX_SCALE_SIZE = 1_000_000  # pixels along one axis (the pixel limit refuses far less)
+
+
 def _scale(args: Mapping[str, str], labels: tuple[str, str]
            ) -> tuple[tuple[int | None, int | None], tuple[float, float]]:
     given = [p for p in ("scale-size", "scale-factor", "scale-axes") if args.get(p)]
@@ -181,20 +188,22 @@ def _scale(args: Mapping[str, str], labels: tuple[str, str]
     if args.get("scale-size"):
         for name, body in _terms([args["scale-size"]], "scale-size"):
             value = _number(body, "scale-size")
-            if value < 1 or value != int(value):
-                raise InputError(f"scale-size {name}({body}): a whole number of pixels, "
-                                 "at least 1")
+            if value < 1 or value != int(value) or value > MAX_SCALE_SIZE:
+                raise InputError(f"scale-size {name}({body[:40]}): a whole number of pixels, "
+                                 f"at least 1 and at most {MAX_SCALE_SIZE:,}")
             size[_axis(name, labels, "scale-size")] = int(value)
     elif args.get("scale-factor"):
         value = _number(args["scale-factor"], "scale-factor")
-        if value <= 0:
-            raise InputError("scale-factor must be above 0 (2 halves the size)")
+        if not MIN_SCALE_FACTOR <= value <= MAX_SCALE_FACTOR:
+            raise InputError(f"scale-factor must be above 0: between {MIN_SCALE_FACTOR:g} "
+                             f"and {MAX_SCALE_FACTOR:g} (2 halves the size, 0.5 doubles it)")
         factor = [value, value]
     elif args.get("scale-axes"):
         for name, body in _terms([args["scale-axes"]], "scale-axes"):
             value = _number(body, "scale-axes")
-            if value <= 0:
-                raise InputError(f"scale-axes {name}({body}) must be above 0")
+            if not MIN_SCALE_FACTOR <= value <= MAX_SCALE_FACTOR:
+                raise InputError(f"scale-axes {name}({body[:40]}) must be above 0: between "
+                                 f"{MIN_SCALE_FACTOR:g} and {MAX_SCALE_FACTOR:g}")
             factor[_axis(name, labels, "scale-axes")] = value
     return (size[0], size[1]), (factor[0], factor[1])
 

@@ -26,6 +26,7 @@ from geoportal.providers.coverage import domain_set, range_fields, range_type
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.coverage_params import axis_labels, crs_uri, parse_query
 from geoportal.server.languages import pick, request_language
+from geoportal.server.limits import LOW_ZOOM
 from geoportal.server.live import LiveAPI
 from geoportal.server.pygeoapi_config import GEOTIFF, SUPPORTED_CRS
 from geoportal.server.tiles import (
@@ -33,7 +34,9 @@ from geoportal.server.tiles import (
     TMS_URI,
     TileCache,
     check_tms,
+    heavy_if,
     json_response,
+    plain_attribution,
     tile_address,
     tile_limits,
     tileset_links,
@@ -239,7 +242,7 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
             url = f"{base()}/collections/{layer.id}/map/tiles/{TMS_ID}/{{z}}/{{y}}/{{x}}"
             return json_response({
                 "tilejson": "3.0.0", "name": pick(layer.meta.title, layer.id),
-                "attribution": layer.meta.attribution or "", "scheme": "xyz",
+                "attribution": plain_attribution(layer.meta.attribution), "scheme": "xyz",
                 "tiles": [f"{url}?{query}" if query else url], "minzoom": 0, "maxzoom": 14,
                 "bounds": list(extent), "legend": legend(raster_path, style),
             })
@@ -260,8 +263,9 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
         else:
             body = cache.get(key)
             if body is None:
-                body = render_tile(rasters.path(layer.current.store_ref), zoom, col, row,
-                                   style) or b""
+                with heavy_if(zoom <= LOW_ZOOM, "map tile"):
+                    body = render_tile(rasters.path(layer.current.store_ref), zoom, col, row,
+                                       style) or b""
                 cache.put(key, body)
             response = Response(body, mimetype=PNG,
                                 status=HTTPStatus.OK if body else HTTPStatus.NO_CONTENT)

@@ -4,15 +4,24 @@ Rows come from the store in fid order, a batch at a time (``Query.after``), so a
 a million features never sits in memory: GeoJSON and CSV are written to the response as they
 are read; GeoPackage and Shapefile (formats that need a file) are written by GDAL into a
 temporary folder, streamed from there and deleted when the response closes.
+
+A download has a time budget (``download_budget_s``) from the moment it is asked for: reading
+the rows, writing the file and sending it. Over it, a download not started yet is a 503; one
+already streaming is cut (``sent``): the connection is closed before the end of the body, so
+the client sees a broken transfer, never a short file that looks whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import logging
 import shutil
+import socket
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,13 +36,16 @@ import shapely
 
 from geoportal.catalog import Layer
 from geoportal.catalog.models import Field
-from geoportal.errors import InputError
+from geoportal.errors import BudgetExceeded, InputError
 from geoportal.server.filters import filter_problem, parse_filter
 from geoportal.storage import FeatureStore, Query, Row
 
-__all__ = ["FORMATS", "Download", "prepare_download"]
+__all__ = ["FORMATS", "Download", "OverBudget", "prepare_download", "sent"]
+
+log = logging.getLogger("geoportal.server")
 
 BATCH = 5000
+PIECE = 256 * 1024  # largest piece handed to the server at once
 _ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
 
 
@@ -62,6 +74,22 @@ class Download:
     media_type: str
     chunks: Iterator[bytes]
     cleanup: Callable[[], None] | None = None
+    deadline: float | None = None  # time.monotonic() past which it is cut
+
+
+class OverBudget(BudgetExceeded):
+    """A download that took longer than ``download_budget_s``."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"download over its budget of {seconds:g} s",
+                         user_msg=f"the download took longer than its budget of {seconds:g} s "
+                                  f"(download_budget_s): ask for less with bbox or filter",
+                         retry_after=60)
+
+
+def _check(deadline: float | None, budget_s: float | None) -> None:
+    if deadline is not None and budget_s is not None and time.monotonic() > deadline:
+        raise OverBudget(budget_s)
 
 
 @lru_cache(maxsize=16)
@@ -95,11 +123,13 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return values[0], values[1], values[2], values[3]
 
 
-def _batches(store: FeatureStore, ref: str, fields: Sequence[Field], base: Query
-             ) -> Iterator[list[Row]]:
-    """Every matching row, in fid order, BATCH at a time."""
+def _batches(store: FeatureStore, ref: str, fields: Sequence[Field], base: Query,
+             budget_s: float | None = None) -> Iterator[list[Row]]:
+    """Every matching row, in fid order, BATCH at a time; OverBudget past ``budget_s``."""
+    deadline = time.monotonic() + budget_s if budget_s else None
     after = 0
     while True:
+        _check(deadline, budget_s)
         rows = store.query(ref, fields, Query(limit=BATCH, bbox=base.bbox, filter=base.filter,
                                               after=after, count=False)).rows
         if not rows:
@@ -160,10 +190,11 @@ def _arrow(rows: list[Row], fields: Sequence[Field], crs: str | None) -> pa.Tabl
     return pa.table({**columns, "geometry": pa.array(shapely.to_wkb(geoms), pa.binary())})
 
 
-def _file(batches: Iterator[list[Row]], layer: Layer, fmt: Format, crs: str | None
-          ) -> tuple[Path, Path]:
+def _file(batches: Iterator[list[Row]], layer: Layer, fmt: Format, crs: str | None,
+          budget_s: float | None = None) -> tuple[Path, Path]:
     """Write the rows with GDAL into a temporary folder; return (folder, file to send)."""
     assert layer.current is not None and fmt.driver is not None
+    deadline = time.monotonic() + budget_s if budget_s else None
     fields = layer.current.fields
     folder = Path(tempfile.mkdtemp(prefix="geoportal-download-"))
     try:
@@ -186,8 +217,10 @@ def _file(batches: Iterator[list[Row]], layer: Layer, fmt: Format, crs: str | No
                 if part != archive:
                     zf.write(part, part.name)
         return folder, archive
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, Exception) and not isinstance(exc, OverBudget):
+            _check(deadline, budget_s)  # GDAL may have wrapped the reader's OverBudget
         raise
 
 
@@ -198,10 +231,11 @@ def _read(path: Path) -> Iterator[bytes]:
 
 
 def prepare_download(layer: Layer, store: FeatureStore, params: Mapping[str, str],
-                     supported_crs: Sequence[str]) -> Download:
+                     supported_crs: Sequence[str], budget_s: float | None = None) -> Download:
     """The download the parameters ask for (``f``, ``bbox``, ``filter``, ``filter-lang``,
-    ``crs``); InputError names a wrong one."""
+    ``crs``); InputError names a wrong one. ``budget_s``: the longest it may take in all."""
     assert layer.current is not None
+    deadline = time.monotonic() + budget_s if budget_s else None
     fmt_name = (params.get("f") or "gpkg").lower()
     fmt = FORMATS.get(fmt_name)
     if fmt is None:
@@ -219,13 +253,43 @@ def prepare_download(layer: Layer, store: FeatureStore, params: Mapping[str, str
     # Check the filter against the layer now: a 400 before the first byte is sent.
     store.query(layer.current.store_ref, fields, Query(limit=1, bbox=base.bbox,
                                                        filter=base.filter, count=False))
-    batches = _batches(store, layer.current.store_ref, fields, base)
+    batches = _batches(store, layer.current.store_ref, fields, base, budget_s)
     name = f"{layer.id}{fmt.suffix}"
     if fmt_name == "geojson":
-        return Download(name, fmt.media_type, _geojson(batches, crs))
+        return Download(name, fmt.media_type, _geojson(batches, crs), deadline=deadline)
     if fmt_name == "csv":
-        return Download(name, fmt.media_type, _csv(batches, fields, crs))
-    folder, path = _file(batches, layer, fmt, crs)
+        return Download(name, fmt.media_type, _csv(batches, fields, crs), deadline=deadline)
+    folder, path = _file(batches, layer, fmt, crs, budget_s)
     return Download(name, fmt.media_type, _read(path),
-                    cleanup=lambda: shutil.rmtree(folder, ignore_errors=True))
+                    cleanup=lambda: shutil.rmtree(folder, ignore_errors=True),
+                    deadline=deadline)
 
+
+def _pieces(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        for start in range(0, len(chunk), PIECE):
+            yield chunk[start:start + PIECE]
+
+
+def sent(download: Download, connection: socket.socket | None) -> Iterator[bytes]:
+    """The download's bytes until its deadline; past it, ``connection`` (the client's socket,
+    gunicorn's ``environ["gunicorn.socket"]``) is shut so the body ends broken. Without a
+    socket to shut, OverBudget is raised and the server breaks the connection its own way.
+
+    Sent in pieces of at most ``PIECE`` bytes: the server's socket timeout (``body_timeout_s``)
+    bounds the send of each, and the deadline is looked at between them."""
+    cut: BudgetExceeded | None = None
+    try:
+        for piece in _pieces(download.chunks):
+            if download.deadline is not None and time.monotonic() > download.deadline:
+                break
+            yield piece
+        else:
+            return
+    except OverBudget as exc:  # while reading the rows
+        cut = exc
+    log.warning("download cut: %s over its time budget", download.filename)
+    if connection is None:
+        raise cut or BudgetExceeded(f"download {download.filename} over its budget")
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_RDWR)

@@ -4,11 +4,15 @@ pygeoapi answers any parse failure with "Bad CQL text" and reads a GET ``filter`
 CQL2 text; a GIS user needs to know what is wrong, and GDAL and OWSLib also send CQL2 JSON in
 the query string (``filter-lang=cql2-json``). So the filter is parsed here first (a 400 that
 names the problem) and pygeoapi's parser is given one that understands both encodings.
+
+A filter larger than one request may ask (``geoportal.storage.cql``'s limits: length, nesting,
+parts, values, vertices, distance) is refused here too, before any parser recurses into it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache, reduce
 from typing import Any
@@ -19,10 +23,11 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text import parse as parse_pygeofilter_text
 
+from geoportal.errors import InputError
 from geoportal.server.cql2_text import CQL2SyntaxError, parse_cql2_text
-from geoportal.storage.cql import TEMPORAL_FUNCTIONS
+from geoportal.storage.cql import MAX_DEPTH, MAX_FILTER_CHARS, TEMPORAL_FUNCTIONS, check_limits
 
-__all__ = ["CONFORMANCE", "filter_problem", "install", "parse_filter"]
+__all__ = ["CONFORMANCE", "check_text", "filter_problem", "install", "parse_filter"]
 
 _FEATURES = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
 _CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/{}"
@@ -56,7 +61,8 @@ def parse_filter(text: str) -> Any:
     pygeofilter's, which also takes the older infix temporal form (``updated T_BEFORE
     DATE(...)``); if both refuse, ours says why. Cached: the check before pygeoapi and pygeoapi
     itself parse the same text in one request (pygeoapi deep-copies the tree before changing
-    it; our translator only reads it)."""
+    it; our translator only reads it). InputError for a text past the limits (``check_text``)."""
+    check_text(text)
     if text.lstrip().startswith("{"):
         return _walk_json(json.loads(text))
     try:
@@ -66,6 +72,42 @@ def parse_filter(text: str) -> Any:
             return parse_pygeofilter_text(text)
         except Exception:  # pygeofilter raises lark, ValueError... by case: report ours
             raise ours from None
+
+
+# Tokens that open a level of nesting in CQL2 text (a NOT, a parenthesis) or JSON (a bracket),
+# those that close one, and quoted text, in which neither counts.
+_NESTING = re.compile(r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.|"")*"|\bNOT\b|[()\[\]{}]"""
+                      r"""|[^'"()\[\]{}N]+|.""", re.IGNORECASE | re.DOTALL)
+
+
+def check_text(text: str) -> None:
+    """InputError for a filter text longer than ``MAX_FILTER_CHARS`` or nested too deeply to
+    parse safely: parentheses and brackets, plus the NOTs in front of them, past twice
+    ``MAX_DEPTH`` (four times in JSON, where a level takes a brace and a bracket). Measured on
+    the text, before a parser recurses into it (``NOT`` x 5,000 would exhaust Python's stack);
+    the exact depth of what passes is checked on the parsed tree (``cql.check_limits``)."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise InputError(f"the filter is longer than {MAX_FILTER_CHARS} characters; write it "
+                         "more simply or split the request")
+    json_ = text.lstrip().startswith("{")
+    cap = (4 if json_ else 2) * MAX_DEPTH
+    depth = nots = deepest = 0
+    opened: list[int] = []  # the NOTs in front of each open parenthesis
+    for token in _NESTING.findall(text):
+        if token.upper() == "NOT" and not json_:
+            nots += 1
+        elif token in "([{":
+            opened.append(nots)
+            depth += 1 + nots
+            nots = 0
+        elif token in ")]}":
+            depth -= 1 + opened.pop() if opened else 0
+        elif not token.isspace():  # an operand: the NOTs before it are counted
+            nots = 0
+        deepest = max(deepest, depth + nots)
+        if deepest > cap:
+            raise InputError(f"the filter is nested more than {MAX_DEPTH} levels deep "
+                             "(NOT, parentheses, functions); write it more simply")
 
 
 def _walk_json(node: Any) -> Any:
@@ -101,7 +143,9 @@ def filter_problem(params: Mapping[str, str]) -> str | None:
     if lang is not None and (expected == "cql2-json") != looks_json:
         return f"filter is not {expected} although filter-lang says so"
     try:
-        parse_filter(text)
+        check_limits(parse_filter(text))
+    except InputError as exc:  # past a limit: the sentence names it
+        return exc.user_msg
     except json.JSONDecodeError as exc:
         return f"filter is not valid JSON: {exc.msg} at character {exc.pos}"
     except Exception as exc:  # pygeofilter raises lark, ValueError, KeyError... by case

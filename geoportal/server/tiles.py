@@ -15,16 +15,20 @@ import json
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
 
 import morecantile
 from flask import Blueprint, Response, request
+from markupsafe import Markup, escape
 from pygeoapi.api import itemtypes
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
 from geoportal.server.languages import pick, request_language
+from geoportal.server.limits import LOW_ZOOM, heavy
 from geoportal.server.live import LiveAPI
 from geoportal.storage import FeatureStore
 from geoportal.storage.mvt import MAX_ZOOM, TileAddress
@@ -36,8 +40,10 @@ __all__ = [
     "TMS_URI",
     "TileCache",
     "check_tms",
+    "heavy_if",
     "install",
     "json_response",
+    "plain_attribution",
     "tile_address",
     "tile_limits",
     "tiles_blueprint",
@@ -130,6 +136,23 @@ def check_tms(tms_id: str) -> None:
         raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
 
 
+def plain_attribution(text: str | None) -> str:
+    """A layer's attribution as text for other sites' map clients: its HTML tags dropped and
+    what is left escaped (MapLibre and Leaflet put TileJSON's attribution into the page as
+    HTML, so a ``<`` must arrive as ``&lt;``, never as markup)."""
+    return str(escape(Markup(text or "").striptags()))
+
+
+@contextmanager
+def heavy_if(condition: bool, what: str) -> Iterator[None]:
+    """Hold a place at the heavy-request gate (``limits.heavy``) when ``condition``."""
+    if not condition:
+        yield
+        return
+    with heavy(what):
+        yield
+
+
 def tile_address(z: str, y: str, x: str) -> TileAddress:
     """The tile of a ``{tileMatrix}/{tileRow}/{tileCol}`` path: InputError when they are not
     numbers, NotFound when the tile is not in the grid."""
@@ -202,7 +225,7 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         return {
             "tilejson": "3.0.0", "name": pick(layer.meta.title, layer.id),
             "description": pick(layer.meta.description),
-            "attribution": layer.meta.attribution or "",
+            "attribution": plain_attribution(layer.meta.attribution),
             "scheme": "xyz", "tiles": [f"{url}/{{z}}/{{y}}/{{x}}"],
             "minzoom": 0, "maxzoom": DEFAULT_MAX_ZOOM,
             "bounds": list(extent),
@@ -255,8 +278,10 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         else:
             body = cache.get(key)
             if body is None:
-                body = store.tile(version.store_ref, version.fields, address, layer=layer.id,
-                                  points="Point" in (version.geometry_type or ""))
+                with heavy_if(address.z <= LOW_ZOOM, "tile"):
+                    body = store.tile(version.store_ref, version.fields, address,
+                                      layer=layer.id,
+                                      points="Point" in (version.geometry_type or ""))
                 cache.put(key, body)
             response = Response(body, status=HTTPStatus.OK if body else HTTPStatus.NO_CONTENT,
                                 mimetype=MVT)

@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 import shapely
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request
 
 from geoportal.admin.edits import Editor, EditOutcome, Precondition
 from geoportal.admin.feature_input import CRS84, parse_body, read_feature
 from geoportal.errors import InputError, NotFound, UnsupportedFormat
-from geoportal.server.admin_api import Admin, audited, record_ok
+from geoportal.server.admin_api import Admin, audited, public_url, record_ok
 from geoportal.server.pygeoapi_config import SUPPORTED_CRS
 from geoportal.storage.base import Row, feature_etag
 
@@ -40,14 +40,14 @@ class BodyTooLarge(InputError):
 
 def feature_json(collection_id: str, row: Row) -> dict[str, Any]:
     """A stored feature as GeoJSON, with its links."""
-    href = url_for("item", collection_id=collection_id, item_id=row.fid, _external=True)
+    href = public_url("item", collection_id=collection_id, item_id=row.fid)
     return {
         "type": "Feature", "id": row.fid,
         "geometry": None if row.geometry is None else json.loads(shapely.to_geojson(row.geometry)),
         "properties": row.properties,
         "links": [{"rel": "self", "href": href, "type": "application/geo+json"},
                   {"rel": "collection", "type": "application/json",
-                   "href": url_for("collection", collection_id=collection_id, _external=True)}],
+                   "href": public_url("collection", collection_id=collection_id)}],
     }
 
 
@@ -109,8 +109,8 @@ def _answer(collection_id: str, outcome: EditOutcome, status: int) -> Response:
                 "numberReturned": len(rows)}
         response = Response(orjson.dumps(body), status=status, mimetype="application/geo+json")
     if status == HTTPStatus.CREATED and outcome.fids:
-        response.headers["Location"] = url_for("item", collection_id=collection_id,
-                                               item_id=outcome.fids[0], _external=True)
+        response.headers["Location"] = public_url("item", collection_id=collection_id,
+                                                  item_id=outcome.fids[0])
     response.headers[VERSION_HEADER] = str(outcome.version.version)
     response.headers["Cache-Control"] = "no-store"
     return response

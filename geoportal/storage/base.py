@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import math
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ import pyarrow as pa
 import shapely
 
 from geoportal.catalog.models import Field
-from geoportal.errors import InputError
+from geoportal.errors import BudgetExceeded, InputError
 from geoportal.storage.mvt import TileAddress
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "QueryResult",
     "Row",
     "StagedWriter",
+    "budget_exceeded",
     "coerce_value",
     "feature_etag",
     "json_type",
@@ -47,6 +50,8 @@ __all__ = [
 # layer would otherwise hold hundreds of thousands); past either, the stores thin it on a grid.
 MAX_TILE_FEATURES = 20_000
 MAX_TILE_BYTES = 500_000
+# Feature ids are 64-bit signed integers in both databases.
+MAX_FID = 2**63 - 1
 
 # The features a version did not publish, kept with it so nothing is lost: where it was in the
 # source (1-based), why, its properties as read (JSON) and its geometry as read (WKB in the
@@ -80,6 +85,13 @@ class Query:
     count: bool = True
     filter: Any = None  # a CQL2 expression (pygeofilter AST), translated by each store
     after: int | None = None  # only features with a larger fid, in fid order (downloads)
+
+    def __post_init__(self) -> None:
+        """InputError for what no store could answer: a bbox that is not four finite numbers
+        (``nan`` compares false with everything and would quietly match nothing)."""
+        if self.bbox is not None and (len(self.bbox) != 4 or not all(
+                isinstance(v, int | float) and math.isfinite(v) for v in self.bbox)):
+            raise InputError("bbox must be four finite numbers: minlon,minlat,maxlon,maxlat")
 
 
 @dataclass(frozen=True)
@@ -345,9 +357,30 @@ def json_type(dtype: pa.DataType) -> str | None:
     return None
 
 
+def budget_exceeded(budget_ms: int, what: str) -> BudgetExceeded:
+    """The error of a read statement stopped at its time budget (``query_budget_ms``): HTTP 503
+    with Retry-After, and a sentence saying what to narrow. ``what`` (the store table and the
+    kind of statement) goes to the log only."""
+    seconds = f"{budget_ms / 1000:g}"
+    return BudgetExceeded(
+        f"{what}: stopped at the query budget of {budget_ms} ms",
+        user_msg=f"the query took longer than {seconds} s, the most one request may take; "
+                 "narrow it (a smaller bbox, a more selective filter, a smaller limit) and try "
+                 "again")
+
+
 def coerce_value(name: str, type_: str, value: Any) -> Any:
-    """A query-string value as the field's type, or an InputError naming the field."""
+    """A query-string value as the field's type, or an InputError naming the field. Dates and
+    timestamps must be ISO 8601 (returned as such, the same text whichever way it was
+    written); text may not hold NUL, which no database text can."""
+    if isinstance(value, str) and "\x00" in value:
+        raise InputError(f"{name}: the value holds the NUL character (%00), which no text "
+                         "can hold")
     try:
+        if type_ == "date":
+            return date.fromisoformat(str(value)).isoformat()
+        if type_ == "date-time":
+            return datetime.fromisoformat(str(value)).isoformat()
         if type_ == "integer":
             return int(value)
         if type_ == "number":
@@ -358,5 +391,9 @@ def coerce_value(name: str, type_: str, value: Any) -> Any:
                 raise ValueError(value)
             return text in ("true", "1")
     except ValueError:
+        if type_ in ("date", "date-time"):
+            example = "2024-05-01" if type_ == "date" else "2024-05-01T10:30:00Z"
+            raise InputError(f"{name}={value!r}: expected a {type_} such as {example}"
+                             ) from None
         raise InputError(f"{name}={value!r}: expected a value of type {type_}") from None
     return value

@@ -24,10 +24,12 @@ def open_store(settings: Settings) -> FeatureStore:
         return PostGISStore(settings.database_url or "",
                             statement_timeout_ms=settings.statement_timeout_ms,
                             pool_size=settings.pool_size,
-                            count_budget_ms=settings.count_budget_ms)
+                            count_budget_ms=settings.count_budget_ms,
+                            query_budget_ms=settings.query_budget_ms)
     from geoportal.storage.gpkg import GeoPackageStore
 
-    return GeoPackageStore(settings.store_dir, count_budget_ms=settings.count_budget_ms)
+    return GeoPackageStore(settings.store_dir, count_budget_ms=settings.count_budget_ms,
+                           query_budget_ms=settings.query_budget_ms)
 
 
 def register_store(store: FeatureStore) -> str:

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import StorageError
 from geoportal.storage import cql
 from geoportal.storage.base import (
+    MAX_FID,
     MAX_TILE_BYTES,
     MAX_TILE_FEATURES,
     QUARANTINE_SCHEMA,
@@ -39,6 +41,7 @@ from geoportal.storage.base import (
     QueryResult,
     Row,
     StagedWriter,
+    budget_exceeded,
     coerce_value,
     quarantine_batch,
     total_from_page,
@@ -65,8 +68,8 @@ _ENVELOPE_SIZES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 # An estimated count samples SAMPLE_BLOCKS runs of SAMPLE_RUN consecutive features.
 SAMPLE_BLOCKS = 128
 SAMPLE_RUN = 128
-# A vector tile over this is thinned (GeoPackageStore._thinned_tile): what a map client can
-# take at a low zoom without stalling.
+# SQLite virtual-machine steps between two looks at a statement's deadline (about 0.1-1 ms).
+PROGRESS_STEPS = 1_000
 
 
 def gpkg_blob_to_wkb(blob: bytes | None) -> bytes | None:
@@ -189,9 +192,11 @@ class _GeoPackageWriter(StagedWriter):
 class GeoPackageStore(FeatureStore):
     """Layer versions as GeoPackage files under ``root/<layer id>/<uuid>.gpkg``."""
 
-    def __init__(self, root: Path, *, count_budget_ms: int = 100) -> None:
+    def __init__(self, root: Path, *, count_budget_ms: int = 100,
+                 query_budget_ms: int = 5_000) -> None:
         self.root = Path(root)
         self.count_budget_ms = count_budget_ms
+        self.query_budget_ms = query_budget_ms
         self.key = f"gpkg:{self.root}"
         self._counts = CountCache()
         self._local = threading.local()
@@ -289,6 +294,25 @@ class GeoPackageStore(FeatureStore):
         cache[path] = (conn, _TableInfo(table, geom, columns, dense=not sparse))
         return cache[path]
 
+    @contextmanager
+    def _budget(self, conn: sqlite3.Connection, ref: str, what: str) -> Iterator[float]:
+        """Run the block's statements under the query budget: SQLite's progress handler
+        interrupts a statement past the deadline (yielded, as ``time.monotonic()``), which
+        becomes ``BudgetExceeded`` (HTTP 503). ``query_budget_ms`` <= 0: no deadline."""
+        if self.query_budget_ms <= 0:
+            yield math.inf
+            return
+        deadline = time.monotonic() + self.query_budget_ms / 1000
+        _interrupt_at(conn, deadline)
+        try:
+            yield deadline
+        except sqlite3.OperationalError as exc:
+            if "interrupt" in str(exc) and time.monotonic() >= deadline:
+                raise budget_exceeded(self.query_budget_ms, f"{ref} {what}") from exc
+            raise
+        finally:
+            conn.set_progress_handler(None, 0)
+
     def query(self, ref: str, fields: Sequence[Field], query: Query) -> QueryResult:
         conn, info = self._connect(ref)
         types = {f.name: f.type for f in fields}
@@ -308,12 +332,12 @@ class GeoPackageStore(FeatureStore):
             where.append(f"f.{_quote(name)} = ?")
             params.append(coerce_value(name, types.get(name, "string"), value))
         if query.filter is not None:
+            clause, values = cql.to_sql(query.filter, fields, cql.SQLITE)  # limits checked
             hint = cql.envelope_hint(query.filter)
             if hint is not None:  # the filter's geometry narrows the R-tree search first
                 rtree = True
                 where.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
                 params += [hint[0], hint[2], hint[1], hint[3]]
-            clause, values = cql.to_sql(query.filter, fields, cql.SQLITE)
             where.append(f"({clause})")
             params += values
         if query.after is not None:
@@ -342,11 +366,14 @@ class GeoPackageStore(FeatureStore):
         )
         result = QueryResult()
         try:
-            raw = conn.execute(sql, [*params, query.limit, 0 if seek else query.offset]).fetchall()
-            if query.count:
-                result.number_matched = total_from_page(query, len(raw))
-                if result.number_matched is None:
-                    self._count(ref, conn, info, rtree, *filtered, query, len(raw), result)
+            with self._budget(conn, ref, "query") as deadline:
+                raw = conn.execute(sql, [*params, query.limit, 0 if seek else query.offset]
+                                   ).fetchall()
+                if query.count:
+                    result.number_matched = total_from_page(query, len(raw))
+                    if result.number_matched is None:
+                        self._count(ref, conn, info, rtree, *filtered, query, len(raw), result,
+                                    deadline)
         except sqlite3.Error as exc:
             raise StorageError(f"{ref}: query failed: {exc}") from exc
         result.rows = sqlite_rows(raw, columns, types)
@@ -354,17 +381,19 @@ class GeoPackageStore(FeatureStore):
 
     def _count(self, ref: str, conn: sqlite3.Connection, info: _TableInfo, rtree: bool,
                where: list[str], params: list[Any], query: Query, returned: int,
-               result: QueryResult) -> None:
-        """The exact number matched when counting fits in the budget, else an estimate from a
-        sample; remembered for the next page of the same filter."""
+               result: QueryResult, deadline: float) -> None:
+        """The exact number matched when counting fits in the count budget, else an estimate
+        from a sample; remembered for the next page of the same filter. The query's own
+        ``deadline`` still holds: a sample past it is a BudgetExceeded."""
         where_sql = (" WHERE " + " AND ".join(where)) if where else ""
         self._counts.fill((ref, rtree, where_sql, tuple(params)),
                           lambda: self._count_uncached(conn, info, rtree, where, where_sql,
-                                                       params), query, returned, result)
+                                                       params, deadline), query, returned,
+                          result)
 
     def _count_uncached(self, conn: sqlite3.Connection, info: _TableInfo, rtree: bool,
-                        where: list[str], where_sql: str, params: list[Any]
-                        ) -> tuple[float, bool]:
+                        where: list[str], where_sql: str, params: list[Any],
+                        deadline: float = math.inf) -> tuple[float, bool]:
         budget = self.count_budget_ms / 1000
         if budget > 0 and not rtree:
             # Without the R-tree, counting reads every row: the sample (which reads about
@@ -379,16 +408,18 @@ class GeoPackageStore(FeatureStore):
         if rtree:
             source += f" JOIN {_quote(info.rtree)} AS r ON r.id = f.{FID_COLUMN}"
         if budget > 0:
-            deadline = time.monotonic() + budget
-            conn.set_progress_handler(lambda: time.monotonic() > deadline, 10_000)
+            _interrupt_at(conn, min(deadline, time.monotonic() + budget))
         try:
             return conn.execute(f"SELECT COUNT(*) FROM {source}{where_sql}", params
                                 ).fetchone()[0], False
         except sqlite3.OperationalError as exc:
-            if "interrupt" not in str(exc):
-                raise
-        finally:
-            conn.set_progress_handler(None, 0)
+            if "interrupt" not in str(exc) or time.monotonic() >= deadline:
+                raise  # the query's own budget is spent: BudgetExceeded (see _budget)
+        finally:  # back to the query's deadline
+            if deadline < math.inf:
+                _interrupt_at(conn, deadline)
+            else:
+                conn.set_progress_handler(None, 0)
         hits, sampled, total = self._sample(conn, info, rtree, where, params)
         return (hits * total / sampled if sampled else 0), True
 
@@ -426,15 +457,17 @@ class GeoPackageStore(FeatureStore):
         select = ", ".join([f"f.{FID_COLUMN}", f"f.{_quote(info.geometry)}",
                             *(f"f.{_quote(c)}" for c in info.columns)])
         try:
-            raw = conn.execute(
-                f"SELECT {select} FROM {_quote(info.rtree)} AS r JOIN {_quote(info.table)} AS f "
-                f"ON f.{FID_COLUMN} = r.id WHERE {where} LIMIT ?",
-                [*params, MAX_TILE_FEATURES + 1]).fetchall()
-            if len(raw) <= MAX_TILE_FEATURES:
-                out = encode_tile_rows(address, layer, raw, info.columns, types)
-                if len(out) <= MAX_TILE_BYTES:
-                    return out
-            return self._thinned_tile(conn, info, select, where, params, address, layer, types)
+            with self._budget(conn, ref, "tile"):
+                raw = conn.execute(
+                    f"SELECT {select} FROM {_quote(info.rtree)} AS r JOIN "
+                    f"{_quote(info.table)} AS f ON f.{FID_COLUMN} = r.id WHERE {where} LIMIT ?",
+                    [*params, MAX_TILE_FEATURES + 1]).fetchall()
+                if len(raw) <= MAX_TILE_FEATURES:
+                    out = encode_tile_rows(address, layer, raw, info.columns, types)
+                    if len(out) <= MAX_TILE_BYTES:
+                        return out
+                return self._thinned_tile(conn, info, select, where, params, address, layer,
+                                          types)
         except sqlite3.Error as exc:
             raise StorageError(f"{ref}: tile query failed: {exc}") from exc
 
@@ -477,15 +510,26 @@ class GeoPackageStore(FeatureStore):
         return out
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
+        if not -MAX_FID <= fid <= MAX_FID:  # no such feature (and no SQLite integer)
+            return None
         conn, info = self._connect(ref)
         types = {f.name: f.type for f in fields}
         select = ", ".join([FID_COLUMN, _quote(info.geometry), *map(_quote, info.columns)])
-        row = conn.execute(
-            f"SELECT {select} FROM {_quote(info.table)} WHERE {FID_COLUMN} = ?", (fid,)
-        ).fetchone()
+        try:
+            with self._budget(conn, ref, "get"):
+                row = conn.execute(
+                    f"SELECT {select} FROM {_quote(info.table)} WHERE {FID_COLUMN} = ?", (fid,)
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"{ref}: reading feature {fid} failed: {exc}") from exc
         if row is None:
             return None
         return sqlite_rows([row], list(info.columns), types)[0]
+
+
+def _interrupt_at(conn: sqlite3.Connection, deadline: float) -> None:
+    """Interrupt ``conn``'s statements once ``time.monotonic()`` passes ``deadline``."""
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
 
 
 def _tile_window(address: TileAddress, points: bool) -> tuple[str, list[Any]]:

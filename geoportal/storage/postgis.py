@@ -4,7 +4,10 @@ A version is written inside one transaction (CREATE TABLE, COPY in batches, GiST
 ANALYZE, COMMIT): until the commit nobody sees it, and a failure or a crash leaves nothing.
 Batches travel in COPY's binary format (``pgcopy``), geometries as EWKB.
 Queries run in the database: bbox (``&&`` on the GiST index, then ``ST_Intersects``), equality
-filters, sorting and paging; a pool of connections with a statement timeout serves them.
+filters, sorting and paging; a pool of connections serves them. The session's statement timeout
+(``statement_timeout_ms``) bounds writes and maintenance; every read runs in a transaction of
+its own with ``SET LOCAL statement_timeout`` and ``lock_timeout`` at the query budget
+(``query_budget_ms``), and a read stopped there is a ``BudgetExceeded`` (HTTP 503).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import InputError, StorageError
 from geoportal.storage import cql, pgcopy
 from geoportal.storage.base import (
+    MAX_FID,
     MAX_TILE_BYTES,
     MAX_TILE_FEATURES,
     CountCache,
@@ -37,6 +41,7 @@ from geoportal.storage.base import (
     QueryResult,
     Row,
     StagedWriter,
+    budget_exceeded,
     coerce_value,
     json_type,
     quarantine_batch,
@@ -188,8 +193,9 @@ class PostGISStore(FeatureStore):
     """Layer versions as PostGIS tables ``features.<layer>_<hex>`` with GiST indexes."""
 
     def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, pool_size: int = 4,
-                 count_budget_ms: int = 100) -> None:
+                 count_budget_ms: int = 100, query_budget_ms: int = 5_000) -> None:
         self.count_budget_ms = count_budget_ms
+        self.query_budget_ms = query_budget_ms
         self._counts = CountCache()
         self._reltuples: dict[str, float] = {}
         self.conninfo = libpq_url(url)
@@ -225,6 +231,23 @@ class PostGISStore(FeatureStore):
                 yield cur
         except psycopg.errors.QueryCanceled as exc:
             raise StorageError(f"{ref}: query cancelled by the statement timeout") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"{ref}: {exc}") from exc
+
+    @contextmanager
+    def _read(self, ref: str, what: str) -> Iterator[psycopg.Cursor]:
+        """A cursor in a read transaction bounded by the query budget: its statements are
+        cancelled past ``query_budget_ms`` (or when a lock keeps them waiting that long), which
+        is a ``BudgetExceeded`` (HTTP 503); any other database failure is a StorageError."""
+        try:
+            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+                if self.query_budget_ms > 0:
+                    budget = sql.Literal(f"{int(self.query_budget_ms)}ms")
+                    cur.execute(sql.SQL("SET LOCAL statement_timeout = {}; "
+                                        "SET LOCAL lock_timeout = {}").format(budget, budget))
+                yield cur
+        except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable) as exc:
+            raise budget_exceeded(self.query_budget_ms, f"{ref} {what}") from exc
         except psycopg.Error as exc:
             raise StorageError(f"{ref}: {exc}") from exc
 
@@ -344,7 +367,7 @@ class PostGISStore(FeatureStore):
         order = [sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL("ASC" if asc else "DESC"))
                  for name, asc in query.sortby] + [sql.SQL("fid")]
         result = QueryResult()
-        with self._cursor(ref) as cur:
+        with self._read(ref, "query") as cur:
             # fids are dense (1..N, written in order, none deleted): seek instead of skipping.
             seek = not filters and not query.sortby and query.offset > 0 and \
                 self._fids_dense(ref, cur)
@@ -387,14 +410,20 @@ class PostGISStore(FeatureStore):
         # A sequential scan of a table too large to read within the budget: do not start it.
         if _seq_scan(plan) and self._rows(ref, cur) > self.count_budget_ms * SCAN_ROWS_PER_MS:
             return estimate, True
+        count_ms = self.count_budget_ms if self.query_budget_ms <= 0 else \
+            min(self.count_budget_ms, self.query_budget_ms)
         try:
-            with cur.connection.transaction():
+            with cur.connection.transaction():  # a savepoint in the read transaction
                 cur.execute("SELECT set_config('statement_timeout', %s, true)",
-                            (str(self.count_budget_ms),))
+                            (str(count_ms),))
                 cur.execute(statement, params)
-                return cur.fetchone()[0], False
+                count = cur.fetchone()[0]
+                if self.query_budget_ms > 0:  # back to the query budget (SET LOCAL outlives
+                    cur.execute("SELECT set_config('statement_timeout', %s, true)",  # the
+                                (str(self.query_budget_ms),))  # savepoint's release)
+                return count, False
         except psycopg.errors.QueryCanceled:
-            return estimate, True
+            return estimate, True  # the savepoint's rollback restored the query budget
 
     def _fids_dense(self, ref: str, cur: psycopg.Cursor) -> bool:
         """Whether the table's fids are 1..N: true unless an edit marked it ``SPARSE_FIDS``.
@@ -450,7 +479,7 @@ class PostGISStore(FeatureStore):
             "limit": MAX_TILE_FEATURES}
         # one statement for the usual tile; one row more than the limit says it is crowded
         statement = mvt(sql.SQL("SELECT * {source} LIMIT %(limit)s + 1").format(source=source))
-        with self._cursor(ref) as cur:
+        with self._read(ref, "tile") as cur:
             cur.execute(statement, params)
             row = cur.fetchone()
             tile = bytes(row[0]) if row and row[0] else b""
@@ -487,12 +516,14 @@ class PostGISStore(FeatureStore):
         return out
 
     def get(self, ref: str, fields: Sequence[Field], fid: int) -> Row | None:
+        if not -MAX_FID <= fid <= MAX_FID:  # no such feature (and no bigint)
+            return None
         schema, table = self._split(ref)
         columns = self._table_columns(ref)
         statement = sql.SQL("SELECT fid, ST_AsBinary(geom), {} FROM {}.{} WHERE fid = %s").format(
             sql.SQL(", ").join(map(sql.Identifier, columns)) if columns else sql.SQL("NULL"),
             sql.Identifier(schema), sql.Identifier(table))
-        with self._cursor(ref) as cur:
+        with self._read(ref, "get") as cur:
             cur.execute(statement, (fid,))
             row = cur.fetchone()
         if row is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 import shapely
@@ -10,6 +12,7 @@ from click.testing import CliRunner
 
 from geoportal.cli import main
 from tests.conftest import CONFIG_DIR, LAYERS_DIR, write_geojson
+from tests.unit.test_manifest import YAML_BOMB
 
 
 @pytest.fixture
@@ -26,7 +29,8 @@ def run(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("verb", [[], ["init"], ["ingest"], ["layers"], ["layer", "show"],
                                   ["layer", "versions"], ["layer", "rollback"],
-                                  ["layer", "quarantine"], ["manifest", "check"], ["serve"]])
+                                  ["layer", "quarantine"], ["manifest", "check"], ["serve"],
+                                  ["cleanup"]])
 def test_help_of_every_verb_ends_with_examples(run, verb):
     result = run(*verb, "--help")
     assert result.exit_code == 0
@@ -199,3 +203,72 @@ def test_bare_geopackage_with_several_tables_publishes_each(run, tmp_path):
     result = run("ingest", str(path), "--layer", "schools", "--id", "only-schools",
                  "--region", "4000000000")
     assert result.exit_code == 0, result.output
+
+
+# -- issue 15: bounded manifests, audited CLI writes, clean-up -----------------------------
+
+def test_a_yaml_bomb_manifest_exits_2_and_publishes_nothing(run, tmp_path):
+    (tmp_path / "a.csv").write_text("lon,lat\n27.5,53.9\n")
+    (tmp_path / "bomb.yaml").write_text(
+        "id: bomb\nregion: '0000000000'\ntheme: other\ntitle: t\nsource: a.csv\n"
+        + YAML_BOMB)
+    result = run("ingest", str(tmp_path / "bomb.yaml"))
+    assert result.exit_code == 2
+    assert "bomb.yaml at line 6: YAML anchors and aliases" in result.output
+    assert json.loads(run("layers", "--json").output) == []
+    assert run("manifest", "check", str(tmp_path / "bomb.yaml")).exit_code == 2
+
+
+def test_token_creation_ingests_and_rollbacks_are_in_the_audit(run, tmp_path):
+    created = run("token", "create", "--name", "grodno-gis", "--region", "4000000000")
+    token_id = created.output.split()[1]
+    src = tmp_path / "spots.csv"
+    for rows in ("27.55,53.9,a", "27.55,53.9,a\n27.56,53.91,b"):
+        src.write_text(f"lon,lat,name\n{rows}\n", encoding="utf-8")
+        assert run("ingest", str(src), "--region", "5000000000").exit_code == 0
+    assert run("layer", "rollback", "spots", "--to", "1").exit_code == 0
+    assert run("layer", "rollback", "spots", "--to", "7").exit_code == 2
+    assert run("token", "revoke", token_id).exit_code == 0
+    rows = json.loads(run("audit", "--json").output)
+    seen = [(r["action"], r["result"], r["layer_id"], r["version"]) for r in rows]
+    assert seen == [("token-revoke", "ok", None, None), ("rollback", "rejected", "spots", None),
+                    ("rollback", "ok", "spots", 1), ("ingest", "ok", "spots", 2),
+                    ("ingest", "ok", "spots", 1), ("token-create", "ok", None, None)]
+    assert all(r["client"].startswith("cli:") for r in rows)
+    assert rows[-1]["token_id"] == token_id and "grodno-gis" in rows[-1]["detail"]
+    assert "has no version 7" in rows[1]["detail"]
+
+
+def test_rollback_to_a_version_beyond_any_integer_exits_2(run, tmp_path):
+    src = tmp_path / "spots.csv"
+    src.write_text("lon,lat,name\n27.55,53.9,a\n", encoding="utf-8")
+    assert run("ingest", str(src), "--region", "5000000000").exit_code == 0
+    result = run("layer", "rollback", "spots", "--to", str(10**23))
+    assert result.exit_code == 2
+    assert f"layer 'spots' has no version {10**23}; kept: 1" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cleanup_removes_orphans_and_prints_what_and_the_bytes(run, tmp_path):
+    assert run("ingest", str(LAYERS_DIR / "by" / "oblasts.yaml")).exit_code == 0
+    var = tmp_path / "var"
+    then = time.time() - 3600
+    orphans = [var / "store" / "oblasts" / ".0badc0de.part.gpkg",
+               var / "store" / "oblasts" / ".0badc0de.part.gpkg.tmp_rtree_oblasts.db",
+               var / "uploads" / "0123abcd" / "roads.zip"]
+    for path in orphans:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\0" * 4096)
+        os.utime(path, (then, then))
+        os.utime(path.parent, (then, then))
+    fresh = var / "store" / "oblasts" / ".running.part.gpkg"
+    fresh.write_bytes(b"\0" * 10)
+    assert "would remove staging file" in run("cleanup", "--dry-run").output
+    assert all(p.exists() for p in orphans)
+    result = run("cleanup")
+    assert result.exit_code == 0, result.output
+    assert "removed staging file: oblasts/.0badc0de.part.gpkg (4,096 bytes)" in result.output
+    assert "removed upload folder: uploads/0123abcd (4,096 bytes)" in result.output
+    assert "removed 3 leftovers, 12,288 bytes; 1 kept" in result.output
+    assert not any(p.exists() for p in orphans) and fresh.exists()
+    assert json.loads(run("layers", "--json").output)[0]["features"] == 7  # still served

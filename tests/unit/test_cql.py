@@ -14,8 +14,10 @@ import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pygeoapi.crs import modify_pygeofilter
-from pygeofilter import ast
+from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoportal.catalog.models import Field
@@ -449,11 +451,16 @@ def test_deeply_nested_filter_is_an_input_error() -> None:
 
 
 def test_long_chains_do_not_recurse(ids) -> None:
-    """pygeofilter builds N ORs as a tree N deep; the translation walks it without recursion."""
-    node = parse_cql2_text(" OR ".join(f"pop = {i}" for i in range(690, 3000)))
-    assert ids(node) == {5, 6}
+    """pygeofilter builds N ORs as a tree N deep; the translation walks it without recursion,
+    the chain counts as one level of nesting, and a chain past the limits is refused, not
+    crashed on."""
+    node = parse_cql2_text(" OR ".join(f"pop = {i}" for i in range(690, 750)))
+    assert ids(node) == {5}
     sql, params = cql.to_sql(node, FIELDS, cql.POSTGIS)
-    assert len(params) == 2310 and sql.count(" OR ") == 2309 and sql.count("(") < 2400
+    assert len(params) == 60 and sql.count(" OR ") == 59 and sql.count("(") < 80
+    node = parse_cql2_text(" OR ".join(f"pop = {i}" for i in range(690, 3000)))
+    with pytest.raises(InputError, match="more than 300 parts"):
+        ids(node)
     node = parse_cql2_text(" AND ".join(["BBOX(geometry, 27, 53, 28, 54)"] * 3000))
     assert cql.envelope_hint(node) == (27, 53, 28, 54)
 
@@ -508,3 +515,130 @@ def test_sqlite_functions_never_raise() -> None:
 def test_dialects() -> None:
     assert cql.SQLITE.column('a"b') == 'f."a""b"' and cql.POSTGIS.column("name") == '"name"'
     assert (cql.SQLITE.placeholder, cql.POSTGIS.placeholder) == ("?", "%s")
+
+
+# -- LIKE without backtracking -------------------------------------------------------------
+
+def like_reference(value: str, pattern: str) -> bool:
+    """CQL2 LIKE by dynamic programming over the pattern's tokens: the definition, slowly."""
+    tokens: list[str | None] = []  # a character; None: '_'; '' : '%'
+    chars = iter(pattern)
+    for ch in chars:
+        tokens.append(next(chars) if ch == "\\" else None if ch == "_" else "" if ch == "%"
+                      else ch)
+    reach = [True] + [False] * len(value)  # the tokens so far can end at value[:i]
+    for t in tokens:
+        if t == "":
+            for i in range(1, len(reach)):
+                reach[i] = reach[i] or reach[i - 1]
+        else:
+            reach = [False] + [reach[i] and (t is None or value[i] == t)
+                               for i in range(len(value))]
+    return reach[-1]
+
+
+VALUE_CHARS = "ab%_\\\nЯ"
+PATTERN_CHARS = "ab%%_\\Я"
+
+
+def _patterns(alphabet: str = PATTERN_CHARS) -> st.SearchStrategy[str]:
+    """LIKE patterns over a small alphabet (so they match often), never ending in a lone
+    escape character."""
+    return st.text(alphabet, max_size=9).filter(
+        lambda p: (len(p) - len(p.rstrip("\\"))) % 2 == 0)
+
+
+@given(value=st.text(VALUE_CHARS, max_size=12), pattern=_patterns())
+@settings(max_examples=3000, deadline=None)
+def test_like_matcher_agrees_with_the_definition(value: str, pattern: str) -> None:
+    assert cql.like_matcher(pattern)(value) == like_reference(value, pattern)
+
+
+def test_like_matcher_small_cases_exhaustively() -> None:
+    """Every pattern of up to 4 tokens against every value of up to 4 characters."""
+    import itertools
+
+    tokens, letters = ["a", "b", "%", "_", "\\%", "\\_"], "ab%_"
+    values = ["".join(v) for n in range(5) for v in itertools.product(letters, repeat=n)]
+    for n in range(5):
+        for parts in itertools.product(tokens, repeat=n):
+            pattern = "".join(parts)
+            match = cql.like_matcher(pattern)
+            for value in values:
+                assert match(value) == like_reference(value, pattern), (value, pattern)
+
+
+def test_like_matcher_is_case_sensitive_and_crosses_lines() -> None:
+    assert cql.like_matcher("Мін%")("Мінск") and not cql.like_matcher("мін%")("Мінск")
+    assert cql.like_matcher("a%b")("a\n\nb") and cql.like_matcher("a_b")("a\nb")
+    with pytest.raises(ValueError, match="escape"):
+        cql.like_matcher("abc\\")
+
+
+def test_like_with_many_percent_signs_takes_linear_time() -> None:
+    """The pattern that took 85 s through a backtracking regular expression."""
+    import time
+
+    value = "ы" * 20_000 + "y"
+    started = time.perf_counter()
+    for pattern in ["%" * 12 + "z", "%a" * 30 + "%", "%_%_%_%_%_%_%_%_%_%z"]:
+        assert cql.like_matcher(pattern)(value) is False
+    assert cql.like_matcher("%" * 12 + "y")(value) is True
+    assert time.perf_counter() - started < 0.5
+
+
+# -- limits --------------------------------------------------------------------------------
+
+def _line(vertices: int) -> str:
+    return "LINESTRING(" + ", ".join(f"{27 + i * 1e-5:.5f} 53" for i in range(vertices)) + ")"
+
+
+@pytest.mark.parametrize(("filter_", "message"), [
+    ("NOT " * 19 + "pop = 1", "more than 20 levels"),
+    ("NOT " * 50 + "pop = 1", "more than 20 levels"),
+    ("NOT (" * 25 + "pop = 1" + ")" * 25, "more than 20 levels"),
+    (" AND ".join(f"pop <> {i}" for i in range(101)), "more than 300 parts"),
+    ("name = '" + "я" * 1001 + "'", "longer than 1000 characters"),
+    ("name LIKE '" + "%" * 1001 + "'", "longer than 1000 characters"),
+    ("pop IN (" + ", ".join(map(str, range(1001))) + ")", "up to 1000 values"),
+    (f"S_DWITHIN(geometry, {POINT}, 100000000, meters)", "up to 100 km"),
+    (f"S_DWITHIN(geometry, {POINT}, 101, km)", "up to 100 km"),
+    (f"S_DWITHIN(geometry, {POINT}, 100001) = TRUE", "up to 100 km"),
+    ("name = 'a\x00b'", "NUL"),
+    ("name LIKE '%\x00'", "NUL"),
+    ("name IN ('a', '\x00')", "NUL"),
+])
+def test_filters_past_a_limit_are_input_errors(filter_: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        cql.to_sql(parse(filter_), FIELDS, cql.SQLITE)
+
+
+@pytest.mark.parametrize("filter_", [
+    "NOT " * 17 + "pop = 1",
+    " AND ".join(f"pop <> {i}" for i in range(75)),  # 75 comparisons, 74 ANDs: 299 parts
+    "pop IN (" + ", ".join(map(str, range(1000))) + ")",
+    "name = '" + "я" * 1000 + "'",
+    f"S_DWITHIN(geometry, {POINT}, 100, km)",
+    f"S_INTERSECTS(geometry, {_line(500)})",
+])
+def test_filters_within_the_limits_translate(filter_: str) -> None:
+    sql, _params = cql.to_sql(parse(filter_), FIELDS, cql.SQLITE)
+    assert sql
+
+
+def test_a_geometry_literal_past_the_vertex_limit_is_an_input_error() -> None:
+    """Ten thousand vertices do not fit in a URL; the limit holds for any other caller."""
+    line = {"type": "LineString", "coordinates": [[27 + i * 1e-6, 53] for i in range(10_001)]}
+    node = ast.GeometryIntersects(ast.Attribute("geometry"), values.Geometry(line))
+    with pytest.raises(InputError, match="more than 10000 vertices"):
+        cql.to_sql(node, FIELDS, cql.POSTGIS)
+    line["coordinates"] = line["coordinates"][:10_000]
+    assert cql.to_sql(node, FIELDS, cql.POSTGIS)[0].startswith("ST_Intersects")
+
+
+def test_a_tree_deeper_than_python_recursion_is_measured_not_crashed() -> None:
+    node: ast.Node = ast.Equal(ast.Attribute("pop"), 1)
+    for _ in range(100_000):
+        node = ast.Not(node)
+    with pytest.raises(InputError, match="more than 20 levels"):
+        cql.check_limits(node)

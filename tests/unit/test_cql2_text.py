@@ -9,8 +9,9 @@ import pytest
 from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_text import parse as pygeofilter_parse
 
+from geoportal.errors import InputError
 from geoportal.server.cql2_text import CQL2SyntaxError, parse_cql2_text
-from geoportal.server.filters import filter_problem, parse_filter
+from geoportal.server.filters import check_text, filter_problem, parse_filter
 from geoportal.storage.cql import TimeOverlapsStrict
 
 
@@ -121,10 +122,38 @@ def test_long_filters_parse_in_linear_time_and_stay_shallow():
 def test_a_filter_nested_beyond_reason_is_refused_not_crashed():
     with pytest.raises(CQL2SyntaxError, match="nested too deeply"):
         parse_cql2_text("NOT " * 5000 + "pop > 1")
-    assert "nested too deeply" in filter_problem({"filter": "NOT " * 5000 + "pop > 1"})
+    # before any parser sees it, with the limit named
+    assert "nested more than 20 levels" in filter_problem({"filter": "NOT " * 4000 + "pop > 1"})
+    assert "longer than 20000 characters" in filter_problem({"filter": "NOT " * 5000 + "pop > 1"})
 
 
 @pytest.mark.parametrize("text", ["TRUE", "pop", "'abc'", "1 + 2", "pop > 1 AND 5"])
 def test_values_alone_are_not_filters(text):
     with pytest.raises(CQL2SyntaxError, match=r"not a (filter|condition)"):
         parse_cql2_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "name = '" + "NOT (" * 100 + "'",  # inside a string: neither NOT nor '(' nests
+    '"NOT (((((((((((((((((((((((((((((((((((((((((((" = 1',  # a quoted property name
+    " AND ".join(["name IS NOT NULL"] * 50),  # many NOTs, none nested
+    "NOTE = 1 AND KNOT = 2 AND ANNOTATE = 3",
+    '{"op": "not", "args": [{"op": "=", "args": [{"property": "x"}, "((((((((((((((((("]}]}',
+])
+def test_text_that_only_looks_nested_passes_the_text_check(text):
+    check_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "NOT " * 41 + "pop > 1",
+    "not " * 41 + "pop > 1",
+    "(" * 41 + "pop > 1" + ")" * 41,
+    "NOT (" * 21 + "pop > 1" + ")" * 21,
+    "[" * 81 + "]" * 81,
+    '{"op": "not", "args": [' * 41 + '{"op": "=", "args": [{"property": "x"}, 1]}' + "]}" * 41,
+])
+def test_text_nested_past_the_limit_is_refused_before_parsing(text):
+    with pytest.raises(InputError, match="more than 20 levels"):
+        check_text(text)
+    problem = filter_problem({"filter": text})
+    assert problem is not None and "more than 20 levels" in problem

@@ -74,7 +74,9 @@ def test_csv_points_at_zero_zero_are_set_aside_with_a_reason(tmp_path, publish, 
     report = publish(write_manifest(tmp_path, "stops", {"path": src.name}, region="5000000000"))
     assert report.features_read == 3 and report.features_published == 2
     assert report.set_aside_samples == [
-        {"row": 2, "reason": "outside the layer's region (wrong CRS or 0,0 coordinates?)"}]
+        {"row": 2, "reason": "outside the layer's region, Minsk City (5000000000), by more "
+                             "than 250 m (another region's place, a wrong CRS or 0,0 "
+                             "coordinates?)"}]
     assert (report.crs_origin, report.source_crs) == ("detected", "EPSG:4326")
     assert catalog.get_layer("stops").current.set_aside_count == 1
 
@@ -144,7 +146,8 @@ def test_csv_in_pulkovo_zone5_with_zone_prefix_and_no_crs_is_detected(tmp_path, 
                             for i, (x, y) in enumerate(zip(xs, ys, strict=True))]
     src = tmp_path / "gk.csv"
     src.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-    report = publish(write_manifest(tmp_path, "gk", {"path": src.name}, region="6000000000"))
+    # points in Minsk city and Brest oblast: a layer of the country
+    report = publish(write_manifest(tmp_path, "gk", {"path": src.name}, region="0000000000"))
     assert (report.crs_origin, report.source_crs) == ("detected", "EPSG:28405")
     rows = _features(store, catalog.get_layer("gk"))
     got = [(r.geometry.x, r.geometry.y) for r in rows]

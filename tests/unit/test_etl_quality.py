@@ -171,15 +171,22 @@ def test_rollback_serves_an_earlier_version_and_unknown_versions_are_named(
     assert publish_with(["c"]).version == 3
 
 
-def test_minsk_stops_at_zero_zero_are_quarantined_with_their_reason(publish, catalog, store,
-                                                                     tmp_path):
+MINSK_CITY_OUTSIDE = ("outside the layer's region, Minsk City (5000000000), by more than "
+                      "250 m (another region's place, a wrong CRS or 0,0 coordinates?)")
+
+
+def test_minsk_stops_outside_the_city_boundary_are_quarantined_with_their_reason(
+        publish, catalog, store, tmp_path):
     report = publish(LAYERS_DIR / "minsk" / "stops.yaml")
-    assert report.set_aside == {"outside the layer's region (wrong CRS or 0,0 coordinates?)": 11}
+    # the 11 stops at 0,0 and the suburban stops of Minsk oblast (Minsk city's boundary)
+    assert report.set_aside == {MINSK_CITY_OUTSIDE: 829}
+    assert report.features_read == 2569 == report.features_published + 829
     out = tmp_path / "stops.geojson"
-    assert export_quarantine(store, catalog.get_layer("minsk-stops").current, out) == 11
+    assert export_quarantine(store, catalog.get_layer("minsk-stops").current, out) == 829
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
     coords = np.array([f["geometry"]["coordinates"] for f in features])
-    assert np.abs(coords).max() < 1e-9  # the 0,0 points, kept as they were read
+    assert (np.abs(coords).max(axis=1) < 1e-9).sum() == 11  # the 0,0 points, as they were read
+    assert {f["properties"]["quarantine_reason"] for f in features} == {MINSK_CITY_OUTSIDE}
 
 
 @pytest.mark.parametrize("ids", [[1, 2, 3, 2, 1, 4, 4], ["a", "b", "c", "b", "a", "d", "d"]])
@@ -343,10 +350,9 @@ def test_local_date_times_from_text_are_the_same_on_both_stores(tmp_path, publis
     assert "+" not in str(row.properties["visited"])  # no time zone invented
 
 
-def test_a_feature_with_too_many_vertices_is_set_aside(tmp_path, publish, catalog, store):
-    from geoportal.etl import geometry
-
-    angles = np.linspace(0, 2 * np.pi, 1_200_001)[:-1]
+def test_a_feature_with_too_many_vertices_is_set_aside_naming_count_and_cap(
+        tmp_path, publish, catalog, store):
+    angles = np.linspace(0, 2 * np.pi, 1_500)[:-1]
     huge = shapely.Polygon(np.column_stack([27.5 + 0.1 * np.cos(angles),
                                             53.9 + 0.05 * np.sin(angles)]))
     small = shapely.Point(27.6, 53.9).buffer(0.01)
@@ -355,8 +361,61 @@ def test_a_feature_with_too_many_vertices_is_set_aside(tmp_path, publish, catalo
         pa.table({"n": [1, 2], "geometry": shapely.to_wkb([huge, small])}),
         src, layer="plots", driver="GPKG", geometry_name="geometry", geometry_type="Polygon",
         crs="EPSG:4326")
-    report = publish(write_manifest(tmp_path, "huge-plots", {"path": src.name}))
-    reason = geometry.TOO_MANY_VERTICES.format(geometry.MAX_VERTICES)
-    assert report.set_aside == {reason: 1}
+    report = publish(write_manifest(tmp_path, "huge-plots", {"path": src.name}),
+                     max_vertices=1_000)
+    assert report.set_aside == {"1,500 vertices, more than the 1,000 a feature may have "
+                                "(simplify it, or split it, before publishing)": 1}
     assert report.features_published == 1
     assert [r.properties["n"] for r in _rows(store, catalog.get_layer("huge-plots"))] == [2]
+
+
+def test_the_vertex_cap_defaults_to_the_measured_value(tmp_path):
+    from geoportal.config import load_settings
+    from geoportal.etl import geometry
+
+    assert load_settings(data_dir=tmp_path).max_vertices == geometry.MAX_VERTICES == 250_000
+
+
+def test_a_grodno_layer_sets_aside_points_in_vilnius_bialystok_and_minsk_oblast(
+        tmp_path, publish, catalog, store):
+    src = write_geojson(tmp_path / "places.geojson", [
+        ({"name": "Grodno"}, shapely.Point(23.83, 53.68)),
+        ({"name": "Lida"}, shapely.Point(25.30, 53.89)),
+        ({"name": "Vilnius"}, shapely.Point(25.28, 54.69)),
+        ({"name": "Bialystok"}, shapely.Point(23.16, 53.13)),
+        ({"name": "Maladzyechna"}, shapely.Point(26.85, 54.31)),  # Minsk oblast
+    ])
+    report = publish(write_manifest(tmp_path, "grodno-places", {"path": src.name},
+                                    region="4000000000"))
+    reason = ("outside the layer's region, Grodno Oblast (4000000000), by more than 250 m "
+              "(another region's place, a wrong CRS or 0,0 coordinates?)")
+    assert report.set_aside == {reason: 3}
+    assert sorted(s["row"] for s in report.set_aside_samples) == [3, 4, 5]
+    assert report.features_read == 5 == report.features_published + report.set_aside_count
+    names = [r.properties["name"] for r in _rows(store, catalog.get_layer("grodno-places"))]
+    assert names == ["Grodno", "Lida"]
+
+
+def test_a_country_layer_uses_the_country_boundary_not_its_bbox(tmp_path, publish):
+    # both points lie inside Belarus's bbox; Daugavpils (Latvia) and Smolensk oblast do not
+    # lie inside Belarus
+    src = write_geojson(tmp_path / "n.geojson", [
+        ({"name": "Minsk"}, shapely.Point(27.56, 53.90)),
+        ({"name": "Daugavpils"}, shapely.Point(26.53, 55.87)),
+        ({"name": "Roslavl"}, shapely.Point(32.87, 53.95)),
+        ({"name": "Chernihiv"}, shapely.Point(31.29, 51.49)),
+    ])
+    report = publish(write_manifest(tmp_path, "national", {"path": src.name}))
+    assert report.features_published == 1
+    assert list(report.set_aside.values()) == [3]
+    assert "Belarus (0000000000)" in next(iter(report.set_aside))
+
+
+def test_a_line_reaching_far_into_another_region_is_set_aside_whole(tmp_path, publish):
+    road = shapely.LineString([(23.83, 53.68), (24.4, 53.9), (25.28, 54.69)])  # to Vilnius
+    lane = shapely.LineString([(23.83, 53.68), (23.9, 53.7)])
+    src = write_geojson(tmp_path / "roads.geojson", [({"n": 1}, road), ({"n": 2}, lane)])
+    report = publish(write_manifest(tmp_path, "roads", {"path": src.name},
+                                    region="4000000000"))
+    assert (report.features_published, report.set_aside_count) == (1, 1)
+    assert report.set_aside_samples[0]["row"] == 1

@@ -442,7 +442,7 @@ def test_census_workbook_without_coordinates_is_a_clear_input_error():
     path = DATA / "census" / "census2009_population_by_settlement.xlsx"
     with pytest.raises(InputError, match="no coordinate columns were found") as info:
         resolve_source(SourceSpec(path=path))
-    assert str(info.value).startswith(str(path))
+    assert str(info.value).startswith(f"{path.name}: ")
 
 
 @pytest.mark.skipif("ODS" not in pyogrio.list_drivers(), reason="no ODS driver")
@@ -578,16 +578,17 @@ def test_unknown_extension_names_it_and_lists_what_we_read(tmp_path, name):
     with pytest.raises(UnsupportedFormat, match=r"unsupported file type .*; we read .*\.csv.*"
                                                 r"\.geojson.*\.gpkg.*\.kml.*\.shp.*\.xlsx") as info:
         resolve_source(SourceSpec(path=tmp_path / name))
-    assert str(info.value).startswith(str(tmp_path / name))
+    assert str(info.value).startswith(f"{name}: ")  # the name, not the server's folder
     assert ("'.docx'" if name.endswith("docx") else "without an extension") in str(info.value)
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("a.gpkg", _feature_collection(), r"a\.gpkg: the content is GeoJSON, not GeoPackage as "
-                                      r"the extension '\.gpkg' says; rename it to \.geojson"),
-    ("a.geojson", "name,lon,lat\nа,27,53\n", r"a\.geojson: GDAL cannot read it as GeoJSON"),
-    ("a.xlsx", "name,lon,lat\nа,27,53\n", r"a\.xlsx: GDAL cannot read it as XLSX"),
-    ("a.kml", _feature_collection(), r"a\.kml: GDAL cannot read it as KML"),
+    ("a.gpkg", _feature_collection(), r"a\.gpkg: the content is not \.gpkg as the extension "
+                                      r"says"),
+    ("a.geojson", "name,lon,lat\nа,27,53\n",
+     r"a\.geojson: the content is not \.geojson as the extension says"),
+    ("a.xlsx", "name,lon,lat\nа,27,53\n", r"a\.xlsx: not a readable zip archive"),
+    ("a.kml", _feature_collection(), r"a\.kml: not readable XML at its start"),
     ("a.csv", b"PK\x03\x04\x14\x00\x00\x00\x08\x00", r"a\.csv: binary content, not text"),
 ])
 def test_content_that_does_not_match_the_extension(tmp_path, name, content, message):
@@ -606,3 +607,44 @@ def test_missing_empty_and_folder_sources(tmp_path):
     (tmp_path / "dir.shp").mkdir()
     with pytest.raises(UnsupportedFormat, match=r"dir\.shp: a folder, not a data file"):
         resolve_source(SourceSpec(path=tmp_path / "dir.shp"))
+
+
+# --- Odd but legal names, and GDAL's messages (issue 15) ------------------------------------------
+
+@pytest.mark.parametrize("stem", ["roads;v2", "roads?v=2", "s3:roads", "roads#1 (копія)"])
+def test_odd_names_are_read_whole(tmp_path, stem):
+    """pyogrio reads paths as URIs (``;`` starts parameters): GDAL opens a plain-named link."""
+    csv = tmp_path / f"{stem}.csv"
+    csv.write_text("name,lon,lat\nа,27.5,53.9\n", encoding="utf-8")
+    _, rows, geoms = _read(csv)
+    assert rows == [{"name": "а"}] and _xy(geoms) == [(27.5, 53.9)]
+    plain = _shapefile(tmp_path / "loose")  # pyogrio cannot write such a name either
+    for part in plain.parent.iterdir():
+        part.rename(part.with_name(stem + part.suffix))
+    shp = plain.with_name(f"{stem}.shp")
+    assert len(_read(shp)[1]) == 2
+    zipped = _zip(tmp_path / f"{stem}.zip", {f"{stem}.{ext}": shp.with_suffix(f".{ext}")
+                                              for ext in ("shp", "shx", "dbf", "prj")})
+    assert len(_read(zipped)[1]) == 2
+
+
+def test_geojson_with_a_crs_link_is_refused_before_gdal(tmp_path):
+    path = tmp_path / "a.geojson"
+    crs = {"type": "link", "properties": {"href": "http://127.0.0.1:9/crs"}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": []}))
+    with pytest.raises(UnsupportedFormat, match=r"^a\.geojson: the GeoJSON names its CRS by a "
+                                                r"link or URL"):
+        resolve_source(SourceSpec(path=path))
+    path.write_text(path.read_text().replace("link", "\\u006cink"))
+    with pytest.raises(UnsupportedFormat, match=r"escapes plain letters"):
+        resolve_source(SourceSpec(path=path))
+
+
+def test_gdal_reasons_name_the_file_not_its_folder(tmp_path):
+    path = tmp_path / "deep" / "a.gpx"
+    path.parent.mkdir()
+    path.write_text('<gpx version="1.1"><wpt lat="53.9" lon="27.5"></gpx>')
+    with pytest.raises(UnsupportedFormat) as info:
+        resolve_source(SourceSpec(path=path))
+    assert str(info.value).startswith("a.gpx: ")
+    assert str(tmp_path) not in str(info.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 
 import numpy as np
@@ -10,10 +11,16 @@ import pyarrow as pa
 import pyogrio
 import pytest
 import shapely
+import shapely.geometry
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pygeofilter import ast, values
 
 from geoportal.catalog import Field
-from geoportal.errors import InputError
+from geoportal.errors import BudgetExceeded, InputError
 from geoportal.storage import Query
+from geoportal.storage.base import coerce_value
+from tests.unit.test_cql import like_reference
 
 FIELDS = [Field("name", "string"), Field("rank", "integer"), Field("open", "boolean")]
 
@@ -137,3 +144,162 @@ def test_postgis_connections_carry_the_statement_timeout(postgres):
             assert conn.execute("SHOW TimeZone").fetchone()[0] == "UTC"
     finally:
         store.close()
+
+
+# -- LIKE, budgets and values no store can answer (issue 15) ---------------------------------
+
+def _names() -> list[str]:
+    """Every text of up to three characters over a, b, %, _ and \\, and a few with Cyrillic
+    letters and line breaks: LIKE's wildcards and escapes as data, not only as pattern."""
+    import itertools
+
+    short = ["".join(p) for n in range(4) for p in itertools.product("ab%_\\", repeat=n)]
+    return [*short, "Яa", "aЯb", "a\nb", "\n", "ЯЯЯ%"]
+
+
+@pytest.fixture
+def named(store):
+    names = _names()
+    points = [shapely.Point(27.0 + i * 0.001, 53.0) for i in range(len(names))]
+    with store.stage("named", geometry_type="Point") as writer:
+        writer.write(*_batch(names, list(range(len(names))), points))
+        return writer.commit(), names
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pattern=st.text("ab%%_\\Я\n", max_size=8).filter(
+    lambda p: (len(p) - len(p.rstrip("\\"))) % 2 == 0))
+def test_like_selects_what_the_definition_selects_on_both_stores(store, named, pattern):
+    ref, names = named
+    like = ast.Like(ast.Attribute("name"), pattern, nocase=False, wildcard="%",
+                    singlechar="_", escapechar="\\", not_=False)
+    result = store.query(ref, FIELDS, Query(limit=1000, filter=like))
+    expected = {i + 1 for i, name in enumerate(names) if like_reference(name, pattern)}
+    assert {r.fid for r in result.rows} == expected
+
+
+def test_like_with_twelve_percent_signs_is_quick_on_both_stores(store, named):
+    import time
+
+    ref = named[0]
+    like = ast.Like(ast.Attribute("name"), "%" * 12 + "z", nocase=False, wildcard="%",
+                    singlechar="_", escapechar="\\", not_=False)
+    started = time.perf_counter()
+    assert store.query(ref, FIELDS, Query(limit=1000, filter=like)).rows == []
+    assert time.perf_counter() - started < 0.5
+
+
+def _ring_far_from_every_point() -> ast.Node:
+    """S_DWITHIN 1 km of a 400-vertex ring around (26.9 52.9, 28.1 54.1): its box holds the
+    points of ``crowd`` but none is within 1 km, so the filter reads every one of them."""
+    ring = shapely.segmentize(shapely.LineString(shapely.box(26.9, 52.9, 28.1, 54.1).exterior),
+                              4.8 / 400)
+    return ast.DistanceWithin(ast.Attribute("geometry"),
+                              values.Geometry(shapely.geometry.mapping(ring)), 1000, "m")
+
+
+@pytest.fixture
+def crowd(store):
+    """20,000 points between 27.0 and 28.0 E, 53.0 and 54.0 N."""
+    n = 20_000
+    rng = np.random.default_rng(15)
+    points = shapely.points(rng.uniform(27, 28, n), rng.uniform(53, 54, n))
+    with store.stage("crowd", geometry_type="Point") as writer:
+        writer.write(*_batch([f"c{i}" for i in range(n)], list(range(n)), list(points)))
+        return writer.commit()
+
+
+def _with_budget(store, budget_ms: int):
+    """Another store on the same data, with this query budget."""
+    from geoportal.storage.gpkg import GeoPackageStore
+    from geoportal.storage.postgis import PostGISStore
+
+    if isinstance(store, GeoPackageStore):
+        return GeoPackageStore(store.root, query_budget_ms=budget_ms)
+    return PostGISStore(store.conninfo, query_budget_ms=budget_ms)
+
+
+def test_a_query_past_the_budget_is_stopped_with_a_sentence(store, crowd):
+    import time
+
+    tight = _with_budget(store, 100)
+    try:
+        started = time.perf_counter()
+        with pytest.raises(BudgetExceeded) as caught:
+            tight.query(crowd, FIELDS, Query(limit=10, filter=_ring_far_from_every_point()))
+        assert time.perf_counter() - started < 1.0  # stopped, not run to the end
+        assert caught.value.http_status == 503 and caught.value.retry_after > 0
+        assert "took longer than 0.1 s" in caught.value.user_msg
+        assert "narrow it" in caught.value.user_msg
+        # the connection serves the next request as usual, under the same budget
+        assert tight.get(crowd, FIELDS, 7).properties["name"] == "c6"
+        assert len(tight.query(crowd, FIELDS, Query(limit=5)).rows) == 5
+    finally:
+        tight.close()
+    # without a budget the same query ends, empty
+    loose = _with_budget(store, 0)
+    try:
+        assert loose.query(crowd, FIELDS, Query(limit=10,
+                                                filter=_ring_far_from_every_point())).rows == []
+    finally:
+        loose.close()
+
+
+def test_a_count_past_its_own_budget_is_still_estimated(store, crowd):
+    """The count budget (count_budget_ms) stays what it was: a count that does not fit is
+    estimated, within the query budget."""
+    result = store.query(crowd, FIELDS, Query(limit=5, filter=ast.Like(
+        ast.Attribute("name"), "%1%", nocase=False, wildcard="%", singlechar="_",
+        escapechar="\\", not_=False)))
+    assert len(result.rows) == 5 and result.number_matched is not None
+
+
+def test_a_feature_id_past_64_bits_is_none(store, ref):
+    assert store.get(ref, FIELDS, 2**63) is None
+    assert store.get(ref, FIELDS, -(2**63) - 1) is None
+    assert store.get(ref, FIELDS, 2**63 - 1) is None
+
+
+@pytest.mark.parametrize("bbox", [(math.nan,) * 4, (27.0, 53.0, math.inf, 54.0),
+                                  (27.0, 53.0, 28.0)])
+def test_a_bbox_that_is_not_four_finite_numbers_is_an_input_error(bbox):
+    with pytest.raises(InputError, match="finite"):
+        Query(bbox=bbox)
+
+
+def test_text_with_nul_is_an_input_error_on_both_stores(store, ref):
+    with pytest.raises(InputError, match="NUL"):
+        store.query(ref, FIELDS, Query(equals=[("name", "\x00p1")]))
+    node = ast.Equal(ast.Attribute("name"), "p\x001")
+    with pytest.raises(InputError, match="NUL"):
+        store.query(ref, FIELDS, Query(filter=node))
+
+
+@pytest.mark.parametrize(("type_", "value", "expected"), [
+    ("date", "2024-05-01", "2024-05-01"),
+    ("date-time", "2024-05-01T10:30:00Z", "2024-05-01T10:30:00+00:00"),
+])
+def test_dates_in_equality_filters_are_iso_8601(type_, value, expected):
+    assert coerce_value("opened", type_, value) == expected
+
+
+@pytest.mark.parametrize(("type_", "value"), [("date", ""), ("date", "garbage"),
+                                              ("date", "2024-13-01"), ("date-time", ""),
+                                              ("date-time", "10:30")])
+def test_a_value_that_is_not_a_date_is_an_input_error_naming_the_field(type_, value):
+    with pytest.raises(InputError, match=r"opened=.*such as 2024-05-01"):
+        coerce_value("opened", type_, value)
+
+
+def test_a_tile_is_read_under_the_query_budget(store, crowd):
+    from geoportal.storage.mvt import TileAddress
+
+    world = TileAddress(0, 0, 0)  # all 20,000 points: thousands of rows to read and draw
+    assert store.tile(crowd, FIELDS, world, layer="crowd", points=True)
+    tight = _with_budget(store, 1)
+    try:
+        with pytest.raises(BudgetExceeded, match="tile"):
+            tight.tile(crowd, FIELDS, world, layer="crowd", points=True)
+    finally:
+        tight.close()

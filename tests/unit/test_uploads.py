@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from geoportal.admin import uploads
 from geoportal.admin.uploads import (
     SUPPORTED_SUFFIXES,
     UploadLimits,
@@ -27,6 +26,7 @@ from geoportal.admin.uploads import (
     save_upload,
 )
 from geoportal.errors import InputError
+from geoportal.etl import sandbox
 from geoportal.etl.coverage import RASTER_SUFFIXES
 from geoportal.etl.readers import _FORMATS
 
@@ -110,7 +110,7 @@ def test_file_of_exactly_max_bytes_is_accepted(tmp_path: Path) -> None:
 
 
 def test_file_bigger_than_one_chunk_is_copied_whole(tmp_path: Path) -> None:
-    data = random.Random(1).randbytes(3 * MiB + 17)
+    data = b"II*\x00" + random.Random(1).randbytes(3 * MiB + 17)
     saved = upload(data, "dem.tif", tmp_path / "job")
     assert saved.read_bytes() == data
 
@@ -287,7 +287,8 @@ def test_member_claiming_to_unpack_from_nothing_is_refused(tmp_path: Path) -> No
 
 
 def test_too_much_unpacked_data_is_refused_with_413(tmp_path: Path) -> None:
-    data = make_zip({"a.shp": bytes(600), "a.dbf": bytes(600)}, zipfile.ZIP_STORED)
+    data = make_zip({"a.shp": b"\0\0\x27\x0a" + bytes(596), "a.dbf": bytes(600)},
+                    zipfile.ZIP_STORED)
     limits = UploadLimits(max_unpacked_bytes=1000)
     error = rejected(data, "roads.zip", tmp_path / "job", limits)
     assert error.http_status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
@@ -327,7 +328,7 @@ def test_members_are_counted_before_zipfile_reads_them(tmp_path: Path, shape: st
         raise AssertionError("zipfile read the directory before the members were counted")
 
     with monkeypatch.context() as patch:
-        patch.setattr(uploads.zipfile, "ZipFile", no_zipfile)
+        patch.setattr(sandbox.zipfile, "ZipFile", no_zipfile)
         error = rejected(data, "roads.zip", tmp_path / "job", UploadLimits(max_members=5))
     assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
     # The same archive with room for its members is readable: the hand-made records are sound.
@@ -336,7 +337,7 @@ def test_members_are_counted_before_zipfile_reads_them(tmp_path: Path, shape: st
 
 def test_members_are_counted_again_when_the_directory_cannot_be_walked(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(uploads, "_count_members", lambda fp, limit: None)
+    monkeypatch.setattr(sandbox, "_count_members", lambda fp, limit: None)
     data = make_zip({f"m{i}.txt": b"x" for i in range(6)})
     error = rejected(data, "roads.zip", tmp_path / "job", UploadLimits(max_members=5))
     assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
@@ -364,3 +365,110 @@ def test_check_archive_names_the_file(tmp_path: Path) -> None:
     path.write_bytes(make_zip(SHAPEFILE))
     check_archive(path, LIMITS)  # no exception: a sound archive
     assert path.is_file()  # check_archive only reads
+
+
+# --- the sandbox: content, lying archives, spreadsheets (issue 15) --------------------------------
+
+VRT = b'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/vsicurl/http://127.0.0.1:9/x' \
+      b'</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>'
+
+
+@pytest.mark.parametrize("name", ["a.geojson", "a.json", "a.gpx", "a.kml", "a.gml", "a.csv",
+                                  "a.tif", "a.gpkg", "a.shp"])
+def test_vrt_named_as_any_format_is_refused_with_422(tmp_path: Path, name: str) -> None:
+    error = rejected(VRT, name, tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert error.user_msg.startswith(f"{name}: ")
+
+
+def test_gdal_pipeline_named_geojson_is_refused(tmp_path: Path) -> None:
+    data = b'{"type": "gdal_streamed_alg", "command_line": "gdal vector pipeline ! read x"}'
+    error = rejected(data, "a.geojson", tmp_path / "job")
+    assert "describes a GDAL dataset (gdal_streamed_alg)" in error.user_msg
+
+
+def test_xml_with_a_dtd_is_refused(tmp_path: Path) -> None:
+    body = b'<kml xmlns="http://www.opengis.net/kml/2.2"><Document/></kml>'
+    dtd = b'<!DOCTYPE kml [<!ENTITY e SYSTEM "http://127.0.0.1:9/">]>'
+    error = rejected(b'<?xml version="1.0"?>' + dtd + body, "a.kml", tmp_path / "job")
+    assert "declares a DTD" in error.user_msg
+    assert upload(b'<?xml version="1.0"?>' + body, "a.kml", tmp_path / "ok").is_file()
+
+
+def test_kml_root_must_be_kml(tmp_path: Path) -> None:
+    error = rejected(b'<gpx version="1.1"/>', "a.kml", tmp_path / "job")
+    assert "root element is <gpx>, not <kml>" in error.user_msg
+
+
+def _lie(data: bytes, member: str, *, size: int | None = None, crc: int | None = None) -> bytes:
+    """``data`` (a zip) with the central directory entry of ``member`` patched."""
+    out = bytearray(data)
+    at = out.find(b"PK\x01\x02")
+    while at >= 0:
+        name_len = struct.unpack_from("<H", out, at + 28)[0]
+        if out[at + 46:at + 46 + name_len] == member.encode():
+            if crc is not None:
+                struct.pack_into("<L", out, at + 16, crc)
+            if size is not None:
+                struct.pack_into("<L", out, at + 24, size)
+        at = out.find(b"PK\x01\x02", at + 4)
+    return bytes(out)
+
+
+def test_member_inflating_past_its_declared_size_is_refused_with_422(tmp_path: Path) -> None:
+    data = _lie(make_zip({**SHAPEFILE, "a.dbf": b"\x03" + bytes(300_000)}), "a.dbf", size=41)
+    error = rejected(data, "roads.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert error.user_msg.startswith("roads.zip: member a.dbf does not unpack to what the "
+                                     "archive's directory declares")
+
+
+def test_member_with_a_wrong_crc_is_refused_with_422(tmp_path: Path) -> None:
+    data = _lie(make_zip(SHAPEFILE), "a.prj", crc=12345)
+    error = rejected(data, "roads.zip", tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "member a.prj does not unpack" in error.user_msg
+
+
+def test_stored_member_lying_about_its_size_is_refused(tmp_path: Path) -> None:
+    data = _lie(make_zip(SHAPEFILE, zipfile.ZIP_STORED), "a.dbf", size=10)
+    assert "member a.dbf does not unpack" in rejected(data, "r.zip", tmp_path / "j").user_msg
+
+
+def _sheet(rows: int) -> bytes:
+    return b"<worksheet><sheetData>" + b"<row><c><v>1</v></c></row>" * rows + \
+        b"</sheetData></worksheet>"
+
+
+def test_sheet_with_too_many_rows_is_refused_before_gdal(tmp_path: Path) -> None:
+    path = tmp_path / "stops.xlsx"
+    path.write_bytes(make_zip({"xl/worksheets/sheet1.xml": _sheet(11)}))
+    limits = sandbox.ArchiveLimits(max_sheet_rows=10)
+    with pytest.raises(sandbox.RefusedFile, match=r"^stops\.xlsx: member xl/worksheets/"
+                                                  r"sheet1\.xml has more than 10 rows"):
+        sandbox.check_zip(path, path.name, limits)
+    path.write_bytes(make_zip({"xl/worksheets/sheet1.xml": _sheet(10)}))
+    sandbox.check_zip(path, path.name, limits)
+
+
+def test_sheet_xml_past_its_cap_is_refused_reading_no_further(tmp_path: Path) -> None:
+    path = tmp_path / "stops.ods"
+    path.write_bytes(make_zip({"content.xml": b"<x>" + b" " * (3 * MiB) + b"</x>"}))
+    with pytest.raises(sandbox.RefusedFile, match=r"member content\.xml unpacks to more than "
+                                                  r"1 MiB of sheet XML") as caught:
+        sandbox.check_zip(path, path.name, sandbox.ArchiveLimits(max_sheet_bytes=MiB,
+                                                                max_ratio=5000))
+    assert caught.value.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+
+
+def test_xlsx_and_ods_get_the_zip_limits_on_upload(tmp_path: Path) -> None:
+    data = make_zip({"xl/worksheets/sheet1.xml": _sheet(3), "../x.xml": b"<x/>"})
+    assert "points outside" in rejected(data, "a.xlsx", tmp_path / "j").user_msg
+    assert "not a readable zip" in rejected(b"<x/>", "a.ods", tmp_path / "j").user_msg
+
+
+def test_encrypted_member_is_refused(tmp_path: Path) -> None:
+    data = bytearray(make_zip(SHAPEFILE))
+    at = data.find(b"PK\x01\x02")
+    struct.pack_into("<H", data, at + 8, 1)  # the "encrypted" flag in the directory
+    assert "is encrypted" in rejected(bytes(data), "r.zip", tmp_path / "j").user_msg
