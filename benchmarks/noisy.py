@@ -52,8 +52,8 @@ from geoportal.storage import cql  # noqa: E402
 def heavy_requests(collection: str, rnd: random.Random) -> list[tuple[str, str, dict]]:
     """(label, path, params) of the heaviest requests an anonymous client may legally send."""
     items = f"/collections/{collection}/items"
-    distance = getattr(cql, "MAX_DWITHIN_METRES", 100_000)
-    depth = max(1, getattr(cql, "MAX_DEPTH", 20) - 2)
+    distance = cql.MAX_DWITHIN_M
+    depth = cql.MAX_DEPTH - 4
     nots = "NOT " * (depth - (depth % 2))  # an even count: the filter still matches
     lon, lat = 27.56 + rnd.uniform(-0.05, 0.05), 53.90 + rnd.uniform(-0.05, 0.05)
     z = rnd.choice([4, 5, 6])

@@ -168,18 +168,24 @@ def measure(data: Path, database_url: str | None, repeat: int) -> dict:
     return out
 
 
-def gdal_mvt_ms(gpkg: Path, table: str, z: int, work: Path, repeat: int) -> float:
-    """``ogr2ogr -f MVT`` of the table at one zoom (GDAL clips and simplifies per tile)."""
+def gdal_mvt_ms(gpkg: Path, table: str, z: int, work: Path, repeat: int,
+                timeout: float) -> float:
+    """``ogr2ogr -f MVT`` of the table at one zoom (GDAL clips and simplifies per tile);
+    infinity when it takes longer than ``timeout`` seconds."""
     times = []
     for i in range(repeat):
         target = work / f"mvt-{z}-{i}"
         started = time.perf_counter()
-        subprocess.run(["ogr2ogr", "-f", "MVT", str(target), str(gpkg), table,
-                        "-dsco", f"MINZOOM={z}", "-dsco", f"MAXZOOM={z}",
-                        "-dsco", "COMPRESS=NO", "-dsco", "MAX_SIZE=100000000"],
-                       check=True, capture_output=True)
+        try:
+            subprocess.run(["ogr2ogr", "-f", "MVT", str(target), str(gpkg), table,
+                            "-dsco", f"MINZOOM={z}", "-dsco", f"MAXZOOM={z}",
+                            "-dsco", "COMPRESS=NO", "-dsco", "MAX_SIZE=100000000"],
+                           check=True, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return float("inf")
+        finally:
+            shutil.rmtree(target, ignore_errors=True)
         times.append(time.perf_counter() - started)
-        shutil.rmtree(target, ignore_errors=True)
     return min(times) * 1000
 
 
@@ -205,14 +211,22 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(measure(Path(args.child), args.database_url, args.repeat)))
 
 
-def run_size(n: int, shape: str, root: Path, database_url: str | None, repeat: int) -> dict:
+def run_size(n: int, shape: str, root: Path, database_url: str | None, repeat: int,
+             peer_timeout: float) -> dict:
     data = root / f"{'pg' if database_url else 'gpkg'}-{shape}-{n}"
     published = publish(n, shape, data, database_url)
     command = [sys.executable, __file__, "--child", str(data), "--repeat", str(repeat)]
     if database_url:
         command += ["--database-url", database_url]
-    result = json.loads(subprocess.run(command, check=True, capture_output=True,
-                                       text=True).stdout)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:  # e.g. a tile over the store's time budget
+        last = next((line for line in reversed(done.stderr.strip().splitlines())
+                     if "Error" in line or "Exceeded" in line), "?")
+        print(f"{shape} {n:,} on {'PostGIS' if database_url else 'GeoPackage'}: {last}",
+              flush=True)
+        shutil.rmtree(data, ignore_errors=True)
+        return {}
+    result = json.loads(done.stdout)
     result.update(n=n, shape=shape, ingest_s=published["ingest_s"])
     if database_url:
         result["peer"] = {z: postgis_mvt_ms(database_url, published["ref"], z, repeat)
@@ -222,13 +236,16 @@ def run_size(n: int, shape: str, root: Path, database_url: str | None, repeat: i
         gpkg = data / "store" / published["ref"]
         gpkg = gpkg if gpkg.exists() else next((data).rglob(Path(published["ref"]).name))
         result["peer"] = {z: gdal_mvt_ms(gpkg, pyogrio.list_layers(gpkg)[0][0], z, root,
-                                         repeat) for z in ZOOMS}
+                                         repeat, peer_timeout) for z in ZOOMS}
         result["peer_name"] = f"ogr2ogr -f MVT (GDAL {pyogrio.__gdal_version_string__})"
     shutil.rmtree(data, ignore_errors=True)
     return result
 
 
 def show(store: str, rows: list[dict]) -> None:
+    rows = [r for r in rows if r]
+    if not rows:
+        return
     print(f"\n{store}: one polygon, tiles over its centre (ms, best of runs); "
           f"peer: {rows[0]['peer_name']}")
     head = ["shape", "vertices", "ingest s"] + [f"z{z} ms (x peer)" for z in ZOOMS] + [
@@ -237,8 +254,10 @@ def show(store: str, rows: list[dict]) -> None:
     for r in rows:
         cells = [r["shape"], f"{r['n']:,}", f"{r['ingest_s']:.1f}"]
         cells += [f"{r[f'z{z}_ms']:.0f} ({r[f'z{z}_ms'] / r['peer'][z]:.2f}x)" for z in ZOOMS]
+        if any(np.isinf(list(r["peer"].values()))):
+            cells[-3:] = [c.replace("(0.00x)", "(peer>limit)") for c in cells[-3:]]
         cells += [f"{r['get_ms']:.0f}", f"{r['rss_mb']:.0f}"]
-        print(" | ".join(f"{c:>16}" for c in cells))
+        print(" | ".join(f"{c:>16}" for c in cells), flush=True)
 
 
 def main() -> None:
@@ -248,6 +267,8 @@ def main() -> None:
     p.add_argument("--shapes", default="shore,spiky", help="polygon shapes: shore, spiky")
     p.add_argument("--repeat", type=int, default=3, help="runs per timing (the best is kept)")
     p.add_argument("--postgis", action="store_true", help="also PostGIS (a throwaway cluster)")
+    p.add_argument("--peer-timeout", type=float, default=60,
+                   help="seconds after which ogr2ogr is stopped (shown as peer>limit)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--database-url", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -259,7 +280,8 @@ def main() -> None:
     root.chmod(0o755)  # the cluster runs as the postgres user
     cluster = None
     try:
-        rows = [run_size(n, s, root, None, args.repeat) for s in shapes for n in sizes]
+        rows = [run_size(n, s, root, None, args.repeat, args.peer_timeout)
+                for s in shapes for n in sizes]
         show("GeoPackage store", rows)
         if args.postgis:
             import socket
@@ -270,8 +292,8 @@ def main() -> None:
                 port = s.getsockname()[1]
             cluster = LocalPostgres(root / "pg", port, find_pg_bin())
             cluster.start()
-            rows = [run_size(n, s, root, cluster.new_database(), args.repeat)
-                    for s in shapes for n in sizes]
+            rows = [run_size(n, s, root, cluster.new_database(), args.repeat,
+                             args.peer_timeout) for s in shapes for n in sizes]
             show("PostGIS store", rows)
     finally:
         if cluster is not None:

@@ -95,8 +95,10 @@ class Settings(BaseSettings):
         10, ge=1, description="Failed logins (bad tokens) one client address may make per "
                               "minute before it gets HTTP 429.")
     max_vertices: int = Field(
-        250_000, ge=1_000, description="Most vertices one published feature may have; larger "
-                                       "ones are set aside with the reason.")
+        50_000, ge=1_000, description="Most vertices one uploaded feature may have; larger "
+                                      "ones are set aside with the reason (a low-zoom tile "
+                                      "of the worst shape this size stays near 1 s: "
+                                      "benchmarks/vertices.py).")
     log_level: str = "INFO"
 
     @classmethod

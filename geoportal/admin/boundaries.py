@@ -143,9 +143,7 @@ class RegionBoundaries:
     def from_bboxes(cls, registry: Registry, tolerance_m: float = 0.0) -> RegionBoundaries:
         """Each region's bbox from ``regions.yaml`` as its boundary: for tools and tests that
         have no ``boundaries.geojson``."""
-        boundaries = cls(Path(), registry, tolerance_m)
-        boundaries._boundaries = {}  # Path() is the working directory, never a file
-        return boundaries
+        return cls(Path(), registry, tolerance_m)  # "." is a folder: no boundary file
 
     def __repr__(self) -> str:
         return (f"RegionBoundaries({str(self.path)!r}, {len(self._boundaries)} boundaries, "

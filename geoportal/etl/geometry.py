@@ -30,9 +30,12 @@ _MULTI = {
 # are counted per text: one text per layer).
 OUTSIDE = ("outside the layer's region, {name} ({code}), by more than {tolerance:g} m "
            "(another region's place, a wrong CRS or 0,0 coordinates?)")
-# Most vertices one feature may have; settings.max_vertices overrides it. Decided from
-# benchmarks/vertices.py: a low-zoom tile of a feature this size stays well under a second.
-MAX_VERTICES = 250_000
+# Most vertices one feature may have; settings.max_vertices overrides it for uploads (Part 4
+# edits use this). Decided from benchmarks/vertices.py: a low-zoom tile (z5-z7) of a polygon
+# this size takes about 30 ms for a traced shore and 0.4-1.7 s for the worst shape (a star of
+# spikes no simplification can drop); at 100,000 the worst shape takes up to 4 s.
+MAX_VERTICES = 50_000
+FAR_OUTSIDE = "outside the layer's region (wrong CRS or 0,0 coordinates?)"
 TOO_MANY_VERTICES = ("{count:,} vertices, more than the {cap:,} a feature may have "
                      "(simplify it, or split it, before publishing)")
 # Kinds of repair, as the report names them.
@@ -118,13 +121,15 @@ def _orient(geoms: np.ndarray, todo: np.ndarray) -> int:
 
 def prepare(
     geoms: np.ndarray, target: str, *, max_vertices: int = MAX_VERTICES,
+    bounds: tuple[float, float, float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Repair and fit geometries (already in CRS84) for publishing.
 
     Returns the geometries, an object array with a reason per feature to set it aside (None
     to publish) and the repairs made, by kind, with the number of features each touched.
-    Whether a feature lies in the layer's region is the caller's check (the pipeline has the
-    region's boundary).
+    ``bounds``: a box the features must touch (Part 4 edits give their layer's region bbox;
+    an editor's own regions are then checked against their boundaries). Uploads check the
+    layer's region boundary instead (``pipeline.RegionCheck``).
     """
     out = np.array(geoms, dtype=object, copy=True)
     reasons = np.full(len(out), None, dtype=object)
@@ -164,4 +169,7 @@ def prepare(
     if target.startswith("Multi"):
         repairs[PROMOTED.format(target)] = int((singles & (reasons == None)).sum())  # noqa: E711
     repairs[ORIENTED] = _orient(out, reasons == None)  # noqa: E711
+    if bounds is not None:
+        inside = shapely.intersects(out, shapely.box(*bounds))
+        reasons[(reasons == None) & ~inside] = FAR_OUTSIDE  # noqa: E711
     return out, reasons, {k: v for k, v in repairs.items() if v}

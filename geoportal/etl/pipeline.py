@@ -35,7 +35,7 @@ from geoportal.storage import FeatureStore
 from geoportal.storage.base import QUARANTINE_SCHEMA
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["Progress", "ingest"]
+__all__ = ["Progress", "RegionCheck", "ingest"]
 
 log = logging.getLogger("geoportal.etl")
 
@@ -74,7 +74,7 @@ def _json_default(value: Any) -> str:
     return value.hex() if isinstance(value, bytes) else str(value)
 
 
-class _RegionCheck:
+class RegionCheck:
     """Which features lie outside the layer's region: its boundary grown by the tolerance,
     as Part 4 edits are checked (``RegionBoundaries``), a whole batch at once."""
 
@@ -96,7 +96,7 @@ class _Batches:
     """Decides, batch by batch, what is published and what is set aside, and why."""
 
     def __init__(self, report: Report, plan: FieldPlan, crs: CRSChoice, target: str,
-                 region: _RegionCheck, id_column: Column | None, max_vertices: int) -> None:
+                 region: RegionCheck, id_column: Column | None, max_vertices: int) -> None:
         self.report, self.plan, self.crs, self.target = report, plan, crs, target
         self.region, self.id_column, self.max_vertices = region, id_column, max_vertices
         self.seen_ids: set[Any] = set()
@@ -323,7 +323,7 @@ def ingest(
             report.id_field = id_column.source
             report.notes.append(f"field {id_column.source!r} is the features' id: a repeated "
                                 "value sets its feature aside")
-        region = _RegionCheck(boundaries or RegionBoundaries.from_bboxes(registry), registry,
+        region = RegionCheck(boundaries or RegionBoundaries.from_bboxes(registry), registry,
                               meta.region)
         work = _Batches(report, plan, crs, report.geometry_type, region, id_column,
                         max_vertices)

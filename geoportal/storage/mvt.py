@@ -33,6 +33,11 @@ __all__ = ["BUFFER", "EXTENT", "MAX_ZOOM", "TileAddress", "encode_tile", "min_fe
 EXTENT = 4096  # tile units per side
 BUFFER = 64  # tile units drawn beyond each edge, so strokes do not stop at tile edges
 MAX_ZOOM = 22
+# Above this many vertices (after clipping) a geometry is simplified by plain Douglas-Peucker
+# instead of GEOS's topology-preserving simplifier, which costs seconds on a polygon of a few
+# hundred thousand vertices (benchmarks/vertices.py): what the tile draws is snapped and, if
+# need be, made valid afterwards anyway (_snap).
+HUGE_VERTICES = 20_000
 RADIUS = 6378137.0
 ORIGIN = math.pi * RADIUS  # 20037508.34...
 
@@ -532,8 +537,12 @@ def encode_tile(tile: TileAddress, layer: str, fids: Sequence[int],
     geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
     # detail under half a unit cannot show; a triangle or a quadrilateral (most buildings)
     # has none that rounding would not take care of, and simplify costs as much as the rest
-    detailed = np.flatnonzero(shapely.get_num_coordinates(geoms) > 5)
+    vertices = shapely.get_num_coordinates(geoms)
+    detailed = np.flatnonzero((vertices > 5) & (vertices <= HUGE_VERTICES))
     geoms[detailed] = shapely.simplify(geoms[detailed], 0.5)
+    huge = np.flatnonzero(vertices > HUGE_VERTICES)
+    if len(huge):
+        geoms[huge] = shapely.simplify(geoms[huge], 0.5, preserve_topology=False)
     paths = _paths(_snap(geoms))
     if not len(paths.n):
         return b""

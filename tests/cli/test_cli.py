@@ -48,7 +48,7 @@ def test_init_creates_the_catalog_and_loads_regions(run, tmp_path):
 def test_ingest_a_folder_of_manifests_then_list_and_show(run):
     result = run("ingest", str(LAYERS_DIR))
     assert result.exit_code == 0, result.output
-    assert "minsk-stops: version 1 published, 2558 of 2569 features" in result.output
+    assert "minsk-stops: version 1 published, 1740 of 2569 features" in result.output
     listed = json.loads(run("layers", "--json").output)
     rasters = {"night-lights-2024", "night-lights-2013"}
     assert {row["id"] for row in listed} == {"cities", "minsk-stops", "oblasts",
@@ -60,7 +60,8 @@ def test_ingest_a_folder_of_manifests_then_list_and_show(run):
     assert "minsk-stops" in table and "Minsk City" in table
     shown = json.loads(run("layer", "show", "minsk-stops").output)
     assert shown["current"]["report"]["set_aside"] == {
-        "outside the layer's region (wrong CRS or 0,0 coordinates?)": 11}
+        "outside the layer's region, Minsk City (5000000000), by more than 250 m (another "
+        "region's place, a wrong CRS or 0,0 coordinates?)": 829}
     assert [v["version"] for v in shown["versions"]] == [1]
 
 
@@ -113,7 +114,7 @@ def test_unknown_layer_exits_2(run):
 def test_report_on_the_cli_names_detection_repairs_and_set_aside(run):
     result = run("ingest", str(LAYERS_DIR / "minsk" / "stops.yaml"))
     assert result.exit_code == 0, result.output
-    assert "read 2569 = published 2558 + set aside 11" in result.output
+    assert "read 2569 = published 1740 + set aside 829" in result.output
     assert "CRS EPSG:4326, manifest (high confidence)" in result.output
     assert "set aside: outside the layer's region" in result.output
 

@@ -231,3 +231,26 @@ def test_the_tolerance_setting(tmp_path):
     for bad in (-1, float("nan"), float("inf")):
         with pytest.raises(ValidationError, match="boundary_tolerance_m"):
             load_settings(data_dir=tmp_path, boundary_tolerance_m=bad)
+
+
+def test_an_array_of_geometries_is_checked_at_once_as_one_by_one(boundaries):
+    """The ETL checks a whole batch in one call: the answer per feature is the scalar one."""
+    import numpy as np
+
+    rng = np.random.default_rng(15)
+    points = shapely.points(rng.uniform(22.5, 33.5, 20_000), rng.uniform(50.8, 56.6, 20_000))
+    geoms = np.concatenate([points, [None, shapely.Point(), GRODNO, BIALYSTOK]])
+    outside = boundaries.outside([GRODNO_OBLAST], geoms)
+    assert outside.dtype == bool and outside.shape == geoms.shape
+    assert list(outside[-4:]) == [False, False, False, True]
+    sample = rng.choice(len(points), 300, replace=False)
+    assert [bool(outside[i]) for i in sample] == [
+        boundaries.outside([GRODNO_OBLAST], points[i]) for i in sample]
+    assert 0 < outside[:-4].sum() < len(points)  # some inside, most not
+
+
+def test_from_bboxes_uses_the_regions_bboxes_only(registry):
+    bboxes = RegionBoundaries.from_bboxes(registry)
+    assert bboxes.codes == frozenset() and bboxes.tolerance_m == 0
+    assert not bboxes.outside([GRODNO_OBLAST], DRUSKININKAI)  # Lithuania, in the bbox
+    assert bboxes.outside([GRODNO_OBLAST], MINSK)

@@ -373,7 +373,7 @@ def test_the_vertex_cap_defaults_to_the_measured_value(tmp_path):
     from geoportal.config import load_settings
     from geoportal.etl import geometry
 
-    assert load_settings(data_dir=tmp_path).max_vertices == geometry.MAX_VERTICES == 250_000
+    assert load_settings(data_dir=tmp_path).max_vertices == geometry.MAX_VERTICES == 50_000
 
 
 def test_a_grodno_layer_sets_aside_points_in_vilnius_bialystok_and_minsk_oblast(
