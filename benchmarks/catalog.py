@@ -414,7 +414,7 @@ def measure(built: BuiltCatalog, workers: int) -> dict[str, Any]:
 
         # A newly published layer (real ingest), from its commit to every worker serving it.
         new_id = f"bench-new-{int(time.time())}"
-        publish_points(settings, new_id, title="New layer", count=3, shift=0.3)
+        publish_points(settings, new_id, title="New layer", count=3, shift=0.05)
         published = time.monotonic()
         added = wait_every_worker(
             server, f"/collections/{new_id}/items?f=json",

@@ -263,6 +263,7 @@ def _tables(store: FeatureStore, refs: set[str], grace_s: float, report: Cleanup
     """PostGIS tables (and quarantine tables) no catalog version names, analysed (that is,
     written) longer than ``grace_s`` ago."""
     import psycopg
+    from psycopg import sql
 
     from geoportal.storage.postgis import QUARANTINE, SCHEMA
 
@@ -287,6 +288,15 @@ def _tables(store: FeatureStore, refs: set[str], grace_s: float, report: Cleanup
     registered = {ref.partition(".")[2] for ref in refs if ref.startswith(f"{SCHEMA}.")}
     for name in sorted((set(tables) | set(quarantines)) - registered):
         size, age = tables.get(name, (0, None))
+        if age is None and name in tables:
+            # No statistics (reset, or not yet written): the age is unknown, so keep it and
+            # start its clock now; a later pass past the grace period removes it.
+            if not dry_run:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
+                    conn.execute(sql.SQL("ANALYZE {}.{}").format(sql.Identifier(SCHEMA),
+                                                                  sql.Identifier(name)))
+            report.kept += 1
+            continue
         if age is not None and float(age) < grace_s:
             report.kept += 1  # just written: perhaps about to be registered
             continue

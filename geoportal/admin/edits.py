@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +79,14 @@ class Editor:
         self.registry = registry
         self.boundaries = boundaries
         self.keep_versions = keep_versions
+        # One edit of a layer at a time in this process: its threads would otherwise race
+        # each other into the retries that are meant for other processes and uploads.
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _layer_lock(self, layer_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(layer_id, threading.Lock())
 
     def editable(self, token: Token, layer_id: str) -> Layer:
         """The layer, if it exists, holds vector data and the token may write to it."""
@@ -185,6 +194,11 @@ class Editor:
                  body: bytes) -> EditOutcome:
         """Copy the current version, change it, publish the copy; again on a newer version
         when another edit or an upload was published meanwhile."""
+        with self._layer_lock(layer.id):
+            return self._publish_locked(layer, action, change, body)
+
+    def _publish_locked(self, layer: Layer, action: str,
+                        change: Callable[[EditSession], list[int]], body: bytes) -> EditOutcome:
         for _ in range(ATTEMPTS):
             fresh = self.catalog.get_layer(layer.id)
             base = fresh.current

@@ -168,7 +168,7 @@ def test_collection_documents_are_pygeoapis(catalog):
 def test_published_replaced_and_removed_layers_reach_every_worker(server, catalog):
     settings = catalog.settings
     new_id = "many-new-points"
-    publish_points(settings, new_id, title="New points", count=3, shift=0.2)
+    publish_points(settings, new_id, title="New points", count=3, shift=0.05)
     added = wait_every_worker(
         server, f"/collections/{new_id}/items?f=json",
         lambda r: r.status_code == 200 and r.json()["numberMatched"] == 3, timeout=5)
@@ -176,7 +176,7 @@ def test_published_replaced_and_removed_layers_reach_every_worker(server, catalo
     listed = {c["id"] for c in get(server, "/collections", f="json").json()["collections"]}
     assert new_id in listed and len(listed) == LAYERS + 2  # with the catalog
 
-    publish_points(settings, new_id, title="New points", count=5, shift=0.2)  # version 2
+    publish_points(settings, new_id, title="New points", count=5, shift=0.05)  # version 2
     replaced = wait_every_worker(
         server, f"/collections/{new_id}/items?f=json",
         lambda r: r.status_code == 200 and r.json()["numberMatched"] == 5, timeout=5)

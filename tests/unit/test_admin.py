@@ -258,9 +258,15 @@ def test_cleanup_removes_old_leftovers_and_keeps_what_may_be_in_use(
     removed = {r.name for r in report.removed}
     assert "uploads/0123abcd" in removed and report.bytes >= 6_000
     if backend_of(settings) == "postgis":
-        assert "features.roads_0123456789ab" in removed
+        # no statistics, so no age: kept, and its clock started; gone on a later pass
+        assert "features.roads_0123456789ab" not in removed
+        assert "features.roads_0123456789ab" in store.refs()
         assert "features.roads_fresh0000000" in store.refs()  # just written: kept
+        later = clean_up(catalog, store, coverage_dir=settings.coverage_dir,
+                         uploads_dir=uploads, temp=False, grace_s=0)
+        assert "features.roads_0123456789ab" in {r.name for r in later.removed}
         assert "features.roads_0123456789ab" not in store.refs()
+        assert catalog.store_refs() == published
 
 
 def test_cleanup_keeps_unregistered_versions_when_the_catalog_has_none(settings, catalog,
