@@ -29,6 +29,7 @@ from geoportal.etl.coverage import is_raster
 from geoportal.etl.manifest import build_manifest, check_manifest, slugify
 from geoportal.etl.readers import resolve_source
 from geoportal.etl.report import short_crs
+from geoportal.etl.sandbox import drop_network_drivers
 from geoportal.log import configure_logging
 from geoportal.progress import ProgressBar
 from geoportal.storage import open_store
@@ -102,6 +103,8 @@ def main(ctx: click.Context, verbose: int, quiet: int, data_dir: Path | None) ->
       geoportal layers
       geoportal serve --port 5000
     """
+    if _running_as_command():
+        drop_network_drivers()  # the ETL and the server never need GDAL's network drivers
     try:
         settings = load_settings(data_dir=data_dir)
     except ValueError as exc:
@@ -109,6 +112,16 @@ def main(ctx: click.Context, verbose: int, quiet: int, data_dir: Path | None) ->
     console = max(logging.DEBUG, logging.WARNING + 10 * (quiet - verbose))
     configure_logging(min(console, logging.INFO), log_dir=settings.log_dir, stderr_level=console)
     ctx.obj = _Context(settings)
+
+
+def _running_as_command() -> bool:
+    """Whether this process is the ``geoportal`` command (its script or ``python -m
+    geoportal``), not a program that imported the CLI (tests, notebooks) and may still want
+    GDAL's network drivers (``sandbox.drop_network_drivers`` lasts for the whole process)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None:
+        return spec.name == "geoportal.__main__"
+    return Path(sys.argv[0]).stem == "geoportal"
 
 
 @main.command()

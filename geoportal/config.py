@@ -55,7 +55,10 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(
         30_000, ge=100, description="PostGIS: longest a query may run before it is cancelled."
     )
-    pool_size: int = Field(4, ge=1, description="PostGIS: connections per server process.")
+    pool_size: int = Field(
+        8, ge=1, description="PostGIS: connections per server process; at least `threads`, or "
+                             "requests queue for a connection (at most query_budget_ms, then "
+                             "HTTP 503).")
     max_upload_mb: int = Field(512, ge=1, description="Largest upload accepted (HTTP 413 above).")
     max_unpacked_mb: int = Field(
         2048, ge=1, description="Largest total an uploaded archive may unpack to (zip bombs)."
@@ -80,8 +83,9 @@ class Settings(BaseSettings):
     download_budget_s: int = Field(
         600, ge=1, description="Longest one download may stream before it is cut.")
     heavy_requests: int = Field(
-        2, ge=1, description="Heavy requests (CQL2 filters, downloads, coverages, low-zoom "
-                             "tiles) one server process runs at once; more wait briefly, then "
+        2, ge=1, description="Heavy requests (CQL2 filters, sorted, deep or dated pages, "
+                             "coverages, low-zoom tiles) one server process runs at once, and "
+                             "apart as many downloads; as many more wait up to 1 s, the rest "
                              "get HTTP 503 with Retry-After.")
     header_timeout_s: float = Field(
         10.0, gt=0, description="Longest a client may take to send a request line and its "
@@ -89,8 +93,11 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(
         30.0, gt=0, description="Longest silence allowed while a request body is read.")
     rate_limit_per_minute: int = Field(
-        600, ge=0, description="Heavy requests one client address may send per minute (0: no "
-                               "limit); HTTP 429 above.")
+        240, ge=0, description="Heavy requests (filters, sorted, deep or dated pages, "
+                               "downloads, coverages, low-zoom tiles) one client address (an "
+                               "IPv6 /64) may send per minute (0: no limit); HTTP 429 above. "
+                               "A map viewer of the whole country at zoom 0-6 needs a few "
+                               "dozen tiles per layer.")
     auth_failures_per_minute: int = Field(
         10, ge=1, description="Failed logins (bad tokens) one client address may make per "
                               "minute before it gets HTTP 429.")

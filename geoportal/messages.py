@@ -488,6 +488,14 @@ MESSAGES: dict[str, dict[str, str]] = {
                                      "ru": "limit должен быть целым числом"},
 
     # -- budgets: query time, CQL2 limits, tiles (issue 15, storage) -------------------
+    "limit={limit}: the features of this page hold more than {cap} vertices, the most one page "
+    "may carry; ask for fewer features per page, such as limit={suggest}": {
+        "be": "limit={limit}: аб'екты гэтай старонкі маюць больш за {cap} вяршынь, а больш "
+              "адна старонка змясціць не можа; запытайце менш аб'ектаў на старонку, напрыклад "
+              "limit={suggest}",
+        "ru": "limit={limit}: объекты этой страницы содержат больше {cap} вершин, а больше "
+              "одна страница вместить не может; запросите меньше объектов на страницу, "
+              "например limit={suggest}"},
     "the query took longer than {s} s, the most one request may take; narrow it (a smaller "
     "bbox, a more selective filter, a smaller limit) and try again": {
         "be": "запыт выконваўся даўжэй за {s} с, а больш аднаму запыту нельга; удакладніце "
@@ -548,20 +556,52 @@ MESSAGES: dict[str, dict[str, str]] = {
         "ru": "bbox должен состоять из четырёх конечных чисел: minlon,minlat,maxlon,maxlat"},
 
     # -- slow and many clients: rate limits, busy routes, header/body limits (issue 15) --
-    "the server is busy with other heavy requests (filters, downloads, coverages, low-zoom "
-    "tiles); try again in {seconds} s": {
-        "be": "сервер заняты іншымі цяжкімі запытамі (фільтры, спампоўванні, пакрыцці, тайлы "
-              "дробных маштабаў); паспрабуйце зноў праз {seconds} с",
-        "ru": "сервер занят другими тяжёлыми запросами (фильтры, скачивания, покрытия, тайлы "
-              "мелких масштабов); попробуйте снова через {seconds} с"},
-    "too many heavy requests from your address (filters, downloads, coverages, low-zoom "
-    "tiles): at most {limit} a minute; try again in {seconds} s": {
-        "be": "занадта многа цяжкіх запытаў з вашага адраса (фільтры, спампоўванні, пакрыцці, "
-              "тайлы дробных маштабаў): не больш за {limit} у хвіліну; паспрабуйце зноў праз "
+    "the server is busy with other heavy requests (filters, sorted, deep or dated pages, "
+    "coverages, low-zoom tiles); try again in {seconds} s": {
+        "be": "сервер заняты іншымі цяжкімі запытамі (фільтры, сартаваныя, далёкія або "
+              "датаваныя старонкі, пакрыцці, тайлы дробных маштабаў); паспрабуйце зноў праз "
               "{seconds} с",
-        "ru": "слишком много тяжёлых запросов с вашего адреса (фильтры, скачивания, покрытия, "
-              "тайлы мелких масштабов): не больше {limit} в минуту; попробуйте снова через "
-              "{seconds} с"},
+        "ru": "сервер занят другими тяжёлыми запросами (фильтры, отсортированные, дальние или "
+              "датированные страницы, покрытия, тайлы мелких масштабов); попробуйте снова "
+              "через {seconds} с"},
+    "one address may run at most {share} heavy requests (filters, sorted, deep or dated "
+    "pages, coverages, low-zoom tiles) at once on this server, and yours already does; try "
+    "again in {seconds} s": {
+        "be": "з аднаго адраса на гэтым серверы можна выконваць адначасова не больш за "
+              "{share} цяжкіх запытаў (фільтры, сартаваныя, далёкія або датаваныя старонкі, "
+              "пакрыцці, тайлы дробных маштабаў), і з вашага ўжо выконваецца столькі; "
+              "паспрабуйце зноў праз {seconds} с",
+        "ru": "с одного адреса на этом сервере можно выполнять одновременно не больше "
+              "{share} тяжёлых запросов (фильтры, отсортированные, дальние или датированные "
+              "страницы, покрытия, тайлы мелких масштабов), и с вашего уже выполняется "
+              "столько; попробуйте снова через {seconds} с"},
+    "the server is sending as many downloads as it can at once ({places}); try again in "
+    "{seconds} s": {
+        "be": "сервер ужо адначасова аддае столькі спампоўванняў, колькі можа ({places}); "
+              "паспрабуйце зноў праз {seconds} с",
+        "ru": "сервер уже одновременно отдаёт столько скачиваний, сколько может ({places}); "
+              "попробуйте снова через {seconds} с"},
+    "your address already has a download running on this server: one at a time; try again "
+    "in {seconds} s, when it has finished": {
+        "be": "з вашага адраса на гэтым серверы ўжо ідзе спампоўванне: па адным за раз; "
+              "паспрабуйце зноў праз {seconds} с, калі яно скончыцца",
+        "ru": "с вашего адреса на этом сервере уже идёт скачивание: по одному за раз; "
+              "попробуйте снова через {seconds} с, когда оно закончится"},
+    "too many heavy requests from your address (filters, sorted, deep or dated pages, "
+    "downloads, coverages, low-zoom tiles): at most {limit} a minute; try again in "
+    "{seconds} s": {
+        "be": "занадта многа цяжкіх запытаў з вашага адраса (фільтры, сартаваныя, далёкія або "
+              "датаваныя старонкі, спампоўванні, пакрыцці, тайлы дробных маштабаў): не больш "
+              "за {limit} у хвіліну; паспрабуйце зноў праз {seconds} с",
+        "ru": "слишком много тяжёлых запросов с вашего адреса (фильтры, отсортированные, "
+              "дальние или датированные страницы, скачивания, покрытия, тайлы мелких "
+              "масштабов): не больше {limit} в минуту; попробуйте снова через {seconds} с"},
+    "the database connections are all busy ({size} per server process); try again in "
+    "{seconds} s": {
+        "be": "усе злучэнні з базай даных занятыя ({size} на працэс сервера); паспрабуйце "
+              "зноў праз {seconds} с",
+        "ru": "все соединения с базой данных заняты ({size} на процесс сервера); попробуйте "
+              "снова через {seconds} с"},
     "too many failed logins from your address: at most {limit} a minute; try again in "
     "{seconds} s": {
         "be": "занадта многа няўдалых уваходаў з вашага адраса: не больш за {limit} у хвіліну; "
@@ -581,6 +621,20 @@ MESSAGES: dict[str, dict[str, str]] = {
               "запросите меньше через bbox или filter"},
 
     # -- uploads sandboxed: drivers, zips, region boundary, vertices (issue 15, ETL) ----
+    "{file}: the XML's root element is <{root}>, not a GML feature collection (such as "
+    "<gml:FeatureCollection>); send the features themselves as GML": {
+        "be": "{file}: каранёвы элемент XML — <{root}>, а не калекцыя аб'ектаў GML (напрыклад, "
+              "<gml:FeatureCollection>); дашліце самі аб'екты ў GML",
+        "ru": "{file}: корневой элемент XML — <{root}>, а не коллекция объектов GML (например, "
+              "<gml:FeatureCollection>); пришлите сами объекты в GML"},
+    "{file}: a \"crs\" member is not plain JSON (single quotes, comments) or is too long to "
+    "check; write it as standard JSON, or remove it (GeoJSON is WGS 84)": {
+        "be": "{file}: член \"crs\" не ў простым JSON (адзінарныя двукоссі, каментарыі) або "
+              "надта доўгі для праверкі; запішыце яго ў стандартным JSON або выдаліце (GeoJSON — "
+              "гэта WGS 84)",
+        "ru": "{file}: член \"crs\" записан не в простом JSON (одинарные кавычки, комментарии) "
+              "или слишком длинный для проверки; запишите его в стандартном JSON или удалите "
+              "(GeoJSON — это WGS 84)"},
     "{file}: the content is not {suffix} as the extension says; send the file in the format "
     "its name gives": {
         "be": "{file}: змесціва не {suffix}, як кажа пашырэнне; дашліце файл у фармаце, які "

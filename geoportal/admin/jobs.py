@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import socket
+import tempfile
 import threading
 import uuid
 from dataclasses import dataclass
@@ -161,16 +162,32 @@ class JobQueue:
         return [self.get(job_id) for (job_id,) in rows]
 
 
-# The folders of an absolute path (the upload's, a temporary copy's, /vsizip/ in front), where
-# a path starts a word: "lon/lat" or "EPSG:4326" are left alone.
+# The folders of an absolute path (a temporary copy's, /vsizip/ in front), where a path starts
+# a word: "lon/lat" or "EPSG:4326" are left alone. Folders with spaces are cut literally first.
 _FOLDERS = re.compile(r"(?<![\w.:/])(?:/[^\s/'\"()]+)+/(?=[^\s/])")
 _VSIZIP = re.compile(r"/vsizip/+(?:[^\s'\"()]*/)?([^\s/'\"()]+\.(?:zip|kmz|xlsx|ods))/",
                      re.IGNORECASE)
+# Folders below a known place, up to an archive (kept: roads.zip/roads/roads.shp).
+_BELOW = r"(?:(?![^\s/'\"()]+\.(?:zip|kmz|xlsx|ods)/)[^\s/'\"()]+/)*"
 
 
-def _without_paths(message: str) -> str:
+def _without_paths(message: str, folder: Path | None = None) -> str:
     """A job's message as an editor sees it: each file named as uploaded (a zip member as
-    ``roads.zip/roads/roads.shp``), without the folders it sits in on the server."""
+    ``roads.zip/roads/roads.shp``), without the folders it sits in on the server.
+
+    The ETL names files by their names already; this is the last net. ``folder`` is the
+    job's upload folder (``<data_dir>/uploads/<job id>``): it, the data folder and the
+    temporary folder are cut literally, as they may hold spaces a pattern cannot tell from
+    the words around them; then any other absolute path is cut to its last part.
+    """
+    places = [Path(tempfile.gettempdir())]
+    if folder is not None:
+        places[:0] = [folder, folder.parent.parent]  # the upload's, then the data folder
+    for place in places:
+        if place.is_absolute() and place != Path(place.anchor):
+            # the place, then the folders of ours below it (no spaces in those)
+            below = re.escape(f"{place}{os.sep}") + _BELOW
+            message = re.sub(r"(?:/vsizip/+)?" + below, "", message)
     return _FOLDERS.sub("", _VSIZIP.sub(r"\1/", message))
 
 
@@ -239,6 +256,7 @@ class JobRunner(threading.Thread):
 
         ticker = threading.Thread(target=beat, name="geoportal-job-heartbeat", daemon=True)
         ticker.start()
+        folder = Path(job.folder)
         try:
             manifest = build_manifest(job.manifest, base=Path(job.folder),
                                       origin=f"upload {job.id}")
@@ -248,15 +266,16 @@ class JobRunner(threading.Thread):
                             max_vertices=self.max_vertices)
             state, status, error = "done", HTTPStatus.OK, None
             version = report.version
-            details = report.to_dict()
+            details = {**report.to_dict(), "source": Path(report.source).name}
         except InputError as exc:
             state, status, error, version, details = ("rejected", exc.http_status,
-                                                      _without_paths(exc.user_msg), None, None)
+                                                      _without_paths(exc.user_msg, folder),
+                                                      None, None)
         except Exception as exc:  # our side failed: the previous version keeps serving
             log.exception("job %s failed", job.id)
             state, status, version, details = ("failed", HTTPStatus.INTERNAL_SERVER_ERROR,
                                                None, None)
-            error = (_without_paths(exc.user_msg) if isinstance(exc, GeoportalError)
+            error = (_without_paths(exc.user_msg, folder) if isinstance(exc, GeoportalError)
                      else "the ingest failed on the server; the previous version still serves")
         finally:
             beating.set()

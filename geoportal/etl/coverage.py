@@ -50,7 +50,7 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
     report.source_sha256 = fingerprint(spec)
     existing = catalog.find_layer(meta.id)
     if existing is not None and existing.meta.kind != "coverage":
-        raise InputError(f"{spec.path}: layer {meta.id!r} holds features, not a raster; "
+        raise InputError(f"{spec.path.name}: layer {meta.id!r} holds features, not a raster; "
                          "publish the raster under another id")
     current = existing.current if existing else None
     if skip_unchanged(catalog, meta, current, report, force=force):
@@ -66,7 +66,7 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
         report.crs_confidence = "high"
         report.raster = info.to_dict()
         if bounds is not None and not shapely.box(*info.extent).intersects(shapely.box(*bounds)):
-            raise GeometryError(f"{spec.path}: the raster lies outside the layer's region "
+            raise GeometryError(f"{spec.path.name}: the raster lies outside the layer's region "
                                 f"(extent {', '.join(f'{v:.4f}' for v in info.extent)})")
         draft = Version(
             layer_id=meta.id, version=0, created=datetime.now(UTC), status="staged",

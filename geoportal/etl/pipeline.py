@@ -273,7 +273,7 @@ def ingest(
     registry.theme(meta.theme)
     if is_raster(spec.path):
         if rasters is None:
-            raise InputError(f"{spec.path}: a raster, and no raster store was given")
+            raise InputError(f"{spec.path.name}: a raster, and no raster store was given")
         return ingest_raster(manifest, catalog=catalog, rasters=rasters, registry=registry,
                              bounds=bounds, keep_versions=keep_versions, force=force)
     report = Report(layer_id=meta.id, source=str(spec.path), options=manifest.options())
@@ -281,7 +281,7 @@ def ingest(
     _describe_source(report, source, manifest)
     existing = catalog.find_layer(meta.id)
     if existing is not None and existing.meta.kind != "vector":
-        raise InputError(f"{spec.path}: layer {meta.id!r} is a raster ({existing.meta.kind}); "
+        raise InputError(f"{spec.path.name}: layer {meta.id!r} is a raster ({existing.meta.kind}); "
                          "publish these features under another id")
     current = existing.current if existing else None
     # The sha256 decides "unchanged" only when there is a current version to compare with;
@@ -299,12 +299,13 @@ def ingest(
     with open_batches(source) as batches:
         first = next(batches, None)
         if first is None:
-            raise GeometryError(f"{spec.path}: the layer holds no features; nothing to publish")
+            raise GeometryError(f"{spec.path.name}: the layer holds no features; nothing to "
+                                "publish")
         sample = shapely.from_wkb(first.column(GEOMETRY).to_numpy(zero_copy_only=False))
         crs = resolve_crs(
             declared=spec.crs, from_file=source.crs, xy=shapely.get_coordinates(sample),
             bbox=bounds, candidates=registry.crs_candidates,
-            ambiguity_m=registry.crs_ambiguity_m, origin=str(spec.path),
+            ambiguity_m=registry.crs_ambiguity_m, origin=spec.path.name,
         )
         report.source_crs, report.crs_origin = crs.name, crs.origin
         report.crs_confidence = crs.confidence
@@ -335,7 +336,7 @@ def ingest(
                     if "utf8" not in str(exc).lower():
                         raise
                     raise EncodingError(
-                        f"{spec.path}: text that is not valid {report.encoding} near row "
+                        f"{spec.path.name}: text that is not valid {report.encoding} near row "
                         f"{report.features_read + 1}; set source.encoding in the manifest "
                         "(e.g. CP1251)") from None
                 if properties.num_rows:
@@ -346,7 +347,7 @@ def ingest(
             _check_complete(source, report)
             if report.features_published == 0:
                 reasons = ", ".join(f"{n} {r}" for r, n in report.set_aside.most_common())
-                raise GeometryError(f"{spec.path}: no feature can be published ({reasons})")
+                raise GeometryError(f"{spec.path.name}: no feature can be published ({reasons})")
             ref = writer.commit()
 
     report.source_sha256 = digest.result()

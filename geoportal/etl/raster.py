@@ -102,7 +102,8 @@ def make_cog(src: Path, dst: Path, *, crs: str | None = None,
         target, assign = _target_crs(src, ds.crs, crs)
         _extent(target, raster_bounds(ds), src)
         if nodata is not None and not in_dtype_range(nodata, ds.dtypes[0]):
-            raise InputError(f"{src}: nodata {nodata:g} does not fit its {ds.dtypes[0]} pixels")
+            raise InputError(f"{src.name}: nodata {nodata:g} does not fit its {ds.dtypes[0]} "
+                             "pixels")
         kind = np.dtype(ds.dtypes[0]).kind
         profile = {**cog_profiles.get("deflate"), "blockxsize": TILE, "blockysize": TILE,
                    "BIGTIFF": "IF_SAFER"}
@@ -130,11 +131,13 @@ def make_cog(src: Path, dst: Path, *, crs: str | None = None,
                         overview_resampling="nearest" if categorical else "average",
                         in_memory=False, quiet=True, config=_GDAL_CONFIG)
                 except RasterioError as exc:  # pixels that cannot be read: a cut-off upload
-                    raise InputError(f"{src}: the pixels cannot be read ({exc}); the file is "
+                    raise InputError(f"{src.name}: the pixels cannot be read "
+                                     f"({_reason(exc, src)}); the file is "
                                      "incomplete or damaged: send it again") from None
             valid, errors, _ = cog_validate(tmp, quiet=True)
             if not valid:
-                raise GeoportalError(f"{src}: the COG written is not valid: {'; '.join(errors)}")
+                raise GeoportalError(f"{src.name}: the COG written is not valid: "
+                                     f"{'; '.join(errors)}")
             with rasterio.open(tmp) as out:
                 info = _info(out, src)
             os.replace(tmp, dst)
@@ -148,20 +151,20 @@ def make_cog(src: Path, dst: Path, *, crs: str | None = None,
 def _open(path: Path) -> Iterator[DatasetReader]:
     """The GeoTIFF at ``path`` (or the single one in a .zip), opened; each refusal names it."""
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path.name}: no such file")
     target = str(path)
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as zf:
                 inner = [n for n in zf.namelist() if n.lower().endswith(RASTER_SUFFIXES)]
         except zipfile.BadZipFile:
-            raise UnsupportedFormat(f"{path}: not a readable zip archive") from None
+            raise UnsupportedFormat(f"{path.name}: not a readable zip archive") from None
         if len(inner) != 1:
-            raise UnsupportedFormat(f"{path}: the archive must hold exactly one .tif, "
+            raise UnsupportedFormat(f"{path.name}: the archive must hold exactly one .tif, "
                                     f"it holds {len(inner)}")
         target = f"/vsizip/{path}/{inner[0]}"
     elif path.suffix.lower() not in RASTER_SUFFIXES:
-        raise UnsupportedFormat(f"{path}: rasters must be GeoTIFF (.tif, .tiff), "
+        raise UnsupportedFormat(f"{path.name}: rasters must be GeoTIFF (.tif, .tiff), "
                                 f"not {path.suffix or 'a file without extension'}")
     else:
         check_content(path, path.name)  # a VRT or a WMS description named .tif never reaches GDAL
@@ -170,13 +173,21 @@ def _open(path: Path) -> Iterator[DatasetReader]:
         try:
             ds = rasterio.open(target, driver="GTiff")  # no other driver may open it
         except RasterioError as exc:
-            raise UnsupportedFormat(f"{path}: not a raster GDAL can read ({exc})") from None
+            raise UnsupportedFormat(f"{path.name}: not a raster GDAL can read "
+                                    f"({_reason(exc, path)})") from None
         with ds:
             if ds.driver != "GTiff":
-                raise UnsupportedFormat(f"{path}: a {ds.driver} raster, not a GeoTIFF")
+                raise UnsupportedFormat(f"{path.name}: a {ds.driver} raster, not a GeoTIFF")
             if ds.count == 0:
-                raise InputError(f"{path}: the raster has no bands")
+                raise InputError(f"{path.name}: the raster has no bands")
             yield ds
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """GDAL's message with the file named as the user knows it, not by its place on the
+    server (nor the ``/vsizip/`` path of the GeoTIFF inside a zip)."""
+    text = str(exc).replace(f"/vsizip/{path}/", f"{path.name}/")
+    return text.replace(str(path), path.name).replace(str(path.parent) + os.sep, "")
 
 
 def _check_grid(ds: DatasetReader, origin: Path) -> None:
@@ -184,23 +195,24 @@ def _check_grid(ds: DatasetReader, origin: Path) -> None:
     if ds.transform.is_identity:
         how = ("is georeferenced only by ground control points; warp it first" if ds.gcps[0]
                else "is not georeferenced (no geotransform, no ground control points)")
-        raise InputError(f"{origin}: the raster {how}")
+        raise InputError(f"{origin.name}: the raster {how}")
     if ds.transform.b or ds.transform.d:
-        raise InputError(f"{origin}: rotated grids are not supported; warp it first")
+        raise InputError(f"{origin.name}: rotated grids are not supported; warp it first")
 
 
 def _target_crs(origin: Path, file_crs: CRS | None, given: str | None) -> tuple[CRS, bool]:
     """The COG's CRS, and whether it is the manifest's, to attach to a file that has none."""
     if given is None:
         if file_crs is None:
-            raise CRSError(f"{origin}: the raster declares no CRS; set source.crs in the manifest")
+            raise CRSError(f"{origin.name}: the raster declares no CRS; set source.crs in the "
+                           "manifest")
         return file_crs, False
-    wanted = parse_crs(given, origin=str(origin))
+    wanted = parse_crs(given, origin=origin.name)
     if file_crs is None:
         return CRS.from_wkt(wanted.to_wkt()), True
     if not pyproj.CRS.from_wkt(file_crs.to_wkt()).equals(wanted, ignore_axis_order=True):
-        raise CRSError(f"{origin}: the manifest's source.crs {given} contradicts the file's "
-                       f"own CRS {_crs_text(file_crs)}; remove source.crs or fix the file")
+        raise CRSError(f"{origin.name}: the manifest's source.crs {given} contradicts the "
+                       f"file's own CRS {_crs_text(file_crs)}; remove source.crs or fix the file")
     return file_crs, False
 
 
@@ -210,9 +222,9 @@ def _extent(crs: CRS, bounds: tuple[float, float, float, float],
     try:
         ext = transform_bounds(crs, "OGC:CRS84", *bounds, densify_pts=21)
     except Exception as exc:
-        raise CRSError(f"{origin}: its bounds do not transform to lon/lat ({exc})") from None
+        raise CRSError(f"{origin.name}: its bounds do not transform to lon/lat ({exc})") from None
     if not all(map(math.isfinite, ext)) or not -90.000001 <= ext[1] <= ext[3] <= 90.000001:
-        raise CRSError(f"{origin}: its bounds {bounds} do not lie on the globe in "
+        raise CRSError(f"{origin.name}: its bounds {bounds} do not lie on the globe in "
                        f"{_crs_text(crs)}; the CRS is probably wrong")
     return ext
 

@@ -43,6 +43,7 @@ from geoportal.etl.sources import (
     TableGeometry,
     add_geometry,
     alias,
+    copy_names,
     csv_separator,
     find_geometry_columns,
     gdal_config,
@@ -218,8 +219,8 @@ def resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) -> 
                                      **options)
     except (DataSourceError, DataLayerError) as exc:
         raise UnsupportedFormat(f"{spec.path.name}: GDAL cannot read it as {fmt.name} "
-                                f"({_gdal_reason(exc, spec.path)}); check the file and its "
-                                "extension") from None
+                                f"({_gdal_reason(exc, spec.path, text.staging)}); check the "
+                                "file and its extension") from None
     _check_driver(spec.path, fmt, info)
     table = _table(spec, info) if fmt.kind == "table" else None
     if table is None and not info.get("geometry_type"):
@@ -257,12 +258,17 @@ def _decoding(spec: SourceSpec, fmt: Format) -> tuple[str, Decoding]:
     return gdal_path, found
 
 
-def _gdal_reason(exc: Exception, path: Path) -> str:
-    """GDAL's first sentence, with the paths it names (the file, its copy) cut to the name."""
+def _gdal_reason(exc: Exception, path: Path, staging: Staging | None = None) -> str:
+    """GDAL's first sentence, naming files as the user knows them: the paths it names (the
+    file's folder, a temporary copy's, ``/vsizip/`` in front) cut to the name, and a copy's
+    plain name (``source.csv``, see ``sources.copy_names``) put back to the file's own."""
     text = str(exc).split("; ")[0].strip().rstrip(".")
+    text = text.replace(str(path.parent) + "/", "")  # literally: the folder may hold spaces
     text = re.sub(r"/vsizip/\S*?\.(zip|kmz|xlsx|ods)/", "", text, flags=re.IGNORECASE)
-    text = text.replace(str(path.parent) + "/", "")
-    return re.sub(r"(/[^\s/'\"]+)+/(?=[^\s/'\"]+)", "", text)
+    text = re.sub(r"(/[^\s/'\"]+)+/(?=[^\s/'\"]+)", "", text)
+    for copy, name in copy_names(staging).items():
+        text = re.sub(rf"(?<![\w.-]){re.escape(copy)}(?![\w-])", lambda _, n=name: n, text)
+    return text
 
 
 def _gdal_encoding(fmt: Format, encoding: str | None) -> dict[str, str]:
@@ -319,8 +325,8 @@ def open_batches(source: Source) -> Iterator[Iterator[pa.Table]]:
             yield _batches(reader, meta, source.table)
     except (DataSourceError, DataLayerError) as exc:
         raise UnsupportedFormat(f"{source.path.name}: GDAL failed while reading "
-                                f"({_gdal_reason(exc, source.path)}); check the file is "
-                                "complete") from None
+                                f"({_gdal_reason(exc, source.path, source.staging)}); check "
+                                "the file is complete") from None
 
 
 def _batches(reader: Any, meta: dict[str, Any],

@@ -9,13 +9,19 @@ before GDAL opens anything, and GDAL's network is turned off while the ETL reads
 
 - ``check_content``: the first bytes must be those of the format its extension names (a zip's
   ``PK``, a Shapefile's file code, SQLite's header, a TIFF's byte order mark; JSON starts with
-  ``{`` or ``[``; XML has no DTD and its root is ``kml``/``gpx``/a GML collection); text that
-  describes a GDAL dataset (VRT, GDALG, WMS, WFS...) is refused whatever its extension.
-- ``check_json_links``: a GeoJSON whose CRS is a link or URL is refused (GDAL fetches it with
-  CPLHTTPFetch, which no configuration option turns off).
+  ``{`` or ``[``; XML has no DTD and its root is ``kml``/``gpx``/a GML feature collection);
+  text that describes a GDAL dataset or an OGC service (VRT, GDALG, WMS, WFS capabilities,
+  STAC...) is refused whatever its extension.
+- ``check_json_links``: a GeoJSON with a ``"crs"`` (at its top or in a geometry) that is a link
+  or URL is refused (GDAL fetches it with CPLHTTPFetch, which no configuration option turns
+  off); ``"type": "link"`` elsewhere is data.
 - ``NETWORK_OFF``: GDAL config options set while the ETL reads (see ``readers``): the
   ``/vsicurl/`` family (``/vsis3/``, ``/vsigs/``, ``/vsiaz/``...) refuses every URL before any
-  request, other HTTP goes to a proxy on port 0, which cannot be connected to.
+  request, other HTTP goes to a proxy on port 0, which cannot be connected to, except for the
+  hosts ``NO_PROXY`` names (libcurl reads it, GDAL has no option against it), hence:
+- ``drop_network_drivers``: the ``geoportal`` command removes GDAL's network drivers (WFS,
+  OAPIF, WMS...) from its process at start, so a file the checks above let through still
+  cannot make GDAL go out.
 - ``check_zip``: every zip-based format (zipped Shapefile, KMZ, XLSX, ODS) gets the same limits:
   the central directory (members, names, links, sizes, ratios) and then every member inflated
   as a stream with a hard byte cap, so a directory that lies about sizes or CRCs is refused;
@@ -28,6 +34,8 @@ knows it (and the member inside an archive), never a path on the server.
 from __future__ import annotations
 
 import codecs
+import ctypes
+import json
 import os
 import re
 import stat
@@ -43,8 +51,9 @@ from xml.parsers import expat
 
 from geoportal.errors import UnsupportedFormat
 
-__all__ = ["ARCHIVE_SUFFIXES", "NETWORK_OFF", "ArchiveLimits", "RefusedFile", "check_content",
-           "check_json_links", "check_zip", "check_zip_directory", "shown"]
+__all__ = ["ARCHIVE_SUFFIXES", "NETWORK_DRIVERS", "NETWORK_OFF", "ArchiveLimits", "RefusedFile",
+           "check_content", "check_json_links", "check_zip", "check_zip_directory",
+           "drop_network_drivers", "shown"]
 
 MiB = 1024**2
 _CHUNK = MiB
@@ -74,11 +83,89 @@ NETWORK_OFF: dict[str, str] = {
     "LIBKML_RESOLVE_STYLE": "NO",
 }
 
-# Text that makes GDAL open something else than the file (GDAL identifies these drivers by
-# finding the marker in the first kilobyte): refused in any text upload, whatever its name.
-_GDAL_MARKERS = ("<ogrvrtdatasource", "<vrtdataset", "gdal_streamed_alg", "<gdal_wms",
-                 "<gdal_wmts", "<wcs_gdal", "<ogrwfsdatasource", "<gdaltileindexdataset",
-                 "<gdal_ogcapi", "<ogrgmlasconfiguration", "<gdal_daas", "<pdf_composition")
+# GDAL drivers that reach the network, run or load other programs, or read whatever files a
+# description names (``OGR_VRT``, ``GTI``, ``GDALG``): the server and the ETL need none of them.
+# The raster ``VRT`` driver stays (rasterio's WarpedVRT and GDAL's own COG writing use it).
+NETWORK_DRIVERS = ("WFS", "OAPIF", "OGCAPI", "CSW", "WMS", "WMTS", "WCS", "EEDA", "EEDAI",
+                   "DAAS", "PLMOSAIC", "PLSCENES", "STACIT", "STACTA", "NGW", "Elasticsearch",
+                   "Carto", "AmigoCloud", "HTTP", "KMLSUPEROVERLAY", "GDALG", "GTI", "OGR_VRT",
+                   "GPSBabel", "ADBC")
+_GDAL_LIBRARY = re.compile(r"/libgdal[^/]*\.so[.\d]*$")
+
+
+def drop_network_drivers() -> list[str]:
+    """Deregister ``NETWORK_DRIVERS`` from every GDAL this process has loaded; return the
+    drivers dropped (name once per library).
+
+    A file that passes the content checks can still make GDAL go out: libcurl sends hosts
+    named in ``NO_PROXY`` past ``NETWORK_OFF``'s proxy, and a driver matched by content (the
+    WFS driver for a ``<WFS_Capabilities>``) then fetches what the file names. Without the
+    driver nothing fetches. pyogrio and rasterio each load their own libgdal; in each, the
+    names go into the ``GDAL_SKIP`` config option (not the environment, so GDAL programs this
+    process starts keep every driver) and ``GDALAllRegister`` applies it, now and whenever
+    rasterio registers drivers again. The change is for the whole process and lasts: the
+    ``geoportal`` command calls this at start, a test or notebook that imports the package
+    keeps its drivers. Linux only (the libraries are found in ``/proc/self/maps``); elsewhere
+    nothing is dropped.
+    """
+    import pyogrio  # noqa: F401  (each loads its libgdal)
+    import rasterio  # noqa: F401
+
+    dropped = []
+    for path in _gdal_libraries():
+        try:
+            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD)
+        except OSError:
+            continue
+        lib.GDALGetDriverByName.restype = ctypes.c_void_p
+        lib.GDALGetDriverByName.argtypes = [ctypes.c_char_p]
+        lib.CPLGetConfigOption.restype = ctypes.c_char_p
+        lib.CPLGetConfigOption.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        lib.CPLSetConfigOption.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        lib.GDALAllRegister()
+        present = [n for n in NETWORK_DRIVERS if lib.GDALGetDriverByName(n.encode())]
+        if not present:
+            continue
+        skip = (lib.CPLGetConfigOption(b"GDAL_SKIP", None) or b"").decode()
+        names = [n for n in re.split(r"[,\s]+", skip) if n]
+        names += [n for n in present if n not in names]
+        lib.CPLSetConfigOption(b"GDAL_SKIP", ",".join(names).encode())
+        lib.GDALAllRegister()  # deregisters what GDAL_SKIP names
+        dropped += [n for n in present if not lib.GDALGetDriverByName(n.encode())]
+    return dropped
+
+
+def _gdal_libraries() -> list[str]:
+    """The libgdal files mapped into this process."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            found = {line.split(None, 5)[5].strip() for line in maps
+                     if line.count(" ") >= 5 and "libgdal" in line}
+    except OSError:
+        return []
+    return sorted(p for p in found if _GDAL_LIBRARY.search(p))
+
+
+# Text that makes GDAL open something else than the file, or go to the network: each GDAL
+# driver below identifies a local file by finding its marker in the first bytes (its
+# ``Identify``), then reads the addresses or paths the file names. Refused in any text upload,
+# whatever its name, compared in lower case (GDAL compares case-sensitively: this is wider).
+# GDAL's "DRIVER:" prefixes (``WFS:``, ``OAPIF:``, ``PLScenes:``...) are not here: GDAL reads
+# them from the name it is given, never from a file's content, and it is only given plain
+# names (``sources.alias``).
+_GDAL_MARKERS = (
+    "<ogrvrtdatasource", "<vrtdataset",  # OGR_VRT, VRT: any path or URL as a source
+    "gdal_streamed_alg",  # GDALG: a pipeline of GDAL commands
+    "<gdaltileindexdataset",  # GTI: a tile index naming any files
+    "<ogrgmlasconfiguration", "<pdf_composition", "<gdal_daas", "<gdal_ogcapi",
+    "<ogrwfsdatasource", "wfs_capabilities",  # WFS: <WFS_Capabilities>, <wfs:WFS_Capabilities>
+    "<gdal_wms", "wmt_ms_capabilities", "wms_capabilities",  # WMS and its capabilities
+    "<wms_tile_service", "<tilemap",  # WMS mini-drivers: TileService, TMS (TileMap/Service)
+    "<gdal_wmts", "www.opengis.net/wmts",  # WMTS: <GDAL_WMTS>, a WMTS <Capabilities>
+    "<wcs_gdal",  # WCS
+    '"stac_version"', '"stac_extensions"',  # STACIT, STACTA: STAC items and tiled assets
+    "pds.nasa.gov/pds4",  # PDS4 labels name the files they describe
+)
 # Zip-based formats are not here: ``check_zip`` says what is wrong with them.
 _MAGIC: dict[str, tuple[bytes, ...]] = {
     ".shp": (b"\x00\x00\x27\x0a",),
@@ -88,11 +175,25 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
 }
 _JSON = (".geojson", ".json", ".topojson", ".geojsonl", ".geojsons", ".ndjson")
 _XML_ROOTS: dict[str, tuple[str, ...] | None] = {".kml": ("kml",), ".gpx": ("gpx",),
-                                                 ".gml": None}  # None: any GML root
+                                                 ".gml": None}  # None: see _check_gml_root
+# What a GML root may not be: OGC service documents (capabilities GDAL's WFS, WMS or WMTS
+# drivers would follow to their servers, exception reports) and GDAL's own descriptions.
+_SERVICE_NAMESPACES = ("http://www.opengis.net/wfs", "http://www.opengis.net/wms",
+                       "http://www.opengis.net/wmts", "http://www.opengis.net/wcs",
+                       "http://www.opengis.net/ows", "http://www.opengis.net/cat/csw",
+                       "http://www.opengis.net/wps", "http://www.opengis.net/sld",
+                       "http://www.opengis.net/ogc", "http://pds.nasa.gov/")
+_SERVICE_ROOTS = re.compile(r"(capabilities|exceptionreport|^services|^tilemap|"
+                            r"^wms_tile_service|^gdal|^ogr|^vrt|^wcs_gdal|^pdf_composition|"
+                            r"^product_)", re.IGNORECASE)
 _TEXT = (".csv", ".tsv", ".txt")
-# A GeoJSON CRS GDAL resolves by fetching it: {"type": "link" | "url", ...}; escaped letters
-# (\u006c) would hide the word from the first pattern, so they are refused too.
-_CRS_LINK = re.compile(r'"type"\s*:\s*"(link|url)', re.IGNORECASE)
+# A "crs" name, as GDAL finds one: in any case, quoted either way (its GeoJSONSeq parser takes
+# single quotes and comments), and what follows it. GDAL reads a "crs" member at the top of a
+# GeoJSON and in every geometry object, and fetches it when its "type" starts with "link" or
+# "url". Only plain blanks are skipped here (linear: no pattern that can backtrack).
+_CRS_NAME = re.compile(r"""["']crs["']\s*""", re.IGNORECASE)
+_CRS_MAX = 1 << 16  # characters a "crs" member's value may take
+# Escaped letters (\u006c) would hide a name from the pattern above: refused too.
 _ESCAPED_LETTER = re.compile(r"\\u00(4[1-9a-f]|5[0-9a]|6[1-9a-f]|7[0-9a])", re.IGNORECASE)
 # Spreadsheet parts GDAL reads whole into memory: XLSX worksheets and shared strings, the
 # ODS content; and the element that starts each row in them.
@@ -188,9 +289,9 @@ def _disguised(name: str, suffix: str) -> NoReturn:
 class _Root(Exception):
     """Raised by the expat handler to stop at the root element."""
 
-    def __init__(self, local: str) -> None:
+    def __init__(self, local: str, namespace: str) -> None:
         super().__init__(local)
-        self.local = local
+        self.local, self.namespace = local, namespace
 
 
 def _check_xml_head(head: bytes, name: str, roots: tuple[str, ...] | None) -> None:
@@ -201,14 +302,17 @@ def _check_xml_head(head: bytes, name: str, roots: tuple[str, ...] | None) -> No
         raise RefusedFile(f"{name}: the XML declares a DTD (<!DOCTYPE>); send it without one")
 
     def start(tag: str, _attrs: object) -> None:
-        raise _Root(tag.rsplit(" ", 1)[-1])
+        namespace, _, local = tag.rpartition(" ")
+        raise _Root(local, namespace)
 
     parser.StartDoctypeDeclHandler = doctype
     parser.StartElementHandler = start
     try:
         parser.Parse(head, len(head) < _HEAD)
     except _Root as root:
-        if roots is not None and root.local.lower() not in roots:
+        if roots is None:
+            _check_gml_root(root.namespace, root.local, name)
+        elif root.local.lower() not in roots:
             raise RefusedFile(f"{name}: the XML's root element is <{shown(root.local, 40)}>, "
                               f"not <{roots[0]}>; send a {roots[0].upper()} file") from None
         return
@@ -217,23 +321,99 @@ def _check_xml_head(head: bytes, name: str, roots: tuple[str, ...] | None) -> No
     raise RefusedFile(f"{name}: not readable XML at its start; check the file is complete")
 
 
+def _check_gml_root(namespace: str, local: str, name: str) -> None:
+    """A GML file's root is a feature collection: ``FeatureCollection`` in any namespace (GML's,
+    WFS's, OGR's), or an application schema's own collection (a CityGML ``CityModel``, an
+    INSPIRE ``SpatialDataSet``) in a namespace that is not an OGC service's. A service's
+    capabilities (which GDAL's WFS driver would follow to the server they name), an exception
+    report or a GDAL description is refused, as is a root in no namespace at all."""
+    collection = local.lower().endswith("featurecollection")
+    service = (namespace.startswith(_SERVICE_NAMESPACES) or _SERVICE_ROOTS.search(local)
+               or not namespace)
+    if service and not collection:
+        raise RefusedFile(f"{name}: the XML's root element is <{shown(local, 40)}>, not a GML "
+                          "feature collection (such as <gml:FeatureCollection>); send the "
+                          "features themselves as GML")
+
+
 def check_json_links(path: Path, name: str, encoding: str | None = None) -> None:
-    """Refuse a JSON file whose CRS GDAL would fetch (a ``link`` or ``url`` CRS), reading it
-    a megabyte at a time in its ``encoding`` (UTF-8 by default); escaped ASCII letters
-    (``\\u006c``) are refused too, as they would hide the word. Raises RefusedFile (422).
+    """Refuse a JSON file with a CRS GDAL would fetch, reading it a megabyte at a time in its
+    ``encoding`` (UTF-8 by default). Raises RefusedFile (422).
+
+    Every ``"crs"`` member is judged where GDAL reads one (the top of a GeoJSON, any geometry,
+    each record of a sequence): its value is refused when its ``"type"`` starts with ``link``
+    or ``url`` (any case), or when it is an object that is not plain JSON (single quotes,
+    comments: GDAL's lenient parser reads those, Python's cannot check them). A ``"type":
+    "link"`` anywhere else, such as a feature's property, is data and left alone. Escaped
+    ASCII letters (``\\u006c``) are refused, as they would hide the member's name.
     """
-    tail = ""
+    decoder = json.JSONDecoder(object_pairs_hook=list)
+    text = ""
     with path.open(encoding=encoding or "utf-8", errors="replace") as fh:
-        while chunk := fh.read(_CHUNK):
-            window = tail + chunk
-            if _CRS_LINK.search(window):
-                raise RefusedFile(f"{name}: the GeoJSON names its CRS by a link or URL, which "
-                                  "the server does not fetch; remove \"crs\" (GeoJSON is "
-                                  "WGS 84) or name the CRS as EPSG:code")
-            if _ESCAPED_LETTER.search(window):
+        while True:
+            chunk = fh.read(_CHUNK)
+            text += chunk
+            if _ESCAPED_LETTER.search(text):
                 raise RefusedFile(f"{name}: the JSON escapes plain letters (\\u00..); save it "
                                   "again without escaping ASCII")
-            tail = window[-64:]
+            keep = _check_crs_members(text, decoder, name, complete=not chunk)
+            if not chunk:
+                return
+            text = text[min(keep, max(len(text) - 8, 0)):]  # a name cut at the end
+
+
+def _check_crs_members(text: str, decoder: json.JSONDecoder, name: str, *,
+                       complete: bool) -> int:
+    """Judge every ``"crs"`` member in ``text``; return where the next window must start: the
+    first member that runs past the end of ``text`` (unless ``complete``), else its end."""
+    for found in _CRS_NAME.finditer(text):
+        at = found.end()
+        follows = text[at:at + 1]
+        if follows == ":":
+            at = _skip_blanks(text, at + 1)
+            follows = text[at:at + 1]
+            if follows == "{":
+                try:
+                    value, _ = decoder.raw_decode(text, at)
+                except json.JSONDecodeError:
+                    if not complete and len(text) - found.start() < _CRS_MAX:
+                        return found.start()  # the value goes on in the next megabyte
+                    _crs_unreadable(name)
+                except RecursionError:  # nested deeper than any CRS
+                    _crs_unreadable(name)
+                if _is_link(value):
+                    raise RefusedFile(f"{name}: the GeoJSON names its CRS by a link or URL, "
+                                      "which the server does not fetch; remove \"crs\" "
+                                      "(GeoJSON is WGS 84) or name the CRS as EPSG:code")
+                continue
+        if follows in ("'", "/"):  # single quotes, a comment: JSON Python cannot judge
+            _crs_unreadable(name)
+        if not follows and not complete:
+            if len(text) - found.start() >= _CRS_MAX:
+                _crs_unreadable(name)
+            return found.start()
+        # otherwise a string value ("crs",), null, a number, a list: nothing GDAL fetches
+    return len(text)
+
+
+def _skip_blanks(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\r\n":
+        at += 1
+    return at
+
+
+def _is_link(crs: object) -> bool:
+    """Whether a decoded ``"crs"`` value (objects as lists of pairs) is one GDAL fetches."""
+    if not isinstance(crs, list):
+        return False
+    return any(key.lower() == "type" and isinstance(value, str)
+               and value.lower().startswith(("link", "url")) for key, value in crs)
+
+
+def _crs_unreadable(name: str) -> NoReturn:
+    raise RefusedFile(f"{name}: a \"crs\" member is not plain JSON (single quotes, comments) "
+                      "or is too long to check; write it as standard JSON, or remove it "
+                      "(GeoJSON is WGS 84)")
 
 
 # --- Archives ---------------------------------------------------------------------------------

@@ -33,9 +33,9 @@ from geoportal.etl.detect import EncodingGuess, detect_dbf_encoding, guess_cyril
 from geoportal.etl.manifest import SourceSpec
 
 __all__ = ["SOURCE_ONLY", "Decoding", "Staging", "TableGeometry", "add_geometry", "alias",
-           "choose_layer", "csv_separator", "detect_text_encoding", "find_geometry_columns",
-           "gdal_config", "gdal_safe", "pick_layer", "pick_sheet", "shapefile", "shapefile_parts",
-           "staged", "text_encoding", "zip_shapefile"]
+           "choose_layer", "copy_names", "csv_separator", "detect_text_encoding",
+           "find_geometry_columns", "gdal_config", "gdal_safe", "pick_layer", "pick_sheet",
+           "shapefile", "shapefile_parts", "staged", "text_encoding", "zip_shapefile"]
 
 _SHAPEFILE_EXTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 # Prefix of the columns a table's geometry was built from: quarantined with their row, never
@@ -177,6 +177,20 @@ class Staging:
     encoding: str | None = None  # transcode: the text's encoding
     prefix: str = ""  # GDAL's "DRIVER:" prefix for the copy
     inner: str = ""  # alias of a zip: the member GDAL opens inside it
+
+
+def copy_names(staging: Staging | None) -> dict[str, str]:
+    """The names GDAL sees in a staged copy (``source.csv``, ``source.dbf``), each with the
+    name the user knows it by: the file, a Shapefile's part, or ``roads.zip/roads/roads.dbf``
+    for a member of a zip. Empty when GDAL reads the file itself."""
+    if staging is None:
+        return {}
+    names = {staging.name: staging.source.name}
+    zipped = staging.source.suffix.lower() == ".zip"
+    for member in staging.members:
+        shown = f"{staging.source.name}/{member}" if zipped else Path(member).name
+        names[_PLAIN + PurePosixPath(member).suffix.lower()] = shown
+    return names
 
 
 def _shapefile_staging(path: Path, parts: dict[str, str]) -> Staging | None:

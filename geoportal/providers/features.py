@@ -28,7 +28,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import BudgetExceeded, GeoportalError, InputError
 from geoportal.providers.geojson import to_geojson_geometries
 from geoportal.storage import Query, Row, lookup_store
-from geoportal.storage.base import MAX_FID
+from geoportal.storage.base import MAX_FID, MAX_PAGE_VERTICES
 
 __all__ = ["ESTIMATED", "ESTIMATE_HEADER", "StoreFeatureProvider", "json_schema_type"]
 
@@ -128,6 +128,7 @@ class StoreFeatureProvider(BaseProvider):
                 skip_geometry=bool(skip_geometry),
                 count=bool(box or equals or filterq is not None),
                 filter=filterq,
+                max_vertices=MAX_PAGE_VERTICES,  # decoding and GeoJSON are not interruptible
             )
             result = self.store.query(self.data, self.layer_fields, query)
         except InputError as exc:

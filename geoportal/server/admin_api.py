@@ -37,7 +37,7 @@ from geoportal.errors import (
 )
 from geoportal.etl.manifest import LIMITS as MANIFEST_LIMITS
 from geoportal.etl.manifest import build_manifest, parse_manifest_text
-from geoportal.server.limits import authenticate
+from geoportal.server.limits import authenticate, request_client
 from geoportal.storage import FeatureStore
 from geoportal.storage.rasters import RasterStore
 
@@ -119,13 +119,13 @@ def audited(admin: Admin, action: str, layer_id: str | None = None
     except GeoportalError as exc:
         admin.audit.record(action, _result(exc), token=seen["token"],
                            layer_id=seen["layer_id"], region=seen["region"],
-                           client=request.remote_addr, status=int(exc.http_status),
+                           client=request_client(), status=int(exc.http_status),
                            detail=exc.user_msg)
         raise
     except HTTPException as exc:  # e.g. 413 while reading an oversized body
         admin.audit.record(action, "rejected", token=seen["token"],
                            layer_id=seen["layer_id"], region=seen["region"],
-                           client=request.remote_addr, status=exc.code, detail=exc.name)
+                           client=request_client(), status=exc.code, detail=exc.name)
         raise
 
 
@@ -134,7 +134,7 @@ def record_ok(admin: Admin, action: str, seen: dict[str, Any], status: int,
     """Record a write that succeeded (202: accepted for a job)."""
     admin.audit.record(action, "accepted" if status == 202 else "ok", token=seen["token"],
                        layer_id=seen["layer_id"], region=seen["region"],
-                       client=request.remote_addr, status=status, **extra)
+                       client=request_client(), status=status, **extra)
 
 
 def admin_blueprint(admin: Admin) -> Blueprint:

@@ -296,6 +296,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         layer = live.layers.get(collection_id)
         if layer is None:
             raise NotFound(f"collection {collection_id!r} not found")
+        # the downloads gate and the rate (not for a coverage's ranged reads)
+        limits.download_place(coverage=layer.meta.kind == "coverage")
         if layer.meta.kind == "coverage":
             return cog_download(layer, admin.rasters)
         found = prepare_download(layer, store, request.args, SUPPORTED_CRS,

@@ -39,6 +39,7 @@ from geoportal.catalog.models import Field
 from geoportal.errors import BudgetExceeded, InputError
 from geoportal.server.filters import filter_problem, parse_filter
 from geoportal.storage import FeatureStore, Query, Row
+from geoportal.storage.base import MAX_PAGE_VERTICES
 
 __all__ = ["FORMATS", "Download", "OverBudget", "prepare_download", "sent"]
 
@@ -128,10 +129,18 @@ def _batches(store: FeatureStore, ref: str, fields: Sequence[Field], base: Query
     """Every matching row, in fid order, BATCH at a time; OverBudget past ``budget_s``."""
     deadline = time.monotonic() + budget_s if budget_s else None
     after = 0
+    batch = BATCH
     while True:
         _check(deadline, budget_s)
-        rows = store.query(ref, fields, Query(limit=BATCH, bbox=base.bbox, filter=base.filter,
-                                              after=after, count=False)).rows
+        try:  # a batch holds at most MAX_PAGE_VERTICES: fewer rows of huge geometries
+            rows = store.query(ref, fields, Query(
+                limit=batch, bbox=base.bbox, filter=base.filter, after=after, count=False,
+                max_vertices=MAX_PAGE_VERTICES)).rows
+        except InputError:
+            if batch == 1:
+                raise
+            batch = max(1, batch // 4)
+            continue
         if not rows:
             return
         yield rows

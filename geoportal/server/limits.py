@@ -1,18 +1,39 @@
-"""Many clients: per-client rate limits, the failed-login limit and the heavy-request gate.
+"""Many clients: per-client rate limits, the failed-login limit and the two gates.
 
-A *heavy* request is one whose cost the client chooses: a CQL2 ``filter=``, a download, a
-coverage, a vector or map tile at zoom 6 or less. Two rules keep them from starving everyone:
+A *heavy* request is one whose cost the client chooses: a CQL2 ``filter=``, a page of a
+layer's items sorted (``sortby``), far down (``offset`` over ``DEEP_OFFSET``) or in a time
+range (``datetime``), a coverage, and a download. These rules keep them from starving everyone:
 
-- **the gate**: one server process runs at most ``heavy_requests`` of them at once; a newcomer
-  waits up to ``GATE_WAIT_S`` for a free place, then gets 503 with ``Retry-After``
-  (``BudgetExceeded``). A download holds its place until its last byte is sent. Ordinary
-  requests (a bbox page, a feature, ``/collections``, the pages) never touch the gate.
-- **the rate**: one client address sends at most ``rate_limit_per_minute`` heavy requests a
-  minute (429, ``TooManyRequests``).
+- **the gates**: one server process runs at most ``heavy_requests`` heavy requests at once,
+  and, apart, at most ``heavy_requests`` downloads (a download holds its place until its last
+  byte is sent, up to ``download_budget_s``: downloads never take the places of filters and
+  tiles). A newcomer finding its gate full waits up to ``GATE_WAIT_S`` for a place, but only
+  as many wait as there are places; the others, and those whose wait ends, get 503 with
+  ``Retry-After`` (``BudgetExceeded``) at once. So a burst parks at most ``2 x heavy_requests``
+  threads per gate, for at most ``GATE_WAIT_S``.
+- **one client's share**: in one process, one client runs (or waits for) at most
+  ``PER_CLIENT_HEAVY`` heavy requests and ``PER_CLIENT_DOWNLOADS`` download; more get 429 at
+  once (``TooManyRequests``), so one client cannot hold every place.
+- **the rate**: one client sends at most ``rate_limit_per_minute`` heavy requests and
+  downloads a minute (429).
+
+Ordinary requests (a bbox page, a feature, ``/collections``, the pages, tiles from the cache,
+ranged reads of a coverage's COG, which GDAL's ``/vsicurl/`` makes many of) never touch a gate
+or the rate.
+
+Tiles are what a map viewer asks for a dozen at a time, so they get a gate of their own that
+waits rather than refuses: a vector tile at zoom ``LOW_ZOOM`` or less of a layer large enough
+to be thinned (more than ``MAX_TILE_FEATURES`` features), or a map tile of a coverage at such
+a zoom, rendered now (not from the tile cache), takes one of ``heavy_requests`` places; up to
+``TILE_WAITING`` per place wait up to ``TILE_WAIT_S``; no client share (a viewer's dozen tiles
+are one user) and no rate. Other tiles are cheap (the R-tree, a small window) and bounded by
+the query budget.
 
 Failed logins (a token sent and refused by ``TokenStore.verify``) are limited to
-``auth_failures_per_minute`` per client: past it, the client gets 429 before its token is even
-looked at, until the minute ends. They are audited as one row per client and minute
+``auth_failures_per_minute`` per client: past it, a refused token gets 429 instead of 401,
+until the minute ends; a valid token always works (the token is looked at first: a check of
+one row, and a secret no one can guess in any number of tries), so no one behind the same
+address can lock editors out. They are audited as one row per client and minute
 (``action=login, result=refused, detail="N failed logins"``): written when the client reaches
 the limit, or, for fewer failures, by a sweep a few seconds after the minute closes.
 
@@ -23,6 +44,9 @@ server machine limits on its own: behind a load balancer a client may reach N ma
 
 The client is the peer's address; ``X-Forwarded-For`` is read only when the peer is one of
 gunicorn's ``forwarded_allow_ips`` (a proxy in front), from the right, skipping trusted proxies.
+Limits are counted per ``client_key``: the address, or for IPv6 its /64 network (one
+subscriber's whole allocation: a client could take a new address in it for every request).
+The audit records the address itself (``request_client``).
 """
 
 from __future__ import annotations
@@ -37,6 +61,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,14 +69,14 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import BadRequest, ClientDisconnected
-from werkzeug.wsgi import ClosingIterator
 
 from geoportal.admin.audit import AuditLog
 from geoportal.admin.tokens import Token, TokenStore
 from geoportal.config import Settings
 from geoportal.errors import BudgetExceeded, InputError, TooManyRequests, Unauthorized
+from geoportal.providers.records import CATALOG_ID
 
 __all__ = [
     "GATE_WAIT_S",
@@ -62,18 +87,29 @@ __all__ = [
     "Windows",
     "authenticate",
     "client_address",
-    "heavy",
+    "client_key",
+    "download_place",
     "heavy_kind",
     "install",
+    "request_client",
     "serve_with",
     "share_between_workers",
+    "tile_place",
 ]
 
 log = logging.getLogger("geoportal.server")
 
-GATE_WAIT_S = 2.0  # longest a heavy request waits for a place before its 503
+GATE_WAIT_S = 1.0  # longest a request waits (in a thread) for a place before its 503
 LOW_ZOOM = 6  # tiles at this zoom or less cover much of the country: heavy
-RETRY_BUSY_S = 5  # Retry-After of a request the gate turned away
+DEEP_OFFSET = 10_000  # items further down than this: a scan of every row before them
+TILE_WAIT_S = 5.0  # a tile being rendered elsewhere is worth waiting for
+TILE_WAITING = 4  # tiles waiting per place of the tile gate
+PER_CLIENT_HEAVY = 2  # heavy requests one client runs or waits for at once, per process
+PER_CLIENT_DOWNLOADS = 1  # downloads one client runs or waits for at once, per process
+RETRY_BUSY_S = 5  # Retry-After of a heavy request a full gate turned away
+RETRY_DOWNLOAD_S = 30  # ... of a download (they last minutes)
+RETRY_OWN_S = 2  # ... of a request refused because the client's own share is taken
+RANGE_FREE_BYTES = 64 * 1024 * 1024  # a ranged read of a COG up to this much is ordinary
 WINDOW_S = 60
 SWEEP_S = 5.0
 _RELEASES = "geoportal.heavy_releases"  # environ key: what to release when the response closes
@@ -123,6 +159,20 @@ class Proxies:
         except ValueError:
             return False
         return any(ip in net for net in self.networks)
+
+
+def client_key(address: str) -> str:
+    """The key ``address``'s limits are counted under: an IPv4 address as it is, an IPv6
+    address as its /64 network (an IPv4-mapped one as the IPv4 address)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address
 
 
 def client_address(peer: str | None, forwarded_for: str | None, proxies: Proxies) -> str:
@@ -241,33 +291,108 @@ def serve_with(*, shared: Path | None, proxies: Iterable[str]) -> None:
     _PROXIES = Proxies.parse(proxies)
 
 
-# -- the gate ---------------------------------------------------------------------------
+# -- the gates ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GateTexts:
+    """What a gate's refusals say: ``busy`` (503) and ``own`` (429), each formatted with
+    ``seconds`` and ``places``/``share``."""
+
+    busy: str
+    own: str
+    retry_busy_s: int
+
+
+HEAVY_TEXTS = GateTexts(
+    busy="the server is busy with other heavy requests (filters, sorted, deep or dated pages, "
+         "coverages, low-zoom tiles); try again in {seconds} s",
+    own="one address may run at most {share} heavy requests (filters, sorted, deep or dated "
+        "pages, coverages, low-zoom tiles) at once on this server, and yours already does; "
+        "try again in {seconds} s",
+    retry_busy_s=RETRY_BUSY_S)
+TILE_TEXTS = GateTexts(
+    busy="the server is drawing as many low-zoom tiles as it can at once; try again in "
+         "{seconds} s",
+    own="the server is drawing as many low-zoom tiles as it can at once; try again in "
+        "{seconds} s",
+    retry_busy_s=RETRY_OWN_S)
+DOWNLOAD_TEXTS = GateTexts(
+    busy="the server is sending as many downloads as it can at once ({places}); try again in "
+         "{seconds} s",
+    own="your address already has a download running on this server: one at a time; try "
+        "again in {seconds} s, when it has finished",
+    retry_busy_s=RETRY_DOWNLOAD_S)
+
 
 class Gate:
-    """At most ``places`` heavy requests at once in this process."""
+    """At most ``places`` requests of one kind at once in this process; at most ``waiting``
+    more (default: ``places``) wait up to ``wait_s`` for a place; one client runs or waits
+    for at most ``per_client`` of them (and no more than ``places``, so another client can
+    always wait for the next free place). Beyond these, refused at once: a burst holds few
+    threads, and briefly."""
 
-    def __init__(self, places: int, wait_s: float = GATE_WAIT_S) -> None:
+    def __init__(self, places: int, *, per_client: int | None, texts: GateTexts = HEAVY_TEXTS,
+                 wait_s: float = GATE_WAIT_S, waiting: int | None = None) -> None:
         self.places = places
+        # None: no share per client (tiles: a viewer's dozen are one user's)
+        self.per_client = places + (waiting if waiting is not None else places) \
+            if per_client is None else min(per_client, places)
+        self.texts = texts
         self.wait_s = wait_s
-        self._free = threading.BoundedSemaphore(places)
+        self.waiting = places if waiting is None else waiting
+        self._changed = threading.Condition()
+        self._running = 0
+        self._waiters = 0
+        self._clients: Counter[str] = Counter()
 
-    def enter(self, what: str) -> Callable[[], None]:
-        """Take a place (waiting up to ``wait_s``); the function that gives it back (once,
-        however often it is called). BudgetExceeded when none frees in time."""
-        if not self._free.acquire(timeout=self.wait_s):
-            seconds = RETRY_BUSY_S
-            raise BudgetExceeded(
-                f"gate full: {self.places} heavy requests running, {what} refused",
-                user_msg=f"the server is busy with other heavy requests (filters, downloads, "
-                         f"coverages, low-zoom tiles); try again in {seconds} s",
-                retry_after=seconds)
+    def _busy(self, what: str, why: str) -> BudgetExceeded:
+        seconds = self.texts.retry_busy_s
+        return BudgetExceeded(
+            f"gate full: {self.places} running, {why}: {what} refused",
+            user_msg=self.texts.busy.format(seconds=seconds, places=self.places),
+            retry_after=seconds)
+
+    def enter(self, what: str, client: str) -> Callable[[], None]:
+        """Take a place for ``client`` (see the class); the function that gives it back
+        (once, however often it is called). TooManyRequests when the client's share is taken,
+        BudgetExceeded when no place frees in time or too many wait already."""
+        with self._changed:
+            if self._clients[client] >= self.per_client:
+                raise TooManyRequests(
+                    f"gate: {client} already has {self.per_client} running, {what} refused",
+                    user_msg=self.texts.own.format(seconds=RETRY_OWN_S, share=self.per_client),
+                    retry_after=RETRY_OWN_S)
+            if self._running >= self.places:
+                if self._waiters >= self.waiting:
+                    raise self._busy(what, f"{self._waiters} waiting")
+                self._waiters += 1
+                self._clients[client] += 1
+                try:
+                    free = self._changed.wait_for(lambda: self._running < self.places,
+                                                  timeout=self.wait_s)
+                finally:
+                    self._waiters -= 1
+                if not free:
+                    self._leave(client)
+                    raise self._busy(what, f"none free after {self.wait_s:g} s")
+            else:
+                self._clients[client] += 1
+            self._running += 1
         done = threading.Lock()
 
         def release() -> None:
             if done.acquire(blocking=False):
-                self._free.release()
+                with self._changed:
+                    self._running -= 1
+                    self._leave(client)
+                    self._changed.notify()
 
         return release
+
+    def _leave(self, client: str) -> None:
+        self._clients[client] -= 1
+        if self._clients[client] <= 0:
+            del self._clients[client]
 
 
 # -- the limits of one app ---------------------------------------------------------------
@@ -281,16 +406,27 @@ class Limits:
     windows: Windows
     proxies: Proxies
     gate: Gate = field(init=False)
+    downloads: Gate = field(init=False)
+    tiles: Gate = field(init=False)
     clock: Callable[[], float] = time.time
     _sweeper: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.gate = Gate(self.settings.heavy_requests)
+        self.gate = Gate(self.settings.heavy_requests, per_client=PER_CLIENT_HEAVY)
+        self.downloads = Gate(self.settings.heavy_requests, per_client=PER_CLIENT_DOWNLOADS,
+                              texts=DOWNLOAD_TEXTS)
+        self.tiles = Gate(self.settings.heavy_requests, per_client=None,
+                          texts=TILE_TEXTS, wait_s=TILE_WAIT_S,
+                          waiting=TILE_WAITING * self.settings.heavy_requests)
 
     def client(self, req: Request) -> str:
         """The address ``req`` comes from (see ``client_address``)."""
         return client_address(req.remote_addr, req.headers.get("X-Forwarded-For"),
                               self.proxies)
+
+    def key(self, req: Request) -> str:
+        """What ``req``'s client is counted as (``client_key`` of its address)."""
+        return client_key(self.client(req))
 
     def _minute(self) -> tuple[int, int]:
         """This minute's number and the seconds until it ends (at least 1)."""
@@ -306,29 +442,31 @@ class Limits:
         if self.windows.hit("heavy", client, minute) > limit:
             raise TooManyRequests(
                 f"rate limit: {client} over {limit} heavy requests a minute",
-                user_msg=f"too many heavy requests from your address (filters, downloads, "
-                         f"coverages, low-zoom tiles): at most {limit} a minute; try again "
-                         f"in {left} s", retry_after=left)
+                user_msg=f"too many heavy requests from your address (filters, sorted, deep "
+                         f"or dated pages, downloads, coverages, low-zoom tiles): at most "
+                         f"{limit} a minute; try again in {left} s", retry_after=left)
 
     def authenticate(self, tokens: TokenStore, text: str | None, client: str) -> Token:
-        """``tokens.verify(text)`` under the failed-login limit: TooManyRequests, without
-        looking at the token, for a client with ``auth_failures_per_minute`` failures this
-        minute; a refused token is counted (and audited, see the module's docstring)."""
-        limit = self.settings.auth_failures_per_minute
-        minute, left = self._minute()
-        if self.windows.count("login", client, minute) >= limit:
-            raise TooManyRequests(
-                f"login limit: {client} over {limit} failed logins a minute",
-                user_msg=f"too many failed logins from your address: at most {limit} a "
-                         f"minute; try again in {left} s", retry_after=left)
+        """``tokens.verify(text)`` under the failed-login limit: a valid token always passes;
+        a refused one is counted (and audited, see the module's docstring) and, past
+        ``auth_failures_per_minute`` failures of ``client`` (a ``client_key``) this minute,
+        is a TooManyRequests instead of its 401."""
         try:
             return tokens.verify(text)
         except Unauthorized:
-            if text:  # no token at all is not a login attempt
-                failures = self.windows.hit("login", client, minute, audited=False)
-                if failures >= limit and self.windows.claim("login", client, minute):
-                    self._audit(client, failures)
-                self._sweep_later()
+            if not text:  # no token at all is not a login attempt
+                raise
+            limit = self.settings.auth_failures_per_minute
+            minute, left = self._minute()
+            failures = self.windows.hit("login", client, minute, audited=False)
+            if failures >= limit and self.windows.claim("login", client, minute):
+                self._audit(client, failures)
+            self._sweep_later()
+            if failures > limit:
+                raise TooManyRequests(
+                    f"login limit: {client} over {limit} failed logins a minute",
+                    user_msg=f"too many failed logins from your address: at most {limit} a "
+                             f"minute; try again in {left} s", retry_after=left) from None
             raise
 
     def _audit(self, client: str, failures: int) -> None:
@@ -366,25 +504,36 @@ class Limits:
 
 # -- in the app ---------------------------------------------------------------------------
 
+def _deep(offset: str | None) -> bool:
+    try:
+        return offset is not None and int(offset) > DEEP_OFFSET
+    except ValueError:
+        return False  # pygeoapi answers 400
+
+
 def heavy_kind(req: Request) -> str | None:
-    """What makes ``req`` heavy (``"filter"``, ``"download"``, ``"coverage"``, ``"tile"``), or
-    None for an ordinary request."""
+    """What makes ``req`` heavy (``"filter"``, ``"sortby"``, ``"offset"``, ``"datetime"``,
+    ``"coverage"``, ``"tile"``), or None for an ordinary request. Downloads have their own
+    gate, taken by the route (``download_place``), which alone knows a coverage's ranged
+    read from a vector download. The catalog's records (a list in memory, sorted by title on
+    the home page's every search) are heavy only with a filter."""
     endpoint = req.endpoint or ""
     args = req.view_args or {}
-    if endpoint == "items" and "filter" in req.args:
-        return "filter"
-    if endpoint == "download":
-        # a ranged read of a raster (GDAL's /vsicurl/) is a bounded slice of a file
-        return None if "Range" in req.headers else "download"
+    if endpoint == "items":
+        if req.args.get("filter"):
+            return "filter"
+        if args.get("collection_id") == CATALOG_ID:
+            return None
+        for name in ("sortby", "datetime"):
+            if req.args.get(name):
+                return name
+        return "offset" if _deep(req.args.get("offset")) else None
     if endpoint == "coverages.coverage":
         return "coverage"
-    if endpoint in ("tiles.tile", "coverages.map_tile"):
-        z = str(args.get("z", ""))
-        return "tile" if z.isdigit() and int(z) <= LOW_ZOOM else None
-    return None
+    return None  # tiles: ``tile_place`` while one is drawn, see the module's words
 
 
-_GATED_WHOLE = frozenset({"filter", "download", "coverage"})  # tiles: only when rendered
+_GATED_WHOLE = frozenset({"filter", "sortby", "offset", "datetime", "coverage"})
 
 
 def install(app: Flask, settings: Settings, audit: AuditLog) -> Limits:
@@ -398,9 +547,10 @@ def install(app: Flask, settings: Settings, audit: AuditLog) -> Limits:
         what = heavy_kind(request)
         if what is None:
             return
-        limits.count_heavy(limits.client(request))
+        client = limits.key(request)
+        limits.count_heavy(client)
         if what in _GATED_WHOLE:
-            request.environ[_RELEASES].append(limits.gate.enter(what))
+            request.environ[_RELEASES].append(limits.gate.enter(what, client))
 
     @app.errorhandler(ClientDisconnected)
     def _slow_body(exc: ClientDisconnected) -> Any:
@@ -412,25 +562,60 @@ def install(app: Flask, settings: Settings, audit: AuditLog) -> Limits:
 
     inner = app.wsgi_app
 
+    @app.after_request
+    def _release_answered(response: Response) -> Response:
+        # an answer made in full: its work is done. Given back before the client can have
+        # it, so the client's next request never finds its own place still taken
+        if not response.is_streamed:
+            _release_all(request.environ.get(_RELEASES, ()))
+        return response
+
     def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
-        # A gated request gives its place back when the server closes the response: after
-        # the last byte of a streamed download, or when the client went away.
+        # A streamed answer (a download) gives its place back when its body is exhausted
+        # (before the server ends the response) or closed (the client went away).
         releases: list[Callable[[], None]] = []
         environ[_RELEASES] = releases
-
-        def release_all() -> None:
-            for release in releases:
-                release()
-
         try:
             body = inner(environ, start_response)
         except BaseException:
-            release_all()
+            _release_all(releases)
             raise
-        return ClosingIterator(body, release_all) if releases else body
+        return _Releasing(body, releases) if releases else body
 
     app.wsgi_app = wsgi_app  # type: ignore[method-assign]
     return limits
+
+
+def _release_all(releases: Iterable[Callable[[], None]]) -> None:
+    for release in releases:
+        release()
+
+
+class _Releasing:
+    """A WSGI body that gives back its request's places once it is exhausted or closed."""
+
+    def __init__(self, body: Iterable[bytes], releases: list[Callable[[], None]]) -> None:
+        self._body = body
+        self._chunks = iter(body)
+        self._releases = releases
+
+    def __iter__(self) -> _Releasing:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except BaseException:
+            _release_all(self._releases)
+            raise
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            _release_all(self._releases)
 
 
 def _limits() -> Limits:
@@ -438,16 +623,49 @@ def _limits() -> Limits:
 
 
 @contextmanager
-def heavy(what: str) -> Iterator[None]:
-    """Hold a place at the gate for the work inside (a low-zoom tile being rendered)."""
-    release = _limits().gate.enter(what)
+def tile_place(what: str) -> Iterator[None]:
+    """Hold a place at the tile gate for the work inside (a low-zoom tile being drawn)."""
+    limits = _limits()
+    release = limits.tiles.enter(what, limits.key(request))
     try:
         yield
     finally:
         release()
 
 
+def _small_range(req: Request) -> bool:
+    """True for a ``Range:`` of explicit byte spans adding up to at most RANGE_FREE_BYTES."""
+    ranges = req.range.ranges if req.range is not None and req.range.units == "bytes" else ()
+    total = 0
+    for start, stop in ranges:
+        if stop is None and start >= 0:  # "bytes=N-": the rest of the file
+            return False
+        total += -start if stop is None else stop - start
+    return bool(ranges) and total <= RANGE_FREE_BYTES
+
+
+def download_place(*, coverage: bool) -> None:
+    """In the download route: count the download against the client's rate and hold a place
+    at the downloads gate until the response is closed (its last byte sent, or the client
+    gone). A ranged read of a coverage's COG (``coverage`` and a ``Range:`` of at most
+    RANGE_FREE_BYTES: GDAL's ``/vsicurl/`` reads a COG in many such slices) is ordinary: no
+    count, no place. A vector download ignores ``Range:`` (it streams everything), so it is
+    always counted and gated."""
+    if coverage and _small_range(request):
+        return
+    limits = _limits()
+    client = limits.key(request)
+    limits.count_heavy(client)
+    request.environ[_RELEASES].append(limits.downloads.enter("download", client))
+
+
+def request_client() -> str:
+    """The address the current request comes from, as the limits see it (``X-Forwarded-For``
+    believed from trusted proxies only): what the audit records."""
+    return _limits().client(request)
+
+
 def authenticate(tokens: TokenStore, text: str | None) -> Token:
     """The request's token, verified under the failed-login limit (``Limits.authenticate``)."""
     limits = _limits()
-    return limits.authenticate(tokens, text, limits.client(request))
+    return limits.authenticate(tokens, text, limits.key(request))

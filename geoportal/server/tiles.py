@@ -28,9 +28,10 @@ from pygeoapi.api import itemtypes
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
 from geoportal.server.languages import pick, request_language
-from geoportal.server.limits import LOW_ZOOM, heavy
+from geoportal.server.limits import LOW_ZOOM, tile_place
 from geoportal.server.live import LiveAPI
 from geoportal.storage import FeatureStore
+from geoportal.storage.base import MAX_TILE_FEATURES
 from geoportal.storage.mvt import MAX_ZOOM, TileAddress
 
 __all__ = [
@@ -145,11 +146,11 @@ def plain_attribution(text: str | None) -> str:
 
 @contextmanager
 def heavy_if(condition: bool, what: str) -> Iterator[None]:
-    """Hold a place at the heavy-request gate (``limits.heavy``) when ``condition``."""
+    """Hold a place at the tile gate (``limits.tile_place``) when ``condition``."""
     if not condition:
         yield
         return
-    with heavy(what):
+    with tile_place(what):
         yield
 
 
@@ -278,7 +279,9 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         else:
             body = cache.get(key)
             if body is None:
-                with heavy_if(address.z <= LOW_ZOOM, "tile"):
+                # thinned (the costly case) only when the layer has more features
+                with heavy_if(address.z <= LOW_ZOOM
+                              and version.feature_count > MAX_TILE_FEATURES, "tile"):
                     body = store.tile(version.store_ref, version.fields, address,
                                       layer=layer.id,
                                       points="Point" in (version.geometry_type or ""))

@@ -3,9 +3,10 @@
 ``geoportal serve`` runs ``PortalWorker``: gunicorn's threaded worker (gthread) changed so that
 no slow client holds a thread, let alone a worker, while it sends its request:
 
-- a connection gets no thread until its request line and headers have arrived: the worker's
-  event loop reads them as they come, and closes the connection (408) when they take longer
-  than ``header_timeout_s`` (one header line every few seconds, "slowloris", is cut there);
+- a request gets no thread until its request line and headers have arrived, on a new
+  connection and on a kept-alive one alike: the worker's event loop reads them as they come,
+  and closes the connection (408) when they take longer than ``header_timeout_s`` (one header
+  line every few seconds, "slowloris", is cut there);
 - in the thread, the request body may be silent at most ``body_timeout_s`` between reads (the
   app answers 408), and a response the client stops reading is dropped after as long;
 - gunicorn's own refusals (request line over ``limit_request_line``: 414; too many or too long
@@ -36,6 +37,7 @@ from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from geoportal.config import Settings, load_settings
+from geoportal.etl.sandbox import drop_network_drivers
 from geoportal.server import limits
 from geoportal.server.app import create_app
 
@@ -108,10 +110,12 @@ class PortalWorker(ThreadWorker):  # type: ignore[misc]
 
     # -- the head, read by the event loop ----------------------------------------------
     def enqueue_req(self, conn: TConn) -> None:
-        """Hand ``conn`` to a thread once its head is complete; until then, wait for it on
-        the event loop (main thread)."""
-        if getattr(conn, "head_ready", False) or self.cfg.is_ssl or conn.is_http2:
-            conn.head_ready = False
+        """Hand ``conn`` to a thread once the head of its next request is complete; until
+        then, wait for it on the event loop (main thread). gunicorn calls this for a new
+        connection and for each further request of a kept-alive one, so every request's
+        head, not only the first, is read here (``_head_arrived`` hands the connection to
+        the thread pool directly, never through this method)."""
+        if self.cfg.is_ssl or conn.is_http2:
             super().enqueue_req(conn)
             return
         # a kept-alive connection may hold the start of its next request already
@@ -162,7 +166,6 @@ class PortalWorker(ThreadWorker):  # type: ignore[misc]
             self.heads.remove(conn)
 
     def _head_arrived(self, conn: TConn) -> None:
-        conn.head_ready = True
         conn.data_ready = True  # no "wait for data" in the thread: it is here
         super().enqueue_req(conn)
 
@@ -293,6 +296,7 @@ def application(environ: dict[str, Any], start_response: Any) -> Any:
     (without ``PortalWorker``'s protections: put a buffering proxy in front)."""
     global _app
     if _app is None:
+        drop_network_drivers()  # the server never needs GDAL's network drivers
         _app = create_app(load_settings())
     return _app(environ, start_response)
 

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +34,7 @@ from geoportal.storage.base import (
     MAX_TILE_BYTES,
     MAX_TILE_FEATURES,
     QUARANTINE_SCHEMA,
+    VERTEX_BYTES,
     CountCache,
     EditSession,
     FeatureStore,
@@ -43,6 +44,7 @@ from geoportal.storage.base import (
     StagedWriter,
     budget_exceeded,
     coerce_value,
+    page_too_large,
     quarantine_batch,
     total_from_page,
 )
@@ -367,8 +369,8 @@ class GeoPackageStore(FeatureStore):
         result = QueryResult()
         try:
             with self._budget(conn, ref, "query") as deadline:
-                raw = conn.execute(sql, [*params, query.limit, 0 if seek else query.offset]
-                                   ).fetchall()
+                raw = _fetch_page(conn.execute(
+                    sql, [*params, query.limit, 0 if seek else query.offset]), query)
                 if query.count:
                     result.number_matched = total_from_page(query, len(raw))
                     if result.number_matched is None:
@@ -457,7 +459,7 @@ class GeoPackageStore(FeatureStore):
         select = ", ".join([f"f.{FID_COLUMN}", f"f.{_quote(info.geometry)}",
                             *(f"f.{_quote(c)}" for c in info.columns)])
         try:
-            with self._budget(conn, ref, "tile"):
+            with self._budget(conn, ref, "tile") as deadline:
                 raw = conn.execute(
                     f"SELECT {select} FROM {_quote(info.rtree)} AS r JOIN "
                     f"{_quote(info.table)} AS f ON f.{FID_COLUMN} = r.id WHERE {where} LIMIT ?",
@@ -467,14 +469,20 @@ class GeoPackageStore(FeatureStore):
                     if len(out) <= MAX_TILE_BYTES:
                         return out
                 return self._thinned_tile(conn, info, select, where, params, address, layer,
-                                          types)
+                                          types, lambda: self._check(deadline, ref, "tile"))
         except sqlite3.Error as exc:
             raise StorageError(f"{ref}: tile query failed: {exc}") from exc
+
+    def _check(self, deadline: float, ref: str, what: str) -> None:
+        """BudgetExceeded once ``deadline`` passed: between a store call's statements, where
+        Python work (decoding, drawing a tile) ran that the progress handler does not see."""
+        if time.monotonic() >= deadline:
+            raise budget_exceeded(self.query_budget_ms, f"{ref} {what}")
 
     @staticmethod
     def _thinned_tile(conn: sqlite3.Connection, info: _TableInfo, select: str, where: str,
                       params: list[Any], address: TileAddress, layer: str,
-                      types: dict[str, str]) -> bytes:
+                      types: dict[str, str], check: Callable[[], None]) -> bytes:
         """A tile of a dense window (low zooms over a large layer): the tile is cut in square
         cells of ``cell`` tile units and each cell keeps one feature, the one whose envelope
         centre lies in it and whose envelope is largest (then the lowest fid): deterministic,
@@ -482,7 +490,9 @@ class GeoPackageStore(FeatureStore):
         leave more than ``MAX_TILE_FEATURES``; it grows (by the square root of the excess,
         at least by a quarter) while the tile comes out over ``MAX_TILE_BYTES``, up to 4
         times (a tile of a few huge geometries stays large). Costs a pass over the window's
-        R-tree entries: about a second at z8-z12 over the 1,000,000-building benchmark."""
+        R-tree entries: about a second at z8-z12 over the 1,000,000-building benchmark.
+        Every pass runs under the tile's one deadline; ``check()`` raises BudgetExceeded past
+        it before each pass (drawing the previous one was Python, out of SQLite's sight)."""
         unit = min_feature_size(address)  # degrees of longitude per tile unit
         minx, miny, _, maxy = address.lonlat_bounds(0)
         shrink = math.cos(math.radians((miny + maxy) / 2))  # degrees of latitude per unit
@@ -497,6 +507,7 @@ class GeoPackageStore(FeatureStore):
             f"FROM {_quote(info.rtree)} AS r WHERE {where}")
         out = b""
         for _ in range(5):
+            check()
             raw = conn.execute(
                 f"SELECT {select} FROM {_quote(info.table)} AS f WHERE f.{FID_COLUMN} IN "
                 f"(SELECT id FROM ({ranked}) WHERE k = 1) ORDER BY f.{FID_COLUMN}",
@@ -525,6 +536,26 @@ class GeoPackageStore(FeatureStore):
         if row is None:
             return None
         return sqlite_rows([row], list(info.columns), types)[0]
+
+
+def _fetch_page(cursor: sqlite3.Cursor, query: Query) -> list[tuple]:
+    """The rows of a page query (``fid, geometry blob, ...``), read one at a time so that a
+    page past ``query.max_vertices`` (its blobs' bytes over ``VERTEX_BYTES``) stops being read
+    there, with ``page_too_large``, before the rest is fetched or anything is decoded."""
+    if query.max_vertices is None:
+        return cursor.fetchall()
+    cap = query.max_vertices * VERTEX_BYTES
+    raw: list[tuple] = []
+    size = 0
+    try:
+        for row in cursor:
+            raw.append(row)
+            size += len(row[1] or b"")
+            if size > cap and len(raw) > 1:
+                raise page_too_large(query, len(raw), size)
+    finally:
+        cursor.close()
+    return raw
 
 
 def _interrupt_at(conn: sqlite3.Connection, deadline: float) -> None:

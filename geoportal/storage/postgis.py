@@ -5,9 +5,11 @@ ANALYZE, COMMIT): until the commit nobody sees it, and a failure or a crash leav
 Batches travel in COPY's binary format (``pgcopy``), geometries as EWKB.
 Queries run in the database: bbox (``&&`` on the GiST index, then ``ST_Intersects``), equality
 filters, sorting and paging; a pool of connections serves them. The session's statement timeout
-(``statement_timeout_ms``) bounds writes and maintenance; every read runs in a transaction of
-its own with ``SET LOCAL statement_timeout`` and ``lock_timeout`` at the query budget
-(``query_budget_ms``), and a read stopped there is a ``BudgetExceeded`` (HTTP 503).
+(``statement_timeout_ms``) bounds writes and maintenance; every read (one store call: a page
+and its count, a tile and its thinning passes) runs in a transaction of its own under one
+deadline, ``query_budget_ms`` after the call began: each statement's ``statement_timeout`` is
+what is left of it (``lock_timeout`` the whole budget), and a read stopped there is a
+``BudgetExceeded`` (HTTP 503).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
+from time import monotonic
 from typing import Any
 
 import numpy as np
@@ -25,15 +28,16 @@ import psycopg
 import pyarrow as pa
 import shapely
 from psycopg import sql
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geoportal.catalog.models import Field
-from geoportal.errors import InputError, StorageError
+from geoportal.errors import BudgetExceeded, InputError, StorageError
 from geoportal.storage import cql, pgcopy
 from geoportal.storage.base import (
     MAX_FID,
     MAX_TILE_BYTES,
     MAX_TILE_FEATURES,
+    VERTEX_BYTES,
     CountCache,
     EditSession,
     FeatureStore,
@@ -44,6 +48,7 @@ from geoportal.storage.base import (
     budget_exceeded,
     coerce_value,
     json_type,
+    page_too_large,
     quarantine_batch,
     total_from_page,
 )
@@ -213,7 +218,10 @@ class PostGISStore(FeatureStore):
 
     @property
     def pool(self) -> ConnectionPool:
-        """Opened on first use, in the process that uses it (gunicorn forks first)."""
+        """Opened on first use, in the process that uses it (gunicorn forks first). A thread
+        waits for a free connection at most half the query budget, then gets ``_pool_busy``
+        (503: the connections are busy), not a query started with too little time left and
+        stopped as if it were too costly. ``pool_size`` at least the threads: no wait."""
         if self._pool is None:
             with self._lock:
                 if self._pool is None:
@@ -221,31 +229,75 @@ class PostGISStore(FeatureStore):
                         self.conninfo, min_size=1, max_size=self.pool_size, open=True,
                         kwargs={"options": self.options, "autocommit": True},
                         name="geoportal-store",
+                        timeout=max(0.5, self.query_budget_ms / 2000),
                     )
         return self._pool
+
+    def _pool_busy(self, ref: str, exc: PoolTimeout) -> BudgetExceeded:
+        """The 503 of a request that found every pooled connection busy for its wait."""
+        seconds = 5
+        return BudgetExceeded(
+            f"{ref}: no free database connection ({self.pool_size} pooled): {exc}",
+            user_msg=f"the database connections are all busy ({self.pool_size} per server "
+                     f"process); try again in {seconds} s", retry_after=seconds)
 
     @contextmanager
     def _cursor(self, ref: str) -> Iterator[psycopg.Cursor]:
         try:
             with self.pool.connection() as conn, conn.cursor() as cur:
                 yield cur
+        except PoolTimeout as exc:
+            raise self._pool_busy(ref, exc) from exc
         except psycopg.errors.QueryCanceled as exc:
             raise StorageError(f"{ref}: query cancelled by the statement timeout") from exc
         except psycopg.Error as exc:
             raise StorageError(f"{ref}: {exc}") from exc
 
+    def _deadline(self) -> float:
+        """When a store call that begins now must have ended (``time.monotonic()``; inf
+        without a budget)."""
+        if self.query_budget_ms <= 0:
+            return math.inf
+        return monotonic() + self.query_budget_ms / 1000
+
+    def _time_left(self, cur: psycopg.Cursor, deadline: float, ref: str, what: str, *,
+                   at_most_ms: int | None = None) -> None:
+        """Before a store call's next statement: its ``statement_timeout`` (local to the read
+        transaction) becomes what is left of ``deadline`` (and no more than ``at_most_ms``);
+        BudgetExceeded when nothing is left."""
+        left = (deadline - monotonic()) * 1000
+        if left <= 0:
+            raise budget_exceeded(self.query_budget_ms, f"{ref} {what}")
+        if at_most_ms is not None and at_most_ms > 0:
+            left = min(left, at_most_ms)
+        elif math.isinf(left):
+            return  # no budget, no cap: the statement runs as the session says
+        cur.execute("SELECT set_config('statement_timeout', %s, true)",
+                    (str(max(1, math.ceil(left))),))
+
     @contextmanager
-    def _read(self, ref: str, what: str) -> Iterator[psycopg.Cursor]:
-        """A cursor in a read transaction bounded by the query budget: its statements are
-        cancelled past ``query_budget_ms`` (or when a lock keeps them waiting that long), which
-        is a ``BudgetExceeded`` (HTTP 503); any other database failure is a StorageError."""
+    def _read(self, ref: str, what: str, deadline: float | None = None
+              ) -> Iterator[psycopg.Cursor]:
+        """A cursor in a read transaction bounded by the query budget: its first statement is
+        cancelled at ``deadline`` (default: ``query_budget_ms`` from now), later ones when the
+        caller set what is left (``_time_left``), or when a lock keeps one waiting the whole
+        budget; that is a ``BudgetExceeded`` (HTTP 503); any other database failure is a
+        StorageError."""
+        deadline = self._deadline() if deadline is None else deadline
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                 if self.query_budget_ms > 0:
-                    budget = sql.Literal(f"{int(self.query_budget_ms)}ms")
+                    # the time spent waiting for a connection counts: the call's deadline
+                    left = math.ceil((deadline - monotonic()) * 1000)
+                    if left <= 0:
+                        raise budget_exceeded(self.query_budget_ms, f"{ref} {what}")
                     cur.execute(sql.SQL("SET LOCAL statement_timeout = {}; "
-                                        "SET LOCAL lock_timeout = {}").format(budget, budget))
+                                        "SET LOCAL lock_timeout = {}").format(
+                        sql.Literal(f"{left}ms"),
+                        sql.Literal(f"{int(self.query_budget_ms)}ms")))
                 yield cur
+        except PoolTimeout as exc:
+            raise self._pool_busy(ref, exc) from exc
         except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable) as exc:
             raise budget_exceeded(self.query_budget_ms, f"{ref} {what}") from exc
         except psycopg.Error as exc:
@@ -338,6 +390,7 @@ class PostGISStore(FeatureStore):
         return columns
 
     def query(self, ref: str, fields: Sequence[Field], query: Query) -> QueryResult:
+        deadline = self._deadline()  # one for the page and its count
         schema, table = self._split(ref)
         types = {f.name: f.type for f in fields}
         all_columns = self._table_columns(ref)
@@ -367,63 +420,73 @@ class PostGISStore(FeatureStore):
         order = [sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL("ASC" if asc else "DESC"))
                  for name, asc in query.sortby] + [sql.SQL("fid")]
         result = QueryResult()
-        with self._read(ref, "query") as cur:
+        capped = query.max_vertices is not None and not query.skip_geometry
+        with self._read(ref, "query", deadline) as cur:
             # fids are dense (1..N, written in order, none deleted): seek instead of skipping.
             seek = not filters and not query.sortby and query.offset > 0 and \
                 self._fids_dense(ref, cur)
             page_filters = [*filters, sql.SQL("fid > %s")] if seek else filters
-            statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s{}").format(
-                sql.SQL(", ").join(select), source, _where(page_filters),
-                sql.SQL(", ").join(order), sql.SQL("") if seek else sql.SQL(" OFFSET %s"))
             page_params = [*params, query.offset, query.limit] if seek else \
                 [*params, query.limit, query.offset]
+            statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {} LIMIT %s{}").format(
+                sql.SQL(", ").join(select if not capped else
+                                   [sql.SQL("fid"), sql.SQL("geom"), *select[2:]]),
+                source, _where(page_filters), sql.SQL(", ").join(order),
+                sql.SQL("") if seek else sql.SQL(" OFFSET %s"))
+            if capped:
+                statement, page_params = _capped_page(statement, columns, page_params, query)
             cur.execute(statement, page_params)
             raw = cur.fetchall()
+            if capped:
+                page_bytes = raw[0][-1] if raw else 0
+                if len(raw) > 1 and page_bytes > (query.max_vertices or 0) * VERTEX_BYTES:
+                    raise page_too_large(query, len(raw), page_bytes)
+                raw = [r[:-1] for r in raw]
             if query.count:
                 result.number_matched = total_from_page(query, len(raw))
                 if result.number_matched is None:
-                    self._count(ref, cur, source, filters, params, query, len(raw), result)
+                    self._count(ref, cur, source, filters, params, query, len(raw), result,
+                                deadline)
         result.rows = _rows(raw, columns)
         return result
 
     def _count(self, ref: str, cur: psycopg.Cursor, source: sql.Composable,
                filters: list[sql.Composable], params: list[Any], query: Query, returned: int,
-               result: QueryResult) -> None:
+               result: QueryResult, deadline: float) -> None:
         """The exact number matched, or the planner's estimate when counting would take longer
-        than the budget (a filter on a large table that no index narrows); remembered for the
-        next page of the same filter."""
+        than the count budget (a filter on a large table that no index narrows) or than what
+        is left of the call's ``deadline``; remembered for the next page of the same
+        filter."""
         statement = sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters))
         self._counts.fill((statement.as_string(cur), tuple(params)),
                           lambda: self._count_uncached(ref, cur, statement, source, filters,
-                                                       params), query, returned, result)
+                                                       params, deadline), query, returned,
+                          result)
 
     def _count_uncached(self, ref: str, cur: psycopg.Cursor, statement: sql.Composable,
-                        source: sql.Composable, filters: list[sql.Composable], params: list[Any]
-                        ) -> tuple[float, bool]:
+                        source: sql.Composable, filters: list[sql.Composable],
+                        params: list[Any], deadline: float = math.inf) -> tuple[float, bool]:
+        self._time_left(cur, deadline, ref, "count")
         cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}").format(
             source, _where(filters)), params)
         plan = cur.fetchone()[0][0]["Plan"]
         estimate = float(plan["Plan Rows"])
         if self.count_budget_ms <= 0:
+            self._time_left(cur, deadline, ref, "count")
             cur.execute(statement, params)
             return cur.fetchone()[0], False
         # A sequential scan of a table too large to read within the budget: do not start it.
         if _seq_scan(plan) and self._rows(ref, cur) > self.count_budget_ms * SCAN_ROWS_PER_MS:
             return estimate, True
-        count_ms = self.count_budget_ms if self.query_budget_ms <= 0 else \
-            min(self.count_budget_ms, self.query_budget_ms)
+        if deadline - monotonic() <= 0:
+            return estimate, True  # the call's time is spent: no exact count
         try:
             with cur.connection.transaction():  # a savepoint in the read transaction
-                cur.execute("SELECT set_config('statement_timeout', %s, true)",
-                            (str(count_ms),))
+                self._time_left(cur, deadline, ref, "count", at_most_ms=self.count_budget_ms)
                 cur.execute(statement, params)
-                count = cur.fetchone()[0]
-                if self.query_budget_ms > 0:  # back to the query budget (SET LOCAL outlives
-                    cur.execute("SELECT set_config('statement_timeout', %s, true)",  # the
-                                (str(self.query_budget_ms),))  # savepoint's release)
-                return count, False
+                return cur.fetchone()[0], False  # the last statement of the call
         except psycopg.errors.QueryCanceled:
-            return estimate, True  # the savepoint's rollback restored the query budget
+            return estimate, True  # the count budget or the call's deadline
 
     def _fids_dense(self, ref: str, cur: psycopg.Cursor) -> bool:
         """Whether the table's fids are 1..N: true unless an edit marked it ``SPARSE_FIDS``.
@@ -450,6 +513,7 @@ class PostGISStore(FeatureStore):
         unit both ways, unless ``points``). A tile that would hold more than
         ``MAX_TILE_FEATURES`` or come out over ``MAX_TILE_BYTES`` is thinned on a grid, as
         the GeoPackage store does (``_thinned_tile``), instead of cut at an arbitrary row."""
+        deadline = self._deadline()  # one for the tile and its thinning passes
         schema, table = self._split(ref)
         columns = self._table_columns(ref)
         minx, miny, maxx, maxy = address.lonlat_bounds()
@@ -479,21 +543,23 @@ class PostGISStore(FeatureStore):
             "limit": MAX_TILE_FEATURES}
         # one statement for the usual tile; one row more than the limit says it is crowded
         statement = mvt(sql.SQL("SELECT * {source} LIMIT %(limit)s + 1").format(source=source))
-        with self._read(ref, "tile") as cur:
+        with self._read(ref, "tile", deadline) as cur:
             cur.execute(statement, params)
             row = cur.fetchone()
             tile = bytes(row[0]) if row and row[0] else b""
             if (row is None or row[1] <= MAX_TILE_FEATURES) and len(tile) <= MAX_TILE_BYTES:
                 return tile
-            return self._thinned_tile(cur, mvt, source, params, address)
+            return self._thinned_tile(cur, mvt, source, params, address,
+                                      lambda: self._time_left(cur, deadline, ref, "tile"))
 
     @staticmethod
     def _thinned_tile(cur: Any, mvt: Callable[[sql.Composable], sql.Composed],
                       source: sql.Composed, params: dict[str, Any],
-                      address: TileAddress) -> bytes:
+                      address: TileAddress, time_left: Callable[[], None]) -> bytes:
         """A dense window's tile: square cells of ``cell`` tile units, each keeping the
         feature whose box centre lies in it and whose box is largest (then the lowest fid);
-        the cells grow while the tile comes out over ``MAX_TILE_BYTES`` (up to 4 times)."""
+        the cells grow while the tile comes out over ``MAX_TILE_BYTES`` (up to 4 times).
+        ``time_left()`` gives each pass what is left of the tile's deadline."""
         unit = min_feature_size(address)
         minx, miny, _, maxy = address.lonlat_bounds(0)
         shrink = math.cos(math.radians((miny + maxy) / 2))
@@ -506,6 +572,7 @@ class PostGISStore(FeatureStore):
         ).format(keys=keys, source=source)
         out = b""
         for _ in range(5):
+            time_left()
             cur.execute(mvt(rows), {**params, "ox": 2 * minx, "oy": 2 * miny,
                                     "cx": 2 * cell * unit, "cy": 2 * cell * unit * shrink})
             row = cur.fetchone()
@@ -531,6 +598,22 @@ class PostGISStore(FeatureStore):
         if not columns:
             row = row[:2]
         return _rows([row], list(columns))[0]
+
+
+def _capped_page(page: sql.Composable, columns: Sequence[str], params: list[Any],
+                 query: Query) -> tuple[sql.Composed, list[Any]]:
+    """The page statement (selecting ``fid, geom, *columns``) under ``query.max_vertices``:
+    the same rows in the same order, the geometry as WKB, and a last column with the page's
+    geometries' size (``ST_MemSize``: the stored size, known without reading a geometry);
+    past the cap (and more than one row) the geometries come back null, so an oversized page
+    is neither converted nor sent."""
+    size = sql.SQL("sum(ST_MemSize(geom)) OVER ()")
+    statement = sql.SQL(
+        "SELECT fid, CASE WHEN {size} <= %s OR count(*) OVER () = 1 THEN ST_AsBinary(geom) "
+        "END, {columns}{size} FROM ({inner}) AS page").format(
+        size=size, inner=page,
+        columns=sql.SQL("").join(sql.SQL("{}, ").format(sql.Identifier(c)) for c in columns))
+    return statement, [(query.max_vertices or 0) * VERTEX_BYTES, *params]
 
 
 def _seq_scan(plan: dict[str, Any]) -> bool:

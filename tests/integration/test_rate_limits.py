@@ -1,20 +1,33 @@
 """Many clients against the real server (both stores): failed logins limited and audited per
-client and minute, heavy requests limited per client and gated per process (a slow download
-holds its place, ordinary requests never wait), X-Forwarded-For believed only from trusted
-proxies, Location from base_url whatever Host says, TileJSON attribution as text."""
+client and minute (a valid token always passes), heavy requests limited per client (an IPv6
+/64) and gated per process (downloads apart: a slow download holds a download place, never a
+filter's; a burst from one client is refused at once, not parked in threads; ordinary
+requests never wait), a coverage's ranged reads not gated, the PostGIS pool's wait a 503,
+X-Forwarded-For believed only from trusted proxies (and audited), Location from base_url
+whatever Host says, TileJSON attribution as text."""
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
 import shapely
 
-from geoportal.server.limits import Proxies, Windows, client_address
+from geoportal.server.limits import (
+    DEEP_OFFSET,
+    GATE_WAIT_S,
+    Proxies,
+    Windows,
+    client_address,
+    client_key,
+)
 from tests.conftest import LAYERS_DIR, Portal, write_geojson, write_manifest
 
 BASE_URL = "https://geoportal.example/portal"
@@ -47,7 +60,8 @@ def busy(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReques
     manifest = write_manifest(folder, "bulk", {"path": "bulk.geojson"}, theme="other",
                               title="Bulk points", attribution=ATTRIBUTION)
     server.cli("init")
-    server.cli("ingest", str(LAYERS_DIR / "by" / "cities.yaml"), str(manifest))
+    server.cli("ingest", str(LAYERS_DIR / "by" / "cities.yaml"),
+               str(LAYERS_DIR / "by" / "night_lights.yaml"), str(manifest))
     server.start()
     yield server
     server.stop()
@@ -82,6 +96,14 @@ def test_a_forwarded_for_is_believed_only_from_a_trusted_proxy():
     assert client_address("127.0.0.1", "198.51.100.7", Proxies.parse("")) == "127.0.0.1"
 
 
+def test_an_ipv6_client_is_counted_by_its_64_network():
+    assert client_key("198.51.100.7") == "198.51.100.7"
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff:1:2:3") \
+        == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("::ffff:198.51.100.7") == "198.51.100.7"
+
+
 def test_worker_processes_count_together_in_the_shared_file(tmp_path: Path):
     first, second = Windows(tmp_path / "limits.sqlite"), Windows(tmp_path / "limits.sqlite")
     assert [first.hit("login", "198.51.100.7", 100, audited=False),
@@ -109,12 +131,16 @@ def test_twelve_bad_tokens_get_429_and_one_aggregated_audit_row(busy, admin_toke
     assert statuses == [401] * 10 + [429] * 2
     assert 1 <= int(r.headers["Retry-After"]) <= 60
     assert r.json()["code"] == "TooManyRequests"
-    # blocked before the token is looked at: even a good one, until the minute ends
+    # a valid token from the same address (an editor behind the same NAT) still works ...
     assert requests.get(f"{busy.url}/admin/whoami", timeout=30, headers=_as(
-        client, Authorization=f"Bearer {admin_token}")).status_code == 429
-    # ... for this client only
+        client, Authorization=f"Bearer {admin_token}")).status_code == 200
+    # ... while the next bad one is still refused with 429
     assert requests.get(f"{busy.url}/admin/whoami", timeout=30, headers=_as(
-        "198.51.100.31", Authorization=f"Bearer {admin_token}")).status_code == 200
+        client, Authorization="Bearer gpt_bad99_ssssssssssssssssssss")).status_code == 429
+    # ... and another address is not concerned
+    assert requests.get(f"{busy.url}/admin/whoami", timeout=30, headers=_as(
+        "198.51.100.31", Authorization="Bearer gpt_bad98_ssssssssssssssssssss")
+                        ).status_code == 401
     entries = requests.get(f"{busy.url}/admin/audit", params={"limit": 1000}, timeout=30,
                            headers=_as("198.51.100.31", Authorization=f"Bearer {admin_token}")
                            ).json()["entries"]
@@ -138,6 +164,69 @@ def test_heavy_requests_over_the_rate_get_429_while_ordinary_ones_go_on(busy):
     assert requests.get(heavy, headers=_as("198.51.100.21"), timeout=30).status_code == 200
 
 
+def test_sorted_deep_and_dated_pages_count_as_heavy_and_plain_pages_do_not(busy):
+    client = "198.51.100.22"
+    _same_minute(30)
+    items = f"{busy.url}/collections/cities/items"
+    ordinary = [{"limit": 1}, {"bbox": "23,51,33,57"}, {"offset": DEEP_OFFSET}]
+    for params in ordinary * 10:  # 30 ordinary pages: not counted
+        assert requests.get(items, params=params, headers=_as(client),
+                            timeout=30).status_code == 200
+    heavy = [{"sortby": "-pop2019"}, {"offset": DEEP_OFFSET + 1},
+             {"datetime": "2020-01-01T00:00:00Z/.."}]
+    statuses = [requests.get(items, params=heavy[n % 3], headers=_as(client), timeout=30
+                             ).status_code for n in range(RATE)]
+    assert 429 not in statuses and 500 not in statuses, statuses
+    for params in heavy:  # each kind is over the rate now
+        r = requests.get(items, params=params, headers=_as(client), timeout=30)
+        assert r.status_code == 429, (params, r.text)
+    assert requests.get(items, params={"limit": 1}, headers=_as(client),
+                        timeout=30).status_code == 200
+    # the home page's catalog search (records sorted by title) is not a heavy request
+    assert requests.get(f"{busy.url}/collections/catalog/items", headers=_as(client),
+                        params={"sortby": "title", "limit": 50}, timeout=30).status_code == 200
+
+
+def test_the_addresses_of_one_ipv6_64_share_a_rate(busy):
+    _same_minute(20)
+    heavy = f"{busy.url}/collections/cities/items?filter=pop2019>1000&limit=1"
+    statuses = [requests.get(heavy, headers=_as(f"2001:db8:15:2::{n + 1:x}"),
+                             timeout=30).status_code for n in range(RATE)]
+    assert statuses == [200] * RATE
+    assert requests.get(heavy, headers=_as("2001:db8:15:2:abcd::9"),
+                        timeout=30).status_code == 429
+    assert requests.get(heavy, headers=_as("2001:db8:15:3::1"), timeout=30).status_code == 200
+
+
+def test_a_burst_of_heavy_requests_from_one_client_is_refused_at_once_not_queued(busy):
+    ordinary = f"{busy.url}/collections/cities/items/1"
+
+    def timed(url: str, client: str) -> tuple[float, requests.Response]:
+        started = time.monotonic()
+        r = requests.get(url, headers=_as(client), timeout=60)
+        return time.monotonic() - started, r
+
+    alone = [timed(ordinary, "198.51.100.51")[0] for _ in range(10)]
+    _same_minute(20)
+    # pages of 1,000 points of 300 characters each: each holds the gate a while
+    heavy = f"{busy.url}/collections/bulk/items?filter=name LIKE 'point 1%25'&limit=1000"
+    with ThreadPoolExecutor(30) as pool:
+        burst = [pool.submit(timed, heavy, "198.51.100.50") for _ in range(30)]
+        time.sleep(0.05)
+        during = [timed(ordinary, "198.51.100.51")[0] for _ in range(10)]
+        answers = [f.result() for f in burst]
+    statuses = [r.status_code for _, r in answers]
+    assert set(statuses) <= {200, 429, 503}, statuses
+    # the client's share of the gate (one place here) is taken: the others are refused at
+    # once with a sentence, not parked in threads for GATE_WAIT_S
+    share = [r for _, r in answers if r.status_code == 429
+             and "at once on this server" in r.json()["description"]]
+    assert share, statuses
+    assert all(int(r.headers["Retry-After"]) >= 1 for _, r in answers if r.status_code != 200)
+    assert max(seconds for seconds, r in answers if r.status_code == 429) < GATE_WAIT_S
+    # and ordinary requests meanwhile are barely slower
+    assert statistics.median(during) < statistics.median(alone) + 0.1, (alone, during)
+    assert max(during) < max(alone) + 0.25, (alone, during)
 class SlowDownload(threading.Thread):
     """A GeoJSON download read at about 640 KB/s."""
 
@@ -167,24 +256,39 @@ class SlowDownload(threading.Thread):
             self.first_byte.set()
 
 
-def test_a_slow_download_holds_the_gate_and_is_cut_at_its_budget(busy):
+def test_a_slow_download_holds_a_download_place_not_a_filter_s_and_is_cut_at_its_budget(
+        busy):
     download = SlowDownload(f"{busy.url}/collections/bulk/download?f=geojson")
     download.start()
     assert download.first_byte.wait(30)
-    # the one place is taken: a filter waits a little, then gets 503 + Retry-After ...
+    # the one download place is taken: another client's download waits a little, then gets
+    # 503 + Retry-After ...
     started = time.monotonic()
-    refused = requests.get(f"{busy.url}/collections/cities/items?filter=pop2019>1000",
+    refused = requests.get(f"{busy.url}/collections/cities/download?f=csv",
                            headers=_as("198.51.100.11"), timeout=30)
     waited = time.monotonic() - started
     assert refused.status_code == 503, refused.text
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["code"] == "ServiceUnavailable"
-    assert 1.5 < waited < 5
-    # ... while ordinary requests never wait for it
-    for path in ("/collections/cities/items/1", "/collections",
+    assert "downloads" in refused.json()["description"]
+    assert GATE_WAIT_S * 0.8 < waited < GATE_WAIT_S + 2
+    # ... a vector download asking for a byte range is a download all the same ...
+    assert requests.get(f"{busy.url}/collections/cities/download?f=csv", timeout=30,
+                        headers=_as("198.51.100.12", Range="bytes=0-99")).status_code == 503
+    # ... the same client's second download is refused at once (one at a time) ...
+    started = time.monotonic()
+    own = requests.get(f"{busy.url}/collections/cities/download?f=csv",
+                       headers=_as("198.51.100.10"), timeout=30)
+    assert own.status_code == 429, own.text
+    assert time.monotonic() - started < GATE_WAIT_S * 0.8
+    # ... while filters, low-zoom tiles and ordinary requests go on without waiting
+    for path in ("/collections/cities/items?filter=pop2019>1000",
+                 "/collections/cities/tiles/WebMercatorQuad/4/5/9",
+                 "/collections/cities/items/1", "/collections",
                  "/collections/cities/items?bbox=27,53,28,54"):
         started = time.monotonic()
-        assert requests.get(busy.url + path, timeout=30).status_code == 200
+        r = requests.get(busy.url + path, headers=_as("198.51.100.13"), timeout=30)
+        assert r.status_code in (200, 204), (path, r.text)
         assert time.monotonic() - started < 0.5, path
     download.join(timeout=DOWNLOAD_BUDGET_S + 30)
     # the download was cut (a broken body, not a short file that looks whole)
@@ -192,8 +296,45 @@ def test_a_slow_download_holds_the_gate_and_is_cut_at_its_budget(busy):
     assert download.took < DOWNLOAD_BUDGET_S + 10
     assert download.received < BULK * 300
     # and its place is free again
-    assert requests.get(f"{busy.url}/collections/cities/items?filter=pop2019>1000",
+    assert requests.get(f"{busy.url}/collections/cities/download?f=csv",
                         headers=_as("198.51.100.11"), timeout=30).status_code == 200
+
+
+def test_ranged_reads_of_a_coverage_are_neither_gated_nor_counted(busy):
+    _same_minute(20)
+    url = f"{busy.url}/collections/night-lights-2024/download"
+    holder = SlowDownload(f"{busy.url}/collections/bulk/download?f=geojson")
+    holder.start()
+    assert holder.first_byte.wait(30)
+    try:
+        # the download place is taken, and more reads than the rate allows: all served
+        for n in range(RATE + 5):
+            r = requests.get(url, headers=_as("198.51.100.14", Range=f"bytes={n * 100}-"
+                                                                    f"{n * 100 + 16383}"),
+                             timeout=30)
+            assert r.status_code == 206, (n, r.status_code, r.text[:200])
+            assert len(r.content) == 16384
+        # the whole file is a download: it waits for the place like any other
+        whole = requests.get(url, headers=_as("198.51.100.15"), timeout=30)
+        assert whole.status_code == 503, whole.status_code
+    finally:
+        holder.join(timeout=DOWNLOAD_BUDGET_S + 30)
+
+
+def test_a_refused_write_is_audited_with_the_forwarded_client(busy, admin_token):
+    client = "198.51.100.70"
+    r = requests.post(f"{busy.url}/admin/layers", timeout=30,
+                      headers=_as(client, Authorization=f"Bearer {admin_token}"),
+                      data={"manifest": "id: [not, a, layer"},
+                      files={"file": ("a.geojson", b"{}")})
+    assert 400 <= r.status_code < 500, r.text
+    entries = requests.get(f"{busy.url}/admin/audit", params={"limit": 1000}, timeout=30,
+                           headers={"Authorization": f"Bearer {admin_token}"}
+                           ).json()["entries"]
+    mine = [e for e in entries if e["client"] == client]
+    assert mine and mine[0]["action"] != "login", entries[:3]
+    assert not [e for e in entries if e["action"] == mine[0]["action"]
+                and e["client"] == "127.0.0.1" and e["status"] == r.status_code]
 
 
 def test_tilejson_attribution_is_text_without_html(busy):
@@ -230,3 +371,73 @@ def test_an_upload_s_location_comes_from_base_url_not_the_host_header(busy, admi
     assert r.status_code == 202, r.text
     assert r.headers["Location"].startswith(f"{BASE_URL}/admin/jobs/")
     assert r.json()["links"][0]["href"] == r.headers["Location"]
+
+
+@pytest.fixture(scope="module")
+def one_connection(tmp_path_factory: pytest.TempPathFactory, postgres) -> Iterator[Portal]:
+    """PostGIS with one pooled connection for the worker's 8 threads, a 2 s query budget."""
+    database_url = postgres.new_database()
+    server = Portal(tmp_path_factory.mktemp("pool") / "var", database_url)
+    server.env.update({"GEOPORTAL_WORKERS": "1", "GEOPORTAL_POOL_SIZE": "1",
+                       "GEOPORTAL_QUERY_BUDGET_MS": "2000"})
+    server.cli("init")
+    server.cli("ingest", str(LAYERS_DIR / "by" / "cities.yaml"))
+    server.start()
+    server.database_url = database_url  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+def test_requests_that_wait_too_long_for_a_database_connection_get_a_503(one_connection):
+    page = f"{one_connection.url}/collections/cities/items?limit=1"
+    assert requests.get(page, timeout=30).status_code == 200  # the connection is open
+    with psycopg.connect(one_connection.database_url) as db:  # type: ignore[attr-defined]
+        table = db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'features' "
+                           "AND tablename LIKE 'cities%'").fetchone()[0]
+        # the pool's one connection waits for this lock (up to the query budget), the
+        # other requests wait for the connection
+        db.execute(f"LOCK TABLE features.{table} IN ACCESS EXCLUSIVE MODE")
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda _: requests.get(page, timeout=60), range(6)))
+        db.rollback()
+    statuses = [r.status_code for r in answers]
+    assert set(statuses) == {503}, statuses
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in answers)
+    busy = [r for r in answers if "connections are all busy" in r.json()["description"]]
+    assert len(busy) >= 3, [r.json()["description"] for r in answers]
+    assert requests.get(page, timeout=30).status_code == 200  # and all is well again
+
+
+def _tiles_over(z: int, bbox: tuple[float, float, float, float]) -> list[tuple[int, int]]:
+    """(x, y) of the WebMercatorQuad tiles at ``z`` over ``bbox`` (lon/lat)."""
+    import math
+
+    def xy(lon: float, lat: float) -> tuple[int, int]:
+        n = 2 ** z
+        y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+        return int((lon + 180) / 360 * n), int(y)
+
+    (x0, y0), (x1, y1) = xy(bbox[0], bbox[3]), xy(bbox[2], bbox[1])
+    return [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def test_a_map_viewers_low_zoom_tiles_of_a_large_layer_wait_for_the_tile_gate(busy):
+    """A browser asks for tiles over up to 6 connections at once: every uncached low-zoom
+    tile of a layer large enough to be thinned waits for its turn at the tile gate (one place
+    here) instead of being refused, and tiles count for no client's rate."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the points lie over 24-30 E, 52-54.7 N; empty tiles around them are drawn all the same
+    tiles = [(z, x, y) for z in (5, 6) for x, y in _tiles_over(z, (12, 46, 42, 61))]
+    assert len(tiles) > RATE  # more than the heavy-request rate of one minute
+
+    def fetch(tile: tuple[int, int, int]) -> int:
+        z, x, y = tile
+        return requests.get(f"{busy.url}/collections/bulk/tiles/WebMercatorQuad/{z}/{y}/{x}",
+                            headers=_as("198.51.100.40"), timeout=60).status_code
+
+    _same_minute(30)
+    with ThreadPoolExecutor(5) as pool:  # the place and the 4 that may wait for it
+        statuses = list(pool.map(fetch, tiles))
+    assert set(statuses) <= {200, 204}, statuses
+    assert statuses.count(200) >= 5  # the tiles over the points

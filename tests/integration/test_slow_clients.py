@@ -77,6 +77,30 @@ class Slowloris(threading.Thread):
         self.sock.close()
 
 
+class KeptAliveLoris(Slowloris):
+    """A kept-alive connection that sends one whole request, reads its answer, then trickles
+    the head of the next one (a header line every ``period`` s)."""
+
+    def run(self) -> None:
+        try:
+            self.sock.sendall(b"GET /conformance HTTP/1.1\r\nHost: portal\r\n\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += self.sock.recv(65536)
+            head, _, body = answer.partition(b"\r\n\r\n")
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:")))
+            while len(body) < length:
+                body += self.sock.recv(65536)
+            assert b" 200 " in head.split(b"\r\n")[0] and b"close" not in head.lower()
+            self.first_answered = time.monotonic()
+        except (OSError, AssertionError, StopIteration):
+            self.cut_after = -1.0  # the first request failed: the test reports it
+            self.sock.close()
+            return
+        super().run()
+
+
 def _timed_get(url: str) -> float:
     started = time.monotonic()
     assert requests.get(url, timeout=30).status_code == 200
@@ -101,6 +125,26 @@ def test_slowloris_connections_do_not_delay_another_client_and_are_cut(slow, con
     assert all(c is not None and c < HEADER_TIMEOUT_S + 3 for c in cut), cut
     assert all(b" 408 " in loris.answer.split(b"\r\n")[0] for loris in lorises
                if loris.answer)
+
+
+def test_kept_alive_connections_trickling_their_next_request_do_not_delay_another_client(
+        slow):
+    # each sends a whole request, then the next one's head a line a second, on the same
+    # connection: 40 of them, more than the 2 workers x 8 threads. Every request's head (not
+    # only a connection's first) is read by the worker's event loop, never in a thread.
+    lorises = [KeptAliveLoris(slow.port, period=1.0) for _ in range(40)]
+    for loris in lorises:
+        loris.start()
+    time.sleep(0.5)
+    waits = []
+    for _ in range(4):
+        waits.append(_timed_get(f"{slow.url}/collections"))
+        time.sleep(0.3)
+    for loris in lorises:
+        loris.join(timeout=HEADER_TIMEOUT_S + 10)
+    assert max(waits) < 1.0, waits
+    cut = [loris.cut_after for loris in lorises]
+    assert all(c is not None and 0 <= c < HEADER_TIMEOUT_S + 3 for c in cut), cut
 
 
 def test_a_slowloris_sending_a_line_every_few_seconds_is_cut_after_the_header_timeout(slow):

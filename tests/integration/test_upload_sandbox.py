@@ -1,9 +1,10 @@
 """Uploads cannot make the server call out, unpack bombs or show its paths (issue 15).
 
-Through the real server (gunicorn, both stores) and the CLI: files of every extension that are
-really an OGR VRT pointing at ``/vsicurl/http://127.0.0.1:<port>/`` (a socket this test
-listens on), an XLSX whose sheet unpacks to hundreds of MB, a zip whose directory lies about a
-member's size, and a file name with ``;``.
+Through the real server (gunicorn, both stores) and the CLI, run with ``NO_PROXY=127.0.0.1``
+and a data folder whose path has a space: files of every extension that are really an OGR VRT
+pointing at ``/vsicurl/http://127.0.0.1:<port>/`` (a socket this test listens on), WFS
+capabilities named .gml whose GetFeature is that socket, an XLSX whose sheet unpacks to
+hundreds of MB, a zip whose directory lies about a member's size, and a file name with ``;``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import json
 import os
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -66,8 +69,11 @@ def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     database_url = None
     if request.param == "postgis":
         database_url = request.getfixturevalue("postgres").new_database()
-    server = Portal(tmp_path_factory.mktemp("sandbox") / "var", database_url)
+    # A data folder with a space; and NO_PROXY naming the listener, so that GDAL's own HTTP
+    # (sandbox.NETWORK_OFF's proxy) would reach it: nothing here may rely on the proxy.
+    server = Portal(tmp_path_factory.mktemp("sandbox") / "geo portal" / "var", database_url)
     server.env["GEOPORTAL_MAX_UPLOAD_MB"] = "8"
+    server.env.update(NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
     server.cli("init")
     server.start()
     yield server
@@ -303,3 +309,105 @@ def test_rejected_job_names_the_file_not_the_server_folder(portal: Portal, token
     assert status in (400, 415, 422), message
     assert message.startswith("points;1.csv: "), message
     assert os.sep + "uploads" + os.sep not in message
+
+
+def wfs_capabilities(port: int) -> str:
+    """WFS 2.0 capabilities whose GetFeature and DescribeFeatureType are the listener: GDAL's
+    WFS driver takes such a file by its content and asks the server for the features."""
+    url = f"http://127.0.0.1:{port}/wfs?"
+    operations = "".join(
+        f'<ows:Operation name="{op}"><ows:DCP><ows:HTTP><ows:Get xlink:href="{url}"/>'
+        "</ows:HTTP></ows:DCP></ows:Operation>" for op in ("GetFeature", "DescribeFeatureType"))
+    return ('<?xml version="1.0"?><wfs:WFS_Capabilities version="2.0.0" '
+            'xmlns:wfs="http://www.opengis.net/wfs/2.0" xmlns:ows="http://www.opengis.net/ows/1.1" '
+            'xmlns:xlink="http://www.w3.org/1999/xlink"><ows:OperationsMetadata>'
+            f"{operations}</ows:OperationsMetadata><wfs:FeatureTypeList><wfs:FeatureType>"
+            "<wfs:Name>roads</wfs:Name><wfs:DefaultCRS>urn:ogc:def:crs:EPSG::4326"
+            "</wfs:DefaultCRS></wfs:FeatureType></wfs:FeatureTypeList></wfs:WFS_Capabilities>")
+
+
+def test_wfs_capabilities_named_gml_make_no_request(portal: Portal, token: str,
+                                                    listener: Listener) -> None:
+    before = listener.connections
+    status, message = answer(portal, token, upload(
+        portal, token, "wfs-caps", "дарогі.gml", wfs_capabilities(listener.port).encode()))
+    assert status == 422, message
+    assert message.startswith("дарогі.gml: "), message
+    assert listener.connections == before
+
+
+def test_wfs_capabilities_named_gml_are_refused_by_the_cli(portal: Portal, listener: Listener,
+                                                          tmp_path: Path) -> None:
+    path = tmp_path / "roads.gml"
+    path.write_text(wfs_capabilities(listener.port))
+    before = listener.connections
+    result = portal.cli("ingest", str(path), "--region", MINSK, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "error: roads.gml: " in result.stderr
+    assert listener.connections == before
+
+
+# GDAL handed the file directly, with NO_PROXY naming the listener, as the geoportal command
+# runs it (the console script's argv[0]) or not; prints whether GDAL has a WFS driver.
+_GDAL_DIRECT = """
+import sys
+from geoportal.cli import main
+from geoportal.etl.sandbox import NETWORK_OFF
+from geoportal.etl.sources import gdal_config
+import pyogrio
+sys.argv = [sys.argv[1], "--data-dir", sys.argv[2], "layers"]
+try:
+    main()
+except SystemExit:
+    pass
+print("has WFS:", "WFS" in pyogrio.list_drivers(), flush=True)
+with gdal_config(NETWORK_OFF):
+    try:
+        pyogrio.read_info({path!r})
+    except Exception as exc:
+        print(type(exc).__name__)
+"""
+
+
+@pytest.mark.parametrize("argv0", ["geoportal", "python"])
+def test_geoportal_command_drops_gdals_network_drivers(portal: Portal, listener: Listener,
+                                                       tmp_path: Path, argv0: str) -> None:
+    """Past the content checks (a file GDAL is handed directly) and past the proxy (NO_PROXY
+    names the address), the geoportal command still makes no request: its GDAL has no WFS
+    driver. Another program keeps its drivers: the request is made, as the control."""
+    path = tmp_path / "roads.gml"
+    path.write_text(wfs_capabilities(listener.port))
+    before = listener.connections
+    result = subprocess.run(
+        [sys.executable, "-c", _GDAL_DIRECT.format(path=str(path)),
+         str(Path(sys.executable).parent / argv0), str(portal.data_dir)],
+        env=portal.env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    has_wfs = "has WFS: True" in result.stdout
+    made = listener.connections - before
+    if argv0 == "geoportal":
+        assert not has_wfs and made == 0, result.stdout
+    else:
+        assert has_wfs and made > 0, result.stdout  # without the drop, GDAL goes out
+
+
+def test_geojson_with_link_in_its_properties_is_published(portal: Portal, token: str) -> None:
+    data = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"type": "link", "crs": "url", "kind": "link"},
+         "geometry": {"type": "Point", "coordinates": [27.56, 53.9]}}]}
+    response = upload(portal, token, "link-property", "links.geojson", json.dumps(data).encode())
+    assert response.status_code == 202, response.text
+    job = finished(portal, token, response.json()["id"])
+    assert job["state"] == "done", job
+    assert job["report"]["source"] == "links.geojson"  # the name, not the server's path
+
+
+def test_rejected_raster_names_the_file_not_the_folder_with_spaces(portal: Portal,
+                                                                   token: str) -> None:
+    assert " " in str(portal.data_dir)
+    response = upload(portal, token, "broken-raster", "ортафота 2024.tif",
+                      b"II*\x00" + bytes(64))
+    status, message = answer(portal, token, response)
+    assert status in (400, 415, 422), message
+    assert message.startswith("ортафота 2024.tif: "), message
+    assert "portal" not in message and "uploads" not in message, message

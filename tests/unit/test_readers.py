@@ -22,7 +22,7 @@ from geoportal.etl import readers
 from geoportal.etl.detect import detect_dbf_encoding
 from geoportal.etl.manifest import SourceSpec
 from geoportal.etl.readers import GEOMETRY, open_batches, resolve_source
-from geoportal.etl.sources import SOURCE_ONLY
+from geoportal.etl.sources import SOURCE_ONLY, Staging, copy_names
 
 DATA = Path("/work/shared/data")
 FIXTURES = DATA / "fixtures"
@@ -648,3 +648,26 @@ def test_gdal_reasons_name_the_file_not_its_folder(tmp_path):
         resolve_source(SourceSpec(path=path))
     assert str(info.value).startswith("a.gpx: ")
     assert str(tmp_path) not in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("roads;v2.geojson", b'{"foo": 1}'),  # read through a plain-named link
+    ("дарогі.geojson", '{"назва": "дарога"}'.encode("cp1251")),  # through a UTF-8 copy
+])
+def test_gdal_reasons_name_the_users_file_not_the_copy_gdal_read(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(UnsupportedFormat) as info:
+        resolve_source(SourceSpec(path=path))
+    message = str(info.value)
+    assert message.startswith(f"{name}: GDAL cannot read it"), message
+    assert f"'{name}' not recognized" in message
+    assert "source.geojson" not in message and str(tmp_path) not in message
+
+
+def test_copy_names_map_a_zipped_shapefiles_parts_back():
+    staging = Staging("restore-shx", Path("/up/roads.zip"), "source.shp",
+                      members=("roads/Roads.shp", "roads/Roads.DBF"))
+    assert copy_names(staging) == {"source.shp": "roads.zip/roads/Roads.shp",
+                                   "source.dbf": "roads.zip/roads/Roads.DBF"}
+    assert copy_names(None) == {}

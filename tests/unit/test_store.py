@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from dataclasses import replace
 
 import numpy as np
 import psycopg
@@ -210,14 +211,16 @@ def crowd(store):
         return writer.commit()
 
 
-def _with_budget(store, budget_ms: int):
-    """Another store on the same data, with this query budget."""
+def _with_budget(store, budget_ms: int, count_budget_ms: int = 100):
+    """Another store on the same data, with this query budget (and count budget)."""
     from geoportal.storage.gpkg import GeoPackageStore
     from geoportal.storage.postgis import PostGISStore
 
     if isinstance(store, GeoPackageStore):
-        return GeoPackageStore(store.root, query_budget_ms=budget_ms)
-    return PostGISStore(store.conninfo, query_budget_ms=budget_ms)
+        return GeoPackageStore(store.root, query_budget_ms=budget_ms,
+                               count_budget_ms=count_budget_ms)
+    return PostGISStore(store.conninfo, query_budget_ms=budget_ms,
+                        count_budget_ms=count_budget_ms)
 
 
 def test_a_query_past_the_budget_is_stopped_with_a_sentence(store, crowd):
@@ -303,3 +306,134 @@ def test_a_tile_is_read_under_the_query_budget(store, crowd):
             tight.tile(crowd, FIELDS, world, layer="crowd", points=True)
     finally:
         tight.close()
+
+
+# -- one deadline per store call; pages bounded in vertices (issue 15) -----------------------
+
+def _fastest(call, runs: int = 2) -> float:
+    """The shortest of ``runs`` timings of ``call()``, in seconds."""
+    import time
+
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def test_a_page_and_its_count_share_one_deadline(store, crowd):
+    """A page and the exact count after it each take a while (the filter matches only the
+    last features, so both read every one); each fits the budget, both do not: the call is
+    stopped at the budget, not given the budget once per statement."""
+    import time
+
+    near_ring_or_last = ast.Or(_ring_far_from_every_point(),
+                               ast.GreaterEqual(ast.Attribute("rank"), 19_990))
+    page = Query(limit=5, filter=near_ring_or_last)
+    loose = _with_budget(store, 0)
+    try:
+        alone = _fastest(lambda: loose.query(crowd, FIELDS, replace(page, count=False)))
+    finally:
+        loose.close()
+    budget_ms = max(100, round(alone * 1400))  # the page alone fits, page and count do not
+    tight = _with_budget(store, budget_ms, count_budget_ms=0)  # 0: the count is always exact
+    try:
+        started = time.perf_counter()
+        with pytest.raises(BudgetExceeded):
+            tight.query(crowd, FIELDS, page)
+        elapsed = time.perf_counter() - started
+    finally:
+        tight.close()
+    assert elapsed < budget_ms / 1000 + 0.2, (elapsed, budget_ms)
+
+
+@pytest.fixture
+def dense(store):
+    """100,000 points over the whole world, each with a 206-character name: the world tile
+    holds more than MAX_TILE_FEATURES of them and, thinned once, more than MAX_TILE_BYTES, so
+    drawing it takes three statements (the first read and two thinning passes)."""
+    n = 100_000
+    rng = np.random.default_rng(15)
+    points = shapely.points(rng.uniform(-170, 170, n), rng.uniform(-80, 80, n))
+    with store.stage("dense", geometry_type="Point") as writer:
+        writer.write(*_batch([f"{i:06d}" + "x" * 200 for i in range(n)], list(range(n)),
+                             list(points)))
+        return writer.commit()
+
+
+def test_a_thinned_tile_shares_one_deadline_across_its_passes(store, dense):
+    import time
+
+    from geoportal.storage.mvt import TileAddress
+
+    world = TileAddress(0, 0, 0)
+    loose = _with_budget(store, 0)
+    try:
+        whole = _fastest(lambda: loose.tile(dense, FIELDS, world, layer="d", points=True))
+    finally:
+        loose.close()
+    budget_ms = max(100, round(whole * 600))  # each of the three statements fits, all do not
+    tight = _with_budget(store, budget_ms)
+    try:
+        started = time.perf_counter()
+        with pytest.raises(BudgetExceeded, match="tile"):
+            tight.tile(dense, FIELDS, world, layer="d", points=True)
+        elapsed = time.perf_counter() - started
+    finally:
+        tight.close()
+    # the margin: PostgreSQL notices a cancel between rows, not inside an in-memory sort
+    # (measured: up to 0.2 s late in a thinning pass over this window)
+    assert elapsed < budget_ms / 1000 + 0.4, (elapsed, budget_ms, whole)
+
+
+VERTICES = 20_000
+
+
+@pytest.fixture
+def detailed(store):
+    """200 polygons of VERTICES vertices each (4,000,000 in all), in a row along 53 N."""
+    n = 200
+    angles = np.linspace(0, 2 * np.pi, VERTICES)
+    rings = [shapely.Polygon(np.column_stack([27 + i * 0.01 + 0.004 * np.cos(angles),
+                                              53 + 0.004 * np.sin(angles)]))
+             for i in range(n)]
+    assert shapely.get_num_coordinates(rings[0]) == VERTICES
+    with store.stage("detailed", geometry_type="Polygon") as writer:
+        writer.write(*_batch([f"d{i}" for i in range(n)], list(range(n)), rings))
+        return writer.commit()
+
+
+@pytest.mark.parametrize("bbox", [None, (26.9, 52.9, 29.1, 53.1)])
+def test_a_page_over_the_vertex_cap_is_refused_asking_for_a_smaller_limit(store, detailed,
+                                                                          bbox):
+    import re
+
+    cap = 1_000_000  # 50 of these polygons
+    with pytest.raises(InputError) as caught:
+        store.query(detailed, FIELDS, Query(limit=100, bbox=bbox, max_vertices=cap))
+    message = caught.value.user_msg
+    assert message.startswith("limit=100: the features of this page hold more than "
+                              "1000000 vertices"), message
+    suggested = int(re.search(r"such as limit=(\d+)$", message).group(1))
+    assert 40 <= suggested < 50  # fits features like these (a little over 20,000 bytes each)
+    fitting = store.query(detailed, FIELDS, Query(limit=suggested, bbox=bbox, max_vertices=cap))
+    assert [r.fid for r in fitting.rows] == list(range(1, suggested + 1))
+    assert all(shapely.get_num_coordinates(r.geometry) == VERTICES for r in fitting.rows)
+    last = store.query(detailed, FIELDS, Query(limit=5, bbox=bbox, sortby=[("rank", False)],
+                                               max_vertices=cap))
+    assert [r.fid for r in last.rows] == [200, 199, 198, 197, 196]  # the order as asked
+    # without a cap (downloads, which read in batches of their own) the page is whole
+    assert len(store.query(detailed, FIELDS, Query(limit=100, bbox=bbox)).rows) == 100
+
+
+def test_a_page_of_one_feature_is_never_refused(store, detailed):
+    row, = store.query(detailed, FIELDS, Query(limit=1, offset=7, max_vertices=1_000)).rows
+    assert row.fid == 8 and shapely.get_num_coordinates(row.geometry) == VERTICES
+    with pytest.raises(InputError, match=r"such as limit=1$"):
+        store.query(detailed, FIELDS, Query(limit=2, max_vertices=1_000))
+
+
+def test_a_page_without_geometries_is_not_capped(store, detailed):
+    page = store.query(detailed, FIELDS, Query(limit=100, skip_geometry=True, max_vertices=1_000))
+    assert len(page.rows) == 100 and page.rows[0].geometry is None

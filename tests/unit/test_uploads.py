@@ -7,6 +7,7 @@ will not write: a NUL in a name, a lying size, Zip64 end records). No server, no
 from __future__ import annotations
 
 import io
+import json
 import random
 import stat
 import struct
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from geoportal.admin.jobs import _without_paths
 from geoportal.admin.uploads import (
     SUPPORTED_SUFFIXES,
     UploadLimits,
@@ -472,3 +474,118 @@ def test_encrypted_member_is_refused(tmp_path: Path) -> None:
     at = data.find(b"PK\x01\x02")
     struct.pack_into("<H", data, at + 8, 1)  # the "encrypted" flag in the directory
     assert "is encrypted" in rejected(bytes(data), "r.zip", tmp_path / "j").user_msg
+
+
+# --- service documents, GML roots, CRS links, paths in job messages (issue 15, review) ----------
+
+WFS_CAPABILITIES = (b'<?xml version="1.0"?><wfs:WFS_Capabilities version="2.0.0" '
+                    b'xmlns:wfs="http://www.opengis.net/wfs/2.0"/>')
+SERVICE_DOCUMENTS = {
+    "wfs": WFS_CAPABILITIES,
+    "wfs-plain": b'<WFS_Capabilities xmlns="http://www.opengis.net/wfs"/>',
+    "wms": b'<WMS_Capabilities version="1.3.0" xmlns="http://www.opengis.net/wms"/>',
+    "wms-1.1": b'<?xml version="1.0"?><WMT_MS_Capabilities version="1.1.1"/>',
+    "tms": b'<TileMap version="1.0.0"><Title>x</Title></TileMap>',
+    "tile-service": b'<WMS_Tile_Service version="1.0"/>',
+    "wmts": b'<Capabilities xmlns="http://www.opengis.net/wmts/1.0" version="1.0.0"/>',
+    "stac": b'{"type": "FeatureCollection", "stac_version": "1.0.0", "features": []}',
+    "pds4": b'<Product_Observational xmlns="http://pds.nasa.gov/pds4/pds/v1"/>',
+}
+
+
+@pytest.mark.parametrize("kind", SERVICE_DOCUMENTS)
+@pytest.mark.parametrize("suffix", [".gml", ".kml", ".geojson", ".csv"])
+def test_service_documents_gdal_would_follow_are_refused(tmp_path: Path, kind: str,
+                                                         suffix: str) -> None:
+    error = rejected(SERVICE_DOCUMENTS[kind], f"a{suffix}", tmp_path / "job")
+    assert error.http_status == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert error.user_msg.startswith(f"a{suffix}: ")
+
+
+@pytest.mark.parametrize("root", [
+    b'<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows/1.1"/>',
+    b'<csw:GetRecordsResponse xmlns:csw="http://www.opengis.net/cat/csw/2.0.2"/>',
+    b'<Roads><road/></Roads>',  # no namespace: not GML
+])
+def test_gml_root_that_is_no_feature_collection_is_refused(tmp_path: Path, root: bytes) -> None:
+    error = rejected(root, "a.gml", tmp_path / "job")
+    assert "not a GML feature collection" in error.user_msg
+
+
+@pytest.mark.parametrize("root", [
+    b'<ogr:FeatureCollection xmlns:ogr="http://ogr.maptools.org/" '
+    b'xmlns:gml="http://www.opengis.net/gml"/>',
+    b'<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs/2.0"/>',
+    b'<gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml/3.2"/>',
+    b'<core:CityModel xmlns:core="http://www.opengis.net/citygml/2.0"/>',
+])
+def test_gml_feature_collections_are_accepted(tmp_path: Path, root: bytes) -> None:
+    assert upload(b'<?xml version="1.0"?>' + root, "a.gml", tmp_path / "job").is_file()
+
+
+def crs_link(port: int = 9) -> dict:
+    return {"type": "link", "properties": {"href": f"http://127.0.0.1:{port}/crs"}}
+
+
+def feature(geometry: dict | None = None, **properties: object) -> dict:
+    return {"type": "Feature", "properties": properties,
+            "geometry": geometry or {"type": "Point", "coordinates": [27.5, 53.9]}}
+
+
+@pytest.mark.parametrize("text", [
+    json.dumps({"type": "FeatureCollection", "crs": crs_link(), "features": [feature()]}),
+    json.dumps({"type": "FeatureCollection", "CRS": {"TYPE": "URL", "properties": {
+        "url": "http://127.0.0.1:9/"}}, "features": [feature()]}),
+    json.dumps({"type": "FeatureCollection", "features": [feature(
+        {"type": "Point", "crs": crs_link(), "coordinates": [27.5, 53.9]})]}),
+    # GDAL's GeoJSONSeq reader takes single quotes and comments: not plain JSON, refused
+    '{"type": "Feature", "properties": {}, "geometry": {"type": "Point", '
+    "'crs': {'type': 'link', 'properties': {'href': 'http://127.0.0.1:9/'}}, "
+    '"coordinates": [27.5, 53.9]}}\n',
+    '{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "crs": /* c */ '
+    '{"type": "link", "properties": {"href": "http://127.0.0.1:9/"}}, "coordinates": [1, 2]}}',
+], ids=["top", "any-case", "geometry", "single-quotes", "comment"])
+def test_crs_gdal_would_fetch_is_refused_wherever_gdal_reads_one(tmp_path: Path,
+                                                                 text: str) -> None:
+    path = tmp_path / "a.geojson"
+    path.write_text(text)
+    with pytest.raises(sandbox.RefusedFile, match=r"^a\.geojson: (the GeoJSON names its CRS "
+                                                  r"by a link|a \"crs\" member is not plain)"):
+        sandbox.check_json_links(path, path.name)
+
+
+def test_link_in_a_property_is_data_not_a_crs(tmp_path: Path) -> None:
+    path = tmp_path / "a.geojson"
+    path.write_text(json.dumps({
+        "type": "FeatureCollection", "crs": {"type": "name", "properties": {
+            "name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        "features": [feature(type="link", kind="url", crs="link",
+                             note='"crs": {"type": "link"}')]}))
+    sandbox.check_json_links(path, path.name)  # no exception
+
+
+@pytest.mark.parametrize("chunk", [7, 16, 61])
+def test_crs_link_cut_by_a_read_boundary_is_still_found(tmp_path: Path, chunk: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is read a megabyte at a time: a member across two reads is judged whole."""
+    monkeypatch.setattr(sandbox, "_CHUNK", chunk)
+    for pad in range(chunk):
+        path = tmp_path / "a.geojson"
+        path.write_text(json.dumps({"name": "x" * pad, "type": "FeatureCollection",
+                                    "crs": crs_link(), "features": []}))
+        with pytest.raises(sandbox.RefusedFile, match="link or URL"):
+            sandbox.check_json_links(path, path.name)
+
+
+def test_job_messages_name_files_in_a_data_folder_with_spaces() -> None:
+    folder = Path("/srv/geo portal/var/uploads/0f3c")
+    cases = {
+        f"{folder}/x.tif: the raster has no bands": "x.tif: the raster has no bands",
+        f"roads.zip: bad (/vsizip/{folder}/roads.zip/roads/roads.shp: broken)":
+            "roads.zip: bad (roads.zip/roads/roads.shp: broken)",
+        "a.csv: bad (/tmp/geoportal-read-1x/source.csv: broken); use lon/lat or EPSG:4326":
+            "a.csv: bad (source.csv: broken); use lon/lat or EPSG:4326",
+        "/srv/geo portal/var/coverages/roads/1.tif: damaged": "1.tif: damaged",
+    }
+    for message, shown in cases.items():
+        assert _without_paths(message, folder) == shown
