@@ -106,6 +106,9 @@ class Settings(BaseSettings):
                                       "ones are set aside with the reason (a low-zoom tile "
                                       "of the worst shape this size stays near 1 s: "
                                       "benchmarks/vertices.py).")
+    cleanup_grace_s: float = Field(
+        120.0, ge=1, description="Age after which an unregistered staging file or table no "
+                                 "process holds counts as a crash's leftover (clean-up).")
     log_level: str = "INFO"
 
     @classmethod

@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     store = open_store(settings)
     # what a crash left (staged files and tables, upload folders): gone at every start
     clean_up_at_start(catalog, store, coverage_dir=settings.coverage_dir,
-                      uploads_dir=upload_dir(settings))
+                      uploads_dir=upload_dir(settings), grace_s=settings.cleanup_grace_s)
     register_records(RecordSource(catalog, registry, settings.base_url or "",
                                   catalog.generation))
     live = LiveAPI(settings, catalog, register_store(store))
