@@ -84,9 +84,10 @@ class Settings(BaseSettings):
         600, ge=1, description="Longest one download may stream before it is cut.")
     heavy_requests: int = Field(
         2, ge=1, description="Heavy requests (CQL2 filters, sorted, deep or dated pages, "
-                             "coverages, low-zoom tiles) one server process runs at once, and "
-                             "apart as many downloads; as many more wait up to 1 s, the rest "
-                             "get HTTP 503 with Retry-After.")
+                             "coverages) the server runs at once, all its worker processes "
+                             "together, and apart as many downloads and as many low-zoom tiles "
+                             "of large layers; as many more wait up to 1 s, the rest get HTTP "
+                             "503 with Retry-After.")
     header_timeout_s: float = Field(
         10.0, gt=0, description="Longest a client may take to send a request line and its "
                                 "headers (slow clients are cut off).")

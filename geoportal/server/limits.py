@@ -52,6 +52,8 @@ The audit records the address itself (``request_client``).
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import ipaddress
 import logging
 import math
@@ -210,6 +212,7 @@ class Windows:
     """
 
     def __init__(self, path: Path | None = None) -> None:
+        self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path) if path else ":memory:", timeout=2.0,
                                    isolation_level=None, check_same_thread=False)
@@ -324,6 +327,42 @@ DOWNLOAD_TEXTS = GateTexts(
     retry_busy_s=RETRY_DOWNLOAD_S)
 
 
+class Slots:
+    """``count`` places shared by every worker process of one server: lock files in the
+    master's shared folder, each held with ``flock`` by the request using it. The kernel gives
+    a place back when its holder's process dies, so a killed worker never keeps one."""
+
+    def __init__(self, folder: Path, name: str, count: int) -> None:
+        self.paths = [folder / f"{name}-{i}.lock" for i in range(count)]
+
+    def _try(self) -> int | None:
+        for path in self.paths:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            return fd
+        return None
+
+    def take(self, wait_s: float) -> int | None:
+        """A place (its file descriptor), waiting up to ``wait_s``; None when none freed."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            fd = self._try()
+            if fd is not None or time.monotonic() >= deadline:
+                return fd
+            time.sleep(0.02)
+
+    @staticmethod
+    def give(fd: int) -> None:
+        """Give back a place ``take`` returned."""
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 class Gate:
     """At most ``places`` requests of one kind at once in this process; at most ``waiting``
     more (default: ``places``) wait up to ``wait_s`` for a place; one client runs or waits
@@ -332,8 +371,11 @@ class Gate:
     threads, and briefly."""
 
     def __init__(self, places: int, *, per_client: int | None, texts: GateTexts = HEAVY_TEXTS,
-                 wait_s: float = GATE_WAIT_S, waiting: int | None = None) -> None:
+                 wait_s: float = GATE_WAIT_S, waiting: int | None = None,
+                 shared: Slots | None = None) -> None:
         self.places = places
+        # with ``shared``, the places are also counted over every worker process together
+        self.shared = shared
         # None: no share per client (tiles: a viewer's dozen are one user's)
         self.per_client = places + (waiting if waiting is not None else places) \
             if per_client is None else min(per_client, places)
@@ -378,10 +420,21 @@ class Gate:
             else:
                 self._clients[client] += 1
             self._running += 1
+        slot = None
+        if self.shared is not None:  # and a place among all the server's processes
+            slot = self.shared.take(self.wait_s)
+            if slot is None:
+                with self._changed:
+                    self._running -= 1
+                    self._leave(client)
+                    self._changed.notify()
+                raise self._busy(what, f"no place among the processes after {self.wait_s:g} s")
         done = threading.Lock()
 
         def release() -> None:
             if done.acquire(blocking=False):
+                if slot is not None:
+                    Slots.give(slot)
                 with self._changed:
                     self._running -= 1
                     self._leave(client)
@@ -412,12 +465,17 @@ class Limits:
     _sweeper: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.gate = Gate(self.settings.heavy_requests, per_client=PER_CLIENT_HEAVY)
-        self.downloads = Gate(self.settings.heavy_requests, per_client=PER_CLIENT_DOWNLOADS,
-                              texts=DOWNLOAD_TEXTS)
-        self.tiles = Gate(self.settings.heavy_requests, per_client=None,
-                          texts=TILE_TEXTS, wait_s=TILE_WAIT_S,
-                          waiting=TILE_WAITING * self.settings.heavy_requests)
+        places = self.settings.heavy_requests
+        folder = self.windows.path.parent if self.windows.path is not None else None
+
+        def slots(name: str) -> Slots | None:
+            return Slots(folder, name, places) if folder is not None else None
+
+        self.gate = Gate(places, per_client=PER_CLIENT_HEAVY, shared=slots("heavy"))
+        self.downloads = Gate(places, per_client=PER_CLIENT_DOWNLOADS, texts=DOWNLOAD_TEXTS,
+                              shared=slots("download"))
+        self.tiles = Gate(places, per_client=None, texts=TILE_TEXTS, wait_s=TILE_WAIT_S,
+                          waiting=TILE_WAITING * places, shared=slots("tile"))
 
     def client(self, req: Request) -> str:
         """The address ``req`` comes from (see ``client_address``)."""
