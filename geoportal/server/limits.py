@@ -591,9 +591,6 @@ def heavy_kind(req: Request) -> str | None:
     return None  # tiles: ``tile_place`` while one is drawn, see the module's words
 
 
-_GATED_WHOLE = frozenset({"filter", "sortby", "offset", "datetime", "coverage"})
-
-
 def install(app: Flask, settings: Settings, audit: AuditLog) -> Limits:
     """Put the limits in front of ``app``'s heavy routes; the ``Limits`` it uses (also in
     ``app.extensions["geoportal"]["limits"]``)."""
@@ -607,8 +604,7 @@ def install(app: Flask, settings: Settings, audit: AuditLog) -> Limits:
             return
         client = limits.key(request)
         limits.count_heavy(client)
-        if what in _GATED_WHOLE:
-            request.environ[_RELEASES].append(limits.gate.enter(what, client))
+        request.environ[_RELEASES].append(limits.gate.enter(what, client))
 
     @app.errorhandler(ClientDisconnected)
     def _slow_body(exc: ClientDisconnected) -> Any:

@@ -107,10 +107,8 @@ def _timed_get(url: str) -> float:
     return time.monotonic() - started
 
 
-@pytest.mark.parametrize("connections", [2, 40])
-def test_slowloris_connections_do_not_delay_another_client_and_are_cut(slow, connections):
-    # 40 is more than the 2 workers x 8 threads: a trickling head must hold no thread at all
-    lorises = [Slowloris(slow.port, period=1.0) for _ in range(connections)]
+def _waits_beside(slow, lorises: list) -> list[float]:
+    """Start ``lorises``, time four GET /collections of another client, wait for their end."""
     for loris in lorises:
         loris.start()
     time.sleep(0.5)
@@ -120,6 +118,14 @@ def test_slowloris_connections_do_not_delay_another_client_and_are_cut(slow, con
         time.sleep(0.3)
     for loris in lorises:
         loris.join(timeout=HEADER_TIMEOUT_S + 10)
+    return waits
+
+
+@pytest.mark.parametrize("connections", [2, 40])
+def test_slowloris_connections_do_not_delay_another_client_and_are_cut(slow, connections):
+    # 40 is more than the 2 workers x 8 threads: a trickling head must hold no thread at all
+    lorises = [Slowloris(slow.port, period=1.0) for _ in range(connections)]
+    waits = _waits_beside(slow, lorises)
     assert max(waits) < 1.0, waits
     cut = [loris.cut_after for loris in lorises]
     assert all(c is not None and c < HEADER_TIMEOUT_S + 3 for c in cut), cut
@@ -133,15 +139,7 @@ def test_kept_alive_connections_trickling_their_next_request_do_not_delay_anothe
     # connection: 40 of them, more than the 2 workers x 8 threads. Every request's head (not
     # only a connection's first) is read by the worker's event loop, never in a thread.
     lorises = [KeptAliveLoris(slow.port, period=1.0) for _ in range(40)]
-    for loris in lorises:
-        loris.start()
-    time.sleep(0.5)
-    waits = []
-    for _ in range(4):
-        waits.append(_timed_get(f"{slow.url}/collections"))
-        time.sleep(0.3)
-    for loris in lorises:
-        loris.join(timeout=HEADER_TIMEOUT_S + 10)
+    waits = _waits_beside(slow, lorises)
     assert max(waits) < 1.0, waits
     cut = [loris.cut_after for loris in lorises]
     assert all(c is not None and 0 <= c < HEADER_TIMEOUT_S + 3 for c in cut), cut
