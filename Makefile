@@ -22,7 +22,8 @@ find_python = $(shell \
 help:
 	@echo "make run    - set up .venv, load the sample layers under layers/, serve http://$(HOST):$(PORT)/"
 	@echo "make run-postgis - the same on a local PostgreSQL/PostGIS (scripts/local-postgis)"
-	@echo "make test   - install the test tools and run the whole suite (ruff + pytest)"
+	@echo "make test   - install the test tools and run the whole suite (ruff + pytest), then"
+	@echo "              the unit tests under every other Python 3.12+ found (.venv-3.X)"
 	@echo "make clean  - remove .venv and var/ (the store, the catalog and the logs)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -74,11 +75,14 @@ run-postgis: $(VENV)/.installed $(VENDOR)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check geoportal tests scripts benchmarks
 
+# The whole suite under the newest Python found, then the unit lane (tests/unit, tests/cli)
+# under every other Python 3.12+ found, each in its own .venv-3.X (scripts/other-pythons).
 test: $(VENV)/.installed $(VENDOR)/.installed
 	@bash scripts/install-system-deps
 	$(MAKE) lint
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile tests
+	bash scripts/other-pythons $(PY) -n 2 --dist loadfile -q
 
 clean:
 	-bash scripts/local-postgis stop 2>/dev/null
-	rm -rf $(VENV) var node_modules $(VENDOR)
+	rm -rf $(VENV) .venv-3.1[2-9] var node_modules $(VENDOR)

@@ -17,7 +17,11 @@
    must report), and for a sample of ids every attribute and every vertex (<= 1e-6 degrees);
 4. prints both tools' wall time and peak RSS, the ratio ours / ogr2ogr and PASS/FAIL against
    the targets (time <= 1.5x ogr2ogr's, peak RSS < 512 MiB); writes
-   benchmarks/results/etl-<date>.json. With --profile, also runs `geoportal.etl.ingest`
+   benchmarks/results/etl-<date>.json;
+5. does 2-4 again with the same polygons as a MapInfo TAB (written once by
+   `ogr2ogr -f "MapInfo File" -lco ENCODING=CP1251 -a_srs EPSG:28405`: charset WindowsCyrillic,
+   a Pulkovo 1942 Gauss-Kruger CoordSys in the .map), against `ogr2ogr -f GPKG` from that TAB
+   (skip with --no-tab). With --profile, also runs `geoportal.etl.ingest`
    in-process under cProfile and prints where the time goes.
 
 See benchmarks/README.md.
@@ -109,6 +113,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20240611)
     p.add_argument("--keep", action="store_true", help="keep the outputs of the runs")
     p.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
+    p.add_argument("--no-tab", action="store_true", help="skip the MapInfo TAB input row")
+    p.add_argument("--region", default=REGION,
+                   help="the layer's region (SOATO); the region check follows "
+                        "config/boundaries.geojson, where Minsk city is not part of Minsk "
+                        "oblast: 0000000000 (the country) publishes the city's buildings too")
     return p.parse_args()
 
 
@@ -205,6 +214,24 @@ def generate_shapefile(out_dir: Path, n: int, seed: int, bowties: float, zeros: 
     return meta
 
 
+def generate_tab(data: Path, shp: Path) -> Path:
+    """``data/tab/buildings.tab`` (+ .dat, .map, .id), the Shapefile's polygons as MapInfo
+    writes them, once: CP1251 (charset WindowsCyrillic), Pulkovo 1942 zone 5 CoordSys."""
+    tab = data / "tab" / "buildings.tab"
+    if tab.exists():
+        return tab
+    tmp = data / "tab.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    log(f"writing the MapInfo TAB -> {tab}")
+    subprocess.run(["ogr2ogr", "--config", "SHAPE_ENCODING", "CP1251", "-f", "MapInfo File",
+                    "-lco", "ENCODING=CP1251", "-a_srs", SOURCE_CRS, str(tmp / tab.name),
+                    str(shp)], check=True, capture_output=True)
+    shutil.rmtree(tab.parent, ignore_errors=True)
+    tmp.rename(tab.parent)
+    return tab
+
+
 def warm_cache(shp: Path) -> None:
     """Read every part of the Shapefile once, so that no tool pays for the disk."""
     for part in sorted(shp.parent.glob(shp.stem + ".*")):
@@ -292,7 +319,8 @@ def run_ours(shp: Path, var: Path, logs: Path, i: int) -> dict:
                            f"{(init.stderr or init.stdout).strip()[-2000:]}")
     r = run_measured([str(GEOPORTAL), "--data-dir", str(var), "ingest", str(shp), "--id",
                       LAYER_ID, "--region", REGION, "--theme", THEME, "--json"],
-                     env=env, logfile=logs / f"ours-{i}.log", what="geoportal ingest")
+                     env=env, logfile=logs / f"ours-{i}-{shp.suffix[1:]}.log",
+                     what="geoportal ingest")
     text = r.pop("stdout")
     r["stderr"] = r["stderr"].strip()[-2000:]
     reports = json.loads(text[text.index("["):])
@@ -309,9 +337,12 @@ def run_ogr2ogr(shp: Path, out: Path, logs: Path, i: int) -> dict:
     import pyogrio
 
     out.unlink(missing_ok=True)
-    r = run_measured(["ogr2ogr", "--config", "SHAPE_ENCODING", "CP1251", "-f", "GPKG",
+    # A Shapefile's encoding is given; a TAB's charset and CoordSys are in the file. -s_srs:
+    # the same transformation as ours (EPSG:28405's datum shift).
+    encoding = ["--config", "SHAPE_ENCODING", "CP1251"] if shp.suffix == ".shp" else []
+    r = run_measured(["ogr2ogr", *encoding, "-f", "GPKG",
                       "-s_srs", SOURCE_CRS, "-t_srs", "EPSG:4326", str(out), str(shp)],
-                     logfile=logs / f"ogr2ogr-{i}.log", what="ogr2ogr")
+                     logfile=logs / f"ogr2ogr-{i}-{shp.suffix[1:]}.log", what="ogr2ogr")
     r.pop("stdout")
     r["stderr"] = r["stderr"].strip()[-2000:]
     r["output"] = str(out)
@@ -579,10 +610,11 @@ def versions() -> dict:
     }
 
 
-def print_table(ogr: dict, ours: dict, check: dict) -> dict:
+def print_table(ogr: dict, ours: dict, check: dict, label: str = "Shapefile") -> dict:
     ratio = ours["wall_s"] / ogr["wall_s"]
     t_ok, m_ok = ratio <= TARGET_RATIO, ours["peak_rss_mib"] < TARGET_RSS_MIB
     print()
+    print(f"input: {label}")
     print(f"{'tool':<18} {'wall s':>8} {'CPU s':>7} {'peak RSS MiB':>13} {'others':>7}  "
           "features")
     print(f"{'ogr2ogr':<18} {ogr['wall_s']:>8.1f} {ogr['cpu_s']:>7.1f} "
@@ -603,8 +635,9 @@ def print_table(ogr: dict, ours: dict, check: dict) -> dict:
     if rep.get("seconds") is not None:
         print(f"ours: ingest() itself {rep['seconds']:.1f} s of the {ours['wall_s']:.1f} s "
               "(the rest: interpreter start-up, imports, catalog and registers)")
+    given = " and SHAPE_ENCODING" if label == "Shapefile" else " (the TAB says its charset)"
     print(f"ours detected: encoding {rep['encoding']}, CRS {rep['source_crs']} "
-          f"({rep['crs_origin']}); ogr2ogr was given -s_srs {SOURCE_CRS} and SHAPE_ENCODING")
+          f"({rep['crs_origin']}); ogr2ogr was given -s_srs {SOURCE_CRS}{given}")
     print(f"outputs: {check['sampled']} sampled features compared, vertices agree within "
           f"{check['max_vertex_diff_deg']:.1e} degrees; "
           + ("same attributes" if not check["problem_count"] else
@@ -615,8 +648,62 @@ def print_table(ogr: dict, ours: dict, check: dict) -> dict:
             "rss_ratio": round(ours["peak_rss_mib"] / ogr["peak_rss_mib"], 2)}
 
 
+def time_input(label: str, src: Path, run_dir: Path, args: argparse.Namespace, meta: dict,
+               warnings_: list[str], out: dict) -> None:
+    """Time ours and ogr2ogr on one input file (alternating, --repeat times), compare their
+    outputs, print the row, and put the figures into ``out``."""
+    warm_cache(src)
+    ours_runs: list[dict] = []
+    ogr_runs: list[dict] = []
+    tag = src.suffix[1:]
+    for i in range(args.repeat):
+        order = ["ogr", "ours"] if i % 2 == 0 else ["ours", "ogr"]
+        for tool in order:
+            if args.idle_wait > 0:
+                wait_idle(args.idle_wait)
+            if tool == "ogr":
+                ogr_runs.append(run_ogr2ogr(src, run_dir / f"ogr2ogr-{i}-{tag}.gpkg",
+                                            run_dir / "logs", i))
+            else:
+                ours_runs.append(run_ours(src, run_dir / f"var-{i}-{tag}", run_dir / "logs", i))
+    ours, ogr = ours_runs[-1], ogr_runs[-1]
+    log(f"comparing {ours['output']} with {ogr['output']}")
+    check = compare(ours, ogr, meta, args.sample, args.seed)
+    ours_sum = {**summarize(ours_runs), "report": ours["report"]}
+    ogr_sum = summarize(ogr_runs)
+    verdict = print_table(ogr_sum, ours_sum, check, label)
+    for p in check["problems"][:20]:
+        warnings_.append(f"{label}: outputs differ: {p}")
+    if check["problem_count"] > 20:
+        warnings_.append(f"{label}: ... {check['problem_count'] - 20} more differences "
+                         "(the JSON lists 50)")
+    if ogr_runs[-1]["stderr"]:
+        out["ogr2ogr_stderr"] = ogr_runs[-1]["stderr"]
+    rep = ours["report"]
+    out.update({
+        "ours": {**{k: v for k, v in ours_sum.items() if k != "report"},
+                 "user_s": ours["user_s"], "sys_s": ours["sys_s"],
+                 "report": {k: v for k, v in rep.items()
+                            if k not in ("options", "source", "source_sha256")}},
+        "ogr2ogr": {**ogr_sum, "user_s": ogr["user_s"], "sys_s": ogr["sys_s"]},
+        "verdict": verdict, "check": check,
+    })
+    noisy = max(ours_sum["others_cores"], ogr_sum["others_cores"])
+    if noisy > 0.3:
+        warnings_.append(f"{label}: other processes used up to {noisy:.2f} cores during the "
+                         "timed runs: the times are inflated (and the ratio less reliable)")
+    if not verdict["time_pass"]:
+        warnings_.append(f"{label}: ours takes {verdict['time_ratio']}x ogr2ogr's time "
+                         f"(target {TARGET_RATIO}x)")
+    if not verdict["rss_pass"]:
+        warnings_.append(f"{label}: our peak RSS {ours_sum['peak_rss_mib']} MiB "
+                         f"(target < {TARGET_RSS_MIB} MiB)")
+
+
 def main() -> int:
+    global REGION
     args = parse_args()
+    REGION = args.region
     n = args.features
     if not shutil.which("ogr2ogr"):
         sys.exit("ogr2ogr not found (apt-get install gdal-bin)")
@@ -654,54 +741,17 @@ def main() -> int:
         },
         "warnings": [],
     }
+    inputs = [("Shapefile", shp)]
+    if not args.no_tab and not args.only_profile:
+        inputs.append(("MapInfo TAB", generate_tab(data, shp)))
+        report["commands"]["ours_tab"] = report["commands"]["ours"].replace(shp.name,
+                                                                            "buildings.tab")
+        report["commands"]["ogr2ogr_tab"] = (f"ogr2ogr -f GPKG -s_srs {SOURCE_CRS} -t_srs "
+                                             "EPSG:4326 out.gpkg buildings.tab")
     try:
-        if not args.only_profile:
-            warm_cache(shp)
-            ours_runs: list[dict] = []
-            ogr_runs: list[dict] = []
-            for i in range(args.repeat):
-                order = ["ogr", "ours"] if i % 2 == 0 else ["ours", "ogr"]
-                for tool in order:
-                    if args.idle_wait > 0:
-                        wait_idle(args.idle_wait)
-                    if tool == "ogr":
-                        ogr_runs.append(run_ogr2ogr(shp, run_dir / f"ogr2ogr-{i}.gpkg",
-                                                    run_dir / "logs", i))
-                    else:
-                        ours_runs.append(run_ours(shp, run_dir / f"var-{i}", run_dir / "logs", i))
-            ours, ogr = ours_runs[-1], ogr_runs[-1]
-            log(f"comparing {ours['output']} with {ogr['output']}")
-            check = compare(ours, ogr, meta, args.sample, args.seed)
-            ours_sum = {**summarize(ours_runs), "report": ours["report"]}
-            ogr_sum = summarize(ogr_runs)
-            verdict = print_table(ogr_sum, ours_sum, check)
-            for p in check["problems"][:20]:
-                report["warnings"].append(f"outputs differ: {p}")
-            if check["problem_count"] > 20:
-                report["warnings"].append(f"... {check['problem_count'] - 20} more differences "
-                                          "(the JSON lists 50)")
-            if ogr_runs[-1]["stderr"]:
-                report["ogr2ogr_stderr"] = ogr_runs[-1]["stderr"]
-            rep = ours["report"]
-            report.update({
-                "ours": {**{k: v for k, v in ours_sum.items() if k != "report"},
-                         "user_s": ours["user_s"], "sys_s": ours["sys_s"],
-                         "report": {k: v for k, v in rep.items()
-                                    if k not in ("options", "source", "source_sha256")}},
-                "ogr2ogr": {**ogr_sum, "user_s": ogr["user_s"], "sys_s": ogr["sys_s"]},
-                "verdict": verdict, "check": check,
-            })
-            noisy = max(ours_sum["others_cores"], ogr_sum["others_cores"])
-            if noisy > 0.3:
-                report["warnings"].append(
-                    f"other processes used up to {noisy:.2f} cores during the timed runs: "
-                    "the times are inflated (and the ratio less reliable)")
-            if not verdict["time_pass"]:
-                report["warnings"].append(f"ours takes {verdict['time_ratio']}x ogr2ogr's time "
-                                          f"(target {TARGET_RATIO}x)")
-            if not verdict["rss_pass"]:
-                report["warnings"].append(f"our peak RSS {ours_sum['peak_rss_mib']} MiB "
-                                          f"(target < {TARGET_RSS_MIB} MiB)")
+        for label, src in inputs if not args.only_profile else []:
+            out = report if label == "Shapefile" else report.setdefault("mapinfo_tab", {})
+            time_input(label, src, run_dir, args, meta, report["warnings"], out)
         if args.profile or args.only_profile:
             prof = profile_ingest(shp, run_dir / "var-profile", args.profile_top)
             print_profile(prof)

@@ -10,13 +10,13 @@ import functools
 import json
 import logging
 import sys
+import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
-import pyogrio
-import pyogrio.errors
 
 from geoportal import cli_admin
 from geoportal.admin.audit import AuditLog
@@ -24,10 +24,11 @@ from geoportal.admin.boundaries import RegionBoundaries
 from geoportal.catalog import Catalog, Layer, Registry, load_registry
 from geoportal.config import Settings, load_settings
 from geoportal.errors import GeoportalError, InputError, NotFound
-from geoportal.etl import Manifest, Report, ingest, load_manifest
+from geoportal.etl import Manifest, Report, advice, ingest, load_manifest
+from geoportal.etl.census import declared_family, split_manifests, take_census
 from geoportal.etl.coverage import is_raster
 from geoportal.etl.manifest import build_manifest, check_manifest, slugify
-from geoportal.etl.readers import resolve_source
+from geoportal.etl.readers import list_tables, resolve_source
 from geoportal.etl.report import short_crs
 from geoportal.etl.sandbox import drop_network_drivers
 from geoportal.log import configure_logging
@@ -65,7 +66,9 @@ class _Context:
 
 
 def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn our errors into one sentence on stderr and the documented exit code."""
+    """Turn our errors into one sentence on stderr and the documented exit code: 2 for the
+    user's input, 1 for our failures, which ask to be reported (their traceback goes to the
+    log file, never to the terminal)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -73,17 +76,55 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except GeoportalError as exc:
             if exc.exit_code != 2:
-                log.error("command failed: %s", exc, exc_info=exc)
-            click.echo(f"error: {exc.user_msg}", err=True)
+                _log_failure(f"command failed: {exc}", exc)
+            click.echo(f"error: {_advice(exc.user_msg)}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:
-            log.error("unexpected failure", exc_info=exc)
-            click.echo(f"internal error: {exc} (details in the log)", err=True)
+            click.echo(_bug(exc), err=True)
             sys.exit(1)
 
     return wrapper
+
+
+_BARE = "geoportal.bare_ingest"  # click context meta: the ingest was given a data file
+
+
+def _advice(message: str, *, bare: bool | None = None) -> str:
+    """``message`` in the words the user typed: the CLI's options ("use --crs") for a data
+    file given on the command line, whose manifest the CLI built from those options; manifest
+    keys ("set source.crs in the manifest") for manifests (``etl.advice``)."""
+    if bare is None:
+        ctx = click.get_current_context(silent=True)
+        bare = bool(ctx and ctx.find_root().meta.get(_BARE))
+    return advice.for_cli(message) if bare else message
+
+
+def _log_failure(message: str, exc: BaseException) -> None:
+    """``message`` with ``exc``'s traceback in the log file (the terminal gets a sentence)."""
+    record = log.makeRecord(log.name, logging.ERROR, __file__, 0, "%s", (message,),
+                            (type(exc), exc, exc.__traceback__))
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)]
+    for handler in handlers:
+        if record.levelno >= handler.level:
+            handler.handle(record)
+    if not handlers:  # no log file: the traceback is all there is to report
+        log.error("%s", message, exc_info=exc)
+
+
+def _bug(exc: BaseException, where: str | None = None) -> str:
+    """The sentence for a failure of ours (not the input's): what failed, and a request to
+    report it with the log file, which holds the traceback."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_object(_Context) if ctx else None
+    logs = f" ({obj.settings.log_dir / 'geoportal.log'})" if obj else ""
+    _log_failure(f"unexpected failure{f' with {where}' if where else ''}: {exc!r}", exc)
+    said = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    what = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+    return (f"internal error{f' while ingesting {where}' if where else ''} ({what}): a bug "
+            f"in the portal, not a problem with the input; please report it with the "
+            f"log{logs}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,6 +146,7 @@ def main(ctx: click.Context, verbose: int, quiet: int, data_dir: Path | None) ->
     """
     if _running_as_command():
         drop_network_drivers()  # the ETL and the server never need GDAL's network drivers
+        warnings.showwarning = _warning_to_log
     try:
         settings = load_settings(data_dir=data_dir)
     except ValueError as exc:
@@ -112,6 +154,19 @@ def main(ctx: click.Context, verbose: int, quiet: int, data_dir: Path | None) ->
     console = max(logging.DEBUG, logging.WARNING + 10 * (quiet - verbose))
     configure_logging(min(console, logging.INFO), log_dir=settings.log_dir, stderr_level=console)
     ctx.obj = _Context(settings)
+
+
+def _warning_to_log(message: Warning | str, category: type[Warning], filename: str,
+                    lineno: int, file: Any = None, line: str | None = None) -> None:
+    """Python warnings (GDAL's, which pyogrio raises as RuntimeWarning while it reads a
+    file) go to the log at INFO: the terminal gets sentences, not source lines (``-v``
+    shows them)."""
+    log.info("warning: %s: %s", category.__name__, message)
+
+
+def _is_bare(manifest: Manifest) -> bool:
+    """Whether the CLI built ``manifest`` from its options for a data file given alone."""
+    return Path(manifest.origin).suffix.lower() not in MANIFEST_SUFFIXES
 
 
 def _running_as_command() -> bool:
@@ -167,6 +222,13 @@ def _manifests_in(path: Path) -> Iterator[Path]:
 @click.option("--id-field", help="The source's feature id: repeated values are set aside.")
 @click.option("--layer", "source_layer",
               help="Table, sheet or folder to read from a file holding several.")
+@click.option("--header-row", type=click.IntRange(1, 1000),
+              help="CSV/XLSX/ODS row holding the column names (default: found, the first "
+                   "row of names above rows of data).")
+@click.option("--split-geometry", is_flag=True,
+              help="Publish one layer per geometry type (<id>-points, -lines, -polygons) "
+                   "of a source mixing them, manifests too (a data file given alone always "
+                   "is split).")
 @click.option("--force", is_flag=True, help="Publish a new version even if unchanged.")
 @click.option("--json", "as_json", is_flag=True, help="Print the ETL reports as JSON.")
 @click.option("--progress/--no-progress", default=None,
@@ -177,13 +239,17 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
                theme: str, title: str | None, crs: str | None, encoding: str | None,
                x_field: str | None, y_field: str | None, geometry_field: str | None,
                id_field: str | None, source_layer: str | None, force: bool, as_json: bool,
-               progress: bool | None) -> None:
+               progress: bool | None, split_geometry: bool = False,
+               header_row: int | None = None) -> None:
     """Publish data files or layer manifests as new layer versions.
 
-    PATHS are data files (Shapefile or a zip of one, GeoJSON, GeoPackage, CSV/TSV, XLSX,
-    KML/KMZ, GML, GPX, TopoJSON), layer manifests (*.yaml) or folders of manifests. An
-    unchanged source (same sha256 and options) is skipped. Every input feature is published
-    or set aside with a reason; `geoportal layer quarantine ID` exports those set aside.
+    PATHS are data files (Shapefile, MapInfo TAB/MIF, zips of them, DXF, GeoJSON,
+    GeoPackage, CSV/TSV, XLSX, KML/KMZ, GML, GPX, TopoJSON), layer manifests (*.yaml) or
+    folders of manifests. An unchanged source (same sha256 and options) is skipped. Every
+    input feature is published or set aside with a reason; `geoportal layer quarantine ID`
+    exports those set aside. A data file of several tables (a GeoPackage, a zip of several
+    tables, a KML's folders) without --layer publishes one layer per table, <id>-<table>,
+    and exits 0 when at least one was published, listing the others with their reasons.
 
     \b
     Examples:
@@ -191,9 +257,12 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
       geoportal ingest layers/by/cities.yaml
       geoportal ingest roads.zip --id grodno-roads --region 4000000000 --theme transport
       geoportal ingest city.gpkg --id grodno   # every table: grodno-<table>
+      geoportal ingest raion.zip --layer roads  # one table of a zip of TABs/Shapefiles
       geoportal ingest stops.csv --x-field lon --y-field lat --title "Bus stops"
       geoportal ingest lights.tif --region 0000000000 --theme environment
     """
+    click.get_current_context().find_root().meta[_BARE] = any(
+        not p.is_dir() and p.suffix.lower() not in MANIFEST_SUFFIXES for p in paths)
     manifests: list[Manifest] = []
     for path in paths:
         if path.is_dir():
@@ -202,8 +271,9 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
             manifests.append(load_manifest(path))
         else:
             base_id, base_title = layer_id or slugify(path.stem), title or path.stem
-            # A GeoPackage of several tables without --layer: one layer per table.
-            tables = _gpkg_tables(path) if source_layer is None else []
+            # A file of several tables (GeoPackage, zip, KML/KMZ folders) without --layer:
+            # one layer per table.
+            tables = _tables(path) if source_layer is None else []
             ids = _unique_ids([f"{base_id}-{slugify(t)}" for t in tables]) or [base_id]
             for table, new_id in zip(tables or [source_layer], ids, strict=True):
                 data = {
@@ -212,13 +282,15 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
                     "title": f"{base_title}: {table}" if tables else base_title,
                     "source": {"path": path.name, "crs": crs, "encoding": encoding,
                                "x_field": x_field, "y_field": y_field, "layer": table,
-                               "geometry_field": geometry_field, "id_field": id_field},
+                               "geometry_field": geometry_field, "id_field": id_field,
+                               "header_row": header_row},
                 }
                 data["source"] = {k: v for k, v in data["source"].items() if v is not None}
                 manifests.append(build_manifest(data, base=path.resolve().parent,
                                                 origin=str(path)))
     if layer_id and len(paths) > 1:
         raise InputError("--id names one layer; give one data file with it")
+    manifests = _split_by_geometry(manifests, always=split_geometry, quiet=as_json)
 
     reports: list[Report] = []
     failures: list[GeoportalError] = []
@@ -234,27 +306,94 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
                                 registry=obj.registry, keep_versions=obj.settings.keep_versions,
                                 force=force, progress=bar, rasters=rasters,
                                 boundaries=boundaries,
-                                max_vertices=obj.settings.max_vertices)
+                                max_vertices=obj.settings.max_vertices,
+                                layers_dir=obj.settings.layers_dir)
         except GeoportalError as exc:  # one bad layer does not stop the others
             if exc.exit_code != 2:
-                log.error("ingest of %s failed: %s", manifest.origin, exc, exc_info=exc)
+                _log_failure(f"ingest of {manifest.origin} failed: {exc}", exc)
             failures.append(exc)
-            click.echo(f"error: {exc.user_msg}", err=True)
+            click.echo(f"error: {_advice(exc.user_msg, bare=_is_bare(manifest))}", err=True)
             _audit(obj, "ingest", manifest.meta.id, exc=exc, region=manifest.meta.region)
+            continue
+        except Exception as exc:  # a bug of ours: said, logged, and the others go on
+            bug = GeoportalError(_bug(exc, manifest.source.path.name))
+            failures.append(bug)
+            click.echo(bug.user_msg, err=True)
+            _audit(obj, "ingest", manifest.meta.id, exc=bug, region=manifest.meta.region)
             continue
         _audit(obj, "ingest", manifest.meta.id, region=manifest.meta.region,
                version=report.version, detail=f"{report.status}: {manifest.source.path.name}")
         reports.append(report)
         if not as_json:
-            click.echo(report.summary())
+            said = functools.partial(_advice, bare=_is_bare(manifest))
+            click.echo(said(report.summary()))
             if report.status == "published":
                 for line in report.details():
-                    click.echo(f"  {line}")
+                    click.echo(f"  {said(line)}")
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
-    if failures:
-        click.echo(f"{len(failures)} of {len(manifests)} layers not published", err=True)
-        sys.exit(1 if any(f.exit_code != 2 for f in failures) else 2)
+    if failures and (code := _not_published(manifests, reports, failures)):
+        sys.exit(code)
+
+
+def _not_published(manifests: list[Manifest], reports: list[Report],
+                   failures: list[GeoportalError]) -> int:
+    """Say which layers were not published and return the exit code: 1 if any failure is
+    ours, else 2; but 0 when every failure is the input's and belongs to a data file of
+    several tables of which at least one was published (those not published are listed,
+    each with its reason, as a bare ``geoportal ingest FILE`` promises)."""
+    done = {r.layer_id for r in reports}
+    failed = [m for m in manifests if m.meta.id not in done]  # in the order of ``failures``
+    size = Counter(m.origin for m in manifests)
+    published = Counter(m.origin for m in manifests if m.meta.id in done)
+    partial: dict[str, list[tuple[Manifest, GeoportalError]]] = {}
+    counted: list[GeoportalError] = []
+    for manifest, exc in zip(failed, failures, strict=True):
+        origin = manifest.origin
+        bare = Path(origin).suffix.lower() not in MANIFEST_SUFFIXES
+        if bare and size[origin] > 1 and published[origin] and exc.exit_code == 2:
+            partial.setdefault(origin, []).append((manifest, exc))
+        else:
+            counted.append(exc)
+    for origin, rows in partial.items():
+        click.echo(f"{Path(origin).name}: {published[origin]} of {size[origin]} layers "
+                   "published; not published:", err=True)
+        for manifest, exc in rows:
+            table = f" ({manifest.source.layer})" if manifest.source.layer else ""
+            click.echo(f"  {manifest.meta.id}{table}: {advice.for_cli(exc.user_msg)}",
+                       err=True)
+    if not counted:
+        return 0
+    click.echo(f"{len(failures)} of {len(manifests)} layers not published", err=True)
+    return 1 if any(f.exit_code != 2 for f in counted) else 2
+
+
+def _split_by_geometry(manifests: list[Manifest], *, always: bool,
+                       quiet: bool) -> list[Manifest]:
+    """Each manifest whose source mixes geometry types as one manifest per type present
+    (``<id>-points``, ``<id>-lines``, ``<id>-polygons``; ``census.split_manifests``): for a
+    data file given alone, a manifest saying ``source.split_geometry: true``, or all with
+    ``--split-geometry``. Others publish the dominant type and set the rest aside."""
+    out: list[Manifest] = []
+    for manifest in manifests:
+        bare = Path(manifest.origin).suffix.lower() not in MANIFEST_SUFFIXES
+        if not (always or bare or manifest.source.split_geometry) or is_raster(
+                manifest.source.path):
+            out.append(manifest)
+            continue
+        try:
+            source = resolve_source(manifest.source)
+            census = (take_census(source) if declared_family(source.geometry_type) is None
+                      else None)
+        except GeoportalError:  # the ingest says what is wrong with it, in its turn
+            census = None
+        parts = split_manifests(manifest, census) if census is not None else [manifest]
+        if len(parts) > 1 and not quiet:
+            click.echo(f"{manifest.source.path.name}: mixes geometry types "
+                       f"({census.describe()}): one layer per type: "
+                       f"{', '.join(p.meta.id for p in parts)}")
+        out += parts
+    return out
 
 
 def _audit(obj: _Context, action: str, layer_id: str, *, exc: GeoportalError | None = None,
@@ -283,14 +422,15 @@ def _unique_ids(ids: list[str]) -> list[str]:
     return out
 
 
-def _gpkg_tables(path: Path) -> list[str]:
-    """The vector tables of a GeoPackage holding more than one, else []."""
-    if path.suffix.lower() != ".gpkg":
+def _tables(path: Path) -> list[str]:
+    """The tables of a data file holding more than one (``readers.list_tables``), else []. A
+    file that cannot be listed is left to its ingest, which says what is wrong with it."""
+    if is_raster(path):
         return []
     try:
-        tables = [str(name) for name, gtype in pyogrio.list_layers(path) if gtype]
-    except pyogrio.errors.DataSourceError as exc:
-        raise InputError(f"{path}: GDAL cannot read it as a GeoPackage: {exc}") from None
+        tables = list_tables(path)
+    except GeoportalError:
+        return []
     return tables if len(tables) > 1 else []
 
 

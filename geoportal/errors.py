@@ -19,6 +19,7 @@ __all__ = [
     "BudgetExceeded",
     "CRSError",
     "Conflict",
+    "DamagedFile",
     "EncodingError",
     "Forbidden",
     "GeometryError",
@@ -62,6 +63,14 @@ class UnsupportedFormat(InputError):
     """A file the ETL cannot read."""
 
     http_status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+class DamagedFile(InputError):
+    """A file that opened as its format says but could not be read to the end: cut off,
+    damaged, or holding values of the wrong kind where the format wants numbers or text (GDAL,
+    Arrow, GEOS or PROJ stopped on it)."""
+
+    http_status = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
 class EncodingError(InputError):

@@ -726,6 +726,240 @@ MESSAGES: dict[str, dict[str, str]] = {
     "{origin}: '{key}' has {n} keywords; at most {limit}": {
         "be": "{origin}: у '{key}' {n} ключавых слоў; найбольш {limit}",
         "ru": "{origin}: в '{key}' {n} ключевых слов; не более {limit}"},
+    # -- MapInfo TAB/MIF, DXF, zips of several tables (issue 16, helper A) ----------------
+    "{file}: the MapInfo table's {part} file is missing; send {parts} together (zipped, for "
+    "an upload)": {
+        "be": "{file}: няма файла {part} табліцы MapInfo; дашліце {parts} разам (для "
+              "запампоўкі — у zip-архіве)",
+        "ru": "{file}: нет файла {part} таблицы MapInfo; отправьте {parts} вместе (для "
+              "загрузки — в zip-архиве)"},
+    "{file}: a MapInfo {kind} registration (Type {type}), not a table of features; send the "
+    "image itself as GeoTIFF, or the features as a MapInfo table": {
+        "be": "{file}: гэта рэгістрацыя MapInfo віду {kind} (Type {type}), а не табліца "
+              "аб'ектаў; дашліце сам відарыс у GeoTIFF або аб'екты як табліцу MapInfo",
+        "ru": "{file}: это регистрация MapInfo вида {kind} (Type {type}), а не таблица "
+              "объектов; отправьте само изображение в GeoTIFF или объекты как таблицу MapInfo"},
+    "{file}: a MapInfo table of type {type}, which names other tables; open it in MapInfo, "
+    "save a copy as a plain table and send that": {
+        "be": "{file}: табліца MapInfo тыпу {type}, якая спасылаецца на іншыя табліцы; "
+              "адкрыйце яе ў MapInfo, захавайце копію як звычайную табліцу і дашліце яе",
+        "ru": "{file}: таблица MapInfo типа {type}, которая ссылается на другие таблицы; "
+              "откройте её в MapInfo, сохраните копию как обычную таблицу и отправьте её"},
+    "{file}: the table's text is {encoding}, which a MapInfo TAB cannot declare; save it in "
+    "MapInfo with charset WindowsCyrillic (or as MIF/MID) and send it again": {
+        "be": "{file}: тэкст табліцы ў кадоўцы {encoding}, якую MapInfo TAB не можа "
+              "абвясціць; захавайце яе ў MapInfo з charset WindowsCyrillic (або як MIF/MID) "
+              "і дашліце зноў",
+        "ru": "{file}: текст таблицы в кодировке {encoding}, которую MapInfo TAB не может "
+              "объявить; сохраните её в MapInfo с charset WindowsCyrillic (или как MIF/MID) "
+              "и отправьте снова"},
+    "{file}: the zip holds no Shapefile (.shp) or MapInfo table (.tab, .mif) but {held}; send "
+    "a zip of .shp, .shx, .dbf and .prj, or of .tab, .dat, .map and .id": {
+        "be": "{file}: у zip-архіве няма ні Shapefile (.shp), ні табліцы MapInfo (.tab, .mif), "
+              "толькі {held}; дашліце zip з .shp, .shx, .dbf і .prj або з .tab, .dat, .map "
+              "і .id",
+        "ru": "{file}: в zip-архиве нет ни Shapefile (.shp), ни таблицы MapInfo (.tab, .mif), "
+              "только {held}; отправьте zip с .shp, .shx, .dbf и .prj или с .tab, .dat, .map "
+              "и .id"},
+    "{file}: the zip holds {count} Shapefiles ({tables}); name one with source.layer in the "
+    "manifest": {
+        "be": "{file}: файлаў Shapefile у zip-архіве: {count} ({tables}); назавіце адзін у "
+              "source.layer у маніфесце",
+        "ru": "{file}: файлов Shapefile в zip-архиве: {count} ({tables}); укажите один в "
+              "source.layer в манифесте"},
+    "{file}: the zip holds {count} MapInfo tables ({tables}); name one with source.layer in "
+    "the manifest": {
+        "be": "{file}: табліц MapInfo у zip-архіве: {count} ({tables}); назавіце адну ў "
+              "source.layer у маніфесце",
+        "ru": "{file}: таблиц MapInfo в zip-архиве: {count} ({tables}); укажите одну в "
+              "source.layer в манифесте"},
+    "{file}: the zip holds {count} tables ({tables}); name one with source.layer in the "
+    "manifest": {
+        "be": "{file}: табліц у zip-архіве: {count} ({tables}); назавіце адну ў source.layer у "
+              "маніфесце",
+        "ru": "{file}: таблиц в zip-архиве: {count} ({tables}); укажите одну в source.layer в "
+              "манифесте"},
+    "{file}: source.layer {layer} names no single Shapefile in the zip; it holds {held}": {
+        "be": "{file}: source.layer {layer} не адпавядае ніводнаму Shapefile у zip-архіве; у "
+              "ім {held}",
+        "ru": "{file}: source.layer {layer} не соответствует ни одному Shapefile в zip-архиве; "
+              "в нём {held}"},
+    "{file}: source.layer {layer} names no single MapInfo table in the zip; it holds {held}": {
+        "be": "{file}: source.layer {layer} не адпавядае ніводнай табліцы MapInfo у "
+              "zip-архіве; у ім {held}",
+        "ru": "{file}: source.layer {layer} не соответствует ни одной таблице MapInfo в "
+              "zip-архиве; в нём {held}"},
+    "{file}: source.layer {layer} names no single table in the zip; it holds {held}": {
+        "be": "{file}: source.layer {layer} не адпавядае ніводнай табліцы ў zip-архіве; у ім "
+              "{held}",
+        "ru": "{file}: source.layer {layer} не соответствует ни одной таблице в zip-архиве; в "
+              "нём {held}"},
+    "{file}: a MapInfo table is several files and an upload takes one; zip the {suffix} with "
+    "its {parts} and upload the zip": {
+        "be": "{file}: табліца MapInfo — гэта некалькі файлаў, а запампоўка прымае адзін; "
+              "запакуйце {suffix} разам з {parts} у zip і запампуйце яго",
+        "ru": "{file}: таблица MapInfo — это несколько файлов, а загрузка принимает один; "
+              "упакуйте {suffix} вместе с {parts} в zip и загрузите его"},
+    # -- sheets as filled in: header rows, totals, DMS, EWKT (issue 16, helper B) ---------
+    "{file}: source.header_row {row} is beyond the {rows} rows read; set source.header_row "
+    "in the manifest to the row holding the column names": {
+        "be": "{file}: source.header_row {row} — за межамі {rows} прачытаных радкоў; задайце "
+              "source.header_row у маніфесце — радок з назвамі слупкоў",
+        "ru": "{file}: source.header_row {row} — за пределами {rows} прочитанных строк; "
+              "задайте source.header_row в манифесте — строку с названиями столбцов"},
+    "{file}: the geometry column {column} mixes {srids}; export it in one SRID "
+    "(ST_Transform) and send it again": {
+        "be": "{file}: у слупку геаметрыі {column} змешаны {srids}; экспартуйце яго ў адной "
+              "SRID (ST_Transform) і дашліце зноў",
+        "ru": "{file}: в столбце геометрии {column} смешаны {srids}; экспортируйте его в "
+              "одной SRID (ST_Transform) и отправьте снова"},
+    "{origin}: 'source.header_row' must be a row number from 1 to {limit}": {
+        "be": "{origin}: 'source.header_row' павінна быць нумарам радка ад 1 да {limit}",
+        "ru": "{origin}: 'source.header_row' должно быть номером строки от 1 до {limit}"},
+    "a totals or notes row, not a feature: {value}": {
+        "be": "радок вынікаў або заўвагі, не аб'ект: {value}",
+        "ru": "строка итогов или примечаний, не объект: {value}"},
+    "an empty row, not a feature": {
+        "be": "пусты радок, не аб'ект",
+        "ru": "пустая строка, не объект"},
+    "geometry in SRID={found}, the geometry column's SRID is {srid}": {
+        "be": "геаметрыя ў SRID={found}, а SRID слупка геаметрыі — {srid}",
+        "ru": "геометрия в SRID={found}, а SRID столбца геометрии — {srid}"},
+    # -- mixed geometry types, promotion, DBF types and names (issue 16, helper C) --------
+    "layer {id} mixes geometry types, which a Shapefile cannot hold: download it as f=gpkg "
+    "or f=geojson, or publish it again (one type per layer)": {
+        "be": "пласт {id} змяшчае геаметрыі розных тыпаў, а Shapefile можа мець толькі адзін: "
+              "спампуйце яго як f=gpkg або f=geojson ці апублікуйце яго зноў (адзін тып на "
+              "пласт)",
+        "ru": "слой {id} содержит геометрии разных типов, а Shapefile может хранить только "
+              "один: скачайте его как f=gpkg или f=geojson либо опубликуйте заново (один тип "
+              "на слой)"},
+    "the geometry cannot be published: {found} of {n} parts in a {target} layer": {
+        "be": "геаметрыю нельга апублікаваць: {found} з {n} частак у пласце тыпу {target}",
+        "ru": "геометрию нельзя опубликовать: {found} из {n} частей в слое типа {target}"},
+    "the geometry cannot be published: geometry type {found} in a {target} layer": {
+        "be": "геаметрыю нельга апублікаваць: тып геаметрыі {found} у пласце тыпу {target}",
+        "ru": "геометрию нельзя опубликовать: тип геометрии {found} в слое типа {target}"},
+    "the geometry cannot be published: GeometryCollection of {held} in a {target} layer": {
+        "be": "геаметрыю нельга апублікаваць: GeometryCollection з {held} у пласце тыпу "
+              "{target}",
+        "ru": "геометрию нельзя опубликовать: GeometryCollection из {held} в слое типа "
+              "{target}"},
+    "{origin}: '{key}' must be true or false": {
+        "be": "{origin}: '{key}' павінна быць true або false",
+        "ru": "{origin}: '{key}' должно быть true или false"},
+    # -- CRS: swapped lon/lat, the gazetteer (issue 16, helper D) -------------------------
+    "{origin}: no CRS declared and the coordinates fit several that disagree by more than "
+    "{metres} m ({names}); set source.crs in the manifest": {
+        "be": "{origin}: сістэма каардынат не зададзена, а каардынаты падыходзяць да некалькіх, "
+              "якія разыходзяцца больш чым на {metres} м ({names}); задайце source.crs у "
+              "маніфесце",
+        "ru": "{origin}: система координат не задана, а координаты подходят к нескольким, "
+              "которые расходятся больше чем на {metres} м ({names}); задайте source.crs в "
+              "манифесте"},
+    "{origin}: no CRS declared and the coordinates fit several that disagree by more than "
+    "{metres} m ({names}); the place names in {fields} do not settle it ({named} named "
+    "features; within {km} km of a known place of the name: {counts}; one CRS needs at least "
+    "{least} and the others at most a quarter as many); set source.crs in the manifest": {
+        "be": "{origin}: сістэма каардынат не зададзена, а каардынаты падыходзяць да некалькіх, "
+              "якія разыходзяцца больш чым на {metres} м ({names}); назвы населеных пунктаў у "
+              "{fields} не дазваляюць выбраць (аб'ектаў з вядомымі назвамі: {named}; не далей "
+              "за {km} км ад вядомага месца з такой назвай: {counts}; адной сістэме патрэбна "
+              "не менш за {least}, а астатнім — не больш за чвэрць ад гэтага); задайце "
+              "source.crs у маніфесце",
+        "ru": "{origin}: система координат не задана, а координаты подходят к нескольким, "
+              "которые расходятся больше чем на {metres} м ({names}); названия населённых "
+              "пунктов в {fields} не позволяют выбрать (объектов с известными названиями: "
+              "{named}; не дальше {km} км от известного места с таким названием: "
+              "{counts}; одной системе нужно не меньше {least}, а остальным — не больше "
+              "четверти от этого); задайте source.crs в манифесте"},
+    # -- every failure a sentence; CLI options and manifest keys (issue 16, helper E) -----
+    '{name}: could not be read as {format} ({said}); the file looks damaged or cut off, or '
+    'holds values of the wrong kind: check that it opens in a GIS and send it again': {
+        "be": '{name}: не атрымалася прачытаць як {format} ({said}); файл, відаць, пашкоджаны '
+              'або абрэзаны ці ўтрымлівае значэнні не таго тыпу: праверце, што ён адкрываецца ў '
+              'ГІС, і дашліце яго зноў',
+        "ru": '{name}: не удалось прочитать как {format} ({said}); файл, видимо, повреждён или '
+              'обрезан либо содержит значения не того типа: проверьте, что он открывается в '
+              'ГИС, и пришлите его снова'},
+    '{name}: could not be read after {n} features ({said}); the file looks damaged or cut off, '
+    'or holds values of the wrong kind: check that it opens in a GIS and send it again': {
+        "be": "{name}: не атрымалася прачытаць пасля {n} аб'ектаў ({said}); файл, відаць, "
+              'пашкоджаны або абрэзаны ці ўтрымлівае значэнні не таго тыпу: праверце, што ён '
+              'адкрываецца ў ГІС, і дашліце яго зноў',
+        "ru": '{name}: не удалось прочитать после {n} объектов ({said}); файл, видимо, '
+              'повреждён или обрезан либо содержит значения не того типа: проверьте, что он '
+              'открывается в ГИС, и пришлите его снова'},
+    '{name}: could not be read ({said}); the file looks damaged or cut off, or holds values of '
+    'the wrong kind: check that it opens in a GIS and send it again': {
+        "be": '{name}: не атрымалася прачытаць ({said}); файл, відаць, пашкоджаны або абрэзаны '
+              'ці ўтрымлівае значэнні не таго тыпу: праверце, што ён адкрываецца ў ГІС, і '
+              'дашліце яго зноў',
+        "ru": '{name}: не удалось прочитать ({said}); файл, видимо, повреждён или обрезан либо '
+              'содержит значения не того типа: проверьте, что он открывается в ГИС, и пришлите '
+              'его снова'},
+    '{name}: the layer holds no features; nothing to publish': {
+        "be": "{name}: у пласце няма аб'ектаў; няма чаго публікаваць",
+        "ru": '{name}: в слое нет объектов; нечего публиковать'},
+    '{name}: table {table} holds no features; nothing to publish': {
+        "be": "{name}: у табліцы {table} няма аб'ектаў; няма чаго публікаваць",
+        "ru": '{name}: в таблице {table} нет объектов; нечего публиковать'},
+    '{name}: sheet {table} holds no features; nothing to publish': {
+        "be": "{name}: на аркушы {table} няма аб'ектаў; няма чаго публікаваць",
+        "ru": '{name}: на листе {table} нет объектов; нечего публиковать'},
+    '{name}: folder {table} holds no features; nothing to publish': {
+        "be": "{name}: у папцы {table} няма аб'ектаў; няма чаго публікаваць",
+        "ru": '{name}: в папке {table} нет объектов; нечего публиковать'},
+    '{name}: the layer should hold {n} features but none could be read; the file looks cut off '
+    'or damaged: send it again': {
+        "be": "{name}: у пласце павінна быць {n} аб'ектаў, але ніводнага не атрымалася "
+              'прачытаць; файл, відаць, абрэзаны або пашкоджаны: дашліце яго зноў',
+        "ru": '{name}: в слое должно быть {n} объектов, но ни одного не удалось прочитать; '
+              'файл, видимо, обрезан или повреждён: пришлите его снова'},
+    '{name}: table {table} should hold {n} features but none could be read; the file looks cut '
+    'off or damaged: send it again': {
+        "be": "{name}: у табліцы {table} павінна быць {n} аб'ектаў, але ніводнага не атрымалася "
+              'прачытаць; файл, відаць, абрэзаны або пашкоджаны: дашліце яго зноў',
+        "ru": '{name}: в таблице {table} должно быть {n} объектов, но ни одного не удалось '
+              'прочитать; файл, видимо, обрезан или повреждён: пришлите его снова'},
+    '{name}: sheet {table} should hold {n} features but none could be read; the file looks cut '
+    'off or damaged: send it again': {
+        "be": "{name}: на аркушы {table} павінна быць {n} аб'ектаў, але ніводнага не атрымалася "
+              'прачытаць; файл, відаць, абрэзаны або пашкоджаны: дашліце яго зноў',
+        "ru": '{name}: на листе {table} должно быть {n} объектов, но ни одного не удалось '
+              'прочитать; файл, видимо, обрезан или повреждён: пришлите его снова'},
+    '{name}: folder {table} should hold {n} features but none could be read; the file looks cut '
+    'off or damaged: send it again': {
+        "be": "{name}: у папцы {table} павінна быць {n} аб'ектаў, але ніводнага не атрымалася "
+              'прачытаць; файл, відаць, абрэзаны або пашкоджаны: дашліце яго зноў',
+        "ru": '{name}: в папке {table} должно быть {n} объектов, но ни одного не удалось '
+              'прочитать; файл, видимо, обрезан или повреждён: пришлите его снова'},
+    '{name}: no feature can be published ({reasons}); coordinates are written as text '
+    '("{value}"): write them as numbers, without quotes': {
+        "be": "{name}: ніводнага аб'екта нельга апублікаваць ({reasons}); каардынаты запісаны "
+              'як тэкст ("{value}"): запішыце іх лікамі, без двукоссяў',
+        "ru": '{name}: ни один объект нельзя опубликовать ({reasons}); координаты записаны как '
+              'текст ("{value}"): запишите их числами, без кавычек'},
+    '{origin}: the CRS {name} cannot be placed on the earth (a local CRS without a datum); set '
+    'source.crs in the manifest to the CRS the coordinates are in, e.g. EPSG:28405': {
+        "be": '{origin}: сістэму каардынат {name} немагчыма размясціць на Зямлі (лакальная '
+              'сістэма без датума); задайце ў маніфесце source.crs — сістэму, у якой запісаны '
+              'каардынаты, напрыклад EPSG:28405',
+        "ru": '{origin}: систему координат {name} невозможно разместить на Земле (локальная '
+              'система без датума); задайте в манифесте source.crs — систему, в которой '
+              'записаны координаты, например EPSG:28405'},
+    '{name}: text that is not valid UTF-8 near row {row}, although {format} holds UTF-8 only; '
+    'export the file again as UTF-8': {
+        "be": '{name}: тэкст не ў UTF-8 каля радка {row}, хоць {format} мае толькі UTF-8; '
+              'экспартуйце файл зноў у UTF-8',
+        "ru": '{name}: текст не в UTF-8 около строки {row}, хотя {format} хранит только UTF-8; '
+              'экспортируйте файл заново в UTF-8'},
+    '{name}: the file says it holds {expected} features but {read} could be read; it looks '
+    'truncated or damaged: send it again': {
+        "be": "{name}: паводле файла ў ім {expected} аб'ектаў, а прачытаць атрымалася {read}; "
+              'файл, відаць, абрэзаны або пашкоджаны: дашліце яго зноў',
+        "ru": '{name}: по данным файла в нём {expected} объектов, а прочитать удалось {read}; '
+              'файл, видимо, обрезан или повреждён: пришлите его снова'},
 }
 
 FRAGMENTS: dict[str, dict[str, str]] = {

@@ -207,13 +207,14 @@ class JobRunner(threading.Thread):
                  registry: Registry, rasters: RasterStore, audit: AuditLog,
                  keep_versions: int, poll_seconds: float = 0.5,
                  boundaries: RegionBoundaries | None = None,
-                 max_vertices: int = MAX_VERTICES) -> None:
+                 max_vertices: int = MAX_VERTICES, layers_dir: Path | None = None) -> None:
         super().__init__(name="geoportal-jobs", daemon=True)
         self.queue = queue
         self.catalog, self.store, self.registry, self.rasters = catalog, store, registry, rasters
         self.audit = audit
         self.keep_versions = keep_versions
         self.boundaries, self.max_vertices = boundaries, max_vertices  # the ETL's region check
+        self.layers_dir = layers_dir  # the gazetteer that settles ambiguous CRS fits
         self.poll_seconds = poll_seconds
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
@@ -263,7 +264,7 @@ class JobRunner(threading.Thread):
             report = ingest(manifest, catalog=self.catalog, store=self.store,
                             registry=self.registry, rasters=self.rasters,
                             keep_versions=self.keep_versions, boundaries=self.boundaries,
-                            max_vertices=self.max_vertices)
+                            max_vertices=self.max_vertices, layers_dir=self.layers_dir)
             state, status, error = "done", HTTPStatus.OK, None
             version = report.version
             details = {**report.to_dict(), "source": Path(report.source).name}

@@ -44,6 +44,8 @@ _NAME_MAX = 255
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (*_FORMATS, *RASTER_SUFFIXES)
 """Every suffix the ETL reads: the vector readers' formats, then GeoTIFF."""
+# Formats of several files: an upload is one file, so they come zipped (the parts named).
+_ZIPPED_ONLY = {".shp": ".dbf/.shx/.prj", ".tab": ".dat/.map/.id", ".mif": ".mid"}
 
 
 class UploadRejected(InputError):
@@ -122,9 +124,14 @@ def check_format(filename: str) -> str:
     own words when a .geojson turns out not to be GeoJSON.
     """
     suffix = PurePath(filename).suffix.lower()
+    if suffix in (".tab", ".mif"):
+        raise UploadRejected(f"{filename}: a MapInfo table is several files and an upload "
+                             f"takes one; zip the {suffix} with its {_ZIPPED_ONLY[suffix]} "
+                             "and upload "
+                             "the zip", HTTPStatus.UNPROCESSABLE_ENTITY)
     if suffix in SUPPORTED_SUFFIXES:
         return suffix
-    known = ", ".join(f"{s} (zipped with .dbf/.shx/.prj)" if s == ".shp" else s
+    known = ", ".join(f"{s} (zipped with {_ZIPPED_ONLY[s]})" if s in _ZIPPED_ONLY else s
                       for s in SUPPORTED_SUFFIXES)
     raise UploadRejected(f"{filename}: unknown format; upload one of {known}",
                          HTTPStatus.UNSUPPORTED_MEDIA_TYPE)

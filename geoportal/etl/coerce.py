@@ -30,9 +30,12 @@ _NUM_RE = rf"^(?:{_INT}(?:[.,]\d+)?|[-+]?[.,]\d+)(?:[eE][-+]?\d+)?$"
 _LEADING_ZERO_RE = rf"^[-+]?0(?:\d|{_SEP})"
 # "1,234" is 1.234 with a decimal comma but 1234 to anyone writing decimals with a dot.
 _COMMA_GROUP_RE = r"^[-+]?\d{1,3},\d{3}$"
-# Day first as in Belarus (d.m.yyyy, d/m/yyyy) or ISO, then optionally " H:MM[:SS]" or "T...".
-_DATETIME_RE = (r"^(?:\d{1,2}\.\d{1,2}\.\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})"
-                r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+# Day first as in Belarus (d.m.yyyy, d/m/yyyy), ISO, or yyyy/mm/dd (how GDAL's XLSX driver
+# writes a real date cell in a column that also holds text), then optionally " H:MM[:SS]" or
+# "T...".
+_DATETIME_RE = (r"^(?:\d{1,2}\.\d{1,2}\.\d{4}|\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}"
+                r"|\d{4}/\d{1,2}/\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_YEAR_FIRST_RE = r"^\d{4}[-/]"
 _INT64_MAX = "9223372036854775807"
 # Pairs a column may be written in; a column must keep to one pair to be inferred boolean.
 _BOOLEANS = (("true", "false"), ("yes", "no"), ("да", "нет"), ("так", "не"),
@@ -125,9 +128,9 @@ def _split_datetime(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     numbers a row (extract_regex with six groups is several times slower)."""
     form = _mask(pc.match_substring_regex(text, _DATETIME_RE))
     text = pc.if_else(form, text, "1.1.1970")
-    iso = _mask(pc.match_substring(text, "-"))  # yyyy-mm-dd: year first
+    iso = _mask(pc.match_substring_regex(text, _YEAR_FIRST_RE))  # yyyy-mm-dd, yyyy/mm/dd
     for separator in "/-T :":
-        if (iso.any() if separator == "-" else _contains(text, separator)):
+        if _contains(text, separator):
             text = pc.replace_substring(text, separator, ".")
     parts = pc.split_pattern(text, ".")
     starts = parts.offsets.to_numpy()

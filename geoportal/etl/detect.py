@@ -15,7 +15,8 @@ import pyproj
 
 from geoportal.errors import CRSError
 
-__all__ = ["CRSGuess", "EncodingGuess", "detect_crs", "detect_dbf_encoding", "guess_cyrillic"]
+__all__ = ["AmbiguousCRS", "CRSGuess", "EncodingGuess", "detect_crs", "detect_dbf_encoding",
+           "guess_cyrillic", "share_inside"]
 
 # DBF "language driver id" (byte 29) values seen in Belarusian and Russian data.
 # Names as GDAL (iconv) and Python both understand them.
@@ -134,9 +135,40 @@ class CRSGuess:
     confidence: str = "high"  # high | medium | low
 
 
+class AmbiguousCRS(CRSError):
+    """Several candidate CRSs put the coordinates inside the region and disagree: ``fits``
+    holds them as (crs, name, swap_xy), best first, for a tie-break (``gazetteer.settle``)."""
+
+    def __init__(self, msg: str, *, fits: tuple[tuple[str, str, bool], ...]) -> None:
+        super().__init__(msg)
+        self.fits = fits
+
+
 @lru_cache(maxsize=64)
 def _to_lonlat(crs: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(crs, "OGC:CRS84", always_xy=True)
+
+
+def _sampled(xy: np.ndarray, at_most: int = 2000) -> np.ndarray:
+    """The finite coordinates of ``xy``, at most ``at_most`` of them spread evenly."""
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if len(xy) > at_most:
+        xy = xy[np.linspace(0, len(xy) - 1, at_most).astype(int)]
+    return xy
+
+
+def share_inside(xy: np.ndarray, crs: str, bbox: tuple[float, float, float, float], *,
+                 swap: bool) -> float:
+    """The share of the (sampled) coordinates that ``crs`` puts inside ``bbox`` (lon/lat),
+    with x and y exchanged first when ``swap``; 0 for no finite coordinates."""
+    xy = _sampled(xy)
+    if len(xy) == 0:
+        return 0.0
+    x, y = (xy[:, 1], xy[:, 0]) if swap else (xy[:, 0], xy[:, 1])
+    with np.errstate(all="ignore"):
+        lon, lat = _to_lonlat(crs).transform(x, y, errcheck=False)
+    minx, miny, maxx, maxy = bbox
+    return float(((lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)).mean())
 
 
 def _distance_m(a: np.ndarray, b: np.ndarray) -> float:
@@ -153,13 +185,11 @@ def detect_crs(xy: np.ndarray, bbox: tuple[float, float, float, float], *,
     """The candidate CRS under which the sample coordinates fall inside ``bbox``.
 
     Every candidate is tried as given and with x/y swapped (northing written first). More than
-    one fit that disagree by more than ``ambiguity_m`` is an error naming them.
+    one fit that disagree by more than ``ambiguity_m`` is an ``AmbiguousCRS`` naming them.
     """
-    xy = xy[np.isfinite(xy).all(axis=1)]
+    xy = _sampled(xy)
     if len(xy) == 0:
         raise CRSError(f"{origin}: no coordinates to detect the CRS from")
-    if len(xy) > 2000:
-        xy = xy[np.linspace(0, len(xy) - 1, 2000).astype(int)]
     minx, miny, maxx, maxy = bbox
     tried: list[tuple[float, str, str, bool, np.ndarray, np.ndarray]] = []
     for crs, name in candidates:
@@ -187,9 +217,10 @@ def detect_crs(xy: np.ndarray, bbox: tuple[float, float, float, float], *,
     apart = [f for f in fits[1:] if far(f)]
     if apart:
         names = ", ".join(f"{f[0]}{' (x/y swapped)' if f[2] else ''}" for f in [first, *apart])
-        raise CRSError(f"{origin}: no CRS declared and the coordinates fit several that "
-                       f"disagree by more than {ambiguity_m:.0f} m ({names}); set source.crs "
-                       "in the manifest")
+        raise AmbiguousCRS(
+            f"{origin}: no CRS declared and the coordinates fit several that disagree by more "
+            f"than {ambiguity_m:.0f} m ({names}); set source.crs in the manifest",
+            fits=tuple((f[0], f[1], f[2]) for f in [first, *apart]))
     crs, name, swap, _, inside = first
     share = float(inside.mean())
     reason = (f"no CRS declared; {share:.0%} of the sampled coordinates fall inside the region "

@@ -10,22 +10,31 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-__all__ = ["MADE_VALID", "MAX_VERTICES", "OUTSIDE", "TOO_MANY_VERTICES", "prepare",
-           "target_type"]
+__all__ = ["MADE_VALID", "MAX_VERTICES", "OUTSIDE", "TOO_MANY_VERTICES", "MultiPart",
+           "multi_type", "prepare", "target_type"]
 
 _FAMILY = {
     "Point": "Point", "MultiPoint": "Point",
     "LineString": "Line", "MultiLineString": "Line", "LinearRing": "Line",
     "Polygon": "Polygon", "MultiPolygon": "Polygon",
 }
-_TARGET = {"Point": "Point", "Line": "MultiLineString", "Polygon": "MultiPolygon"}
-# target type -> (type id of the single part, type id of the multi type, constructor)
-_MULTI = {
-    "MultiPoint": (GeometryType.POINT, GeometryType.MULTIPOINT, shapely.multipoints),
-    "MultiLineString": (GeometryType.LINESTRING, GeometryType.MULTILINESTRING,
-                        shapely.multilinestrings),
-    "MultiPolygon": (GeometryType.POLYGON, GeometryType.MULTIPOLYGON, shapely.multipolygons),
+# family -> (single type, multi type)
+_TYPES = {"Point": ("Point", "MultiPoint"), "Line": ("LineString", "MultiLineString"),
+          "Polygon": ("Polygon", "MultiPolygon")}
+# layer type -> (family, type id of a single part, type id of the multi type, constructor)
+_PARTS = {
+    "Point": ("Point", GeometryType.POINT, GeometryType.MULTIPOINT, shapely.multipoints),
+    "LineString": ("Line", GeometryType.LINESTRING, GeometryType.MULTILINESTRING,
+                   shapely.multilinestrings),
+    "Polygon": ("Polygon", GeometryType.POLYGON, GeometryType.MULTIPOLYGON,
+                shapely.multipolygons),
 }
+_PARTS.update({_TYPES[family][1]: parts for family, parts in
+               ((p[0], p) for p in list(_PARTS.values()))})
+_FAMILY_IDS = {GeometryType.POINT: "Point", GeometryType.MULTIPOINT: "Point",
+               GeometryType.LINESTRING: "Line", GeometryType.LINEARRING: "Line",
+               GeometryType.MULTILINESTRING: "Line", GeometryType.POLYGON: "Polygon",
+               GeometryType.MULTIPOLYGON: "Polygon"}
 # The region is named so the admin sees which boundary the feature missed (set-aside reasons
 # are counted per text: one text per layer).
 OUTSIDE = ("outside the layer's region, {name} ({code}), by more than {tolerance:g} m "
@@ -44,63 +53,113 @@ REPEATED = "repeated vertices removed"
 PROMOTED = "single parts stored as {}"
 ORIENTED = "rings oriented counter-clockwise (RFC 7946)"
 _POLYGONAL = (GeometryType.POLYGON, GeometryType.MULTIPOLYGON)
-_SINGLE = (GeometryType.POINT, GeometryType.LINESTRING, GeometryType.POLYGON)
+
+
+class MultiPart(str):
+    """The reason a feature of several parts cannot go in a single-type layer: the ETL
+    starts again with the Multi* type (``pipeline``); a Part 4 edit gets it as its 422."""
+
+
+def multi_type(layer_type: str) -> str:
+    """'Polygon' -> 'MultiPolygon' (a Multi* type stays)."""
+    family = _FAMILY.get(layer_type)
+    return _TYPES[family][1] if family else layer_type
 
 
 def target_type(declared: str, sample: np.ndarray) -> str:
-    """The geometry type to publish: lines and polygons always as Multi*, points as declared.
+    """The geometry type to publish for a declared type and the first batch's geometries.
 
-    Shapefiles call every polygon layer 'Polygon' even with multi-part shapes, so the
-    Multi* types are the only ones that hold every feature without loss.
+    Promote only when needed: a declared Multi* type stays; a declared single type (a
+    Shapefile's 'Polygon' may hold multi-part shapes) becomes Multi* when a feature of the
+    sample has several parts (a later one makes the ETL start again, ``MultiPart``). A type
+    that names no family ('Unknown') is decided from the sample's dominant family; the
+    census (``etl.census``) decides it for whole files.
     """
     base = declared.replace(" Z", "").replace(" M", "").replace("25D", "").strip()
-    if base == "MultiPoint":
-        return "MultiPoint"
     family = _FAMILY.get(base)
-    if family is None:  # 'Unknown' (GeoJSON with mixed types): look at the data
-        types = {g.geom_type for g in sample if g is not None}
-        families = {_FAMILY.get(t) for t in types} - {None}
-        if len(families) != 1:
+    if family is not None and base.startswith("Multi"):
+        return base
+    geoms = np.asarray(sample, dtype=object)
+    ids = shapely.get_type_id(geoms)
+    if family is None:
+        found = [_FAMILY_IDS.get(int(t)) for t in ids]
+        counts = {f: found.count(f) for f in _TYPES if f in found}
+        if not counts:
             return "Unknown"
-        family = families.pop()
-        if family == "Point" and "MultiPoint" in types:
-            return "MultiPoint"
-    return _TARGET[family]
+        family = max(counts, key=lambda f: (counts[f], list(_TYPES).index(f)))
+    single, multi = _TYPES[family]
+    mine = np.isin(ids, [k for k, f in _FAMILY_IDS.items() if f == family])
+    several = shapely.get_num_geometries(geoms[mine]) > 1
+    return multi if several.any() else single
 
 
-def _fit_collection(geom: shapely.Geometry, target: str) -> shapely.Geometry | None:
-    """The parts of a GeometryCollection (from make_valid) that belong in the layer."""
-    part_id, _, build = _MULTI[target]
-    parts = [p for g in shapely.get_parts(geom) for p in shapely.get_parts(g)
-             if shapely.get_type_id(p) == part_id and not p.is_empty]
-    return build(parts) if parts else None
+def _describe(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
 
 
-def _fit(geoms: np.ndarray, target: str, reasons: np.ndarray) -> np.ndarray:
-    """Promote single parts to the layer's Multi* type; mark what does not fit."""
-    type_ids = shapely.get_type_id(geoms)
+def _fit_collection(geom: shapely.Geometry, layer_type: str
+                    ) -> tuple[shapely.Geometry | None, str]:
+    """A GeometryCollection's parts that belong in the layer (one geometry of its family, or
+    None) and what it dropped (''), or what it held when nothing fits."""
+    _, part_id, _, build = _PARTS[layer_type]
+    parts, todo = [], [geom]
+    while todo:
+        for part in shapely.get_parts(todo.pop()):
+            if shapely.get_type_id(part) == GeometryType.GEOMETRYCOLLECTION:
+                todo.append(part)
+            else:
+                parts += [p for p in shapely.get_parts(part) if not p.is_empty]
+    kept = [p for p in parts if shapely.get_type_id(p) == part_id]
+    dropped: dict[str, int] = {}
+    for p in parts:
+        if shapely.get_type_id(p) != part_id:
+            dropped[p.geom_type] = dropped.get(p.geom_type, 0) + 1
+    if not kept:
+        return None, _describe(dropped) or "nothing"
+    if len(kept) == 1 and not layer_type.startswith("Multi"):
+        return kept[0], _describe(dropped)
+    return build(kept), _describe(dropped)
+
+
+def _fit(geoms: np.ndarray, target: str, reasons: np.ndarray, repairs: dict[str, int]
+         ) -> np.ndarray:
+    """Fit the features to the layer's type: single parts promoted to a Multi* layer's type,
+    one-part Multi* unpacked for a single-type layer, GeometryCollections split into the
+    parts of the layer's family; mark what does not fit (``MultiPart`` for several parts in
+    a single-type layer)."""
     todo = reasons == None  # noqa: E711 - elementwise on an object array
-    if target == "Unknown":
+    if target not in _PARTS:  # 'Unknown': layers published before issue 16; Part 4 edits
         return geoms
-    if target == "Point":
-        single = todo & (type_ids == GeometryType.MULTIPOINT) & (shapely.get_num_geometries(
-            geoms) == 1)
-        geoms[single] = shapely.get_geometry(geoms[single], 0)
-        type_ids = shapely.get_type_id(geoms)
-        wrong = todo & (type_ids != GeometryType.POINT)
-    else:
-        part_id, multi_id, build = _MULTI[target]
+    family, part_id, multi_id, build = _PARTS[target]
+    is_multi = target.startswith("Multi")
+    for i in np.flatnonzero(todo & (shapely.get_type_id(geoms) ==
+                                    GeometryType.GEOMETRYCOLLECTION)):
+        geoms[i], dropped = _fit_collection(geoms[i], target)
+        if geoms[i] is None:
+            reasons[i] = f"GeometryCollection of {dropped} in a {target} layer"
+        elif dropped:
+            kind = f"GeometryCollection: kept the {_TYPES[family][0]} parts, dropped {dropped}"
+            repairs[kind] = repairs.get(kind, 0) + 1
+    todo = reasons == None  # noqa: E711
+    type_ids = shapely.get_type_id(geoms)
+    if is_multi:
         single = todo & (type_ids == part_id)
         if single.any():
             geoms[single] = build(geoms[single], indices=np.arange(int(single.sum())))
-        collections = np.flatnonzero(todo & (type_ids == GeometryType.GEOMETRYCOLLECTION))
-        for i in collections:
-            geoms[i] = _fit_collection(geoms[i], target)
-        type_ids = shapely.get_type_id(geoms)  # -1 for None
-        wrong = todo & (type_ids != multi_id)
-    for i in np.flatnonzero(wrong):
+            repairs[PROMOTED.format(target)] = int(single.sum())
+        wanted = multi_id
+    else:
+        multi = todo & (type_ids == multi_id)
+        one = multi & (shapely.get_num_geometries(geoms) == 1)
+        geoms[one] = shapely.get_geometry(geoms[one], 0)
+        for i in np.flatnonzero(multi & ~one):
+            n = shapely.get_num_geometries(geoms[i])
+            reasons[i] = MultiPart(f"{geoms[i].geom_type} of {n} parts in a {target} layer")
+        wanted = part_id
+    type_ids = shapely.get_type_id(geoms)  # -1 for None
+    for i in np.flatnonzero((reasons == None) & (type_ids != wanted)):  # noqa: E711
         found = geoms[i].geom_type if geoms[i] is not None else "nothing valid"
-        reasons[i] = f"{found} in a {target} layer"
+        reasons[i] = f"geometry type {found} in a {target} layer"
     return geoms
 
 
@@ -164,10 +223,7 @@ def prepare(
     repairs[MADE_VALID] = int(invalid.sum())
     empty = ok & shapely.is_empty(out)
     reasons[empty] = "empty geometry"
-    singles = (reasons == None) & np.isin(shapely.get_type_id(out), _SINGLE)  # noqa: E711
-    out = _fit(out, target, reasons)
-    if target.startswith("Multi"):
-        repairs[PROMOTED.format(target)] = int((singles & (reasons == None)).sum())  # noqa: E711
+    out = _fit(out, target, reasons, repairs)
     repairs[ORIENTED] = _orient(out, reasons == None)  # noqa: E711
     if bounds is not None:
         inside = shapely.intersects(out, shapely.box(*bounds))

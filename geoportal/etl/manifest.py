@@ -21,7 +21,12 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # Collection ids the portal uses itself (the catalog's records).
 RESERVED_IDS = frozenset({"catalog"})
 _SOURCE_KEYS = {"path", "crs", "encoding", "layer", "x_field", "y_field", "geometry_field",
-                "id_field"}
+                "id_field", "split_geometry", "header_row"}
+# Source keys whose value is a row number (1-based), not text; the furthest row allowed.
+_ROW_KEYS = {"header_row"}
+HEADER_ROW_MAX = 1000
+# Source keys whose value is yes/no, not text.
+_FLAG_KEYS = {"split_geometry"}
 _TOP_KEYS = {"id", "region", "theme", "title", "description", "keywords", "license",
              "attribution", "source", "fields"}
 _FIELD_KEYS = {"name", "type", "title", "drop"}
@@ -58,12 +63,26 @@ class SourceSpec:
     y_field: str | None = None
     geometry_field: str | None = None  # a column of WKT (CSV, XLSX)
     id_field: str | None = None  # the source's own feature id: duplicates are set aside
+    # One layer per geometry family (<id>-points, -lines, -polygons) when the source mixes
+    # them; else the dominant family is published and the others set aside (etl.census).
+    split_geometry: bool = False
+    # Set on each layer of a split: the family it keeps (Point, Line, Polygon); the
+    # features of other families belong to the other layers.
+    geometry_family: str | None = None
+    # The row of a CSV/XLSX/ODS table holding the column names (1-based); None: found by
+    # etl.sheets (the first row of names above rows of data).
+    header_row: int | None = None
 
     def options(self) -> dict[str, Any]:
         """The settings that change the output besides the file's bytes."""
-        return {"crs": self.crs, "encoding": self.encoding, "layer": self.layer,
-                "x_field": self.x_field, "y_field": self.y_field,
-                "geometry_field": self.geometry_field, "id_field": self.id_field}
+        options = {"crs": self.crs, "encoding": self.encoding, "layer": self.layer,
+                   "x_field": self.x_field, "y_field": self.y_field,
+                   "geometry_field": self.geometry_field, "id_field": self.id_field}
+        if self.header_row is not None:  # only then: older versions stay "unchanged"
+            options["header_row"] = self.header_row
+        if self.geometry_family is not None:  # only then: older versions stay "unchanged"
+            options["geometry_family"] = self.geometry_family
+        return options
 
 
 @dataclass(frozen=True)
@@ -256,6 +275,14 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     if unknown:
         problems.append(f"unknown source keys {_names(unknown)}; allowed: "
                         f"{sorted(_SOURCE_KEYS)}")
+    for key in sorted(_FLAG_KEYS & set(source)):
+        if not isinstance(source[key], bool):
+            problems.append(f"'source.{key}' must be true or false")
+    for key in sorted(_ROW_KEYS & set(source)):
+        row = source[key]
+        if row is not None and (isinstance(row, bool) or not isinstance(row, int)
+                                or not 1 <= row <= HEADER_ROW_MAX):
+            problems.append(f"'source.{key}' must be a row number from 1 to {HEADER_ROW_MAX}")
     for key in sorted(_SOURCE_KEYS & set(source)):
         if source[key] is not None:
             _too_long(f"source.{key}", str(source[key]), LIMITS["source_value"], problems)
@@ -282,7 +309,9 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     spec = SourceSpec(
         path=(base / str(source["path"])).resolve(),
         **{k: (str(v) if v is not None else None) for k, v in source.items()
-           if k in _SOURCE_KEYS and k != "path"},
+           if k in _SOURCE_KEYS - _FLAG_KEYS - _ROW_KEYS and k != "path"},
+        **{k: int(source[k]) for k in _ROW_KEYS & set(source) if source[k] is not None},
+        **{k: bool(source[k]) for k in _FLAG_KEYS & set(source)},
     )
     return Manifest(meta=meta, source=spec, fields=fields, origin=origin)
 

@@ -24,7 +24,7 @@ from geoportal.etl.romanize import detect_language, to_ascii_name
 from geoportal.etl.sources import SOURCE_ONLY
 from geoportal.storage.base import json_type
 
-__all__ = ["MAX_NAME_BYTES", "Column", "FieldPlan", "plan_fields"]
+__all__ = ["MAX_NAME_BYTES", "Column", "FieldPlan", "distinct_names", "plan_fields"]
 
 _RESERVED = {"fid", "geom", "geometry"}
 # PostgreSQL cuts identifiers at 63 bytes; leave room for a de-duplicating suffix.
@@ -50,10 +50,12 @@ class Column:
 class FieldPlan:
     """How the source's columns become the layer's fields."""
 
-    def __init__(self, columns: list[Column], dropped: dict[str, str], language: str) -> None:
+    def __init__(self, columns: list[Column], dropped: dict[str, str], language: str,
+                 notes: list[str] | None = None) -> None:
         self.columns = columns
         self.dropped = dropped
         self.language = language
+        self.notes = notes or []  # for the report: what the admin should check
 
     @property
     def fields(self) -> list[Field]:
@@ -95,6 +97,34 @@ class FieldPlan:
 
     def find(self, source: str) -> Column | None:
         return next((c for c in self.columns if c.source == source), None)
+
+
+def distinct_names(table: pa.Table) -> tuple[pa.Table, dict[str, str]]:
+    """``table`` with repeated column names made distinct (``NASELENIE``, ``NASELENIE_2``)
+    and the new names mapped to the name the file gives.
+
+    A DBF cuts field names to 10 characters, so ArcView 3, MapInfo and Excel exports hold
+    two ``NASELENIE`` fields (``NASELENIE_2009`` and ``NASELENIE_2019`` once); GDAL reads
+    both under the one name, which no column lookup can tell apart.
+    """
+    names = table.column_names
+    if len(set(names)) == len(names):
+        return table, {}
+    taken, renamed, out = set(names), {}, []
+    seen: set[str] = set()
+    for name in names:
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+            continue
+        n = 2
+        while f"{name}_{n}" in taken:
+            n += 1
+        new = f"{name}_{n}"
+        taken.add(new)
+        renamed[new] = name
+        out.append(new)
+    return table.rename_columns(out), renamed
 
 
 def _unpacking(dtype: pa.DataType) -> tuple[pa.DataType, str | None]:
@@ -152,14 +182,17 @@ def _type_of(column: pa.ChunkedArray | pa.Array, dtype: pa.DataType,
 
 
 def plan_fields(first: pa.Table, *, geometry: str, rules: dict[str, FieldRule] | None = None,
-                infer_types: bool = True) -> FieldPlan:
+                infer_types: bool = True, titles: dict[str, str] | None = None) -> FieldPlan:
     """Decide the published name and type of every property column, from the first batch.
 
     ``infer_types``: look for numbers, dates and booleans in text columns. Right for formats
     whose columns are all text or typed by hand (CSV, Excel, DBF, KML); wrong for those whose
     producer chose the types (GeoPackage, GeoJSON): a SOATO code stored as text stays text.
+    ``titles``: the file's own name of columns ``distinct_names`` renamed; they become the
+    fields' titles, with a note to check which is which.
     """
     rules = rules or {}
+    titles = titles or {}
     sources = [name for name in first.column_names
                if name != geometry and not name.startswith(SOURCE_ONLY)]
     unknown = sorted(set(rules) - set(sources))
@@ -193,10 +226,18 @@ def plan_fields(first: pa.Table, *, geometry: str, rules: dict[str, FieldRule] |
         else:
             name = _unique(_fit_bytes(to_ascii_name(source, language)) or f"field_{index + 1}",
                            taken)
-        title = (rule.title if rule is not None and rule.title else None) or source
+        title = (rule.title if rule is not None and rule.title else None) or titles.get(
+            source, source)
         columns.append(Column(source, Field(name=name, type=type_, title=title), convert, how,
                               unpack))
-    return FieldPlan(columns, dropped, language)
+    notes = []
+    for original in dict.fromkeys(titles.values()):
+        same = [c.field.name for c in columns if c.field.title == original
+                and (c.source == original or titles.get(c.source) == original)]
+        notes.append(f"the file has {len(same)} fields named {original!r} (a DBF cuts names "
+                     f"to 10 characters): published as {', '.join(same)}, in the file's "
+                     "order; check which is which")
+    return FieldPlan(columns, dropped, language, notes)
 
 
 def find_id_column(plan: FieldPlan, first: pa.Table, declared: str | None) -> Column | None:

@@ -13,6 +13,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -21,15 +22,32 @@ import shapely
 
 from geoportal.admin.boundaries import RegionBoundaries
 from geoportal.catalog import Catalog, Registry, Version
-from geoportal.errors import EncodingError, GeometryError, InputError
+from geoportal.errors import DamagedFile, EncodingError, GeometryError, InputError
+from geoportal.etl.census import FAMILIES, Census, declared_family, families, take_census
 from geoportal.etl.coverage import ingest_raster, is_raster
-from geoportal.etl.geometry import MAX_VERTICES, OUTSIDE, prepare, target_type
-from geoportal.etl.manifest import FieldRule, Manifest
-from geoportal.etl.normalize import Column, FieldPlan, find_id_column, plan_fields
+from geoportal.etl.failures import quoted_coordinates
+from geoportal.etl.gazetteer import NameSample
+from geoportal.etl.geometry import (
+    MAX_VERTICES,
+    OUTSIDE,
+    MultiPart,
+    multi_type,
+    prepare,
+    target_type,
+)
+from geoportal.etl.manifest import FieldRule, Manifest, SourceSpec
+from geoportal.etl.normalize import (
+    Column,
+    FieldPlan,
+    distinct_names,
+    find_id_column,
+    plan_fields,
+)
 from geoportal.etl.publish import register, skip_unchanged
 from geoportal.etl.readers import GEOMETRY, Source, fingerprint, open_batches, resolve_source
 from geoportal.etl.report import Report
 from geoportal.etl.reproject import CRSChoice, resolve_crs, to_crs84
+from geoportal.etl.sheets import explain_missing
 from geoportal.etl.sources import SOURCE_ONLY
 from geoportal.storage import FeatureStore
 from geoportal.storage.base import QUARANTINE_SCHEMA
@@ -44,14 +62,30 @@ log = logging.getLogger("geoportal.etl")
 # still count; rasters must touch this box. Which features are published is decided by the
 # region's boundary (RegionBoundaries), not by this box.
 REGION_MARGIN = 0.5
-# Formats whose columns are text, or typed by hand: numbers, dates and booleans are looked for
-# in their text. GeoPackage, GeoJSON, GML and the like keep the types their producer chose.
-TEXT_TYPED_FORMATS = {"CSV", "XLSX", "ODS", "ESRI Shapefile", "KML", "LIBKML", "GPX"}
+# Formats whose columns are untyped text: numbers, dates and booleans are looked for in their
+# text (CSV, sheets, KML's ExtendedData). Every other format keeps the types its producer
+# declared: a DBF's C field of SOATO codes stays text (its N, F, D and L fields GDAL types
+# itself), as do GPX's name and desc (GDAL types its extensions).
+TEXT_TYPED_FORMATS = {"CSV", "XLSX", "ODS", "KML", "LIBKML"}
 # Formats whose header states the feature count (so a truncated file shows).
 _COUNTED_FORMATS = {"ESRI Shapefile", "GPKG"}
 _KML_STYLE = ("tessellate", "extrude", "visibility", "drawOrder", "icon", "altitudeMode",
               "snippet")
 _KML_TIME = ("begin", "end", "timestamp")
+# The columns GDAL's DXF driver adds about the drawing: model/paper space, the entity's class
+# chain (AcDbEntity:AcDbPolyline), line type and the entity's handle (renumbered on save).
+_DXF_CAD = ("PaperSpace", "SubClasses", "Linetype", "EntityHandle")
+# A batch's column of row numbers in the file, where a layer keeps only some rows (one
+# geometry family of a split source): set-aside rows are named as the file numbers them.
+_ROW = SOURCE_ONLY + "row"
+
+
+class _NeedsMulti(Exception):
+    """A feature has several parts and the layer's type is single: start again as Multi*."""
+
+    def __init__(self, row: int, reason: str) -> None:
+        super().__init__(reason)
+        self.row, self.reason = row, reason
 
 
 class Progress(Protocol):
@@ -106,8 +140,13 @@ class _Batches:
     def process(self, batch: pa.Table) -> tuple[pa.Table, np.ndarray, pa.Table | None]:
         """The rows to publish (properties, CRS84 geometries) and the quarantine rows."""
         report = self.report
+        rows = None  # the file's row numbers, where they are not simply consecutive
+        if _ROW in batch.column_names:
+            rows = batch.column(_ROW).to_numpy()
+            batch = batch.drop_columns([_ROW])
         wkb = batch.column(GEOMETRY)
-        geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+        # "fix" closes rings GDAL left open; WKB it cannot read is no geometry, not a crash
+        geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="fix")
         has_z = shapely.has_z(geoms)
         if has_z.any():
             geoms[has_z] = shapely.force_2d(geoms[has_z])
@@ -115,6 +154,7 @@ class _Batches:
         geoms, reasons, repairs = prepare(
             to_crs84(geoms, self.crs.crs, swap_xy=self.crs.swap_xy), self.target,
             max_vertices=self.max_vertices)
+        self._multi_parts(reasons, rows)
         self.region.apply(geoms, reasons)
         report.repairs.update(repairs)
         self._unreadable_coordinates(batch, reasons)
@@ -125,13 +165,15 @@ class _Batches:
             self._duplicates(properties.column(self.id_column.field.name), reasons)
         keep = reasons == None  # noqa: E711
         first_row = report.features_read + 1
+        if rows is None:
+            rows = np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)
         report.features_read += batch.num_rows
         quarantine = None
         if not keep.all():
             aside = np.flatnonzero(~keep)
             for i in aside:
-                report.put_aside(first_row + int(i), reasons[i])
-            quarantine = self._quarantine(batch, wkb, aside, first_row, reasons)
+                report.put_aside(int(rows[i]), reasons[i])
+            quarantine = self._quarantine(batch, wkb, aside, rows, reasons)
         kept = geoms[keep]
         if len(kept):
             b = shapely.total_bounds(kept)
@@ -140,18 +182,19 @@ class _Batches:
         report.features_published += len(kept)
         return properties.filter(pa.array(keep)), kept, quarantine
 
+    def _multi_parts(self, reasons: np.ndarray, rows: np.ndarray | None) -> None:
+        """Stop at the first feature of several parts in a single-type layer (``ingest``
+        starts again with the Multi* type: rare, a Shapefile's multi-part shape late)."""
+        for i in np.flatnonzero(reasons != None):  # noqa: E711 - elementwise
+            if isinstance(reasons[i], MultiPart):
+                row = int(rows[i]) if rows is not None else self.report.features_read + i + 1
+                raise _NeedsMulti(row, str(reasons[i]))
+
     @staticmethod
     def _unreadable_coordinates(batch: pa.Table, reasons: np.ndarray) -> None:
-        """'no geometry' made precise where a table's coordinate columns had text in them."""
-        columns = [n for n in batch.column_names if n.startswith(SOURCE_ONLY)]
-        missing = np.flatnonzero(reasons == "no geometry")
-        if not columns or len(missing) == 0:
-            return
-        values = batch.select(columns).take(pa.array(missing)).to_pylist()
-        for i, row in zip(missing, values, strict=True):
-            given = [str(v).strip() for v in row.values() if v is not None and str(v).strip()]
-            if given:
-                reasons[i] = "coordinates could not be read: " + ", ".join(given)[:80]
+        """'no geometry' made precise where a table's coordinate columns had text in them,
+        or the row is a sheet's totals or notes (``sheets.explain_missing``)."""
+        explain_missing(batch, reasons)
 
     def _duplicates(self, ids: pa.ChunkedArray, reasons: np.ndarray) -> None:
         """Set aside every feature whose id was already published (the first one wins).
@@ -187,20 +230,40 @@ class _Batches:
         reasons[candidates[repeated]] = f"duplicate id in field {name!r}"
 
     @staticmethod
-    def _quarantine(batch: pa.Table, wkb: pa.ChunkedArray, aside: np.ndarray, first_row: int,
-                    reasons: np.ndarray) -> pa.Table:
+    def _quarantine(batch: pa.Table, wkb: pa.ChunkedArray, aside: np.ndarray,
+                    numbers: np.ndarray, reasons: np.ndarray) -> pa.Table:
         """The set-aside rows as read (properties as JSON, geometry as source WKB)."""
         index = pa.array(aside)
         rows = batch.drop_columns([GEOMETRY]).take(index)
-        properties = rows.rename_columns([n.removeprefix(SOURCE_ONLY)
-                                          for n in rows.column_names]).to_pylist()
+        properties = (rows.rename_columns([n.removeprefix(SOURCE_ONLY)
+                                           for n in rows.column_names]).to_pylist()
+                      if rows.num_columns else [{} for _ in aside])  # to_pylist() gives []
         return pa.Table.from_arrays([
-            pa.array(first_row + aside, pa.int64()),
+            pa.array(numbers[aside], pa.int64()),
             pa.array([str(reasons[i]) for i in aside], pa.string()),
             pa.array([json.dumps(p, ensure_ascii=False, default=_json_default)
                       for p in properties], pa.string()),
             wkb.take(index).cast(pa.binary()),
         ], schema=QUARANTINE_SCHEMA)
+
+
+def _where(spec: SourceSpec, source: Source) -> str:
+    """``roads.gpkg: table 'дарогі'`` (sheet, folder) when the file holds several, else
+    ``roads.gpkg: the layer``: what a message about one of its tables names."""
+    if not source.layer:
+        return f"{spec.path.name}: the layer"
+    kind = {"XLSX": "sheet", "ODS": "sheet", "LIBKML": "folder", "KML": "folder"}.get(
+        source.format, "table")
+    return f"{spec.path.name}: {kind} {source.layer!r}"
+
+
+def _quoted_hint(spec: SourceSpec, source: Source, report: Report) -> str:
+    """Why GeoJSON features had no geometry when GDAL dropped coordinates written as text."""
+    if "no geometry" not in report.set_aside or not source.format.startswith("GeoJSON"):
+        return ""
+    quoted = quoted_coordinates(spec.path, report.encoding)
+    return ("" if quoted is None else f"; coordinates are written as text (\"{quoted}\"): "
+            "write them as numbers, without quotes")
 
 
 def _region_bounds(registry: Registry, code: str) -> tuple[float, float, float, float] | None:
@@ -211,20 +274,28 @@ def _region_bounds(registry: Registry, code: str) -> tuple[float, float, float, 
     return (minx - REGION_MARGIN, miny - REGION_MARGIN, maxx + REGION_MARGIN, maxy + REGION_MARGIN)
 
 
-def _check_complete(source: Source, report: Report) -> None:
+def _check_complete(source: Source, read: int) -> None:
     """Refuse a file that holds fewer features than its own header says (a cut-off upload):
-    the missing ones would be neither published nor set aside."""
+    the missing ones would be neither published nor set aside. ``read``: the rows read,
+    those of other geometry families (a split source) included."""
     expected = source.feature_count
     if (source.format in _COUNTED_FORMATS and expected is not None
-            and expected != report.features_read):
-        raise InputError(f"{source.path}: the file says it holds {expected} features but "
-                         f"{report.features_read} could be read; it looks truncated or "
+            and expected != read):
+        raise DamagedFile(f"{source.path.name}: the file says it holds {expected} features but "
+                         f"{read} could be read; it looks truncated or "
                          "damaged: send it again")
 
 
 def _display_only(first: pa.Table, source: Source) -> dict[str, FieldRule]:
     """Rules dropping the columns GDAL's LIBKML driver adds for drawing (tessellate, extrude,
-    ...) and its time columns when empty: they are styling, not the region's data."""
+    ...) and its time columns when empty: they are styling, not the region's data. The same
+    for DXF's CAD bookkeeping (``_DXF_CAD``; its ``Layer`` stays) and its empty ``Text``."""
+    if source.format == "DXF":
+        names = set(first.column_names)
+        drop = {n for n in _DXF_CAD if n in names}
+        if "Text" in names and first.column("Text").null_count == len(first):
+            drop.add("Text")
+        return {n: FieldRule(drop=True, why="DXF drawing setting, not data") for n in drop}
     if source.format != "LIBKML":
         return {}
     names = set(first.column_names)
@@ -233,14 +304,108 @@ def _display_only(first: pa.Table, source: Source) -> dict[str, FieldRule]:
     return {n: FieldRule(drop=True, why="KML display setting, not data") for n in drop}
 
 
+class _Feed:
+    """The source's batches as the layer reads them: duplicate column names made distinct
+    (``normalize.distinct_names``; ``titles`` keeps the names as the file has them) and, for
+    one geometry family of a split source, only that family's rows, numbered as in the file
+    (the dominant family's layer also takes the rows without a geometry, so every row of the
+    file is read by exactly one layer)."""
+
+    def __init__(self, batches: Any, spec: SourceSpec, census: Census | None) -> None:
+        self.batches = batches
+        self.read = 0  # rows of the file read, every family's
+        self.titles: dict[str, str] = {}
+        self.keep: list[int] | None = None
+        if spec.geometry_family is not None and census is not None:
+            self.keep = [c for c, f in FAMILIES.items() if f == spec.geometry_family]
+            if spec.geometry_family == census.dominant:
+                self.keep += [0, -1]  # no geometry, or a type of no family
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> pa.Table:
+        while True:
+            batch = next(self.batches)
+            start, self.read = self.read, self.read + batch.num_rows
+            batch, renamed = distinct_names(batch)
+            self.titles.update(renamed)
+            if self.keep is None:
+                return batch
+            mine = np.isin(families(batch.column(GEOMETRY))[0], self.keep)
+            if mine.any():
+                rows = pa.array(np.flatnonzero(mine) + start + 1, pa.int64())
+                return batch.filter(pa.array(mine)).append_column(_ROW, rows)
+
+
+_NOUN = {"Point": "points", "Line": "lines", "Polygon": "polygons"}
+
+
+def _census(source: Source, spec: SourceSpec, report: Report) -> Census | None:
+    """A geometry census of a source whose declared type is not one family (or that is
+    split): what the layer keeps, said in the report; None when the declared type decides."""
+    if spec.geometry_family is None and declared_family(source.geometry_type) is not None:
+        return None
+    census = take_census(source)
+    family = spec.geometry_family or census.dominant
+    if spec.geometry_family is not None:
+        report.notes.append(f"the file mixes geometry types ({census.describe()}): this "
+                            f"layer holds its {_NOUN[family]}")
+    elif family is not None and len(census.present) > 1:
+        report.notes.append(f"the file mixes geometry types ({census.describe()}): the "
+                            f"{_NOUN[family]} are published, the others set aside; set "
+                            "source.split_geometry in the manifest to publish one layer per "
+                            "type")
+    return census
+
+
+def _layer_type(source: Source, spec: SourceSpec, census: Census | None,
+                sample: np.ndarray, promote: bool) -> str:
+    """The layer's geometry type: from the census when there is one, else from the declared
+    type and the first batch (``geometry.target_type``); Multi* when ``promote``."""
+    family = spec.geometry_family or (census.dominant if census is not None else None)
+    if census is not None and family is not None:
+        layer = census.target(family)
+    else:
+        layer = target_type(source.geometry_type, sample)
+    if promote:
+        return multi_type(layer)
+    if layer != multi_type(layer):
+        # Repairs may make a part into several (a bow-tie's two triangles): seen in the
+        # first batch, that costs no second reading.
+        reasons = prepare(sample, layer)[1]
+        if any(isinstance(r, MultiPart) for r in reasons):
+            return multi_type(layer)
+    return layer
+
+
 def _describe_source(report: Report, source: Source, manifest: Manifest) -> None:
     report.format = source.format
     report.encoding = source.encoding or source.info.get("encoding")
     report.encoding_confidence = "high" if manifest.source.encoding else source.encoding_confidence
     report.encoding_reason = source.encoding_reason
+    report.notes.extend(source.notes)
 
 
-def ingest(
+def ingest(manifest: Manifest, **options: Any) -> Report:
+    """Publish the manifest's source as a new version of its layer, unless it is unchanged
+    (``_ingest`` says how; ``options`` are its keywords).
+
+    A layer is single-type (Polygon, LineString, Point) unless a feature needs more parts;
+    when one turns up after the type was decided (a Shapefile's multi-part shape late in the
+    file), the staged table is dropped and the file read again with the Multi* type.
+    """
+    try:
+        return _ingest(manifest, **options)
+    except _NeedsMulti as exc:
+        log.info("layer=%s status=restart reason=%r row=%s", manifest.meta.id, exc.reason,
+                 exc.row)
+        note = (f"row {exc.row}: {exc.reason}, so the file was read again as a Multi* "
+                "layer")
+        return _ingest(manifest, promote=note, **options)
+
+
+def _ingest(
     manifest: Manifest,
     *,
     catalog: Catalog,
@@ -252,6 +417,8 @@ def ingest(
     rasters: RasterStore | None = None,
     boundaries: RegionBoundaries | None = None,
     max_vertices: int = MAX_VERTICES,
+    layers_dir: Path | None = None,
+    promote: str | None = None,
 ) -> Report:
     """Publish the manifest's source as a new version of its layer, unless it is unchanged.
 
@@ -265,6 +432,13 @@ def ingest(
     0000000000) and have at most ``max_vertices`` vertices; the others are set aside with
     the reason. Without ``boundaries``, each region's bbox from ``regions.yaml`` stands in
     (for tools and tests without ``config/boundaries.geojson``).
+
+    ``promote``: publish the Multi* type of the layer's family, for the reason given (a note
+    in the report).
+
+    ``layers_dir`` (settings.layers_dir) holds the gazetteer that settles a CRS two candidates
+    fit, by the place names of the features (``gazetteer.settle``); without it such a file is
+    refused.
     """
     started = time.monotonic()
     progress = progress or _NoProgress()
@@ -295,27 +469,44 @@ def ingest(
         log.info("layer=%s status=unchanged version=%s", meta.id, current.version)
         return report
 
+    census = _census(source, spec, report)
+    if promote:
+        report.notes.append(promote)
     progress.start(source.feature_count, meta.id)
     with open_batches(source) as batches:
+        batches = feed = _Feed(batches, spec, census)
         first = next(batches, None)
         if first is None:
-            raise GeometryError(f"{spec.path.name}: the layer holds no features; nothing to "
+            if source.table is None and (source.feature_count or 0) > 0:  # GML cut off
+                raise DamagedFile(f"{_where(spec, source)} should hold "
+                                  f"{source.feature_count} features but none could be read; "
+                                  "the file looks cut off or damaged: send it again")
+            raise GeometryError(f"{_where(spec, source)} holds no features; nothing to "
                                 "publish")
-        sample = shapely.from_wkb(first.column(GEOMETRY).to_numpy(zero_copy_only=False))
+        sample = shapely.from_wkb(first.column(GEOMETRY).to_numpy(zero_copy_only=False),
+                                  on_invalid="fix")
         crs = resolve_crs(
             declared=spec.crs, from_file=source.crs, xy=shapely.get_coordinates(sample),
             bbox=bounds, candidates=registry.crs_candidates,
             ambiguity_m=registry.crs_ambiguity_m, origin=spec.path.name,
+            names=NameSample(first, sample, layers_dir),
         )
         report.source_crs, report.crs_origin = crs.name, crs.origin
         report.crs_confidence = crs.confidence
         report.crs_reason = crs.reason
-        report.geometry_type = target_type(source.geometry_type,
-                                           to_crs84(sample, crs.crs, swap_xy=crs.swap_xy))
+        if crs.origin == "file" and source.crs_reason:  # a MapInfo CoordSys, recognised
+            report.crs_reason = source.crs_reason
+            report.notes.append(f"CRS: {source.crs_reason}")
+        if crs.note:
+            report.notes.append(crs.note)
+        report.geometry_type = _layer_type(source, spec, census, to_crs84(
+            sample, crs.crs, swap_xy=crs.swap_xy), promote is not None)
         plan = plan_fields(first, geometry=GEOMETRY,
                            rules={**_display_only(first, source), **manifest.fields},
-                           infer_types=source.format in TEXT_TYPED_FORMATS)
+                           infer_types=source.format in TEXT_TYPED_FORMATS,
+                           titles=feed.titles)
         report.renamed_fields = plan.renamed
+        report.notes += plan.notes
         report.field_types = plan.typing
         for name, why in plan.dropped.items():
             report.notes.append(f"field {name!r} not published: {why}")
@@ -335,6 +526,11 @@ def ingest(
                 except pa.ArrowInvalid as exc:
                     if "utf8" not in str(exc).lower():
                         raise
+                    if source.encoding is None:  # GeoPackage, XML: the format says UTF-8
+                        raise EncodingError(
+                            f"{spec.path.name}: text that is not valid UTF-8 near row "
+                            f"{report.features_read + 1}, although {source.format} holds "
+                            "UTF-8 only; export the file again as UTF-8") from None
                     raise EncodingError(
                         f"{spec.path.name}: text that is not valid {report.encoding} near row "
                         f"{report.features_read + 1}; set source.encoding in the manifest "
@@ -344,10 +540,11 @@ def ingest(
                 if quarantine is not None:
                     writer.quarantine(quarantine)
                 progress.advance(batch.num_rows)
-            _check_complete(source, report)
+            _check_complete(source, feed.read)
             if report.features_published == 0:
                 reasons = ", ".join(f"{n} {r}" for r, n in report.set_aside.most_common())
-                raise GeometryError(f"{spec.path.name}: no feature can be published ({reasons})")
+                raise GeometryError(f"{spec.path.name}: no feature can be published ({reasons})"
+                                    + _quoted_hint(spec, source, report))
             ref = writer.commit()
 
     report.source_sha256 = digest.result()

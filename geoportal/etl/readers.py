@@ -1,10 +1,13 @@
 """Open what regions send as a stream of Arrow batches through GDAL, without loading the file.
 
-Shapefile (loose or zipped, with or without .shx/.prj/.cpg), GeoJSON and GeoJSON sequences,
-TopoJSON, GeoPackage, KML/KMZ, GPX, GML, CSV/TSV/TXT and XLSX/ODS sheets with coordinate or
-WKT columns. ``resolve_source`` checks the file and asks GDAL what it holds; ``open_batches``
-streams it. Only formats GDAL itself parses whole (XLSX, ODS, KML, GML, GPX, TopoJSON) are
-held in memory, by GDAL. The format-specific pieces live in ``geoportal.etl.sources``.
+Shapefile (loose or zipped, with or without .shx/.prj/.cpg), MapInfo TAB and MIF/MID (loose
+or zipped; ``geoportal.etl.mapinfo``), DXF, GeoJSON and GeoJSON sequences, TopoJSON,
+GeoPackage, KML/KMZ, GPX, GML, CSV/TSV/TXT and XLSX/ODS sheets with coordinate or WKT columns.
+A zip may hold several tables (Shapefiles, TABs, MIFs): the one read is named by
+source.layer, and its own suffix picks the reader; ``list_tables`` lists them.
+``resolve_source`` checks the file and asks GDAL what it holds; ``open_batches`` streams it.
+Only formats GDAL itself parses whole (XLSX, ODS, KML, GML, GPX, TopoJSON, DXF) are held in
+memory, by GDAL. The format-specific pieces live in ``geoportal.etl.sources``.
 
 GDAL reads in a sandbox (``geoportal.etl.sandbox``): before it opens a file, the file's first
 bytes must be the format its extension names, a zip-based file (zipped Shapefile, KMZ, XLSX,
@@ -20,14 +23,16 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
 import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from geoportal.errors import InputError, UnsupportedFormat
+from geoportal.errors import GeoportalError, InputError, UnsupportedFormat
+from geoportal.etl import mapinfo as mi
+from geoportal.etl.failures import READ_ERRORS, damaged
 from geoportal.etl.manifest import SourceSpec
 from geoportal.etl.sandbox import (
     ARCHIVE_SUFFIXES,
@@ -37,6 +42,7 @@ from geoportal.etl.sandbox import (
     check_json_links,
     check_zip,
 )
+from geoportal.etl.sheets import Header, raw_config, read_header, skip_rows, subfile
 from geoportal.etl.sources import (
     Decoding,
     Staging,
@@ -45,17 +51,24 @@ from geoportal.etl.sources import (
     alias,
     copy_names,
     csv_separator,
+    dxf_encoding,
     find_geometry_columns,
     gdal_config,
+    mapinfo_header,
+    mapinfo_parts,
+    mapinfo_table,
     pick_layer,
     pick_sheet,
     shapefile,
     shapefile_parts,
     staged,
     text_encoding,
+    zip_table,
+    zip_tables,
 )
 
-__all__ = ["BATCH_SIZE", "GEOMETRY", "Source", "fingerprint", "open_batches", "resolve_source"]
+__all__ = ["BATCH_SIZE", "GEOMETRY", "Source", "fingerprint", "list_tables", "open_batches",
+           "resolve_source"]
 
 # Rows per batch: 65,536 cost 160 MiB more at the peak for no speed (benchmarks/etl.py).
 BATCH_SIZE = 16384
@@ -67,8 +80,9 @@ class Format:
     """How one kind of file is read.
 
     ``drivers``: the GDAL drivers whose reading we accept (another means the content does not
-    match the extension). ``kind``: ``vector`` (GDAL gives the geometry), ``shapefile`` or
-    ``table`` (we build it from columns). ``encoding``: ``dbf`` (detected from the DBF),
+    match the extension). ``kind``: ``vector`` (GDAL gives the geometry), ``shapefile``,
+    ``mapinfo`` (parts, charset and CRS seen to by ``mapinfo.py``) or ``table`` (we build the
+    geometry from columns). ``encoding``: ``dbf`` (detected from the DBF),
     ``text`` (detected, transcoded to UTF-8 if need be) or ``own`` (the format says it).
     ``layers``: the layers to choose from when none is named (GPX), else those with geometry.
     ``config``: GDAL config options set while reading, where an open option does not work.
@@ -97,9 +111,14 @@ _SEQ = Format("GeoJSONSeq", ("GeoJSONSeq",), encoding="text", prefix="GeoJSONSeq
 # LIBKML turns every non-ASCII field name into underscores unless told not to.
 _KML = Format("KML", ("LIBKML", "KML"), multilayer=True,
               config={"LIBKML_LAUNDER_FIELD_NAMES": "NO"})
+# MapInfo's charset is judged by mapinfo.choose_encoding; GDAL recodes from the header's.
+_MAPINFO = Format("MapInfo", ("MapInfo File",), kind="mapinfo")
 _JSON_SUFFIXES = (".geojson", ".json", ".topojson", ".geojsonl", ".geojsons", ".ndjson")
+# A zip's reader is its table's (zip_table): Shapefile here stands for "zipped tables".
 _FORMATS: dict[str, Format] = {
-    ".shp": _SHP, ".zip": _SHP,
+    ".shp": _SHP, ".zip": _SHP, ".tab": _MAPINFO, ".mif": _MAPINFO,
+    # Entities in model space; the CAD layer of each is a field. No CRS: source.crs or detection.
+    ".dxf": Format("DXF", ("DXF",)),
     # Newline-delimited GeoJSON is often named .geojson or .json: GDAL tells it by content.
     ".geojson": Format("GeoJSON", ("GeoJSON", "GeoJSONSeq"), encoding="text"),
     ".json": Format("GeoJSON", ("GeoJSON", "GeoJSONSeq", "TopoJSON", "ESRIJSON"),
@@ -143,6 +162,9 @@ class Source:
     feature_count: int | None = None  # None when GDAL cannot tell without reading everything
     table: TableGeometry | None = None
     staging: Staging | None = None
+    crs_reason: str | None = None  # how the file's CRS was recognised (MapInfo CoordSys)
+    notes: tuple[str, ...] = ()  # for the report: what the reader made of the file
+    header: Header | None = None  # a table's header row (CSV, XLSX, ODS; ``sheets``)
 
     @property
     def crs(self) -> str | None:
@@ -169,6 +191,8 @@ def fingerprint(spec: SourceSpec) -> str:
 def _data_files(path: Path) -> list[Path]:
     if path.suffix.lower() == ".shp":
         return sorted(shapefile_parts(path).values())
+    if path.suffix.lower() in mi.MAIN_SUFFIXES:
+        return sorted(mapinfo_parts(path).values())
     return [path]
 
 
@@ -202,27 +226,59 @@ def _readable(gdal_path: str, staging: Staging | None) -> Iterator[str]:
 def resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) -> Source:
     """Check the file exists, is a format we read and passes the sandbox's checks (``limits``
     for zip-based files; the defaults when None); pick its layer; ask GDAL for its layer's
-    description. Errors are InputError/UnsupportedFormat naming the file and what to do."""
+    description. Errors are InputError/UnsupportedFormat naming the file and what to do; what
+    a library raises while it reads the file (``failures.READ_ERRORS``) is a DamagedFile."""
+    try:
+        return _resolve_source(spec, limits=limits)
+    except GeoportalError:
+        raise
+    except READ_ERRORS as exc:
+        fmt = _FORMATS.get(spec.path.suffix.lower())
+        raise damaged(spec.path.name, exc, as_format=fmt.name if fmt else None,
+                      clean=lambda e: _gdal_reason(e, spec.path)) from exc
+
+
+def _resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) -> Source:
     fmt = _format(spec.path)
     _check_sandbox(spec.path, limits or ArchiveLimits())
-    gdal_path, text = _decoding(spec, fmt)
+    member = zip_table(spec.path, spec.layer) if spec.path.suffix.lower() == ".zip" else None
+    if member is not None:
+        fmt = _FORMATS[PurePosixPath(member).suffix.lower()]
+    gdal_path, text = _decoding(spec, fmt, member)
     if spec.path.suffix.lower() in _JSON_SUFFIXES:
         check_json_links(spec.path, spec.path.name, text.encoding)
     options = dict(fmt.options)
     if fmt.sniff_separator and (sep := csv_separator(spec.path, text.encoding or "utf-8")):
         options["SEPARATOR"] = sep
     config = {**NETWORK_OFF, **fmt.config}
+    if fmt.name == "DXF" and text.encoding:  # its $DWGCODEPAGE is wrong (sources.dxf_encoding)
+        config["DXF_ENCODING"] = text.encoding
     try:
         with gdal_config(config), _readable(gdal_path, text.staging) as readable:
             layer, count = _layer(spec, fmt, readable, options)
             info = pyogrio.read_info(readable, layer=layer, **_gdal_encoding(fmt, text.encoding),
                                      **options)
+            header = None
+            if fmt.kind == "table":
+                header, info, config = _header(spec, info, readable, layer, options, config)
     except (DataSourceError, DataLayerError) as exc:
         raise UnsupportedFormat(f"{spec.path.name}: GDAL cannot read it as {fmt.name} "
                                 f"({_gdal_reason(exc, spec.path, text.staging)}); check the "
                                 "file and its extension") from None
     _check_driver(spec.path, fmt, info)
-    table = _table(spec, info) if fmt.kind == "table" else None
+    crs_reason = None
+    if fmt.kind == "mapinfo":
+        found = mi.identify_crs(info.get("crs"), mapinfo_header(spec.path, member),
+                                source=PurePosixPath(member).name if member else spec.path.name)
+        info = {**info, "crs": found.crs}
+        crs_reason = found.reason
+    table = _table(spec, info, header) if fmt.kind == "table" else None
+    table_notes: tuple[str, ...] = ()
+    if header is not None and header.note:
+        table_notes += (header.note,)
+    if table is not None and table.srid is not None and not info.get("crs"):
+        info = {**info, "crs": f"EPSG:{table.srid}"}
+        table_notes += (f"CRS: SRID={table.srid} in the geometry column {table.wkt!r}",)
     if table is None and not info.get("geometry_type"):
         raise InputError(f"{spec.path.name}: the layer has no geometry column; send a file with "
                          "geometries")
@@ -231,7 +287,51 @@ def resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) -> 
                   open_options=options, gdal_config=config, info=info,
                   encoding=text.encoding, encoding_reason=text.reason,
                   encoding_confidence=text.confidence, table=table, staging=text.staging,
-                  feature_count=features if features >= 0 else count)
+                  feature_count=features if features >= 0 else count,
+                  crs_reason=crs_reason if info.get("crs") else None,
+                  notes=((crs_reason,) if crs_reason and not info.get("crs") else ())
+                  + table_notes,
+                  header=header)
+
+
+# The formats whose tables a bare `geoportal ingest FILE` publishes one layer each.
+_SPLIT_SUFFIXES = (".zip", ".gpkg", ".kml", ".kmz")
+
+
+def list_tables(path: Path, *, limits: ArchiveLimits | None = None) -> list[str]:
+    """The tables of a file that holds several, each by the name source.layer (``--layer``)
+    takes: a zip's Shapefiles and MapInfo tables, a GeoPackage's vector tables, a KML/KMZ's
+    folders; layers GDAL counts no features in are left out. Empty for every other format
+    (one table, or a choice made by ``resolve_source``: a workbook's first sheet with rows).
+
+    The file passes the sandbox's checks first and GDAL's network is off while it looks;
+    errors are InputError/UnsupportedFormat naming the file."""
+    fmt = _format(path)
+    _check_sandbox(path, limits or ArchiveLimits())
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return list(zip_tables(path))
+    if suffix not in _SPLIT_SUFFIXES:
+        return []
+    gdal_path, text = _decoding(SourceSpec(path=path), fmt)
+    try:
+        with gdal_config({**NETWORK_OFF, **fmt.config}), \
+                _readable(gdal_path, text.staging) as readable:
+            names = [str(n) for n, gtype in pyogrio.list_layers(readable) if gtype]
+            counts = {n: _feature_count(readable, n) for n in names}
+    except (DataSourceError, DataLayerError) as exc:
+        raise UnsupportedFormat(f"{path.name}: GDAL cannot read it as {fmt.name} "
+                                f"({_gdal_reason(exc, path, text.staging)}); check the file "
+                                "and its extension") from None
+    return [n for n in names if counts[n] != 0]
+
+
+def _feature_count(gdal_path: str, layer: str) -> int:
+    """A layer's features (counted if the driver cannot say at once); -1 if unknown."""
+    try:
+        return int(pyogrio.read_info(gdal_path, layer=layer, force_feature_count=True)["features"])
+    except (DataSourceError, DataLayerError):
+        return -1
 
 
 def _check_sandbox(path: Path, limits: ArchiveLimits) -> None:
@@ -241,12 +341,17 @@ def _check_sandbox(path: Path, limits: ArchiveLimits) -> None:
         check_zip(path, path.name, limits)
 
 
-def _decoding(spec: SourceSpec, fmt: Format) -> tuple[str, Decoding]:
-    """The path GDAL opens and the text encoding: the DBF's, detected plain text's, or the one
-    the format declares itself (XML, GeoPackage); with a plain-named link to open instead
-    when pyogrio would misread the file's name (see ``sources.alias``)."""
+def _decoding(spec: SourceSpec, fmt: Format, member: str | None = None) -> tuple[str, Decoding]:
+    """The path GDAL opens and the text encoding: the DBF's, a MapInfo table's, detected
+    plain text's, or the one the format declares itself (XML, GeoPackage); with a plain-named
+    link to open instead when pyogrio would misread the file's name (see ``sources.alias``).
+    ``member``: the table to read in a zip."""
     if fmt.kind == "shapefile":
         gdal_path, found = shapefile(spec)
+    elif fmt.kind == "mapinfo":
+        gdal_path, found = mapinfo_table(spec, member)
+    elif fmt.name == "DXF":
+        gdal_path, found = str(spec.path), dxf_encoding(spec)
     elif fmt.encoding == "text":
         gdal_path, found = fmt.prefix + str(spec.path), text_encoding(spec, fmt.prefix)
     else:
@@ -295,15 +400,40 @@ def _layer(spec: SourceSpec, fmt: Format, gdal_path: str,
     return pick_layer(spec, gdal_path, options, pool=fmt.layers)
 
 
-def _table(spec: SourceSpec, info: dict[str, Any]) -> TableGeometry:
+def _header(spec: SourceSpec, info: dict[str, Any], readable: str, layer: str | None,
+            options: dict[str, str], config: dict[str, str]
+            ) -> tuple[Header, dict[str, Any], dict[str, str]]:
+    """A table's header row (``sheets.read_header``), with GDAL's description of the table
+    and the config to read it by: a CSV from its header line on, a sheet as cells when the
+    header is not its first row. ``options`` (GDAL's open options) gains CSV's HEADERS=YES
+    when the header row is known."""
+    driver = str(info.get("driver"))
+    header = read_header(spec.path, driver, readable, layer,
+                         fields=[str(f) for f in info.get("fields", [])],
+                         forced=spec.header_row, separator=options.get("SEPARATOR"))
+    if driver == "CSV" and (header.offset or header.forced):
+        options["HEADERS"] = "YES"  # GDAL's guess takes a header of '2024' for data
+    if header.offset:
+        info = pyogrio.read_info(subfile(readable, header.offset), **options)
+    elif header.skip:
+        features = int(info.get("features", -1))
+        info = {**info, "fields": list(header.names),
+                "features": features + 1 - header.row if features >= 0 else -1}
+        config = {**config, **raw_config(driver)}
+    return header, info, config
+
+
+def _table(spec: SourceSpec, info: dict[str, Any], header: Header | None) -> TableGeometry:
     fields = [str(f) for f in info.get("fields", [])]
-    plan = find_geometry_columns(fields, spec)
+    plan = find_geometry_columns(fields, spec, header.sample if header else None)
     if plan is None:
         raise InputError(
             f"{spec.path.name}: no coordinate columns were found among "
             f"{', '.join(fields) or 'none'}; "
             "name them lon/lat (or x/y, долгота/широта, даўгата/шырата), add a WKT column, or "
             "set source.x_field and source.y_field in the manifest"
+            + (f" (the column names were read from row {header.row}; if they are in another "
+               "row, set source.header_row in the manifest)" if header is not None else "")
         )
     return plan
 
@@ -319,22 +449,50 @@ def open_batches(source: Source) -> Iterator[Iterator[pa.Table]]:
         with ExitStack() as stack:
             stack.enter_context(gdal_config(source.gdal_config))
             readable = stack.enter_context(_readable(source.gdal_path, source.staging))
+            if source.header is not None:
+                readable = subfile(readable, source.header.offset)
             meta, reader = stack.enter_context(pyogrio.open_arrow(
                 readable, layer=source.layer, encoding=encoding, batch_size=BATCH_SIZE,
                 use_pyarrow=True, **source.open_options))
-            yield _batches(reader, meta, source.table)
+            yield _guarded(_batches(reader, meta, source.table, source.header), source)
     except (DataSourceError, DataLayerError) as exc:
         raise UnsupportedFormat(f"{source.path.name}: GDAL failed while reading "
                                 f"({_gdal_reason(exc, source.path, source.staging)}); check "
                                 "the file is complete") from None
 
 
-def _batches(reader: Any, meta: dict[str, Any],
-             table: TableGeometry | None) -> Iterator[pa.Table]:
-    """GDAL's batches with the geometry as ``GEOMETRY``: renamed, or built from columns."""
+def _guarded(batches: Iterator[pa.Table], source: Source) -> Iterator[pa.Table]:
+    """``batches``, with what a library raises while it reads the next one
+    (``failures.READ_ERRORS``) said as a DamagedFile naming the file and about where. Only the
+    reading is guarded: what the caller does with a batch raises as it would."""
+    rows = 0
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except GeoportalError:
+            raise
+        except READ_ERRORS as exc:
+            raise damaged(source.path.name, exc, after=rows,
+                          clean=lambda e: _gdal_reason(e, source.path, source.staging)
+                          ) from exc
+        rows += batch.num_rows
+        yield batch
+
+
+def _batches(reader: Any, meta: dict[str, Any], table: TableGeometry | None,
+             header: Header | None = None) -> Iterator[pa.Table]:
+    """GDAL's batches with the geometry as ``GEOMETRY``: renamed, or built from columns
+    (a sheet read as cells without its title and header rows, see ``sheets.skip_rows``)."""
     geometry_name = meta.get("geometry_name") or "wkb_geometry"
+    skipped = 0
     for batch in reader:
         data = pa.Table.from_batches([batch])
+        if header is not None and header.skip:
+            data, skipped = skip_rows(data, header, skipped)
+            if not data.num_rows:
+                continue
         if table is not None:
             drop = geometry_name if meta.get("geometry_type") else None
             yield add_geometry(data, table, name=GEOMETRY, drop=drop)

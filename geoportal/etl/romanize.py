@@ -139,6 +139,9 @@ _FOLD = str.maketrans(
 )
 _BE_ASCII = {**_BE, "х": "kh"}
 _NOT_NAME = re.compile(r"[^a-z0-9]+")
+# "№", "№ п/п" (номер по порядку), "№п.п.": the number column of a register, named "no";
+# "№ участка" -> "no_uchastka". A № elsewhere ("ОКРУГ №") stays a separator.
+_NUMERO = re.compile(r"^\s*№\s*(?:п\s*[/.]?\s*п\.?\s*$|$|(?=[^\W_]))")
 
 
 def _split_camel(name: str) -> str:
@@ -171,7 +174,7 @@ def to_ascii_name(name: str, lang: str) -> str:
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
-    text = _split_camel(name)
+    text = _split_camel(_NUMERO.sub(" no ", name))
     text = _romanize_be(text, _BE_ASCII) if lang == "be" else romanize(text, lang)
     text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()

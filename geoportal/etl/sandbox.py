@@ -9,7 +9,9 @@ before GDAL opens anything, and GDAL's network is turned off while the ETL reads
 
 - ``check_content``: the first bytes must be those of the format its extension names (a zip's
   ``PK``, a Shapefile's file code, SQLite's header, a TIFF's byte order mark; JSON starts with
-  ``{`` or ``[``; XML has no DTD and its root is ``kml``/``gpx``/a GML feature collection);
+  ``{`` or ``[``; XML has no DTD and its root is ``kml``/``gpx``/a GML feature collection; a
+  MapInfo .tab starts ``!table``, a .mif ``Version``, a DXF ``0 SECTION`` or its binary
+  sentinel);
   text that describes a GDAL dataset or an OGC service (VRT, GDALG, WMS, WFS capabilities,
   STAC...) is refused whatever its extension.
 - ``check_json_links``: a GeoJSON with a ``"crs"`` (at its top or in a geometry) that is a link
@@ -187,6 +189,15 @@ _SERVICE_ROOTS = re.compile(r"(capabilities|exceptionreport|^services|^tilemap|"
                             r"^wms_tile_service|^gdal|^ogr|^vrt|^wcs_gdal|^pdf_composition|"
                             r"^product_)", re.IGNORECASE)
 _TEXT = (".csv", ".tsv", ".txt")
+# Text formats known by their first word: a MapInfo .tab starts "!table", a .mif "Version";
+# a text DXF is group code 0 then SECTION (after 999 comment groups), a binary one has its
+# sentinel. Each is refused when it starts otherwise, and checked for GDAL's markers.
+_FIRST_WORD: dict[str, re.Pattern[bytes]] = {
+    ".tab": re.compile(rb"\s*!table\b", re.IGNORECASE),
+    ".mif": re.compile(rb"\s*version\b", re.IGNORECASE),
+    ".dxf": re.compile(rb"(\s*999\r?\n[^\n]*\n)*\s*0\r?\n\s*SECTION\s"
+                       rb"|AutoCAD Binary DXF\r\n\x1a\x00"),
+}
 # A "crs" name, as GDAL finds one: in any case, quoted either way (its GeoJSONSeq parser takes
 # single quotes and comments), and what follows it. GDAL reads a "crs" member at the top of a
 # GeoJSON and in every geometry object, and fetches it when its "type" starts with "link" or
@@ -260,7 +271,11 @@ def check_content(path: Path, name: str, suffix: str | None = None) -> None:
         if not head.startswith(magic):
             _disguised(name, suffix)
         return
-    if suffix in _JSON or suffix in _XML_ROOTS or suffix in _TEXT:
+    first = _FIRST_WORD.get(suffix)
+    if first is not None and not first.match(head.removeprefix(codecs.BOM_UTF8)):
+        _disguised(name, suffix)
+    if suffix in _JSON or suffix in _XML_ROOTS or suffix in _TEXT or (
+            first is not None and not head.startswith(b"AutoCAD Binary DXF")):
         text = _decode_head(head)
         lowered = text.lower()
         marker = next((m for m in _GDAL_MARKERS if m in lowered), None)
@@ -481,6 +496,15 @@ def _check_member_head(data: bytes, filename: str, member: str) -> None:
     magic = _MAGIC.get(suffix) if suffix in (".shp", ".tif", ".tiff") else None
     if magic is not None and not data.startswith(magic):
         raise RefusedFile(f"{member}: the content is not {suffix} as the extension says")
+    first = _FIRST_WORD.get(suffix)
+    if first is not None and not first.match(data.removeprefix(codecs.BOM_UTF8)):
+        raise RefusedFile(f"{member}: the content is not {suffix} as the extension says")
+    if suffix in (".tab", ".mif"):
+        marker = next((m for m in _GDAL_MARKERS if m in _decode_head(data[:_HEAD]).lower()),
+                      None)
+        if marker is not None:
+            raise RefusedFile(f"{member}: describes a GDAL dataset ({marker.strip('<')}); "
+                              "send the data itself")
     if suffix in (".xml", ".kml", ".gml", ".rels"):
         head = data[:_HEAD]
         lowered = _decode_head(head).lower()

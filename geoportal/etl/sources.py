@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import glob
 import io
 import re
 import shutil
 import tempfile
 import threading
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -29,13 +31,17 @@ from pyogrio.errors import DataLayerError
 from pyogrio.util import vsi_path
 
 from geoportal.errors import EncodingError, InputError, UnsupportedFormat
+from geoportal.etl import mapinfo as mi
 from geoportal.etl.detect import EncodingGuess, detect_dbf_encoding, guess_cyrillic
+from geoportal.etl.dms import LAT, LON, parse_dms
 from geoportal.etl.manifest import SourceSpec
 
 __all__ = ["SOURCE_ONLY", "Decoding", "Staging", "TableGeometry", "add_geometry", "alias",
-           "choose_layer", "copy_names", "csv_separator", "detect_text_encoding",
-           "find_geometry_columns", "gdal_config", "gdal_safe", "pick_layer", "pick_sheet",
-           "shapefile", "shapefile_parts", "staged", "text_encoding", "zip_shapefile"]
+           "choose_layer", "copy_names", "csv_separator", "detect_text_encoding", "dxf_encoding",
+           "find_geometry_columns", "gdal_config", "gdal_safe", "mapinfo_header",
+           "mapinfo_parts", "mapinfo_table", "pick_layer", "pick_sheet", "shapefile",
+           "shapefile_parts", "staged", "text_encoding", "zip_shapefile", "zip_table",
+           "zip_tables"]
 
 _SHAPEFILE_EXTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 # Prefix of the columns a table's geometry was built from: quarantined with their row, never
@@ -59,37 +65,66 @@ def _is_junk(name: str) -> bool:
     return name.endswith("/") or name.startswith("__MACOSX/") or base.startswith("._")
 
 
-def zip_shapefile(path: Path, layer: str | None) -> dict[str, str]:
-    """The zip members of the Shapefile to read, by lowercase extension (``.shp``, ``.dbf``...).
+# The main file of each kind of table a zip may hold, and what the zip must then hold besides.
+_TABLE_SUFFIXES = (".shp", *mi.MAIN_SUFFIXES)
 
-    A zip may hold the Shapefile in a folder, or several Shapefiles: then ``layer`` (the
-    member's stem) picks one.
-    """
+
+def _zip_names(path: Path) -> list[str]:
+    """The zip's member names, without folders and macOS resource forks."""
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not _is_junk(n)]
+            return [n for n in zf.namelist() if not _is_junk(n)]
     except zipfile.BadZipFile:
         raise UnsupportedFormat(f"{path.name}: not a readable zip archive; send the zip again or "
                                 "the Shapefile's files themselves") from None
-    shps = [n for n in names if n.lower().endswith(".shp")]
-    if not shps:
-        held = ", ".join(names[:10]) or "nothing"
-        raise UnsupportedFormat(f"{path.name}: the zip holds no Shapefile (.shp) but {held}; "
-                                "send a zip of .shp, .shx, .dbf and .prj")
-    stems = [PurePosixPath(n).stem for n in shps]
+
+
+def zip_tables(path: Path) -> dict[str, str]:
+    """The tables a zip holds (Shapefiles, MapInfo TAB and MIF), each by the name that picks
+    it (its stem; stem and suffix, ``roads.tab``, where two share a stem), to its member."""
+    names = _zip_names(path)
+    mains = [n for n in names if PurePosixPath(n).suffix.lower() in _TABLE_SUFFIXES]
+    stems = [PurePosixPath(n).stem for n in mains]
+    return {(s if stems.count(s) == 1 else PurePosixPath(n).name): n
+            for n, s in zip(mains, stems, strict=True)}
+
+
+def zip_table(path: Path, layer: str | None) -> str:
+    """The member (a .shp, .tab or .mif) of the zip to read: the one ``layer`` names (its stem,
+    file name, or path without suffix), else the only one; its suffix picks the reader."""
+    tables = zip_tables(path)
+    if not tables:
+        held = ", ".join(_zip_names(path)[:10]) or "nothing"
+        raise UnsupportedFormat(f"{path.name}: the zip holds no Shapefile (.shp) or MapInfo "
+                                f"table (.tab, .mif) but {held}; send a zip of .shp, .shx, .dbf "
+                                "and .prj, or of .tab, .dat, .map and .id")
+    kinds = {PurePosixPath(m).suffix.lower() == ".shp" for m in tables.values()}
+    noun = {frozenset({True}): "Shapefile", frozenset({False}): "MapInfo table"}.get(
+        frozenset(kinds), "table")
     if layer is not None:
-        wanted = layer.lower().removesuffix(".shp")
-        picked = [n for n, s in zip(shps, stems, strict=True)
-                  if wanted in (s.lower(), n.lower()[:-4])]
+        wanted = layer.lower()
+        picked = [m for t, m in tables.items()
+                  if wanted in (t.lower(), m.lower(), m.lower().rsplit(".", 1)[0],
+                                PurePosixPath(m).name.lower())]
         if len(picked) != 1:
-            raise InputError(f"{path.name}: source.layer {layer!r} names no single Shapefile "
-                             f"in the zip; it holds {', '.join(n[:-4] for n in shps)}")
-        shp = picked[0]
-    elif len(shps) > 1:
-        raise InputError(f"{path.name}: the zip holds {len(shps)} Shapefiles ({', '.join(stems)}); "
-                         "name one with source.layer in the manifest")
-    else:
-        shp = shps[0]
+            held = ", ".join(m.rsplit(".", 1)[0] for m in tables.values())  # folders shown
+            raise InputError(f"{path.name}: source.layer {layer!r} names no single {noun} in "
+                             f"the zip; it holds {held}")
+        return picked[0]
+    if len(tables) > 1:
+        raise InputError(f"{path.name}: the zip holds {len(tables)} {noun}s "
+                         f"({', '.join(tables)}); name one with source.layer in the manifest")
+    return next(iter(tables.values()))
+
+
+def zip_shapefile(path: Path, layer: str | None) -> dict[str, str]:
+    """The zip members of the Shapefile to read, by lowercase extension (``.shp``, ``.dbf``...).
+
+    A zip may hold the Shapefile in a folder, or several tables: then ``layer`` (the member's
+    stem) picks one (``zip_table``).
+    """
+    names = _zip_names(path)
+    shp = zip_table(path, layer)
     base = shp[:-4].lower()
     return {n[-4:].lower(): n for n in names if n[:-4].lower() == base
             and n[-4:].lower() in _SHAPEFILE_EXTS}
@@ -124,11 +159,105 @@ def shapefile(spec: SourceSpec) -> tuple[str, Decoding]:
             codecs.lookup(spec.encoding)
         except LookupError:
             raise InputError(f"{path.name}: unknown encoding {spec.encoding!r}; set "
-                             "source.encoding to one like UTF-8, CP1251, CP866 or KOI8-R") from None
+                             "source.encoding in the manifest to one like UTF-8, CP1251, CP866 "
+                             "or KOI8-R") from None
         return gdal_path, Decoding(spec.encoding, "set in the manifest", staging=staging)
     guess = zip_dbf_encoding(path, parts) if gdal_path.startswith("/vsizip/") else (
         detect_dbf_encoding(path))
     return gdal_path, Decoding(guess.encoding, guess.reason, guess.confidence, staging)
+
+
+def mapinfo_parts(main: Path) -> dict[str, Path]:
+    """The parts of a loose MapInfo table (.tab or .mif) that exist, by lowercase extension
+    (.DAT and .Dat found too)."""
+    parts = {}
+    wanted = mi.PARTS[main.suffix.lower()]
+    for sibling in main.parent.glob(f"{glob.escape(main.stem)}.*"):
+        ext = sibling.suffix.lower()
+        if ext in wanted and sibling.stem == main.stem and sibling.is_file():
+            parts.setdefault(ext, sibling)
+    parts[main.suffix.lower()] = main
+    return parts
+
+
+def _zip_mapinfo_parts(path: Path, member: str) -> dict[str, str]:
+    base = member.rsplit(".", 1)[0].lower()
+    wanted = mi.PARTS[PurePosixPath(member).suffix.lower()]
+    return {PurePosixPath(n).suffix.lower(): n for n in _zip_names(path)
+            if n.rsplit(".", 1)[0].lower() == base and PurePosixPath(n).suffix.lower() in wanted}
+
+
+def _head(path: Path, member: str | None, size: int) -> bytes:
+    """The first ``size`` bytes of a loose file, or of a zip's member."""
+    if member is None:
+        with path.open("rb") as fh:
+            return fh.read(size)
+    with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+        return fh.read(size)
+
+
+def mapinfo_header(path: Path, member: str | None = None) -> mi.Header:
+    """What the .tab or .mif (loose ``path``, or the zip's ``member``) says in its header."""
+    return mi.parse_header(_head(path, member, 1 << 16))
+
+
+def mapinfo_table(spec: SourceSpec, member: str | None = None) -> tuple[str, Decoding]:
+    """A MapInfo table, loose or the zip's ``member``: the GDAL path, and the encoding of its
+    text with the copy to read when the header's charset must be corrected (see
+    ``mapinfo.choose_encoding``). Missing parts and tables of no features are refused."""
+    path = spec.path
+    suffix = PurePosixPath(member or path.name).suffix.lower()
+    name = f"{path.name}/{member}" if member else path.name
+    parts: dict[str, str] = (_zip_mapinfo_parts(path, member) if member else
+                             {e: str(p) for e, p in mapinfo_parts(path).items()})
+    header = mapinfo_header(path, member)
+    mi.check_table_type(name, header)
+    missing = mi.missing_part(name, suffix, set(parts))
+    if missing:
+        raise InputError(missing)
+    text = ".dat" if suffix == ".tab" else ".mid"
+    sample = mi.sample_text(_head(Path(parts[text]) if not member else path,
+                                  parts[text] if member else None, _CHUNK), text)
+    charset = mi.choose_encoding(name, header, sample, suffix=suffix, manifest=spec.encoding)
+    gdal_path = f"/vsizip/{path}/{member}" if member else str(path)
+    staging = None
+    if charset.rewrite:
+        staging = Staging("mapinfo", path, _PLAIN + suffix, members=tuple(parts.values()),
+                          encoding=charset.encoding, transcode=charset.transcode)
+    return gdal_path, Decoding(charset.encoding.upper(), charset.reason, charset.confidence,
+                               staging)
+
+
+# A DXF's $DWGCODEPAGE as GDAL names it (ANSI_1251) to Python's codec name.
+_DWGCODEPAGE = re.compile(rb"\$DWGCODEPAGE\s*\r?\n\s*3\r?\n\s*(\S+)")
+
+
+def dxf_encoding(spec: SourceSpec) -> Decoding:
+    """The encoding of a DXF's text (layer names, TEXT entities), for GDAL's DXF_ENCODING.
+
+    GDAL reads a DXF in its $DWGCODEPAGE (AutoCAD 2007 and later: UTF-8). Writers that put
+    UTF-8 text under ANSI_1252 (GDAL's own does), or CP1251 text under ANSI_1252, are common;
+    the text decides then. ``encoding`` is None when GDAL's own reading is right.
+    """
+    if spec.encoding:
+        return Decoding(spec.encoding, "set in the manifest")
+    head = _head(spec.path, None, _CHUNK)
+    if head.startswith(b"AutoCAD Binary DXF"):
+        return Decoding(None, "a binary DXF: its code page, as GDAL reads it")
+    found = _DWGCODEPAGE.search(head)
+    said = found.group(1).decode("ascii", "replace") if found else None
+    page = said.upper().removeprefix("ANSI_") if said else ""
+    declared = f"CP{page}" if page.isdigit() else None
+    guess = guess_cyrillic(head, cut_ok=True)
+    label = f"$DWGCODEPAGE {said}" if said else "no $DWGCODEPAGE"
+    if head.isascii() or guess.encoding == declared:
+        return Decoding(None, f"{label}, and the text agrees")
+    if guess.encoding == "UTF-8":
+        return Decoding("UTF-8", f"{label}, but the text is valid UTF-8")
+    if declared in (None, "CP1252") and guess.confidence != "low":
+        return Decoding(guess.encoding, f"{label}, but the text reads as Cyrillic: "
+                        f"{guess.reason}", guess.confidence)
+    return Decoding(None, f"{label}, as GDAL reads it", "medium")
 
 
 def zip_dbf_encoding(path: Path, parts: dict[str, str]) -> EncodingGuess:
@@ -167,16 +296,20 @@ class Staging:
     which GDAL's Arrow stream cannot carry, rewritten as UTF-8. ``alias``: a file whose name
     pyogrio would read as a URI (``roads;v2.geojson`` loses ``;v2.geojson``), linked under a
     plain name (a loose Shapefile's parts side by side; a zip's member named by ``inner``).
+    ``mapinfo``: a MapInfo table whose header names the wrong charset (or none), its parts
+    placed side by side and its .tab/.mif rewritten with the charset its text is in
+    (``mapinfo.recode_copy``).
     Copies always get plain names (``source.shp``): GDAL never sees the user's file name.
     """
 
-    kind: str  # "restore-shx" | "transcode" | "alias"
+    kind: str  # "restore-shx" | "transcode" | "alias" | "mapinfo"
     source: Path  # the file, or the zip holding the parts
     name: str  # file name of the copy GDAL opens
     members: tuple[str, ...] = ()  # restore-shx, alias: the parts (paths, or zip member names)
     encoding: str | None = None  # transcode: the text's encoding
     prefix: str = ""  # GDAL's "DRIVER:" prefix for the copy
     inner: str = ""  # alias of a zip: the member GDAL opens inside it
+    transcode: bool = False  # mapinfo: the .mif/.mid text rewritten as UTF-8
 
 
 def copy_names(staging: Staging | None) -> dict[str, str]:
@@ -219,7 +352,11 @@ def alias(path: Path, gdal_path: str, prefix: str = "") -> Staging | None:
     if gdal_path.startswith("/vsizip/"):
         inner = gdal_path.removeprefix(f"/vsizip/{path}/")
         return Staging("alias", path, _PLAIN + suffix, inner=inner)
-    members = tuple(str(p) for p in shapefile_parts(path).values()) if suffix == ".shp" else ()
+    members: tuple[str, ...] = ()
+    if suffix == ".shp":
+        members = tuple(str(p) for p in shapefile_parts(path).values())
+    elif suffix in mi.MAIN_SUFFIXES:
+        members = tuple(str(p) for p in mapinfo_parts(path).values())
     return Staging("alias", path, _PLAIN + suffix, members=members, prefix=prefix)
 
 
@@ -236,6 +373,9 @@ def staged(staging: Staging) -> Iterator[str]:
             if staging.inner:
                 yield f"/vsizip/{target}/{staging.inner}"
                 return
+        elif staging.kind == "mapinfo":
+            _place_parts(staging, folder, Path(staging.name).stem)
+            mi.recode_copy(target, str(staging.encoding), transcode=staging.transcode)
         else:
             _place_parts(staging, folder, Path(staging.name).stem)
             if staging.kind == "restore-shx":
@@ -250,8 +390,8 @@ def _place_parts(staging: Staging, folder: Path, stem: str) -> None:
     if staging.source.suffix.lower() == ".zip":
         with zipfile.ZipFile(staging.source) as zf:
             for member in staging.members:
-                with zf.open(member) as src, (folder / f"{stem}{member[-4:].lower()}").open(
-                        "wb") as dst:
+                suffix = PurePosixPath(member).suffix.lower()
+                with zf.open(member) as src, (folder / f"{stem}{suffix}").open("wb") as dst:
                     shutil.copyfileobj(src, dst, _CHUNK)
         return
     for part in map(Path, staging.members):
@@ -301,6 +441,9 @@ def detect_text_encoding(path: Path) -> Decoding:
         head = fh.read(_CHUNK)
         if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             return Decoding("UTF-16", "the text starts with a UTF-16 byte order mark")
+        if (order := utf16_order(head)) is not None:
+            return Decoding(order, f"no byte order mark, but the NUL bytes of {order} text",
+                            "medium")
         if b"\x00" in head:
             raise UnsupportedFormat(f"{path.name}: binary content, not text; check the file is "
                                     "what its extension says")
@@ -316,7 +459,8 @@ def detect_text_encoding(path: Path) -> Decoding:
             guess = guess_cyrillic(head.removeprefix(codecs.BOM_UTF8), cut_ok=True)
             if guess.encoding == "UTF-8":  # valid at the start, broken further on
                 return Decoding("CP1251", "not valid UTF-8 throughout, so Windows Cyrillic "
-                                "(CP1251) is assumed; set source.encoding if names look wrong",
+                                "(CP1251) is assumed; set source.encoding in the manifest if names "
+                                "look wrong",
                                 "low")
             return Decoding(guess.encoding, f"not UTF-8; {guess.reason}", guess.confidence)
     return Decoding("UTF-8", "the text is plain ASCII" if plain else "the text is valid UTF-8")
@@ -331,8 +475,9 @@ def text_encoding(spec: SourceSpec, prefix: str) -> Decoding:
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
-        raise InputError(f"{spec.path.name}: unknown encoding {encoding!r}; set source.encoding to "
-                         "one like UTF-8, CP1251, CP866 or KOI8-R") from None
+        raise InputError(f"{spec.path.name}: unknown encoding {encoding!r}; set "
+                         "source.encoding in the manifest to one like UTF-8, CP1251, CP866 or "
+                         "KOI8-R") from None
     if codec == "utf-8":
         return found
     copy = Staging("transcode", spec.path, _PLAIN + spec.path.suffix.lower(), encoding=encoding,
@@ -354,33 +499,98 @@ def csv_separator(path: Path, encoding: str) -> str | None:
     if not complete:
         text = text[: text.rfind("\n") + 1]
     lines = [line for line in text.splitlines() if line.strip()][:50]
-    for sep, name in (("\t", "TAB"), (";", "SEMICOLON"), (",", "COMMA"), ("|", "PIPE")):
-        widths = {len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=sep)}
-        if len(widths) == 1 and widths.pop() > 1:
+    separators = (("\t", "TAB"), (";", "SEMICOLON"), (",", "COMMA"), ("|", "PIPE"))
+    widths = {name: [len(row) for row in csv.reader(io.StringIO("\n".join(lines)),
+                                                    delimiter=sep)]
+              for sep, name in separators}
+    for _, name in separators:
+        if len(set(widths[name])) == 1 and widths[name][0] > 1:
             return name
-    return None
+    # A sheet saved as CSV: a title line above and a totals line below have other widths;
+    # most of the lines agree; of the separators for which they do, the one making the most
+    # columns (a semicolon file's decimal commas, an EWKT's 'SRID=...;' make fewer).
+    best, most = None, 1
+    for _, name in separators:
+        common, count = Counter(widths[name]).most_common(1)[0] if widths[name] else (0, 0)
+        if common > most and count >= 0.6 * len(lines):
+            best, most = name, common
+    return best
+
+
+def utf16_order(head: bytes) -> str | None:
+    """``UTF-16-LE`` or ``UTF-16-BE`` when ``head`` (a file's first bytes, without a byte
+    order mark) reads as UTF-16 text of that byte order, else None.
+
+    Text of Latin letters, digits and punctuation in UTF-16 has a NUL in every other byte: the
+    odd ones (little-endian) or the even ones (big-endian); Cyrillic letters have none, so a
+    quarter of the pairs is enough when the other half of the bytes holds (almost) no NUL.
+    What decodes must be text too: no NUL characters, few other control characters.
+    """
+    n = len(head) - len(head) % 2
+    if n < 8:
+        return None
+    even, odd = head[0:n:2].count(0) * 2 / n, head[1:n:2].count(0) * 2 / n
+    order = ("UTF-16-LE" if odd >= 0.25 and even <= 0.02 else
+             "UTF-16-BE" if even >= 0.25 and odd <= 0.02 else None)
+    if order is None:
+        return None
+    try:
+        text = codecs.getincrementaldecoder(order)().decode(head[:n])
+    except UnicodeError:  # 3.12 raises UnicodeError (not UnicodeDecodeError) for UTF-16
+        return None
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\r\n")
+    return order if "\x00" not in text and controls <= len(text) // 100 else None
 
 
 def _transcode(source: Path, target: Path, encoding: str) -> None:
-    """Rewrite ``source`` as UTF-8, a megabyte at a time."""
+    """Rewrite ``source`` as UTF-8, a megabyte at a time. ``UTF-16`` without a byte order
+    mark is read in the byte order its NUL bytes show (little-endian if they show none)."""
+    reading = encoding
+    if codecs.lookup(encoding).name == "utf-16":
+        with source.open("rb") as fh:
+            head = fh.read(_CHUNK)
+        if head[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            reading = utf16_order(head) or "UTF-16-LE"
     try:
-        with source.open(encoding=encoding, newline="") as src, target.open(
+        with source.open(encoding=reading, newline="") as src, target.open(
                 "w", encoding="utf-8", newline="") as dst:
             shutil.copyfileobj(src, dst, _CHUNK)
-    except UnicodeDecodeError:
+    except UnicodeError:  # UnicodeDecodeError, or 3.12's UnicodeError for a UTF-16 stream
         raise EncodingError(f"{source.name}: the text is not valid {encoding}; set source.encoding "
                             "in the manifest to the file's encoding") from None
 
 
 # --- Tables: coordinates in columns ----------------------------------------------------------
 
+# Extra names of a geometry column: PostGIS exports (COPY, psql) of WKB/EWKB as hex.
+_GEOMETRY_NAMES = ("wkb", "wkb_geometry", "ewkt", "ewkb", "geom_wkt", "geom_wkb", "st_asewkt",
+                   "st_astext", "st_asbinary", "st_asewkb")
+# Words in a coordinate column's name that say its axis whatever its letter: in Soviet and
+# Russian geodesy X is the northing, so 'X_north' and 'X (север)' hold northings (y here).
+_NORTH = re.compile(r"north|север|сев\b|паўн|поўн", re.IGNORECASE)
+_EAST = re.compile(r"east|восток|вост\b|усход|усх\b", re.IGNORECASE)
+_AXIS_NAME = re.compile(r"^\s*(?:coord(?:inate)?s?[\s_.-]*)?[xy](?![a-zа-яё0-9])", re.IGNORECASE)
+_COORD = re.compile(r"^coord(?:inate)?s?[\s_.-]*|[\s_.-]*coord(?:inate)?s?$")
+_SPACES = r"[\s\x{00A0}\x{202F}]"
+# A number whose spaces group thousands: '5 412 345.6' (not '53 54.2', degrees and minutes).
+_GROUPED = rf"^\s*[+-]?\d{{1,3}}(?:{_SPACES}\d{{3}})+(?:[.,]\d*)?\s*°?\s*$"
+_EWKT_SRID = r"^\s*SRID=(?P<srid>\d+)\s*;"
+_HEX = r"^\s*0[01][0-9A-Fa-f]{8,}\s*$"  # WKB or EWKB as hex: byte order 00 or 01, then type
+_GEOMETRY_TEXT = re.compile(r"^\s*(?:SRID=\d+\s*;\s*)?(?:MULTI)?(?:POINT|LINESTRING|POLYGON)"
+                            r"|^\s*GEOMETRYCOLLECTION|^\s*0[01](?:[0-9A-F]{2}){8,}\s*$",
+                            re.IGNORECASE)
+SRID_KEY = b"geoportal:srid"  # batch metadata: the SRID of a table's geometry column
+
+
 @dataclass(frozen=True)
 class TableGeometry:
-    """The columns a table's geometry comes from: x and y, or one column of WKT."""
+    """The columns a table's geometry comes from: x and y, or one column of WKT or hex WKB;
+    ``srid``: the SRID its EWKT/EWKB values carry (the CRS the column declares)."""
 
     x: str | None = None
     y: str | None = None
     wkt: str | None = None
+    srid: int | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -388,12 +598,25 @@ class TableGeometry:
 
 
 def _norm(name: str) -> str:
-    """A column name as matched: lowercase, without units after a comma or bracket, ў/ё as у/е.
+    """A column name as matched: lowercase, without units after a comma or bracket, without
+    'coord' around it, ў/ё as у/е.
 
-    So 'Lng', ' Долгота, ° ', 'Longitude (WGS84)' and 'Даугата' all match their list entry.
+    So 'Lng', ' Долгота, ° ', 'Longitude (WGS84)', 'coord_x' and 'Даугата' all match their
+    list entry.
     """
     head = re.split(r"[,(\[;]", name, maxsplit=1)[0]
-    return head.replace("°", "").strip(" .:").casefold().replace("ў", "у").replace("ё", "е")
+    head = head.replace("°", "").strip(" .:").casefold()
+    return _COORD.sub("", head).replace("ў", "у").replace("ё", "е")
+
+
+def _axis_hint(name: str) -> str | None:
+    """'y' for an x or y column whose name says north ('X_north', 'X (север)'), 'x' for one
+    that says east ('Y_east', 'Y (восток)'); None otherwise."""
+    if not _AXIS_NAME.match(name):
+        return None
+    if _NORTH.search(name):
+        return "y"
+    return "x" if _EAST.search(name) else None
 
 
 def _find(fields: list[str], wanted: str | None, names: tuple[str, ...], what: str,
@@ -409,34 +632,116 @@ def _find(fields: list[str], wanted: str | None, names: tuple[str, ...], what: s
     return next((normalized[_norm(n)] for n in names if _norm(n) in normalized), None)
 
 
-def find_geometry_columns(fields: list[str], spec: SourceSpec) -> TableGeometry | None:
+def _axis_column(fields: list[str], wanted: str | None, axis: str, spec: SourceSpec) -> str | None:
+    """The x or y column: the manifest's, one whose name says its axis, or one by name (a
+    column whose name says the other axis is never taken)."""
+    names, what = (_X_NAMES, "x_field") if axis == "x" else (_Y_NAMES, "y_field")
+    if wanted is not None:
+        return _find(fields, wanted, names, what, spec.path)
+    hints = {f: _axis_hint(f) for f in fields}
+    hinted = [f for f in fields if hints[f] == axis]
+    if hinted:
+        return hinted[0]
+    return _find([f for f in fields if hints[f] is None], None, names, what, spec.path)
+
+
+def _geometry_by_content(fields: list[str], sample: dict[str, list[str | None]]) -> str | None:
+    """The first column whose sample values are all WKT, EWKT or hex WKB/EWKB."""
+    for name in fields:
+        values = [v for v in sample.get(name, [])[:20] if v]
+        if values and all(_GEOMETRY_TEXT.match(v) for v in values):
+            return name
+    return None
+
+
+def srids(values: pa.Array) -> np.ndarray:
+    """The SRID of each EWKT or hex EWKB value; 0 where there is none (or it is unreadable)."""
+    text = values.cast(pa.string())
+    found = pc.extract_regex(text, _EWKT_SRID).field(0)
+    srid = pc.fill_null(pc.cast(pc.if_else(pc.equal(found, ""), None, found), pa.int64()), 0)
+    out = srid.to_numpy(zero_copy_only=False).copy()
+    hexed = pc.fill_null(pc.match_substring_regex(text, _HEX), False).to_numpy(
+        zero_copy_only=False)
+    if hexed.any():
+        raw = pc.utf8_trim_whitespace(text.filter(pa.array(hexed))).to_numpy(zero_copy_only=False)
+        out[hexed] = shapely.get_srid(shapely.from_wkb(raw, on_invalid="ignore"))
+    return np.where(out < 0, 0, out)
+
+
+def geometry_srid(values: list[str | None], origin: Path, column: str) -> int | None:
+    """The SRID a geometry column's EWKT/EWKB sample values declare (None when they declare
+    none). Values declaring different SRIDs are refused: which one is the layer's?"""
+    present = [v for v in values if v]
+    if not present:
+        return None
+    found = sorted({int(s) for s in srids(pa.array(present, pa.string())) if s})
+    if len(found) > 1:
+        listed = ", ".join(f"SRID={s}" for s in found)
+        raise InputError(f"{origin.name}: the geometry column {column!r} mixes {listed}; "
+                         "export it in one SRID (ST_Transform) and send it again")
+    return found[0] if found else None
+
+
+def find_geometry_columns(fields: list[str], spec: SourceSpec,
+                          sample: dict[str, list[str | None]] | None = None
+                          ) -> TableGeometry | None:
     """Where a table's geometry is: the manifest's WKT column, its x/y columns, coordinate
-    columns found by name (en/ru/be, any case), or a WKT column found by name; None if none."""
+    columns found by name (en/ru/be, any case; 'X_north' is the northing), or a WKT/WKB column
+    found by name or, in ``sample`` (the first rows' values by column), by content; with the
+    SRID its EWKT/EWKB values declare. None if none."""
+    sample = sample or {}
     if spec.geometry_field is not None:
-        return TableGeometry(wkt=_find(fields, spec.geometry_field, (), "geometry_field",
-                                       spec.path))
-    x = _find(fields, spec.x_field, _X_NAMES, "x_field", spec.path)
-    y = _find(fields, spec.y_field, _Y_NAMES, "y_field", spec.path)
-    if x is not None and y is not None and x != y:
-        return TableGeometry(x=x, y=y)
-    wkt = _find(fields, None, _WKT_NAMES, "geometry_field", spec.path)
-    return TableGeometry(wkt=wkt) if wkt is not None else None
+        wkt = _find(fields, spec.geometry_field, (), "geometry_field", spec.path)
+    else:
+        x = _axis_column(fields, spec.x_field, "x", spec)
+        y = _axis_column(fields, spec.y_field, "y", spec)
+        if x is not None and y is not None and x != y:
+            return TableGeometry(x=x, y=y)
+        wkt = (_find(fields, None, _WKT_NAMES + _GEOMETRY_NAMES, "geometry_field", spec.path)
+               or _geometry_by_content(fields, sample))
+    if wkt is None:
+        return None
+    return TableGeometry(wkt=wkt, srid=geometry_srid(sample.get(wkt, []), spec.path, wkt))
 
 
-def _numbers(column: pa.ChunkedArray) -> np.ndarray:
-    """Floats from numbers or text ('27,55', ' 5 412 345.6 ', '53.9°'); NaN where unreadable."""
+def _coordinates(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Floats from numbers or text ('27,55', ' 5 412 345.6 ', '53.9°', and degrees-minutes-
+    seconds as ``dms.parse_dms`` reads them); NaN where unreadable. With the axis a hemisphere
+    letter names (``dms.LAT``, ``dms.LON``, 0)."""
     values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    none = np.zeros(len(values), dtype=np.int8)
     if pa.types.is_integer(values.type) or pa.types.is_floating(values.type):
-        return values.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    text = pc.replace_substring_regex(values.cast(pa.string()), r"[\s\x{00A0}\x{202F}°]", "")
-    text = pc.replace_substring(text, ",", ".")
+        return values.cast(pa.float64()).to_numpy(zero_copy_only=False), none
+    raw = values.cast(pa.string())
+    text = pc.replace_substring_regex(raw, _SPACES, "")
+    # any spaces at all (cheaper to tell by the lengths than by searching again)?
+    spaces = pc.any(pc.not_equal(pc.binary_length(raw), pc.binary_length(text))).as_py()
+    text = pc.replace_substring(pc.replace_substring(text, "°", ""), ",", ".")
     ok = pc.fill_null(pc.match_substring_regex(text, _NUMBER), False)
+    if spaces:
+        spaced = pc.fill_null(pc.match_substring_regex(raw, rf"\d{_SPACES}+\d"), False)
+        grouped = pc.fill_null(pc.match_substring_regex(raw, _GROUPED), False)
+        ok = pc.and_(ok, pc.or_(pc.invert(spaced), grouped))
     parsed = pc.if_else(ok, text, pa.scalar(None, pa.string())).cast(pa.float64())
-    return parsed.to_numpy(zero_copy_only=False)
+    numbers = parsed.to_numpy(zero_copy_only=False).copy()
+    todo = ~ok.to_numpy(zero_copy_only=False) & raw.is_valid().to_numpy(zero_copy_only=False)
+    if not todo.any():
+        return numbers, none
+    degrees, axis = parse_dms(raw.filter(pa.array(todo)))
+    numbers[todo] = degrees
+    none[todo] = axis
+    return numbers, none
 
 
 def _points(table: pa.Table, plan: TableGeometry) -> np.ndarray:
-    x, y = _numbers(table.column(plan.x)), _numbers(table.column(plan.y))
+    """Points from the x/y columns; a value whose hemisphere names the other axis ('53°54' N'
+    in the longitude column) swaps its row, two values naming the same axis void it."""
+    x, x_axis = _coordinates(table.column(plan.x))
+    y, y_axis = _coordinates(table.column(plan.y))
+    if x_axis.any() or y_axis.any():
+        swap = (x_axis == LAT) | (y_axis == LON)
+        x, y = np.where(swap, y, x), np.where(swap, x, y)
+        x[(x_axis != 0) & (x_axis == y_axis)] = np.nan
     ok = np.isfinite(x) & np.isfinite(y)
     geoms = np.full(len(x), None, dtype=object)
     geoms[ok] = shapely.points(x[ok], y[ok])
@@ -444,9 +749,23 @@ def _points(table: pa.Table, plan: TableGeometry) -> np.ndarray:
 
 
 def _from_wkt(table: pa.Table, plan: TableGeometry) -> np.ndarray:
+    """Geometries from WKT, PostGIS EWKT or hex WKB/EWKB; a value declaring another SRID than
+    the column's (``plan.srid``) gets none (its row is set aside with the reason)."""
     text = table.column(plan.wkt).cast(pa.string())
-    text = pc.replace_substring_regex(text, r"^\s*SRID=\d+;", "")  # PostGIS EWKT
-    return shapely.from_wkt(text.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    hexed = pc.fill_null(pc.match_substring_regex(text, _HEX), False).to_numpy(
+        zero_copy_only=False)
+    plain = pc.replace_substring_regex(text, _EWKT_SRID, "")  # PostGIS EWKT
+    if hexed.any():
+        plain = pc.if_else(pa.array(hexed), pa.scalar(None, pa.string()), plain)
+    geoms = shapely.from_wkt(plain.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    if hexed.any():
+        raw = pc.utf8_trim_whitespace(text.filter(pa.array(hexed))).to_numpy(zero_copy_only=False)
+        geoms[hexed] = shapely.from_wkb(raw, on_invalid="ignore")
+    if plan.srid is not None:
+        srid = srids(text)
+        geoms[(srid != 0) & (srid != plan.srid)] = None
+    return geoms
 
 
 def add_geometry(table: pa.Table, plan: TableGeometry, *, name: str,
@@ -454,14 +773,19 @@ def add_geometry(table: pa.Table, plan: TableGeometry, *, name: str,
     """``table`` with a WKB column ``name`` built from the plan's columns; those are renamed
     with ``SOURCE_ONLY`` in front (kept for the quarantine of rows whose coordinates could not
     be read, never published), and ``drop`` (GDAL's own geometry: CSV makes one of a column
-    named WKT) is dropped. Rows without readable coordinates get a null geometry."""
+    named WKT) is dropped. Rows without readable coordinates get a null geometry. The column's
+    SRID, if any, is in the schema's metadata (``SRID_KEY``) for the reasons."""
     geoms = _from_wkt(table, plan) if plan.wkt else _points(table, plan)
     if drop and drop in table.column_names and drop not in plan.columns:
         table = table.drop_columns([drop])
     table = table.rename_columns([SOURCE_ONLY + c if c in plan.columns else c
                                   for c in table.column_names])
     wkb = pa.array(shapely.to_wkb(geoms), type=pa.binary())
-    return table.append_column(name, wkb)
+    table = table.append_column(name, wkb)
+    if plan.srid is not None:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               SRID_KEY: str(plan.srid).encode()})
+    return table
 
 
 # --- Layers -----------------------------------------------------------------------------------
@@ -479,7 +803,8 @@ def choose_layer(path: Path, counts: dict[str, int], named: str | None, *,
     if named is not None:
         if named not in all_layers:
             raise InputError(f"{path.name}: has no layer {named!r}; its layers are "
-                             f"{', '.join(all_layers) or 'none'}; correct source.layer")
+                             f"{', '.join(all_layers) or 'none'}; correct source.layer in the "
+                             "manifest")
         return named
     if len(counts) == 1:
         return next(iter(counts))

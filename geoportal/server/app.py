@@ -165,7 +165,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         runner = JobRunner(admin.jobs, catalog=catalog, store=store, registry=registry,
                            rasters=admin.rasters, audit=admin.audit,
                            keep_versions=settings.keep_versions, boundaries=boundaries,
-                           max_vertices=settings.max_vertices)
+                           max_vertices=settings.max_vertices, layers_dir=settings.layers_dir)
         runner.start()
         app.extensions["geoportal"]["runner"] = runner
 

@@ -40,7 +40,7 @@ import shapely
 
 from geoportal.catalog import Layer
 from geoportal.catalog.models import Field
-from geoportal.errors import BudgetExceeded, InputError
+from geoportal.errors import BudgetExceeded, Conflict, InputError
 from geoportal.server.filters import filter_problem, parse_filter
 from geoportal.storage import FeatureStore, Query, Row
 from geoportal.storage.base import MAX_PAGE_VERTICES
@@ -52,6 +52,8 @@ log = logging.getLogger("geoportal.server")
 BATCH = 5000
 PIECE = 256 * 1024  # largest piece handed to the server at once
 _ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}
+_SHAPEFILE_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                    "MultiPolygon"}
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,11 @@ def prepare_download(layer: Layer, store: FeatureStore, params: Mapping[str, str
     fmt = FORMATS.get(fmt_name)
     if fmt is None:
         raise InputError(f"f={fmt_name!r}: download as one of {', '.join(FORMATS)}")
+    if fmt_name == "shp" and layer.current.geometry_type not in _SHAPEFILE_TYPES:
+        # Versions published before issue 16 may mix types; a Shapefile holds one.
+        raise Conflict(f"layer {layer.id} mixes geometry types, which a Shapefile cannot "
+                       "hold: download it as f=gpkg or f=geojson, or publish it again (one "
+                       "type per layer)")
     problem = filter_problem(params)
     if problem is not None:
         raise InputError(problem)

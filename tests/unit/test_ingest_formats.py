@@ -65,8 +65,9 @@ def test_kml_and_kmz_publish_without_display_columns(tmp_path, publish, catalog,
     names = [f.name for f in catalog.get_layer("parks").current.fields]
     assert "tessellate" not in names and "extrude" not in names
     assert {"name", "ploshcha"} <= set(names)
-    # A point and a polygon: published together as a mixed (Geometry) layer.
-    assert (report.features_published, report.geometry_type) == (2, "Unknown")
+    # A point and a polygon: never one mixed layer (issue 16): the polygon, the point set aside.
+    assert (report.features_published, report.geometry_type) == (1, "Polygon")
+    assert dict(report.set_aside) == {"geometry type Point in a Polygon layer": 1}
     assert "плошча" in [f.title for f in catalog.get_layer("parks").current.fields]
 
 
@@ -105,7 +106,7 @@ def test_topojson(tmp_path, publish, catalog):
     (tmp_path / "zones.topojson").write_text(json.dumps(topology), encoding="utf-8")
     report = publish(write_manifest(tmp_path, "zones", {"path": "zones.topojson"}))
     assert (report.format, report.features_published) == ("TopoJSON", 1)
-    assert catalog.get_layer("zones").current.geometry_type == "MultiPolygon"
+    assert catalog.get_layer("zones").current.geometry_type == "Polygon"  # no multi-part
 
 
 def test_raions_as_cp1251_shapefile_in_zone5_without_prj_shx_or_cpg(tmp_path, publish,

@@ -1,0 +1,352 @@
+"""MapInfo tables (TAB with .dat/.map/.id, MIF with .mid): their parts, charset and CRS.
+
+GDAL's MapInfo driver reads both; what it cannot know is left to this module:
+
+- the parts: a TAB is four files, a MIF two; a missing one is named (GDAL only says "not
+  recognized" or, without the .map, reads a table with no geometry at all);
+- the charset: the header says it (``!charset WindowsCyrillic`` in a .tab, ``Charset
+  "WindowsCyrillic"`` in a .mif) and GDAL recodes to UTF-8 from it, but ``Neutral`` (which
+  GDAL passes through as bytes, so CP1251 becomes replacement characters) and charsets that
+  lie are common; the text of the .dat/.mid decides then (``detect.guess_cyrillic``), and
+  the reader gets a copy with the header corrected (``recode_copy``);
+- the CRS: GDAL turns a CoordSys ``Earth Projection 8, 1001, "m", 27, 0, 1, 5500000, 0``
+  into an unnamed Pulkovo 1942 Transverse Mercator WKT (a TAB keeps it in the binary .map,
+  a custom datum 9999 comes with its shift spelled out). ``identify_crs`` maps the Pulkovo
+  1942 Gauss-Kruger zones and the WGS 84 UTM zones used in Belarus to their EPSG codes, so
+  the layer's version, its report and its quarantine name ``EPSG:28405`` (and PROJ applies
+  that code's datum shift), and says which CoordSys it read; a ``NonEarth`` table has no
+  CRS (left to detection).
+
+Nothing here imports GDAL: the functions take bytes, names and GDAL's WKT.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyproj
+from pyproj.exceptions import CRSError as PyprojCRSError
+
+from geoportal.errors import EncodingError, InputError, UnsupportedFormat
+from geoportal.etl.detect import guess_cyrillic
+
+__all__ = ["MAIN_SUFFIXES", "PARTS", "CRSMatch", "Charset", "Header", "choose_encoding",
+           "identify_crs", "missing_part", "parse_header", "recode_copy", "sample_text"]
+
+MAIN_SUFFIXES = (".tab", ".mif")
+# Every part a table may have, by its main file's suffix; .ind (a field index) is optional.
+PARTS: dict[str, tuple[str, ...]] = {".tab": (".tab", ".dat", ".map", ".id", ".ind"),
+                                     ".mif": (".mif", ".mid")}
+_REQUIRED: dict[str, tuple[str, ...]] = {".tab": (".dat", ".map", ".id"), ".mif": (".mid",)}
+_HEAD = 1 << 16
+_CHUNK = 1 << 20
+
+# MapInfo charset names GDAL recodes from, and the Python codec of each. "Neutral" is no
+# charset: GDAL hands the bytes on as they are.
+_CHARSETS: dict[str, str] = {
+    "windowscyrillic": "cp1251", "windowslatin1": "cp1252", "windowslatin2": "cp1250",
+    "iso8859_1": "latin-1", "iso8859_2": "iso8859-2", "iso8859_5": "iso8859-5",
+    "codepage855": "cp855", "codepage437": "cp437", "codepage850": "cp850",
+    "codepage852": "cp852", "utf-8": "utf-8", "utf8": "utf-8",
+}
+# The charset to write into a copy for each encoding we may choose; the encodings missing
+# here (CP866, KOI8-R: MapInfo has no name for them) are transcoded to UTF-8 instead, which
+# only a MIF's text allows.
+_WRITE_CHARSET = {"cp1251": "WindowsCyrillic", "cp1252": "WindowsLatin1",
+                  "cp1250": "WindowsLatin2", "iso8859-5": "ISO8859_5", "cp855": "CodePage855",
+                  "utf-8": "Neutral"}
+_CHARSET_TAB = re.compile(rb"^(\s*!charset\s+)(\S+)", re.IGNORECASE | re.MULTILINE)
+_CHARSET_DEF = re.compile(rb'(\bCharset\s+")([^"]*)(")', re.IGNORECASE)
+_COORDSYS = re.compile(r"^\s*CoordSys\s+(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_TYPE = re.compile(r"^\s*Type\s+\"?(\w+)", re.IGNORECASE | re.MULTILINE)
+
+# Pulkovo 1942 Transverse Mercator (scale 1, latitude of origin 0, false northing 0) by
+# central meridian and false easting: the Gauss-Kruger 6-degree zones with and without the
+# zone prefix, and the 3-degree zones (with prefix) and CMs (without) that cover Belarus
+# and its neighbours. CM 27E without prefix is both EPSG:2495 and EPSG:2584 (same numbers):
+# the 6-degree code is the one config/crs.yaml detects.
+_PULKOVO_TM: dict[tuple[float, float], int] = {
+    (21, 4500000): 28404, (27, 5500000): 28405, (33, 6500000): 28406, (39, 7500000): 28407,
+    (21, 500000): 2494, (27, 500000): 2495, (33, 500000): 2496, (39, 500000): 2497,
+    (21, 7500000): 2523, (24, 8500000): 2524, (27, 9500000): 2525, (30, 10500000): 2526,
+    (33, 11500000): 2527, (36, 12500000): 2528,
+    (24, 500000): 2583, (30, 500000): 2585, (36, 500000): 2587,
+}
+# WGS 84 / UTM zones 34N-36N by central meridian.
+_UTM = {21: 32634, 27: 32635, 33: 32636}
+# MapInfo's own datum 1001 (Pulkovo 1942) as GDAL spells it out when a file gives it as a
+# custom datum 9999: the same Krassovsky ellipsoid and shift, so the same EPSG code fits.
+_PULKOVO_SHIFT = (23.92, -141.27, -80.9, 0.0, 0.35, 0.82, -0.12)
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a .tab or .mif header says: the charset (as written), the CoordSys clause (MIF
+    only: a TAB keeps it in the binary .map) and the table type (NATIVE, DBF, RASTER...)."""
+
+    charset: str | None
+    coordsys: str | None
+    table_type: str | None
+
+
+@dataclass(frozen=True)
+class Charset:
+    """The encoding to read with, why, how sure (high/medium/low), and whether GDAL must read
+    a copy whose header names it (``rewrite``) or whose text is UTF-8 (``transcode``)."""
+
+    encoding: str
+    reason: str
+    confidence: str = "high"
+    rewrite: bool = False
+    transcode: bool = False
+
+
+@dataclass(frozen=True)
+class CRSMatch:
+    """The CRS to use (an ``EPSG:`` code, GDAL's WKT, or None for a NonEarth table) and the
+    sentence for the report (None when there is nothing to say)."""
+
+    crs: str | None
+    reason: str | None
+
+
+def missing_part(name: str, suffix: str, present: set[str]) -> str | None:
+    """The sentence naming the first required part of a table missing from ``present``
+    (lowercase suffixes); None when none is missing."""
+    for part in _REQUIRED[suffix]:
+        if part not in present:
+            together = ", ".join(p for p in PARTS[suffix] if p != ".ind")
+            return (f"{name}: the MapInfo table's {part} file is missing; send {together} "
+                    "together (zipped, for an upload)")
+    return None
+
+
+def parse_header(head: bytes) -> Header:
+    """The charset, CoordSys and table type from a .tab's text or a .mif's header."""
+    text = head.decode("latin-1")
+    cut = re.search(r"^\s*Data\s*$", text, re.IGNORECASE | re.MULTILINE)  # a MIF's header ends
+    header = text[: cut.start()] if cut else text
+    tab = _CHARSET_TAB.search(head)
+    definition = _CHARSET_DEF.search(header.encode("latin-1"))
+    charset = (tab.group(2) if tab else definition.group(2) if definition else None)
+    coordsys = _COORDSYS.search(header)
+    table_type = _TYPE.search(header)
+    return Header(charset=charset.decode("latin-1") if charset is not None else None,
+                  coordsys=coordsys.group(1) if coordsys else None,
+                  table_type=table_type.group(1).upper() if table_type else None)
+
+
+def check_table_type(name: str, header: Header) -> None:
+    """Refuse the TAB kinds that hold no features: raster registrations, views, seamless
+    tables (which name other tables) and WMS/tile descriptions."""
+    kind = header.table_type
+    if kind in (None, "NATIVE", "DBF", "ACCESS", "LINKED", "ODBC"):
+        return
+    if kind in ("RASTER", "GRID", "IMAGE", "WMS", "TILESERVER", "SHAPEFILE"):
+        raise UnsupportedFormat(f"{name}: a MapInfo {kind.lower()} registration (Type {kind}), "
+                                "not a table of features; send the image itself as GeoTIFF, "
+                                "or the features as a MapInfo table")
+    raise UnsupportedFormat(f"{name}: a MapInfo table of type {kind}, which names other "
+                            "tables; open it in MapInfo, save a copy as a plain table and "
+                            "send that")
+
+
+def sample_text(data: bytes, suffix: str) -> bytes:
+    """The text of a .dat's (dBase) or .mid's first bytes, for the charset judgement: a
+    .dat's binary header (field descriptors, lengths) is cut off."""
+    if suffix == ".dat" and len(data) > 10:
+        header_len = int.from_bytes(data[8:10], "little")
+        if 32 < header_len <= len(data):
+            names = b" ".join(data[at:at + 11].split(b"\x00")[0]  # each field's name
+                              for at in range(32, header_len - 31, 32))
+            return names + b" " + data[header_len:]
+    return data
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def choose_encoding(name: str, header: Header, text: bytes, *, suffix: str,
+                    manifest: str | None = None) -> Charset:
+    """The encoding of a table's text: the manifest's, else the header's charset unless the
+    text (``text``: the .dat's or .mid's first megabyte) shows it is wrong or says Neutral.
+
+    A charset is believed when the text is plain ASCII or decodes with it as Cyrillic as well
+    as the best code page does; text that is valid UTF-8 is UTF-8 whatever the header says.
+    A TAB whose text is in a code page MapInfo has no name for (CP866, KOI8-R) is refused:
+    its .dat is binary and cannot be transcoded on the way.
+    """
+    said = header.charset
+    declared = _CHARSETS.get(said.lower()) if said else None
+    if manifest:
+        encoding = _codec(manifest)
+        if encoding is None:
+            raise InputError(f"{name}: unknown encoding {manifest!r}; set source.encoding "
+                             "in the manifest to one like UTF-8, CP1251, CP866 or KOI8-R")
+        return _plan(name, encoding, "set in the manifest", "high", declared, suffix)
+    guess = guess_cyrillic(text, cut_ok=True)
+    best = _codec(guess.encoding) or "utf-8"
+    label = f"charset {said}" if said else "no charset"
+    if text.isascii():
+        return _plan(name, declared or "utf-8", f"{label}; the text is plain ASCII", "high",
+                     declared, suffix)
+    if best == "utf-8":
+        reason = (f"{label}, and the text is valid UTF-8" if declared in (None, "utf-8")
+                  else f"{label}, but the text is valid UTF-8")
+        return _plan(name, "utf-8", reason, "high", declared, suffix)
+    if declared is None or declared == "utf-8":
+        return _plan(name, best, f"{label}; {guess.reason}", guess.confidence, declared, suffix)
+    if declared == best or guess.confidence == "low":
+        return _plan(name, declared, f"{label}, and the text agrees", "high", declared, suffix)
+    return _plan(name, best, f"{label}, but the text is not: {guess.reason}", guess.confidence,
+                 declared, suffix)
+
+
+def _plan(name: str, encoding: str, reason: str, confidence: str, declared: str | None,
+          suffix: str) -> Charset:
+    """How GDAL gets to read ``encoding``: as the file is, through a copy with its charset
+    corrected, or (a MIF in a code page MapInfo cannot name) through a UTF-8 copy."""
+    encoding = _codec(encoding) or encoding
+    if encoding == declared or (encoding == "utf-8" and declared is None):
+        return Charset(encoding, reason, confidence)
+    if encoding in _WRITE_CHARSET:
+        return Charset(encoding, reason, confidence, rewrite=True)
+    if suffix == ".mif":
+        return Charset(encoding, reason, confidence, rewrite=True, transcode=True)
+    raise EncodingError(f"{name}: the table's text is {encoding.upper()}, which a MapInfo TAB "
+                        "cannot declare; save it in MapInfo with charset WindowsCyrillic "
+                        "(or as MIF/MID) and send it again")
+
+
+def recode_copy(main: Path, encoding: str, *, transcode: bool) -> None:
+    """Make the staged copy of a table read as ``encoding``: rewrite the charset in its .tab
+    or .mif (``main``, a link or an extracted copy in a temporary folder), and with
+    ``transcode`` turn the .mif and .mid text into UTF-8 (declared Neutral). A megabyte at a
+    time."""
+    charset = "Neutral" if transcode else _WRITE_CHARSET[encoding]
+    original = _set_aside(main)
+    with original.open("rb") as src, main.open("wb") as dst:
+        head = src.read(_HEAD)
+        if transcode:
+            head += src.readline()  # never cut a character in two
+            head = head.decode(encoding, errors="replace").encode("utf-8")
+        head = _CHARSET_TAB.sub(rb"\g<1>" + charset.encode(), head, count=1)
+        head = _CHARSET_DEF.sub(rb"\g<1>" + charset.encode() + rb"\g<3>", head, count=1)
+        dst.write(head)
+        if transcode:
+            _transcode(src, dst, encoding)
+        else:
+            shutil.copyfileobj(src, dst, _CHUNK)
+    original.unlink()
+    if not transcode:
+        return
+    for mid in (main.with_suffix(".mid"), main.with_suffix(".MID")):
+        if mid.exists():
+            data = _set_aside(mid)
+            with data.open("rb") as src, mid.open("wb") as dst:
+                _transcode(src, dst, encoding)
+            data.unlink()
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a staged part (a link keeps pointing at the source) to make room for its copy."""
+    moved = path.with_name(path.name + ".orig")
+    path.rename(moved)
+    return moved
+
+
+def _transcode(src: BinaryIO, dst: BinaryIO, encoding: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    while chunk := src.read(_CHUNK):
+        dst.write(decoder.decode(chunk).encode("utf-8"))
+    dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+
+def _params(crs: pyproj.CRS) -> dict[str, Any]:
+    """The CRS's PROJ parameters (proj, ellps, lon_0, k, x_0, towgs84...), else empty."""
+    try:
+        with warnings.catch_warnings():  # "you will likely lose information": not here
+            warnings.simplefilter("ignore", UserWarning)
+            return dict(crs.to_dict())
+    except PyprojCRSError:
+        return {}
+
+
+def identify_crs(wkt: str | None, header: Header, *, source: str) -> CRSMatch:
+    """The EPSG code for the CRS GDAL read from a MapInfo table, when it is one of the
+    Pulkovo 1942 Gauss-Kruger or WGS 84 UTM zones used here; ``source`` names the part the
+    CoordSys came from. A NonEarth table (GDAL's LOCAL_CS) has no CRS."""
+    if not wkt:
+        return CRSMatch(None, None)
+    try:
+        crs = pyproj.CRS.from_user_input(wkt)
+    except PyprojCRSError:
+        return CRSMatch(wkt, None)
+    if crs.type_name.startswith("Engineering") or wkt.lstrip().upper().startswith("LOCAL_CS"):
+        return CRSMatch(None, f"MapInfo CoordSys NonEarth in {source}: the file gives no CRS, "
+                              "so it is detected from the coordinates")
+    coordsys = f"CoordSys {header.coordsys}" if header.coordsys else "CoordSys"
+    authority = crs.to_authority(min_confidence=100)
+    if authority is not None:
+        code = f"{authority[0]}:{authority[1]}"
+        return CRSMatch(code, f"MapInfo {coordsys} in {source} = {code} ({crs.name})")
+    code = _tm_code(crs)
+    if code is None:
+        return CRSMatch(wkt, None)
+    found = pyproj.CRS.from_epsg(code)
+    described = coordsys if header.coordsys else _describe(crs, code)
+    return CRSMatch(f"EPSG:{code}", f"MapInfo {described} in {source} = EPSG:{code} "
+                                    f"({found.name})")
+
+
+def _tm_code(crs: pyproj.CRS) -> int | None:
+    """The EPSG code of Pulkovo 1942 (lon/lat, a Gauss-Kruger zone) or a WGS 84 UTM zone."""
+    p = _params(crs)
+    datum = (crs.datum.name if crs.datum else "").lower().replace("_", " ")
+    towgs84 = p.get("towgs84") or ()
+    shift = tuple(float(v) for v in (towgs84.split(",") if isinstance(towgs84, str)
+                                     else towgs84))
+    pulkovo = p.get("ellps") == "krass" and (
+        ("pulkovo 1942" in datum and not shift)
+        or (len(shift) == 7 and all(abs(a - b) < 1e-6 for a, b in
+                                    zip(shift, _PULKOVO_SHIFT, strict=True))))
+    if p.get("proj") == "longlat":
+        return 4284 if pulkovo else None
+    if (p.get("proj") != "tmerc" or p.get("lat_0", 0) != 0 or p.get("y_0", 0) != 0
+            or p.get("units", "m") != "m"):
+        return None
+    cm, k, fe = float(p.get("lon_0", 0)), float(p.get("k", p.get("k_0", 1))), float(p.get("x_0", 0))
+    if pulkovo and abs(k - 1) < 1e-12:
+        return _PULKOVO_TM.get((cm, fe))
+    wgs84 = p.get("ellps") == "WGS84" or p.get("datum") == "WGS84" or "wgs 84" in datum or (
+        "world geodetic system 1984" in datum)
+    if wgs84 and abs(k - 0.9996) < 1e-12 and fe == 500000:
+        return _UTM.get(int(cm)) if cm == int(cm) else None
+    return None
+
+
+def _describe(crs: pyproj.CRS, code: int) -> str:
+    """A TAB's CoordSys in words: it lives in the binary .map, so it is described from the
+    projection GDAL read, in MapInfo's order (datum, CM, latitude, scale, easting, northing)."""
+    p = _params(crs)
+    datum = crs.datum.name if crs.datum else "unknown datum"
+    if code == 4284:
+        return f"CoordSys Earth Projection 1 (longitude/latitude, {datum})"
+    return (f'CoordSys Earth Projection 8 (Transverse Mercator, {datum}), "m", '
+            + ", ".join(_number(p.get(k, 1 if k == "k" else 0))
+                        for k in ("lon_0", "lat_0", "k", "x_0", "y_0")))
+
+
+def _number(value: object) -> str:
+    """A parameter as MapInfo writes it: 27, 0.9996, 5500000 (no exponent)."""
+    return f"{float(str(value)):.10f}".rstrip("0").rstrip(".")
