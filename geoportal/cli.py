@@ -28,6 +28,7 @@ from geoportal.etl import Manifest, Report, advice, ingest, load_manifest
 from geoportal.etl.census import declared_family, split_manifests, take_census
 from geoportal.etl.coverage import is_raster
 from geoportal.etl.manifest import build_manifest, check_manifest, slugify
+from geoportal.etl.pipeline import FileFacts
 from geoportal.etl.readers import list_tables, resolve_source
 from geoportal.etl.report import short_crs
 from geoportal.etl.sandbox import drop_network_drivers
@@ -290,10 +291,14 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
                                                 origin=str(path)))
     if layer_id and len(paths) > 1:
         raise InputError("--id names one layer; give one data file with it")
-    manifests = _split_by_geometry(manifests, always=split_geometry, quiet=as_json)
+    _refuse_shared_ids(manifests)
+    shared: dict[str, FileFacts] = {}  # a split file's layers: resolved, counted, hashed once
+    manifests = _split_by_geometry(manifests, always=split_geometry, quiet=as_json,
+                                   facts=shared)
+    _refuse_shared_ids(manifests)
 
     reports: list[Report] = []
-    failures: list[GeoportalError] = []
+    failures: list[tuple[Manifest, GeoportalError]] = []
     store = open_store(obj.settings)
     rasters = RasterStore(obj.settings.coverage_dir)
     boundaries = RegionBoundaries.load(obj.settings.config_dir, obj.registry,
@@ -307,17 +312,18 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
                                 force=force, progress=bar, rasters=rasters,
                                 boundaries=boundaries,
                                 max_vertices=obj.settings.max_vertices,
-                                layers_dir=obj.settings.layers_dir)
+                                layers_dir=obj.settings.layers_dir,
+                                facts=shared.get(manifest.meta.id))
         except GeoportalError as exc:  # one bad layer does not stop the others
             if exc.exit_code != 2:
                 _log_failure(f"ingest of {manifest.origin} failed: {exc}", exc)
-            failures.append(exc)
+            failures.append((manifest, exc))
             click.echo(f"error: {_advice(exc.user_msg, bare=_is_bare(manifest))}", err=True)
             _audit(obj, "ingest", manifest.meta.id, exc=exc, region=manifest.meta.region)
             continue
         except Exception as exc:  # a bug of ours: said, logged, and the others go on
             bug = GeoportalError(_bug(exc, manifest.source.path.name))
-            failures.append(bug)
+            failures.append((manifest, bug))
             click.echo(bug.user_msg, err=True)
             _audit(obj, "ingest", manifest.meta.id, exc=bug, region=manifest.meta.region)
             continue
@@ -337,27 +343,26 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
 
 
 def _not_published(manifests: list[Manifest], reports: list[Report],
-                   failures: list[GeoportalError]) -> int:
+                   failures: list[tuple[Manifest, GeoportalError]]) -> int:
     """Say which layers were not published and return the exit code: 1 if any failure is
     ours, else 2; but 0 when every failure is the input's and belongs to a data file of
     several tables of which at least one was published (those not published are listed,
-    each with its reason, as a bare ``geoportal ingest FILE`` promises)."""
-    done = {r.layer_id for r in reports}
-    failed = [m for m in manifests if m.meta.id not in done]  # in the order of ``failures``
+    each with its reason, as a bare ``geoportal ingest FILE`` promises). ``failures``: each
+    manifest that failed with its error, as they happened."""
     size = Counter(m.origin for m in manifests)
-    published = Counter(m.origin for m in manifests if m.meta.id in done)
+    failed = Counter(m.origin for m, _ in failures)
     partial: dict[str, list[tuple[Manifest, GeoportalError]]] = {}
     counted: list[GeoportalError] = []
-    for manifest, exc in zip(failed, failures, strict=True):
+    for manifest, exc in failures:
         origin = manifest.origin
         bare = Path(origin).suffix.lower() not in MANIFEST_SUFFIXES
-        if bare and size[origin] > 1 and published[origin] and exc.exit_code == 2:
+        if bare and size[origin] > 1 and failed[origin] < size[origin] and exc.exit_code == 2:
             partial.setdefault(origin, []).append((manifest, exc))
         else:
             counted.append(exc)
     for origin, rows in partial.items():
-        click.echo(f"{Path(origin).name}: {published[origin]} of {size[origin]} layers "
-                   "published; not published:", err=True)
+        click.echo(f"{Path(origin).name}: {size[origin] - failed[origin]} of {size[origin]} "
+                   "layers published; not published:", err=True)
         for manifest, exc in rows:
             table = f" ({manifest.source.layer})" if manifest.source.layer else ""
             click.echo(f"  {manifest.meta.id}{table}: {advice.for_cli(exc.user_msg)}",
@@ -368,12 +373,46 @@ def _not_published(manifests: list[Manifest], reports: list[Report],
     return 1 if any(f.exit_code != 2 for f in counted) else 2
 
 
-def _split_by_geometry(manifests: list[Manifest], *, always: bool,
-                       quiet: bool) -> list[Manifest]:
+def _refuse_shared_ids(manifests: list[Manifest]) -> None:
+    """Refuse a command whose inputs would publish two sources as one layer id (the second
+    would become a version of the first): ``ingest a/x.csv b/x.csv``, two manifests of one
+    id, or a table split by geometry type whose ``<id>-points`` is another table's id."""
+    seen: dict[str, Manifest] = {}
+    for manifest in manifests:
+        first = seen.setdefault(manifest.meta.id, manifest)
+        if first is manifest:
+            continue
+        one, two = _input_name(first), _input_name(manifest)
+        if one == two:  # one input named twice
+            raise InputError(f"{one} is given twice; give it once")
+        if not _is_bare(first) and not _is_bare(manifest):
+            fix = "give each manifest its own 'id'"
+        elif first.origin == manifest.origin:
+            fix = "ingest one of the tables on its own, with --layer and --id"
+        else:
+            fix = "ingest them one at a time, each with its own --id"
+        raise InputError(f"{one} and {two} would both be published as layer "
+                         f"{manifest.meta.id!r}; {fix}")
+
+
+def _input_name(manifest: Manifest) -> str:
+    """How the user named a manifest's input: the manifest, or the data file with the table
+    it reads (``book.xlsx (sheet Школы)``)."""
+    if Path(manifest.origin).suffix.lower() in MANIFEST_SUFFIXES:
+        return manifest.origin
+    table = f" (table {manifest.source.layer})" if manifest.source.layer else ""
+    return f"{manifest.origin}{table}"
+
+
+def _split_by_geometry(manifests: list[Manifest], *, always: bool, quiet: bool,
+                       facts: dict[str, FileFacts] | None = None) -> list[Manifest]:
     """Each manifest whose source mixes geometry types as one manifest per type present
     (``<id>-points``, ``<id>-lines``, ``<id>-polygons``; ``census.split_manifests``): for a
     data file given alone, a manifest saying ``source.split_geometry: true``, or all with
-    ``--split-geometry``. Others publish the dominant type and set the rest aside."""
+    ``--split-geometry``. Others publish the dominant type and set the rest aside.
+
+    ``facts`` gains, per layer id of a split, the file as resolved, counted (and later
+    hashed) here, shared by its layers' ingests (``pipeline.FileFacts``)."""
     out: list[Manifest] = []
     for manifest in manifests:
         bare = Path(manifest.origin).suffix.lower() not in MANIFEST_SUFFIXES
@@ -388,6 +427,9 @@ def _split_by_geometry(manifests: list[Manifest], *, always: bool,
         except GeoportalError:  # the ingest says what is wrong with it, in its turn
             census = None
         parts = split_manifests(manifest, census) if census is not None else [manifest]
+        if len(parts) > 1 and facts is not None:
+            found = FileFacts(source, census)
+            facts.update((part.meta.id, found) for part in parts)
         if len(parts) > 1 and not quiet:
             click.echo(f"{manifest.source.path.name}: mixes geometry types "
                        f"({census.describe()}): one layer per type: "

@@ -960,6 +960,51 @@ MESSAGES: dict[str, dict[str, str]] = {
               'файл, відаць, абрэзаны або пашкоджаны: дашліце яго зноў',
         "ru": '{name}: по данным файла в нём {expected} объектов, а прочитать удалось {read}; '
               'файл, видимо, обрезан или повреждён: пришлите его снова'},
+    # -- zips, MapInfo charset, shared layer ids, sheets, header rows (issue 16, helper F) ---
+    "{file}: source.header_row applies to CSV and sheets (XLSX, ODS) only, and this is a "
+    "{kind}, whose columns have names of their own: leave source.header_row out": {
+        "be": "{file}: source.header_row ужываецца толькі для CSV і аркушаў (XLSX, ODS), а "
+              "гэта {kind}, слупкі якога маюць уласныя назвы: не задавайце source.header_row",
+        "ru": "{file}: source.header_row применяется только к CSV и листам (XLSX, ODS), а "
+              "это {kind}, столбцы которого имеют собственные названия: не задавайте "
+              "source.header_row"},
+    "read sheet {sheet}; the other sheets with data ({others}) are not read: to publish one, "
+    "set source.layer in the manifest to its name": {
+        "be": "прачытаны аркуш {sheet}; іншыя аркушы з данымі ({others}) не прачытаныя: каб "
+              "апублікаваць адзін з іх, задайце яго назву ў source.layer у маніфесце",
+        "ru": "прочитан лист {sheet}; другие листы с данными ({others}) не прочитаны: чтобы "
+              "опубликовать один из них, задайте его название в source.layer в манифесте"},
+    "{one} and {two} would both be published as layer {id}; give each manifest its own 'id'": {
+        "be": "{one} і {two} былі б апублікаваныя як адзін пласт {id}; дайце кожнаму маніфесту "
+              "свой 'id'",
+        "ru": "{one} и {two} были бы опубликованы как один слой {id}; дайте каждому манифесту "
+              "свой 'id'"},
+    "{one} and {two} would both be published as layer {id}; ingest one of the tables on its "
+    "own, with --layer and --id": {
+        "be": "{one} і {two} былі б апублікаваныя як адзін пласт {id}; загрузіце адну з табліц "
+              "асобна, з --layer і --id",
+        "ru": "{one} и {two} были бы опубликованы как один слой {id}; загрузите одну из таблиц "
+              "отдельно, с --layer и --id"},
+    "{one} and {two} would both be published as layer {id}; ingest them one at a time, each "
+    "with its own --id": {
+        "be": "{one} і {two} былі б апублікаваныя як адзін пласт {id}; загружайце іх па "
+              "адным, кожны са сваім --id",
+        "ru": "{one} и {two} были бы опубликованы как один слой {id}; загружайте их по "
+              "одному, каждый со своим --id"},
+    "{input} is given twice; give it once": {
+        "be": "{input} зададзены двойчы; задайце яго адзін раз",
+        "ru": "{input} указан дважды; укажите его один раз"},
+    # -- fixes after review: census, split, row numbers (issue 16, helper G) --------------
+    "{name}: source.split_geometry cannot be used in an upload, which publishes one layer; "
+    "leave it out to publish the main geometry type (the others are set aside), or upload "
+    "each geometry type as a file of its own": {
+        "be": "{name}: source.split_geometry нельга ўжываць пры загрузцы, якая публікуе адзін "
+              "пласт; не задавайце яго, каб апублікаваць асноўны тып геаметрыі (астатнія "
+              "адкладаюцца), або загрузіце кожны тып геаметрыі асобным файлам",
+        "ru": "{name}: source.split_geometry нельзя использовать при загрузке, которая "
+              "публикует один слой; не задавайте его, чтобы опубликовать основной тип "
+              "геометрии (остальные откладываются), или загрузите каждый тип геометрии "
+              "отдельным файлом"},
 }
 
 FRAGMENTS: dict[str, dict[str, str]] = {

@@ -36,9 +36,16 @@ from geoportal.catalog import schema as t
 from geoportal.catalog.registry import Registry
 from geoportal.catalog.repository import as_utc, utc_now
 from geoportal.cleanup import clean_up_quietly
-from geoportal.errors import Conflict, GeoportalError, InputError, NotFound, StorageError
+from geoportal.errors import (
+    Conflict,
+    GeoportalError,
+    InputError,
+    NotFound,
+    SchemaError,
+    StorageError,
+)
 from geoportal.etl.geometry import MAX_VERTICES
-from geoportal.etl.manifest import build_manifest
+from geoportal.etl.manifest import Manifest, build_manifest
 from geoportal.etl.pipeline import ingest
 from geoportal.storage import FeatureStore
 from geoportal.storage.rasters import RasterStore
@@ -191,6 +198,16 @@ def _without_paths(message: str, folder: Path | None = None) -> str:
     return _FOLDERS.sub("", _VSIZIP.sub(r"\1/", message))
 
 
+def _check_one_layer(manifest: Manifest) -> None:
+    """An upload publishes one layer (the job's, whose region the token was checked for):
+    refuse ``source.split_geometry``, which would publish one per geometry type."""
+    if manifest.source.split_geometry:
+        raise SchemaError(f"{manifest.source.path.name}: source.split_geometry cannot be used "
+                          "in an upload, which publishes one layer; leave it out to publish "
+                          "the main geometry type (the others are set aside), or upload each "
+                          "geometry type as a file of its own")
+
+
 def _job(row: Any) -> Job:
     return Job(id=row["id"], layer_id=row["layer_id"], region=row["region"],
                token_id=row["token_id"], state=row["state"], manifest=row["manifest"],
@@ -261,6 +278,7 @@ class JobRunner(threading.Thread):
         try:
             manifest = build_manifest(job.manifest, base=Path(job.folder),
                                       origin=f"upload {job.id}")
+            _check_one_layer(manifest)
             report = ingest(manifest, catalog=self.catalog, store=self.store,
                             registry=self.registry, rasters=self.rasters,
                             keep_versions=self.keep_versions, boundaries=self.boundaries,

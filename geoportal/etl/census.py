@@ -24,9 +24,10 @@ import pyogrio
 import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 
-from geoportal.errors import UnsupportedFormat
+from geoportal.errors import GeoportalError, UnsupportedFormat
+from geoportal.etl.failures import READ_ERRORS, damaged
 from geoportal.etl.manifest import Manifest
-from geoportal.etl.readers import BATCH_SIZE, GEOMETRY, Source, open_batches
+from geoportal.etl.readers import BATCH_SIZE, GEOMETRY, Source, _gdal_reason, open_batches
 from geoportal.etl.sources import gdal_config, staged
 
 __all__ = ["FAMILIES", "NO_FAMILY", "Census", "declared_family", "families", "split_manifests",
@@ -183,7 +184,9 @@ def families(wkb: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     code[types == 0] = NO_FAMILY
     multi = parts > 1
     for i in np.flatnonzero(types == _COLLECTION):
-        held = _collection_parts(shapely.from_wkb(wkb[int(i)].as_py()))
+        # "fix" as the pipeline reads it: a ring left open is closed; WKB that stays
+        # unreadable is None, no geometry (the layer sets it aside with its reason)
+        held = _collection_parts(shapely.from_wkb(wkb[int(i)].as_py(), on_invalid="fix"))
         dims = [c for c, name in FAMILIES.items() if held[name]]
         code[i] = max(dims) if dims else NO_FAMILY
         multi[i] = bool(dims) and held[FAMILIES[max(dims)]] > 1
@@ -236,9 +239,15 @@ def _last_column(batch: Any) -> pa.Array:
 def take_census(source: Source) -> Census:
     """Count the source's features per geometry family (one geometry-only pass)."""
     census = Census()
-    with _geometry_only(source) as geometries:
-        for wkb in geometries:
-            _count(census, wkb)
+    try:
+        with _geometry_only(source) as geometries:
+            for wkb in geometries:
+                _count(census, wkb)
+    except GeoportalError:
+        raise
+    except READ_ERRORS as exc:  # the file's bytes, not our code: say so, naming the file
+        raise damaged(source.path.name, exc, after=census.total,
+                      clean=lambda e: _gdal_reason(e, source.path, source.staging)) from exc
     return census
 
 

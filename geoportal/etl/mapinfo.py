@@ -65,6 +65,9 @@ _CHARSET_TAB = re.compile(rb"^(\s*!charset\s+)(\S+)", re.IGNORECASE | re.MULTILI
 _CHARSET_DEF = re.compile(rb'(\bCharset\s+")([^"]*)(")', re.IGNORECASE)
 _COORDSYS = re.compile(r"^\s*CoordSys\s+(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _TYPE = re.compile(r"^\s*Type\s+\"?(\w+)", re.IGNORECASE | re.MULTILINE)
+# The field list: "Fields 3" in a .tab, "Columns 3" in a .mif, then one "name Type ..." a line.
+_FIELDS = re.compile(r"^\s*(?:Fields|Columns)\s+(\d+)\s*$", re.IGNORECASE | re.MULTILINE)
+_FIELD = re.compile(r"^\s*(\S+)\s+(\w+)")
 
 # Pulkovo 1942 Transverse Mercator (scale 1, latitude of origin 0, false northing 0) by
 # central meridian and false easting: the Gauss-Kruger 6-degree zones with and without the
@@ -88,11 +91,13 @@ _PULKOVO_SHIFT = (23.92, -141.27, -80.9, 0.0, 0.35, 0.82, -0.12)
 @dataclass(frozen=True)
 class Header:
     """What a .tab or .mif header says: the charset (as written), the CoordSys clause (MIF
-    only: a TAB keeps it in the binary .map) and the table type (NATIVE, DBF, RASTER...)."""
+    only: a TAB keeps it in the binary .map), the table type (NATIVE, DBF, RASTER...) and the
+    fields, each as (name as its bytes, MapInfo type in lowercase: char, float, integer...)."""
 
     charset: str | None
     coordsys: str | None
     table_type: str | None
+    fields: tuple[tuple[bytes, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,21 @@ def parse_header(head: bytes) -> Header:
     table_type = _TYPE.search(header)
     return Header(charset=charset.decode("latin-1") if charset is not None else None,
                   coordsys=coordsys.group(1) if coordsys else None,
-                  table_type=table_type.group(1).upper() if table_type else None)
+                  table_type=table_type.group(1).upper() if table_type else None,
+                  fields=_fields(header))
+
+
+def _fields(header: str) -> tuple[tuple[bytes, str], ...]:
+    """The field list of a header (``header``: its bytes as latin-1); empty when it is not
+    all there."""
+    found = _FIELDS.search(header)
+    if not found:
+        return ()
+    count = int(found.group(1))
+    lines = [line for line in header[found.end():].splitlines() if line.strip()][:count]
+    fields = tuple((m.group(1).strip('"`').encode("latin-1"), m.group(2).lower())
+                   for m in map(_FIELD.match, lines) if m)
+    return fields if len(fields) == count else ()
 
 
 def check_table_type(name: str, header: Header) -> None:
@@ -157,16 +176,51 @@ def check_table_type(name: str, header: Header) -> None:
                             "send that")
 
 
-def sample_text(data: bytes, suffix: str) -> bytes:
-    """The text of a .dat's (dBase) or .mid's first bytes, for the charset judgement: a
-    .dat's binary header (field descriptors, lengths) is cut off."""
-    if suffix == ".dat" and len(data) > 10:
-        header_len = int.from_bytes(data[8:10], "little")
-        if 32 < header_len <= len(data):
-            names = b" ".join(data[at:at + 11].split(b"\x00")[0]  # each field's name
-                              for at in range(32, header_len - 31, 32))
-            return names + b" " + data[header_len:]
-    return data
+def sample_text(data: bytes, suffix: str, header: Header | None = None) -> bytes:
+    """The text of a table for the charset judgement: a .mid's first bytes as they are; of a
+    .dat's (dBase-like: a header, field descriptors, fixed-width records), the field names of
+    the .tab (``header``) and the values of its Char fields in the whole records among
+    ``data``, one a line (``text_values`` splits them again).
+
+    Only the Char fields hold text: Float, Integer, Date... are binary (a double's 8 bytes
+    are no charset's text, and made UTF-8 look invalid and KOI8-R likely). Without the .tab's
+    field list, or when it does not match the .dat's, every field is taken."""
+    if suffix != ".dat" or len(data) < 32:
+        return data
+    header_len = int.from_bytes(data[8:10], "little")
+    record_len = int.from_bytes(data[10:12], "little")
+    if not 32 < header_len <= len(data) or record_len < 1:
+        return data
+    widths = [data[at + 16] for at in range(32, header_len - 31, 32) if data[at] != 0x0D]
+    fields = header.fields if header is not None else ()
+    if len(fields) == len(widths) and 1 + sum(widths) == record_len:
+        names = [name for name, _ in fields]
+        wanted = [kind == "char" for _, kind in fields]
+    else:  # no usable field list: the .dat's own names, cut at 10 bytes, and every field
+        names = [data[at:at + 11].split(b"\x00")[0] for at in range(32, header_len - 31, 32)]
+        wanted = [True] * len(widths)
+        if 1 + sum(widths) != record_len:
+            return b"\n".join(names) + b"\n" + data[header_len:]
+    starts = [1 + sum(widths[:i]) for i in range(len(widths))]
+    spans = [(at, at + w) for at, w, ok in zip(starts, widths, wanted, strict=True) if ok]
+    values = list(names)
+    for record in range(header_len, len(data) - record_len + 1, record_len):
+        row = data[record:record + record_len]
+        if row[:1] == b"*":  # deleted
+            continue
+        values += [v for a, b in spans if (v := row[a:b].rstrip(b"\x00 "))]
+    return b"\n".join(values)
+
+
+def _valid_utf8(text: bytes) -> bool:
+    """Whether every line of ``text`` is UTF-8; a line may end mid-character (a value that
+    fills its field may have been cut there, a sample at its end)."""
+    for line in text.split(b"\n"):
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(line, final=False)
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 def _codec(name: str) -> str | None:
@@ -179,7 +233,8 @@ def _codec(name: str) -> str | None:
 def choose_encoding(name: str, header: Header, text: bytes, *, suffix: str,
                     manifest: str | None = None) -> Charset:
     """The encoding of a table's text: the manifest's, else the header's charset unless the
-    text (``text``: the .dat's or .mid's first megabyte) shows it is wrong or says Neutral.
+    text (``text``: the .mid's first megabyte, or the text fields of the .dat's, see
+    ``sample_text``) shows it is wrong or says Neutral. UTF-8 is tried first.
 
     A charset is believed when the text is plain ASCII or decodes with it as Cyrillic as well
     as the best code page does; text that is valid UTF-8 is UTF-8 whatever the header says.
@@ -194,12 +249,12 @@ def choose_encoding(name: str, header: Header, text: bytes, *, suffix: str,
             raise InputError(f"{name}: unknown encoding {manifest!r}; set source.encoding "
                              "in the manifest to one like UTF-8, CP1251, CP866 or KOI8-R")
         return _plan(name, encoding, "set in the manifest", "high", declared, suffix)
-    guess = guess_cyrillic(text, cut_ok=True)
-    best = _codec(guess.encoding) or "utf-8"
     label = f"charset {said}" if said else "no charset"
     if text.isascii():
         return _plan(name, declared or "utf-8", f"{label}; the text is plain ASCII", "high",
                      declared, suffix)
+    guess = guess_cyrillic(text, cut_ok=True)
+    best = "utf-8" if _valid_utf8(text) else _codec(guess.encoding) or "utf-8"
     if best == "utf-8":
         reason = (f"{label}, and the text is valid UTF-8" if declared in (None, "utf-8")
                   else f"{label}, but the text is valid UTF-8")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,13 +48,13 @@ from geoportal.etl.publish import register, skip_unchanged
 from geoportal.etl.readers import GEOMETRY, Source, fingerprint, open_batches, resolve_source
 from geoportal.etl.report import Report
 from geoportal.etl.reproject import CRSChoice, resolve_crs, to_crs84
-from geoportal.etl.sheets import explain_missing
+from geoportal.etl.sheets import explain_missing, not_features
 from geoportal.etl.sources import SOURCE_ONLY
 from geoportal.storage import FeatureStore
 from geoportal.storage.base import QUARANTINE_SCHEMA
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["Progress", "RegionCheck", "ingest"]
+__all__ = ["FileFacts", "Progress", "RegionCheck", "ingest"]
 
 log = logging.getLogger("geoportal.etl")
 
@@ -104,6 +105,34 @@ class _NoProgress:
         pass
 
 
+class FileFacts:
+    """What the layers made of one file share, found once per command: the resolved source,
+    its geometry census and its sha256. ``cli._split_by_geometry`` makes one when it splits a
+    file into one layer per geometry type and hands it to each layer's ``ingest``, so the
+    file is resolved, counted and hashed once, not once per layer."""
+
+    def __init__(self, source: Source, census: Census | None) -> None:
+        self.source, self.census = source, census
+        self._digest: Future[str] | None = None
+        self._lock = threading.Lock()
+
+    def digest(self, spec: SourceSpec) -> Future[str]:
+        """The file's sha256, hashed on a thread the first time a layer asks."""
+        with self._lock:
+            if self._digest is None:
+                self._digest = _hash_later(spec)
+            return self._digest
+
+
+def _hash_later(spec: SourceSpec) -> Future[str]:
+    """The sha256 of the source, computed on a thread while the data loads (hashlib
+    releases the GIL)."""
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digest = hashing.submit(fingerprint, spec)
+    hashing.shutdown(wait=False)
+    return digest
+
+
 def _json_default(value: Any) -> str:
     return value.hex() if isinstance(value, bytes) else str(value)
 
@@ -130,9 +159,11 @@ class _Batches:
     """Decides, batch by batch, what is published and what is set aside, and why."""
 
     def __init__(self, report: Report, plan: FieldPlan, crs: CRSChoice, target: str,
-                 region: RegionCheck, id_column: Column | None, max_vertices: int) -> None:
+                 region: RegionCheck, id_column: Column | None, max_vertices: int,
+                 row_offset: int = 0) -> None:
         self.report, self.plan, self.crs, self.target = report, plan, crs, target
         self.region, self.id_column, self.max_vertices = region, id_column, max_vertices
+        self.row_offset = row_offset  # ``_row_offset``: data row 1 is the file's row 1 + this
         self.seen_ids: set[Any] = set()
         self.seen_numbers = np.empty(0, dtype=np.int64)
         self.extent = [np.inf, np.inf, -np.inf, -np.inf]
@@ -140,10 +171,12 @@ class _Batches:
     def process(self, batch: pa.Table) -> tuple[pa.Table, np.ndarray, pa.Table | None]:
         """The rows to publish (properties, CRS84 geometries) and the quarantine rows."""
         report = self.report
-        rows = None  # the file's row numbers, where they are not simply consecutive
-        if _ROW in batch.column_names:
+        if _ROW in batch.column_names:  # a split source's family: rows numbered by _Feed
             rows = batch.column(_ROW).to_numpy()
             batch = batch.drop_columns([_ROW])
+        else:
+            first_row = report.features_read + 1 + self.row_offset
+            rows = np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)
         wkb = batch.column(GEOMETRY)
         # "fix" closes rings GDAL left open; WKB it cannot read is no geometry, not a crash
         geoms = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False), on_invalid="fix")
@@ -164,9 +197,6 @@ class _Batches:
         if self.id_column is not None:
             self._duplicates(properties.column(self.id_column.field.name), reasons)
         keep = reasons == None  # noqa: E711
-        first_row = report.features_read + 1
-        if rows is None:
-            rows = np.arange(first_row, first_row + batch.num_rows, dtype=np.int64)
         report.features_read += batch.num_rows
         quarantine = None
         if not keep.all():
@@ -182,13 +212,12 @@ class _Batches:
         report.features_published += len(kept)
         return properties.filter(pa.array(keep)), kept, quarantine
 
-    def _multi_parts(self, reasons: np.ndarray, rows: np.ndarray | None) -> None:
+    def _multi_parts(self, reasons: np.ndarray, rows: np.ndarray) -> None:
         """Stop at the first feature of several parts in a single-type layer (``ingest``
         starts again with the Multi* type: rare, a Shapefile's multi-part shape late)."""
         for i in np.flatnonzero(reasons != None):  # noqa: E711 - elementwise
             if isinstance(reasons[i], MultiPart):
-                row = int(rows[i]) if rows is not None else self.report.features_read + i + 1
-                raise _NeedsMulti(row, str(reasons[i]))
+                raise _NeedsMulti(int(rows[i]), str(reasons[i]))
 
     @staticmethod
     def _unreadable_coordinates(batch: pa.Table, reasons: np.ndarray) -> None:
@@ -247,14 +276,26 @@ class _Batches:
         ], schema=QUARANTINE_SCHEMA)
 
 
+def _named(spec: SourceSpec, source: Source) -> str:
+    """What a message about the layer's data starts with: the file as the user named it, its
+    table (sheet, folder) when it holds several, and the geometry family of a split source:
+    ``roads.gpkg: table 'дарогі'``, ``mixed.geojson: polygons``, ``roads.geojson``."""
+    named = spec.path.name
+    if source.layer:
+        kind = {"XLSX": "sheet", "ODS": "sheet", "LIBKML": "folder", "KML": "folder"}.get(
+            source.format, "table")
+        named += f": {kind} {source.layer!r}"
+    if spec.geometry_family is not None:
+        named += f": {_NOUN[spec.geometry_family]}"
+    return named
+
+
 def _where(spec: SourceSpec, source: Source) -> str:
-    """``roads.gpkg: table 'дарогі'`` (sheet, folder) when the file holds several, else
-    ``roads.gpkg: the layer``: what a message about one of its tables names."""
-    if not source.layer:
+    """``_named``, or ``roads.geojson: the layer`` for a file of one table: the subject of a
+    sentence about one of its tables."""
+    if not source.layer and spec.geometry_family is None:
         return f"{spec.path.name}: the layer"
-    kind = {"XLSX": "sheet", "ODS": "sheet", "LIBKML": "folder", "KML": "folder"}.get(
-        source.format, "table")
-    return f"{spec.path.name}: {kind} {source.layer!r}"
+    return _named(spec, source)
 
 
 def _quoted_hint(spec: SourceSpec, source: Source, report: Report) -> str:
@@ -274,14 +315,14 @@ def _region_bounds(registry: Registry, code: str) -> tuple[float, float, float, 
     return (minx - REGION_MARGIN, miny - REGION_MARGIN, maxx + REGION_MARGIN, maxy + REGION_MARGIN)
 
 
-def _check_complete(source: Source, read: int) -> None:
+def _check_complete(source: Source, read: int, named: str) -> None:
     """Refuse a file that holds fewer features than its own header says (a cut-off upload):
     the missing ones would be neither published nor set aside. ``read``: the rows read,
-    those of other geometry families (a split source) included."""
+    those of other geometry families (a split source) included; ``named``: ``_named``."""
     expected = source.feature_count
     if (source.format in _COUNTED_FORMATS and expected is not None
             and expected != read):
-        raise DamagedFile(f"{source.path.name}: the file says it holds {expected} features but "
+        raise DamagedFile(f"{named}: the file says it holds {expected} features but "
                          f"{read} could be read; it looks truncated or "
                          "damaged: send it again")
 
@@ -311,10 +352,13 @@ class _Feed:
     (the dominant family's layer also takes the rows without a geometry, so every row of the
     file is read by exactly one layer)."""
 
-    def __init__(self, batches: Any, spec: SourceSpec, census: Census | None) -> None:
+    def __init__(self, batches: Any, spec: SourceSpec, census: Census | None,
+                 row_offset: int = 0) -> None:
         self.batches = batches
         self.read = 0  # rows of the file read, every family's
+        self.row_offset = row_offset  # ``_row_offset``
         self.titles: dict[str, str] = {}
+        self.head: pa.Table | None = None  # the file's first batch, every family's rows
         self.keep: list[int] | None = None
         if spec.geometry_family is not None and census is not None:
             self.keep = [c for c, f in FAMILIES.items() if f == spec.geometry_family]
@@ -330,32 +374,36 @@ class _Feed:
             start, self.read = self.read, self.read + batch.num_rows
             batch, renamed = distinct_names(batch)
             self.titles.update(renamed)
+            if self.head is None:
+                self.head = batch
             if self.keep is None:
                 return batch
             mine = np.isin(families(batch.column(GEOMETRY))[0], self.keep)
             if mine.any():
-                rows = pa.array(np.flatnonzero(mine) + start + 1, pa.int64())
+                rows = pa.array(np.flatnonzero(mine) + start + 1 + self.row_offset, pa.int64())
                 return batch.filter(pa.array(mine)).append_column(_ROW, rows)
 
 
 _NOUN = {"Point": "points", "Line": "lines", "Polygon": "polygons"}
 
 
-def _census(source: Source, spec: SourceSpec, report: Report) -> Census | None:
+def _census(source: Source, spec: SourceSpec, report: Report,
+            known: Census | None = None) -> Census | None:
     """A geometry census of a source whose declared type is not one family (or that is
-    split): what the layer keeps, said in the report; None when the declared type decides."""
+    split): what the layer keeps, said in the report; None when the declared type decides.
+    ``known``: the census already taken of the file (``FileFacts``)."""
     if spec.geometry_family is None and declared_family(source.geometry_type) is not None:
         return None
-    census = take_census(source)
+    census = known if known is not None else take_census(source)
     family = spec.geometry_family or census.dominant
     if spec.geometry_family is not None:
         report.notes.append(f"the file mixes geometry types ({census.describe()}): this "
                             f"layer holds its {_NOUN[family]}")
     elif family is not None and len(census.present) > 1:
+        advice = ("" if spec.split_geometry else "; set source.split_geometry in the manifest "
+                  "to publish one layer per type")
         report.notes.append(f"the file mixes geometry types ({census.describe()}): the "
-                            f"{_NOUN[family]} are published, the others set aside; set "
-                            "source.split_geometry in the manifest to publish one layer per "
-                            "type")
+                            f"{_NOUN[family]} are published, the others set aside{advice}")
     return census
 
 
@@ -377,6 +425,23 @@ def _layer_type(source: Source, spec: SourceSpec, census: Census | None,
         if any(isinstance(r, MultiPart) for r in reasons):
             return multi_type(layer)
     return layer
+
+
+def _row_offset(source: Source) -> int:
+    """How many rows of the file come before data row 1, so that set-aside rows are named as
+    the admin sees them: a sheet's row or a CSV's line (the header's row, title rows above
+    it included). 0 for every other format, whose rows are features counted from 1."""
+    return source.header.row if source.table is not None and source.header is not None else 0
+
+
+def _typing_rows(head: pa.Table, source: Source) -> pa.Table:
+    """The rows column types and display columns are decided from: the file's first batch
+    (every geometry family's rows, so the layers of a split file share one schema) without a
+    sheet's totals and notes rows ("Итого: 25" would make the number column text)."""
+    if source.table is None:
+        return head
+    aside = not_features(head, GEOMETRY)
+    return head.filter(pa.array(~aside)) if aside.any() else head
 
 
 def _describe_source(report: Report, source: Source, manifest: Manifest) -> None:
@@ -419,6 +484,7 @@ def _ingest(
     max_vertices: int = MAX_VERTICES,
     layers_dir: Path | None = None,
     promote: str | None = None,
+    facts: FileFacts | None = None,
 ) -> Report:
     """Publish the manifest's source as a new version of its layer, unless it is unchanged.
 
@@ -436,6 +502,9 @@ def _ingest(
     ``promote``: publish the Multi* type of the layer's family, for the reason given (a note
     in the report).
 
+    ``facts``: the file resolved, counted and hashed already (``FileFacts``; the layers of a
+    split file share them).
+
     ``layers_dir`` (settings.layers_dir) holds the gazetteer that settles a CRS two candidates
     fit, by the place names of the features (``gazetteer.settle``); without it such a file is
     refused.
@@ -451,7 +520,7 @@ def _ingest(
         return ingest_raster(manifest, catalog=catalog, rasters=rasters, registry=registry,
                              bounds=bounds, keep_versions=keep_versions, force=force)
     report = Report(layer_id=meta.id, source=str(spec.path), options=manifest.options())
-    source = resolve_source(spec)
+    source = facts.source if facts is not None else resolve_source(spec)
     _describe_source(report, source, manifest)
     existing = catalog.find_layer(meta.id)
     if existing is not None and existing.meta.kind != "vector":
@@ -459,22 +528,21 @@ def _ingest(
                          "publish these features under another id")
     current = existing.current if existing else None
     # The sha256 decides "unchanged" only when there is a current version to compare with;
-    # otherwise it is computed while the data loads (hashlib releases the GIL).
-    hashing = ThreadPoolExecutor(max_workers=1)
-    digest = hashing.submit(fingerprint, spec)
-    hashing.shutdown(wait=False)
+    # otherwise it is computed while the data loads.
+    digest = facts.digest(spec) if facts is not None else _hash_later(spec)
     if current is not None and not force:
         report.source_sha256 = digest.result()
     if skip_unchanged(catalog, meta, current, report, force=force):
         log.info("layer=%s status=unchanged version=%s", meta.id, current.version)
         return report
 
-    census = _census(source, spec, report)
+    census = _census(source, spec, report, facts.census if facts is not None else None)
     if promote:
         report.notes.append(promote)
     progress.start(source.feature_count, meta.id)
     with open_batches(source) as batches:
-        batches = feed = _Feed(batches, spec, census)
+        offset = _row_offset(source)
+        batches = feed = _Feed(batches, spec, census, offset)
         first = next(batches, None)
         if first is None:
             if source.table is None and (source.feature_count or 0) > 0:  # GML cut off
@@ -488,7 +556,7 @@ def _ingest(
         crs = resolve_crs(
             declared=spec.crs, from_file=source.crs, xy=shapely.get_coordinates(sample),
             bbox=bounds, candidates=registry.crs_candidates,
-            ambiguity_m=registry.crs_ambiguity_m, origin=spec.path.name,
+            ambiguity_m=registry.crs_ambiguity_m, origin=_named(spec, source),
             names=NameSample(first, sample, layers_dir),
         )
         report.source_crs, report.crs_origin = crs.name, crs.origin
@@ -501,8 +569,9 @@ def _ingest(
             report.notes.append(crs.note)
         report.geometry_type = _layer_type(source, spec, census, to_crs84(
             sample, crs.crs, swap_xy=crs.swap_xy), promote is not None)
-        plan = plan_fields(first, geometry=GEOMETRY,
-                           rules={**_display_only(first, source), **manifest.fields},
+        typing = _typing_rows(feed.head if feed.head is not None else first, source)
+        plan = plan_fields(typing, geometry=GEOMETRY,
+                           rules={**_display_only(typing, source), **manifest.fields},
                            infer_types=source.format in TEXT_TYPED_FORMATS,
                            titles=feed.titles)
         report.renamed_fields = plan.renamed
@@ -510,7 +579,7 @@ def _ingest(
         report.field_types = plan.typing
         for name, why in plan.dropped.items():
             report.notes.append(f"field {name!r} not published: {why}")
-        id_column = find_id_column(plan, first, spec.id_field)
+        id_column = find_id_column(plan, typing, spec.id_field)
         if id_column is not None:
             report.id_field = id_column.source
             report.notes.append(f"field {id_column.source!r} is the features' id: a repeated "
@@ -518,7 +587,7 @@ def _ingest(
         region = RegionCheck(boundaries or RegionBoundaries.from_bboxes(registry), registry,
                               meta.region)
         work = _Batches(report, plan, crs, report.geometry_type, region, id_column,
-                        max_vertices)
+                        max_vertices, offset)
         with store.stage(meta.id, geometry_type=report.geometry_type) as writer:
             for batch in itertools.chain([first], batches):
                 try:
@@ -528,22 +597,23 @@ def _ingest(
                         raise
                     if source.encoding is None:  # GeoPackage, XML: the format says UTF-8
                         raise EncodingError(
-                            f"{spec.path.name}: text that is not valid UTF-8 near row "
-                            f"{report.features_read + 1}, although {source.format} holds "
+                            f"{_named(spec, source)}: text that is not valid UTF-8 near row "
+                            f"{report.features_read + 1 + offset}, although {source.format} holds "
                             "UTF-8 only; export the file again as UTF-8") from None
                     raise EncodingError(
-                        f"{spec.path.name}: text that is not valid {report.encoding} near row "
-                        f"{report.features_read + 1}; set source.encoding in the manifest "
-                        "(e.g. CP1251)") from None
+                        f"{_named(spec, source)}: text that is not valid {report.encoding} "
+                        f"near row {report.features_read + 1 + offset}; set source.encoding in "
+                        "the manifest (e.g. CP1251)") from None
                 if properties.num_rows:
                     writer.write(properties, geometries)
                 if quarantine is not None:
                     writer.quarantine(quarantine)
                 progress.advance(batch.num_rows)
-            _check_complete(source, feed.read)
+            _check_complete(source, feed.read, _named(spec, source))
             if report.features_published == 0:
                 reasons = ", ".join(f"{n} {r}" for r, n in report.set_aside.most_common())
-                raise GeometryError(f"{spec.path.name}: no feature can be published ({reasons})"
+                raise GeometryError(f"{_named(spec, source)}: no feature can be published "
+                                    f"({reasons})"
                                     + _quoted_hint(spec, source, report))
             ref = writer.commit()
 

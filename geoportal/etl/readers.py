@@ -61,6 +61,7 @@ from geoportal.etl.sources import (
     pick_sheet,
     shapefile,
     shapefile_parts,
+    sheet_rows,
     staged,
     text_encoding,
     zip_table,
@@ -244,6 +245,12 @@ def _resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) ->
     member = zip_table(spec.path, spec.layer) if spec.path.suffix.lower() == ".zip" else None
     if member is not None:
         fmt = _FORMATS[PurePosixPath(member).suffix.lower()]
+    if spec.header_row is not None and fmt.kind != "table":
+        noun = {"Shapefile": "Shapefile", "MapInfo": "MapInfo table"}.get(fmt.name,
+                                                                         f"{fmt.name} file")
+        raise InputError(f"{spec.path.name}: source.header_row applies to CSV and sheets "
+                         f"(XLSX, ODS) only, and this is a {noun}, whose columns have names "
+                         "of their own: leave source.header_row out")
     gdal_path, text = _decoding(spec, fmt, member)
     if spec.path.suffix.lower() in _JSON_SUFFIXES:
         check_json_links(spec.path, spec.path.name, text.encoding)
@@ -255,7 +262,7 @@ def _resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) ->
         config["DXF_ENCODING"] = text.encoding
     try:
         with gdal_config(config), _readable(gdal_path, text.staging) as readable:
-            layer, count = _layer(spec, fmt, readable, options)
+            layer, count, layer_notes = _layer(spec, fmt, readable, options)
             info = pyogrio.read_info(readable, layer=layer, **_gdal_encoding(fmt, text.encoding),
                                      **options)
             header = None
@@ -273,7 +280,7 @@ def _resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) ->
         info = {**info, "crs": found.crs}
         crs_reason = found.reason
     table = _table(spec, info, header) if fmt.kind == "table" else None
-    table_notes: tuple[str, ...] = ()
+    table_notes: tuple[str, ...] = layer_notes
     if header is not None and header.note:
         table_notes += (header.note,)
     if table is not None and table.srid is not None and not info.get("crs"):
@@ -295,14 +302,14 @@ def _resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) ->
 
 
 # The formats whose tables a bare `geoportal ingest FILE` publishes one layer each.
-_SPLIT_SUFFIXES = (".zip", ".gpkg", ".kml", ".kmz")
+_SPLIT_SUFFIXES = (".zip", ".gpkg", ".kml", ".kmz", ".xlsx", ".ods")
 
 
 def list_tables(path: Path, *, limits: ArchiveLimits | None = None) -> list[str]:
     """The tables of a file that holds several, each by the name source.layer (``--layer``)
     takes: a zip's Shapefiles and MapInfo tables, a GeoPackage's vector tables, a KML/KMZ's
-    folders; layers GDAL counts no features in are left out. Empty for every other format
-    (one table, or a choice made by ``resolve_source``: a workbook's first sheet with rows).
+    folders, a workbook's (XLSX, ODS) sheets with rows under their first; layers GDAL counts
+    no features in are left out. Empty for every other format (one table).
 
     The file passes the sandbox's checks first and GDAL's network is off while it looks;
     errors are InputError/UnsupportedFormat naming the file."""
@@ -317,6 +324,8 @@ def list_tables(path: Path, *, limits: ArchiveLimits | None = None) -> list[str]
     try:
         with gdal_config({**NETWORK_OFF, **fmt.config}), \
                 _readable(gdal_path, text.staging) as readable:
+            if fmt.kind == "table":  # a sheet has no geometry type: its columns do
+                return [n for n, rows in sheet_rows(readable, {}).items() if rows > 0]
             names = [str(n) for n, gtype in pyogrio.list_layers(readable) if gtype]
             counts = {n: _feature_count(readable, n) for n in names}
     except (DataSourceError, DataLayerError) as exc:
@@ -390,14 +399,15 @@ def _check_driver(path: Path, fmt: Format, info: dict[str, Any]) -> None:
                                 f"extension {path.suffix!r} says; {advice}")
 
 
-def _layer(spec: SourceSpec, fmt: Format, gdal_path: str,
-           options: dict[str, str]) -> tuple[str | None, int | None]:
-    """The layer to read, and its feature count if it was counted to choose it."""
+def _layer(spec: SourceSpec, fmt: Format, gdal_path: str, options: dict[str, str]
+           ) -> tuple[str | None, int | None, tuple[str, ...]]:
+    """The layer to read, its feature count if it was counted to choose it, and notes for
+    the report (a workbook's other sheets with data, see ``sources.pick_sheet``)."""
     if not fmt.multilayer:
-        return None, None
+        return None, None, ()
     if fmt.kind == "table":
         return pick_sheet(spec, gdal_path, options)
-    return pick_layer(spec, gdal_path, options, pool=fmt.layers)
+    return *pick_layer(spec, gdal_path, options, pool=fmt.layers), ()
 
 
 def _header(spec: SourceSpec, info: dict[str, Any], readable: str, layer: str | None,

@@ -28,8 +28,8 @@ import pyogrio
 from geoportal.errors import InputError
 from geoportal.etl.sources import SOURCE_ONLY, SRID_KEY, gdal_config, srids
 
-__all__ = ["Header", "explain_missing", "raw_config", "read_header", "skip_rows", "subfile",
-           "totals_reason"]
+__all__ = ["Header", "explain_missing", "not_features", "raw_config", "read_header",
+           "skip_rows", "subfile", "totals_reason"]
 
 SCAN_ROWS = 64  # rows looked at to find the header
 _SCAN_BYTES = 1 << 20
@@ -245,6 +245,24 @@ def totals_reason(row: dict[str, object]) -> str | None:
         shown = first if len(first) <= 60 else first[:59] + "…"
         return f"a totals or notes row, not a feature: {shown!r}"
     return None
+
+
+def not_features(batch: pa.Table, geometry: str) -> np.ndarray:
+    """Which rows of a table's batch are not features: without a value in the WKB column
+    ``geometry`` and a totals, notes or empty row (``totals_reason``). They are left out
+    when column types are inferred: "Итого" in the "№" column must not make it text."""
+    flagged = np.zeros(batch.num_rows, dtype=bool)
+    if geometry not in batch.column_names:
+        return flagged
+    missing = np.flatnonzero(np.asarray(batch.column(geometry).is_null(), dtype=bool))
+    if len(missing) == 0:
+        return flagged
+    cells = [n for n in batch.column_names if n != geometry
+             and not pa.types.is_binary(batch.schema.field(n).type)]
+    rows = batch.select(cells).take(pa.array(missing)).to_pylist()
+    for i, row in zip(missing, rows, strict=True):
+        flagged[i] = totals_reason(row) is not None
+    return flagged
 
 
 def explain_missing(batch: pa.Table, reasons: np.ndarray) -> None:

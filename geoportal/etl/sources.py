@@ -40,8 +40,8 @@ __all__ = ["SOURCE_ONLY", "Decoding", "Staging", "TableGeometry", "add_geometry"
            "choose_layer", "copy_names", "csv_separator", "detect_text_encoding", "dxf_encoding",
            "find_geometry_columns", "gdal_config", "gdal_safe", "mapinfo_header",
            "mapinfo_parts", "mapinfo_table", "pick_layer", "pick_sheet", "shapefile",
-           "shapefile_parts", "staged", "text_encoding", "zip_shapefile", "zip_table",
-           "zip_tables"]
+           "shapefile_parts", "sheet_rows", "staged", "text_encoding", "zip_shapefile",
+           "zip_table", "zip_tables"]
 
 _SHAPEFILE_EXTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 # Prefix of the columns a table's geometry was built from: quarantined with their row, never
@@ -81,12 +81,23 @@ def _zip_names(path: Path) -> list[str]:
 
 def zip_tables(path: Path) -> dict[str, str]:
     """The tables a zip holds (Shapefiles, MapInfo TAB and MIF), each by the name that picks
-    it (its stem; stem and suffix, ``roads.tab``, where two share a stem), to its member."""
+    it, to its member: its stem (``roads``); where stems clash, its file name (``roads.tab``)
+    if that is unique, else its path without the suffix (``a/roads``, ``b/roads``: the same
+    name in two folders), else its whole path. Names are compared without case, as
+    source.layer is."""
     names = _zip_names(path)
     mains = [n for n in names if PurePosixPath(n).suffix.lower() in _TABLE_SUFFIXES]
-    stems = [PurePosixPath(n).stem for n in mains]
-    return {(s if stems.count(s) == 1 else PurePosixPath(n).name): n
-            for n, s in zip(mains, stems, strict=True)}
+    ways = (lambda m: PurePosixPath(m).stem, lambda m: PurePosixPath(m).name,
+            lambda m: m.rsplit(".", 1)[0], str)
+    tables: dict[str, str] = {}
+    for member in mains:
+        for way in ways:
+            key = way(member)
+            if sum(way(m).lower() == key.lower() for m in mains) == 1 and (
+                    key.lower() not in (t.lower() for t in tables)):
+                break
+        tables[key] = member
+    return tables
 
 
 def zip_table(path: Path, layer: str | None) -> str:
@@ -103,9 +114,9 @@ def zip_table(path: Path, layer: str | None) -> str:
         frozenset(kinds), "table")
     if layer is not None:
         wanted = layer.lower()
-        picked = [m for t, m in tables.items()
-                  if wanted in (t.lower(), m.lower(), m.lower().rsplit(".", 1)[0],
-                                PurePosixPath(m).name.lower())]
+        picked = [m for t, m in tables.items() if t.lower() == wanted] or [
+            m for m in tables.values()
+            if wanted in (m.lower(), m.lower().rsplit(".", 1)[0], PurePosixPath(m).name.lower())]
         if len(picked) != 1:
             held = ", ".join(m.rsplit(".", 1)[0] for m in tables.values())  # folders shown
             raise InputError(f"{path.name}: source.layer {layer!r} names no single {noun} in "
@@ -217,7 +228,7 @@ def mapinfo_table(spec: SourceSpec, member: str | None = None) -> tuple[str, Dec
         raise InputError(missing)
     text = ".dat" if suffix == ".tab" else ".mid"
     sample = mi.sample_text(_head(Path(parts[text]) if not member else path,
-                                  parts[text] if member else None, _CHUNK), text)
+                                  parts[text] if member else None, _CHUNK), text, header)
     charset = mi.choose_encoding(name, header, sample, suffix=suffix, manifest=spec.encoding)
     gdal_path = f"/vsizip/{path}/{member}" if member else str(path)
     staging = None
@@ -859,14 +870,40 @@ def pick_layer(spec: SourceSpec, gdal_path: str, options: dict[str, str], *,
     return layer, count if count >= 0 else None
 
 
-def pick_sheet(spec: SourceSpec, gdal_path: str, options: dict[str, str]) -> tuple[str, int | None]:
-    """The worksheet named by source.layer, else the first one holding rows."""
+def sheet_rows(gdal_path: str, options: dict[str, str]) -> dict[str, int]:
+    """Each sheet of a workbook with its rows under the header row, as GDAL counts them (-1
+    when it cannot); 0 for a sheet of one row, which GDAL reads as data with columns named
+    Field1, Field2...: a header without data, or a title, is no table."""
+    rows: dict[str, int] = {}
+    for sheet in (n for n, _ in _layers(gdal_path, {})):
+        try:
+            info = pyogrio.read_info(gdal_path, layer=sheet, force_feature_count=True,
+                                     **options)
+        except DataLayerError:
+            rows[sheet] = -1
+            continue
+        count = int(info["features"])
+        lone = count == 1 and all(re.fullmatch(r"Field\d+", str(f)) for f in info["fields"])
+        rows[sheet] = 0 if lone else count
+    return rows
+
+
+def pick_sheet(spec: SourceSpec, gdal_path: str, options: dict[str, str]
+               ) -> tuple[str, int | None, tuple[str, ...]]:
+    """The worksheet named by source.layer, else the first one holding rows; with its row
+    count, and a note for the report naming the other sheets that hold rows (they are not
+    read: a manifest publishes one sheet; a bare ``geoportal ingest`` publishes each)."""
     sheets = [n for n, _ in _layers(gdal_path, {})]
     if spec.layer is not None:
-        return choose_layer(spec.path, {}, spec.layer, all_layers=sheets), None
-    for sheet in sheets:
-        count = _count(gdal_path, sheet, options)
-        if count > 0:
-            return sheet, count
-    raise InputError(f"{spec.path.name}: every sheet is empty ({', '.join(sheets)}); send a "
-                     "workbook with a header row and data")
+        return choose_layer(spec.path, {}, spec.layer, all_layers=sheets), None, ()
+    counts = sheet_rows(gdal_path, options)
+    full = [sheet for sheet in sheets if counts[sheet] > 0]
+    if not full:
+        raise InputError(f"{spec.path.name}: every sheet is empty ({', '.join(sheets)}); send "
+                         "a workbook with a header row and data")
+    notes = ()
+    if len(full) > 1:
+        others = ", ".join(repr(s) for s in full[1:])
+        notes = (f"read sheet {full[0]!r}; the other sheets with data ({others}) are not "
+                 "read: to publish one, set source.layer in the manifest to its name",)
+    return full[0], counts[full[0]], notes

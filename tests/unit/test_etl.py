@@ -74,7 +74,7 @@ def test_csv_points_at_zero_zero_are_set_aside_with_a_reason(tmp_path, publish, 
     report = publish(write_manifest(tmp_path, "stops", {"path": src.name}, region="5000000000"))
     assert report.features_read == 3 and report.features_published == 2
     assert report.set_aside_samples == [
-        {"row": 2, "reason": "outside the layer's region, Minsk City (5000000000), by more "
+        {"row": 3, "reason": "outside the layer's region, Minsk City (5000000000), by more "
                              "than 250 m (another region's place, a wrong CRS or 0,0 "
                              "coordinates?)"}]
     assert (report.crs_origin, report.source_crs) == ("detected", "EPSG:4326")

@@ -386,3 +386,70 @@ def test_a_kml_of_several_folders_lists_them(tmp_path):
                    "</Document></kml>", encoding="utf-8")
     assert list_tables(kml) == ["Школы", "Бальніцы"]
     assert pyogrio.list_layers(kml).shape[0] == 3  # the empty folder is left out
+
+
+# --- the charset judged on the text fields alone (issue 16, helper F) -----------------------
+
+def write_numeric_table(path: Path, epsg: int, layer_options: dict[str, str]) -> np.ndarray:
+    """The cities as a TAB (GDAL's writer, as ogr2ogr and QGIS save one) with Float and
+    Integer columns beside the Cyrillic names: a .dat of binary doubles between the text."""
+    rows = cities()
+    xy = projected(rows, epsg)
+    geoms = np.array(shapely.to_wkb(shapely.points(xy)), dtype=object)
+    data = [np.array([r[k] for r in rows], dtype=object) for k in ("name_be", "name_ru")]
+    data += [np.array([r[k] for r in rows], dtype=np.float64) for k in ("lon", "lat")]
+    data.append(np.arange(1, len(rows) + 1, dtype=np.int32))
+    write(str(path), geometry=geoms, field_data=data,
+          fields=["name_be", "name_ru", "lon", "lat", "kod"], crs=f"EPSG:{epsg}",
+          driver="MapInfo File", geometry_type="Point", layer_options=layer_options)
+    return xy
+
+
+def test_the_charset_sample_holds_the_char_fields_only(tmp_path):
+    write_numeric_table(tmp_path / "cities.tab", 28405, {"ENCODING": "UTF-8"})
+    header = mapinfo.parse_header((tmp_path / "cities.tab").read_bytes())
+    assert [kind for _, kind in header.fields] == ["char", "char", "float", "float", "integer"]
+    sample = mapinfo.sample_text((tmp_path / "cities.dat").read_bytes(), ".dat", header)
+    lines = sample.decode("utf-8").split("\n")  # no double's bytes among them
+    names = [v for r in cities() for v in (r["name_be"], r["name_ru"])]
+    assert lines == ["name_be", "name_ru", "lon", "lat", "kod", *names]
+
+
+@pytest.mark.parametrize(("options", "charset"), [
+    ({"ENCODING": "UTF-8"}, None),  # ogr2ogr -lco ENCODING=UTF-8
+    ({}, None),  # GDAL's default: the UTF-8 it is given, charset Neutral
+    ({"ENCODING": "CP1251"}, "Neutral"),  # CP1251 text under a Neutral header
+])
+def test_a_tab_with_float_columns_is_read_in_the_charset_of_its_text(
+        tmp_path, publish, catalog, store, options, charset):
+    tab = tmp_path / "cities.tab"
+    xy = write_numeric_table(tab, 28405, options)
+    if charset:
+        _say_charset(tab, charset)
+    said = mapinfo.parse_header(tab.read_bytes()).charset
+    report = publish(write_manifest(tmp_path, "floats", {"path": "cities.tab"}))
+    want = "CP1251" if options.get("ENCODING") == "CP1251" else "UTF-8"
+    assert (report.encoding, report.features_published) == (want, 94), report.encoding_reason
+    if want == "UTF-8":
+        assert report.encoding_reason == f"charset {said}, and the text is valid UTF-8"
+    assert_published(store, catalog, "floats", xy, 28405)
+    rows = {f.properties["name_be"]: f.properties for f in
+            _rows(store, catalog.get_layer("floats"))}
+    for city in cities():
+        got = rows[city["name_be"]]
+        assert (got["name_ru"], got["lon"], got["lat"]) == (
+            city["name_ru"], city["lon"], city["lat"])
+
+
+def test_cli_publishes_a_zipped_utf8_tab_with_float_columns(tmp_path, cli):
+    folder = tmp_path / "parks"
+    folder.mkdir()
+    write_numeric_table(folder / "parks.tab", 32635, {"ENCODING": "UTF-8"})
+    archive = zip_tables(tmp_path / "parks.zip", folder / "parks.tab")
+    result = cli.cli("ingest", str(archive), "--json", check=False)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)[0]
+    assert (report["encoding"], report["source_crs"], report["features_published"]) == (
+        "UTF-8", "EPSG:32635", 94)
+    shown = json.loads(cli.cli("layer", "show", "parks").stdout)
+    assert [f["title"] for f in shown["fields"]] == ["name_be", "name_ru", "lon", "lat", "kod"]

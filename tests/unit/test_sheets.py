@@ -117,7 +117,7 @@ def test_register_with_title_block_totals_dms_and_mixed_dates(tmp_path, publish,
         "a totals or notes row, not a feature: 'Заўвага: каардынаты паводле OSM'": 1}
     layer = catalog.get_layer("stations")
     fields = {f.name: (f.title, f.type) for f in layer.current.fields}
-    assert fields["no"] == ("№ п/п", "string")  # the totals row holds text in it
+    assert fields["no"] == ("№ п/п", "integer")  # the totals row does not decide the type
     assert fields["nazva"] == ("Назва", "string")
     assert fields["nazva_2"] == ("Назва (2)", "string")
     assert fields["data_absledavannia"][1] == "date"
@@ -155,7 +155,7 @@ def test_csv_in_cp1251_with_a_title_line_blank_line_and_totals(tmp_path, publish
     published = _rows(store, layer)
     check_points(published, expected)
     assert [r.properties["nazvanie"] for r in published] == [w["ru"] for w in expected]
-    assert {f.name: f.type for f in layer.current.fields}["no"] == "string"
+    assert {f.name: f.type for f in layer.current.fields}["no"] == "integer"
 
 
 def _numbered_header_sheet(path: Path) -> list[dict[str, object]]:
@@ -304,3 +304,80 @@ def test_blank_and_repeated_header_cells_get_names():
 ])
 def test_totals_and_notes_rows(row, reason):
     assert totals_reason(row) == reason
+
+
+# --- the other sheets of a workbook; header rows of formats without one (issue 16, F) -------
+
+def station_book(path: Path, sheets: dict[str, list[dict[str, str]]]) -> Path:
+    """A workbook with one sheet of stations (name, lat, lon) per entry; an empty first
+    sheet and a sheet of notes without coordinates besides."""
+    book = openpyxl.Workbook()
+    book.active.title = "Пусты"
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        sheet.append(["Назва", "Шырата", "Даўгата"])
+        for row in rows:
+            sheet.append([row["Па-беларуску правільнае"], float(row["lat"]), float(row["lon"])])
+    notes = book.create_sheet("Заўвагі")
+    notes.append(["Заўвага"])
+    notes.append(["Каардынаты паводле OSM"])
+    book.save(path)
+    return path
+
+
+def test_a_manifest_of_a_workbook_notes_its_other_sheets_with_data(tmp_path, publish,
+                                                                    catalog, store):
+    first, second = stations(6), stations(4, start=50)
+    station_book(tmp_path / "book.xlsx", {"Станцыі": first, "Прыпынкі": second})
+    report = publish(write_manifest(tmp_path, "book", {"path": "book.xlsx"}))
+    assert ("read sheet 'Станцыі'; the other sheets with data ('Прыпынкі', 'Заўвагі') are "
+            "not read: to publish one, set source.layer in the manifest to its name"
+            ) in report.notes
+    expected = [{"lon": float(r["lon"]), "lat": float(r["lat"])} for r in first]
+    rows = _rows(store, catalog.get_layer("book"))
+    check_points(rows, expected)
+    assert [r.properties["nazva"] for r in rows] == [r["Па-беларуску правільнае"] for r in first]
+    report = publish(write_manifest(tmp_path, "book-2", {"path": "book.xlsx",
+                                                         "layer": "Прыпынкі"}))
+    assert not [n for n in report.notes if "other sheets" in n]
+    check_points(_rows(store, catalog.get_layer("book-2")),
+                 [{"lon": float(r["lon"]), "lat": float(r["lat"])} for r in second])
+
+
+def test_a_workbook_lists_its_sheets_with_data_as_tables(tmp_path):
+    from geoportal.etl.readers import list_tables
+
+    path = station_book(tmp_path / "book.xlsx", {"Станцыі": stations(3), "Прыпынкі": []})
+    assert list_tables(path) == ["Станцыі", "Заўвагі"]  # no rows under the header: left out
+
+
+def _shapefile(path: Path) -> Path:
+    import pyogrio
+
+    rows = stations(3)
+    data = {"name": [r["Па-беларуску правільнае"] for r in rows]}
+    geoms = [shapely.Point(float(r["lon"]), float(r["lat"])).wkb for r in rows]
+    import pyarrow as pa
+
+    table = pa.table({**data, "geometry": pa.array(geoms, pa.binary())})
+    pyogrio.write_arrow(table, path, driver="ESRI Shapefile", crs="EPSG:4326",
+                        geometry_name="geometry", geometry_type="Point")
+    return path
+
+
+@pytest.mark.parametrize(("name", "kind"), [("stations.shp", "Shapefile"),
+                                            ("stations.geojson", "GeoJSON file")])
+def test_header_row_for_a_format_without_one_is_refused(tmp_path, name, kind):
+    path = tmp_path / name
+    if name.endswith(".shp"):
+        _shapefile(path)
+    else:
+        path.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                        '"properties": {"name": "Мінск"}, "geometry": {"type": "Point", '
+                        '"coordinates": [27.55, 53.9]}}]}', encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        resolve_source(SourceSpec(path=path, header_row=2))
+    assert str(info.value) == (
+        f"{name}: source.header_row applies to CSV and sheets (XLSX, ODS) only, and this is "
+        f"a {kind}, whose columns have names of their own: leave source.header_row out")
+    assert resolve_source(SourceSpec(path=path)).feature_count in (1, 3)
