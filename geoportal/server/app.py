@@ -171,6 +171,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False,
                 cached: bool = False) -> Response:
+        if args and args[0] not in live.layers and args[0] != "catalog":
+            # A layer published a moment ago (an upload's job just finished, possibly in
+            # another worker) is served at once, not after catalog_poll_seconds: an admin's
+            # script uploads and then reads. One generation query; a rebuild only on change.
+            live.refresh(immediate=True)
         api = live.api
         found = None
         if cached:  # args[0], when given, is the collection id

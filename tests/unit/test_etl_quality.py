@@ -319,7 +319,8 @@ def test_invalid_utf8_inside_a_geopackage_is_an_encoding_error(tmp_path, publish
                                        ).fetchall():
             conn.execute(f'DROP TRIGGER "{trigger}"')  # they call SpatiaLite functions
         conn.execute("UPDATE t SET name = CAST(X'cce8ede1ea' AS TEXT)")
-    with pytest.raises(EncodingError, match=r"bytes\.gpkg: text that is not valid UTF-8"):
+    with pytest.raises(EncodingError,
+                       match=r"bytes\.gpkg: table 't': text that is not valid UTF-8"):
         publish(write_manifest(tmp_path, "bytes", {"path": "bytes.gpkg"}))
     assert catalog.find_layer("bytes") is None
 
