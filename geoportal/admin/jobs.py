@@ -50,7 +50,7 @@ from geoportal.etl.pipeline import ingest
 from geoportal.storage import FeatureStore
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["Job", "JobQueue", "JobRunner"]
+__all__ = ["Job", "JobQueue", "JobRunner", "check_one_layer"]
 
 log = logging.getLogger("geoportal.jobs")
 
@@ -198,7 +198,7 @@ def _without_paths(message: str, folder: Path | None = None) -> str:
     return _FOLDERS.sub("", _VSIZIP.sub(r"\1/", message))
 
 
-def _check_one_layer(manifest: Manifest) -> None:
+def check_one_layer(manifest: Manifest) -> None:
     """An upload publishes one layer (the job's, whose region the token was checked for):
     refuse ``source.split_geometry``, which would publish one per geometry type."""
     if manifest.source.split_geometry:
@@ -278,7 +278,7 @@ class JobRunner(threading.Thread):
         try:
             manifest = build_manifest(job.manifest, base=Path(job.folder),
                                       origin=f"upload {job.id}")
-            _check_one_layer(manifest)
+            check_one_layer(manifest)  # checked at upload too; kept for queued jobs
             report = ingest(manifest, catalog=self.catalog, store=self.store,
                             registry=self.registry, rasters=self.rasters,
                             keep_versions=self.keep_versions, boundaries=self.boundaries,

@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from geoportal.admin.audit import AuditLog
-from geoportal.admin.jobs import JobQueue
+from geoportal.admin.jobs import JobQueue, check_one_layer
 from geoportal.admin.tokens import Token, TokenStore, require_region
 from geoportal.admin.uploads import UploadLimits, save_upload
 from geoportal.catalog import Catalog
@@ -185,7 +185,8 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                 source = dict(source) if isinstance(source, dict) else {}
                 source["path"] = saved.name
                 data["source"] = source
-                build_manifest(data, base=folder, origin=f"upload of {saved.name}")
+                check_one_layer(build_manifest(data, base=folder,
+                                               origin=f"upload of {saved.name}"))
                 admin.registry.theme(str(data.get("theme") or ""))
                 job = admin.jobs.submit(layer_id=layer_id, region=region, token_id=token.id,
                                         manifest=data, folder=folder, job_id=job_id)

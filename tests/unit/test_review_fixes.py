@@ -233,8 +233,7 @@ def test_an_upload_refuses_split_geometry(portal, tokens):  # noqa: F811
     manifest = json.loads(_manifest("split-up", "0000000000"))
     manifest["source"]["split_geometry"] = True
     r = upload(portal, tokens["admin"], json.dumps(manifest), "objects.geojson", content)
-    assert r.status_code == 202, r.text
-    job = wait(portal, tokens["admin"], r.json()["id"])
-    assert (job["state"], job["status"]) == ("rejected", 422)
-    assert job["error"].startswith("objects.geojson: source.split_geometry cannot be used in "
-                                   "an upload, which publishes one layer")
+    assert r.status_code == 422, r.text  # at once, not as a job that fails later
+    assert r.json()["description"].startswith(
+        "objects.geojson: source.split_geometry cannot be used in an upload, which publishes "
+        "one layer")
