@@ -171,11 +171,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False,
                 cached: bool = False) -> Response:
-        if args and args[0] not in live.layers and args[0] != "catalog":
-            # A layer published a moment ago (an upload's job just finished, possibly in
-            # another worker) is served at once, not after catalog_poll_seconds: an admin's
-            # script uploads and then reads. One generation query; a rebuild only on change.
-            live.refresh(immediate=True)
+        if args and args[0] != "catalog":
+            live.layer(args[0])  # a layer published a moment ago is served at once
         api = live.api
         found = None
         if cached:  # args[0], when given, is the collection id
@@ -270,7 +267,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     def feature_tag(collection_id: str, item_id: str, fresh: bool = False) -> str | None:
         """The strong ETag of one feature's content (what Part 4's If-Match compares)."""
         live.refresh()
-        layer = live.layers.get(collection_id)
+        layer = live.layer(collection_id)
         if layer is None or layer.current is None or layer.meta.kind != "vector" \
                 or not item_id.isdigit() or len(item_id) > 18 \
                 or request.args.get("crs", CRS84) != CRS84 or request.args.get("f", "json") \
@@ -298,7 +295,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.get("/collections/<collection_id>/download")
     def download(collection_id: str) -> Response:
         live.refresh()
-        layer = live.layers.get(collection_id)
+        layer = live.layer(collection_id)
         if layer is None:
             raise NotFound(f"collection {collection_id!r} not found")
         # the downloads gate and the rate (not for a coverage's ranged reads)

@@ -70,8 +70,7 @@ def install() -> None:
 
 
 def _coverage_layer(live: LiveAPI, collection_id: str) -> Layer:
-    live.refresh()
-    layer = live.layers.get(collection_id)
+    layer = live.layer(collection_id)
     if layer is None or layer.current is None:
         raise NotFound(f"collection {collection_id!r} not found")
     if layer.meta.kind != "coverage":

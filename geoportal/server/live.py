@@ -119,6 +119,16 @@ class LiveAPI:
         assert self._current is not None
         return self._current.layers
 
+    def layer(self, collection_id: str) -> Layer | None:
+        """The served layer ``collection_id``, or None. A layer new to this worker (an
+        upload's job just finished, possibly in another worker) is looked up in the catalog
+        at once rather than after ``catalog_poll_seconds``: an admin's script uploads, then
+        reads. One generation query; a rebuild only when the catalog changed."""
+        self.refresh()
+        if collection_id not in self.layers:
+            self.refresh(immediate=True)
+        return self.layers.get(collection_id)
+
     @property
     def generation(self) -> int:
         """The catalog generation being served."""

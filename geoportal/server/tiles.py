@@ -120,7 +120,7 @@ def tile_limits(extent: tuple[float, float, float, float] | None, max_zoom: int
 
 
 def _layer_or_404(live: LiveAPI, collection_id: str) -> Layer:
-    layer = live.layers.get(collection_id)
+    layer = live.layer(collection_id)
     if layer is None or layer.current is None or layer.meta.kind != "vector":
         raise NotFound(f"collection {collection_id!r} has no vector tiles")
     return layer

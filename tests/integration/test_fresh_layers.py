@@ -40,3 +40,19 @@ def test_a_layer_published_after_start_is_served_at_once(slow_poll: Portal, tmp_
                          params={"f": "json"}, timeout=30)
         assert r.status_code == 200, r.text
         assert [f["properties"]["name"] for f in r.json()["features"]] == ["Мір"]
+
+
+def test_downloads_and_tiles_of_a_new_layer_are_served_at_once(slow_poll: Portal,
+                                                               tmp_path: Path):
+    assert requests.get(f"{slow_poll.url}/collections", timeout=30).status_code == 200
+    source = write_geojson(tmp_path / "lida.geojson",
+                           [({"name": "Ліда"}, shapely.Point(25.30, 53.89))])
+    slow_poll.cli("ingest", str(source), "--id", "fresh-download")
+    for _ in range(4):  # no items request comes first: the download itself finds the layer
+        r = requests.get(f"{slow_poll.url}/collections/fresh-download/download",
+                         params={"f": "geojson"}, timeout=30)
+        assert r.status_code == 200, r.text
+        assert [f["properties"]["name"] for f in r.json()["features"]] == ["Ліда"]
+    slow_poll.cli("ingest", str(source), "--id", "fresh-tiles")
+    tilesets = requests.get(f"{slow_poll.url}/collections/fresh-tiles/tiles", timeout=30)
+    assert tilesets.status_code == 200, tilesets.text
