@@ -37,6 +37,8 @@ from geoportal.errors import (
 )
 from geoportal.etl.manifest import LIMITS as MANIFEST_LIMITS
 from geoportal.etl.manifest import build_manifest, parse_manifest_text
+from geoportal.i18n import translate
+from geoportal.server.languages import request_language
 from geoportal.server.limits import authenticate, request_client
 from geoportal.storage import FeatureStore
 from geoportal.storage.rasters import RasterStore
@@ -204,7 +206,10 @@ def admin_blueprint(admin: Admin) -> Blueprint:
         token = verified(admin)
         found = admin.jobs.get(job_id)
         require_region(token, found.region, admin.registry, "jobs")
-        return jsonify(found.to_dict())
+        body = found.to_dict()
+        if body.get("error"):  # kept in English; said in the request's language (?lang=, header)
+            body["error"] = translate(body["error"], request_language())
+        return jsonify(body)
 
     @bp.get("/layers/<layer_id>/versions")
     def versions(layer_id: str) -> Response:

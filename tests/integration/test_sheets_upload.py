@@ -94,6 +94,12 @@ def test_upload_of_mixed_srids_is_rejected_with_the_srids_named(portal, admin):
                   source={"path": "mixed.csv"})
     assert job["state"] == "rejected", job
     assert "mixed.csv: the geometry column 'wkt' mixes SRID=4326, SRID=32635" in job["error"]
+    for language, words in (("be", "у слупку геаметрыі 'wkt' змешаны"),
+                            ("ru", "в столбце геометрии 'wkt' смешаны")):
+        said = requests.get(f"{portal.url}/admin/jobs/{job['id']}", timeout=30,
+                            headers={"Authorization": f"Bearer {admin}",
+                                     "Accept-Language": language}).json()
+        assert said["error"].startswith(f"mixed.csv: {words} SRID=4326, SRID=32635"), said
 
 
 def test_cli_header_row_found_forced_and_refused(portal, tmp_path):
