@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -215,3 +216,35 @@ def require_tool(name: str) -> str:
     return path
 
 
+
+
+def empty_portal(label: str, **env: str) -> Any:
+    """A module's own fixture ``portal``: a real ``geoportal serve`` with no layers, one per
+    test module and store, for the module's uploads and CLI ingests (``env``: extra settings).
+    Use as ``portal = empty_portal("sheets")``."""
+
+    @pytest.fixture(scope="module", params=BACKENDS, name="portal")
+    def _portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+                ) -> Iterator[Portal]:
+        database_url = None
+        if request.param == "postgis":
+            database_url = request.getfixturevalue("postgres").new_database()
+        server = Portal(tmp_path_factory.mktemp(label) / "var", database_url)
+        server.env.update(env)
+        server.cli("init")
+        server.start()
+        yield server
+        server.stop()
+
+    return _portal
+
+
+def admin_token(name: str = "token") -> Any:
+    """A module's fixture ``name``: a national admin token of the module's ``portal``."""
+
+    @pytest.fixture(scope="module", name=name)
+    def _token(portal: Portal) -> str:
+        return portal.cli("token", "create", "--name", "national", "--role",
+                          "admin").stdout.strip()
+
+    return _token

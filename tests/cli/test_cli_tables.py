@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ import shapely
 from pyogrio.raw import write
 
 from geoportal.storage import Query, open_store
-from tests.conftest import BACKENDS, Portal
+from tests.conftest import Portal, admin_token, empty_portal
 from tests.integration.test_admin_api import publish
 from tests.unit.test_mapinfo import (
     cities,
@@ -217,22 +216,8 @@ def test_header_row_for_a_shapefile_is_refused(tmp_path, cli, name, kind):
 
 # --- the upload API ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-           ) -> Iterator[Portal]:
-    database_url = None
-    if request.param == "postgis":
-        database_url = request.getfixturevalue("postgres").new_database()
-    server = Portal(tmp_path_factory.mktemp("tables") / "var", database_url)
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def token(portal: Portal) -> str:
-    return portal.cli("token", "create", "--name", "national", "--role", "admin").stdout.strip()
+portal = empty_portal("tables")
+token = admin_token()
 
 
 def _items(portal: Portal, layer_id: str) -> list[tuple]:

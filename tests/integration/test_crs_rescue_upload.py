@@ -8,13 +8,11 @@ from __future__ import annotations
 import io
 import time
 import zipfile
-from collections.abc import Iterator
 
 import numpy as np
-import pytest
 import requests
 
-from tests.conftest import BACKENDS, Portal
+from tests.conftest import Portal, admin_token, empty_portal
 from tests.integration.test_admin_api import publish as upload_and_wait
 from tests.unit.test_crs_rescue import (
     cities,
@@ -29,22 +27,8 @@ COUNTRY = "0000000000"
 pytestmark = needs_data
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-           ) -> Iterator[Portal]:
-    database_url = None
-    if request.param == "postgis":
-        database_url = request.getfixturevalue("postgres").new_database()
-    server = Portal(tmp_path_factory.mktemp("crs") / "var", database_url)
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def admin(portal: Portal) -> str:
-    return portal.cli("token", "create", "--name", "national", "--role", "admin").stdout.strip()
+portal = empty_portal("crs")
+admin = admin_token("admin")
 
 
 def items(portal: Portal, layer_id: str) -> list[dict]:

@@ -7,36 +7,21 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyproj
 import pytest
 import requests
 
-from tests.conftest import BACKENDS, Portal
+from tests.conftest import admin_token, empty_portal
 from tests.integration.test_admin_api import _manifest, publish, upload
 from tests.unit.test_failures import CORPUS, CSV_TEXT, PLACES, _fc, _point
 
 COUNTRY = "0000000000"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-           ) -> Iterator[Portal]:
-    database_url = None
-    if request.param == "postgis":
-        database_url = request.getfixturevalue("postgres").new_database()
-    server = Portal(tmp_path_factory.mktemp("failures-upload") / "var", database_url)
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def token(portal: Portal) -> str:
-    return portal.cli("token", "create", "--name", "national", "--role", "admin").stdout.strip()
+portal = empty_portal("failures-upload")
+token = admin_token()
 
 
 def _corpus_file(tmp_path: Path, name: str) -> Path:

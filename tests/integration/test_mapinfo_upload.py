@@ -10,13 +10,12 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import BACKENDS, Portal
+from tests.conftest import Portal, admin_token, empty_portal
 from tests.integration.test_admin_api import publish, upload
 from tests.unit.test_mapinfo import cities, expected_lonlat, needs_data, parts, write_table
 
@@ -24,22 +23,8 @@ pytestmark = [needs_data, pytest.mark.filterwarnings("ignore:.crs. was not provi
 COUNTRY = "0000000000"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-           ) -> Iterator[Portal]:
-    database_url = None
-    if request.param == "postgis":
-        database_url = request.getfixturevalue("postgres").new_database()
-    server = Portal(tmp_path_factory.mktemp("mapinfo") / "var", database_url)
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def token(portal: Portal) -> str:
-    return portal.cli("token", "create", "--name", "national", "--role", "admin").stdout.strip()
+portal = empty_portal("mapinfo")
+token = admin_token()
 
 
 def _zip(*mains: Path) -> bytes:

@@ -9,15 +9,13 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyogrio
-import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.conftest import BACKENDS, Portal
+from tests.conftest import admin_token, empty_portal
 from tests.integration.test_admin_api import publish
 from tests.unit.test_dbf_fields import SOATO, arcview_shapefile, zipped
 from tests.unit.test_geometry_mix import _grid, mixed_features, write_shapefile
@@ -25,23 +23,8 @@ from tests.unit.test_geometry_mix import _grid, mixed_features, write_shapefile
 COUNTRY = "0000000000"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-           ) -> Iterator[Portal]:
-    database_url = None
-    if request.param == "postgis":
-        database_url = request.getfixturevalue("postgres").new_database()
-    server = Portal(tmp_path_factory.mktemp("mixed") / "var", database_url)
-    server.env["GEOPORTAL_MAX_UPLOAD_MB"] = "20"
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def admin(portal: Portal) -> str:
-    return portal.cli("token", "create", "--name", "national", "--role", "admin").stdout.strip()
+portal = empty_portal("mixed", GEOPORTAL_MAX_UPLOAD_MB="20")
+admin = admin_token("admin")
 
 
 def _geojson(features) -> bytes:

@@ -5,13 +5,11 @@ geometry column of mixed SRIDs with exit 2 and one sentence."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 import shapely
 
-from tests.conftest import BACKENDS, Portal
+from tests.conftest import Portal, admin_token, empty_portal
 from tests.integration.test_admin_api import publish
 from tests.unit.test_sheets import STATIONS, TO_CRS84, ewkt_rows, messy_register, stations
 
@@ -19,22 +17,8 @@ COUNTRY = "0000000000"
 pytestmark = pytest.mark.skipif(not STATIONS.is_file(), reason="the shared real data is absent")
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-           ) -> Iterator[Portal]:
-    database_url = None
-    if request.param == "postgis":
-        database_url = request.getfixturevalue("postgres").new_database()
-    server = Portal(tmp_path_factory.mktemp("sheets") / "var", database_url)
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def admin(portal: Portal) -> str:
-    return portal.cli("token", "create", "--name", "national", "--role", "admin").stdout.strip()
+portal = empty_portal("sheets")
+admin = admin_token("admin")
 
 
 def _items(portal: Portal, layer_id: str) -> list[dict]:
