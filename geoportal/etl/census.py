@@ -13,22 +13,16 @@ Only GeometryCollections are looked into one by one (shapely), to see what they 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyogrio
 import shapely
-from pyogrio.errors import DataLayerError, DataSourceError
 
-from geoportal.errors import GeoportalError, UnsupportedFormat
+from geoportal.errors import GeoportalError
 from geoportal.etl.failures import READ_ERRORS, damaged
 from geoportal.etl.manifest import Manifest
-from geoportal.etl.readers import BATCH_SIZE, GEOMETRY, Source, _gdal_reason, open_batches
-from geoportal.etl.sources import gdal_config, staged
+from geoportal.etl.readers import GEOMETRY, Source, _gdal_reason, open_batches
 
 __all__ = ["FAMILIES", "NO_FAMILY", "Census", "declared_family", "families", "split_manifests",
            "take_census"]
@@ -209,40 +203,13 @@ def _count(census: Census, wkb: pa.Array | pa.ChunkedArray) -> None:
         census.other[f"WKB type {int(t)}"] += int((types[codes == OTHER] == t).sum())
 
 
-@contextmanager
-def _geometry_only(source: Source) -> Iterator[Iterator[pa.Array]]:
-    """The source's WKB geometries, batch by batch, without its attributes: what GDAL gives
-    for vector formats; tables (CSV, sheets) build theirs from columns (``open_batches``)."""
-    if source.table is not None:
-        with open_batches(source) as batches:
-            yield (b.column(GEOMETRY) for b in batches)
-        return
-    encoding = source.encoding if source.format == "ESRI Shapefile" else None
-    try:
-        with ExitStack() as stack:
-            stack.enter_context(gdal_config(source.gdal_config))
-            readable = (stack.enter_context(staged(source.staging))
-                        if source.staging is not None else source.gdal_path)
-            _, reader = stack.enter_context(pyogrio.open_arrow(
-                readable, layer=source.layer, encoding=encoding, columns=[],
-                batch_size=BATCH_SIZE, use_pyarrow=True, **source.open_options))
-            yield (_last_column(batch) for batch in reader)
-    except (DataSourceError, DataLayerError):
-        raise UnsupportedFormat(f"{source.path.name}: GDAL failed while reading its "
-                                "geometries; check the file is complete") from None
-
-
-def _last_column(batch: Any) -> pa.Array:
-    return batch.column(batch.num_columns - 1)
-
-
 def take_census(source: Source) -> Census:
     """Count the source's features per geometry family (one geometry-only pass)."""
     census = Census()
     try:
-        with _geometry_only(source) as geometries:
-            for wkb in geometries:
-                _count(census, wkb)
+        with open_batches(source, geometry_only=True) as batches:
+            for batch in batches:
+                _count(census, batch.column(GEOMETRY))
     except GeoportalError:
         raise
     except READ_ERRORS as exc:  # the file's bytes, not our code: say so, naming the file

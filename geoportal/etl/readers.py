@@ -449,11 +449,15 @@ def _table(spec: SourceSpec, info: dict[str, Any], header: Header | None) -> Tab
 
 
 @contextmanager
-def open_batches(source: Source) -> Iterator[Iterator[pa.Table]]:
-    """Yield an iterator of Arrow tables: the properties plus the WKB column ``GEOMETRY``.
+def open_batches(source: Source, *, geometry_only: bool = False
+                 ) -> Iterator[Iterator[pa.Table]]:
+    """Yield an iterator of Arrow tables: the properties plus the WKB column ``GEOMETRY``
+    (``geometry_only``: GDAL reads no attribute of a vector format; tables still need the
+    columns their geometry is built from).
 
     A temporary copy (Shapefile without .shx, text not in UTF-8) lives until the block ends.
     """
+    columns = {"columns": []} if geometry_only and source.table is None else {}
     encoding = source.encoding if source.format == "ESRI Shapefile" else None
     try:
         with ExitStack() as stack:
@@ -463,7 +467,7 @@ def open_batches(source: Source) -> Iterator[Iterator[pa.Table]]:
                 readable = subfile(readable, source.header.offset)
             meta, reader = stack.enter_context(pyogrio.open_arrow(
                 readable, layer=source.layer, encoding=encoding, batch_size=BATCH_SIZE,
-                use_pyarrow=True, **source.open_options))
+                use_pyarrow=True, **columns, **source.open_options))
             yield _guarded(_batches(reader, meta, source.table, source.header), source)
     except (DataSourceError, DataLayerError) as exc:
         raise UnsupportedFormat(f"{source.path.name}: GDAL failed while reading "
