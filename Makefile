@@ -80,7 +80,7 @@ lint: $(VENV)/.installed
 test: $(VENV)/.installed $(VENDOR)/.installed
 	@bash scripts/install-system-deps
 	$(MAKE) lint
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile tests
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=25 tests
 	bash scripts/other-pythons $(PY) -n 2 --dist loadfile -q
 
 clean:
