@@ -110,6 +110,34 @@ class Settings(BaseSettings):
     cleanup_grace_s: float = Field(
         120.0, ge=1, description="Age after which an unregistered staging file or table no "
                                  "process holds counts as a crash's leftover (clean-up).")
+    # -- many machines (docs/deployment.md "Scaling out") ---------------------------------
+    object_store: str | None = Field(
+        None, description="Where the files the portal keeps (COGs, uploads) live: "
+                          "``s3://bucket/prefix`` on an S3-compatible store (endpoint and keys "
+                          "from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+                          "AWS_REGION); default: folders under data_dir.")
+    database_read_url: str | None = Field(
+        None, description="PostgreSQL URL of a read replica (or a PgBouncer pool in front of "
+                          "replicas) for reads: items, tiles, records, collections. Writes, "
+                          "admin requests and requests with a token go to database_url.")
+    queue_database_url: str | None = Field(
+        None, description="Direct PostgreSQL URL of the primary for the job queue (LISTEN/"
+                          "NOTIFY does not pass PgBouncer in transaction mode); default: "
+                          "database_url.")
+    worker_tier: bool = Field(
+        False, description="Upload jobs go to a queue in PostgreSQL that `geoportal worker` "
+                           "processes take; the web server never runs an ingest itself.")
+    upload_retention_s: float = Field(
+        86_400.0, ge=0, description="How long a finished or failed job's uploaded file is "
+                                    "kept (for a look by an operator) before it is removed.")
+    lock_timeout_ms: int = Field(
+        2_000, ge=10, description="PostgreSQL: longest a statement waits for a lock (a table "
+                                  "locked by a publish or a migration) before it gives up.")
+    worker_heartbeat_s: float = Field(
+        5.0, gt=0, description="How often a `geoportal worker` says it is alive.")
+    worker_stalled_s: float = Field(
+        20.0, gt=0, description="Silence after which the other workers take a worker for "
+                                "dead: its job is retried once, then failed.")
     log_level: str = "INFO"
 
     @classmethod
@@ -140,6 +168,13 @@ class Settings(BaseSettings):
         self.base_url = self.base_url.rstrip("/")
         if self.max_limit < self.default_limit:
             raise ValueError("max_limit must be at least default_limit")
+        if self.object_store and not self.object_store.startswith(("s3://", "file://")):
+            raise ValueError("object_store must be an s3://bucket/prefix URL (or file://PATH)")
+        if self.worker_tier and not self.database_url.startswith("postgresql"):
+            raise ValueError("worker_tier needs a PostgreSQL database_url (the job queue lives "
+                             "there)")
+        if self.database_read_url and not self.database_url.startswith("postgresql"):
+            raise ValueError("database_read_url needs a PostgreSQL database_url")
         return self
 
     @property
@@ -151,6 +186,16 @@ class Settings(BaseSettings):
     def coverage_dir(self) -> Path:
         """Cloud-Optimized GeoTIFFs of the raster layers (shared storage when scaled out)."""
         return self.data_dir / "coverages"
+
+    @property
+    def read_database_url(self) -> str:
+        """Where reads go: the replica when one is set, the primary otherwise."""
+        return self.database_read_url or str(self.database_url)
+
+    @property
+    def queue_url(self) -> str:
+        """The job queue's direct connection to the primary."""
+        return self.queue_database_url or str(self.database_url)
 
     @property
     def log_dir(self) -> Path:

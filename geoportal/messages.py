@@ -1037,4 +1037,8 @@ FRAGMENTS: dict[str, dict[str, str]] = {
     "expired": {"be": "пратэрмінаваны", "ru": "просрочен"},
     "queued": {"be": "у чарзе", "ru": "в очереди"},
     "running": {"be": "выконваецца", "ru": "выполняется"},
+    # -- object storage (issue 17, helper A) ---------------------------------------------
+    # -- worker tier, uploads (issue 17, helper B) ----------------------------------------
+    # -- database faults, replicas (issue 17, helper C) -----------------------------------
+    # -- paging, health, caching (issue 17, helper D) -------------------------------------
 }
