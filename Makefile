@@ -17,11 +17,14 @@ find_python = $(shell \
     $$p -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo $$p; exit 0; }; \
   done)
 
-.PHONY: run run-setup run-postgis test lint clean help web
+.PHONY: run run-setup run-postgis run-cluster test test-cluster lint clean help web
 
 help:
 	@echo "make run    - set up .venv, load the sample layers under layers/, serve http://$(HOST):$(PORT)/"
 	@echo "make run-postgis - the same on a local PostgreSQL/PostGIS (scripts/local-postgis)"
+	@echo "make run-cluster - the production topology in miniature behind HAProxy on :$(PORT)"
+	@echo "                   (scripts/cluster.py; Ctrl-C stops it)"
+	@echo "make test-cluster - the end-to-end tests through that topology (tests/cluster)"
 	@echo "make test   - install the test tools and run the whole suite (ruff + pytest), then"
 	@echo "              the unit tests under every other Python 3.12+ found (.venv-3.X)"
 	@echo "make clean  - remove .venv and var/ (the store, the catalog and the logs)"
@@ -72,6 +75,18 @@ run-postgis: $(VENV)/.installed $(VENDOR)/.installed
 	$(VENV)/bin/geoportal ingest layers/ && \
 	$(VENV)/bin/geoportal serve --host $(HOST) --port $(PORT)
 
+# The production topology in miniature (scripts/cluster.py, docs/deployment.md "Scaling out"):
+# a PostgreSQL primary and its streaming replica, PgBouncer, an S3 emulator (moto), two portal
+# nodes, one ETL worker and HAProxy on $(PORT); in the foreground, Ctrl-C stops every part.
+run-cluster: $(VENV)/.installed $(VENDOR)/.installed
+	@bash scripts/install-system-deps
+	$(PY) scripts/cluster.py up --port $(PORT)
+
+# The issue-17 end-to-end tests through that topology (one cluster on free ports, ~6 min).
+test-cluster: $(VENV)/.installed $(VENDOR)/.installed
+	@bash scripts/install-system-deps
+	timeout 1200 $(PY) -m pytest -m cluster -p no:xdist -p no:randomly --durations=10 -q tests/cluster
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check geoportal tests scripts benchmarks
 
@@ -80,7 +95,7 @@ lint: $(VENV)/.installed
 test: $(VENV)/.installed $(VENDOR)/.installed
 	@bash scripts/install-system-deps
 	$(MAKE) lint
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=25 tests
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=25 -m "not cluster" tests
 	bash scripts/other-pythons $(PY) -n 2 --dist loadfile -q
 
 clean:

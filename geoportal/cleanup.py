@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -44,6 +45,7 @@ from geoportal.catalog import Catalog
 from geoportal.catalog import schema as t
 from geoportal.config import Settings
 from geoportal.storage import FeatureStore
+from geoportal.storage.rasters import RasterStore
 
 __all__ = ["GRACE_SECONDS", "CleanupReport", "Removed", "clean_up", "clean_up_at_start",
            "clean_up_quietly", "upload_dir"]
@@ -54,7 +56,7 @@ GRACE_SECONDS = 120.0
 TEMP_GRACE_SECONDS = 24 * 3600.0  # for the system temp directory (see _temp)
 # Our scratch folders and files in the system temp directory (downloads, readers, uploads).
 _TEMP_PREFIXES = ("geoportal-download-", "geoportal-read-", "geoportal-dbf-",
-                  "geoportal-upload-")
+                  "geoportal-upload-", "geoportal-cog-")
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,26 @@ def _files(root: Path, refs: set[str], guard: _Guard, report: CleanupReport,
         _take(path, kind, ref, guard, report, dry_run)
 
 
+def _coverages(where: Path | RasterStore, refs: set[str], guard: _Guard,
+               report: CleanupReport, dry_run: bool) -> None:
+    """The COGs no catalog version names: in a folder as for the GeoPackages (staging files
+    too), or listed from the object store (an object is complete once listed, so only its
+    age protects one whose version is about to be registered)."""
+    root = where if isinstance(where, Path) else where.root
+    if root is not None:
+        _files(root, refs, guard, report, ".tif", dry_run)
+        return
+    for ref, info in where.listing():  # type: ignore[union-attr]
+        if ref in refs:
+            continue
+        if not refs or info.modified.timestamp() > guard.limit:
+            report.kept += 1  # a catalog without versions, or just written
+            continue
+        if not dry_run:
+            where.drop(ref)  # type: ignore[union-attr]
+        report.removed.append(Removed("unregistered version", f"coverages/{ref}", info.size))
+
+
 def _take(path: Path, kind: str, name: str, guard: _Guard, report: CleanupReport,
           dry_run: bool) -> None:
     if guard.busy(path):
@@ -220,10 +242,11 @@ def _take(path: Path, kind: str, name: str, guard: _Guard, report: CleanupReport
         report.removed.append(Removed(kind, name, size))
 
 
-def _uploads(folder: Path, active: set[str], guard: _Guard, report: CleanupReport,
+def _uploads(folder: Path | None, active: set[str], guard: _Guard, report: CleanupReport,
              dry_run: bool) -> None:
-    """Upload folders whose job is no longer queued or running (or never was)."""
-    if not folder.is_dir():
+    """Upload folders whose job is no longer queued or running (or never was), nor kept for
+    a look after it failed (``upload_retention_s``)."""
+    if folder is None or not folder.is_dir():
         return
     for path in sorted(folder.iterdir()):
         if path.name in active:
@@ -250,11 +273,15 @@ def _temp(report: CleanupReport, dry_run: bool) -> None:
         _take(path, "temporary file", path.name, guard, report, dry_run)
 
 
-def _active_jobs(catalog: Catalog) -> set[str]:
-    """Folder names of the jobs still queued or running (their uploads are awaited)."""
+def _active_jobs(catalog: Catalog, retention_s: float = 0.0) -> set[str]:
+    """Folder names of the jobs still queued or running (their uploads are awaited), and of
+    those rejected or failed less than ``retention_s`` ago (kept for a look)."""
+    since = datetime.now(UTC) - timedelta(seconds=retention_s)
     with catalog.engine.begin() as conn:
         rows = conn.execute(select(t.jobs.c.id, t.jobs.c.folder).where(
-            t.jobs.c.state.in_(("queued", "running")))).all()
+            t.jobs.c.state.in_(("queued", "running"))
+            | (t.jobs.c.state.in_(("rejected", "failed")) & (t.jobs.c.finished > since))
+        )).all()
     return {Path(folder).name for _, folder in rows} | {job_id for job_id, _ in rows}
 
 
@@ -306,9 +333,9 @@ def _tables(store: FeatureStore, refs: set[str], grace_s: float, report: Cleanup
                                       size + quarantines.get(name, 0)))
 
 
-def clean_up(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path,
-             uploads_dir: Path, grace_s: float = GRACE_SECONDS, dry_run: bool = False,
-             temp: bool = True) -> CleanupReport:
+def clean_up(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path | RasterStore,
+             uploads_dir: Path | None, grace_s: float = GRACE_SECONDS, dry_run: bool = False,
+             temp: bool = True, upload_retention_s: float = 0.0) -> CleanupReport:
     """Remove the leftovers of crashed ingests, workers and uploads (see the module's words
     on what counts as a leftover) from the GeoPackage store (``store.root``), the COGs in
     ``coverage_dir``, the upload folders in ``uploads_dir``, the PostGIS store's schemas and
@@ -323,8 +350,8 @@ def clean_up(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path,
     store_root = getattr(store, "root", None)  # the GeoPackage store's folder
     if store_root is not None:
         _files(Path(store_root), refs, guard, report, ".gpkg", dry_run)
-    _files(coverage_dir, refs, guard, report, ".tif", dry_run)
-    _uploads(uploads_dir, _active_jobs(catalog), guard, report, dry_run)
+    _coverages(coverage_dir, refs, guard, report, dry_run)
+    _uploads(uploads_dir, _active_jobs(catalog, upload_retention_s), guard, report, dry_run)
     if store.key.startswith("postgis:"):
         _tables(store, refs, grace_s, report, dry_run)
     if temp:
@@ -337,14 +364,14 @@ def upload_dir(settings: Settings) -> Path:
     return settings.data_dir / "uploads"
 
 
-def clean_up_quietly(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path,
-                     uploads_dir: Path, when: str,
-                     grace_s: float = GRACE_SECONDS) -> CleanupReport | None:
+def clean_up_quietly(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path | RasterStore,
+                     uploads_dir: Path | None, when: str, grace_s: float = GRACE_SECONDS,
+                     upload_retention_s: float = 0.0) -> CleanupReport | None:
     """``clean_up`` for the server (``when``: "at start-up", "after job ..."): logs what it
     removed and never fails the caller; a failure is logged and None returned."""
     try:
         report = clean_up(catalog, store, coverage_dir=coverage_dir, uploads_dir=uploads_dir,
-                          grace_s=grace_s)
+                          grace_s=grace_s, upload_retention_s=upload_retention_s)
     except Exception as exc:  # a clean-up must never stop a start or a job runner
         log.warning("cleanup %s failed: %s", when, exc)
         return None
@@ -354,12 +381,14 @@ def clean_up_quietly(catalog: Catalog, store: FeatureStore, *, coverage_dir: Pat
     return report
 
 
-def clean_up_at_start(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path,
-                      uploads_dir: Path, grace_s: float = GRACE_SECONDS) -> CleanupReport | None:
+def clean_up_at_start(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path | RasterStore,
+                      uploads_dir: Path | None, grace_s: float = GRACE_SECONDS,
+                      upload_retention_s: float = 0.0) -> CleanupReport | None:
     """The server's start-up clean-up: once now, and once more when the grace period has
     passed (a daemon timer), so that what a crash left seconds before the restart, too young
     to judge at once, does not survive it either."""
-    places = {"coverage_dir": coverage_dir, "uploads_dir": uploads_dir, "grace_s": grace_s}
+    places = {"coverage_dir": coverage_dir, "uploads_dir": uploads_dir, "grace_s": grace_s,
+              "upload_retention_s": upload_retention_s}
     later = threading.Timer(grace_s + 1.0, clean_up_quietly, args=(catalog, store),
                             kwargs={**places, "when": "after start-up"})
     later.daemon = True

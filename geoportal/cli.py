@@ -34,7 +34,7 @@ from geoportal.etl.report import short_crs
 from geoportal.etl.sandbox import drop_network_drivers
 from geoportal.log import configure_logging
 from geoportal.progress import ProgressBar
-from geoportal.storage import open_store
+from geoportal.storage import is_postgres, open_store
 from geoportal.storage.rasters import RasterStore
 
 __all__ = ["main"]
@@ -181,9 +181,12 @@ def _running_as_command() -> bool:
 
 
 @main.command()
+@click.option("--queue", "with_queue", is_flag=True,
+              help="Also create the job queue's tables in PostgreSQL (done anyway when "
+                   "GEOPORTAL_WORKER_TIER is set).")
 @click.pass_obj
 @_handle_errors
-def init(obj: _Context) -> None:
+def init(obj: _Context, with_queue: bool = False) -> None:
     """Create the data folder and the catalog, and load the regions and themes.
 
     Safe to run again: it only adds what is missing and refreshes the registers.
@@ -192,6 +195,7 @@ def init(obj: _Context) -> None:
     Examples:
       geoportal init
       GEOPORTAL_DATA_DIR=/srv/geoportal geoportal init
+      GEOPORTAL_WORKER_TIER=1 GEOPORTAL_DATABASE_URL=postgresql://... geoportal init
     """
     catalog = obj.catalog
     store = open_store(obj.settings)
@@ -199,6 +203,14 @@ def init(obj: _Context) -> None:
     click.echo(f"catalog ready: {catalog.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"store: {store.key.split('@')[-1]}")
     click.echo(f"{len(obj.registry.regions)} regions, {len(obj.registry.themes)} themes")
+    if obj.settings.worker_tier or with_queue:  # the worker tier's queue (issue 17)
+        if not str(obj.settings.queue_url).startswith("postgresql"):
+            raise InputError("--queue needs a PostgreSQL GEOPORTAL_DATABASE_URL (or "
+                             "GEOPORTAL_QUEUE_DATABASE_URL): the job queue lives there")
+        from geoportal.admin.queue import ensure_schema
+
+        created = ensure_schema(obj.settings)
+        click.echo(f"job queue {'created' if created else 'ready'}")
 
 
 def _manifests_in(path: Path) -> Iterator[Path]:
@@ -300,7 +312,7 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
     reports: list[Report] = []
     failures: list[tuple[Manifest, GeoportalError]] = []
     store = open_store(obj.settings)
-    rasters = RasterStore(obj.settings.coverage_dir)
+    rasters = RasterStore.for_settings(obj.settings)  # GEOPORTAL_OBJECT_STORE or var/
     boundaries = RegionBoundaries.load(obj.settings.config_dir, obj.registry,
                                        obj.settings.boundary_tolerance_m)
     show_bar = sys.stderr.isatty() if progress is None else progress
@@ -703,12 +715,36 @@ def serve(obj: _Context, host: str | None, port: int | None, workers: int | None
     settings = load_settings(data_dir=obj.settings.data_dir, host=host, port=port,
                              workers=workers, threads=threads)
     obj.settings = settings
-    obj.catalog.engine.dispose()  # create the catalog, and fork no open connections
+    if not is_postgres(settings.database_url):  # PostgreSQL: `geoportal init` sets it up
+        obj.catalog.engine.dispose()  # create the catalog, and fork no open connections
     configure_logging(logging.INFO, log_dir=settings.log_dir)  # request lines on the console
     click.echo(f"serving {settings.base_url}/ with {settings.workers} workers x "
                f"{settings.threads} thread(s) "
                f"(data: {settings.data_dir}, logs: {settings.log_dir})")
     run_gunicorn(settings)
+
+
+@main.command()
+@click.option("--concurrency", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="Jobs run at once by this process (each ingest takes a core and memory).")
+@click.pass_obj
+@_handle_errors
+def worker(obj: _Context, concurrency: int) -> None:
+    """Take upload jobs from the queue and run them (the ETL worker tier).
+
+    Needs GEOPORTAL_WORKER_TIER=1 and the PostgreSQL catalog; run any number of them, on any
+    machines that reach the database and the object store. SIGTERM or Ctrl-C: the job in hand
+    is finished first. A worker killed outright is noticed by the others (GEOPORTAL_WORKER_
+    STALLED_S): its job is retried once elsewhere, then failed.
+
+    \b
+    Examples:
+      GEOPORTAL_WORKER_TIER=1 GEOPORTAL_DATABASE_URL=postgresql://geo@db/geoportal \\
+        GEOPORTAL_OBJECT_STORE=s3://geoportal/prod geoportal worker
+    """
+    from geoportal.admin.queue import start_worker
+
+    start_worker(obj.settings, obj.catalog, obj.registry, concurrency=concurrency)
 
 
 cli_admin.register(main, _handle_errors)

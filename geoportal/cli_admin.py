@@ -19,6 +19,7 @@ from geoportal.admin.tokens import ROLES, Token, TokenStore
 from geoportal.cleanup import GRACE_SECONDS, clean_up, upload_dir
 from geoportal.progress import ProgressBar
 from geoportal.storage import open_store
+from geoportal.storage.rasters import RasterStore
 from geoportal.upload_client import token_from_env, upload_layer
 
 __all__ = ["cli_client", "register"]
@@ -146,8 +147,10 @@ def register(main: click.Group, handle_errors: Any) -> None:
           geoportal cleanup --dry-run
         """
         settings = obj.settings
-        report = clean_up(obj.catalog, open_store(settings), coverage_dir=settings.coverage_dir,
-                          uploads_dir=upload_dir(settings), grace_s=grace_s, dry_run=dry_run)
+        report = clean_up(obj.catalog, open_store(settings),
+                          coverage_dir=RasterStore.for_settings(settings),
+                          uploads_dir=upload_dir(settings), grace_s=grace_s, dry_run=dry_run,
+                          upload_retention_s=settings.upload_retention_s)
         if as_json:
             click.echo(json.dumps({"removed": [vars(r) for r in report.removed],
                                    "bytes": report.bytes, "kept": report.kept,

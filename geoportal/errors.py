@@ -20,6 +20,7 @@ __all__ = [
     "CRSError",
     "Conflict",
     "DamagedFile",
+    "DatabaseUnavailable",
     "EncodingError",
     "Forbidden",
     "GeometryError",
@@ -169,5 +170,25 @@ class TooManyRequests(GeoportalError):
     def __init__(self, msg: str, *, user_msg: str | None = None,
                  retry_after: int | None = None) -> None:
         super().__init__(msg, user_msg=user_msg)
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+
+class DatabaseUnavailable(StorageError):
+    """PostgreSQL cannot answer just now: unreachable (stopped, restarting, a network cut), a
+    lock held longer than ``lock_timeout_ms`` (a publish or a migration), or read-only for a
+    write. Nothing is wrong with the request: HTTP 503 with ``Retry-After``, one log line,
+    and the portal recovers by itself when the database is back (``storage/dbhealth.py``).
+
+    ``database`` names the server (host:port/dbname, never a password), for the log."""
+
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE
+    ogc_code = "ServiceUnavailable"
+    retry_after: int = 5
+
+    def __init__(self, msg: str, *, user_msg: str | None = None, database: str = "",
+                 retry_after: int | None = None) -> None:
+        super().__init__(msg, user_msg=user_msg)
+        self.database = database
         if retry_after is not None:
             self.retry_after = retry_after

@@ -1005,6 +1005,64 @@ MESSAGES: dict[str, dict[str, str]] = {
               "публикует один слой; не задавайте его, чтобы опубликовать основной тип "
               "геометрии (остальные откладываются), или загрузите каждый тип геометрии "
               "отдельным файлом"},
+    # -- object storage (issue 17, helper A; whole messages, hence here) ------------------
+    "the portal's file store failed; the operator finds the cause in the server log": {
+        "be": "у сховішчы файлаў партала адбыўся збой; аператар знойдзе прычыну ў журнале "
+              "сервера",
+        "ru": "в хранилище файлов портала произошёл сбой; оператор найдёт причину в журнале "
+              "сервера"},
+    "the portal's file store cannot be reached at the moment; try again in a few seconds": {
+        "be": "сховішча файлаў партала зараз недаступнае; паспрабуйце праз некалькі секунд",
+        "ru": "хранилище файлов портала сейчас недоступно; попробуйте через несколько "
+              "секунд"},
+    # -- worker tier, uploads (issue 17, helper B; whole messages belong here, not in
+    #    FRAGMENTS, which are never matched against a whole message) ----------------------
+    "the uploaded file {name} is no longer on the server; upload it again": {
+        "be": "загружанага файла {name} на серверы ўжо няма; загрузіце яго зноў",
+        "ru": "загруженного файла {name} на сервере уже нет; загрузите его снова"},
+    "the uploaded file {name} is no longer on the server (object store {store}); upload it "
+    "again": {
+        "be": "загружанага файла {name} на серверы ўжо няма (сховішча аб'ектаў {store}); "
+              "загрузіце яго зноў",
+        "ru": "загруженного файла {name} на сервере уже нет (хранилище объектов {store}); "
+              "загрузите его снова"},
+    "the worker running the ingest stopped answering for more than {seconds} s and the retry "
+    "did not finish either; the previous version still serves; upload again": {
+        "be": "працэс, які загружаў даныя, не адказваў больш за {seconds} с, і паўторная "
+              "спроба таксама не скончылася; дагэтуль паказваецца папярэдняя версія; "
+              "загрузіце зноў",
+        "ru": "процесс, загружавший данные, не отвечал больше {seconds} с, и повторная "
+              "попытка тоже не завершилась; по-прежнему показывается предыдущая версия; "
+              "загрузите снова"},
+    "the job queue is not reachable; try again in a minute": {
+        "be": "чарга задач недаступная; паспрабуйце праз хвіліну",
+        "ru": "очередь задач недоступна; попробуйте через минуту"},
+    # -- database faults, replicas (issue 17, helper C) -----------------------------------
+    "the database is unreachable; try again in a few seconds": {
+        "be": "база даных недаступная; паспрабуйце зноў праз некалькі секунд",
+        "ru": "база данных недоступна; попробуйте снова через несколько секунд"},
+    "the layer is locked by a publish; try again": {
+        "be": "пласт заблакаваны публікацыяй; паспрабуйце зноў",
+        "ru": "слой заблокирован публикацией; попробуйте снова"},
+    "the database did not answer in time; try again in a few seconds": {
+        "be": "база даных не адказала своечасова; паспрабуйце зноў праз некалькі секунд",
+        "ru": "база данных не ответила вовремя; попробуйте снова через несколько секунд"},
+    "the database is read-only just now (maintenance or a fail-over), so nothing can be "
+    "changed; try again later": {
+        "be": "база даных цяпер толькі для чытання (абслугоўванне або пераключэнне на "
+              "рэзервовы сервер), таму нічога змяніць нельга; паспрабуйце пазней",
+        "ru": "база данных сейчас только для чтения (обслуживание или переключение на "
+              "резервный сервер), поэтому ничего изменить нельзя; попробуйте позже"},
+    "the catalog is not set up: run `geoportal init`": {
+        "be": "каталог не падрыхтаваны: выканайце `geoportal init`",
+        "ru": "каталог не подготовлен: выполните `geoportal init`"},
+    # -- paging, health, caching (issue 17, helper D) -------------------------------------
+    "{name}={value} on /collections must be a whole number, 0 or more": {
+        "be": "{name}={value} у /collections мусіць быць цэлым лікам, 0 або больш",
+        "ru": "{name}={value} в /collections должно быть целым числом, 0 или больше"},
+    "{name}={value} on /collections must be a whole number from {low} to {high}": {
+        "be": "{name}={value} у /collections мусіць быць цэлым лікам ад {low} да {high}",
+        "ru": "{name}={value} в /collections должно быть целым числом от {low} до {high}"},
 }
 
 FRAGMENTS: dict[str, dict[str, str]] = {
@@ -1037,8 +1095,4 @@ FRAGMENTS: dict[str, dict[str, str]] = {
     "expired": {"be": "пратэрмінаваны", "ru": "просрочен"},
     "queued": {"be": "у чарзе", "ru": "в очереди"},
     "running": {"be": "выконваецца", "ru": "выполняется"},
-    # -- object storage (issue 17, helper A) ---------------------------------------------
-    # -- worker tier, uploads (issue 17, helper B) ----------------------------------------
-    # -- database faults, replicas (issue 17, helper C) -----------------------------------
-    # -- paging, health, caching (issue 17, helper D) -------------------------------------
 }

@@ -25,6 +25,7 @@ from geoportal.config import Settings, load_settings
 from geoportal.etl import ingest, load_manifest
 from geoportal.storage import FeatureStore, open_store
 from geoportal.storage.rasters import RasterStore
+from tests.objectstore import s3, s3_env  # noqa: F401  (fixtures: moto's S3 server)
 from tests.pg import LocalPostgres, find_pg_bin
 
 REPO = Path(__file__).resolve().parents[1]

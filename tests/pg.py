@@ -48,15 +48,35 @@ class LocalPostgres:
             shutil.chown(self.root, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "--encoding=UTF8", "--locale=C.UTF-8")
+        self.resume()
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {self.template}")
+        with psycopg.connect(self.url(self.template), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+
+    def resume(self) -> None:
+        """Start the server on its existing data folder (after ``halt``, or a replica's)."""
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                    "-c max_connections=200")
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "60",
                   "-l", str(self.root / "postgres.log"), "start")
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {self.template}")
-        with psycopg.connect(self.url(self.template), autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data (``mode``: smart, fast or immediate)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def replica(self, root: Path, port: int) -> LocalPostgres:
+        """A hot standby of this cluster in ``root`` on ``port``, streaming from it
+        (``pg_basebackup -R -X stream``; initdb's pg_hba already trusts local replication)."""
+        standby = LocalPostgres(root, port, self.bin)
+        root.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            shutil.chown(root, "postgres", "postgres")
+        standby._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                     "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast")
+        standby.resume()
+        return standby
 
     def stop(self) -> None:
         if self.data.exists():

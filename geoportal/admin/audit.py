@@ -29,6 +29,7 @@ from geoportal.catalog import schema as t
 from geoportal.catalog.repository import as_utc, utc_now
 from geoportal.errors import StorageError
 from geoportal.log import escape_control
+from geoportal.storage import dbhealth
 
 __all__ = ["FIELD_LIMITS", "REFUSALS_PER_MINUTE", "AuditLog"]
 
@@ -91,8 +92,18 @@ class AuditLog:
     """Append and read audit rows."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self.engine = engine  # the primary
         self._refusals = _Refusals()
+        self._unrecorded = threading.Event()  # a row could not be stored (logged once)
+
+    def _failure(self, exc: SQLAlchemyError) -> StorageError:
+        """``DatabaseUnavailable`` when the database cannot take the row now, else a
+        StorageError."""
+        url = self.engine.url
+        name = f"{url.host or ''}:{url.port or 5432}/{url.database or ''}"
+        found = dbhealth.classify(exc, name, "audit log") \
+            if self.engine.dialect.name != "sqlite" else None
+        return found or StorageError(f"audit log: {exc}")
 
     def record(self, action: str, result: str, *, token: Token | None = None,
                layer_id: str | None = None, region: str | None = None,
@@ -123,7 +134,16 @@ class AuditLog:
         log.info("audit action=%s result=%s token=%s layer=%s version=%s job=%s client=%s "
                  "status=%s", row["action"], row["result"], row["token_id"], row["layer_id"],
                  version, row["job_id"], row["client"], status)
-        self._insert(row)
+        try:
+            self._insert(row)
+        except StorageError as exc:
+            # the primary read-only or away: the line above keeps the row; the request goes on
+            if not self._unrecorded.is_set():
+                self._unrecorded.set()
+                log.warning("audit rows not stored in the database, only logged (further "
+                            "failures not logged until it works again): %s", exc)
+            return
+        self._unrecorded.clear()
 
     def _insert(self, row: dict[str, Any]) -> int:
         try:
@@ -131,7 +151,7 @@ class AuditLog:
                 return int(conn.execute(insert(t.audit).values(**row))
                            .inserted_primary_key[0])
         except SQLAlchemyError as exc:
-            raise StorageError(f"audit log: {exc}") from exc
+            raise self._failure(exc) from exc
 
     def _count_excess(self, row: dict[str, Any], excess: int, row_id: int | None,
                       actions: Counter[str]) -> None:
@@ -153,7 +173,7 @@ class AuditLog:
                 conn.execute(update(t.audit).where(t.audit.c.id == row_id)
                              .values(detail=_bounded("detail", detail)))
         except SQLAlchemyError as exc:
-            raise StorageError(f"audit log: {exc}") from exc
+            raise self._failure(exc) from exc
 
     def query(self, *, layer_id: str | None = None, token_id: str | None = None,
               since: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -165,8 +185,11 @@ class AuditLog:
             stmt = stmt.where(t.audit.c.token_id == token_id)
         if since is not None:
             stmt = stmt.where(t.audit.c.time >= since)
-        with self.engine.begin() as conn:
-            rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        try:
+            with self.engine.begin() as conn:
+                rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        except SQLAlchemyError as exc:
+            raise self._failure(exc) from exc
         for row in rows:
             row["time"] = as_utc(row["time"]).isoformat()
         return rows

@@ -10,22 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from geoportal.catalog import schema as t
 from geoportal.catalog.registry import Registry
 from geoportal.catalog.repository import as_utc, utc_now
 from geoportal.errors import Forbidden, InputError, NotFound, StorageError, Unauthorized
+from geoportal.storage import dbhealth
 
 __all__ = ["ROLES", "Token", "TokenStore", "covers"]
+
+log = logging.getLogger("geoportal.tokens")
 
 ROLES = ("admin", "editor")
 _PREFIX = "gpt"
@@ -100,7 +106,8 @@ class TokenStore:
     """Tokens in the catalog database."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        self.engine = engine  # the primary: tokens are read where they are written
+        self._unrecorded = threading.Event()  # last_used could not be written (logged once)
 
     def create(self, name: str, role: str, regions: Iterable[str], registry: Registry, *,
                days: int | None = None) -> tuple[Token, str]:
@@ -166,16 +173,35 @@ class TokenStore:
         if token.state != "active":
             raise Unauthorized(f"token {token.id} is {token.state}")
         if token.last_used is None or utc_now() - token.last_used > timedelta(minutes=1):
+            self._touch(token)
+        return token
+
+    def _touch(self, token: Token) -> None:
+        """Note when the token was last used; a database that refuses the write (read-only,
+        a lock, gone) never fails the request: logged once until a write succeeds again."""
+        try:
             with self._tx() as conn:
                 conn.execute(update(t.tokens).where(t.tokens.c.id == token.id)
                              .values(last_used=utc_now()))
-        return token
+        except StorageError as exc:
+            if not self._unrecorded.is_set():
+                self._unrecorded.set()
+                log.warning("token last_used not recorded (further failures not logged "
+                            "until it works again): %s", exc)
+            return
+        self._unrecorded.clear()
 
-    def _tx(self) -> Any:
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
         try:
-            return self.engine.begin()
+            with self.engine.begin() as conn:
+                yield conn
         except SQLAlchemyError as exc:
-            raise StorageError(f"catalog: {exc}") from exc
+            url = self.engine.url
+            name = f"{url.host or ''}:{url.port or 5432}/{url.database or ''}"
+            found = dbhealth.classify(exc, name, "tokens") \
+                if self.engine.dialect.name != "sqlite" else None
+            raise found or StorageError(f"catalog: {exc}") from exc
 
     @staticmethod
     def _token(row: Any) -> Token:

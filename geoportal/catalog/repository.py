@@ -7,19 +7,42 @@ which every server worker polls to notice changes without a restart.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    case,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from geoportal.catalog import schema as t
 from geoportal.catalog.models import Field, Layer, LayerMetadata, Version
 from geoportal.catalog.registry import Registry
-from geoportal.errors import Conflict, NotFound, StorageError
+from geoportal.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    GeoportalError,
+    NotFound,
+    StorageError,
+)
+from geoportal.storage import dbhealth
+from geoportal.storage.pgsession import connect_kwargs, reads_from_replica, session_settings
+
+if TYPE_CHECKING:
+    from geoportal.config import Settings
 
 __all__ = ["MAX_VERSION", "Catalog", "as_utc", "utc_now"]
 
@@ -45,6 +68,12 @@ def _driver_url(url: str) -> str:
     return url
 
 
+def _database_name(engine: Engine) -> str:
+    """``host:port/dbname`` of an engine (for logs and outages), never its password."""
+    url = engine.url
+    return f"{url.host or ''}:{url.port or 5432}/{url.database or ''}"
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -53,22 +82,137 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-class Catalog:
-    """Layers, versions, regions and themes in one SQL database (SQLite or PostgreSQL)."""
+def _postgres_engine(url: str, *, statement_timeout_ms: int, lock_timeout_ms: int,
+                     pool_size: int, pool_timeout_s: float) -> Engine:
+    """A pooled PostgreSQL engine that works through PgBouncer in transaction mode (see
+    ``storage/pgsession.py``): connections checked before use (``pool_pre_ping``, so those a
+    restart killed are replaced), renewed every 5 minutes, a thread waits at most
+    ``pool_timeout_s`` for one, and each transaction sets its own timeouts and time zone."""
+    engine = create_engine(_driver_url(url), pool_pre_ping=True, pool_recycle=300,
+                           pool_size=pool_size, max_overflow=max(2, pool_size // 2),
+                           pool_timeout=pool_timeout_s,
+                           connect_args=connect_kwargs(pool_timeout_s))
+    settings = session_settings(statement_timeout_ms, lock_timeout_ms)
 
-    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(settings)
+
+    return engine
+
+
+class Catalog:
+    """Layers, versions, regions and themes in one SQL database (SQLite or PostgreSQL).
+
+    On PostgreSQL, ``read_url`` (a replica) serves the reads of anonymous requests (the server
+    marks them, ``pgsession.replica_reads``); writes and every other read use ``url``. A
+    database that cannot answer raises ``DatabaseUnavailable`` (HTTP 503)."""
+
+    def __init__(self, url: str, *, engine: Engine | None = None, read_url: str | None = None,
+                 statement_timeout_ms: int = 30_000, lock_timeout_ms: int = 2_000,
+                 pool_size: int = 8, pool_timeout_s: float = 2.5) -> None:
         self.url = url
-        self.engine = engine or create_engine(_driver_url(url), pool_pre_ping=True)
+        options = {"statement_timeout_ms": statement_timeout_ms,
+                   "lock_timeout_ms": lock_timeout_ms, "pool_size": pool_size,
+                   "pool_timeout_s": pool_timeout_s}
+        postgres = _driver_url(url).startswith("postgresql")
+        if engine is None:
+            engine = _postgres_engine(url, **options) if postgres \
+                else create_engine(_driver_url(url), pool_pre_ping=True)
+        self.engine = engine
+        self.read_engine = _postgres_engine(read_url, **options) if read_url and postgres \
+            else None
+        self._names = {id(e): _database_name(e) for e in (self.engine, self.read_engine)
+                       if e is not None}
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Catalog:
+        """The catalog of ``settings``: its replica, timeouts and pool size."""
+        return cls(settings.database_url or "", read_url=settings.database_read_url,
+                   statement_timeout_ms=settings.statement_timeout_ms,
+                   lock_timeout_ms=settings.lock_timeout_ms, pool_size=settings.pool_size,
+                   pool_timeout_s=max(0.5, settings.query_budget_ms / 2000))
+
+    @property
+    def embedded(self) -> bool:
+        """True for the SQLite catalog (nobody else can create it: the server may)."""
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def reader(self) -> Engine:
+        """The engine for this request's reads: the replica for anonymous requests when one
+        is configured, else the primary."""
+        if self.read_engine is not None and reads_from_replica():
+            return self.read_engine
+        return self.engine
+
+    def database_error(self, exc: SQLAlchemyError, what: str = "catalog",
+                       engine: Engine | None = None) -> GeoportalError:
+        """The error to raise for ``exc``: ``DatabaseUnavailable`` (503) when the database
+        cannot answer now, else a StorageError."""
+        engine = engine or self.engine
+        name = self._names.get(id(engine), "catalog")
+        if not self.embedded:
+            found = dbhealth.classify(exc, name, what)
+            if found is not None:
+                return found
+        return StorageError(f"{what} {engine.url!r}: {exc}")
+
+    def reached(self, engine: Engine | None = None) -> None:
+        """A call reached the database: ends a known outage (logged once)."""
+        name = self._names.get(id(engine or self.engine))
+        if name is not None and not self.embedded:
+            dbhealth.outage(name).recovered()
+
     @contextmanager
-    def _tx(self) -> Iterator[Connection]:
+    def _tx(self, *, read: bool = False) -> Iterator[Connection]:
+        engine = self.reader if read else self.engine
         try:
-            with self.engine.begin() as conn:
+            with engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise StorageError(f"catalog {self.engine.url!r}: {exc}") from exc
+            raise self.database_error(exc, "catalog", engine) from exc
+        self.reached(engine)
+
+    def ping(self) -> None:
+        """Raise ``DatabaseUnavailable`` unless the database the reads go to answers, or a
+        StorageError when it has no catalog (run ``geoportal init``)."""
+        try:
+            with self._tx(read=True) as conn:
+                conn.execute(select(t.catalog_state.c.generation)).first()
+        except DatabaseUnavailable:
+            raise
+        except StorageError as exc:
+            raise StorageError(f"catalog schema missing or unreadable: {exc}",
+                               user_msg="the catalog is not set up: run `geoportal init`"
+                               ) from exc
+
+    def check_schema(self) -> None:
+        """A StorageError naming what is missing unless ``geoportal init`` created every
+        catalog table: a web node on PostgreSQL never creates or changes them itself."""
+        try:
+            names = set(inspect(self.engine).get_table_names())
+        except SQLAlchemyError as exc:
+            raise self.database_error(exc, "catalog") from exc
+        missing = [table.name for table in t.metadata.sorted_tables if table.name not in names]
+        if missing:
+            url = self.engine.url.render_as_string(hide_password=True)
+            raise StorageError(
+                f"the catalog database {url} has no table {', '.join(missing)}: run "
+                "`geoportal init` with the same GEOPORTAL_DATABASE_URL once (and after every "
+                "upgrade), then start the server")
+
+    def writable(self) -> bool:
+        """Whether the primary accepts writes now (False on a hot standby or with
+        ``default_transaction_read_only``): the start-up clean-up runs only then."""
+        if self.embedded:
+            return True
+        with self._tx() as conn:
+            row = conn.execute(text("SELECT pg_is_in_recovery(), "
+                                    "current_setting('transaction_read_only')")).first()
+        return row is not None and not row[0] and row[1] != "on"
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -101,7 +245,7 @@ class Catalog:
 
     def generation(self) -> int:
         """A counter that grows with every change the server must see."""
-        with self._tx() as conn:
+        with self._tx(read=True) as conn:
             value = conn.execute(select(t.catalog_state.c.generation)).scalar()
         return int(value or 0)
 
@@ -117,23 +261,49 @@ class Catalog:
         layers = self._layers(t.layers.c.id == layer_id)
         return layers[0] if layers else None
 
-    def list_layers(self) -> list[Layer]:
-        """Every layer, ordered by id."""
-        return self._layers(None)
+    def list_layers(self, *, light: bool = False) -> list[Layer]:
+        """Every layer, ordered by id. ``light`` leaves out what a server listing 20,000
+        layers does not need of each: a vector version's field list and ETL report (empty
+        and None; a raster keeps its report, which describes the grid). ``find_layer`` and
+        ``find_layers`` read them in full."""
+        return self._layers(None, light=light)
 
-    def _layers(self, where: Any) -> list[Layer]:
+    def each_layer(self, *, light: bool = False) -> Iterator[Layer]:
+        """``list_layers``, one layer at a time, streamed from the database (a server
+        keeping a compact form of each never holds 20,000 full rows at once)."""
+        query = self._layers_query(None, light=light).execution_options(yield_per=500)
+        with self._tx(read=True) as conn:
+            for row in conn.execute(query).mappings():
+                yield self._layer_from_row(row)
+
+    def find_layers(self, layer_ids: Collection[str]) -> list[Layer]:
+        """The layers among ``layer_ids`` that exist, in full, ordered by id (one query)."""
+        if not layer_ids:
+            return []
+        return self._layers(t.layers.c.id.in_(sorted(layer_ids)))
+
+    def _layers(self, where: Any, *, light: bool = False) -> list[Layer]:
+        query = self._layers_query(where, light=light)
+        with self._tx(read=True) as conn:  # row by row: no second copy of 20,000 rows
+            return [self._layer_from_row(row) for row in conn.execute(query).mappings()]
+
+    @staticmethod
+    def _layers_query(where: Any, *, light: bool = False) -> Any:
         join = t.layers.outerjoin(
             t.versions,
             (t.versions.c.layer_id == t.layers.c.id)
             & (t.versions.c.version == t.layers.c.current_version),
         )
-        version_cols = [c.label(f"v_{c.name}") for c in t.versions.c]
+        version_cols = [c.label(f"v_{c.name}") for c in t.versions.c
+                        if not light or c.name not in ("report", "fields")]
+        if light:  # a raster's report (its grid) only
+            version_cols.append(type_coerce(
+                case((t.layers.c.kind == "coverage", t.versions.c.report), else_=None),
+                t.versions.c.report.type).label("v_report"))
         query = select(t.layers, *version_cols).select_from(join).order_by(t.layers.c.id)
         if where is not None:
             query = query.where(where)
-        with self._tx() as conn:
-            rows = conn.execute(query).mappings().all()
-        return [self._layer_from_row(row) for row in rows]
+        return query
 
     def versions(self, layer_id: str) -> list[Version]:
         """All versions of a layer kept in the catalog, newest first."""
@@ -142,7 +312,7 @@ class Catalog:
             .where(t.versions.c.layer_id == layer_id)
             .order_by(t.versions.c.version.desc())
         )
-        with self._tx() as conn:
+        with self._tx(read=True) as conn:
             return [self._version_from_row(r) for r in conn.execute(query).mappings()]
 
     def store_refs(self) -> set[str]:
@@ -319,7 +489,7 @@ class Catalog:
             store_ref=row["store_ref"], feature_count=row["feature_count"],
             set_aside_count=row["set_aside_count"], extent=extent,
             geometry_type=row["geometry_type"],
-            fields=[Field.from_dict(f) for f in row["fields"]], report=row["report"],
+            fields=[Field.from_dict(f) for f in row.get("fields") or ()], report=row["report"],
         )
 
     def _layer_from_row(self, row: Any) -> Layer:

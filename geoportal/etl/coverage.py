@@ -15,7 +15,7 @@ from pathlib import Path
 import shapely
 
 from geoportal.catalog import Catalog, Registry, Version
-from geoportal.errors import GeometryError, GeoportalError, InputError
+from geoportal.errors import GeometryError, InputError
 from geoportal.etl.manifest import Manifest
 from geoportal.etl.publish import register, skip_unchanged
 from geoportal.etl.readers import fingerprint
@@ -57,10 +57,10 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
         return report
 
     ref = rasters.new_ref(meta.id)
-    target = rasters.path(ref)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    info = make_cog(spec.path, target, crs=spec.crs)
-    try:
+    # The COG is made in a local file, then stored in one piece, then registered: a store
+    # that cannot take it leaves no catalog row, and readers never see half an object.
+    with rasters.staging(ref) as local:
+        info = make_cog(spec.path, local, crs=spec.crs)
         report.source_crs = info.crs
         report.crs_origin = "manifest" if spec.crs else "file"
         report.crs_confidence = "high"
@@ -75,9 +75,7 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
             extent=tuple(float(v) for v in info.extent), geometry_type=None, fields=[],
             report={},
         )
-    except GeoportalError:
-        rasters.drop(ref)
-        raise
+        rasters.put(ref, local)
     version = register(catalog, meta, draft, report, started=started,
                        keep_versions=keep_versions, drop=rasters.drop)
     log.info("layer=%s status=published version=%s kind=coverage size=%sx%s", meta.id,

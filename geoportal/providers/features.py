@@ -25,7 +25,7 @@ from pygeoapi.provider.base import (
 from pygeofilter import ast, values
 
 from geoportal.catalog.models import Field
-from geoportal.errors import BudgetExceeded, GeoportalError, InputError
+from geoportal.errors import BudgetExceeded, DatabaseUnavailable, GeoportalError, InputError
 from geoportal.providers.geojson import to_geojson_geometries
 from geoportal.storage import Query, Row, lookup_store
 from geoportal.storage.base import MAX_FID, MAX_PAGE_VERTICES
@@ -133,7 +133,7 @@ class StoreFeatureProvider(BaseProvider):
             result = self.store.query(self.data, self.layer_fields, query)
         except InputError as exc:
             raise ProviderInvalidQueryError(user_msg=exc.user_msg) from exc
-        except BudgetExceeded:
+        except (BudgetExceeded, DatabaseUnavailable):
             raise  # past pygeoapi (it would make any error of ours a 500): a 503, Retry-After
         except GeoportalError as exc:
             raise ProviderQueryError(user_msg="the layer could not be read") from exc

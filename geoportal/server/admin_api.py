@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from geoportal.admin.audit import AuditLog
-from geoportal.admin.jobs import JobQueue, check_one_layer
+from geoportal.admin.jobs import JobQueue, check_one_layer, upload_key, upload_prefix
 from geoportal.admin.tokens import Token, TokenStore, require_region
-from geoportal.admin.uploads import UploadLimits, save_upload
+from geoportal.admin.uploads import UploadLimits, safe_filename, save_upload
 from geoportal.catalog import Catalog
 from geoportal.catalog.registry import Registry
 from geoportal.config import Settings
@@ -41,7 +43,11 @@ from geoportal.i18n import translate
 from geoportal.server.languages import request_language
 from geoportal.server.limits import authenticate, request_client
 from geoportal.storage import FeatureStore
+from geoportal.storage.objects import LocalObjectStore, ObjectStore
 from geoportal.storage.rasters import RasterStore
+
+if TYPE_CHECKING:
+    from geoportal.admin.queue import UploadQueue
 
 __all__ = ["Admin", "admin_blueprint", "audited", "bearer", "public_url", "record_ok",
            "verified"]
@@ -59,6 +65,8 @@ class Admin:
     tokens: TokenStore
     jobs: JobQueue
     audit: AuditLog
+    objects: ObjectStore | None = None  # where uploads wait (None: a folder under data_dir)
+    queue: UploadQueue | None = None  # the worker tier's queue; None: in-process runners
 
     @property
     def limits(self) -> UploadLimits:
@@ -180,7 +188,14 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                 raise Conflict(f"layer {layer_id!r} already has an upload in progress (job "
                                f"{active.id}, {active.state}); wait for it, then upload again")
             job_id = uuid.uuid4().hex
-            folder = admin.settings.data_dir / "uploads" / job_id
+            objects = admin.objects or LocalObjectStore(admin.settings.data_dir)
+            key = upload_key(job_id, safe_filename(upload.filename))
+            # checked where it lands: in place on a folder store, in a temporary folder
+            # before it goes to S3 (so that any worker of the cluster can run the job)
+            local = isinstance(objects, LocalObjectStore)
+            folder = objects.path(key).parent if isinstance(objects, LocalObjectStore) \
+                else Path(tempfile.mkdtemp(prefix="geoportal-upload-"))
+            stored = False
             try:
                 saved = save_upload(upload.stream, upload.filename, folder, admin.limits)
                 source = data.get("source")
@@ -190,11 +205,28 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                 check_one_layer(build_manifest(data, base=folder,
                                                origin=f"upload of {saved.name}"))
                 admin.registry.theme(str(data.get("theme") or ""))
+                if not local:
+                    objects.put_file(key, saved, move=True)
+                    stored = True
                 job = admin.jobs.submit(layer_id=layer_id, region=region, token_id=token.id,
-                                        manifest=data, folder=folder, job_id=job_id)
+                                        manifest=data, folder=upload_prefix(job_id).rstrip("/"),
+                                        job_id=job_id)
+                if admin.queue is not None:
+                    try:
+                        admin.queue.defer(job)
+                    except GeoportalError as exc:  # the row must not block the layer
+                        admin.jobs.finish(job.id, "failed", status=int(exc.http_status),
+                                          error=exc.user_msg)
+                        raise
             except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)
+                if local:
+                    shutil.rmtree(folder, ignore_errors=True)
+                elif stored:
+                    objects.delete_prefix(upload_prefix(job_id))
                 raise
+            finally:
+                if not local:
+                    shutil.rmtree(folder, ignore_errors=True)
             record_ok(admin, "upload", seen, 202, job_id=job.id)
             location = public_url("admin.job", job_id=job.id)
             return jsonify({**job.to_dict(), "links": [

@@ -6,6 +6,7 @@ catalog decides which collections exist (see ``live.py``).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -38,7 +39,14 @@ from geoportal.admin.tokens import TokenStore
 from geoportal.catalog import Catalog, Layer, load_registry
 from geoportal.cleanup import clean_up_at_start, upload_dir
 from geoportal.config import Settings, load_settings
-from geoportal.errors import BudgetExceeded, GeoportalError, NotFound, Unauthorized
+from geoportal.errors import (
+    BudgetExceeded,
+    DatabaseUnavailable,
+    GeoportalError,
+    NotFound,
+    StorageError,
+    Unauthorized,
+)
 from geoportal.i18n import translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
@@ -50,6 +58,7 @@ from geoportal.server.coverages import cog_download, coverages_blueprint
 from geoportal.server.coverages import install as install_coverages
 from geoportal.server.downloads import prepare_download, sent
 from geoportal.server.filters import filter_problem
+from geoportal.server.health import health_blueprint, quiet_request
 from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
 from geoportal.server.portal import portal_blueprint, render_page, wants_page
@@ -58,8 +67,10 @@ from geoportal.server.security import cors_preflight, secure
 from geoportal.server.tiles import TileCache, tiles_blueprint
 from geoportal.server.tiles import install as install_tiles
 from geoportal.server.transactions import transactions_blueprint
-from geoportal.storage import open_store, register_store
+from geoportal.storage import dbhealth, open_store, register_store
 from geoportal.storage.base import feature_etag
+from geoportal.storage.objects import open_object_store
+from geoportal.storage.pgsession import allow_replica_reads, end_replica_reads
 from geoportal.storage.rasters import RasterStore
 
 __all__ = ["create_app"]
@@ -122,6 +133,23 @@ def _ogc_error(status: int, code: str, description: str) -> Response:
     return Response(body, status=status, mimetype="application/json")
 
 
+def _cleans_up_at_start(settings: Settings, catalog: Catalog) -> bool:
+    """Whether this server removes a crash's leftovers at start-up: not a web node of a
+    worker tier (the workers do it), and not on a read-only database (a replica or a primary
+    in maintenance: the server starts and serves reads all the same)."""
+    if settings.worker_tier:
+        log.info("start-up clean-up left to the workers (GEOPORTAL_WORKER_TIER)")
+        return False
+    try:
+        writable = catalog.writable()
+    except StorageError as exc:
+        log.warning("start-up clean-up skipped: %s", exc)
+        return False
+    if not writable:
+        log.info("start-up clean-up skipped: the database is read-only")
+    return writable
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the portal's WSGI app: the catalog, the live pygeoapi API and the routes."""
     settings = settings or load_settings()
@@ -131,18 +159,26 @@ def create_app(settings: Settings | None = None) -> Flask:
     languages.install(PYGEOAPI_LANGUAGES[0])
     install_tiles()
     install_coverages()
-    catalog = Catalog(settings.database_url or "")
+    catalog = Catalog.from_settings(settings)
     registry = load_registry(settings.config_dir)
-    catalog.init(registry)
+    if catalog.embedded:
+        catalog.init(registry)  # SQLite: nobody else can create it
+    else:
+        catalog.check_schema()  # no writes at start-up: `geoportal init` creates and syncs
     store = open_store(settings)
+    # COGs and uploads: GEOPORTAL_OBJECT_STORE (S3), or folders under data_dir (issue 17, A)
+    objects = open_object_store(settings)
+    rasters = RasterStore(objects)
     # what a crash left (staged files and tables, upload folders): gone at every start
-    clean_up_at_start(catalog, store, coverage_dir=settings.coverage_dir,
-                      uploads_dir=upload_dir(settings), grace_s=settings.cleanup_grace_s)
+    if _cleans_up_at_start(settings, catalog):
+        clean_up_at_start(catalog, store, coverage_dir=rasters,
+                          uploads_dir=upload_dir(settings), grace_s=settings.cleanup_grace_s,
+                          upload_retention_s=settings.upload_retention_s)
     register_records(RecordSource(catalog, registry, settings.base_url or "",
                                   catalog.generation))
     live = LiveAPI(settings, catalog, register_store(store))
     admin = Admin(settings=settings, catalog=catalog, store=store,
-                  rasters=RasterStore(settings.coverage_dir), registry=registry,
+                  rasters=rasters, registry=registry,
                   tokens=TokenStore(catalog.engine), jobs=JobQueue(catalog.engine),
                   audit=AuditLog(catalog.engine))
 
@@ -151,7 +187,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # the upload limit plus room for the manifest and the multipart framing
     app.config["MAX_CONTENT_LENGTH"] = (settings.max_upload_mb + 1) * 1024**2
     app.extensions["geoportal"] = {"settings": settings, "catalog": catalog, "store": store,
-                                   "live": live, "admin": admin}
+                                   "live": live, "admin": admin, "objects": objects}
     app.register_blueprint(admin_blueprint(admin))
     boundaries = RegionBoundaries.load(settings.config_dir, registry,
                                        settings.boundary_tolerance_m)
@@ -159,20 +195,29 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(transactions_blueprint(admin, editor))
     app.register_blueprint(tiles_blueprint(live, store, TileCache()))
     app.register_blueprint(coverages_blueprint(live, admin.rasters))
+    app.register_blueprint(health_blueprint())  # /healthz, /readyz (issue 17)
     app.register_blueprint(portal_blueprint(live, registry,
                                             settings.config_dir / "boundaries.geojson"))
-    if settings.jobs_runner:
+    # upload jobs: the worker tier's queue (web nodes never ingest), or in-process runners
+    admin.objects = objects  # where uploads wait for their job
+    if settings.worker_tier:
+        from geoportal.admin.queue import UploadQueue  # procrastinate only where it is used
+
+        admin.queue = UploadQueue(settings)
+    elif settings.jobs_runner:
         runner = JobRunner(admin.jobs, catalog=catalog, store=store, registry=registry,
-                           rasters=admin.rasters, audit=admin.audit,
+                           rasters=admin.rasters, audit=admin.audit, objects=admin.objects,
                            keep_versions=settings.keep_versions, boundaries=boundaries,
-                           max_vertices=settings.max_vertices, layers_dir=settings.layers_dir)
+                           max_vertices=settings.max_vertices, layers_dir=settings.layers_dir,
+                           upload_retention_s=settings.upload_retention_s,
+                           grace_s=settings.cleanup_grace_s)
         runner.start()
         app.extensions["geoportal"]["runner"] = runner
 
     def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False,
                 cached: bool = False) -> Response:
         if args and args[0] != "catalog":
-            live.layer(args[0])  # a layer published a moment ago is served at once
+            live.knows(args[0])  # a layer published a moment ago is served at once
         api = live.api
         found = None
         if cached:  # args[0], when given, is the collection id
@@ -196,6 +241,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         given = request.headers.get("X-Request-Id", "")
         # a client's id is kept only if it cannot forge log lines or headers
         g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:12]
+        # anonymous reads may use the read replica; a token's requests read the primary
+        g.replica_reads = allow_replica_reads(request.method in ("GET", "HEAD")
+                                              and "Authorization" not in request.headers)
         if "Authorization" in request.headers:
             live.refresh(immediate=True)  # an editor reads what they (or a colleague) wrote
         return cors_preflight(request)
@@ -207,8 +255,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         if g.get("number_matched_estimated"):
             response.headers[ESTIMATE_HEADER] = "estimated"
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        log.info("request_id=%s method=%s path=%s status=%s", g.get("request_id"),
-                 request.method, request.full_path.rstrip("?"), response.status_code)
+        log.log(logging.DEBUG if quiet_request() else logging.INFO,  # probes: DEBUG
+                "request_id=%s method=%s path=%s status=%s", g.get("request_id"),
+                request.method, request.full_path.rstrip("?"), response.status_code)
         return response
 
     @app.after_request
@@ -244,7 +293,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.get("/collections/<collection_id>/queryables")
     def queryables(collection_id: str) -> Response:
         response = execute(items_api.get_collection_queryables, collection_id, cached=True)
-        response = with_field_titles(response, live.layers.get(collection_id))
+        response = with_field_titles(response, live.layer(collection_id))  # with its fields
         accept = request.headers.get("Accept", "")
         if (response.mimetype == "application/schema+json" and "application/json" in accept
                 and "schema+json" not in accept):
@@ -323,10 +372,21 @@ def create_app(settings: Settings | None = None) -> Flask:
                               f"{settings.max_upload_mb} MiB (max_upload_mb)")
         return _ogc_error(exc.code or 500, exc.name.replace(" ", ""), exc.description or "")
 
+    @app.teardown_request
+    def _end_request(_exc: BaseException | None) -> None:
+        token = g.pop("replica_reads", None)
+        if token is not None:
+            with contextlib.suppress(ValueError):  # set in another context: nothing to undo
+                end_replica_reads(token)
+
     @app.errorhandler(GeoportalError)
     def _portal_error(exc: GeoportalError) -> Response:
         if isinstance(exc, BudgetExceeded):  # expected under load: one line, no traceback
             log.error("request_id=%s status=%d over_budget=%s", g.get("request_id"),
+                      exc.http_status, exc)
+        elif isinstance(exc, DatabaseUnavailable):  # the outage's traceback is logged once
+            dbhealth.refused(exc)
+            log.error("request_id=%s status=%d database_unavailable=%s", g.get("request_id"),
                       exc.http_status, exc)
         elif exc.http_status >= 500:
             log.error("request_id=%s error=%s", g.get("request_id"), exc, exc_info=exc)

@@ -7,13 +7,19 @@ each collection's JSON is generated once per layer version and language and kept
 catalog generations while the layer is unchanged; ``/collections`` joins the cached JSON.
 The documents have exactly the shape of pygeoapi's (``gen_collection``), which a test checks,
 because that is what OWSLib, GDAL and QGIS read.
+
+``/collections`` is paged (``limit``, default ``DEFAULT_PAGE``, at most ``MAX_PAGE``, and
+``offset``; ``numberMatched``, ``numberReturned`` and ``next``/``prev`` links), so no request
+describes 20,000 collections. The descriptions kept are the last ``ENTRIES_KEPT``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
-from collections.abc import Hashable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -28,12 +34,20 @@ from pygeoapi.formats import F_HTML, F_JSON, F_JSONLD, FORMAT_TYPES
 from pygeoapi.util import get_dataset_formatters, render_j2_template
 
 from geoportal.catalog.models import LANGUAGES
+from geoportal.errors import InputError
+from geoportal.i18n import tr
 from geoportal.providers.coverage import domain_set, range_type
 
 if TYPE_CHECKING:
     from geoportal.server.live import PortalAPI
 
-__all__ = ["CollectionDocs", "collection_entry", "describe_collections"]
+__all__ = ["DEFAULT_PAGE", "MAX_PAGE", "CollectionDocs", "Page", "collection_entry",
+           "describe_collections", "page_of"]
+
+DEFAULT_PAGE = 100  # collections per /collections page unless ``limit`` says otherwise
+MAX_PAGE = 1000
+ENTRIES_KEPT = 3000  # collection descriptions (JSON, one language each) kept per worker
+_PAGES_KEPT = 32  # HTML pages of /collections kept per worker
 
 # The fixed link titles of a collection, translated by pygeoapi's message catalogs.
 _TITLES = (
@@ -273,36 +287,79 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=_COMPACT)
 
 
+class Page:
+    """One page of ``/collections``: ``offset`` and ``limit`` as asked (or the defaults)."""
+
+    def __init__(self, offset: int = 0, limit: int = DEFAULT_PAGE) -> None:
+        self.offset = offset
+        self.limit = limit
+
+    @property
+    def is_default(self) -> bool:
+        return self.offset == 0 and self.limit == DEFAULT_PAGE
+
+    def query(self, offset: int | None = None) -> str:
+        """``&offset=..&limit=..`` of this page (or of the page at ``offset``)."""
+        return f"&offset={self.offset if offset is None else offset}&limit={self.limit}"
+
+
+def _whole(args: Mapping[str, str], name: str, low: int, high: int | None, default: int) -> int:
+    value = args.get(name)
+    if value is None:
+        return default
+    if value.strip().isdigit() and low <= int(value) and (high is None or int(value) <= high):
+        return int(value)
+    if high is None:
+        raise InputError(tr("{name}={value} on /collections must be a whole number, 0 or more",
+                            name=name, value=value[:40]))
+    raise InputError(tr("{name}={value} on /collections must be a whole number from {low} "
+                        "to {high}", name=name, value=value[:40], low=low, high=high))
+
+
+def page_of(args: Mapping[str, str]) -> Page:
+    """The page a ``/collections`` request asks for; InputError (400) naming a bad
+    ``limit`` or ``offset``."""
+    return Page(_whole(args, "offset", 0, None, 0), _whole(args, "limit", 1, MAX_PAGE,
+                                                            DEFAULT_PAGE))
+
+
 class CollectionDocs:
     """The collection descriptions of one catalog generation.
 
-    ``resources`` are pygeoapi's resource dicts by collection id, in listing order;
-    ``fingerprints`` tell which layer version each describes. A description's JSON (UTF-8)
-    is made on first use per language and carried over to the next generation while its
-    fingerprint is unchanged, so a publish describes one collection again, not all of them.
-    ``/collections`` joins the cached descriptions (a few milliseconds for 5,000); only JSON
-    answers (the clients' format) are cached, so memory stays at one copy per language.
+    ``ids`` are the collections in listing order; ``describe(id)`` gives the pygeoapi
+    resource as far as a description needs it (from the catalog's light rows: no store, no
+    catalog read); ``fingerprints`` tell which layer version each describes. A
+    description's JSON (UTF-8) is made on first use per language and carried over to the
+    next generation while its fingerprint is unchanged, so a publish describes one
+    collection again, not all of them; the last ``ENTRIES_KEPT`` are kept. Only JSON answers
+    (the clients' format) are cached.
     """
 
-    def __init__(self, base_url: str, resources: Mapping[str, dict[str, Any]],
+    def __init__(self, base_url: str, ids: Sequence[str],
+                 describe: Callable[[str], dict[str, Any]],
                  fingerprints: Mapping[str, Hashable],
                  previous: CollectionDocs | None = None) -> None:
         self.base_url = base_url
-        self.resources = resources
+        self.ids = ids
+        self.describe = describe
         self.fingerprints = fingerprints
         self._lock = threading.Lock()
         self._texts: dict[str, _Texts] = {}
-        self._entries: dict[str, dict[str, bytes]] = {}  # locale -> id -> JSON
+        self._entries: OrderedDict[tuple[str, str], bytes] = OrderedDict()  # (locale, id)
         self._standard: dict[tuple[str, Rels], str] = {}  # standard links, id left out
-        self._html: dict[str, str] = {}
+        self._html: OrderedDict[tuple[str, bool, int, int], str] = OrderedDict()
         if previous is not None and previous.base_url == base_url:
             self._texts = previous._texts
             self._standard = previous._standard
-            for locale, entries in previous._entries.items():
-                self._entries[locale] = {
-                    cid: text for cid, text in entries.items()
-                    if cid in fingerprints and previous.fingerprints.get(cid) == fingerprints[cid]
-                }
+            with previous._lock:
+                kept = list(previous._entries.items())
+            self._entries.update(
+                (key, text) for key, text in kept
+                if key[1] in fingerprints
+                and previous.fingerprints.get(key[1]) == fingerprints[key[1]])
+
+    def __contains__(self, collection_id: object) -> bool:
+        return collection_id in self.fingerprints
 
     def _texts_for(self, locale: Locale) -> _Texts:
         key = str(locale)
@@ -313,7 +370,7 @@ class CollectionDocs:
 
     def entry(self, collection_id: str, request: APIRequest, api: PortalAPI) -> dict[str, Any]:
         """One collection's description as a dict (for the HTML templates)."""
-        resource = self.resources[collection_id]
+        resource = self.describe(collection_id)
         if _is_coverage(resource):
             return coverage_entry(self.base_url, collection_id, resource,
                                   self._texts_for(request.locale), _rels(request))
@@ -325,7 +382,7 @@ class CollectionDocs:
     def _entry_text(self, collection_id: str, request: APIRequest, api: PortalAPI) -> str:
         """One collection's description as JSON text. The standard links, the same for every
         collection but for its id, are serialized once per language and format."""
-        resource = self.resources[collection_id]
+        resource = self.describe(collection_id)
         if not _is_plain_feature_collection(resource):
             return _dumps(self.entry(collection_id, request, api))
         rels = _rels(request)
@@ -345,48 +402,82 @@ class CollectionDocs:
         """One collection's description as JSON (UTF-8), cached for JSON requests."""
         if request.format not in (None, F_JSON):  # rels differ; rare: not kept
             return self._entry_text(collection_id, request, api).encode()
-        entries = self._entries.setdefault(str(request.locale), {})
-        text = entries.get(collection_id)
-        if text is None:
-            text = entries[collection_id] = self._entry_text(collection_id, request,
-                                                             api).encode()
+        key = (str(request.locale), collection_id)
+        with self._lock:
+            text = self._entries.get(key)
+            if text is not None:
+                self._entries.move_to_end(key)
+                return text
+        text = self._entry_text(collection_id, request, api).encode()
+        with self._lock:
+            self._entries[key] = text
+            while len(self._entries) > ENTRIES_KEPT:
+                self._entries.popitem(last=False)
         return text
 
-    def listing_links(self, request: APIRequest, api: PortalAPI) -> list[dict[str, str]]:
-        """The links of ``/collections`` itself."""
+    def listing_links(self, request: APIRequest, api: PortalAPI,
+                      page: Page | None = None) -> list[dict[str, str]]:
+        """The links of ``/collections`` itself: this page in three formats, and the next
+        and previous pages (rel ``next``, ``prev``) in the request's format."""
+        page = page or Page()
         url = api.get_collections_url()
         texts = self._texts_for(request.locale)
-        return [
+        here = "" if page.is_default else page.query()
+        links = [
             {"type": FORMAT_TYPES[F_JSON], "rel": request.get_linkrel(F_JSON),
-             "title": texts.message("This document as JSON"), "href": f"{url}?f=json"},
+             "title": texts.message("This document as JSON"), "href": f"{url}?f=json{here}"},
             {"type": FORMAT_TYPES[F_JSONLD], "rel": request.get_linkrel(F_JSONLD),
-             "title": texts.message("This document as RDF (JSON-LD)"), "href": f"{url}?f=jsonld"},
+             "title": texts.message("This document as RDF (JSON-LD)"),
+             "href": f"{url}?f=jsonld{here}"},
             {"type": FORMAT_TYPES[F_HTML], "rel": request.get_linkrel(F_HTML),
-             "title": texts.message("This document as HTML"), "href": f"{url}?f=html"},
+             "title": texts.message("This document as HTML"), "href": f"{url}?f=html{here}"},
         ]
+        f = request.format if request.format in (F_HTML, F_JSONLD) else F_JSON
+        lang = f"&lang={request.locale.language}" if request.params.get("lang") else ""
+        if page.offset + page.limit < len(self.ids):
+            links.append({"type": FORMAT_TYPES[f], "rel": "next",
+                          "title": texts.message("Next page"),
+                          "href": f"{url}?f={f}{page.query(page.offset + page.limit)}{lang}"})
+        if page.offset > 0:
+            links.append({"type": FORMAT_TYPES[f], "rel": "prev",
+                          "title": texts.message("Previous page"),
+                          "href": f"{url}?f={f}{page.query(max(page.offset - page.limit, 0))}"
+                                  f"{lang}"})
+        return links
 
-    def listing_json(self, request: APIRequest, api: PortalAPI) -> bytes:
-        """``/collections`` as JSON (UTF-8): the cached descriptions joined."""
-        entries = b",".join([self.entry_json(cid, request, api) for cid in self.resources])
-        links = _dumps(self.listing_links(request, api)).encode()
-        return b'{"collections":[' + entries + b'],"links":' + links + b"}"
+    def page_ids(self, page: Page) -> Sequence[str]:
+        return self.ids[page.offset:page.offset + page.limit]
 
-    def listing_html(self, request: APIRequest, api: PortalAPI) -> str:
-        """``/collections`` as our HTML page, cached per language."""
-        key = str(request.locale)
-        text = self._html.get(key)
+    def listing_json(self, request: APIRequest, api: PortalAPI, page: Page | None = None
+                     ) -> bytes:
+        """A page of ``/collections`` as JSON (UTF-8): the cached descriptions joined."""
+        page = page or Page()
+        ids = self.page_ids(page)
+        entries = b",".join([self.entry_json(cid, request, api) for cid in ids])
+        links = _dumps(self.listing_links(request, api, page)).encode()
+        return (b'{"collections":[' + entries + b'],"links":' + links
+                + f',"numberMatched":{len(self.ids)},"numberReturned":{len(ids)}}}'.encode())
+
+    def listing_html(self, request: APIRequest, api: PortalAPI, page: Page | None = None
+                     ) -> str:
+        """A page of ``/collections`` as our HTML page, cached per language and page."""
+        page = page or Page()
+        key = (str(request.locale), bool(request.params.get("lang")), page.offset, page.limit)
+        with self._lock:
+            text = self._html.get(key)
         if text is None:
-            with self._lock:  # one renderer at a time in threaded servers
-                text = self._html.get(key)
-                if text is None:
-                    data = {"collections": [self.entry(cid, request, api)
-                                            for cid in self.resources],
-                            "links": self.listing_links(request, api),
-                            "base_url": api.base_url,
-                            "collections_path": api.get_collections_url()}
-                    text = self._html[key] = render_j2_template(
-                        api.tpl_config, api.config["server"]["templates"],
-                        "collections/index.html", data, request.locale)
+            data = {"collections": [self.entry(cid, request, api)
+                                    for cid in self.page_ids(page)],
+                    "links": self.listing_links(request, api, page),
+                    "numberMatched": len(self.ids), "offset": page.offset,
+                    "base_url": api.base_url,
+                    "collections_path": api.get_collections_url()}
+            text = render_j2_template(api.tpl_config, api.config["server"]["templates"],
+                                      "collections/index.html", data, request.locale)
+            with self._lock:
+                self._html[key] = text
+                while len(self._html) > _PAGES_KEPT:
+                    self._html.popitem(last=False)
         return text
 
 
@@ -394,21 +485,27 @@ def describe_collections(api: PortalAPI, request: APIRequest,
                          dataset: str | None = None) -> tuple[dict, int, str | bytes]:
     """pygeoapi's ``describe_collections`` from the cached descriptions: the same documents
     and headers; JSON-LD is left to pygeoapi."""
+    docs = api.collections
+    page = page_of(request.params) if dataset is None else None
     if request.format == F_JSONLD:
+        if dataset is None:  # pygeoapi describes what it is given: this page only
+            assert page is not None
+            resources = {cid: api.config["resources"][cid] for cid in docs.page_ids(page)}
+            api = copy.copy(api)
+            api.config = {**api.config, "resources": resources}
         return pygeoapi_describe_collections(api, request, dataset)
     headers = request.get_response_headers(**api.api_headers)
-    docs = api.collections
-    if dataset is not None and dataset not in docs.resources:
+    if dataset is not None and dataset not in docs:
         return api.get_exception(HTTPStatus.NOT_FOUND, headers, request.format, "NotFound",
                                  "Collection not found")
     if request.format == F_HTML:
         if dataset is None:
-            return headers, HTTPStatus.OK, docs.listing_html(request, api)
+            return headers, HTTPStatus.OK, docs.listing_html(request, api, page)
         data = {**docs.entry(dataset, request, api), "base_url": api.base_url,
                 "collections_path": api.get_collections_url()}
         content = render_j2_template(api.tpl_config, api.get_dataset_templates(dataset),
                                      "collections/collection.html", data, request.locale)
         return headers, HTTPStatus.OK, content
     if dataset is None:
-        return headers, HTTPStatus.OK, docs.listing_json(request, api)
+        return headers, HTTPStatus.OK, docs.listing_json(request, api, page)
     return headers, HTTPStatus.OK, docs.entry_json(dataset, request, api)

@@ -19,11 +19,18 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, Response, request, send_file
 from pygeoapi.api import coverages as pygeoapi_coverages
+from werkzeug.datastructures import ContentRange
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
 from geoportal.providers.coverage import domain_set, range_fields, range_type
-from geoportal.server.caching import not_modified, validators
+from geoportal.server.caching import (
+    not_modified,
+    stale_version,
+    tile_cache_control,
+    validators,
+    versioned,
+)
 from geoportal.server.coverage_params import axis_labels, crs_uri, parse_query
 from geoportal.server.languages import pick, request_language
 from geoportal.server.limits import LOW_ZOOM
@@ -159,7 +166,7 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
 
     def source(layer: Layer) -> RasterSource:
         assert layer.current is not None
-        return RasterSource(rasters.path(layer.current.store_ref), layer.id)
+        return RasterSource(rasters.location(layer.current.store_ref), layer.id)
 
     @bp.get("/collections/<collection_id>/coverage")
     def coverage(collection_id: str) -> Response:
@@ -219,7 +226,7 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
             "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
             "tileMatrixSetURI": TMS_URI,
             "tileMatrixSetLimits": tile_limits(layer.current.extent, 14),
-            "links": tileset_links(base(), layer.id, url, PNG),
+            "links": tileset_links(base(), layer.id, url, PNG, layer),
         }
 
     @bp.get("/collections/<collection_id>/map/tiles")
@@ -233,7 +240,7 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
         layer = _coverage_layer(live, collection_id)
         check_tms(tms_id)
         style = _style(request.args)
-        raster_path = rasters.path(layer.current.store_ref)  # type: ignore[union-attr]
+        raster_path = rasters.location(layer.current.store_ref)  # type: ignore[union-attr]
         if request.args.get("f") == "tilejson":
             extent = layer.current.extent or (23.18, 51.26, 32.78, 56.17)  # type: ignore
             query = "&".join(f"{k}={request.args[k]}" for k in ("rescale", "colormap")
@@ -242,7 +249,8 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
             return json_response({
                 "tilejson": "3.0.0", "name": pick(layer.meta.title, layer.id),
                 "attribution": plain_attribution(layer.meta.attribution), "scheme": "xyz",
-                "tiles": [f"{url}?{query}" if query else url], "minzoom": 0, "maxzoom": 14,
+                "tiles": [versioned(f"{url}?{query}" if query else url, layer)],
+                "minzoom": 0, "maxzoom": 14,
                 "bounds": list(extent), "legend": legend(raster_path, style),
             })
         return json_response({**map_tileset(layer), "legend": legend(raster_path, style)})
@@ -252,6 +260,9 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
         layer = _coverage_layer(live, collection_id)
         check_tms(tms_id)
         address = tile_address(z, y, x)
+        moved = stale_version(request, layer)  # an older version's URL: to the current one
+        if moved is not None:
+            return moved
         zoom, row, col = address.z, address.y, address.x
         style = _style(request.args)
         assert layer.current is not None
@@ -263,13 +274,13 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
             body = cache.get(key)
             if body is None:
                 with heavy_if(zoom <= LOW_ZOOM, "map tile"):
-                    body = render_tile(rasters.path(layer.current.store_ref), zoom, col, row,
-                                       style) or b""
+                    body = render_tile(rasters.location(layer.current.store_ref), zoom, col,
+                                       row, style) or b""
                 cache.put(key, body)
             response = Response(body, mimetype=PNG,
                                 status=HTTPStatus.OK if body else HTTPStatus.NO_CONTENT)
         response.set_etag(etag)
-        response.headers["Cache-Control"] = "public, max-age=60"
+        response.headers["Cache-Control"] = tile_cache_control(request, layer)
         return response
 
     return bp
@@ -277,8 +288,58 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
 
 
 def cog_download(layer: Layer, rasters: RasterStore) -> Response:
-    """The whole COG of a raster layer's current version, as a file (ranged reads work)."""
+    """The whole COG of a raster layer's current version, as a file (ranged reads work):
+    sent from the folder store's file, or streamed from the object store (see
+    ``_object_download``)."""
     assert layer.current is not None
-    return send_file(rasters.path(layer.current.store_ref), mimetype=GEOTIFF,
-                     as_attachment=True, download_name=f"{layer.id}.tif", conditional=True,
-                     etag=True, max_age=60)
+    if rasters.root is not None:
+        return send_file(rasters.path(layer.current.store_ref), mimetype=GEOTIFF,
+                         as_attachment=True, download_name=f"{layer.id}.tif",
+                         conditional=True, etag=True, max_age=60)
+    return _object_download(layer, rasters)
+
+
+def _object_download(layer: Layer, rasters: RasterStore) -> Response:
+    """The COG streamed from the object store with the same HTTP as ``send_file``: the
+    store's ETag and time, ``If-None-Match`` / ``If-Modified-Since`` -> 304, one ``Range``
+    -> 206 from a ranged GET of just those bytes (``If-Range`` honoured), an impossible
+    range -> 416; several ranges get the whole file (allowed, and rare for a COG)."""
+    assert layer.current is not None
+    key = rasters.key(layer.current.store_ref)
+    info = rasters.objects.info(key)
+    etag = (info.etag or f"{info.size:x}-{info.modified.timestamp():.0f}")
+    etag = etag.removeprefix("W/").strip('"')
+    response = Response(mimetype=GEOTIFF)
+    response.set_etag(etag)
+    response.last_modified = info.modified
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    response.accept_ranges = "bytes"
+    response.headers["Content-Disposition"] = f'attachment; filename="{layer.id}.tif"'
+    fresh = (request.if_none_match.contains_weak(etag) if request.if_none_match
+             else request.if_modified_since is not None
+             and info.modified.replace(microsecond=0) <= request.if_modified_since)
+    if fresh:
+        response.status_code = HTTPStatus.NOT_MODIFIED
+        return response
+    start, end = 0, info.size
+    wanted = request.range
+    if_range = request.if_range
+    unchanged = ((if_range.etag is None and if_range.date is None)  # no If-Range
+                 or if_range.etag == etag
+                 or (if_range.date is not None
+                     and if_range.date >= info.modified.replace(microsecond=0)))
+    if wanted is not None and len(wanted.ranges) == 1 and unchanged:
+        found = wanted.range_for_length(info.size)
+        if found is None:
+            response.status_code = HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE
+            response.headers["Content-Range"] = f"bytes */{info.size}"
+            return response
+        start, end = found
+        response.status_code = HTTPStatus.PARTIAL_CONTENT
+        response.content_range = ContentRange("bytes", start, end, info.size)
+    response.content_length = end - start
+    if request.method != "HEAD" and end > start:
+        response.response = rasters.objects.read(key, start, end)
+        response.direct_passthrough = True
+    return response

@@ -3,27 +3,38 @@
 Each worker polls the generation counter at most every ``catalog_poll_seconds``; a layer
 published, replaced or removed by the CLI, another worker or another machine is served within
 that delay. On a change only the layers whose row changed (``updated``, ``current_version``)
-are read again and described again; the other 4,999 resources, their cached collection
-descriptions and the OpenAPI document are carried over. Nothing here costs more than a few
-milliseconds per changed layer, so a catalog of thousands of layers starts in seconds.
+are read again; the others, their cached descriptions and the OpenAPI document are carried
+over.
+
+At 20,000 layers a worker keeps only what listing them needs: each layer's "light" row
+(texts, extent, current version; no field list, no ETL report, see
+``Catalog.list_layers(light=True)``). A layer's full row and its pygeoapi resource are read
+when a request asks for that collection, and the last ``FULL_KEPT`` of them are kept
+(``LiveAPI.layer``, ``LazyResources``), so memory does not grow with the catalog's size.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Hashable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
+import orjson
 from pygeoapi.api import API
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from geoportal.catalog import Catalog, Layer
 from geoportal.catalog import schema as catalog_tables
+from geoportal.catalog.repository import as_utc
 from geoportal.config import Settings
 from geoportal.errors import StorageError
 from geoportal.providers.records import CATALOG_ID, catalog_resource
@@ -37,11 +48,13 @@ from geoportal.server.pygeoapi_config import (
 )
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["LiveAPI", "PortalAPI"]
+__all__ = ["FULL_KEPT", "LazyResources", "LiveAPI", "PortalAPI"]
 
 log = logging.getLogger("geoportal.server")
 # More changed layers than this are read with one query of the whole catalog.
 _READ_ONE_BY_ONE = 64
+# Full layers (fields, report) and their pygeoapi resources kept per worker, most recent first.
+FULL_KEPT = 512
 
 
 class PortalAPI(API):
@@ -69,23 +82,121 @@ class _Generation:
     """Everything served for one catalog generation, swapped as one object."""
 
     number: int
-    layers: dict[str, Layer]  # the served layers by id
+    layers: dict[str, Layer]  # the served layers by id, light (see the module's docstring)
+    texts: dict[str, bytes]  # their texts, compact (``_compact``)
     fingerprints: dict[str, Hashable]
+    modified: datetime  # the newest layer change: /collections' Last-Modified
     api: PortalAPI
 
 
+_NO_TEXTS: Mapping[str, Any] = MappingProxyType({})
+
+
+def _compact(layer: Layer, canon: dict[Any, Any]) -> tuple[Layer, bytes]:
+    """A light layer as kept for a listing: its texts (title, description, keywords in three
+    languages: a third of a layer's memory as Python dicts) as one UTF-8 JSON value, and its
+    repeated strings (region, theme, licence...) shared with the other layers'."""
+    meta = layer.meta
+    # (copied: orjson's own bytes object keeps its whole 4 KiB working buffer)
+    texts = memoryview(orjson.dumps([meta.title, meta.description, meta.keywords])).tobytes()
+    for name in ("region", "theme", "kind", "license", "attribution"):
+        value = getattr(meta, name)
+        setattr(meta, name, canon.setdefault(value, value))
+    meta.title = meta.description = meta.keywords = _NO_TEXTS  # type: ignore[assignment]
+    version = layer.current
+    if version is not None:
+        version.layer_id = meta.id
+        for name in ("status", "source_name", "source_sha256", "source_crs", "store_ref",
+                     "geometry_type"):
+            value = getattr(version, name)
+            setattr(version, name, canon.setdefault(value, value))
+    return layer, canon.setdefault(texts, texts)
+
+
+def _inflate(layer: Layer, texts: bytes) -> Layer:
+    """A compact light layer with its texts again (for one description)."""
+    title, description, keywords = orjson.loads(texts)
+    meta = dataclasses.replace(layer.meta, title=title, description=description,
+                               keywords=keywords)
+    return dataclasses.replace(layer, meta=meta)
+
+
+def fingerprint(layer: Layer) -> Hashable:
+    """What a publish, rollback or metadata change of a layer changes."""
+    return (layer.current.version if layer.current else None, layer.updated)
+
+
 def _fingerprints(catalog: Catalog) -> dict[str, Hashable]:
-    """(current version, updated) of every layer served as a collection, by id: what a
-    publish, rollback, metadata change or removal changes."""
+    """``fingerprint`` of every layer served as a collection, by id (one light query)."""
     layers = catalog_tables.layers
     query = select(layers.c.id, layers.c.current_version, layers.c.updated).where(
         layers.c.kind.in_(SERVED_KINDS) & layers.c.current_version.is_not(None))
     try:
-        with catalog.engine.connect() as conn:
+        with catalog.reader.connect() as conn:  # the replica for anonymous requests
             rows = conn.execute(query).all()
     except SQLAlchemyError as exc:
-        raise StorageError(f"catalog {catalog.engine.url!r}: {exc}") from exc
-    return {row.id: (row.current_version, str(row.updated)) for row in rows}
+        raise catalog.database_error(exc, "catalog", catalog.reader) from exc
+    return {row.id: (row.current_version, as_utc(row.updated)) for row in rows}
+
+
+class LazyResources(Mapping[str, dict[str, Any]]):
+    """pygeoapi's ``config["resources"]`` for one generation, built on demand.
+
+    ``resources[id]`` is the collection's whole resource (made from the layer's full row on
+    first use, see ``LiveAPI.resource``). pygeoapi also walks the mapping on most requests
+    (``filter_dict_by_key_value(resources, "type", "collection")``, ``conformance``): for
+    those, ``items()`` and ``values()`` give each collection's outline (type, title,
+    provider type) and ``filtered`` answers the type filter at once (installed by
+    ``pygeoapi_speedups``), so no request builds 20,000 resources.
+    """
+
+    def __init__(self, ids: list[str], layers: Mapping[str, Layer],
+                 first: dict[str, dict[str, Any]], resource: Callable[[str], dict[str, Any]],
+                 texts: Mapping[str, bytes]) -> None:
+        self._ids = ids  # the layers' ids, in listing order, after the ``first`` ones
+        self._layers = layers
+        self._first = first  # built at once (the catalog's own records collection)
+        self._resource = resource
+        # titles in the outlines only where the OpenAPI document names each collection
+        self._texts = texts if len(ids) <= DETAILED_PATHS_UP_TO else None
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        if key in self._first:
+            return self._first[key]
+        if key not in self._layers:
+            raise KeyError(key)
+        return self._resource(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._first or key in self._layers
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._first
+        yield from self._ids
+
+    def __len__(self) -> int:
+        return len(self._first) + len(self._ids)
+
+    def outline(self, key: str) -> dict[str, Any]:
+        """What pygeoapi's walks over every resource read: type, title, provider type."""
+        if key in self._first:
+            return self._first[key]
+        layer = self._layers[key]
+        kind = "coverage" if layer.meta.kind == "coverage" else "feature"
+        title = orjson.loads(self._texts[key])[0] if self._texts is not None else None
+        return {"type": "collection", "title": title, "providers": [{"type": kind}]}
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:  # type: ignore[override]
+        return ((key, self.outline(key)) for key in self)
+
+    def values(self) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        return (self.outline(key) for key in self)
+
+    def filtered(self, key: str, value: Any) -> Mapping[str, dict[str, Any]]:
+        """``filter_dict_by_key_value``: every resource here is a collection."""
+        if key == "type" and value == "collection":
+            return self
+        return {k: v for k, v in self.items() if v.get(key) == value}
 
 
 CATALOG_TITLE = {"en": "Catalog of layers", "ru": "Каталог слоёв", "be": "Каталог пластоў"}
@@ -99,11 +210,15 @@ class LiveAPI:
         self.catalog = catalog
         self.store_key = store_key
         self._server = server_config(settings)
-        self._rasters = RasterStore(settings.coverage_dir)
+        self._rasters = RasterStore.for_settings(settings)
         self._lock = threading.Lock()
         self._checked = 0.0
         self._current: _Generation | None = None
         self._openapi: tuple[dict[str, Any], str] | None = None  # when not per collection
+        # id -> (fingerprint, full layer, its pygeoapi resource or None): the last FULL_KEPT
+        self._full: OrderedDict[str, tuple[Hashable, Layer, dict[str, Any] | None]] = \
+            OrderedDict()
+        self._full_lock = threading.Lock()
         self.refresh(force=True)
 
     @property
@@ -115,19 +230,80 @@ class LiveAPI:
 
     @property
     def layers(self) -> dict[str, Layer]:
-        """The served layers by id (for cache validators)."""
+        """The served layers by id, light: no field list, no vector ETL report (for
+        listings and cache validators; ``layer`` gives a layer in full)."""
         assert self._current is not None
         return self._current.layers
 
-    def layer(self, collection_id: str) -> Layer | None:
-        """The served layer ``collection_id``, or None. A layer new to this worker (an
-        upload's job just finished, possibly in another worker) is looked up in the catalog
-        at once rather than after ``catalog_poll_seconds``: an admin's script uploads, then
-        reads. One generation query; a rebuild only when the catalog changed."""
+    @property
+    def modified(self) -> datetime:
+        """When the newest served layer changed (``/collections``' Last-Modified)."""
+        assert self._current is not None
+        return self._current.modified
+
+    def knows(self, collection_id: str) -> bool:
+        """True when ``collection_id`` is served; a layer new to this worker is looked up
+        at once (see ``layer``), without reading the layer itself."""
         self.refresh()
         if collection_id not in self.layers:
             self.refresh(immediate=True)
-        return self.layers.get(collection_id)
+        return collection_id in self.layers
+
+    def layer(self, collection_id: str) -> Layer | None:
+        """The served layer ``collection_id`` in full (fields, report), or None. A layer new
+        to this worker (an upload's job just finished, possibly in another worker) is looked
+        up in the catalog at once rather than after ``catalog_poll_seconds``: an admin's
+        script uploads, then reads. One generation query; a rebuild only when the catalog
+        changed; the full row is read once and kept (the last ``FULL_KEPT`` layers)."""
+        self.refresh()
+        if collection_id not in self.layers:
+            self.refresh(immediate=True)
+        light = self.layers.get(collection_id)
+        entry = self._full_entry(collection_id, light) if light is not None else None
+        return entry[1] if entry is not None else None
+
+    def resource(self, collection_id: str) -> dict[str, Any]:
+        """The pygeoapi resource of a served layer, from its full row (KeyError if none)."""
+        light = self.layers.get(collection_id)
+        if light is None:
+            raise KeyError(collection_id)
+        entry = self._full_entry(collection_id, light)
+        if entry is None:  # removed a moment ago
+            raise KeyError(collection_id)
+        found, layer, resource = entry
+        if resource is None:
+            resource = collection_resource(layer, self.store_key, self._rasters)
+            with self._full_lock:
+                if collection_id in self._full:
+                    self._full[collection_id] = (found, layer, resource)
+        return resource
+
+    def _full_entry(self, collection_id: str, light: Layer
+                    ) -> tuple[Hashable, Layer, dict[str, Any] | None] | None:
+        wanted = fingerprint(light)
+        with self._full_lock:
+            entry = self._full.get(collection_id)
+            if entry is not None and entry[0] == wanted:
+                self._full.move_to_end(collection_id)
+                return entry
+        layer = self.catalog.find_layer(collection_id)
+        if layer is None or not is_served(layer):  # removed a moment ago
+            return None
+        entry = (fingerprint(layer), layer, None)
+        with self._full_lock:
+            self._full[collection_id] = entry
+            self._full.move_to_end(collection_id)
+            while len(self._full) > FULL_KEPT:
+                self._full.popitem(last=False)
+        return entry
+
+    def _keep_full(self, layers: Mapping[str, Layer]) -> None:
+        """Remember layers read in full (a small catalog's, read at once)."""
+        with self._full_lock:
+            for layer_id, layer in layers.items():
+                self._full[layer_id] = (fingerprint(layer), layer, None)
+            while len(self._full) > FULL_KEPT:
+                self._full.popitem(last=False)
 
     @property
     def generation(self) -> int:
@@ -145,14 +321,28 @@ class LiveAPI:
         with self._lock:
             if now - self._checked < wait:
                 return
-            generation = self.catalog.generation()  # before reading: never miss a change
-            current = self._current
-            if force or current is None or generation != current.number:
-                started = time.perf_counter()
-                self._current, changed = self._build(generation, None if force else current)
-                log.info("catalog generation=%s collections=%s changed=%s seconds=%.3f",
-                         generation, len(self._current.layers), changed,
-                         time.perf_counter() - started)
+            try:
+                generation = self.catalog.generation()  # before reading: never miss a change
+                current = self._current
+                # a lagging read replica's older generation is not a change (issue 17)
+                behind = self.catalog.read_engine is not None and current is not None \
+                    and generation < current.number
+                if force or current is None or (generation != current.number and not behind):
+                    started = time.perf_counter()
+                    self._current, changed = self._build(generation,
+                                                         None if force else current)
+                    log.info("catalog generation=%s collections=%s changed=%s seconds=%.3f",
+                             generation, len(self._current.layers), changed,
+                             time.perf_counter() - started)
+            except StorageError as exc:
+                if self._current is None:
+                    raise  # nothing to serve yet
+                # the database away (its outage is logged once, storage/dbhealth.py): the
+                # last good catalog is served on, and asked for again after the poll delay
+                log.debug("catalog refresh failed, serving generation %s: %s",
+                          self._current.number, exc)
+                self._checked = time.monotonic()
+                return
             if not immediate:  # readers without a token keep their own rhythm
                 self._checked = time.monotonic()
 
@@ -160,48 +350,73 @@ class LiveAPI:
         # Fingerprints first: a layer read after them is at least as new, so a change made
         # in between is seen (again) at the next generation, never lost.
         fingerprints = _fingerprints(self.catalog)
+        canon: dict[Any, Any] = {}
+        texts: dict[str, bytes] = {}
+        layers: dict[str, Layer] = {}
         if previous is None:
-            everything = [layer for layer in self.catalog.list_layers() if is_served(layer)]
-            layers = {layer.id: layer for layer in everything}
+            for layer in self.catalog.each_layer(light=True):
+                if is_served(layer):
+                    layers[layer.id], texts[layer.id] = _compact(layer, canon)
             changed = set(layers)
         else:
             changed = {i for i, f in fingerprints.items() if previous.fingerprints.get(i) != f}
-            layers = {i: previous.layers[i] for i in fingerprints
-                      if i in previous.layers and i not in changed}
-            layers.update(self._read(changed))
-        # Listing order is by id, as the catalog lists layers.
-        layers = dict(sorted(layers.items()))
-        fingerprints = {i: fingerprints.get(i) for i in layers}
-        old = previous.api.config["resources"] if previous is not None else {}
-        resources = {i: old[i] if i in old and i not in changed
-                     else collection_resource(layer, self.store_key, self._rasters)
-                     for i, layer in layers.items()}
-        document, text = self._openapi_for(resources, previous is None or bool(changed)
-                                           or len(resources) != len(previous.layers))
-        # The catalog itself is a collection too: its records (OGC API - Records) first.
-        resources = {CATALOG_ID: old.get(CATALOG_ID) or catalog_resource(CATALOG_TITLE),
-                     **resources}
-        docs = CollectionDocs(self.settings.base_url or "", resources, fingerprints,
+            for i in fingerprints:
+                if i in previous.layers and i not in changed:
+                    layers[i], texts[i] = previous.layers[i], previous.texts[i]
+            for layer in self._read(changed):
+                layers[layer.id], texts[layer.id] = _compact(layer, canon)
+            # Listing order is by id, as the catalog lists layers.
+            layers = dict(sorted(layers.items()))
+        ids = list(layers)
+        fingerprints = {i: fingerprint(layer) for i, layer in layers.items()}
+        modified = max((layer.updated for layer in layers.values()),
+                       default=datetime.fromtimestamp(0).astimezone())
+        catalog_id = {CATALOG_ID: (previous.api.config["resources"][CATALOG_ID]
+                                   if previous is not None
+                                   else catalog_resource(CATALOG_TITLE))}
+        resources = LazyResources(ids, layers, catalog_id, self.resource, texts)
+        grew = previous is None or bool(changed) or len(ids) != len(previous.layers)
+        document, text = self._openapi_for(layers, texts, grew)
+        docs = CollectionDocs(self.settings.base_url or "", [CATALOG_ID, *ids],
+                              self._describing(layers, texts, catalog_id),
+                              {CATALOG_ID: "catalog", **fingerprints},
                               previous.api.collections if previous is not None else None)
         api = PortalAPI({**self._server, "resources": resources}, docs, document, text)
         removed = len(previous.layers.keys() - layers.keys()) if previous is not None else 0
-        return _Generation(number, layers, fingerprints, api), len(changed) + removed
+        return (_Generation(number, layers, texts, fingerprints, modified, api),
+                len(changed) + removed)
 
-    def _read(self, ids: set[str]) -> dict[str, Layer]:
-        """The changed layers that are still served, read from the catalog."""
+    def _describing(self, layers: Mapping[str, Layer], texts: Mapping[str, bytes],
+                    first: dict[str, dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+        """A collection's resource as far as its description needs (texts, extent, kind):
+        made from the light row, never kept, no catalog read."""
+        def describe(collection_id: str) -> dict[str, Any]:
+            if collection_id in first:
+                return first[collection_id]
+            layer = _inflate(layers[collection_id], texts[collection_id])
+            return collection_resource(layer, self.store_key, self._rasters)
+        return describe
+
+    def _read(self, ids: set[str]) -> list[Layer]:
+        """The changed layers that are still served, read from the catalog (light; a few
+        are read in full and the full copies kept for their first requests)."""
         if not ids:
-            return {}
+            return []
         if len(ids) > _READ_ONE_BY_ONE:
-            found = [layer for layer in self.catalog.list_layers() if layer.id in ids]
-        else:
-            found = [layer for i in ids if (layer := self.catalog.find_layer(i)) is not None]
-        return {layer.id: layer for layer in found if is_served(layer)}
+            return [layer for layer in self.catalog.each_layer(light=True)
+                    if layer.id in ids and is_served(layer)]
+        found = [layer for layer in self.catalog.find_layers(ids) if is_served(layer)]
+        self._keep_full({layer.id: layer for layer in found})
+        return [dataclasses.replace(layer, meta=dataclasses.replace(layer.meta),
+                                    current=dataclasses.replace(layer.current))
+                for layer in found]  # compacted apart from the full copies kept
 
-    def _openapi_for(self, resources: Mapping[str, dict[str, Any]],
+    def _openapi_for(self, layers: Mapping[str, Layer], texts: Mapping[str, bytes],
                      changed: bool) -> tuple[dict[str, Any], str]:
         """The OpenAPI document and its JSON text: built once when collections are described
-        only by the shared paths, else again when the collections changed."""
-        if len(resources) > DETAILED_PATHS_UP_TO:
+        only by the shared paths, else (a small catalog) again when the collections changed,
+        from their full resources."""
+        if len(layers) > DETAILED_PATHS_UP_TO:
             if self._openapi is None:
                 document = build_openapi(self.settings, {})
                 self._openapi = (document, document_json(document))
@@ -209,5 +424,16 @@ class LiveAPI:
         current = self._current
         if not changed and current is not None:
             return current.api.openapi_document, current.api.openapi
+        with self._full_lock:
+            missing = [i for i, layer in layers.items()
+                       if (entry := self._full.get(i)) is None or entry[0] != fingerprint(layer)]
+        self._keep_full({layer.id: layer for layer in self.catalog.find_layers(missing)
+                         if is_served(layer)})
+        resources = {}
+        for layer_id, layer in layers.items():
+            with self._full_lock:
+                entry = self._full.get(layer_id)
+            full = entry[1] if entry is not None else _inflate(layer, texts[layer_id])
+            resources[layer_id] = collection_resource(full, self.store_key, self._rasters)
         document = build_openapi(self.settings, resources)
         return document, document_json(document)

@@ -225,6 +225,18 @@ _RESPONSES: dict[str, Any] = {
              "content": {"application/vnd.mapbox-vector-tile": {
                  "schema": {"type": "string", "format": "binary"}}}},
     "EmptyTile": {"description": "No feature in this tile"},
+    "OtherVersion": {"description": "The tile URL names a version that is no longer "
+                     "current: Location is the current version's"},
+    "Health": {"description": "The checks passed",
+               "content": {_JSON: {"schema": {"type": "object", "properties": {
+                   "status": {"type": "string"},
+                   "checks": {"type": "object",
+                              "additionalProperties": {"type": "string"}}}}}}},
+    "Unready": {"description": "A part named in checks failed (database, objects, catalog)",
+                "content": {_JSON: {"schema": {"type": "object", "properties": {
+                    "status": {"type": "string"},
+                    "checks": {"type": "object",
+                               "additionalProperties": {"type": "string"}}}}}}},
     "Unauthorized": _response("No valid token (Authorization: Bearer ...)",
                               _ref("schemas", "exception"), html=False),
     "Forbidden": _response("The token may not edit this layer or this place",
@@ -310,6 +322,16 @@ def _parameters(settings: Settings) -> dict[str, Any]:
         "tileCol": {"name": "tileCol", "in": "path", "required": True,
                     "description": "The column, from the left",
                     "schema": {"type": "integer", "minimum": 0}},
+        "collections-limit": _query("limit", "Collections per page (at most 1000); next and "
+                                    "prev links lead through the rest",
+                                    {"type": "integer", "minimum": 1, "maximum": 1000,
+                                     "default": 100}),
+        "collections-offset": _query("offset", "The number of collections to skip (paging)",
+                                     {"type": "integer", "minimum": 0, "default": 0}),
+        "v": _query("v", "The layer version the tile is of, as the tileset and TileJSON links "
+                    "carry it: such a tile never changes (cached for a year); a version "
+                    "no longer current redirects to the current one",
+                    {"type": "string", "pattern": "^[0-9a-f]{12}$"}),
         "f-tileset": _query("f", "json (OGC tileset metadata, the default) or tilejson",
                             {"type": "string", "enum": ["json", "tilejson"],
                              "default": "json"}),
@@ -391,8 +413,17 @@ def _paths() -> dict[str, Any]:
             "getConformanceDeclaration", "Conformance classes", ["server"], ["f", "lang"],
             {"200": "ConformanceDeclaration", **_ERRORS})},
         "/collections": {"get": _operation(
-            "getCollections", "Every published collection", ["collections"], ["f", "lang"],
-            {"200": "Collections", **_ERRORS})},
+            "getCollections", "Every published collection", ["collections"],
+            ["f", "lang", "collections-limit", "collections-offset"],
+            {"200": "Collections", **_ERRORS},
+            "A page of the published collections (limit, offset), with numberMatched, "
+            "numberReturned and next/prev links")},
+        "/healthz": {"get": _operation(
+            "getHealth", "The process answers (for a load balancer; touches nothing else)",
+            ["server"], [], {"200": "Health"})},
+        "/readyz": {"get": _operation(
+            "getReadiness", "This node can serve: catalog loaded, database and object store "
+            "reachable", ["server"], [], {"200": "Health", "503": "Unready"})},
         "/collections/{collectionId}": {**collection, "get": _operation(
             "describeCollection", "One collection's metadata", ["collections"], ["f", "lang"],
             {"200": "Collection", **_ERRORS_404})},
@@ -437,8 +468,9 @@ def _paths() -> dict[str, Any]:
         "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": {
             "parameters": [{"$ref": _REF_PARAM + n} for n in (
                 "collectionId", "tileMatrixSetId", "tileMatrix", "tileRow", "tileCol")],
-            "get": _operation("getCollectionVectorTile", "One vector tile (MVT)", ["tiles"], [],
-                              {"200": "Tile", "204": "EmptyTile", **_ERRORS_404})},
+            "get": _operation("getCollectionVectorTile", "One vector tile (MVT)", ["tiles"],
+                              ["v"], {"200": "Tile", "204": "EmptyTile",
+                                      "302": "OtherVersion", **_ERRORS_404})},
         "/collections/{collectionId}/queryables": {**collection, "get": _operation(
             "getQueryables", "The properties filter and sortby can use", ["collections"],
             ["f", "lang"], {"200": "Queryables", **_ERRORS_404})},

@@ -102,8 +102,10 @@ def coverage_paths(collection: dict[str, Any]) -> dict[str, Any]:
         "{tileCol}": {
             "parameters": [*tile, *({"$ref": _P + n} for n in ("tileMatrix", "tileRow",
                                                                 "tileCol"))],
-            "get": op("getCollectionMapTile", "One map tile (PNG)", ["rescale", "colormap"],
-                      {"200": "MapTile", "204": "EmptyMapTile"}, "tiles")},
+            "get": op("getCollectionMapTile", "One map tile (PNG)",
+                      ["rescale", "colormap", "v"],
+                      {"200": "MapTile", "204": "EmptyMapTile", "302": "OtherVersion"},
+                      "tiles")},
     }
 
 

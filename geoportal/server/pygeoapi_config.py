@@ -108,11 +108,13 @@ def coverage_provider(layer: Layer, rasters: RasterStore | None) -> dict[str, An
     assert version is not None
     raster = dict((version.report or {}).get("raster") or {})
     crs = raster.get("crs") or "EPSG:4326"
-    path = rasters.path(version.store_ref) if rasters is not None else Path(version.store_ref)
+    # where GDAL would open it (a path or /vsis3/...): pygeoapi requires a "data"; the
+    # portal's own routes read the COG through the RasterStore
+    data = rasters.gdal_path(version.store_ref) if rasters is not None else version.store_ref
     return {
         "type": "coverage",
         "name": "geoportal.providers.coverage.COGCoverageProvider",
-        "data": str(path),
+        "data": data,
         "format": {"name": "GTiff", "mimetype": GEOTIFF},
         "raster": raster,
         "axes": list(axis_labels(crs)),

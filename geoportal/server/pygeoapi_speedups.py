@@ -7,20 +7,28 @@
 - ``to_json`` encodes with the standard library: 15 % of a 100-building page. Ours encodes with
   orjson (the same JSON, with UTF-8 text instead of ``\\u`` escapes, and pygeoapi's escaping
   of ``<`` and ``>`` kept); pretty printing and anything orjson refuses go the old way.
+- ``filter_dict_by_key_value(config["resources"], "type", "collection")`` runs on most
+  requests and walks every resource: at 20,000 collections that would build every lazily made
+  resource (``live.LazyResources``). A mapping with a ``filtered`` method answers it itself.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import orjson
 import pyproj
 from pygeoapi import api as core_api
 from pygeoapi import crs as pygeoapi_crs
 from pygeoapi import util as pygeoapi_util
-from pygeoapi.api import itemtypes
+from pygeoapi.api import coverages as coverages_api
+from pygeoapi.api import environmental_data_retrieval, itemtypes, maps, tiles
 
 __all__ = ["install"]
+
+
+_FILTERING = (core_api, itemtypes, coverages_api, environmental_data_retrieval, maps, tiles)
 
 
 @lru_cache(maxsize=64)
@@ -45,6 +53,15 @@ def transform_bbox(bbox: list, from_crs: str | pyproj.CRS, to_crs: str | pyproj.
 
 
 _original = pygeoapi_crs.transform_bbox
+_original_filter = pygeoapi_util.filter_dict_by_key_value
+
+
+def filter_dict_by_key_value(dict_: Any, key: str, value: Any) -> Any:
+    """pygeoapi's filter, left to the mapping when it knows better (``LazyResources``)."""
+    filtered = getattr(dict_, "filtered", None)
+    if filtered is not None:
+        return filtered(key, value)
+    return _original_filter(dict_, key, value)
 _original_to_json = pygeoapi_util.to_json
 
 
@@ -65,3 +82,6 @@ def install() -> None:
     itemtypes.transform_bbox = transform_bbox
     itemtypes.to_json = to_json
     core_api.to_json = to_json
+    for module in _FILTERING:
+        if hasattr(module, "filter_dict_by_key_value"):
+            module.filter_dict_by_key_value = filter_dict_by_key_value  # type: ignore[attr-defined]

@@ -27,6 +27,7 @@ from pygeoapi.api import itemtypes
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
+from geoportal.server.caching import stale_version, tile_cache_control, versioned
 from geoportal.server.languages import pick, request_language
 from geoportal.server.limits import LOW_ZOOM, tile_place
 from geoportal.server.live import LiveAPI
@@ -167,15 +168,17 @@ def tile_address(z: str, y: str, x: str) -> TileAddress:
     return address
 
 
-def tileset_links(base: str, collection_id: str, url: str, media: str) -> list[dict[str, Any]]:
-    """A tileset's links: itself, its grid, the tile template (``media``), TileJSON and the
-    collection."""
+def tileset_links(base: str, collection_id: str, url: str, media: str,
+                  layer: Layer | None = None) -> list[dict[str, Any]]:
+    """A tileset's links: itself, its grid, the tile template (``media``; with ``layer``,
+    versioned: immutable, see ``caching``), TileJSON and the collection."""
+    template = f"{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
     return [
         {"rel": "self", "type": "application/json", "href": url},
         {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
          "type": "application/json", "href": f"{base}/tileMatrixSets/{TMS_ID}"},
         {"rel": "item", "type": media, "templated": True,
-         "href": f"{url}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"},
+         "href": versioned(template, layer) if layer is not None else template},
         {"rel": "alternate", "type": "application/json", "title": "TileJSON",
          "href": f"{url}?f=tilejson"},
         {"rel": "collection", "type": "application/json",
@@ -215,7 +218,7 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
                                                                      "time") else f.type,
                                      **({"title": f.title} if f.title else {})}
                             for f in version.fields}}}],
-            "links": tileset_links(base(), layer.id, url, MVT),
+            "links": tileset_links(base(), layer.id, url, MVT, layer),
         }
 
     def tilejson(layer: Layer) -> dict[str, Any]:
@@ -227,7 +230,7 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
             "tilejson": "3.0.0", "name": pick(layer.meta.title, layer.id),
             "description": pick(layer.meta.description),
             "attribution": plain_attribution(layer.meta.attribution),
-            "scheme": "xyz", "tiles": [f"{url}/{{z}}/{{y}}/{{x}}"],
+            "scheme": "xyz", "tiles": [versioned(f"{url}/{{z}}/{{y}}/{{x}}", layer)],
             "minzoom": 0, "maxzoom": DEFAULT_MAX_ZOOM,
             "bounds": list(extent),
             "center": [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2,
@@ -270,6 +273,9 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         layer = _layer_or_404(live, collection_id)
         check_tms(tms_id)
         address = tile_address(z, y, x)
+        moved = stale_version(request, layer)  # an older version's URL: to the current one
+        if moved is not None:
+            return moved
         version = layer.current
         assert version is not None
         key = (version.store_ref, address.z, address.x, address.y)
@@ -289,7 +295,7 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
             response = Response(body, status=HTTPStatus.OK if body else HTTPStatus.NO_CONTENT,
                                 mimetype=MVT)
         response.set_etag(etag)
-        response.headers["Cache-Control"] = "public, max-age=60"
+        response.headers["Cache-Control"] = tile_cache_control(request, layer)
         return response
 
     return bp

@@ -17,7 +17,8 @@ def is_postgres(url: str | None) -> bool:
 
 
 def open_store(settings: Settings) -> FeatureStore:
-    """PostGIS when ``database_url`` is PostgreSQL, else the embedded GeoPackage store."""
+    """PostGIS when ``database_url`` is PostgreSQL (reads of anonymous requests on
+    ``database_read_url`` when set), else the embedded GeoPackage store."""
     if is_postgres(settings.database_url):
         from geoportal.storage.postgis import PostGISStore
 
@@ -25,7 +26,9 @@ def open_store(settings: Settings) -> FeatureStore:
                             statement_timeout_ms=settings.statement_timeout_ms,
                             pool_size=settings.pool_size,
                             count_budget_ms=settings.count_budget_ms,
-                            query_budget_ms=settings.query_budget_ms)
+                            query_budget_ms=settings.query_budget_ms,
+                            lock_timeout_ms=settings.lock_timeout_ms,
+                            read_url=settings.database_read_url)
     from geoportal.storage.gpkg import GeoPackageStore
 
     return GeoPackageStore(settings.store_dir, count_budget_ms=settings.count_budget_ms,

@@ -31,8 +31,8 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geoportal.catalog.models import Field
-from geoportal.errors import BudgetExceeded, InputError, StorageError
-from geoportal.storage import cql, pgcopy
+from geoportal.errors import BudgetExceeded, DatabaseUnavailable, InputError, StorageError
+from geoportal.storage import cql, dbhealth, pgcopy
 from geoportal.storage.base import (
     MAX_FID,
     MAX_TILE_BYTES,
@@ -53,6 +53,7 @@ from geoportal.storage.base import (
     total_from_page,
 )
 from geoportal.storage.mvt import BUFFER, EXTENT, TileAddress, min_feature_size
+from geoportal.storage.pgsession import connect_kwargs, reads_from_replica, session_settings
 from geoportal.storage.pipe import Pipe
 
 # Rows a sequential count reads per millisecond, to be safe on a small, busy machine (measured
@@ -125,7 +126,7 @@ class _PostGISWriter(StagedWriter):
         return sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(self.table))
 
     def _begin(self, properties: pa.Table) -> None:
-        self.conn = psycopg.connect(self.store.conninfo, options=self.store.options)
+        self.conn = self.store.connect()
         columns = [
             sql.SQL("fid bigint PRIMARY KEY"),
             sql.SQL("geom geometry({}, 4326)").format(sql.SQL(self.geometry_type)),
@@ -151,7 +152,7 @@ class _PostGISWriter(StagedWriter):
             assert self.stream is not None
             self.stream.put((self.rows + 1, properties, geometries))
         except psycopg.Error as exc:
-            raise StorageError(f"{self.ref}: writing a batch failed: {exc}") from exc
+            raise self.store.fault(exc, f"{self.ref}: writing a batch failed") from exc
         self.rows += properties.num_rows
 
     def commit(self) -> str:
@@ -163,7 +164,7 @@ class _PostGISWriter(StagedWriter):
             index_and_analyze(self.conn, self._ident())
             self.conn.commit()
         except psycopg.Error as exc:
-            raise StorageError(f"{self.ref}: finishing the table failed: {exc}") from exc
+            raise self.store.fault(exc, f"{self.ref}: finishing the table failed") from exc
         finally:
             self.conn.close()
         self.committed = True
@@ -198,15 +199,24 @@ class PostGISStore(FeatureStore):
     """Layer versions as PostGIS tables ``features.<layer>_<hex>`` with GiST indexes."""
 
     def __init__(self, url: str, *, statement_timeout_ms: int = 30_000, pool_size: int = 4,
-                 count_budget_ms: int = 100, query_budget_ms: int = 5_000) -> None:
+                 count_budget_ms: int = 100, query_budget_ms: int = 5_000,
+                 lock_timeout_ms: int = 2_000, read_url: str | None = None) -> None:
         self.count_budget_ms = count_budget_ms
         self.query_budget_ms = query_budget_ms
+        self.lock_timeout_ms = lock_timeout_ms
         self._counts = CountCache()
         self._reltuples: dict[str, float] = {}
         self.conninfo = libpq_url(url)
-        self.options = f"-c statement_timeout={int(statement_timeout_ms)} -c TimeZone=UTC"
+        # primary, and the replica that anonymous reads may use (``pgsession``)
+        self._conninfo = {"primary": self.conninfo,
+                          "replica": libpq_url(read_url) if read_url else None}
+        self._names = {k: dbhealth.database_name(v) for k, v in self._conninfo.items() if v}
+        # every transaction's settings (no startup options: PgBouncer refuses them)
+        self.session = session_settings(statement_timeout_ms, lock_timeout_ms)
         self.pool_size = pool_size
-        self._pool: ConnectionPool | None = None
+        self._pools: dict[str, ConnectionPool] = {}
+        self._stale: set[str] = set()  # pools that saw their database go away
+        self._on_replica: set[str] = set()  # tables the replica is known to have
         self._lock = threading.Lock()
         info = psycopg.conninfo.conninfo_to_dict(self.conninfo)
         self.key = "postgis:{}:{}/{}".format(info.get("host", ""), info.get("port", ""),
@@ -216,22 +226,125 @@ class PostGISStore(FeatureStore):
 
     # -- connections --------------------------------------------------------------------
 
+    def connect(self) -> psycopg.Connection:
+        """A connection of its own (a writer's or an edit's, one transaction until its
+        commit) to the primary, its first statement setting the transaction's timeouts."""
+        conn = psycopg.connect(self.conninfo, **connect_kwargs(self._wait_s))
+        conn.execute(self.session)
+        return conn
+
+    def fault(self, exc: psycopg.Error, what: str) -> StorageError:
+        """The error for a failure of a write on the primary: ``DatabaseUnavailable`` (503)
+        when the database cannot answer now, else a StorageError saying ``what`` failed."""
+        found = dbhealth.classify(exc, self._names["primary"], what)
+        return found if found is not None else StorageError(f"{what}: {exc}")
+
+    @property
+    def _wait_s(self) -> float:
+        return max(0.5, self.query_budget_ms / 2000)
+
     @property
     def pool(self) -> ConnectionPool:
+        """The primary's pool (see ``_pool``)."""
+        return self._pool("primary")
+
+    def _pool(self, which: str) -> ConnectionPool:
         """Opened on first use, in the process that uses it (gunicorn forks first). A thread
         waits for a free connection at most half the query budget, then gets ``_pool_busy``
         (503: the connections are busy), not a query started with too little time left and
-        stopped as if it were too costly. ``pool_size`` at least the threads: no wait."""
-        if self._pool is None:
+        stopped as if it were too costly. ``pool_size`` at least the threads: no wait.
+        Each connection is checked as it is handed out: those a database restart killed are
+        replaced, not used."""
+        pool = self._pools.get(which)
+        if pool is None:
             with self._lock:
-                if self._pool is None:
-                    self._pool = ConnectionPool(
-                        self.conninfo, min_size=1, max_size=self.pool_size, open=True,
-                        kwargs={"options": self.options, "autocommit": True},
-                        name="geoportal-store",
-                        timeout=max(0.5, self.query_budget_ms / 2000),
-                    )
-        return self._pool
+                pool = self._pools.get(which)
+                if pool is None:
+                    pool = self._pools[which] = ConnectionPool(
+                        self._conninfo[which] or self.conninfo, min_size=1,
+                        max_size=self.pool_size, open=True,
+                        kwargs={"autocommit": True, **connect_kwargs(self._wait_s)},
+                        check=_check_connection, name=f"geoportal-store-{which}",
+                        timeout=self._wait_s)
+        return pool
+
+    def _renew(self, which: str) -> None:
+        """After an outage: a new pool instead of one waiting out its reconnection back-off
+        (1, 2, 4, 8 s...); the old one is closed in the background."""
+        with self._lock:
+            if which not in self._stale:
+                return
+            self._stale.discard(which)
+            old = self._pools.pop(which, None)
+        if old is not None:
+            threading.Thread(target=old.close, kwargs={"timeout": 5}, daemon=True,
+                             name="geoportal-pool-close").start()
+
+    @contextmanager
+    def _connection(self, ref: str, *, read: bool = False) -> Iterator[psycopg.Connection]:
+        """A pooled connection (autocommit) to the primary, or for a ``read`` of an anonymous
+        request to the replica when one is configured. A database that cannot answer is a
+        ``DatabaseUnavailable`` (503): while its outage is known, at once, without waiting
+        for the pool; a query cancelled by its statement timeout is the caller's to judge."""
+        which = "replica" if read and self._conninfo["replica"] and reads_from_replica() \
+            and self._replicated(ref) else "primary"
+        name = self._names[which]
+        outage = dbhealth.outage(name)
+        if outage.down and not outage.probe(self._conninfo[which] or self.conninfo):
+            raise DatabaseUnavailable(f"{ref}: database {name} unreachable",
+                                      user_msg=dbhealth.UNREACHABLE, database=name)
+        if which in self._stale:
+            self._renew(which)
+        try:
+            with self._pool(which).connection() as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise self._no_connection(ref, which, exc) from exc
+        except psycopg.errors.QueryCanceled:
+            raise
+        except psycopg.OperationalError as exc:  # unreachable, a lock timeout, read-only
+            found = dbhealth.classify(exc, name, ref)
+            if found is None:
+                raise
+            if found.user_msg == dbhealth.UNREACHABLE:
+                self._stale.add(which)
+            raise found from exc
+        outage.recovered()
+
+    def _replicated(self, ref: str) -> bool:
+        """Whether the replica has the table ``ref`` yet (looked up until it has: a table
+        never changes once committed). A layer published a moment ago may not have reached
+        it while this process already serves the new version (an editor's request read the
+        catalog on the primary): its reads go to the primary meanwhile."""
+        if ref in self._on_replica or "." not in ref:
+            return True
+        try:
+            with self._pool("replica").connection() as conn:
+                found = conn.execute("SELECT to_regclass(%s) IS NOT NULL",
+                                     (sql.Identifier(*self._split(ref)).as_string(conn),)
+                                     ).fetchone()
+        except (psycopg.Error, PoolTimeout, StorageError):
+            return False  # the primary answers this one
+        if found and found[0]:
+            self._on_replica.add(ref)
+            return True
+        return False
+
+    def _no_connection(self, ref: str, which: str, exc: PoolTimeout
+                       ) -> BudgetExceeded | DatabaseUnavailable:
+        """No pooled connection in time: the database is away (a direct attempt fails
+        too), or every connection is busy."""
+        name = self._names[which]
+        try:
+            with psycopg.connect(self._conninfo[which] or self.conninfo, autocommit=True,
+                                 **connect_kwargs(self._wait_s)) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error as direct:
+            dbhealth.outage(name).failed(direct)
+            self._stale.add(which)
+            return DatabaseUnavailable(f"{ref}: database {name} unreachable: {direct}",
+                                       user_msg=dbhealth.UNREACHABLE, database=name)
+        return self._pool_busy(ref, exc)
 
     def _pool_busy(self, ref: str, exc: PoolTimeout) -> BudgetExceeded:
         """The 503 of a request that found every pooled connection busy for its wait."""
@@ -242,12 +355,14 @@ class PostGISStore(FeatureStore):
                      f"process); try again in {seconds} s", retry_after=seconds)
 
     @contextmanager
-    def _cursor(self, ref: str) -> Iterator[psycopg.Cursor]:
+    def _cursor(self, ref: str, *, read: bool = False) -> Iterator[psycopg.Cursor]:
+        """A cursor in a transaction of its own on the primary (or the replica for a
+        ``read``), under the session's statement and lock timeouts."""
         try:
-            with self.pool.connection() as conn, conn.cursor() as cur:
+            with self._connection(ref, read=read) as conn, conn.transaction(), \
+                    conn.cursor() as cur:
+                cur.execute(self.session)
                 yield cur
-        except PoolTimeout as exc:
-            raise self._pool_busy(ref, exc) from exc
         except psycopg.errors.QueryCanceled as exc:
             raise StorageError(f"{ref}: query cancelled by the statement timeout") from exc
         except psycopg.Error as exc:
@@ -285,27 +400,26 @@ class PostGISStore(FeatureStore):
         StorageError."""
         deadline = self._deadline() if deadline is None else deadline
         try:
-            with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            with self._connection(ref, read=True) as conn, conn.transaction(), \
+                    conn.cursor() as cur:
                 if self.query_budget_ms > 0:
                     # the time spent waiting for a connection counts: the call's deadline
                     left = math.ceil((deadline - monotonic()) * 1000)
                     if left <= 0:
                         raise budget_exceeded(self.query_budget_ms, f"{ref} {what}")
-                    cur.execute(sql.SQL("SET LOCAL statement_timeout = {}; "
-                                        "SET LOCAL lock_timeout = {}").format(
-                        sql.Literal(f"{left}ms"),
-                        sql.Literal(f"{int(self.query_budget_ms)}ms")))
+                    cur.execute(session_settings(
+                        left, min(self.lock_timeout_ms, self.query_budget_ms)))
+                else:
+                    cur.execute(self.session)
                 yield cur
-        except PoolTimeout as exc:
-            raise self._pool_busy(ref, exc) from exc
-        except (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable) as exc:
+        except psycopg.errors.QueryCanceled as exc:
             raise budget_exceeded(self.query_budget_ms, f"{ref} {what}") from exc
         except psycopg.Error as exc:
             raise StorageError(f"{ref}: {exc}") from exc
 
     def init(self) -> None:
         """Create the PostGIS extension (if allowed) and the ``features`` schema."""
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+        with psycopg.connect(self.conninfo, autocommit=True, **connect_kwargs()) as conn:
             has_postgis = conn.execute(
                 "SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone()
             if not has_postgis:
@@ -321,9 +435,10 @@ class PostGISStore(FeatureStore):
                     sql.Identifier(schema)))
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
 
     # -- writing ------------------------------------------------------------------------
 
@@ -340,6 +455,10 @@ class PostGISStore(FeatureStore):
     def drop(self, ref: str) -> None:
         schema, table = self._split(ref)
         with self._cursor(ref) as cur:
+            # a retired table may still be read (a download): wait for it as long as a
+            # statement may run, not just lock_timeout_ms
+            cur.execute("SELECT set_config('lock_timeout', "
+                        "current_setting('statement_timeout'), true)")
             for name in (schema, QUARANTINE):
                 cur.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
                     sql.Identifier(name), sql.Identifier(table)))
@@ -378,7 +497,7 @@ class PostGISStore(FeatureStore):
         columns = self._columns.get(ref)
         if columns is None:
             schema, table = self._split(ref)
-            with self._cursor(ref) as cur:
+            with self._cursor(ref, read=True) as cur:
                 cur.execute(
                     "SELECT column_name FROM information_schema.columns "
                     "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
@@ -598,6 +717,19 @@ class PostGISStore(FeatureStore):
         if not columns:
             row = row[:2]
         return _rows([row], list(columns))[0]
+
+
+def _check_connection(conn: psycopg.Connection) -> None:
+    """``ConnectionPool.check_connection`` (a connection is tried before it is handed out);
+    when one is dead, the pool's other idle ones are tested at once too: a restart killed
+    them all, and the pool would otherwise find them one by one, a back-off pause apiece."""
+    try:
+        ConnectionPool.check_connection(conn)
+    except psycopg.Error:
+        pool = getattr(conn, "_pool", None)
+        if isinstance(pool, ConnectionPool):
+            pool.check()
+        raise
 
 
 def _capped_page(page: sql.Composable, columns: Sequence[str], params: list[Any],

@@ -47,7 +47,7 @@ class PostGISEdit(EditSession):
         self.deleted = False
         self.inserted = False
         try:
-            self.conn = psycopg.connect(store.conninfo, options=store.options)
+            self.conn = store.connect()
             self._copy(source)
             self.columns, self.z = self._describe()
             largest = self.conn.execute(sql.SQL("SELECT max(fid) FROM {}").format(
@@ -58,7 +58,7 @@ class PostGISEdit(EditSession):
                 self.source_dense = store._fids_dense(ref, cur)
         except psycopg.Error as exc:
             self.abort()
-            raise StorageError(f"{self.ref}: could not copy {ref} to edit it: {exc}") from exc
+            raise store.fault(exc, f"{self.ref}: could not copy {ref} to edit it") from exc
         except BaseException:
             self.abort()
             raise
@@ -106,7 +106,7 @@ class PostGISEdit(EditSession):
         except psycopg.errors.DataError as exc:
             raise InputError(f"{what}: {exc.diag.message_primary or exc}") from exc
         except psycopg.Error as exc:
-            raise StorageError(f"{self.ref}: {what} failed: {exc}") from exc
+            raise self.store.fault(exc, f"{self.ref}: {what} failed") from exc
 
     def _values(self, properties: dict[str, Any]) -> list[Any]:
         unknown = sorted(set(properties) - set(self.columns))
@@ -188,7 +188,8 @@ class PostGISEdit(EditSession):
             index_and_analyze(self.conn, self._ident())
             self.conn.commit()
         except psycopg.Error as exc:
-            raise StorageError(f"{self.ref}: finishing the edited copy failed: {exc}") from exc
+            raise self.store.fault(exc, f"{self.ref}: finishing the edited copy failed") \
+                from exc
         finally:
             self.conn.close()
         self.committed = True

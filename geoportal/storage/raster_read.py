@@ -9,8 +9,8 @@ is too large before a single pixel is read.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from rasterio.windows import Window
 from rasterio.windows import from_bounds as window_from_bounds
 
 from geoportal.errors import InputError, NotFound
+from geoportal.storage.rasters import RasterLocation
 
 __all__ = ["MAX_CELLS", "MAX_SIDE", "Grid", "RasterSource", "band_names", "raster_bounds"]
 
@@ -77,14 +78,35 @@ def _snap(window: Window, full: Window) -> Window | None:
 
 
 class RasterSource:
-    """One COG version, opened per request (GDAL caches its blocks across opens)."""
+    """One COG version, opened per request (GDAL caches its blocks across opens): a local
+    file, or an object read in place with ranged requests (``/vsis3/...`` opened under the
+    store's GDAL ``options``)."""
 
-    def __init__(self, path: Path, layer_id: str) -> None:
-        if not Path(path).is_file():
-            raise NotFound(f"the raster of {layer_id!r} is missing: {path}",
+    def __init__(self, path: Path | str | RasterLocation, layer_id: str) -> None:
+        location = path if isinstance(path, RasterLocation) else RasterLocation(str(path))
+        if not location.remote and not Path(location.path).is_file():
+            raise NotFound(f"the raster of {layer_id!r} is missing: {location.path}",
                            user_msg=f"coverage {layer_id!r} has no data file")
-        self.path = Path(path)
+        self.location = location
+        self.path = location.path
         self.layer_id = layer_id
+
+    @contextmanager
+    def _open(self) -> Iterator[DatasetReader]:
+        """The COG, opened under its store's GDAL configuration; a remote object that is
+        gone or unreachable is a NotFound / StorageError naming the layer, not a 500 with
+        GDAL's words."""
+        with self.location.env():
+            try:
+                ds = rasterio.open(self.path)
+            except RasterioIOError as exc:
+                if not self.location.remote:
+                    raise
+                raise self.location.failure(
+                    f"the raster of {self.layer_id!r}", exc,
+                    f"coverage {self.layer_id!r} has no data file") from None
+            with ds:
+                yield ds
 
     def grid(self, *, bounds: Bounds | None, bounds_crs: str | None, crs: str | None,
              size: tuple[int | None, int | None] = (None, None),
@@ -99,7 +121,7 @@ class RasterSource:
         the raster's CRS, with both sizes): the grid a client asked for, nodata where it
         leaves the raster, instead of the part of the raster it covers.
         """
-        with rasterio.open(self.path) as ds:
+        with self._open() as ds:
             out_crs = CRS.from_user_input(crs) if crs else ds.crs
             # subset numbers without subset-crs are in the coverage's own CRS (its axes),
             # whatever CRS the answer is asked in
@@ -151,7 +173,7 @@ class RasterSource:
     def read(self, grid: Grid) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
         """The pixels of ``grid`` (bands, rows, columns, nodata masked) and the profile a
         GeoTIFF of them needs."""
-        with rasterio.open(self.path) as ds, ExitStack() as stack:
+        with self._open() as ds, ExitStack() as stack:
             source = self._warped(ds, grid.crs, stack)
             window = window_from_bounds(*grid.bounds, source.transform)
             inside = (window.col_off >= -1e-6 and window.row_off >= -1e-6
@@ -164,6 +186,9 @@ class RasterSource:
                                    boundless=not inside,
                                    fill_value=ds.nodata if ds.nodata is not None else 0)
             except RasterioIOError as exc:
+                if self.location.remote:  # the store, not the request
+                    raise self.location.failure(f"the raster of {self.layer_id!r}",
+                                                exc) from None
                 raise InputError(f"the coverage cannot be read for this request ({exc}); ask "
                                  "for a smaller area or size") from None
             profile = {

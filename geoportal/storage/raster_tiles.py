@@ -10,15 +10,19 @@ with no data are transparent.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from rasterio.errors import RasterioIOError
 from rio_tiler.colormap import cmap
 from rio_tiler.errors import InvalidColorMapName, TileOutsideBounds
 from rio_tiler.io import Reader
 
 from geoportal.errors import InputError
+from geoportal.storage.rasters import RasterLocation
 
 __all__ = ["DEFAULT_COLORMAP", "Style", "colormaps", "legend", "render_tile", "stretch"]
 
@@ -41,13 +45,33 @@ def colormaps() -> list[str]:
     return sorted(cmap.list())
 
 
-def stretch(path: Path) -> tuple[float, float]:
+def _location(path: Path | str | RasterLocation) -> RasterLocation:
+    return path if isinstance(path, RasterLocation) else RasterLocation(str(path))
+
+
+@contextmanager
+def _opened(where: RasterLocation) -> Iterator[Reader]:
+    """rio-tiler's reader under the store's GDAL options; an object store that fails to
+    answer is a 503 (ObjectStoreUnavailable), a missing object a 404, not GDAL's error as a
+    500."""
+    with where.env():
+        try:
+            with Reader(where.path) as src:
+                yield src
+        except RasterioIOError as exc:
+            if not where.remote:
+                raise
+            raise where.failure("the raster", exc) from None
+
+
+def stretch(path: Path | str | RasterLocation) -> tuple[float, float]:
     """The 2nd and 98th percentiles of band 1 (nodata left out), from a coarse overview;
     computed once per file (a version's file never changes)."""
-    key = str(path)
+    where = _location(path)
+    key = where.path
     found = _STRETCH.get(key)
     if found is None:
-        with Reader(key) as src:
+        with _opened(where) as src:
             stats = src.statistics(indexes=1, max_size=1024, percentiles=[2, 98])
         band = next(iter(stats.values()))
         low, high = float(band.percentile_2), float(band.percentile_98)
@@ -67,9 +91,12 @@ def _colormap(name: str) -> dict:
                          f"{', '.join(colormaps()[:12])}...") from None
 
 
-def render_tile(path: Path, z: int, x: int, y: int, style: Style) -> bytes | None:
-    """The PNG tile z/x/y of the COG at ``path``; None where the raster has no pixels."""
-    with Reader(str(path)) as src:
+def render_tile(path: Path | str | RasterLocation, z: int, x: int, y: int,
+                style: Style) -> bytes | None:
+    """The PNG tile z/x/y of the COG at ``path`` (a file, or an object read in place under
+    its GDAL options); None where the raster has no pixels."""
+    where = _location(path)
+    with _opened(where) as src:
         try:
             image = src.tile(x, y, z, tilesize=TILE_SIZE, resampling_method="bilinear",
                              reproject_method="bilinear")
@@ -89,13 +116,14 @@ def render_tile(path: Path, z: int, x: int, y: int, style: Style) -> bytes | Non
             image = image.__class__(image.array[:3], assets=image.assets, bounds=image.bounds,
                                     crs=image.crs)
         return image.render(img_format="PNG")
-    low, high = style.rescale or stretch(path)
+    low, high = style.rescale or stretch(where)
     one = image.__class__(image.array[:1], bounds=image.bounds, crs=image.crs)
     one = one.rescale(in_range=((low, high),))
     return one.render(img_format="PNG", colormap=_colormap(style.colormap))
 
 
-def legend(path: Path, style: Style, steps: int = 5) -> list[dict[str, object]]:
+def legend(path: Path | str | RasterLocation, style: Style,
+           steps: int = 5) -> list[dict[str, object]]:
     """Values and their colours along the stretch, for a map legend."""
     low, high = style.rescale or stretch(path)
     colors = _colormap(style.colormap)

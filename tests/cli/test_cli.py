@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 
 import pytest
@@ -250,7 +251,10 @@ def test_rollback_to_a_version_beyond_any_integer_exits_2(run, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_cleanup_removes_orphans_and_prints_what_and_the_bytes(run, tmp_path):
+def test_cleanup_removes_orphans_and_prints_what_and_the_bytes(run, tmp_path, monkeypatch):
+    # a temp folder of its own: other tests' scratch folders (a killed worker's) are not ours
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     assert run("ingest", str(LAYERS_DIR / "by" / "oblasts.yaml")).exit_code == 0
     var = tmp_path / "var"
     then = time.time() - 3600

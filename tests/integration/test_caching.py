@@ -74,3 +74,75 @@ def test_large_answers_are_gzipped_for_clients_that_accept_it(portal):
     assert packed.headers["Content-Encoding"] == "gzip"
     assert int(packed.headers["Content-Length"]) < len(plain.content) / 3
     assert packed.json()["features"] == plain.json()["features"]  # requests decodes it
+
+
+TILE = "/collections/{}/tiles/WebMercatorQuad/12/1317/2361"  # Minsk, zoom 12
+
+
+def _tile_template(portal, layer_id: str) -> str:
+    """The tile URL template the tileset hands out (versioned)."""
+    tileset = _get(portal, f"/collections/{layer_id}/tiles/WebMercatorQuad", f="json").json()
+    [item] = [link["href"] for link in tileset["links"] if link["rel"] == "item"]
+    return item.replace(portal.url, "").replace("{tileMatrix}/{tileRow}/{tileCol}",
+                                                "12/1317/2361")
+
+
+def _until(portal, path: str, accept, **params) -> requests.Response:
+    deadline = time.monotonic() + 10
+    while not accept(response := _get(portal, path, **params)):
+        assert time.monotonic() < deadline, (response.status_code, response.headers)
+        time.sleep(0.2)
+    return response
+
+
+def test_versioned_tiles_are_immutable_and_follow_a_rollback(portal, tmp_path):
+    """The tileset, TileJSON and the basemap style hand out tile URLs with the version;
+    those are immutable; after a rollback the links change, the old URL never serves old
+    content (a redirect to the current version), and the unversioned tile's ETag changes."""
+    layer = "kiosks-tiles"
+    write_geojson(tmp_path / "a.geojson", [({"n": 1}, shapely.Point(27.55, 53.9))])
+    portal.cli("ingest", str(write_manifest(tmp_path, layer, {"path": "a.geojson"})))
+    write_geojson(tmp_path / "a.geojson", [({"n": 1}, shapely.Point(27.55, 53.9)),
+                                           ({"n": 2}, shapely.Point(27.56, 53.9))])
+    portal.cli("ingest", str(tmp_path / f"{layer}.yaml"))  # version 2
+    _until(portal, f"/collections/{layer}/items", lambda r: r.ok
+           and r.json()["numberMatched"] == 2, f="json")
+
+    v2 = _tile_template(portal, layer)
+    assert "?v=" in v2
+    tilejson = _get(portal, f"/collections/{layer}/tiles/WebMercatorQuad", f="tilejson").json()
+    assert tilejson["tiles"][0].endswith("/{z}/{y}/{x}?" + v2.split("?")[1])
+    versioned = _get(portal, v2)
+    assert versioned.status_code == 200
+    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    plain = _get(portal, TILE.format(layer))
+    assert plain.status_code == 200 and plain.headers["Cache-Control"] == "no-cache"
+    assert plain.content == versioned.content
+    etag = plain.headers["ETag"]
+    assert _get(portal, TILE.format(layer), {"If-None-Match": etag}).status_code == 304
+
+    portal.cli("layer", "rollback", layer, "--to", "1")
+    v1 = _until(portal, f"/collections/{layer}/tiles/WebMercatorQuad",
+                lambda r: r.ok and v2.split("?")[1] not in r.text, f="json")
+    assert v1.ok
+    v1_url = _tile_template(portal, layer)
+    assert v1_url != v2
+    # the old versioned URL: no old content, a redirect (not cached) to the current version
+    old = requests.get(f"{portal.url}{v2}", allow_redirects=False, timeout=30)
+    assert old.status_code == 302 and old.headers["Cache-Control"] == "no-store"
+    assert old.headers["Location"].endswith(v1_url.split("?")[1])
+    followed = requests.get(f"{portal.url}{v2}", timeout=30)
+    assert followed.status_code == 200 and followed.content != versioned.content
+    assert followed.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    # the unversioned tile: the client's ETag is stale, the answer is the current version's
+    after = _get(portal, TILE.format(layer), {"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["ETag"] != etag
+    assert after.content == followed.content
+    assert _get(portal, TILE.format(layer), {"If-None-Match": after.headers["ETag"]}
+                ).status_code == 304
+
+
+def test_the_basemap_style_hands_out_versioned_tiles(portal):
+    style = _get(portal, "/portal/style.json").json()
+    tiles = [url for source in style["sources"].values() for url in source.get("tiles", [])]
+    assert tiles and all("?v=" in url for url in tiles)

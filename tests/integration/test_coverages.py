@@ -211,7 +211,7 @@ def test_map_tiles_draw_the_raster_for_web_maps(portal):
     tilejson = _get(portal, f"/collections/{NL}/map/tiles/WebMercatorQuad",
                     f="tilejson").json()
     template = tilejson["tiles"][0]
-    assert template.endswith("/WebMercatorQuad/{z}/{y}/{x}")
+    assert "/WebMercatorQuad/{z}/{y}/{x}?v=" in template  # versioned: immutable
     assert len(tilejson["legend"]) == 5
     minsk = _get(portal, f"/collections/{NL}/map/tiles/WebMercatorQuad/6/20/37")
     assert minsk.status_code == 200 and minsk.headers["Content-Type"] == "image/png"

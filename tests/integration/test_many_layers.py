@@ -7,6 +7,7 @@ through the ETL, 999 more registered in one transaction over the regions and the
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import subprocess
@@ -33,7 +34,7 @@ from benchmarks.catalog import (
 )
 from geoportal.catalog import Catalog
 from geoportal.server.app import create_app
-from geoportal.server.collections import describe_collections
+from geoportal.server.collections import DEFAULT_PAGE, describe_collections
 from tests.conftest import BACKENDS, require_tool
 
 LAYERS = 1000
@@ -69,12 +70,23 @@ def get(server: Server, path: str, **params: str) -> requests.Response:
     return requests.get(f"{server.url}{path}", params=params, timeout=60)
 
 
+def every_collection(server: Server, **params: str) -> list[dict]:
+    """Every collection of the paged ``/collections``, following its ``next`` links."""
+    body = get(server, "/collections", f="json", **params).json()
+    found = list(body["collections"])
+    while nxt := [link["href"] for link in body["links"] if link["rel"] == "next"]:
+        body = requests.get(nxt[0], timeout=60).json()
+        found += body["collections"]
+    return found
+
+
 def test_every_layer_is_listed_with_its_links_extent_and_crs(server, catalog):
-    body = get(server, "/collections", f="json").json()
-    listed = {c["id"]: c for c in body["collections"]}
+    first = get(server, "/collections", f="json").json()
+    assert first["numberMatched"] == LAYERS + 1 and first["numberReturned"] == 100
+    assert {link["rel"] for link in first["links"]} == {"self", "alternate", "next"}
+    listed = {c["id"]: c for c in every_collection(server, limit="300")}
     assert listed.pop("catalog")["itemType"] == "record"  # the catalog's own records
     assert set(listed) == set(catalog.ids)
-    assert {link["rel"] for link in body["links"]} == {"self", "alternate"}
     for cid, collection in listed.items():
         links = {(link["rel"], link["type"]): link["href"] for link in collection["links"]}
         url = f"{server.url}/collections/{cid}"
@@ -93,7 +105,7 @@ def test_titles_follow_the_requested_language(server, catalog):
     assert get(server, f"/collections/{sample}", f="json").json()["title"] == title["en"]
     assert get(server, f"/collections/{sample}", f="json", lang="ru").json()["title"] == \
         title["ru"]
-    belarusian = requests.get(f"{server.url}/collections?f=json", timeout=60,
+    belarusian = requests.get(f"{server.url}/collections?f=json&limit=1000", timeout=60,
                               headers={"Accept-Language": "be"}).json()
     assert {c["id"]: c["title"] for c in belarusian["collections"]}[sample] == title["be"]
     assert len({title["be"], title["ru"], title["en"]}) == 3
@@ -116,11 +128,14 @@ def test_openapi_describes_every_collection_once_with_collection_id_paths(server
             "properties", "skipGeometry", "datetime", "f"} <= names
 
 
-def test_pages_render_with_every_collection(server, catalog):
+def test_pages_render_with_links_to_the_next(server, catalog):
     page = requests.get(f"{server.url}/collections", headers={"Accept": "text/html"},
                         timeout=60)
-    # every layer and the catalog's records
-    assert page.status_code == 200 and page.text.count("/items?f=html") == LAYERS + 1
+    # a page of 100: the catalog's records and 99 layers, and a link to the next page
+    assert page.status_code == 200 and page.text.count("/items?f=html") == 100
+    assert 'rel="next"' in page.text and "offset=100&amp;limit=100" in page.text
+    last = get(server, "/collections", f="html", offset=str(LAYERS), limit="100")
+    assert last.text.count("/items?f=html") == 1 and 'rel="prev"' in last.text
     api_page = get(server, "/openapi", f="html")
     assert api_page.status_code == 200 and "{collectionId}" in api_page.text
 
@@ -157,12 +172,31 @@ def test_collection_documents_are_pygeoapis(catalog):
                 html = api_request.format == "html"
                 whole = not html and not headers and query in ("f=json", "lang=ru")
                 for cid in [None, *sample] if whole else sample[:1] if html else sample:
-                    theirs = core_api.describe_collections(api, api_request, cid)
+                    theirs = core_api.describe_collections(
+                        _first_page(api) if cid is None else api, api_request, cid)
                     ours = describe_collections(api, api_request, cid)
                     assert ours[:2] == theirs[:2], (query, headers, cid)
                     if not html:
-                        assert _without_downloads(json.loads(ours[2])) == json.loads(
-                            theirs[2]), (query, cid)
+                        assert _without_paging(_without_downloads(json.loads(ours[2]))) == \
+                            json.loads(theirs[2]), (query, cid)
+
+
+def _first_page(api):
+    """The API with the resources of ``/collections``' first page only, as a plain dict:
+    what pygeoapi would list on that page."""
+    page = copy.copy(api)
+    resources = api.config["resources"]
+    page.config = {**api.config, "resources": {
+        cid: resources[cid] for cid in api.collections.ids[:DEFAULT_PAGE]}}
+    return page
+
+
+def _without_paging(doc: dict) -> dict:
+    """pygeoapi's listing has no paging: drop our counts and next/prev links."""
+    if "numberMatched" in doc:
+        doc.pop("numberMatched"), doc.pop("numberReturned")
+        doc["links"] = [link for link in doc["links"] if link["rel"] not in ("next", "prev")]
+    return doc
 
 
 def test_published_replaced_and_removed_layers_reach_every_worker(server, catalog):
@@ -173,7 +207,7 @@ def test_published_replaced_and_removed_layers_reach_every_worker(server, catalo
         server, f"/collections/{new_id}/items?f=json",
         lambda r: r.status_code == 200 and r.json()["numberMatched"] == 3, timeout=5)
     assert added["all_workers"], added
-    listed = {c["id"] for c in get(server, "/collections", f="json").json()["collections"]}
+    listed = {c["id"] for c in every_collection(server, limit="1000")}
     assert new_id in listed and len(listed) == LAYERS + 2  # with the catalog
 
     publish_points(settings, new_id, title="New points", count=5, shift=0.05)  # version 2
@@ -192,8 +226,7 @@ def test_published_replaced_and_removed_layers_reach_every_worker(server, catalo
     removed = wait_every_worker(server, f"/collections/{new_id}?f=json",
                                 lambda r: r.status_code == 404, timeout=5)
     assert removed["all_workers"], removed
-    body = get(server, "/collections", f="json").json()
-    titles = {c["id"]: c["title"] for c in body["collections"]}
+    titles = {c["id"]: c["title"] for c in every_collection(server, limit="1000")}
     assert new_id not in titles and titles[BASE_LAYER] == "Renamed base points"
     validate(get(server, "/openapi", f="json").json())
 
@@ -213,3 +246,14 @@ def test_gdal_sends_a_where_to_the_server_with_many_collections(server, catalog)
                    limit="1000").json()["numberReturned"]
     assert 0 < expected < 25
     assert result.stdout.count("OGRFeature(") == expected
+
+
+def test_gdal_lists_every_collection_across_pages(server, catalog):
+    """GDAL's OAPIF driver follows /collections' next links: QGIS and ogrinfo see every layer."""
+    ogrinfo = require_tool("ogrinfo")
+    result = subprocess.run([ogrinfo, "-ro", "-q", f"OAPIF:{server.url}"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    listed = {line.split(": ", 1)[1].split(" ")[0] for line in result.stdout.splitlines()
+              if ": " in line and line.split(":", 1)[0].strip().isdigit()}
+    assert listed >= set(catalog.ids)

@@ -4,6 +4,7 @@ and bad addresses."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -41,7 +42,9 @@ def test_a_collection_links_its_tilesets_and_tilejson(portal):
     meta_url = next(link["href"] for link in tilesets[0]["links"] if link["rel"] == "self")
     meta = requests.get(meta_url, timeout=30).json()
     template = next(link["href"] for link in meta["links"] if link["rel"] == "item")
-    assert template.endswith("/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")
+    # versioned: immutable (server/caching.py)
+    assert re.search(r"/WebMercatorQuad/\{tileMatrix\}/\{tileRow\}/\{tileCol\}\?v=[0-9a-f]{12}$",
+                     template)
     limits = {int(m["tileMatrix"]): m for m in meta["tileMatrixSetLimits"]}
     minsk = TMS.tile(*MINSK, 6)
     assert limits[6]["minTileCol"] <= minsk.x <= limits[6]["maxTileCol"]
@@ -49,7 +52,7 @@ def test_a_collection_links_its_tilesets_and_tilejson(portal):
     assert set(meta["layers"][0]["propertiesSchema"]["properties"]) >= {"soato", "name_be"}
     tilejson = requests.get(meta_url, params={"f": "tilejson"}, timeout=30).json()
     assert tilejson["tilejson"] == "3.0.0"
-    assert tilejson["tiles"][0].endswith("/WebMercatorQuad/{z}/{y}/{x}")
+    assert re.search(r"/WebMercatorQuad/\{z\}/\{y\}/\{x\}\?v=[0-9a-f]{12}$", tilejson["tiles"][0])
     assert tilejson["vector_layers"][0]["id"] == "raions"
     assert 23 < tilejson["bounds"][0] < tilejson["bounds"][2] < 33
 

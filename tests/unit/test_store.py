@@ -135,14 +135,21 @@ def test_drop_removes_the_table(store, ref):
     assert store.refs() == set()
 
 
-def test_postgis_connections_carry_the_statement_timeout(postgres):
+def test_postgis_transactions_carry_the_statement_timeout(postgres):
+    """Each transaction sets its timeouts and time zone (SET LOCAL): no startup options,
+    which PgBouncer refuses, and nothing left on the pooled session (issue 17)."""
     from geoportal.storage.postgis import PostGISStore
 
-    store = PostGISStore(postgres.new_database(), statement_timeout_ms=1234)
+    store = PostGISStore(postgres.new_database(), statement_timeout_ms=1234,
+                         lock_timeout_ms=321)
     try:
-        with store.pool.connection() as conn:
-            assert conn.execute("SHOW statement_timeout").fetchone()[0] == "1234ms"
-            assert conn.execute("SHOW TimeZone").fetchone()[0] == "UTC"
+        with store._cursor("features.any") as cur:
+            cur.execute("SELECT current_setting('statement_timeout'), "
+                        "current_setting('lock_timeout'), current_setting('TimeZone')")
+            assert cur.fetchone() == ("1234ms", "321ms", "UTC")
+        with store.pool.connection() as conn:  # the session itself keeps the defaults
+            assert conn.execute("SHOW statement_timeout").fetchone()[0] == "0"
+            assert conn.info.get_parameters().get("options") is None
     finally:
         store.close()
 

@@ -7,8 +7,11 @@ has none; the page puts the cities' names over the map as HTML labels instead (p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from geoportal.catalog import Layer
+from geoportal.server.caching import versioned
 
 __all__ = ["BASEMAP_LAYERS", "basemap_style"]
 
@@ -37,8 +40,10 @@ BASEMAP_LAYERS: dict[str, list[dict[str, Any]]] = {
 }
 
 
-def basemap_style(base_url: str, available: Iterable[str]) -> dict[str, Any]:
-    """A MapLibre style (version 8) of the basemap layers that are published."""
+def basemap_style(base_url: str, available: Iterable[str] | Mapping[str, Layer]
+                  ) -> dict[str, Any]:
+    """A MapLibre style (version 8) of the basemap layers that are published; given the
+    layers themselves, the tile URLs carry their versions (immutable, see ``caching``)."""
     present = set(available)
     sources: dict[str, Any] = {}
     layers: list[dict[str, Any]] = [
@@ -49,8 +54,8 @@ def basemap_style(base_url: str, available: Iterable[str]) -> dict[str, Any]:
         source = f"basemap-{collection}"
         sources[source] = {
             "type": "vector", "minzoom": 0, "maxzoom": 14,
-            "tiles": [f"{base_url}/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/"
-                      "{x}"],
+            "tiles": [_tile_url(f"{base_url}/collections/{collection}/tiles/WebMercatorQuad/"
+                                "{z}/{y}/{x}", available, collection)],
             "attribution": "geoBoundaries, © OpenStreetMap contributors (ODbL)"
             if collection in ("oblasts", "raions") else "",
         }
@@ -60,3 +65,9 @@ def basemap_style(base_url: str, available: Iterable[str]) -> dict[str, Any]:
                            **layer})
     return {"version": 8, "name": "Geoportal basemap", "sources": sources, "layers": layers,
             "center": [27.95, 53.7], "zoom": 5.6}
+
+
+def _tile_url(url: str, available: Iterable[str] | Mapping[str, Layer], collection: str) -> str:
+    if isinstance(available, Mapping):
+        return versioned(url, available[collection])
+    return url

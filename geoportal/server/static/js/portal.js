@@ -196,10 +196,12 @@
     if (!map.getSource(src)) {
       map.addSource(src, layer.kind === "coverage" ? {
         type: "raster", tileSize: 256, minzoom: 0, maxzoom: 14, bounds: layer.extent,
-        tiles: [ABSOLUTE + "/collections/" + layer.id + "/map/tiles/WebMercatorQuad/{z}/{y}/{x}"]
+        tiles: [ABSOLUTE + "/collections/" + layer.id + "/map/tiles/WebMercatorQuad/{z}/{y}/{x}" +
+                layer.version]
       } : {
         type: "vector", minzoom: 0, maxzoom: 14, bounds: layer.extent, promoteId: undefined,
-        tiles: [ABSOLUTE + "/collections/" + layer.id + "/tiles/WebMercatorQuad/{z}/{y}/{x}"]
+        tiles: [ABSOLUTE + "/collections/" + layer.id + "/tiles/WebMercatorQuad/{z}/{y}/{x}" +
+                layer.version]
       });
     }
     mapLayers(layer).forEach(function (spec) {
@@ -224,18 +226,26 @@
     });
   }
 
+  /* "?v=<version>" of a tile link the server handed out: versioned tile URLs are immutable,
+     so browsers and CDNs keep them (a new version or a rollback gives new links) */
+  function versionOf(href) {
+    var found = /[?&]v=([0-9a-f]+)/.exec(href || "");
+    return found ? "?v=" + found[1] : "";
+  }
+
   function describe(id) {
     return getJSON("/collections/" + encodeURIComponent(id), {f: "json"}).then(function (c) {
       var coverage = c.links.some(function (l) { return /\/coverage$/.test(l.rel); });
       var bbox = c.extent && c.extent.spatial && c.extent.spatial.bbox[0];
       var layer = {id: id, kind: coverage ? "coverage" : "vector", title: c.title || id,
                    extent: bbox ? bbox.slice(0, 4) : [23.1, 51.2, 32.8, 56.2], opacity: 1,
-                   visible: true, fields: {}, legend: null, dimension: null,
+                   visible: true, fields: {}, legend: null, dimension: null, version: "",
                    color: PALETTE[opened.length % PALETTE.length]};
       if (coverage) {
         return getJSON("/collections/" + id + "/map/tiles/WebMercatorQuad",
                        {f: "tilejson"}).then(function (tj) {
           layer.legend = tj.legend || null;
+          layer.version = versionOf(tj.tiles && tj.tiles[0]);
           return layer;
         });
       }
@@ -246,6 +256,8 @@
         })
       ]).then(function (both) {
         var meta = both[0].layers && both[0].layers[0];
+        layer.version = versionOf((both[0].links || []).filter(function (l) {
+          return l.rel === "item"; }).map(function (l) { return l.href; })[0]);
         layer.dimension = meta ? meta.geometryDimension : null;
         Object.keys(both[1].properties || {}).forEach(function (name) {
           layer.fields[name] = both[1].properties[name].title || name;

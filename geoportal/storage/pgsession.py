@@ -1,0 +1,66 @@
+"""How the portal talks to PostgreSQL so that PgBouncer in transaction mode and read replicas
+work: per-transaction settings, no prepared statements, and which server a read goes to.
+
+- No startup ``options`` (PgBouncer refuses them: "unsupported startup parameter: options")
+  and no session ``SET``: in transaction mode the next transaction may run on another server
+  connection. Every transaction starts with ``set_config(..., true)`` (``SET LOCAL``) of
+  ``statement_timeout``, ``lock_timeout`` and ``TimeZone``.
+- ``prepare_threshold=None``: psycopg prepares a statement it ran 5 times; PgBouncer 1.18
+  would send the next execution to a server connection that never saw it ("prepared
+  statement "_pg3_0" does not exist").
+- Reads of anonymous GET requests may go to ``database_read_url`` (a replica); the server
+  marks them with ``replica_reads()``. Everything else (writes, the admin API, edits, any
+  request with a token, the CLI, the job runner) reads the primary, so nobody misses their
+  own write behind a lagging replica.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["allow_replica_reads", "connect_kwargs", "end_replica_reads", "reads_from_replica",
+           "replica_reads", "session_settings"]
+
+_REPLICA_OK: ContextVar[bool] = ContextVar("geoportal_replica_reads", default=False)
+
+
+def connect_kwargs(connect_timeout_s: float = 2.0) -> dict[str, Any]:
+    """psycopg ``connect`` arguments: no automatic prepared statements, a bounded connect."""
+    return {"prepare_threshold": None, "connect_timeout": max(2, round(connect_timeout_s))}
+
+
+def session_settings(statement_timeout_ms: int, lock_timeout_ms: int) -> str:
+    """The statement that opens every transaction (its settings end with the transaction)."""
+    statement, lock = int(statement_timeout_ms), int(lock_timeout_ms)
+    return (f"SELECT set_config('statement_timeout', '{statement}ms', true), "
+            f"set_config('lock_timeout', '{lock}ms', true), "
+            "set_config('TimeZone', 'UTC', true)")
+
+
+@contextmanager
+def replica_reads(allowed: bool = True) -> Iterator[None]:
+    """Within the block, reads may be served by the read replica (when one is configured)."""
+    token = _REPLICA_OK.set(allowed)
+    try:
+        yield
+    finally:
+        _REPLICA_OK.reset(token)
+
+
+def allow_replica_reads(allowed: bool) -> Any:
+    """Like ``replica_reads`` for a request whose end is another callback: returns the token
+    for ``end_replica_reads``."""
+    return _REPLICA_OK.set(allowed)
+
+
+def end_replica_reads(token: Any) -> None:
+    """Undo ``allow_replica_reads``."""
+    _REPLICA_OK.reset(token)
+
+
+def reads_from_replica() -> bool:
+    """Whether the current request's reads may go to the replica."""
+    return _REPLICA_OK.get()

@@ -1,0 +1,117 @@
+"""``/healthz`` and ``/readyz`` through the real server: what a load balancer probes.
+
+``/healthz`` only says the process answers; ``/readyz`` names the part that keeps a node from
+serving (the database, the object store), within the probe's 2 s budget."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import Portal, free_port
+from tests.pg import LocalPostgres, find_pg_bin
+
+pytestmark = pytest.mark.integration
+
+
+def test_readyz_is_ok_with_every_part_named(portal: Portal) -> None:
+    response = requests.get(f"{portal.url}/readyz", timeout=10)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["objects"] == "ok"
+    assert body["checks"]["catalog"].startswith("loaded ")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_answers_without_touching_anything(portal: Portal) -> None:
+    response = requests.get(f"{portal.url}/healthz", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_probes_are_not_logged_at_info(portal: Portal) -> None:
+    """A probe a second must not fill the access log; other requests are still logged."""
+    marker = f"probe{time.monotonic_ns()}"
+    requests.get(f"{portal.url}/healthz", headers={"X-Request-Id": marker}, timeout=10)
+    requests.get(f"{portal.url}/readyz", headers={"X-Request-Id": marker}, timeout=10)
+    requests.get(f"{portal.url}/conformance", headers={"X-Request-Id": marker + "c"},
+                 timeout=10)
+    log = portal.data_dir / "server.out"
+    deadline = time.monotonic() + 10
+    while marker + "c" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = [line for line in log.read_text().splitlines() if marker in line]
+    assert any(f"request_id={marker}c " in line for line in lines)
+    assert not any(f"request_id={marker} " in line for line in lines)
+
+
+@pytest.fixture(scope="module")
+def unreachable_objects(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """A portal whose object store is an S3 endpoint on a closed port."""
+    server = Portal(tmp_path_factory.mktemp("health-objects") / "var")
+    server.env.update({"GEOPORTAL_OBJECT_STORE": "s3://nowhere/portal",
+                       "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+                       "AWS_ACCESS_KEY_ID": "probe", "AWS_SECRET_ACCESS_KEY": "probe-secret",
+                       "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true"})
+    server.cli("init")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_readyz_names_an_unreachable_object_store(unreachable_objects: Portal) -> None:
+    started = time.monotonic()
+    response = requests.get(f"{unreachable_objects.url}/readyz", timeout=10)
+    assert time.monotonic() - started < 5  # a probe never hangs (the check gives up at 1.5 s)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["objects"] != "ok"
+    assert "probe-secret" not in response.text
+    assert body["checks"]["database"] == "ok"
+    assert requests.get(f"{unreachable_objects.url}/healthz", timeout=10).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def stopped_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """A portal on its own PostgreSQL, which the test stops."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL/PostGIS is not installed (Debian: postgresql-15-postgis-3)")
+    root = Path(tempfile.mkdtemp(prefix="geoportal-pg-health-"))
+    cluster = LocalPostgres(root, free_port(), bin_dir)
+    cluster.start()
+    server = Portal(tmp_path_factory.mktemp("health-db") / "var", cluster.new_database())
+    try:
+        server.cli("init")
+        server.start()
+        server.cluster = cluster  # type: ignore[attr-defined]
+        yield server
+    finally:
+        server.stop()
+        with contextlib.suppress(subprocess.CalledProcessError):  # the test stopped it
+            cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_readyz_names_a_stopped_database(stopped_database: Portal) -> None:
+    assert requests.get(f"{stopped_database.url}/readyz", timeout=10).status_code == 200
+    stopped_database.cluster.stop()  # type: ignore[attr-defined]
+    response = requests.get(f"{stopped_database.url}/readyz", timeout=10)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["checks"]["database"] != "ok"
+    assert body["checks"]["objects"] == "ok"
+    assert body["checks"]["catalog"].startswith("loaded ")
+    assert requests.get(f"{stopped_database.url}/healthz", timeout=10).status_code == 200
