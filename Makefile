@@ -26,7 +26,8 @@ help:
 	@echo "                   (scripts/cluster.py; Ctrl-C stops it)"
 	@echo "make test-cluster - the end-to-end tests through that topology (tests/cluster)"
 	@echo "make test   - install the test tools and run the whole suite (ruff + pytest), then"
-	@echo "              the unit tests under every other Python 3.12+ found (.venv-3.X)"
+	@echo "              the unit tests under every other Python 3.12+ found (.venv-3.X), then"
+	@echo "              the cluster lane (make test-cluster)"
 	@echo "make clean  - remove .venv and var/ (the store, the catalog and the logs)"
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -91,12 +92,14 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check geoportal tests scripts benchmarks
 
 # The whole suite under the newest Python found, then the unit lane (tests/unit, tests/cli)
-# under every other Python 3.12+ found, each in its own .venv-3.X (scripts/other-pythons).
+# under every other Python 3.12+ found, each in its own .venv-3.X (scripts/other-pythons),
+# then the end-to-end lane through the miniature cluster (test-cluster).
 test: $(VENV)/.installed $(VENDOR)/.installed
 	@bash scripts/install-system-deps
 	$(MAKE) lint
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=25 -m "not cluster" tests
 	bash scripts/other-pythons $(PY) -n 2 --dist loadfile -q
+	$(MAKE) test-cluster
 
 clean:
 	-bash scripts/local-postgis stop 2>/dev/null
