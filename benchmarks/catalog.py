@@ -35,7 +35,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -52,6 +51,7 @@ if str(REPO) not in sys.path:  # run as a script: geoportal from the repository
 
 from sqlalchemy import delete, insert, select, update  # noqa: E402
 
+from benchmarks.servers import free_port  # noqa: E402
 from geoportal.catalog import Catalog, load_registry  # noqa: E402
 from geoportal.catalog import schema as t  # noqa: E402
 from geoportal.config import Settings, load_settings  # noqa: E402
@@ -233,12 +233,6 @@ def catalog_size(settings: Settings) -> int:
 # -- the server ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Server:
     """``python -m geoportal serve`` on a free port; its log tells which worker answered."""
 
@@ -293,25 +287,25 @@ class Server:
         return found
 
 
-def rss_mib(pid: int) -> float | None:
+def _proc_mib(path: str, key: str) -> float | None:
+    """The ``key:`` line (in kB) of a /proc file, in MiB; None once the process is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
     return None
+
+
+def rss_mib(pid: int) -> float | None:
+    """Resident set size (VmRSS)."""
+    return _proc_mib(f"/proc/{pid}/status", "VmRSS")
 
 
 def pss_mib(pid: int) -> float | None:
     """Proportional set size: private pages plus a share of those mapped by others."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    return _proc_mib(f"/proc/{pid}/smaps_rollup", "Pss")
 
 
 def memory(pids: list[int]) -> dict[str, dict[str, float | None]]:

@@ -36,13 +36,10 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
 from geoportal.catalog import Catalog
-from geoportal.catalog import schema as t
 from geoportal.config import Settings
 from geoportal.storage import FeatureStore
 from geoportal.storage.rasters import RasterStore
@@ -54,6 +51,8 @@ log = logging.getLogger("geoportal.cleanup")
 
 GRACE_SECONDS = 120.0
 TEMP_GRACE_SECONDS = 24 * 3600.0  # for the system temp directory (see _temp)
+# An unregistered COG in an object store is kept this long at least (see _coverages).
+OBJECT_GRACE_SECONDS = 6 * 3600.0
 # Our scratch folders and files in the system temp directory (downloads, readers, uploads).
 _TEMP_PREFIXES = ("geoportal-download-", "geoportal-read-", "geoportal-dbf-",
                   "geoportal-upload-", "geoportal-cog-")
@@ -213,18 +212,27 @@ def _files(root: Path, refs: set[str], guard: _Guard, report: CleanupReport,
 
 
 def _coverages(where: Path | RasterStore, refs: set[str], guard: _Guard,
-               report: CleanupReport, dry_run: bool) -> None:
+               report: CleanupReport, dry_run: bool,
+               object_grace_s: float = OBJECT_GRACE_SECONDS) -> None:
     """The COGs no catalog version names: in a folder as for the GeoPackages (staging files
     too), or listed from the object store (an object is complete once listed, so only its
-    age protects one whose version is about to be registered)."""
+    age protects one whose version is about to be registered).
+
+    In an object store that age is at least ``object_grace_s`` (6 h), not the
+    folder's grace: S3 dates a multipart upload's object from the upload's *start*, so a
+    large COG that took longer than the grace to upload would look old the moment it
+    appears, and be deleted before its version is registered. Registering before the put
+    would instead leave a catalog row naming a missing object after a failed upload, which
+    readers would see; an orphan kept a few hours costs only its storage."""
     root = where if isinstance(where, Path) else where.root
     if root is not None:
         _files(root, refs, guard, report, ".tif", dry_run)
         return
+    limit = min(guard.limit, time.time() - object_grace_s)
     for ref, info in where.listing():  # type: ignore[union-attr]
         if ref in refs:
             continue
-        if not refs or info.modified.timestamp() > guard.limit:
+        if not refs or info.modified.timestamp() > limit:
             report.kept += 1  # a catalog without versions, or just written
             continue
         if not dry_run:
@@ -242,14 +250,36 @@ def _take(path: Path, kind: str, name: str, guard: _Guard, report: CleanupReport
         report.removed.append(Removed(kind, name, size))
 
 
-def _uploads(folder: Path | None, active: set[str], guard: _Guard, report: CleanupReport,
-             dry_run: bool) -> None:
-    """Upload folders whose job is no longer queued or running (or never was), nor kept for
-    a look after it failed (``upload_retention_s``)."""
+def upload_kept(state: str | None, finished: datetime | None, written: datetime,
+                now: datetime, *, retention_s: float, grace_s: float) -> bool:
+    """The one rule for keeping an upload, in a folder (``_uploads``) as in the object store
+    (``admin.jobs.sweep_uploads``): kept while its job is queued or running; a rejected or
+    failed job's for ``retention_s`` after it ended (an operator may want to look at it); one
+    without a job row for ``grace_s`` after it was written (it is stored before its row is
+    inserted). A done job's upload is not kept."""
+    if state in ("queued", "running"):
+        return True
+    if state is None:
+        return (now - written).total_seconds() < grace_s
+    if state == "done" or finished is None:
+        return False
+    return (now - finished).total_seconds() < retention_s
+
+
+def _uploads(folder: Path | None, catalog: Catalog, retention_s: float, guard: _Guard,
+             report: CleanupReport, dry_run: bool) -> None:
+    """Upload folders (``<job id>``) that ``upload_kept`` lets go and no process holds."""
     if folder is None or not folder.is_dir():
         return
-    for path in sorted(folder.iterdir()):
-        if path.name in active:
+    paths = sorted(folder.iterdir())
+    rows = _job_states(catalog, {path.name for path in paths})
+    now = datetime.now(UTC)
+    grace_s = max(0.0, time.time() - guard.limit)
+    for path in paths:
+        state, finished = rows.get(path.name, (None, None))
+        written = datetime.fromtimestamp(_newest_mtime(path), UTC)
+        if upload_kept(state, finished, written, now, retention_s=retention_s,
+                       grace_s=grace_s):
             continue
         _take(path, "upload folder", f"uploads/{path.name}", guard, report, dry_run)
 
@@ -273,16 +303,12 @@ def _temp(report: CleanupReport, dry_run: bool) -> None:
         _take(path, "temporary file", path.name, guard, report, dry_run)
 
 
-def _active_jobs(catalog: Catalog, retention_s: float = 0.0) -> set[str]:
-    """Folder names of the jobs still queued or running (their uploads are awaited), and of
-    those rejected or failed less than ``retention_s`` ago (kept for a look)."""
-    since = datetime.now(UTC) - timedelta(seconds=retention_s)
-    with catalog.engine.begin() as conn:
-        rows = conn.execute(select(t.jobs.c.id, t.jobs.c.folder).where(
-            t.jobs.c.state.in_(("queued", "running"))
-            | (t.jobs.c.state.in_(("rejected", "failed")) & (t.jobs.c.finished > since))
-        )).all()
-    return {Path(folder).name for _, folder in rows} | {job_id for job_id, _ in rows}
+def _job_states(catalog: Catalog, names: set[str]) -> dict[str, tuple[str, datetime | None]]:
+    """State and finish time of the jobs whose upload folder is named in ``names`` (a
+    job's folder is named by its id)."""
+    from geoportal.admin.jobs import JobQueue  # the jobs module imports this one
+
+    return JobQueue(catalog.engine).ended(names) if names else {}
 
 
 def _tables(store: FeatureStore, refs: set[str], grace_s: float, report: CleanupReport,
@@ -335,11 +361,13 @@ def _tables(store: FeatureStore, refs: set[str], grace_s: float, report: Cleanup
 
 def clean_up(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path | RasterStore,
              uploads_dir: Path | None, grace_s: float = GRACE_SECONDS, dry_run: bool = False,
-             temp: bool = True, upload_retention_s: float = 0.0) -> CleanupReport:
+             temp: bool = True, upload_retention_s: float = 0.0,
+             object_grace_s: float = OBJECT_GRACE_SECONDS) -> CleanupReport:
     """Remove the leftovers of crashed ingests, workers and uploads (see the module's words
     on what counts as a leftover) from the GeoPackage store (``store.root``), the COGs in
     ``coverage_dir``, the upload folders in ``uploads_dir``, the PostGIS store's schemas and
-    (``temp``) the system temp directory; ``dry_run`` only lists them.
+    (``temp``) the system temp directory; ``dry_run`` only lists them. An unregistered COG
+    in an object store is kept ``object_grace_s`` at least (see ``_coverages``).
 
     Returns what was removed (names relative to the store, the data folder, the PostGIS
     schema or the temp directory) and the bytes freed.
@@ -350,8 +378,8 @@ def clean_up(catalog: Catalog, store: FeatureStore, *, coverage_dir: Path | Rast
     store_root = getattr(store, "root", None)  # the GeoPackage store's folder
     if store_root is not None:
         _files(Path(store_root), refs, guard, report, ".gpkg", dry_run)
-    _coverages(coverage_dir, refs, guard, report, dry_run)
-    _uploads(uploads_dir, _active_jobs(catalog, upload_retention_s), guard, report, dry_run)
+    _coverages(coverage_dir, refs, guard, report, dry_run, object_grace_s)
+    _uploads(uploads_dir, catalog, upload_retention_s, guard, report, dry_run)
     if store.key.startswith("postgis:"):
         _tables(store, refs, grace_s, report, dry_run)
     if temp:

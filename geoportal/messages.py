@@ -1015,6 +1015,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "be": "сховішча файлаў партала зараз недаступнае; паспрабуйце праз некалькі секунд",
         "ru": "хранилище файлов портала сейчас недоступно; попробуйте через несколько "
               "секунд"},
+    "the data file of this layer is missing from the portal's file store; the operator "
+    "finds the cause in the server log": {  # (issue 17, fix helper F2)
+        "be": "файла даных гэтага пласта няма ў сховішчы файлаў партала; аператар знойдзе "
+              "прычыну ў журнале сервера",
+        "ru": "файла данных этого слоя нет в хранилище файлов портала; оператор найдёт "
+              "причину в журнале сервера"},
     # -- worker tier, uploads (issue 17, helper B; whole messages belong here, not in
     #    FRAGMENTS, which are never matched against a whole message) ----------------------
     "the uploaded file {name} is no longer on the server; upload it again": {
@@ -1056,6 +1062,16 @@ MESSAGES: dict[str, dict[str, str]] = {
     "the catalog is not set up: run `geoportal init`": {
         "be": "каталог не падрыхтаваны: выканайце `geoportal init`",
         "ru": "каталог не подготовлен: выполните `geoportal init`"},
+    # (issue 17, helper F1): database errors classified by SQLSTATE
+    "the database had to cancel this request (a conflict with another one); try again": {
+        "be": "база даных мусіла скасаваць гэты запыт (канфлікт з іншым); паспрабуйце зноў",
+        "ru": "база данных была вынуждена отменить этот запрос (конфликт с другим); "
+              "попробуйте снова"},
+    "the database has no free connection just now; try again in a few seconds": {
+        "be": "у базы даных зараз няма вольнага злучэння; паспрабуйце зноў праз некалькі "
+              "секунд",
+        "ru": "у базы данных сейчас нет свободного соединения; попробуйте снова через "
+              "несколько секунд"},
     # -- paging, health, caching (issue 17, helper D) -------------------------------------
     "{name}={value} on /collections must be a whole number, 0 or more": {
         "be": "{name}={value} у /collections мусіць быць цэлым лікам, 0 або больш",

@@ -20,14 +20,14 @@ stop, start or kill each part. Command line::
     python scripts/cluster.py status [--dir var/cluster]
     python scripts/cluster.py down [--dir var/cluster]
 
-Uses the standard library and psycopg only (the portal's own dependencies).
+Uses the standard library, psycopg (the portal's own dependencies) and the repository's one
+PostgreSQL launcher, benchmarks/pgcluster.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import json
 import os
 import shutil
@@ -45,13 +45,18 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script: the launcher from the repository
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.pgcluster import PgCluster, PgError  # noqa: E402
+from benchmarks.pgcluster import find_pg_bin as _find_pg_bin  # noqa: E402
+
 BUCKET = "geoportal"
 OBJECT_PREFIX = "portal"
 DATABASE = "geoportal"
 STATE_FILE = "cluster.json"
 NODES = ("a", "b")
 PG_SETTINGS = {  # the primary's replication settings; the replica gets a copy
-    "listen_addresses": "'127.0.0.1'",
     "wal_level": "replica",
     "max_wal_senders": "4",
     "max_replication_slots": "4",
@@ -76,16 +81,13 @@ def free_port() -> int:
 
 
 def find_pg_bin() -> Path:
-    """The newest /usr/lib/postgresql/<version>/bin, or the folder of ``initdb`` on PATH."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parts[-3]))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    if initdb is None:
+    """PostgreSQL's bin folder (benchmarks/pgcluster.py's choice: ``$PG_BIN``, else the newest
+    installed); ClusterError when PostgreSQL is not installed."""
+    found = _find_pg_bin()
+    if found is None:
         raise ClusterError("PostgreSQL is not installed (Debian: postgresql-15-postgis-3; "
                            "run scripts/install-system-deps as root)")
-    return Path(initdb).parent
+    return found
 
 
 def _tool(name: str) -> str:
@@ -169,11 +171,11 @@ class Cluster:
 
     @property
     def primary_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.ports.primary}/{DATABASE}"
+        return self.postgres("primary").url
 
     @property
     def replica_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.ports.replica}/{DATABASE}"
+        return self.postgres("replica").url
 
     @property
     def s3_url(self) -> str:
@@ -249,16 +251,16 @@ class Cluster:
         for name in order:
             self.stop(name)
         for name in ("replica", "primary"):
-            self._pg_ctl_stop(name, mode="fast")
+            self.postgres(name).halt("fast")
             self.parts.pop(name, None)
         (self.root / STATE_FILE).unlink(missing_ok=True)
 
     def ensure_running(self) -> None:
         """Restart whatever a test stopped or killed, and make the primary writable again."""
-        if not self._pg_alive("primary"):
+        if not self.postgres("primary").alive():
             self.start_primary()
         self.set_primary_read_only(False)
-        if not self._pg_alive("replica"):
+        if not self.postgres("replica").alive():
             self.start_replica()
         for name in ("pgbouncer", "s3"):
             if not self.alive(name):
@@ -281,7 +283,7 @@ class Cluster:
         self._load_state()
         rows = []
         for part in self.parts.values():
-            alive = (self._pg_alive(part.name) if part.name in ("primary", "replica")
+            alive = (self.postgres(part.name).alive() if part.name in ("primary", "replica")
                      else self.alive(part.name))
             rows.append({**asdict(part), "alive": alive})
         return rows
@@ -321,17 +323,13 @@ class Cluster:
 
     # -- PostgreSQL --------------------------------------------------------------------------
 
-    def _pg_dir(self, name: str) -> Path:
-        return self.root / "pg" / name
-
-    def _pg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        command = [str(self.pg_bin / args[0]), *args[1:]]
-        if self.as_root:  # initdb and postgres refuse to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=180)
-        if check and result.returncode != 0:
-            raise ClusterError(f"{args[0]} failed: {result.stderr.strip() or result.stdout}")
-        return result
+    def postgres(self, name: str) -> PgCluster:
+        """The ``primary`` or the ``replica`` server (benchmarks/pgcluster.py): data in
+        ``pg/<name>/pgdata``, log in ``logs/postgres-<name>.log``."""
+        port = self.ports.primary if name == "primary" else self.ports.replica
+        return PgCluster(self.root / "pg" / name, port, DATABASE, settings=PG_SETTINGS,
+                         logfile=self.root / "logs" / f"postgres-{name}.log",
+                         bin_dir=self.pg_bin)
 
     def _own(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -341,71 +339,38 @@ class Cluster:
     def start_primary(self, *, create: bool = False) -> None:
         """initdb (with ``create``) and start the primary; create the portal's database with
         PostGIS (a superuser's one-time step, as on real machines)."""
-        data = self._pg_dir("primary")
+        primary = self.postgres("primary")
         if create:
-            self._own(data.parent)
-            self._pg("initdb", "-D", str(data), "-U", "postgres", "--auth=trust",
-                     "--encoding=UTF8", "--locale=C.UTF-8")
-            settings = {**PG_SETTINGS, "port": str(self.ports.primary),
-                        "unix_socket_directories": f"'{data.parent}'"}
-            with (data / "postgresql.conf").open("a") as conf:
-                conf.write("\n# scripts/cluster.py\n")
-                conf.writelines(f"{k} = {v}\n" for k, v in settings.items())
-            # initdb --auth=trust already lets 127.0.0.1 replicate; say so explicitly
-            with (data / "pg_hba.conf").open("a") as hba:
-                hba.write("host replication all 127.0.0.1/32 trust\n")
-        self._pg_start("primary")
+            primary.init()
+        self._pg_start(primary, "primary")
         if create:
-            with psycopg.connect(self._admin_url("primary"), autocommit=True) as conn:
-                conn.execute(f"CREATE DATABASE {DATABASE}")
-            with psycopg.connect(self.primary_url, autocommit=True) as conn:
-                conn.execute("CREATE EXTENSION postgis")
+            primary.create_db()
 
     def start_replica(self, *, create: bool = False) -> None:
         """A streaming replica of the primary: ``pg_basebackup -R -X stream`` (with
         ``create``), its own port, then started."""
-        data = self._pg_dir("replica")
+        replica = self.postgres("replica")
         if create:
-            self._pg("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.ports.primary),
-                     "-U", "postgres", "-D", str(data), "-R", "-X", "stream", "-c", "fast")
-            with (data / "postgresql.conf").open("a") as conf:
-                conf.write(f"port = {self.ports.replica}\n")
-        self._pg_start("replica")
+            replica = self.postgres("primary").replica(replica.base, replica.port,
+                                                       logfile=replica.logfile)
+        self._pg_start(replica, "replica")
 
     def _admin_url(self, name: str) -> str:
-        port = self.ports.primary if name == "primary" else self.ports.replica
-        return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        return self.postgres(name).url_of("postgres")
 
-    def _pg_start(self, name: str) -> None:
-        log = self.root / "logs" / f"postgres-{name}.log"
-        if not log.exists():
-            log.touch()
-            if self.as_root:
-                shutil.chown(log, "postgres", "postgres")
-        self._pg("pg_ctl", "-D", str(self._pg_dir(name)), "-w", "-t", "60", "-l", str(log),
-                 "start")
-        pid = int((self._pg_dir(name) / "postmaster.pid").read_text().split()[0])
-        port = self.ports.primary if name == "primary" else self.ports.replica
-        self.parts[name] = Part(name, pid, port, str(log), group=False)
+    def _pg_start(self, server: PgCluster, name: str) -> None:
+        server.start()
+        self.parts[name] = Part(name, server.pid, server.port, str(server.logfile),
+                                group=False)
         self._save_state()
-
-    def _pg_alive(self, name: str) -> bool:
-        data = self._pg_dir(name)
-        return data.exists() and self._pg("pg_ctl", "-D", str(data), "status",
-                                          check=False).returncode == 0
-
-    def _pg_ctl_stop(self, name: str, mode: str) -> None:
-        if self._pg_alive(name):
-            self._pg("pg_ctl", "-D", str(self._pg_dir(name)), "-m", mode, "-w", "-t", "60",
-                     "stop")
 
     def stop_primary(self, mode: str = "fast") -> None:
         """Stop the primary (``pg_ctl stop -m fast``: connections are cut, as in a restart);
         ``start_primary()`` brings it back with its data."""
-        self._pg_ctl_stop("primary", mode)
+        self.postgres("primary").halt(mode)
 
     def stop_replica(self, mode: str = "fast") -> None:
-        self._pg_ctl_stop("replica", mode)
+        self.postgres("replica").halt(mode)
 
     def set_primary_read_only(self, on: bool = True) -> None:
         """``default_transaction_read_only`` on the primary (ALTER SYSTEM + reload): every
@@ -738,7 +703,7 @@ def main(argv: list[str] | None = None) -> int:
                     for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C: keep stopping
                         signal.signal(sig, signal.SIG_IGN)
                     cluster.down()
-    except ClusterError as exc:
+    except (ClusterError, PgError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

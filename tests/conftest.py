@@ -26,7 +26,7 @@ from geoportal.etl import ingest, load_manifest
 from geoportal.storage import FeatureStore, open_store
 from geoportal.storage.rasters import RasterStore
 from tests.objectstore import s3, s3_env  # noqa: F401  (fixtures: moto's S3 server)
-from tests.pg import LocalPostgres, find_pg_bin
+from tests.pg import LocalPostgres, require_pg_bin
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "config"
@@ -46,11 +46,7 @@ BACKENDS = ["gpkg", "postgis"]
 def postgres() -> Iterator[LocalPostgres]:
     """A real PostgreSQL/PostGIS cluster for this test process (skipped where none is installed,
     unless GEOPORTAL_REQUIRE_POSTGIS=1, as in CI)."""
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        if os.environ.get("GEOPORTAL_REQUIRE_POSTGIS") == "1":
-            pytest.fail("PostgreSQL is required (GEOPORTAL_REQUIRE_POSTGIS=1) but not installed")
-        pytest.skip("PostgreSQL/PostGIS is not installed (Debian: postgresql-15-postgis-3)")
+    bin_dir = require_pg_bin()
     # Not under pytest's 0700 temporary folder: the server runs as the postgres user.
     root = Path(tempfile.mkdtemp(prefix="geoportal-pg-"))
     cluster = LocalPostgres(root, free_port(), bin_dir)

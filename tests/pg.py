@@ -11,8 +11,9 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import pytest
 
-__all__ = ["LocalPostgres", "find_pg_bin"]
+__all__ = ["LocalPostgres", "find_pg_bin", "require_pg_bin"]
 
 
 def find_pg_bin() -> Path | None:
@@ -23,6 +24,17 @@ def find_pg_bin() -> Path | None:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
+
+
+def require_pg_bin() -> Path:
+    """The PostgreSQL programs' folder, or skip the test where none is installed (fail
+    instead with GEOPORTAL_REQUIRE_POSTGIS=1, as in CI)."""
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        if os.environ.get("GEOPORTAL_REQUIRE_POSTGIS") == "1":
+            pytest.fail("PostgreSQL is required (GEOPORTAL_REQUIRE_POSTGIS=1) but not installed")
+        pytest.skip("PostgreSQL/PostGIS is not installed (Debian: postgresql-15-postgis-3)")
+    return bin_dir
 
 
 class LocalPostgres:

@@ -94,16 +94,14 @@ class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine  # the primary
         self._refusals = _Refusals()
-        self._unrecorded = threading.Event()  # a row could not be stored (logged once)
+        self._unrecorded = dbhealth.LogOnce(
+            log, "audit rows not stored in the database, only logged")
+        self._name = None if engine.dialect.name == "sqlite" else dbhealth.database_name(engine)
 
     def _failure(self, exc: SQLAlchemyError) -> StorageError:
         """``DatabaseUnavailable`` when the database cannot take the row now, else a
         StorageError."""
-        url = self.engine.url
-        name = f"{url.host or ''}:{url.port or 5432}/{url.database or ''}"
-        found = dbhealth.classify(exc, name, "audit log") \
-            if self.engine.dialect.name != "sqlite" else None
-        return found or StorageError(f"audit log: {exc}")
+        return dbhealth.database_error(exc, "audit log", self._name)
 
     def record(self, action: str, result: str, *, token: Token | None = None,
                layer_id: str | None = None, region: str | None = None,
@@ -138,12 +136,9 @@ class AuditLog:
             self._insert(row)
         except StorageError as exc:
             # the primary read-only or away: the line above keeps the row; the request goes on
-            if not self._unrecorded.is_set():
-                self._unrecorded.set()
-                log.warning("audit rows not stored in the database, only logged (further "
-                            "failures not logged until it works again): %s", exc)
+            self._unrecorded.failed(exc)
             return
-        self._unrecorded.clear()
+        self._unrecorded.worked()
 
     def _insert(self, row: dict[str, Any]) -> int:
         try:

@@ -50,7 +50,7 @@ from geoportal.catalog import Catalog
 from geoportal.catalog import schema as t
 from geoportal.catalog.registry import Registry
 from geoportal.catalog.repository import as_utc, utc_now
-from geoportal.cleanup import GRACE_SECONDS, clean_up_quietly
+from geoportal.cleanup import GRACE_SECONDS, clean_up_quietly, upload_kept
 from geoportal.errors import (
     Conflict,
     GeoportalError,
@@ -215,11 +215,23 @@ class JobQueue:
                          .values(heartbeat=utc_now()))
 
     def finish(self, job_id: str, state: str, *, status: int, report: dict[str, Any] | None = None,
-               error: str | None = None, version: int | None = None) -> Job:
+               error: str | None = None, version: int | None = None,
+               worker: str | None = None) -> Job | None:
+        """End job ``job_id`` with its outcome; the job as stored now. ``worker``: the run's
+        worker, which must still own the job (a worker wrongly taken for dead sees it
+        requeued or taken by another): otherwise nothing is written, one line is logged and
+        None returned; the caller discards its result."""
+        where = t.jobs.c.id == job_id
+        if worker is not None:
+            where = where & (t.jobs.c.worker == worker)
         with self.engine.begin() as conn:
-            conn.execute(update(t.jobs).where(t.jobs.c.id == job_id).values(
+            won = conn.execute(update(t.jobs).where(where).values(
                 state=state, finished=utc_now(), status=status, report=report, error=error,
-                version=version))
+                version=version)).rowcount
+        if won == 0 and worker is not None:
+            log.warning("job %s: now another worker's (requeued while %s ran it); its result "
+                        "(%s) is discarded", job_id, worker, state)
+            return None
         return self.get(job_id)
 
     def fail_orphans(self, stale_seconds: float = STALE_SECONDS) -> list[Job]:
@@ -306,14 +318,8 @@ def sweep_uploads(objects: ObjectStore, queue: JobQueue, *, retention_s: float,
     removed = 0
     for job_id, modified in sorted(newest.items()):
         state, finished = rows.get(job_id, (None, None))
-        if state in ("queued", "running"):
-            continue
-        if state is None:
-            age = (now - modified).total_seconds()
-            if age < grace_s:
-                continue
-        elif state != "done" and finished is not None \
-                and (now - finished).total_seconds() < retention_s:
+        if upload_kept(state, finished, modified, now, retention_s=retention_s,
+                       grace_s=grace_s):
             continue
         removed += objects.delete_prefix(upload_prefix(job_id))
     return removed
@@ -447,7 +453,13 @@ class JobRunner(threading.Thread):
         finally:
             beating.set()
         finished = self.queue.finish(job.id, state, status=int(status), report=details,
-                                     error=error, version=version)
+                                     error=error, version=version, worker=self.worker)
+        if finished is None:
+            # Lost to the worker now running the job: no audit row, the upload is kept for
+            # it. A version this run already published stays: it is the same upload,
+            # complete and valid (published in one transaction); the other run publishes
+            # the next version, and ``keep_versions`` prunes the extra one.
+            return self.queue.get(job.id)
         self.audit.record("upload", {"done": "ok"}.get(state, state), layer_id=job.layer_id,
                           region=job.region, version=version, job_id=job.id,
                           status=int(status), detail=error, token_id=job.token_id)
@@ -467,11 +479,8 @@ class JobRunner(threading.Thread):
             try:
                 path = stack.enter_context(self.objects.local_file(key))
             except ObjectMissing as exc:
-                log.warning("job %s: %s", job.id, exc)
-                if self.objects.describe.startswith("s3:"):
-                    raise _UploadGone(f"the uploaded file {name} is no longer on the server "
-                                      f"(object store {self.objects.describe}); upload it "
-                                      "again") from None
+                # the store's address (endpoint, bucket) only in the log, never to the user
+                log.warning("job %s: %s (object store %s)", job.id, exc, self.objects.describe)
                 raise _UploadGone(f"the uploaded file {name} is no longer on the server; "
                                   "upload it again") from None
             yield path

@@ -12,7 +12,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,7 +106,8 @@ class TokenStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine  # the primary: tokens are read where they are written
-        self._unrecorded = threading.Event()  # last_used could not be written (logged once)
+        self._unrecorded = dbhealth.LogOnce(log, "token last_used not recorded")
+        self._name = None if engine.dialect.name == "sqlite" else dbhealth.database_name(engine)
 
     def create(self, name: str, role: str, regions: Iterable[str], registry: Registry, *,
                days: int | None = None) -> tuple[Token, str]:
@@ -184,12 +184,9 @@ class TokenStore:
                 conn.execute(update(t.tokens).where(t.tokens.c.id == token.id)
                              .values(last_used=utc_now()))
         except StorageError as exc:
-            if not self._unrecorded.is_set():
-                self._unrecorded.set()
-                log.warning("token last_used not recorded (further failures not logged "
-                            "until it works again): %s", exc)
+            self._unrecorded.failed(exc)
             return
-        self._unrecorded.clear()
+        self._unrecorded.worked()
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -197,11 +194,7 @@ class TokenStore:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            url = self.engine.url
-            name = f"{url.host or ''}:{url.port or 5432}/{url.database or ''}"
-            found = dbhealth.classify(exc, name, "tokens") \
-                if self.engine.dialect.name != "sqlite" else None
-            raise found or StorageError(f"catalog: {exc}") from exc
+            raise dbhealth.database_error(exc, "tokens", self._name) from exc
 
     @staticmethod
     def _token(row: Any) -> Token:

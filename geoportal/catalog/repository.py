@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -68,12 +68,6 @@ def _driver_url(url: str) -> str:
     return url
 
 
-def _database_name(engine: Engine) -> str:
-    """``host:port/dbname`` of an engine (for logs and outages), never its password."""
-    url = engine.url
-    return f"{url.host or ''}:{url.port or 5432}/{url.database or ''}"
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -122,8 +116,11 @@ class Catalog:
         self.engine = engine
         self.read_engine = _postgres_engine(read_url, **options) if read_url and postgres \
             else None
-        self._names = {id(e): _database_name(e) for e in (self.engine, self.read_engine)
+        self._names = {id(e): dbhealth.database_name(e) for e in (self.engine, self.read_engine)
                        if e is not None}
+        # the replica as libpq takes it, for the probe while it is away
+        self._read_conninfo = read_url.replace("postgresql+psycopg://", "postgresql://", 1) \
+            if self.read_engine is not None and read_url else ""
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
@@ -143,22 +140,21 @@ class Catalog:
     @property
     def reader(self) -> Engine:
         """The engine for this request's reads: the replica for anonymous requests when one
-        is configured, else the primary."""
-        if self.read_engine is not None and reads_from_replica():
+        is configured, else the primary; the primary too while the replica is known to be
+        away (``dbhealth.replica_down``), until a probe finds it back."""
+        if self.read_engine is not None and reads_from_replica() and not \
+                dbhealth.replica_down(self._names[id(self.read_engine)], self._read_conninfo):
             return self.read_engine
         return self.engine
 
     def database_error(self, exc: SQLAlchemyError, what: str = "catalog",
                        engine: Engine | None = None) -> GeoportalError:
         """The error to raise for ``exc``: ``DatabaseUnavailable`` (503) when the database
-        cannot answer now, else a StorageError."""
+        cannot answer now, else a StorageError (``dbhealth.database_error``)."""
         engine = engine or self.engine
-        name = self._names.get(id(engine), "catalog")
-        if not self.embedded:
-            found = dbhealth.classify(exc, name, what)
-            if found is not None:
-                return found
-        return StorageError(f"{what} {engine.url!r}: {exc}")
+        name = None if self.embedded else self._names.get(id(engine),
+                                                          dbhealth.database_name(engine))
+        return dbhealth.database_error(exc, what, name)
 
     def reached(self, engine: Engine | None = None) -> None:
         """A call reached the database: ends a known outage (logged once)."""
@@ -166,36 +162,62 @@ class Catalog:
         if name is not None and not self.embedded:
             dbhealth.outage(name).recovered()
 
+    def _on_primary_instead(self, engine: Engine, exc: SQLAlchemyError) -> bool:
+        """Whether a read that failed to reach ``engine`` goes to the primary instead: it was
+        the replica and it is away (its outage starts here: the next reads go to the primary
+        at once, ``reader``). Raises the error for ``exc`` otherwise."""
+        error = self.database_error(exc, "catalog", engine)
+        if engine is self.read_engine and dbhealth.unreachable(error):
+            return True
+        raise error from exc
+
     @contextmanager
     def _tx(self, *, read: bool = False) -> Iterator[Connection]:
         engine = self.reader if read else self.engine
         try:
-            with engine.begin() as conn:
+            with ExitStack() as stack:
+                try:
+                    conn = stack.enter_context(engine.begin())
+                except SQLAlchemyError as exc:  # not connected: the replica may be away
+                    self._on_primary_instead(engine, exc)
+                    engine = self.engine
+                    conn = stack.enter_context(engine.begin())
                 yield conn
         except SQLAlchemyError as exc:
             raise self.database_error(exc, "catalog", engine) from exc
         self.reached(engine)
 
-    def ping(self) -> None:
-        """Raise ``DatabaseUnavailable`` unless the database the reads go to answers, or a
-        StorageError when it has no catalog (run ``geoportal init``)."""
+    def ping(self, engine: Engine | None = None) -> None:
+        """Raise ``DatabaseUnavailable`` unless ``engine`` (default: the one this request's
+        reads go to) answers, or a StorageError when it has no catalog (run ``geoportal
+        init``). ``/readyz`` names the engine: its checks run in threads of their own."""
+        engine = engine or self.reader
         try:
-            with self._tx(read=True) as conn:
+            with engine.begin() as conn:
                 conn.execute(select(t.catalog_state.c.generation)).first()
-        except DatabaseUnavailable:
-            raise
-        except StorageError as exc:
-            raise StorageError(f"catalog schema missing or unreadable: {exc}",
+        except SQLAlchemyError as exc:
+            error = self.database_error(exc, "catalog", engine)
+            if isinstance(error, DatabaseUnavailable):
+                raise error from exc
+            raise StorageError(f"catalog schema missing or unreadable: {error}",
                                user_msg="the catalog is not set up: run `geoportal init`"
                                ) from exc
+        self.reached(engine)
 
     def check_schema(self) -> None:
         """A StorageError naming what is missing unless ``geoportal init`` created every
-        catalog table: a web node on PostgreSQL never creates or changes them itself."""
+        catalog table: a web node on PostgreSQL never creates or changes them itself. Read
+        where this context's reads go (the replica at a web node's start-up, when one is
+        configured: a node starts while the primary is away)."""
+        engine = self.reader
         try:
-            names = set(inspect(self.engine).get_table_names())
+            names = set(inspect(engine).get_table_names())
         except SQLAlchemyError as exc:
-            raise self.database_error(exc, "catalog") from exc
+            self._on_primary_instead(engine, exc)
+            try:
+                names = set(inspect(self.engine).get_table_names())
+            except SQLAlchemyError as again:
+                raise self.database_error(again, "catalog") from again
         missing = [table.name for table in t.metadata.sorted_tables if table.name not in names]
         if missing:
             url = self.engine.url.render_as_string(hide_password=True)

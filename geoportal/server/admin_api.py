@@ -8,15 +8,15 @@ a 401 carries ``WWW-Authenticate: Bearer``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -43,7 +43,7 @@ from geoportal.i18n import translate
 from geoportal.server.languages import request_language
 from geoportal.server.limits import authenticate, request_client
 from geoportal.storage import FeatureStore
-from geoportal.storage.objects import LocalObjectStore, ObjectStore
+from geoportal.storage.objects import LocalObjectStore, ObjectStore, temp_folder
 from geoportal.storage.rasters import RasterStore
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Admin", "admin_blueprint", "audited", "bearer", "public_url", "record_ok",
            "verified"]
+
+log = logging.getLogger("geoportal.admin")
 
 
 @dataclass
@@ -193,8 +195,9 @@ def admin_blueprint(admin: Admin) -> Blueprint:
             # checked where it lands: in place on a folder store, in a temporary folder
             # before it goes to S3 (so that any worker of the cluster can run the job)
             local = isinstance(objects, LocalObjectStore)
+            scratch = contextlib.ExitStack()
             folder = objects.path(key).parent if isinstance(objects, LocalObjectStore) \
-                else Path(tempfile.mkdtemp(prefix="geoportal-upload-"))
+                else scratch.enter_context(temp_folder("geoportal-upload-"))
             stored = False
             try:
                 saved = save_upload(upload.stream, upload.filename, folder, admin.limits)
@@ -222,11 +225,14 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                 if local:
                     shutil.rmtree(folder, ignore_errors=True)
                 elif stored:
-                    objects.delete_prefix(upload_prefix(job_id))
+                    try:  # never hide the error being answered (a 409, a 503) behind this
+                        objects.delete_prefix(upload_prefix(job_id))
+                    except Exception as cleanup_exc:  # the upload sweep takes it later
+                        log.warning("upload %s: not removed from %s after the failure: %s",
+                                    job_id, objects.describe, cleanup_exc)
                 raise
             finally:
-                if not local:
-                    shutil.rmtree(folder, ignore_errors=True)
+                scratch.close()  # the temporary folder of an upload to the object store
             record_ok(admin, "upload", seen, 202, job_id=job.id)
             location = public_url("admin.job", job_id=job.id)
             return jsonify({**job.to_dict(), "links": [

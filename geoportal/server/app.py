@@ -69,8 +69,9 @@ from geoportal.server.tiles import install as install_tiles
 from geoportal.server.transactions import transactions_blueprint
 from geoportal.storage import dbhealth, open_store, register_store
 from geoportal.storage.base import feature_etag
-from geoportal.storage.objects import open_object_store
-from geoportal.storage.pgsession import allow_replica_reads, end_replica_reads
+from geoportal.storage.objects import ObjectStoreUnavailable, open_object_store
+from geoportal.storage.objects import refused as objects_refused
+from geoportal.storage.pgsession import allow_replica_reads, end_replica_reads, replica_reads
 from geoportal.storage.rasters import RasterStore
 
 __all__ = ["create_app"]
@@ -161,10 +162,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_coverages()
     catalog = Catalog.from_settings(settings)
     registry = load_registry(settings.config_dir)
+    # the start-up reads of what is served go to the replica when one is set: a node starts
+    # while the primary is away (not the clean-up's: a lagging replica must not decide it)
+    serving_reads = catalog.read_engine is not None
     if catalog.embedded:
         catalog.init(registry)  # SQLite: nobody else can create it
     else:
-        catalog.check_schema()  # no writes at start-up: `geoportal init` creates and syncs
+        with replica_reads(serving_reads):
+            catalog.check_schema()  # no writes at start-up: `geoportal init` creates, syncs
     store = open_store(settings)
     # COGs and uploads: GEOPORTAL_OBJECT_STORE (S3), or folders under data_dir (issue 17, A)
     objects = open_object_store(settings)
@@ -176,7 +181,9 @@ def create_app(settings: Settings | None = None) -> Flask:
                           upload_retention_s=settings.upload_retention_s)
     register_records(RecordSource(catalog, registry, settings.base_url or "",
                                   catalog.generation))
-    live = LiveAPI(settings, catalog, register_store(store))
+    with replica_reads(serving_reads):
+        live = LiveAPI(settings, catalog, register_store(store),  # reads the whole catalog
+                       rasters=rasters)
     admin = Admin(settings=settings, catalog=catalog, store=store,
                   rasters=rasters, registry=registry,
                   tokens=TokenStore(catalog.engine), jobs=JobQueue(catalog.engine),
@@ -388,6 +395,10 @@ def create_app(settings: Settings | None = None) -> Flask:
             dbhealth.refused(exc)
             log.error("request_id=%s status=%d database_unavailable=%s", g.get("request_id"),
                       exc.http_status, exc)
+        elif isinstance(exc, ObjectStoreUnavailable):  # its traceback logged once an outage
+            objects_refused(exc)
+            log.error("request_id=%s status=%d object_store_unavailable=%s",
+                      g.get("request_id"), exc.http_status, exc)
         elif exc.http_status >= 500:
             log.error("request_id=%s error=%s", g.get("request_id"), exc, exc_info=exc)
         response = _ogc_error(exc.http_status, exc.ogc_code,

@@ -21,6 +21,7 @@ The policy (docs/deployment.md, "Caching and CDNs"):
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -58,10 +59,23 @@ def stale_version(request: Request, layer: Layer) -> Response | None:
     if asked is None or asked == current:
         return None
     args = [(k, v) for k, v in request.args.items(multi=True) if k != VERSION_PARAM]
-    response = redirect(f"{request.script_root}{request.path}?"
+    response = redirect(f"{_mount_path(request)}{request.path}?"
                         f"{urlencode([*args, (VERSION_PARAM, current)])}", code=302)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# A mount point as a path of plain, non-empty segments: never "//host" or "/\\host" (which
+# browsers follow to another site), never a scheme.
+_PLAIN_PATH = re.compile(r"(/[A-Za-z0-9._~%!$&'()*+,;=@-]+)*")
+
+
+def _mount_path(request: Request) -> str:
+    """The path the portal is mounted under (``SCRIPT_NAME``, from a proxy) when it is a
+    plain path, else "" (a forged ``SCRIPT_NAME`` must not turn the redirect's Location
+    into another site's address)."""
+    root = request.script_root.rstrip("/")
+    return root if _PLAIN_PATH.fullmatch(root) else ""
 
 
 def tile_cache_control(request: Request, layer: Layer) -> str:

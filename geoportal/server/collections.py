@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -303,12 +304,19 @@ class Page:
         return f"&offset={self.offset if offset is None else offset}&limit={self.limit}"
 
 
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
 def _whole(args: Mapping[str, str], name: str, low: int, high: int | None, default: int) -> int:
     value = args.get(name)
     if value is None:
         return default
-    if value.strip().isdigit() and low <= int(value) and (high is None or int(value) <= high):
-        return int(value)
+    digits = value.strip()
+    # ASCII digits only, at most 9 (str.isdigit() accepts "²" and "١٢", and int() of
+    # thousands of digits is refused by Python: both were 500s or a wrong page)
+    if _DIGITS.fullmatch(digits) and low <= int(digits) and (high is None
+                                                             or int(digits) <= high):
+        return int(digits)
     if high is None:
         raise InputError(tr("{name}={value} on /collections must be a whole number, 0 or more",
                             name=name, value=value[:40]))

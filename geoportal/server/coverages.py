@@ -25,6 +25,7 @@ from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
 from geoportal.providers.coverage import domain_set, range_fields, range_type
 from geoportal.server.caching import (
+    REVALIDATE,
     not_modified,
     stale_version,
     tile_cache_control,
@@ -76,8 +77,10 @@ def install() -> None:
     pygeoapi_coverages.CONFORMANCE_CLASSES[:] = CONFORMANCE
 
 
-def _coverage_layer(live: LiveAPI, collection_id: str) -> Layer:
-    layer = live.layer(collection_id)
+def _coverage_layer(live: LiveAPI, collection_id: str, *, light: bool = False) -> Layer:
+    """The raster layer ``collection_id`` in full, or (``light``) as listed: enough for a
+    map tile's cache key and its COG, read without the database (``LiveAPI.light``)."""
+    layer = live.light(collection_id) if light else live.layer(collection_id)
     if layer is None or layer.current is None:
         raise NotFound(f"collection {collection_id!r} not found")
     if layer.meta.kind != "coverage":
@@ -257,7 +260,8 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
 
     @bp.get("/collections/<collection_id>/map/tiles/<tms_id>/<z>/<y>/<x>")
     def map_tile(collection_id: str, tms_id: str, z: str, y: str, x: str) -> Response:
-        layer = _coverage_layer(live, collection_id)
+        # the light layer names the version and its COG: a cached tile needs no database
+        layer = _coverage_layer(live, collection_id, light=True)
         check_tms(tms_id)
         address = tile_address(z, y, x)
         moved = stale_version(request, layer)  # an older version's URL: to the current one
@@ -293,10 +297,16 @@ def cog_download(layer: Layer, rasters: RasterStore) -> Response:
     ``_object_download``)."""
     assert layer.current is not None
     if rasters.root is not None:
-        return send_file(rasters.path(layer.current.store_ref), mimetype=GEOTIFF,
-                         as_attachment=True, download_name=f"{layer.id}.tif",
-                         conditional=True, etag=True, max_age=60)
-    return _object_download(layer, rasters)
+        response = send_file(rasters.path(layer.current.store_ref), mimetype=GEOTIFF,
+                             as_attachment=True, download_name=f"{layer.id}.tif",
+                             conditional=True, etag=True)
+    else:
+        response = _object_download(layer, rasters)
+    # the download URL names no version: revalidated every time (ETag), as every other
+    # unversioned answer, so a rollback is never hidden behind a cached copy (caching.py)
+    response.headers["Cache-Control"] = REVALIDATE
+    response.headers.pop("Expires", None)
+    return response
 
 
 def _object_download(layer: Layer, rasters: RasterStore) -> Response:
@@ -312,8 +322,6 @@ def _object_download(layer: Layer, rasters: RasterStore) -> Response:
     response = Response(mimetype=GEOTIFF)
     response.set_etag(etag)
     response.last_modified = info.modified
-    response.cache_control.public = True
-    response.cache_control.max_age = 60
     response.accept_ranges = "bytes"
     response.headers["Content-Disposition"] = f'attachment; filename="{layer.id}.tif"'
     fresh = (request.if_none_match.contains_weak(etag) if request.if_none_match

@@ -131,11 +131,12 @@ def _fingerprints(catalog: Catalog) -> dict[str, Hashable]:
     layers = catalog_tables.layers
     query = select(layers.c.id, layers.c.current_version, layers.c.updated).where(
         layers.c.kind.in_(SERVED_KINDS) & layers.c.current_version.is_not(None))
+    engine = catalog.reader  # taken once: the error is counted against the database asked
     try:
-        with catalog.reader.connect() as conn:  # the replica for anonymous requests
+        with engine.connect() as conn:  # the replica for anonymous requests
             rows = conn.execute(query).all()
     except SQLAlchemyError as exc:
-        raise catalog.database_error(exc, "catalog", catalog.reader) from exc
+        raise catalog.database_error(exc, "catalog", engine) from exc
     return {row.id: (row.current_version, as_utc(row.updated)) for row in rows}
 
 
@@ -205,12 +206,16 @@ CATALOG_TITLE = {"en": "Catalog of layers", "ru": "Каталог слоёв", "
 class LiveAPI:
     """Holds the current generation's API and replaces it when the catalog changes."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, store_key: str) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, store_key: str, *,
+                 rasters: RasterStore | None = None, full_kept: int = FULL_KEPT) -> None:
+        """``rasters``: the app's RasterStore (one object-store client per worker; made from
+        the settings when None); ``full_kept``: how many full layers to keep."""
         self.settings = settings
         self.catalog = catalog
         self.store_key = store_key
+        self._full_kept = full_kept
         self._server = server_config(settings)
-        self._rasters = RasterStore.for_settings(settings)
+        self._rasters = rasters if rasters is not None else RasterStore.for_settings(settings)
         self._lock = threading.Lock()
         self._checked = 0.0
         self._current: _Generation | None = None
@@ -220,6 +225,18 @@ class LiveAPI:
             OrderedDict()
         self._full_lock = threading.Lock()
         self.refresh(force=True)
+
+    @property
+    def full_kept(self) -> int:
+        """How many full layers (and their resources) this worker keeps."""
+        return self._full_kept
+
+    @full_kept.setter
+    def full_kept(self, count: int) -> None:
+        self._full_kept = count
+        with self._full_lock:
+            while len(self._full) > count:
+                self._full.popitem(last=False)
 
     @property
     def api(self) -> PortalAPI:
@@ -248,6 +265,15 @@ class LiveAPI:
         if collection_id not in self.layers:
             self.refresh(immediate=True)
         return collection_id in self.layers
+
+    def light(self, collection_id: str) -> Layer | None:
+        """The served layer ``collection_id`` as listed (no field list, no vector ETL
+        report; its current version's ``store_ref`` and counts are there), or None; no
+        catalog read unless the layer is new to this worker. Enough to find a cached tile:
+        a tile served from memory needs no database (``layer`` may read the catalog)."""
+        if not self.knows(collection_id):
+            return None
+        return self.layers.get(collection_id)
 
     def layer(self, collection_id: str) -> Layer | None:
         """The served layer ``collection_id`` in full (fields, report), or None. A layer new
@@ -293,7 +319,7 @@ class LiveAPI:
         with self._full_lock:
             self._full[collection_id] = entry
             self._full.move_to_end(collection_id)
-            while len(self._full) > FULL_KEPT:
+            while len(self._full) > self.full_kept:
                 self._full.popitem(last=False)
         return entry
 
@@ -302,7 +328,7 @@ class LiveAPI:
         with self._full_lock:
             for layer_id, layer in layers.items():
                 self._full[layer_id] = (fingerprint(layer), layer, None)
-            while len(self._full) > FULL_KEPT:
+            while len(self._full) > self.full_kept:
                 self._full.popitem(last=False)
 
     @property

@@ -120,8 +120,10 @@ def tile_limits(extent: tuple[float, float, float, float] | None, max_zoom: int
     return out
 
 
-def _layer_or_404(live: LiveAPI, collection_id: str) -> Layer:
-    layer = live.layer(collection_id)
+def _layer_or_404(live: LiveAPI, collection_id: str, *, light: bool = False) -> Layer:
+    """The vector layer ``collection_id`` in full, or (``light``) as listed: enough for a
+    tile's cache key, and read without the database (``LiveAPI.light``)."""
+    layer = live.light(collection_id) if light else live.layer(collection_id)
     if layer is None or layer.current is None or layer.meta.kind != "vector":
         raise NotFound(f"collection {collection_id!r} has no vector tiles")
     return layer
@@ -269,8 +271,9 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
 
     @bp.get("/collections/<collection_id>/tiles/<tms_id>/<z>/<y>/<x>")
     def tile(collection_id: str, tms_id: str, z: str, y: str, x: str) -> Response:
-        live.refresh()
-        layer = _layer_or_404(live, collection_id)
+        # the light layer (as listed, in memory) names the current version: a cached tile
+        # is served without reading the catalog, so also while the database is away
+        layer = _layer_or_404(live, collection_id, light=True)
         check_tms(tms_id)
         address = tile_address(z, y, x)
         moved = stale_version(request, layer)  # an older version's URL: to the current one
@@ -285,10 +288,12 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         else:
             body = cache.get(key)
             if body is None:
+                full = _layer_or_404(live, collection_id).current  # its field list
+                assert full is not None
                 # thinned (the costly case) only when the layer has more features
                 with heavy_if(address.z <= LOW_ZOOM
                               and version.feature_count > MAX_TILE_FEATURES, "tile"):
-                    body = store.tile(version.store_ref, version.fields, address,
+                    body = store.tile(version.store_ref, full.fields, address,
                                       layer=layer.id,
                                       points="Point" in (version.geometry_type or ""))
                 cache.put(key, body)

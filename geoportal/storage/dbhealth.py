@@ -22,11 +22,13 @@ from datetime import datetime
 
 import psycopg
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Engine
 
-from geoportal.errors import DatabaseUnavailable
+from geoportal.errors import DatabaseUnavailable, StorageError
 
-__all__ = ["LOCKED", "READ_ONLY", "TOO_SLOW", "UNREACHABLE", "Outage", "classify",
-           "database_name", "outage", "refused"]
+__all__ = ["BUSY", "LOCKED", "READ_ONLY", "TOO_SLOW", "TRY_AGAIN", "UNREACHABLE", "LogOnce",
+           "Outage", "classify", "database_error", "database_name", "outage", "refused",
+           "replica_down", "unreachable"]
 
 log = logging.getLogger("geoportal.database")
 
@@ -35,19 +37,57 @@ LOCKED = "the layer is locked by a publish; try again"
 TOO_SLOW = "the database did not answer in time; try again in a few seconds"
 READ_ONLY = ("the database is read-only just now (maintenance or a fail-over), so nothing "
              "can be changed; try again later")
+TRY_AGAIN = "the database had to cancel this request (a conflict with another one); try again"
+BUSY = "the database has no free connection just now; try again in a few seconds"
+
+# SQLSTATEs of a server that is going away or gone: admin_shutdown, crash_shutdown,
+# cannot_connect_now (starting up, shutting down, in recovery without hot standby)
+_SHUTTING_DOWN = frozenset({"57P01", "57P02", "57P03"})
+# serialization_failure (on a hot standby also "conflict with recovery"), deadlock_detected
+_ROLLED_BACK = frozenset({"40001", "40P01"})
+_TOO_MANY_CONNECTIONS = "53300"
 
 REPORT_EVERY_S = 10.0
 PROBE_EVERY_S = 0.2
 
 
-def database_name(conninfo: str) -> str:
-    """``host:port/dbname`` of a libpq URL or connection string (never user or password)."""
+def database_name(target: str | URL | Engine) -> str:
+    """``host:port/dbname`` of a libpq URL or connection string, a SQLAlchemy URL or an
+    engine (never user or password): the one name of a database in logs and outages, so the
+    catalog, the audit log, the tokens and the PostGIS store count the same outage."""
+    if isinstance(target, Engine):
+        target = target.url
+    if isinstance(target, URL):
+        target = target.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        info = psycopg.conninfo.conninfo_to_dict(conninfo)
+        info = psycopg.conninfo.conninfo_to_dict(target)
     except psycopg.Error:
         return "postgresql"
     return "{}:{}/{}".format(info.get("host", ""), info.get("port", "5432"),
                              info.get("dbname", ""))
+
+
+class LogOnce:
+    """A failure that is logged once, then not again until the thing works again (an audit
+    row or a token's ``last_used`` that a read-only or absent database refuses: the request
+    goes on; one line says so, not one per request)."""
+
+    def __init__(self, logger: logging.Logger, message: str) -> None:
+        self._log = logger
+        self._message = message
+        self._failing = threading.Event()
+
+    def failed(self, exc: BaseException) -> None:
+        """It failed: the first failure since it last worked is logged (WARNING)."""
+        if not self._failing.is_set():
+            self._failing.set()
+            self._log.warning("%s (further failures not logged until it works again): %s",
+                              self._message, exc)
+
+    def worked(self) -> None:
+        """It worked: the next failure is logged again."""
+        if self._failing.is_set():
+            self._failing.clear()
 
 
 class Outage:
@@ -61,6 +101,7 @@ class Outage:
         self._reported = 0.0
         self._probed = 0.0
         self._probing = threading.Lock()
+        self.rerouted = False  # a replica's reads go to the primary meanwhile (logged)
 
     @property
     def down(self) -> bool:
@@ -101,6 +142,9 @@ class Outage:
             seconds, count, self.since = time.time() - self.since, self.refused, None
         log.warning("database %s reachable again after %.1f s (%d requests refused)",
                     self.name, seconds, count)
+        if self.rerouted:
+            self.rerouted = False
+            log.warning("reads of anonymous requests go to the replica %s again", self.name)
         return True
 
     def probe(self, conninfo: str, connect_timeout_s: int = 2) -> bool:
@@ -140,6 +184,28 @@ def outage(name: str) -> Outage:
     return found
 
 
+def replica_down(name: str, conninfo: str) -> bool:
+    """Whether the reads meant for the replica ``name`` go to the primary now: while its
+    outage is known and a probe (at most every ``PROBE_EVERY_S``) finds it still away. The
+    switch is logged once each way ("go to the primary", "go to the replica again")."""
+    found = _OUTAGES.get(name)
+    if found is None or not found.down or found.probe(conninfo):
+        return False
+    if not found.rerouted:
+        with found._lock:
+            first, found.rerouted = not found.rerouted, True
+        if first:
+            log.warning("replica %s unreachable: reads of anonymous requests go to the "
+                        "primary until it answers again", name)
+    return True
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``DatabaseUnavailable`` of a database that does not answer at all
+    (an outage), not a lock, a timeout or a busy server."""
+    return isinstance(exc, DatabaseUnavailable) and exc.user_msg == UNREACHABLE
+
+
 def refused(exc: DatabaseUnavailable) -> None:
     """Count a request refused with ``exc`` against its database's outage (if one)."""
     if exc.database:
@@ -149,14 +215,25 @@ def refused(exc: DatabaseUnavailable) -> None:
 
 
 def classify(exc: BaseException, name: str, what: str) -> DatabaseUnavailable | None:
-    """The ``DatabaseUnavailable`` for a psycopg or SQLAlchemy error that says the database
-    cannot answer now (unreachable, a lock or statement timeout, read-only), or None for any
-    other error (a bug or a bad query: the caller's StorageError). An unreachable database
-    starts (or continues) its ``Outage``."""
+    """The ``DatabaseUnavailable`` (HTTP 503) for a psycopg or SQLAlchemy error that says the
+    database cannot answer now, or None for any other error (a bug or a bad query: the
+    caller's StorageError). By SQLSTATE:
+
+    - none (libpq could not connect or lost the connection), class 08, 57P01-57P03: the
+      database is away: its ``Outage`` starts (traceback logged once), pools are renewed;
+    - 55P03 lock_not_available, 57014 query_canceled: a lock or statement timeout;
+    - 25006 read_only_sql_transaction: a replica or a primary in maintenance;
+    - 40001, 40P01 (serialization failure, incl. a hot standby's "conflict with recovery";
+      deadlock): this request only, try again; no outage;
+    - 53300 too_many_connections: the server is full; no outage, the pool is kept.
+    """
     if isinstance(exc, sa_exc.TimeoutError):  # no free pooled connection in time
         return DatabaseUnavailable(f"{what} ({name}): no free connection: {exc}",
                                    user_msg=TOO_SLOW, database=name, retry_after=2)
     original = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    if not isinstance(original, psycopg.Error):
+        return None
+    sqlstate = original.sqlstate
     if isinstance(original, psycopg.errors.LockNotAvailable):
         return DatabaseUnavailable(f"{what} ({name}): lock timeout: {original}",
                                    user_msg=LOCKED, database=name, retry_after=2)
@@ -166,9 +243,28 @@ def classify(exc: BaseException, name: str, what: str) -> DatabaseUnavailable | 
     if isinstance(original, psycopg.errors.ReadOnlySqlTransaction):
         return DatabaseUnavailable(f"{what} ({name}): read-only: {original}",
                                    user_msg=READ_ONLY, database=name, retry_after=30)
-    if isinstance(original, psycopg.OperationalError) or (
-            isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
+    if sqlstate in _ROLLED_BACK:
+        return DatabaseUnavailable(f"{what} ({name}): rolled back ({sqlstate}): {original}",
+                                   user_msg=TRY_AGAIN, database=name, retry_after=1)
+    if sqlstate == _TOO_MANY_CONNECTIONS:
+        return DatabaseUnavailable(f"{what} ({name}): too many connections: {original}",
+                                   user_msg=BUSY, database=name, retry_after=5)
+    invalidated = isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
+    gone = sqlstate is None or sqlstate.startswith("08") or sqlstate in _SHUTTING_DOWN
+    if (isinstance(original, psycopg.OperationalError) and gone) or invalidated:
         outage(name).failed(exc)
         return DatabaseUnavailable(f"{what} ({name}): {original}".strip(),
                                    user_msg=UNREACHABLE, database=name)
     return None
+
+
+def database_error(exc: BaseException, what: str, name: str | None) -> StorageError:
+    """The error to raise for a database failure ``exc`` while doing ``what``: the
+    ``DatabaseUnavailable`` of ``classify`` when PostgreSQL cannot answer now, else a
+    StorageError. ``name`` is the database's ``database_name``; None for the embedded SQLite
+    catalog, whose errors are never classified (nobody else can lock it away for long)."""
+    if name is not None:
+        found = classify(exc, name, what)
+        if found is not None:
+            return found
+    return StorageError(f"{what} ({name or 'sqlite'}): {exc}")

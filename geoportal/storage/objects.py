@@ -22,9 +22,12 @@ through ``/vsis3/`` (ranged reads, no download) with options derived from those 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -38,13 +41,18 @@ from geoportal.errors import StorageError
 if TYPE_CHECKING:
     from geoportal.config import Settings
 
-__all__ = ["STORE_AWAY", "STORE_FAILED", "LocalObjectStore", "ObjectInfo", "ObjectMissing",
-           "ObjectStore", "ObjectStoreUnavailable", "S3ObjectStore", "check_key",
-           "open_object_store"]
+__all__ = ["PROBE_EVERY_S", "STORE_AWAY", "STORE_FAILED", "LocalObjectStore", "ObjectInfo",
+           "ObjectMissing", "ObjectStore", "ObjectStoreUnavailable", "S3ObjectStore",
+           "StoreOutage", "check_key", "open_object_store", "refused", "temp_folder"]
+
+log = logging.getLogger("geoportal.objects")
 
 _CHUNK = 8 * 1024 * 1024  # multipart part size and read chunk (S3's minimum part is 5 MiB)
 _READ_TIMEOUT = "60s"  # one request of a stream, not the whole stream
+_QUICK_TIMEOUT = "5s"  # a HEAD, a LIST of one page, a DELETE: small answers
 _CHECK_TIMEOUT = "3s"  # /readyz must answer quickly when the store is away
+PROBE_EVERY_S = 1.0  # while the store is known away: one real attempt a second per process
+REPORT_EVERY_S = 10.0
 
 
 class ObjectInfo(NamedTuple):
@@ -68,11 +76,118 @@ class ObjectMissing(StorageError, FileNotFoundError):
 
 class ObjectStoreUnavailable(StorageError):
     """The object store did not answer (connection refused, timeout, 5xx after the retries):
-    HTTP 503 with ``Retry-After``, as for the database; the log line names the store."""
+    HTTP 503 with ``Retry-After``, as for the database; the log line names the store
+    (``store``: its ``describe``, for the outage's count of refused requests)."""
 
     http_status = HTTPStatus.SERVICE_UNAVAILABLE
     ogc_code = "ServiceUnavailable"
     retry_after = 5
+
+    def __init__(self, msg: str, *, user_msg: str | None = None,
+                 store: str | None = None) -> None:
+        super().__init__(msg, user_msg=user_msg)
+        self.store = store
+
+
+class StoreOutage:
+    """What this process knows about one object store being unreachable (as
+    ``storage/dbhealth.py`` for the database): while it is known away, requests fail at once
+    with a 503 instead of each waiting through timeouts and retries; one request at most
+    every ``PROBE_EVERY_S`` tries the store for real. The log gets the first failure with its
+    traceback, then one line every ``REPORT_EVERY_S`` with the count of refused requests,
+    and one line when the store answers again."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self.since: float | None = None  # wall-clock start of the outage
+        self.refused = 0
+        self._reported = 0.0
+        self._probed = 0.0
+
+    @property
+    def down(self) -> bool:
+        """Whether the last attempt to reach the store failed."""
+        return self.since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        """A call could not reach the store: the first of an outage is logged with its
+        traceback, the next ones are not."""
+        with self._lock:
+            first = self.since is None
+            self._probed = time.monotonic()
+            if first:
+                self.since, self.refused, self._reported = time.time(), 0, time.monotonic()
+        if first:
+            log.error("object store %s unreachable: %s", self.name, exc, exc_info=exc)
+
+    def may_try(self) -> bool:
+        """Whether a call may go to the store now: always when no outage is known, else for
+        one caller every ``PROBE_EVERY_S`` (the others are refused at once)."""
+        if self.since is None:
+            return True
+        with self._lock:
+            now = time.monotonic()
+            if now - self._probed < PROBE_EVERY_S:
+                return False
+            self._probed = now
+            return True
+
+    def refuse(self) -> None:
+        """One request answered 503 because of the outage; a line every ``REPORT_EVERY_S``."""
+        with self._lock:
+            self.refused += 1
+            if self.since is None or time.monotonic() - self._reported < REPORT_EVERY_S:
+                return
+            self._reported = time.monotonic()
+            count, since = self.refused, self.since
+        log.error("object store %s still unreachable (%d requests refused since %s)",
+                  self.name, count, datetime.fromtimestamp(since).strftime("%H:%M:%S"))
+
+    def recovered(self) -> None:
+        """A call reached the store: the end of an outage is logged once."""
+        if self.since is None:  # the usual case, without a lock
+            return
+        with self._lock:
+            if self.since is None:
+                return
+            seconds, count, self.since = time.time() - self.since, self.refused, None
+        log.warning("object store %s reachable again after %.1f s (%d requests refused)",
+                    self.name, seconds, count)
+
+
+_OUTAGES: dict[str, StoreOutage] = {}
+_OUTAGES_LOCK = threading.Lock()
+
+
+def _outage(name: str) -> StoreOutage:
+    """The process's ``StoreOutage`` of the store ``name`` (its ``describe``): shared by
+    every client of the same store in this process."""
+    found = _OUTAGES.get(name)
+    if found is None:
+        with _OUTAGES_LOCK:
+            found = _OUTAGES.setdefault(name, StoreOutage(name))
+    return found
+
+
+def refused(exc: ObjectStoreUnavailable) -> None:
+    """Count a request refused with ``exc`` against its store's outage (if one is known)."""
+    found = _OUTAGES.get(exc.store) if exc.store else None
+    if found is not None:
+        found.refuse()
+
+
+@contextlib.contextmanager
+def temp_folder(prefix: str) -> Iterator[Path]:
+    """A new folder in the system's temp folder named ``<prefix>*``, removed with what it
+    holds when the block ends. Every temporary folder of the portal is made here; the
+    prefixes (geoportal-read-, geoportal-cog-, geoportal-upload-, geoportal-download-) are
+    what ``geoportal cleanup`` sweeps after a crash."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class ObjectStore(Protocol):
@@ -87,8 +202,11 @@ class ObjectStore(Protocol):
     def local_file(self, key: str) -> contextlib.AbstractContextManager[Path]:
         """A local file with the object's content, for as long as the ``with`` block runs."""
 
-    def exists(self, key: str) -> bool:
-        """Whether an object is stored under ``key``."""
+    def exists(self, key: str, *, probe: bool = False) -> bool:
+        """Whether an object is stored under ``key`` (``probe``: one quick try, no retry)."""
+
+    def guard(self) -> None:
+        """ObjectStoreUnavailable at once while the store is known to be away."""
 
     def info(self, key: str) -> ObjectInfo:
         """Size, time and entity tag of ``key`` (ObjectMissing when absent)."""
@@ -185,9 +303,12 @@ class LocalObjectStore:
             raise ObjectMissing(f"{key} is not in {self.describe}", user_msg=STORE_FAILED)
         yield path
 
-    def exists(self, key: str) -> bool:
+    def exists(self, key: str, *, probe: bool = False) -> bool:
         """Whether the file of ``key`` exists."""
         return self.path(key).is_file()
+
+    def guard(self) -> None:
+        """Nothing: a folder has no outages to remember."""
 
     def info(self, key: str) -> ObjectInfo:
         """Size and time of the file; the entity tag is made of both (like a web server's)."""
@@ -318,7 +439,7 @@ class S3ObjectStore:
 
         def make(timeout: str, retries: int, retry_s: float) -> S3Store:
             return S3Store(self.bucket, prefix=self.prefix or None, config=config,  # type: ignore[arg-type]
-                           client_options={"allow_http": allow_http, "connect_timeout": "3s",
+                           client_options={"allow_http": allow_http, "connect_timeout": "2s",
                                            "timeout": timeout},
                            retry_config={"max_retries": retries,
                                          "retry_timeout": timedelta(seconds=retry_s),
@@ -326,8 +447,28 @@ class S3ObjectStore:
                                                      "max_backoff": timedelta(seconds=2),
                                                      "base": 2}})
 
-        self._store = make(_READ_TIMEOUT, 2, 10)
+        # Bounded so that one request costs seconds, not minutes, when the store is away:
+        # streams and uploads (long answers), small calls (HEAD, a page of LIST, DELETE),
+        # and the probe (/readyz, and one call a second during an outage: no retry).
+        self._store = make(_READ_TIMEOUT, 2, 6)
+        self._quick = make(_QUICK_TIMEOUT, 1, 4)
         self._probe = make(_CHECK_TIMEOUT, 0, 3)
+        self.outage = _outage(self.describe)
+
+    def _guard(self) -> None:
+        """While the store is known away: ObjectStoreUnavailable at once, except for one
+        caller a second, which probes the store (3 s at most) and ends the outage when it
+        answers."""
+        outage = self.outage
+        if not outage.down:
+            return
+        if outage.may_try():
+            self.check()  # raises (and keeps the outage) while the store is still away
+            return
+        raise ObjectStoreUnavailable(f"object store {self.describe} is unreachable (known "
+                                     "for this process; probed again within "
+                                     f"{PROBE_EVERY_S:g} s)", user_msg=STORE_AWAY,
+                                     store=self.describe)
 
     def _error(self, action: str, key: str, exc: Exception) -> StorageError:
         """Our error for an obstore failure: names the store and the key, never a secret."""
@@ -346,7 +487,8 @@ class S3ObjectStore:
             return ObjectMissing(msg, user_msg=STORE_FAILED)
         if isinstance(exc, PermissionDeniedError | UnauthenticatedError):
             return StorageError(msg, user_msg=STORE_FAILED)  # keys or policy: the operator's
-        return ObjectStoreUnavailable(msg, user_msg=STORE_AWAY)
+        self.outage.failed(exc)
+        return ObjectStoreUnavailable(msg, user_msg=STORE_AWAY, store=self.describe)
 
     def put_file(self, key: str, path: Path, *, move: bool = False) -> None:
         """Upload ``path`` (multipart in 8 MiB parts above that size; S3 makes the object
@@ -354,6 +496,7 @@ class S3ObjectStore:
         import obstore
 
         check_key(key)
+        self._guard()
         try:
             with Path(path).open("rb") as handle:
                 obstore.put(self._store, key, handle, chunk_size=_CHUNK, max_concurrency=4)
@@ -367,31 +510,30 @@ class S3ObjectStore:
         """Download the object, streamed, to ``<tmp>/geoportal-read-*/<its name>`` (the name
         keeps its extension for the readers); removed when the block ends."""
         check_key(key)
-        folder = Path(tempfile.mkdtemp(prefix="geoportal-read-"))
-        try:
+        with temp_folder("geoportal-read-") as folder:
             target = folder / PurePosixPath(key).name
             with target.open("wb") as out:
                 for chunk in self.read(key):
                     out.write(chunk)
             yield target
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
-    def exists(self, key: str) -> bool:
-        """A HEAD request."""
+    def exists(self, key: str, *, probe: bool = False) -> bool:
+        """A HEAD request; ``probe``: one try with a short timeout (after GDAL's own tries
+        failed, the answer is wanted now, not after more retries)."""
         try:
-            self.info(key)
+            self.info(key, probe=probe)
         except ObjectMissing:
             return False
         return True
 
-    def info(self, key: str) -> ObjectInfo:
+    def info(self, key: str, *, probe: bool = False) -> ObjectInfo:
         """A HEAD request: size, time and the store's entity tag."""
         import obstore
 
         check_key(key)
+        self._guard()
         try:
-            meta = obstore.head(self._store, key)
+            meta = obstore.head(self._probe if probe else self._quick, key)
         except Exception as exc:
             raise self._error("look up", key, exc) from exc
         return ObjectInfo(key, meta["size"], meta["last_modified"], meta.get("e_tag"))
@@ -408,6 +550,7 @@ class S3ObjectStore:
             options["range"] = (start, end)
         elif start:
             options["range"] = {"offset": start}
+        self._guard()
         try:
             result = obstore.get(self._store, key, options=options or None)  # type: ignore[arg-type]
         except Exception as exc:
@@ -425,8 +568,9 @@ class S3ObjectStore:
         import obstore
 
         check_key(key)
+        self._guard()
         try:
-            obstore.delete(self._store, key)
+            obstore.delete(self._quick, key)
         except Exception as exc:
             err = self._error("delete", key, exc)
             if not isinstance(err, ObjectMissing):
@@ -439,7 +583,7 @@ class S3ObjectStore:
         keys = [info.key for info in self.list(prefix)]
         if keys:
             try:
-                obstore.delete(self._store, keys)
+                obstore.delete(self._quick, keys)
             except Exception as exc:
                 raise self._error("delete", prefix + "*", exc) from exc
         return len(keys)
@@ -451,8 +595,9 @@ class S3ObjectStore:
 
         _check_prefix(prefix)
         folder = prefix[: prefix.rfind("/")] if "/" in prefix else ""
+        self._guard()
         try:
-            for chunk in obstore.list(self._store, prefix=folder or None, chunk_size=1000):
+            for chunk in obstore.list(self._quick, prefix=folder or None, chunk_size=1000):
                 for meta in chunk:
                     if meta["path"].startswith(prefix):
                         yield ObjectInfo(meta["path"], meta["size"], meta["last_modified"],
@@ -476,9 +621,9 @@ class S3ObjectStore:
             "VSI_CACHE": "TRUE",
             "GDAL_HTTP_MERGE_CONSECUTIVE_RANGES": "YES",
             "GDAL_HTTP_MULTIPLEX": "YES",
-            "GDAL_HTTP_CONNECTTIMEOUT": "3",
-            "GDAL_HTTP_TIMEOUT": "10",
-            "GDAL_HTTP_MAX_RETRY": "2",
+            "GDAL_HTTP_CONNECTTIMEOUT": "2",
+            "GDAL_HTTP_TIMEOUT": "5",
+            "GDAL_HTTP_MAX_RETRY": "1",
             "GDAL_HTTP_RETRY_DELAY": "0.5",
             "AWS_REGION": self.region,
         }
@@ -494,8 +639,14 @@ class S3ObjectStore:
             options["AWS_NO_SIGN_REQUEST"] = "YES"
         return options
 
+    def guard(self) -> None:
+        """ObjectStoreUnavailable at once while the store is known away (see ``_guard``):
+        for GDAL's reads, which do not go through this client."""
+        self._guard()
+
     def check(self) -> None:
-        """LIST one key, with a 3 s timeout and no retries."""
+        """LIST one key, with a 3 s timeout and no retries (ends a known outage when the
+        store answers)."""
         import obstore
 
         try:
@@ -505,6 +656,7 @@ class S3ObjectStore:
             err.args = (f"{err}; check GEOPORTAL_OBJECT_STORE and AWS_ENDPOINT_URL, "
                         "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",)
             raise err from exc
+        self.outage.recovered()
 
 
 def open_object_store(settings: Settings) -> ObjectStore:

@@ -12,6 +12,9 @@ work: per-transaction settings, no prepared statements, and which server a read 
   marks them with ``replica_reads()``. Everything else (writes, the admin API, edits, any
   request with a token, the CLI, the job runner) reads the primary, so nobody misses their
   own write behind a lagging replica.
+- While the replica is known to be away (``dbhealth.replica_down``), the reads meant for it go
+  to the primary, until a probe finds it back; a web node's start-up reads (the catalog it
+  serves) go to the replica too, so a node starts while the primary is away.
 """
 
 from __future__ import annotations

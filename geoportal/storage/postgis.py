@@ -18,7 +18,7 @@ import math
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, time
 from time import monotonic
 from typing import Any
@@ -235,9 +235,9 @@ class PostGISStore(FeatureStore):
 
     def fault(self, exc: psycopg.Error, what: str) -> StorageError:
         """The error for a failure of a write on the primary: ``DatabaseUnavailable`` (503)
-        when the database cannot answer now, else a StorageError saying ``what`` failed."""
-        found = dbhealth.classify(exc, self._names["primary"], what)
-        return found if found is not None else StorageError(f"{what}: {exc}")
+        when the database cannot answer now, else a StorageError saying ``what`` failed
+        (``dbhealth.database_error``)."""
+        return dbhealth.database_error(exc, what, self._names["primary"])
 
     @property
     def _wait_s(self) -> float:
@@ -280,14 +280,35 @@ class PostGISStore(FeatureStore):
             threading.Thread(target=old.close, kwargs={"timeout": 5}, daemon=True,
                              name="geoportal-pool-close").start()
 
+    def _replica_usable(self) -> bool:
+        """Whether this request's reads may go to the replica: one is configured, the request
+        is an anonymous read, and the replica is not known to be away (``dbhealth``)."""
+        replica = self._conninfo["replica"]
+        return bool(replica) and reads_from_replica() and \
+            not dbhealth.replica_down(self._names["replica"], replica)
+
     @contextmanager
     def _connection(self, ref: str, *, read: bool = False) -> Iterator[psycopg.Connection]:
         """A pooled connection (autocommit) to the primary, or for a ``read`` of an anonymous
-        request to the replica when one is configured. A database that cannot answer is a
-        ``DatabaseUnavailable`` (503): while its outage is known, at once, without waiting
-        for the pool; a query cancelled by its statement timeout is the caller's to judge."""
-        which = "replica" if read and self._conninfo["replica"] and reads_from_replica() \
-            and self._replicated(ref) else "primary"
+        request to the replica when one is configured and answers (a replica found away
+        starts its outage and this read, and the next ones, go to the primary). A database
+        that cannot answer is a ``DatabaseUnavailable`` (503): while its outage is known, at
+        once, without waiting for the pool; a query cancelled by its statement timeout is the
+        caller's to judge."""
+        which = "replica" if read and self._replica_usable() and self._replicated(ref) \
+            else "primary"
+        with ExitStack() as stack:
+            try:
+                conn = stack.enter_context(self._pooled(ref, which))
+            except DatabaseUnavailable as exc:
+                if which != "replica" or not dbhealth.unreachable(exc):
+                    raise
+                conn = stack.enter_context(self._pooled(ref, "primary"))
+            yield conn
+
+    @contextmanager
+    def _pooled(self, ref: str, which: str) -> Iterator[psycopg.Connection]:
+        """``_connection``'s pooled connection to ``which`` (primary or replica)."""
         name = self._names[which]
         outage = dbhealth.outage(name)
         if outage.down and not outage.probe(self._conninfo[which] or self.conninfo):
@@ -306,7 +327,7 @@ class PostGISStore(FeatureStore):
             found = dbhealth.classify(exc, name, ref)
             if found is None:
                 raise
-            if found.user_msg == dbhealth.UNREACHABLE:
+            if dbhealth.unreachable(found):  # not for a busy server: its pool is fine
                 self._stale.add(which)
             raise found from exc
         outage.recovered()
@@ -319,12 +340,14 @@ class PostGISStore(FeatureStore):
         if ref in self._on_replica or "." not in ref:
             return True
         try:
-            with self._pool("replica").connection() as conn:
+            with self._pooled(ref, "replica") as conn:
                 found = conn.execute("SELECT to_regclass(%s) IS NOT NULL",
                                      (sql.Identifier(*self._split(ref)).as_string(conn),)
                                      ).fetchone()
-        except (psycopg.Error, PoolTimeout, StorageError):
-            return False  # the primary answers this one
+        except (psycopg.Error, StorageError, BudgetExceeded):
+            # the primary answers this one; a replica found away starts its outage there,
+            # so the next reads do not wait for its pool again
+            return False
         if found and found[0]:
             self._on_replica.add(ref)
             return True
@@ -340,6 +363,9 @@ class PostGISStore(FeatureStore):
                                  **connect_kwargs(self._wait_s)) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error as direct:
+            found = dbhealth.classify(direct, name, ref)
+            if found is not None and not dbhealth.unreachable(found):
+                return found  # full (too many connections): the pool is kept
             dbhealth.outage(name).failed(direct)
             self._stale.add(which)
             return DatabaseUnavailable(f"{ref}: database {name} unreachable: {direct}",

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from geoportal.storage.objects import (
     ObjectStore,
     ObjectStoreUnavailable,
     check_key,
+    temp_folder,
 )
 
 if TYPE_CHECKING:
@@ -34,9 +33,11 @@ if TYPE_CHECKING:
 
     from geoportal.config import Settings
 
-__all__ = ["COVERAGES", "RasterLocation", "RasterStore"]
+__all__ = ["COVERAGES", "RASTER_MISSING", "RasterLocation", "RasterStore"]
 
 COVERAGES = "coverages/"
+RASTER_MISSING = ("the data file of this layer is missing from the portal's file store; the "
+                  "operator finds the cause in the server log")
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ class RasterLocation:
     configuration for ``rasterio.Env`` (empty for a local file)."""
 
     path: str
-    options: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict, repr=False)  # holds the keys
     exists: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
+    guard: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def remote(self) -> bool:
@@ -56,23 +58,29 @@ class RasterLocation:
     def failure(self, what: str, exc: Exception, missing_msg: str | None = None
                 ) -> GeoportalError:
         """The error for GDAL failing to open or read a remote COG (GDAL says "does not
-        exist" whether the object is gone or the store is away): asks the store itself.
-        A store that does not answer: 503 (ObjectStoreUnavailable); the object gone:
-        NotFound; there but unreadable just now: 503 too (a blip; the log keeps GDAL's
-        words)."""
+        exist" whether the object is gone or the store is away): asks the store itself,
+        once and quickly (``exists`` probes: GDAL has already retried). A store that does
+        not answer: 503 (ObjectStoreUnavailable, and the store's outage begins: the next
+        requests fail at once); the object gone: NotFound (its user message never names
+        the store or the path: ``missing_msg`` or ``RASTER_MISSING``); there but
+        unreadable just now: 503 too (a blip; the log keeps GDAL's words)."""
         try:
             there = self.exists() if self.exists is not None else True
         except StorageError as err:
             return err
         if not there:
-            return NotFound(f"{what} is missing: {self.path}", user_msg=missing_msg)
+            return NotFound(f"{what} is missing: {self.path}",
+                            user_msg=missing_msg or RASTER_MISSING)
         return ObjectStoreUnavailable(f"{what} cannot be read from the object store "
                                       f"({self.path}): {exc}", user_msg=STORE_AWAY)
 
     def env(self) -> Env | contextlib.nullcontext[None]:
         """The GDAL configuration to open ``path`` under (a no-op for a local file). The
         keys go through a rasterio session (rasterio refuses them as plain options and
-        would otherwise look for boto3)."""
+        would otherwise look for boto3). While the store is known to be away:
+        ObjectStoreUnavailable at once, before GDAL tries."""
+        if self.guard is not None:
+            self.guard()
         if not self.options:
             return contextlib.nullcontext()
         import rasterio
@@ -152,7 +160,8 @@ class RasterStore:
         """How GDAL opens ``ref`` in place (no download)."""
         key = self.key(ref)
         return RasterLocation(self.objects.gdal_path(key), self.objects.gdal_options(),
-                              functools.partial(self.objects.exists, key))
+                              functools.partial(self.objects.exists, key, probe=True),
+                              self.objects.guard)
 
     def gdal_path(self, ref: str) -> str:
         """The name GDAL opens ``ref`` by (a path, or ``/vsis3/...``)."""
@@ -185,11 +194,8 @@ class RasterStore:
             finally:
                 path.unlink(missing_ok=True)
             return
-        folder = Path(tempfile.mkdtemp(prefix="geoportal-cog-"))
-        try:
+        with temp_folder("geoportal-cog-") as folder:
             yield folder / Path(ref).name
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     def put(self, ref: str, path: Path) -> None:
         """Store the finished COG at ``path`` as ``ref`` (the local file is consumed)."""

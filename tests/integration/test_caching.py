@@ -146,3 +146,42 @@ def test_the_basemap_style_hands_out_versioned_tiles(portal):
     style = _get(portal, "/portal/style.json").json()
     tiles = [url for source in style["sources"].values() for url in source.get("tiles", [])]
     assert tiles and all("?v=" in url for url in tiles)
+
+
+def test_a_cached_tile_is_served_without_reading_the_catalog(portal, tmp_path):
+    """A tile in the worker's cache is answered from the listed (light) layer: no catalog
+    query, even for a layer outside the kept full layers (``full_kept`` 0 here), so cached
+    tiles still serve while the database is away. The app runs in this process on the
+    portal's own data, so that the catalog's queries can be counted."""
+    from sqlalchemy import event
+
+    from geoportal.config import Settings
+    from geoportal.server.app import create_app
+    from tests.conftest import CONFIG_DIR, LAYERS_DIR
+
+    layer = "kiosks-cached"
+    write_geojson(tmp_path / "c.geojson", [({"n": 1}, shapely.Point(27.55, 53.9))])
+    portal.cli("ingest", str(write_manifest(tmp_path, layer, {"path": "c.geojson"})))
+    settings = Settings(data_dir=portal.data_dir, config_dir=CONFIG_DIR, layers_dir=LAYERS_DIR,
+                        database_url=portal.env.get("GEOPORTAL_DATABASE_URL"),
+                        catalog_poll_seconds=3600, jobs_runner=False)
+    app = create_app(settings)
+    live = app.extensions["geoportal"]["live"]
+    live.full_kept = 0  # no full layer kept: before, every tile read the layer's row
+    catalog = app.extensions["geoportal"]["catalog"]
+    queries: list[str] = []
+    for engine in {catalog.engine, catalog.read_engine or catalog.engine}:
+        event.listen(engine, "before_cursor_execute",
+                     lambda _c, _cur, statement, *_: queries.append(statement))
+    client = app.test_client()
+    path = TILE.format(layer)
+    first = client.get(path)
+    assert first.status_code == 200 and first.data
+    assert queries, "a tile not in the cache reads the layer's field list"
+    queries.clear()
+    for _ in range(3):
+        again = client.get(path)
+        assert again.status_code == 200 and again.data == first.data
+    assert queries == []
+    missing = client.get(TILE.format("no-such-layer-here"))
+    assert missing.status_code == 404

@@ -57,6 +57,8 @@ def test_limit_and_offset_slice_the_list_on_either_store(portal: Portal) -> None
 @pytest.mark.parametrize(("query", "name"), [
     ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"),
     ("limit=-1", "limit"), ("offset=-5", "offset"), ("offset=1.5", "offset"),
+    ("offset=\u00b2", "offset"), ("offset=\u0661\u0662", "offset"),
+    ("offset=" + "1" * 10, "offset"), ("limit=\uff11\uff10", "limit"),
 ])
 def test_a_bad_limit_or_offset_is_400_naming_it(portal: Portal, query: str, name: str) -> None:
     response = requests.get(f"{portal.url}/collections?f=json&{query}", timeout=30)
@@ -110,3 +112,14 @@ def test_the_html_page_links_to_its_neighbours(many) -> None:
     assert 'rel="next"' in page.text and 'rel="prev"' in page.text
     assert "f=html&amp;offset=200&amp;limit=100" in page.text
     assert page.text.count("/items?f=html") == 100
+
+
+def test_an_offset_of_thousands_of_digits_is_an_input_error_not_a_crash() -> None:
+    """int() refuses more than 4,300 digits with a ValueError: a 500 before; now the
+    parameter is named (the HTTP server may refuse such a line itself, so called directly)."""
+    from geoportal.errors import InputError
+    from geoportal.server.collections import page_of
+
+    with pytest.raises(InputError, match=r"^offset="):
+        page_of({"offset": "7" * 5000})
+    assert page_of({"offset": " 12 ", "limit": "3"}).offset == 12

@@ -187,6 +187,12 @@ def test_the_whole_cog_downloads_and_is_valid(portal, tmp_path):
     response = _get(portal, f"/collections/{NL}/download", f="tif")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("image/tiff")
+    # no version in the URL: revalidated every time, never kept for a while (a rollback)
+    assert response.headers["Cache-Control"] == "no-cache" and response.headers["ETag"]
+    assert "Expires" not in response.headers
+    again = requests.get(f"{portal.url}/collections/{NL}/download?f=tif", timeout=30,
+                         headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
     target = tmp_path / "nl.tif"
     target.write_bytes(response.content)
     valid, errors, _ = cog_validate(target, quiet=True)

@@ -7,7 +7,6 @@ itself. The module runs its own PostgreSQL cluster, since it stops it."""
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -23,7 +22,7 @@ import requests
 import shapely
 
 from tests.conftest import Portal, free_port, write_geojson, write_manifest
-from tests.pg import LocalPostgres, find_pg_bin
+from tests.pg import LocalPostgres, require_pg_bin
 
 LAYER = "fault-points"
 LON, LAT = 27.56, 53.90
@@ -53,11 +52,7 @@ IN_MEMORY = {"landing", "collections", "collection", "tile"}  # the tile: cached
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalPostgres]:
     """A PostgreSQL cluster of this module's own: its tests stop and start it."""
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        if os.environ.get("GEOPORTAL_REQUIRE_POSTGIS") == "1":
-            pytest.fail("PostgreSQL is required (GEOPORTAL_REQUIRE_POSTGIS=1) but not installed")
-        pytest.skip("PostgreSQL/PostGIS is not installed (Debian: postgresql-15-postgis-3)")
+    bin_dir = require_pg_bin()
     root = Path(tempfile.mkdtemp(prefix="geoportal-pgfault-"))
     pg = LocalPostgres(root, free_port(), bin_dir)
     try:

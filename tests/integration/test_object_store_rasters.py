@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -172,6 +173,7 @@ def test_download_honours_range_and_etag(cluster):
     full = requests.get(url, timeout=60)
     assert full.status_code == 200 and full.content == whole
     assert full.headers["ETag"] == etag and full.headers["Accept-Ranges"] == "bytes"
+    assert full.headers["Cache-Control"] == "no-cache"  # revalidated: a rollback is seen
     again = requests.get(url, headers={"If-None-Match": etag}, timeout=60)
     assert again.status_code == 304 and again.content == b""
     tail = requests.get(url, headers={"Range": "bytes=-10"}, timeout=60)
@@ -182,3 +184,66 @@ def test_download_honours_range_and_etag(cluster):
     beyond = requests.get(url, headers={"Range": f"bytes={len(whole) + 10}-"}, timeout=60)
     assert beyond.status_code == 416
     assert beyond.headers["Content-Range"] == f"bytes */{len(whole)}"
+
+
+def _tile_path(z: int = 9, lon: float = 27.75, lat: float = 54.0) -> str:
+    x = int((lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    return f"/collections/{LAYER}/map/tiles/WebMercatorQuad/{z}/{y}/{x}"
+
+
+@pytest.fixture(scope="module")
+def strays(cluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Two more nodes on A's catalog after the publish: "away", whose object store is an
+    endpoint on a closed port (the store down), and "gone", on the same S3 server under an
+    empty prefix (the COG deleted behind the portal's back)."""
+    from tests.conftest import free_port
+
+    root = tmp_path_factory.mktemp("s3strays")
+    shared_catalog = f"sqlite:///{cluster['a'].data_dir / 'catalog.sqlite'}"
+    nodes = {}
+    for name, env in (("away", {**cluster["s3"],
+                                "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}),
+                      ("gone", dict(cluster["s3"].fresh()))):
+        node = Portal(root / name / "var", shared_catalog)
+        node.env.update(env)
+        node.data_dir.mkdir(parents=True)
+        nodes[name] = node
+    try:
+        for node in nodes.values():
+            node.start()
+        yield nodes
+    finally:
+        for node in nodes.values():
+            node.stop()
+
+
+def test_a_store_that_is_down_answers_503_at_once_with_one_traceback(strays):
+    """Map tiles and coverages while the object store is down: 503 with Retry-After, 20 of
+    them well within a polling deadline (the outage is remembered: no per-request timeouts
+    and retries), and the log holds the outage's traceback once per worker process, not one
+    per request."""
+    node = strays["away"]
+    deadline = time.monotonic() + 20
+    answers = []
+    for i in range(20):
+        path = _tile_path(9 + i % 5) if i % 2 else f"/collections/{LAYER}/coverage"
+        r = requests.get(f"{node.url}{path}", params={"f": "GTiff"} if i % 2 == 0 else None,
+                         timeout=30)
+        answers.append((r.status_code, r.headers.get("Retry-After"), r.json()["code"]))
+        assert time.monotonic() < deadline, answers
+    assert set(answers) == {(503, "5", "ServiceUnavailable")}, answers
+    log = (node.data_dir / "server.out").read_text()
+    assert log.count("object_store_unavailable=") >= 20  # one line per request
+    assert 1 <= log.count("Traceback") <= 2, log[-4000:]  # gunicorn runs 2 workers
+    assert "testing-secret" not in log
+
+
+def test_a_cog_gone_from_the_store_is_a_404_that_names_no_store_path(strays, cluster):
+    node = strays["gone"]
+    for path, params in ((_tile_path(), None),
+                         (f"/collections/{LAYER}/coverage", {"f": "GTiff"})):
+        r = requests.get(f"{node.url}{path}", params=params, timeout=60)
+        assert r.status_code == 404, r.text
+        assert "vsis3" not in r.text and cluster["s3"].bucket not in r.text
+        assert "coverages/" not in r.text

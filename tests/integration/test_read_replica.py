@@ -20,7 +20,7 @@ import requests
 import shapely
 
 from tests.conftest import Portal, free_port, write_geojson, write_manifest
-from tests.pg import LocalPostgres, find_pg_bin
+from tests.pg import LocalPostgres, require_pg_bin
 
 LAYER = "replica-points"
 TILE = f"/collections/{LAYER}/tiles/WebMercatorQuad/10/330/590"
@@ -29,11 +29,7 @@ TILE = f"/collections/{LAYER}/tiles/WebMercatorQuad/10/330/590"
 @pytest.fixture(scope="module")
 def clusters() -> Iterator[tuple[LocalPostgres, LocalPostgres]]:
     """A primary and its hot standby, this module's own."""
-    bin_dir = find_pg_bin()
-    if bin_dir is None:
-        if os.environ.get("GEOPORTAL_REQUIRE_POSTGIS") == "1":
-            pytest.fail("PostgreSQL is required (GEOPORTAL_REQUIRE_POSTGIS=1) but not installed")
-        pytest.skip("PostgreSQL/PostGIS is not installed (Debian: postgresql-15-postgis-3)")
+    bin_dir = require_pg_bin()
     root = Path(tempfile.mkdtemp(prefix="geoportal-pgreplica-"))
     if os.geteuid() == 0:  # the servers run as postgres, under this folder
         shutil.chown(root, "postgres", "postgres")
@@ -181,3 +177,75 @@ def test_a_web_node_starts_and_reads_with_the_primary_read_only(portal):
             conn.execute(f"ALTER DATABASE {database} RESET default_transaction_read_only")
     log = (portal.data_dir / "server.out").read_text()
     assert "start-up clean-up skipped: the database is read-only" in log
+
+
+def _token(portal: Portal) -> str:
+    return portal.cli("token", "create", "--name", "fault", "--role", "admin").stdout.strip()
+
+
+def _write(portal: Portal, token: str) -> requests.Response:
+    return requests.post(
+        f"{portal.url}/collections/{LAYER}/items", timeout=60,
+        data=json.dumps({"type": "Feature", "properties": {"name": "w"},
+                         "geometry": {"type": "Point", "coordinates": [27.6, 53.9]}}),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/geo+json"})
+
+
+def _until(check, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_reads_go_to_the_primary_while_the_replica_is_stopped(portal, clusters):
+    _, standby = clusters
+    log = portal.data_dir / "server.out"
+    before = len(log.read_text())
+    standby.halt("fast")
+    try:
+        items = f"/collections/{LAYER}/items?limit=5"
+        _until(lambda: requests.get(portal.url + items, timeout=30).status_code == 200,
+               "items not served from the primary")
+        for path in (items, f"/collections/{LAYER}/items/1", "/collections?f=json"):
+            r = requests.get(portal.url + path, timeout=30)
+            assert r.status_code == 200, (path, r.text[:300])
+        ready = requests.get(f"{portal.url}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        body = ready.json()
+        assert body["status"] == "degraded: reads from the primary"
+        assert body["checks"]["replica"] in ("unreachable", "timeout")
+        assert body["checks"]["database"] == "ok"
+        assert str(standby.port) not in ready.text  # the address goes to the log only
+    finally:
+        standby.resume()
+    _until(lambda: requests.get(f"{portal.url}/readyz", timeout=10).json()["status"] == "ok",
+           "readyz not ok again after the replica's return")
+    text = log.read_text()[before:]
+    assert text.count("go to the primary until it answers again") == 1
+    assert "go to the replica" in text
+
+
+def test_a_read_node_starts_and_stays_ready_with_the_primary_stopped(portal, clusters):
+    primary, _ = clusters
+    token = _token(portal)
+    _caught_up(portal)
+    portal.stop()
+    primary.halt("fast")
+    try:
+        portal.start()  # start-up reads on the replica
+        for path in ("/collections?f=json", f"/collections/{LAYER}/items?limit=5", TILE):
+            r = requests.get(portal.url + path, timeout=30)
+            assert r.status_code in (200, 204), (path, r.text[:300])
+        ready = requests.get(f"{portal.url}/readyz", timeout=10)
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["status"] == "degraded: writes unavailable"
+        assert ready.json()["checks"]["database"] in ("unreachable", "timeout")
+        assert ready.json()["checks"]["replica"] == "ok"
+        assert str(primary.port) not in ready.text
+        refused = _write(portal, token)
+        assert refused.status_code == 503, refused.text
+        assert "Retry-After" in refused.headers
+    finally:
+        primary.resume()
+    _until(lambda: _write(portal, token).status_code == 201, "writes not back")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -233,8 +234,13 @@ def test_cog_on_s3_and_its_clean_up_against_the_catalog(tmp_path: Path, s3_env: 
         young = clean_up(catalog, store, coverage_dir=rasters, uploads_dir=None, grace_s=3600,
                          temp=False)
         assert young.removed == [] and rasters.refs() == {ref, orphan}  # may be registering
+        # S3 dates a multipart upload from its start: an object store's orphan is kept 6 h
+        # whatever the folder grace, so a COG that took long to upload is not taken
+        slow = clean_up(catalog, store, coverage_dir=rasters, uploads_dir=None, grace_s=0,
+                        temp=False)
+        assert slow.removed == [] and rasters.refs() == {ref, orphan}
         old = clean_up(catalog, store, coverage_dir=rasters, uploads_dir=None, grace_s=0,
-                       temp=False)
+                       temp=False, object_grace_s=0)
     finally:
         store.close()
     assert [r.name for r in old.removed] == [f"coverages/{orphan}"]
@@ -256,3 +262,63 @@ def test_reading_a_cog_from_an_away_store_is_a_503_and_a_gone_one_a_404(s3_env: 
                                                           crs=None)
     with pytest.raises(NotFound):
         render_tile(empty.location("l/x.tif"), 9, 295, 162, Style())
+
+
+def test_a_known_outage_fails_at_once_and_probes_once_a_second() -> None:
+    """After one failure the store is known away: calls are refused without going to the
+    store (one a second probes), so a burst of requests does not each wait for timeouts."""
+    from geoportal.storage.objects import PROBE_EVERY_S
+
+    dead = S3ObjectStore("s3://geo/outage", {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s"})
+    with pytest.raises(ObjectStoreUnavailable):
+        dead.info("coverages/l/x.tif")
+    assert dead.outage.down
+    refused_at_once = 0
+    for _ in range(20):
+        with pytest.raises(ObjectStoreUnavailable) as caught:
+            dead.exists("coverages/l/x.tif")
+        refused_at_once += "known for this process" in str(caught.value)
+        assert caught.value.store == dead.describe
+    assert refused_at_once >= 19  # at most one of them was let through to probe
+    location = RasterStore(dead).location("l/x.tif")
+    with pytest.raises(ObjectStoreUnavailable, match="known for this process"):
+        render_tile(location, 9, 295, 162, Style())  # refused before GDAL tries
+    assert PROBE_EVERY_S <= 1.0
+
+
+def test_an_outage_ends_when_the_probe_answers(s3_env: MotoS3, tmp_path: Path) -> None:
+    store = S3ObjectStore(s3_env.url, dict(s3_env))
+    store.put_file("a/b.txt", _file(tmp_path, "b.txt", b"x"))
+    store.outage.failed(ConnectionError("simulated: the store was away"))
+    with pytest.raises(ObjectStoreUnavailable):
+        store.exists("a/b.txt")  # within the probe interval: refused without asking
+    deadline = time.monotonic() + 10
+    while True:  # the next probe (within PROBE_EVERY_S) finds the store and ends the outage
+        try:
+            assert store.exists("a/b.txt")
+            break
+        except ObjectStoreUnavailable:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert not store.outage.down
+
+
+def test_a_missing_cog_names_no_store_path_and_locations_hide_the_keys(s3_env: MotoS3) -> None:
+    rasters = RasterStore(S3ObjectStore(s3_env.url, dict(s3_env)))
+    location = rasters.location("l/gone.tif")
+    assert SECRET_KEY not in repr(location) and "vsis3" in repr(location)
+    for read in (lambda: render_tile(location, 9, 295, 162, Style()),
+                 lambda: RasterSource(location, "l").grid(bounds=None, bounds_crs=None,
+                                                          crs=None)):
+        with pytest.raises(NotFound) as caught:
+            read()
+        for language in ("en", "ru", "be"):
+            shown = caught.value.user_message(language)
+            assert "vsis3" not in shown and s3_env.bucket not in shown and s3_env.prefix \
+                not in shown, shown
+        assert "vsis3" in str(caught.value)  # the log keeps where it looked
+    with pytest.raises(NotFound) as tile:
+        render_tile(location, 9, 295, 162, Style())
+    assert "хранилище файлов" in tile.value.user_message("ru")  # translated

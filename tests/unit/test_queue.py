@@ -91,3 +91,17 @@ def test_the_worker_tiers_messages_are_said_in_belarusian_and_russian():
     gone = "the uploaded file roads.zip is no longer on the server; upload it again"
     assert translate(gone, "be").startswith("загружанага файла roads.zip")
     assert translate(gone, "ru").startswith("загруженного файла roads.zip")
+
+
+def test_a_worker_taken_for_dead_cannot_end_the_job_another_one_runs(jobs, caplog):
+    _job(jobs, "j2", "rivers", None)
+    assert jobs.take("j2", "host:1") is not None
+    jobs.requeue("j2")  # host:1 missed its heartbeats: its job goes to another worker
+    assert jobs.take("j2", "host:2") is not None
+    with caplog.at_level("WARNING", logger="geoportal.jobs"):
+        assert jobs.finish("j2", "failed", status=500, error="late", worker="host:1") is None
+    assert jobs.get("j2").state == "running"  # the loser wrote nothing
+    assert any("j2" in r.getMessage() and "discarded" in r.getMessage()
+               for r in caplog.records)
+    ended = jobs.finish("j2", "done", status=200, version=3, worker="host:2")
+    assert ended is not None and ended.state == "done" and ended.version == 3
