@@ -168,8 +168,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     if catalog.embedded:
         catalog.init(registry)  # SQLite: nobody else can create it
     else:
-        with replica_reads(serving_reads):
-            catalog.check_schema()  # no writes at start-up: `geoportal init` creates, syncs
+        try:
+            with replica_reads(serving_reads):
+                catalog.check_schema()  # no writes at start-up: `geoportal init` creates
+        except DatabaseUnavailable as exc:  # booting during an outage: serve 503 until back
+            log.warning("catalog schema not checked at start: %s", exc)
     store = open_store(settings)
     # COGs and uploads: GEOPORTAL_OBJECT_STORE (S3), or folders under data_dir (issue 17, A)
     objects = open_object_store(settings)

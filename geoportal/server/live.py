@@ -224,7 +224,15 @@ class LiveAPI:
         self._full: OrderedDict[str, tuple[Hashable, Layer, dict[str, Any] | None]] = \
             OrderedDict()
         self._full_lock = threading.Lock()
-        self.refresh(force=True)
+        try:
+            self.refresh(force=True)
+        except StorageError as exc:
+            # A worker that boots while the database is away (a restart during an outage, a
+            # worker respawned by gunicorn) must not fail to boot: gunicorn then stops the
+            # whole server. It serves 503 (and /readyz says "not loaded yet") until a
+            # request finds the database back.
+            log.warning("catalog not loaded at start, answering 503 until the database "
+                        "answers: %s", exc)
 
     @property
     def full_kept(self) -> int:
@@ -238,25 +246,33 @@ class LiveAPI:
             while len(self._full) > count:
                 self._full.popitem(last=False)
 
+    def _loaded(self) -> _Generation:
+        """The generation served; one not loaded yet (the database was away when this
+        worker started) is loaded now, or the database's error (503) is raised."""
+        current = self._current
+        if current is None:
+            self.refresh(force=True)
+            current = self._current
+            assert current is not None
+        return current
+
     @property
     def api(self) -> PortalAPI:
         """The API for the catalog as of at most ``catalog_poll_seconds`` ago."""
-        self.refresh()
-        assert self._current is not None
-        return self._current.api
+        if self._current is not None:
+            self.refresh()
+        return self._loaded().api
 
     @property
     def layers(self) -> dict[str, Layer]:
         """The served layers by id, light: no field list, no vector ETL report (for
         listings and cache validators; ``layer`` gives a layer in full)."""
-        assert self._current is not None
-        return self._current.layers
+        return self._loaded().layers
 
     @property
     def modified(self) -> datetime:
         """When the newest served layer changed (``/collections``' Last-Modified)."""
-        assert self._current is not None
-        return self._current.modified
+        return self._loaded().modified
 
     def knows(self, collection_id: str) -> bool:
         """True when ``collection_id`` is served; a layer new to this worker is looked up

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -197,3 +199,45 @@ def test_postgresql_stopped_for_10_s_under_load(portal, cluster):
                                              text)}
     assert refused and set(refused) <= lines  # one line per refused request, by its id
     assert "reachable again" in text
+
+
+def test_a_server_started_while_the_database_is_down_serves_once_it_is_back(
+        portal, cluster, tmp_path):
+    """Booting (or a worker respawned) during an outage must not stop the server: gunicorn
+    stops the whole server when a worker fails to boot. It answers 503 until the database is
+    back, then serves, with no restart."""
+    late = Portal(tmp_path / "var", portal.env["GEOPORTAL_DATABASE_URL"])
+    late.env["GEOPORTAL_WORKERS"] = "2"
+    cluster.halt("fast")
+    try:
+        log = (late.data_dir / "server.out")
+        late.data_dir.mkdir(parents=True, exist_ok=True)
+        late.proc = subprocess.Popen([sys.executable, "-m", "geoportal", "serve"],
+                                     env=late.env, stdout=log.open("w"),
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert late.proc.poll() is None, log.read_text()
+            try:
+                if _get(late, "/healthz").status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        statuses = {_get(late, PATHS["items"]).status_code for _ in range(6)}
+        assert statuses == {503}, statuses
+        ready = _get(late, "/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["catalog"] != "ok"
+        assert late.proc.poll() is None, log.read_text()  # still running
+        cluster.resume()
+        deadline = time.monotonic() + 20
+        answers: set[int] = set()
+        while time.monotonic() < deadline:
+            answers = {_get(late, PATHS["items"]).status_code for _ in range(4)}
+            if answers == {200}:
+                break
+            time.sleep(0.2)
+        assert answers == {200}, answers  # both workers serve, without a restart
+        assert "Worker failed to boot" not in log.read_text()
+    finally:
+        _resumed(cluster)
+        late.stop()
