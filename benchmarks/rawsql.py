@@ -20,12 +20,14 @@ record the latency. What a server adds on top is HTTP, JSON and its own code.
               ``render()`` renders given tiles either way, for serve.py's check against
               the servers' tiles.
 
-The random draws are those of scenarios.lua (same cities, same box size, same ranges), from
+The bboxes are serve.py's 2,000 pre-drawn boxes, the very list wrk walks (client i takes
+boxes i, i + 4, ...). The other random draws are those of scenarios.lua (same ranges), from
 Python's generator: the same distribution, not the same sequence.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing as mp
 import random
@@ -154,7 +156,7 @@ def render(store: str, target: str, table: str,
 
 
 def _sqlite_runner(path: str, table: str, scenario: str, n: int, cities, seed: int,
-                   seconds: float, out: mp.Queue, tiles=None) -> None:
+                   seconds: float, out: mp.Queue, tiles=None, boxes=None) -> None:
     conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
     if scenario == "tiles":
         renderer = _SqliteTiles(conn)
@@ -175,7 +177,7 @@ def _sqlite_runner(path: str, table: str, scenario: str, n: int, cities, seed: i
     end = time.perf_counter() + seconds
     while (now := time.perf_counter()) < end:
         if scenario in ("bbox", "crs"):
-            x0, y0, x1, y1 = _bbox(rnd, cities)
+            x0, y0, x1, y1 = next(boxes) if boxes else _bbox(rnd, cities)
             rows = conn.execute(
                 f'SELECT {cols} FROM "{table}" f JOIN {rtree} r ON r.id = f.fid WHERE '
                 "r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ? "
@@ -204,7 +206,7 @@ def _sqlite_runner(path: str, table: str, scenario: str, n: int, cities, seed: i
 
 
 def _postgis_runner(url: str, table: str, scenario: str, n: int, cities, seed: int,
-                    seconds: float, out: mp.Queue, tiles=None) -> None:
+                    seconds: float, out: mp.Queue, tiles=None, boxes=None) -> None:
     import psycopg
 
     conn = psycopg.connect(url, autocommit=True)
@@ -231,7 +233,7 @@ def _postgis_runner(url: str, table: str, scenario: str, n: int, cities, seed: i
     with conn.cursor() as cur:
         while (now := time.perf_counter()) < end:
             if scenario in ("bbox", "crs"):
-                box = _bbox(rnd, cities)
+                box = next(boxes) if boxes else _bbox(rnd, cities)
                 cur.execute(f"SELECT {cols} FROM {table} WHERE geom && "
                             "ST_MakeEnvelope(%s, %s, %s, %s, 4326) AND ST_Intersects(geom, "
                             "ST_MakeEnvelope(%s, %s, %s, %s, 4326)) ORDER BY fid LIMIT 100",
@@ -261,18 +263,24 @@ def _postgis_runner(url: str, table: str, scenario: str, n: int, cities, seed: i
 
 def run(store: str, target: str, table: str, scenario: str, n: int, cities_tsv: Path,
         seconds: float, clients: int = 4, seed: int = 20240611,
-        tiles: list[tuple[int, int, int]] | None = None) -> dict:
+        tiles: list[tuple[int, int, int]] | None = None,
+        boxes: list[tuple[float, float, float, float]] | None = None) -> dict:
     """req/s and latency percentiles (ms) of ``clients`` processes querying for ``seconds``.
 
     ``store`` is "sqlite" (``target`` a .gpkg path) or "postgis" (``target`` a libpq URL).
-    ``tiles``: the (z, x, y) list the "tiles" scenario walks."""
+    ``tiles``: the (z, x, y) list the "tiles" scenario walks. ``boxes``: serve.py's pre-drawn
+    bboxes; client i takes boxes i, i + clients, ... and starts over at the end, as wrk's
+    threads walk them (without: a box drawn per query, as scenarios.lua's --random-boxes)."""
     cities = _cities(cities_tsv)
     runner = _sqlite_runner if store == "sqlite" else _postgis_runner
     ctx = mp.get_context("fork")
     queue: mp.Queue = ctx.Queue()
     shares = [tiles[i::clients] for i in range(clients)] if tiles else [None] * clients
+    walks = ([itertools.cycle(boxes[i::clients]) for i in range(clients)] if boxes
+             else [None] * clients)
     procs = [ctx.Process(target=runner, args=(target, table, scenario, n, cities,
-                                               seed + 7919 * i, seconds, queue, shares[i]))
+                                               seed + 7919 * i, seconds, queue, shares[i],
+                                               walks[i]))
              for i in range(clients)]
     started = time.perf_counter()
     for p in procs:

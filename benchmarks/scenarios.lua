@@ -1,8 +1,16 @@
 -- wrk script: one random OGC API - Features request per call.
 --   wrk -t2 -c4 -d20s --timeout 60s -s scenarios.lua http://127.0.0.1:PORT \
 --       -- SCENARIO ITEMS_PATH N CITIES_TSV [FORMAT_PARAM]
--- SCENARIO: bbox   items in a random 500 m box near a random city centre (population-weighted),
---                  limit=100
+-- SCENARIO: bbox   items in a 500 m box near a city centre, limit=100. CITIES_TSV is then
+--                  either serve.py's file of pre-drawn boxes (one "minlon,minlat,maxlon,maxlat"
+--                  a line, benchmarks/.data/bbox-500m-2000-seed<S>.txt: the published way) or
+--                  the cities file (a box drawn at random per request: --random-boxes, the
+--                  method of the figures before 2026-12-07). With a boxes file, thread t of T
+--                  (T = the 6th argument, default 2) requests lines t, t + T, t + 2T, ... and
+--                  starts over at the end: every box is asked as often, in the same order for
+--                  every server, and plain wrk reproduces the run:
+--                    wrk -t2 -c4 -d20s --timeout 60s -s benchmarks/scenarios.lua URL -- \
+--                        bbox /collections/buildings/items 1000000 BOXES_FILE f=json 2
 --           item   one feature by a random id in 1..N
 --           offset a deep page: offset random in [0.8N, 0.9N], limit=100
 --           cql    a CQL2 attribute filter: kind = <one of 10> AND floors BETWEEN a AND b
@@ -37,6 +45,8 @@ end
 local scenario, items, n, fmt
 local cities = {}
 local tiles = {}
+local boxes = {}     -- pre-drawn bboxes ("minlon,minlat,maxlon,maxlat"), if given
+local next_box = 0
 local nthreads = 1
 local next_tile = 0
 issued = 0   -- requests built by this thread (globals: done() reads them with thread:get)
@@ -77,11 +87,20 @@ function init(args)
   end
   if cities_file then
     for line in io.lines(cities_file) do
-      local lon, lat, cum, sigma = line:match("^(%S+)%s+(%S+)%s+(%S+)%s+(%S+)")
-      if lon then
-        table.insert(cities, {tonumber(lon), tonumber(lat), tonumber(cum), tonumber(sigma)})
+      local box = line:match("^%s*([-%d%.]+,[-%d%.]+,[-%d%.]+,[-%d%.]+)%s*$")
+      if box then
+        table.insert(boxes, box)
+      else
+        local lon, lat, cum, sigma = line:match("^(%S+)%s+(%S+)%s+(%S+)%s+(%S+)")
+        if lon then
+          table.insert(cities, {tonumber(lon), tonumber(lat), tonumber(cum), tonumber(sigma)})
+        end
       end
     end
+  end
+  if #boxes > 0 then
+    nthreads = tonumber(args[6] or "2")
+    next_box = ((tid or 1) - 1) % #boxes
   end
 end
 
@@ -94,6 +113,11 @@ local function pick_city()
 end
 
 local function bbox_path()
+  if #boxes > 0 then
+    local box = boxes[next_box + 1]
+    next_box = (next_box + nthreads) % #boxes
+    return string.format("%s?bbox=%s&limit=100&%s", items, box, fmt)
+  end
   local c = pick_city()
   -- box centre: uniformly within min(sigma / 2, 1.5 km) of the city centre
   local reach = math.min(c[4] / 2, 1500.0)

@@ -82,6 +82,7 @@ NO_TILES = {  # why a server is not timed on the tile scenarios
 RAW = {"raw-pg", "raw-sqlite"}  # no server: the same SQL in 4 client processes (rawsql.py)
 EPSG_28405 = "http://www.opengis.net/def/crs/EPSG/0/28405"
 CQL_PROBE = "kind = 'school' AND floors BETWEEN 2 AND 5"
+BOXES = 2000  # pre-drawn 500 m boxes for `bbox` and `crs`, walked by every server and raw SQL
 
 
 def log(msg: str) -> None:
@@ -105,6 +106,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--timeout", type=int, default=60, help="wrk per-request timeout, seconds")
     p.add_argument("--seed", type=int, default=20240611)
+    p.add_argument("--random-boxes", action="store_true",
+                   help="bbox/crs: draw a box per request in the Lua script (the method before "
+                        "2026-12-07) instead of walking the file of 2,000 pre-drawn boxes")
+    p.add_argument("--scale-out", action="store_true",
+                   help="instead of the per-node comparison: bbox and tiles through HAProxy "
+                        "with one portal node and with two, reads on the primary and on the "
+                        "replica (benchmarks/scaleout.py)")
+    p.add_argument("--node-workers", type=int, default=2,
+                   help="--scale-out: gunicorn workers per portal node")
+    p.add_argument("--node-threads", type=int, default=8,
+                   help="--scale-out: threads per worker")
     p.add_argument("--keep", action="store_true", help="keep the run dir (cluster, stores)")
     p.add_argument("--no-save", action="store_true", help="do not write benchmarks/results/")
     return p.parse_args()
@@ -193,6 +205,25 @@ def _ids(fc: dict) -> list[int]:
         props = f.get("properties") or {}
         out.append(int(props["id"]) if props.get("id") is not None else -1)
     return out
+
+
+def boxes_file(data_dir: Path, seed: int) -> Path:
+    """The published `bbox` workload: ``BOXES`` 500 m boxes drawn once from ``seed`` (as
+    ``sample_bboxes`` draws them: a city by population, the centre uniformly within
+    min(sigma/2, 1.5 km) of it), one ``minlon,minlat,maxlon,maxlat`` a line, written next to
+    the data. Every server (through scenarios.lua) and the raw SQL floor walk this same list,
+    and a third party runs it with plain wrk (benchmarks/README.md)."""
+    path = data_dir / f"bbox-500m-{BOXES}-seed{seed}.txt"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(",".join(f"{v:.6f}" for v in b) + "\n"
+                               for b in sample_bboxes(BOXES, seed)))
+        tmp.replace(path)
+    return path
+
+
+def read_boxes(path: Path) -> list[tuple[float, float, float, float]]:
+    return [tuple(map(float, line.split(","))) for line in path.read_text().split()]
 
 
 def sample_bboxes(count: int, seed: int) -> list[tuple[float, float, float, float]]:
@@ -586,6 +617,10 @@ def run_wrk(s: srv.Server, scenario: str, n: int, cities_tsv: Path, args, second
             tiles_file: Path | None = None) -> dict:
     if scenario in TILE_SCENARIOS:  # the tile path template, the list, the thread count
         script_args = [scenario, s.tiles, str(n), str(tiles_file), str(args.threads)]
+    elif scenario in ("bbox", "crs") and getattr(args, "boxes_file", None):
+        # the pre-drawn boxes, thread t walking lines t, t + T, ...
+        script_args = [scenario, s.items, str(n), str(args.boxes_file), s.fmt,
+                       str(args.threads)]
     else:
         script_args = [scenario, s.items, str(n), str(cities_tsv), s.fmt]
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s",
@@ -767,6 +802,16 @@ def targets(results: dict) -> list[dict]:
         a = get("bbox", ours)
         if a:
             check(f"bbox p95 {ours} < 50 ms", a["p95_ms"] < 50, f"{a['p95_ms']:.1f} ms")
+    # issue 17: per node, bbox p50 within 5x of the same SQL without HTTP; tile p95 < 150 ms
+    for ours, raw in (("ours-pg", "raw-pg"), ("ours-gpkg", "raw-sqlite")):
+        a, b = get("bbox", ours), get("bbox", raw)
+        if a and b:
+            check(f"bbox p50 {ours} within 5x of {raw}", a["p50_ms"] <= 5 * b["p50_ms"],
+                  f"{a['p50_ms']:.1f} vs {b['p50_ms']:.1f} ms = {a['p50_ms'] / b['p50_ms']:.1f}x")
+    for ours in ("ours-pg", "ours-gpkg"):
+        a = get("tiles", ours)
+        if a:
+            check(f"tiles p95 {ours} < 150 ms", a["p95_ms"] < 150, f"{a['p95_ms']:.1f} ms")
     for ours, raw in (("ours-pg", "raw-pg"), ("ours-gpkg", "raw-sqlite")):
         a = get("offset", ours)
         for key in (raw, f"{raw}-seek"):
@@ -808,6 +853,28 @@ def print_targets(rows: list[dict]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+
+def scale_out(args, gpkg: Path, tiles: dict, tile_files: dict, cities_tsv: Path,
+              report: dict) -> int:
+    """``--scale-out``: benchmarks/scaleout.py on the miniature cluster's topology."""
+    import scaleout
+
+    for tool in ("pgbouncer", "haproxy"):
+        if not shutil.which(tool) and not Path("/usr/sbin", tool).exists():
+            sys.exit(f"{tool} not found (apt-get install pgbouncer haproxy)")
+    try:
+        out = scaleout.run(args, gpkg, tiles, tile_files, cities_tsv, report, run_wrk,
+                           tiles_seconds, wait_idle, log)
+    except KeyboardInterrupt:
+        warn("interrupted: the cluster was stopped")
+        return 130
+    scaleout.print_results(out)
+    for w in report["warnings"]:
+        print(f"WARNING: {w}")
+    if not args.no_save:
+        log(f"results: {scaleout.save(out, report)}")
+    return 0
+
 
 def main() -> int:
     args = parse_args()
@@ -856,13 +923,17 @@ def main() -> int:
             f"({gpkg.stat().st_size / 1e6:.0f} MB)")
     cities_tsv = run_dir / "cities.tsv"
     write_cities_tsv(cities_tsv)
-    tiles = tile_lists(args.seed) if tile_scenarios else {}
+    args.boxes_file = None if args.random_boxes else boxes_file(data_dir, args.seed)
+    tiles = tile_lists(args.seed) if tile_scenarios or args.scale_out else {}
     tile_files = {k: write_tiles(run_dir / f"tiles-{k}.tsv", v) for k, v in tiles.items()}
 
     report: dict = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "machine": {"host": platform.node(), "cores": ncpu, "python": platform.python_version()},
         "features": n, "seed": args.seed, "duration_s": args.duration, "warmup_s": args.warmup,
+        "bbox_boxes": ({"file": str(args.boxes_file), "count": BOXES,
+                        "sha256": sha256(args.boxes_file)} if args.boxes_file
+                       else "drawn per request by scenarios.lua (--random-boxes)"),
         "wrk": {"threads": args.threads, "connections": args.connections},
         "servers": {}, "load": {}, "results": {}, "warnings": [],
     }
@@ -889,8 +960,10 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)  # also when started in the background (SIG_IGN)
+    if args.scale_out:
+        return scale_out(args, gpkg, tiles, tile_files, cities_tsv, report)
     try:
-        srv.ensure_peers_venv(log)
+        srv.ensure_peers_venv(log, gdal="pygeoapi-ogr" in keys)
         have_ogr = srv.peers_have_gdal()
         if "pygeoapi-ogr" in keys and not have_ogr:
             warn("no GDAL bindings in benchmarks/.venv-peers: skipping pygeoapi-ogr")
@@ -1054,7 +1127,9 @@ def main() -> int:
                         res = rawsql.run(store, target, table, rsc, n, cities_tsv,
                                          args.duration, clients=args.connections,
                                          seed=args.seed, tiles=tiles.get("uncached")
-                                         if sc == "tiles" else None)
+                                         if sc == "tiles" else None,
+                                         boxes=read_boxes(args.boxes_file)
+                                         if args.boxes_file else None)
                     except Exception as exc:  # reported; the others still run
                         warn(f"{sc} on {rkey}: {exc}")
                         report["results"].setdefault(sc, {})[rkey] = {"failed": str(exc)}

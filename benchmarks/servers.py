@@ -33,8 +33,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ensure_peers_venv(log) -> None:
-    """Create benchmarks/.venv-peers with tipg, uvicorn, pygeoapi 0.24 and gunicorn."""
+def ensure_peers_venv(log, gdal: bool = True) -> None:
+    """Create benchmarks/.venv-peers with tipg, uvicorn, pygeoapi 0.24 and gunicorn; with
+    ``gdal`` also GDAL's Python bindings (built from source: minutes; only the OGR peer needs
+    them)."""
     py = PEERS_VENV / "bin" / "python"
     if not py.exists():
         log(f"creating {PEERS_VENV} ...")
@@ -45,7 +47,7 @@ def ensure_peers_venv(log) -> None:
         log(f"installing {' '.join(PEER_PACKAGES)} into {PEERS_VENV} ...")
         subprocess.run([str(py), "-m", "pip", "install", "-q", *PEER_PACKAGES], check=True)
     ensure_sqlite_extensions(py, log)
-    if not peers_have_gdal():
+    if gdal and not peers_have_gdal():
         # pygeoapi's OGR provider needs osgeo; build the bindings against Debian's libgdal-dev
         try:
             version = subprocess.run(["gdal-config", "--version"], capture_output=True,

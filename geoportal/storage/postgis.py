@@ -611,7 +611,11 @@ class PostGISStore(FeatureStore):
     def _count_uncached(self, ref: str, cur: psycopg.Cursor, statement: sql.Composable,
                         source: sql.Composable, filters: list[sql.Composable],
                         params: list[Any], deadline: float = math.inf) -> tuple[float, bool]:
-        self._time_left(cur, deadline, ref, "count")
+        # Every round trip counts (a full bbox page needs this count; through PgBouncer each
+        # is two hops): the EXPLAIN only plans, so the statement_timeout the read transaction
+        # opened with bounds it; the savepoint and the count's own timeout go in one trip.
+        if deadline - monotonic() <= 0:
+            raise budget_exceeded(self.query_budget_ms, f"{ref} count")
         cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}").format(
             source, _where(filters)), params)
         plan = cur.fetchone()[0][0]["Plan"]
@@ -623,14 +627,19 @@ class PostGISStore(FeatureStore):
         # A sequential scan of a table too large to read within the budget: do not start it.
         if _seq_scan(plan) and self._rows(ref, cur) > self.count_budget_ms * SCAN_ROWS_PER_MS:
             return estimate, True
-        if deadline - monotonic() <= 0:
+        left = min((deadline - monotonic()) * 1000, self.count_budget_ms)
+        if left <= 0:
             return estimate, True  # the call's time is spent: no exact count
         try:
-            with cur.connection.transaction():  # a savepoint in the read transaction
-                self._time_left(cur, deadline, ref, "count", at_most_ms=self.count_budget_ms)
-                cur.execute(statement, params)
-                return cur.fetchone()[0], False  # the last statement of the call
+            # a savepoint in the read transaction, not released: the count is the call's
+            # last statement, and the transaction ends with the call
+            cur.execute(sql.SQL("SAVEPOINT count_budget; "
+                                "SELECT set_config('statement_timeout', {}, true)").format(
+                sql.Literal(str(max(1, math.ceil(left))))))
+            cur.execute(statement, params)
+            return cur.fetchone()[0], False
         except psycopg.errors.QueryCanceled:
+            cur.execute("ROLLBACK TO SAVEPOINT count_budget")
             return estimate, True  # the count budget or the call's deadline
 
     def _fids_dense(self, ref: str, cur: psycopg.Cursor) -> bool:
