@@ -9,7 +9,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from geoportal.etl import ingest, load_manifest
 from geoportal.storage import FeatureStore, open_store
 from geoportal.storage.rasters import RasterStore
 from tests.objectstore import s3, s3_env  # noqa: F401  (fixtures: moto's S3 server)
-from tests.pg import LocalPostgres, require_pg_bin
+from tests.pg import LocalPostgres, throwaway_cluster
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / "config"
@@ -46,16 +45,8 @@ BACKENDS = ["gpkg", "postgis"]
 def postgres() -> Iterator[LocalPostgres]:
     """A real PostgreSQL/PostGIS cluster for this test process (skipped where none is installed,
     unless GEOPORTAL_REQUIRE_POSTGIS=1, as in CI)."""
-    bin_dir = require_pg_bin()
-    # Not under pytest's 0700 temporary folder: the server runs as the postgres user.
-    root = Path(tempfile.mkdtemp(prefix="geoportal-pg-"))
-    cluster = LocalPostgres(root, free_port(), bin_dir)
-    try:
-        cluster.start()
+    with throwaway_cluster("geoportal-pg-", free_port()) as cluster:
         yield cluster
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -3,17 +3,20 @@ database per test (cloned from a template with PostGIS), torn down at the end. N
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-__all__ = ["LocalPostgres", "find_pg_bin", "require_pg_bin"]
+__all__ = ["LocalPostgres", "find_pg_bin", "require_pg_bin", "throwaway_cluster"]
 
 
 def find_pg_bin() -> Path | None:
@@ -103,3 +106,20 @@ class LocalPostgres:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {name} TEMPLATE {self.template}")
         return self.url(name)
+
+
+@contextlib.contextmanager
+def throwaway_cluster(prefix: str, port: int) -> Iterator[LocalPostgres]:
+    """A started cluster in a fresh temporary folder, stopped (unless a test already did)
+    and removed afterwards; skips where PostgreSQL is not installed (``require_pg_bin``).
+    Not under pytest's 0700 temporary folder: the server runs as the postgres user."""
+    bin_dir = require_pg_bin()
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    cluster = LocalPostgres(root, port, bin_dir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # a test stopped it
+            cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)

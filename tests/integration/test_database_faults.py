@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -24,7 +21,7 @@ import requests
 import shapely
 
 from tests.conftest import Portal, free_port, write_geojson, write_manifest
-from tests.pg import LocalPostgres, require_pg_bin
+from tests.pg import LocalPostgres, throwaway_cluster
 
 LAYER = "fault-points"
 LON, LAT = 27.56, 53.90
@@ -54,15 +51,8 @@ IN_MEMORY = {"landing", "collections", "collection", "tile"}  # the tile: cached
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalPostgres]:
     """A PostgreSQL cluster of this module's own: its tests stop and start it."""
-    bin_dir = require_pg_bin()
-    root = Path(tempfile.mkdtemp(prefix="geoportal-pgfault-"))
-    pg = LocalPostgres(root, free_port(), bin_dir)
-    try:
-        pg.start()
+    with throwaway_cluster("geoportal-pgfault-", free_port()) as pg:
         yield pg
-    finally:
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -5,19 +5,14 @@ serving (the database, the object store), within the probe's 2 s budget."""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import Portal, free_port
-from tests.pg import LocalPostgres, require_pg_bin
+from tests.pg import LocalPostgres, throwaway_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -89,10 +84,12 @@ def test_readyz_names_an_unreachable_object_store(unreachable_objects: Portal) -
 @pytest.fixture(scope="module")
 def stopped_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     """A portal on its own PostgreSQL, which the test stops."""
-    bin_dir = require_pg_bin()
-    root = Path(tempfile.mkdtemp(prefix="geoportal-pg-health-"))
-    cluster = LocalPostgres(root, free_port(), bin_dir)
-    cluster.start()
+    with throwaway_cluster("geoportal-pg-health-", free_port()) as cluster:
+        yield from _portal_on(cluster, tmp_path_factory)
+
+
+def _portal_on(cluster: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[Portal]:
     server = Portal(tmp_path_factory.mktemp("health-db") / "var", cluster.new_database())
     # one worker: the probe after the stop reaches the worker whose catalog was loaded (a
     # second one still booting would rightly say "not loaded yet")
@@ -104,9 +101,6 @@ def stopped_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Porta
         yield server
     finally:
         server.stop()
-        with contextlib.suppress(subprocess.CalledProcessError):  # the test stopped it
-            cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_readyz_names_a_stopped_database(stopped_database: Portal) -> None:
