@@ -41,7 +41,8 @@ class PgError(RuntimeError):
 
 def find_pg_bin() -> Path | None:
     """``$PG_BIN``, else the newest /usr/lib/postgresql/<version>/bin with initdb, else the
-    folder of ``initdb`` on PATH; None when PostgreSQL is not installed."""
+    folder of ``initdb`` on PATH; None when PostgreSQL is not installed. The one definition:
+    tests/pg.py and scripts/cluster.py import it, so every launcher picks the same programs."""
     if os.environ.get("PG_BIN"):
         return Path(os.environ["PG_BIN"])
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),

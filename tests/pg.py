@@ -4,7 +4,6 @@ database per test (cloned from a template with PostGIS), torn down at the end. N
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import subprocess
@@ -16,17 +15,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+# One choice of PostgreSQL's programs for the tests, the benchmarks and scripts/cluster.py
+# (re-exported here: benchmarks/vertices.py imports it from this module).
+from benchmarks.pgcluster import find_pg_bin
+
 __all__ = ["LocalPostgres", "find_pg_bin", "require_pg_bin", "throwaway_cluster"]
-
-
-def find_pg_bin() -> Path | None:
-    """The newest /usr/lib/postgresql/<version>/bin with initdb, or one on PATH."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parts[-3]))
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    return Path(initdb).parent if initdb else None
 
 
 def require_pg_bin() -> Path:

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from datetime import datetime
 
 import psycopg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine
 
 from geoportal.errors import DatabaseUnavailable, StorageError
+from geoportal.storage import outage as outage_tracker
 
 __all__ = ["BUSY", "LOCKED", "READ_ONLY", "TOO_SLOW", "TRY_AGAIN", "UNREACHABLE", "LogOnce",
            "Outage", "classify", "database_error", "database_name", "outage", "refused",
@@ -90,113 +89,66 @@ class LogOnce:
             self._failing.clear()
 
 
-class Outage:
-    """What this process knows about one database being unreachable."""
+class Outage(outage_tracker.Outage):
+    """What this process knows about one database being unreachable (``storage/outage.py``),
+    with the database's own bits: a probe by a direct connection, and for a replica whether
+    its reads go to the primary meanwhile (``rerouted``, logged once each way)."""
 
     def __init__(self, name: str) -> None:
-        self.name = name
-        self._lock = threading.Lock()
-        self.since: float | None = None  # wall-clock start of the outage
-        self.refused = 0
-        self._reported = 0.0
-        self._probed = 0.0
-        self._probing = threading.Lock()
-        self.rerouted = False  # a replica's reads go to the primary meanwhile (logged)
-
-    @property
-    def down(self) -> bool:
-        """Whether the last attempt to reach the database failed."""
-        return self.since is not None
-
-    def failed(self, exc: BaseException) -> None:
-        """A call could not reach the database: the first of an outage is logged with its
-        traceback, the others only counted."""
-        with self._lock:
-            first = self.since is None
-            if first:
-                self.since, self.refused = time.time(), 0
-                self._reported = time.monotonic()
-        if first:
-            log.error("database %s unreachable: %s", self.name, exc, exc_info=exc)
-
-    def refuse(self) -> None:
-        """One request answered 503 because of the outage; every ``REPORT_EVERY_S`` a line
-        says how many so far."""
-        with self._lock:
-            self.refused += 1
-            if self.since is None or time.monotonic() - self._reported < REPORT_EVERY_S:
-                return
-            self._reported = time.monotonic()
-            count, since = self.refused, self.since
-        log.error("database %s still unreachable (%d requests refused since %s)", self.name,
-                  count, datetime.fromtimestamp(since).strftime("%H:%M:%S"))
+        super().__init__(name, kind="database", logger=log, probe_every_s=PROBE_EVERY_S,
+                         report_every_s=REPORT_EVERY_S)
+        self.rerouted = False
 
     def recovered(self) -> bool:
-        """A call reached the database: the end of an outage is logged once. True when an
-        outage ended here."""
-        if self.since is None:  # the usual case, without a lock
+        """A call reached the database: the end of an outage is logged once, and a replica's
+        reads come back to it. True when an outage ended here."""
+        if not super().recovered():
             return False
-        with self._lock:
-            if self.since is None:
-                return False
-            seconds, count, self.since = time.time() - self.since, self.refused, None
-        log.warning("database %s reachable again after %.1f s (%d requests refused)",
-                    self.name, seconds, count)
         if self.rerouted:
             self.rerouted = False
             log.warning("reads of anonymous requests go to the replica %s again", self.name)
         return True
 
+    def reroute(self) -> bool:
+        """The replica's reads go to the primary until it answers; True for the caller that
+        made the switch (the one to log it)."""
+        with self._lock:
+            first, self.rerouted = not self.rerouted, True
+        return first
+
     def probe(self, conninfo: str, connect_timeout_s: int = 2) -> bool:
         """While an outage is known: whether the database answers a new connection now
         (at most one attempt every ``PROBE_EVERY_S`` per process; between attempts, and
         while another thread tries, the answer is "not yet")."""
-        if self.since is None:
-            return True
-        if time.monotonic() - self._probed < PROBE_EVERY_S:
-            return False
-        if not self._probing.acquire(blocking=False):
-            return False
+        def connect() -> None:
+            with psycopg.connect(conninfo, connect_timeout=connect_timeout_s,
+                                 prepare_threshold=None, autocommit=True) as conn:
+                conn.execute("SELECT 1")
+
         try:
-            self._probed = time.monotonic()
-            try:
-                with psycopg.connect(conninfo, connect_timeout=connect_timeout_s,
-                                     prepare_threshold=None, autocommit=True) as conn:
-                    conn.execute("SELECT 1")
-            except psycopg.Error:
-                return False
-            self.recovered()
-            return True
-        finally:
-            self._probing.release()
+            return self.probe_with(connect)
+        except psycopg.Error:
+            return False
 
 
-_OUTAGES: dict[str, Outage] = {}
-_OUTAGES_LOCK = threading.Lock()
+_OUTAGES: outage_tracker.Outages[Outage] = outage_tracker.Outages(Outage)
 
 
 def outage(name: str) -> Outage:
     """The process's ``Outage`` of the database ``name`` (``database_name``)."""
-    found = _OUTAGES.get(name)
-    if found is None:
-        with _OUTAGES_LOCK:
-            found = _OUTAGES.setdefault(name, Outage(name))
-    return found
+    return _OUTAGES.get(name)
 
 
 def replica_down(name: str, conninfo: str) -> bool:
     """Whether the reads meant for the replica ``name`` go to the primary now: while its
     outage is known and a probe (at most every ``PROBE_EVERY_S``) finds it still away. The
     switch is logged once each way ("go to the primary", "go to the replica again")."""
-    found = _OUTAGES.get(name)
+    found = _OUTAGES.known(name)
     if found is None or not found.down or found.probe(conninfo):
         return False
-    if not found.rerouted:
-        with found._lock:
-            first, found.rerouted = not found.rerouted, True
-        if first:
-            log.warning("replica %s unreachable: reads of anonymous requests go to the "
-                        "primary until it answers again", name)
+    if not found.rerouted and found.reroute():
+        log.warning("replica %s unreachable: reads of anonymous requests go to the "
+                    "primary until it answers again", name)
     return True
 
 
@@ -208,10 +160,7 @@ def unreachable(exc: BaseException) -> bool:
 
 def refused(exc: DatabaseUnavailable) -> None:
     """Count a request refused with ``exc`` against its database's outage (if one)."""
-    if exc.database:
-        found = _OUTAGES.get(exc.database)
-        if found is not None:
-            found.refuse()
+    _OUTAGES.refuse(exc.database)
 
 
 def classify(exc: BaseException, name: str, what: str) -> DatabaseUnavailable | None:

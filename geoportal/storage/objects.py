@@ -26,8 +26,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,13 +35,14 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from geoportal.errors import StorageError
+from geoportal.storage.outage import Outage, Outages
 
 if TYPE_CHECKING:
     from geoportal.config import Settings
 
 __all__ = ["PROBE_EVERY_S", "STORE_AWAY", "STORE_FAILED", "LocalObjectStore", "ObjectInfo",
            "ObjectMissing", "ObjectStore", "ObjectStoreUnavailable", "S3ObjectStore",
-           "StoreOutage", "check_key", "open_object_store", "refused", "temp_folder"]
+           "check_key", "open_object_store", "refused", "temp_folder"]
 
 log = logging.getLogger("geoportal.objects")
 
@@ -89,92 +88,22 @@ class ObjectStoreUnavailable(StorageError):
         self.store = store
 
 
-class StoreOutage:
-    """What this process knows about one object store being unreachable (as
-    ``storage/dbhealth.py`` for the database): while it is known away, requests fail at once
-    with a 503 instead of each waiting through timeouts and retries; one request at most
-    every ``PROBE_EVERY_S`` tries the store for real. The log gets the first failure with its
-    traceback, then one line every ``REPORT_EVERY_S`` with the count of refused requests,
-    and one line when the store answers again."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._lock = threading.Lock()
-        self.since: float | None = None  # wall-clock start of the outage
-        self.refused = 0
-        self._reported = 0.0
-        self._probed = 0.0
-
-    @property
-    def down(self) -> bool:
-        """Whether the last attempt to reach the store failed."""
-        return self.since is not None
-
-    def failed(self, exc: BaseException) -> None:
-        """A call could not reach the store: the first of an outage is logged with its
-        traceback, the next ones are not."""
-        with self._lock:
-            first = self.since is None
-            self._probed = time.monotonic()
-            if first:
-                self.since, self.refused, self._reported = time.time(), 0, time.monotonic()
-        if first:
-            log.error("object store %s unreachable: %s", self.name, exc, exc_info=exc)
-
-    def may_try(self) -> bool:
-        """Whether a call may go to the store now: always when no outage is known, else for
-        one caller every ``PROBE_EVERY_S`` (the others are refused at once)."""
-        if self.since is None:
-            return True
-        with self._lock:
-            now = time.monotonic()
-            if now - self._probed < PROBE_EVERY_S:
-                return False
-            self._probed = now
-            return True
-
-    def refuse(self) -> None:
-        """One request answered 503 because of the outage; a line every ``REPORT_EVERY_S``."""
-        with self._lock:
-            self.refused += 1
-            if self.since is None or time.monotonic() - self._reported < REPORT_EVERY_S:
-                return
-            self._reported = time.monotonic()
-            count, since = self.refused, self.since
-        log.error("object store %s still unreachable (%d requests refused since %s)",
-                  self.name, count, datetime.fromtimestamp(since).strftime("%H:%M:%S"))
-
-    def recovered(self) -> None:
-        """A call reached the store: the end of an outage is logged once."""
-        if self.since is None:  # the usual case, without a lock
-            return
-        with self._lock:
-            if self.since is None:
-                return
-            seconds, count, self.since = time.time() - self.since, self.refused, None
-        log.warning("object store %s reachable again after %.1f s (%d requests refused)",
-                    self.name, seconds, count)
+def _store_outage(name: str) -> Outage:
+    """A new outage tracker of the store ``name`` (its ``describe``): while it is known away,
+    requests fail at once with a 503 instead of each waiting through timeouts and retries;
+    one request at most every ``PROBE_EVERY_S`` tries the store for real
+    (``storage/outage.py``, as for the database)."""
+    return Outage(name, kind="object store", logger=log, probe_every_s=PROBE_EVERY_S,
+                  report_every_s=REPORT_EVERY_S)
 
 
-_OUTAGES: dict[str, StoreOutage] = {}
-_OUTAGES_LOCK = threading.Lock()
-
-
-def _outage(name: str) -> StoreOutage:
-    """The process's ``StoreOutage`` of the store ``name`` (its ``describe``): shared by
-    every client of the same store in this process."""
-    found = _OUTAGES.get(name)
-    if found is None:
-        with _OUTAGES_LOCK:
-            found = _OUTAGES.setdefault(name, StoreOutage(name))
-    return found
+# every client of the same store in this process shares its outage
+_OUTAGES: Outages[Outage] = Outages(_store_outage)
 
 
 def refused(exc: ObjectStoreUnavailable) -> None:
     """Count a request refused with ``exc`` against its store's outage (if one is known)."""
-    found = _OUTAGES.get(exc.store) if exc.store else None
-    if found is not None:
-        found.refuse()
+    _OUTAGES.refuse(exc.store)
 
 
 @contextlib.contextmanager
@@ -453,17 +382,14 @@ class S3ObjectStore:
         self._store = make(_READ_TIMEOUT, 2, 6)
         self._quick = make(_QUICK_TIMEOUT, 1, 4)
         self._probe = make(_CHECK_TIMEOUT, 0, 3)
-        self.outage = _outage(self.describe)
+        self.outage = _OUTAGES.get(self.describe)
 
     def _guard(self) -> None:
         """While the store is known away: ObjectStoreUnavailable at once, except for one
         caller a second, which probes the store (3 s at most) and ends the outage when it
         answers."""
-        outage = self.outage
-        if not outage.down:
-            return
-        if outage.may_try():
-            self.check()  # raises (and keeps the outage) while the store is still away
+        # the probe (``check``) raises, and the outage goes on, while the store is still away
+        if self.outage.probe_with(self.check):
             return
         raise ObjectStoreUnavailable(f"object store {self.describe} is unreachable (known "
                                      "for this process; probed again within "

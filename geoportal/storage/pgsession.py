@@ -19,13 +19,17 @@ work: per-transaction settings, no prepared statements, and which server a read 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import select
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Self
 
-__all__ = ["allow_replica_reads", "connect_kwargs", "end_replica_reads", "reads_from_replica",
-           "replica_reads", "session_settings"]
+import psycopg
+from psycopg import sql
+
+__all__ = ["OneTripCursor", "allow_replica_reads", "connect_kwargs", "end_replica_reads",
+           "maybe_closed", "reads_from_replica", "replica_reads", "session_settings"]
 
 _REPLICA_OK: ContextVar[bool] = ContextVar("geoportal_replica_reads", default=False)
 
@@ -41,6 +45,49 @@ def session_settings(statement_timeout_ms: int, lock_timeout_ms: int) -> str:
     return (f"SELECT set_config('statement_timeout', '{statement}ms', true), "
             f"set_config('lock_timeout', '{lock}ms', true), "
             "set_config('TimeZone', 'UTC', true)")
+
+
+class OneTripCursor(psycopg.ClientCursor):
+    """A read cursor that costs one round trip per statement: each statement goes in one
+    message behind the ``set_config`` of its settings. A simple-query message of several
+    statements runs as one implicit transaction, so the settings hold for the statement and
+    end with it, as ``SET LOCAL`` in a BEGIN ... COMMIT would, without the BEGIN and the
+    COMMIT (each a round trip, two hops through PgBouncer). Values are bound client-side
+    (psycopg quotes them), as the simple protocol requires. After ``execute`` the cursor
+    stands on the statement's result; a caller that sent several statements in one
+    ``execute`` moves on with ``nextset()``.
+
+    ``settings(at_most_ms)`` gives the settings statement for the next statement (its
+    ``statement_timeout`` no more than ``at_most_ms`` when given), or raises when the
+    caller's time is spent."""
+
+    def __init__(self, connection: psycopg.Connection, settings: Callable[[int | None], str]
+                 ) -> None:
+        super().__init__(connection)
+        self._settings = settings
+
+    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                binary: bool | None = None, at_most_ms: int | None = None) -> Self:
+        """Run ``query`` (one statement or several separated by ``;``) under its settings."""
+        statement = query if isinstance(query, sql.Composable) else sql.SQL(query)
+        super().execute(sql.SQL("{}; {}").format(sql.SQL(self._settings(at_most_ms)),
+                                                 statement), params, prepare=prepare,
+                        binary=binary)
+        self.nextset()
+        return self
+
+
+def maybe_closed(conn: psycopg.Connection) -> bool:
+    """Whether an idle connection may have been closed by the server: it has something to
+    read (the server's goodbye after a restart or an idle timeout, or the end of the
+    stream). A healthy idle connection has nothing to read, so this costs no round trip;
+    only a suspect one needs a real check."""
+    try:
+        poller = select.poll()
+        poller.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, psycopg.Error):  # no socket any more
+        return True
 
 
 @contextmanager

@@ -6,10 +6,12 @@ Batches travel in COPY's binary format (``pgcopy``), geometries as EWKB.
 Queries run in the database: bbox (``&&`` on the GiST index, then ``ST_Intersects``), equality
 filters, sorting and paging; a pool of connections serves them. The session's statement timeout
 (``statement_timeout_ms``) bounds writes and maintenance; every read (one store call: a page
-and its count, a tile and its thinning passes) runs in a transaction of its own under one
-deadline, ``query_budget_ms`` after the call began: each statement's ``statement_timeout`` is
-what is left of it (``lock_timeout`` the whole budget), and a read stopped there is a
-``BudgetExceeded`` (HTTP 503).
+and its count, a tile and its thinning passes) runs under one deadline, ``query_budget_ms``
+after the call began: each statement's ``statement_timeout`` is what is left of it
+(``lock_timeout`` the whole budget), and a read stopped there is a ``BudgetExceeded`` (HTTP
+503). A read statement costs one round trip (``pgsession.OneTripCursor``: its settings travel
+in the same message; a table never changes once committed, so the statements of one call
+need no common transaction).
 """
 
 from __future__ import annotations
@@ -53,7 +55,13 @@ from geoportal.storage.base import (
     total_from_page,
 )
 from geoportal.storage.mvt import BUFFER, EXTENT, TileAddress, min_feature_size
-from geoportal.storage.pgsession import connect_kwargs, reads_from_replica, session_settings
+from geoportal.storage.pgsession import (
+    OneTripCursor,
+    connect_kwargs,
+    maybe_closed,
+    reads_from_replica,
+    session_settings,
+)
 from geoportal.storage.pipe import Pipe
 
 # Rows a sequential count reads per millisecond, to be safe on a small, busy machine (measured
@@ -70,6 +78,8 @@ _PG_TYPES = {
     "string": "text", "integer": "bigint", "number": "double precision",
     "boolean": "boolean", "date": "date", "date-time": "timestamptz", "time": "time",
 }
+# date, time, timestamp, timestamptz, timetz: the types whose values ``_plain`` turns into text
+_TEMPORAL_OIDS = frozenset({1082, 1083, 1114, 1184, 1266})
 _GEOMETRY_TYPES = {"Point", "MultiPoint", "MultiLineString", "MultiPolygon", "LineString",
                    "Polygon"}
 
@@ -401,42 +411,36 @@ class PostGISStore(FeatureStore):
             return math.inf
         return monotonic() + self.query_budget_ms / 1000
 
-    def _time_left(self, cur: psycopg.Cursor, deadline: float, ref: str, what: str, *,
-                   at_most_ms: int | None = None) -> None:
-        """Before a store call's next statement: its ``statement_timeout`` (local to the read
-        transaction) becomes what is left of ``deadline`` (and no more than ``at_most_ms``);
-        BudgetExceeded when nothing is left."""
-        left = (deadline - monotonic()) * 1000
-        if left <= 0:
-            raise budget_exceeded(self.query_budget_ms, f"{ref} {what}")
-        if at_most_ms is not None and at_most_ms > 0:
-            left = min(left, at_most_ms)
-        elif math.isinf(left):
-            return  # no budget, no cap: the statement runs as the session says
-        cur.execute("SELECT set_config('statement_timeout', %s, true)",
-                    (str(max(1, math.ceil(left))),))
+    def _settings(self, ref: str, what: str, deadline: float) -> Callable[[int | None], str]:
+        """The settings of each statement of a read call (``OneTripCursor``): its
+        ``statement_timeout`` is what is left of ``deadline`` (no more than ``at_most_ms``),
+        ``lock_timeout`` the lock timeout within the budget; BudgetExceeded when nothing is
+        left."""
+        lock_ms = min(self.lock_timeout_ms, self.query_budget_ms) if self.query_budget_ms > 0 \
+            else self.lock_timeout_ms
+
+        def settings(at_most_ms: int | None) -> str:
+            left = (deadline - monotonic()) * 1000
+            if left <= 0:
+                raise budget_exceeded(self.query_budget_ms, f"{ref} {what}")
+            if at_most_ms is not None and at_most_ms > 0:
+                left = min(left, at_most_ms)
+            elif math.isinf(left):
+                return self.session  # no budget, no cap: the session's statement timeout
+            return session_settings(max(1, math.ceil(left)), lock_ms)
+        return settings
 
     @contextmanager
     def _read(self, ref: str, what: str, deadline: float | None = None
-              ) -> Iterator[psycopg.Cursor]:
-        """A cursor in a read transaction bounded by the query budget: its first statement is
-        cancelled at ``deadline`` (default: ``query_budget_ms`` from now), later ones when the
-        caller set what is left (``_time_left``), or when a lock keeps one waiting the whole
-        budget; that is a ``BudgetExceeded`` (HTTP 503); any other database failure is a
-        StorageError."""
+              ) -> Iterator[OneTripCursor]:
+        """A cursor for the statements of one read call, each bounded by what is left of
+        ``deadline`` (default: ``query_budget_ms`` from now; the wait for a connection counts)
+        or cancelled when a lock keeps it waiting: that is a ``BudgetExceeded`` (HTTP 503);
+        any other database failure is a StorageError."""
         deadline = self._deadline() if deadline is None else deadline
         try:
-            with self._connection(ref, read=True) as conn, conn.transaction(), \
-                    conn.cursor() as cur:
-                if self.query_budget_ms > 0:
-                    # the time spent waiting for a connection counts: the call's deadline
-                    left = math.ceil((deadline - monotonic()) * 1000)
-                    if left <= 0:
-                        raise budget_exceeded(self.query_budget_ms, f"{ref} {what}")
-                    cur.execute(session_settings(
-                        left, min(self.lock_timeout_ms, self.query_budget_ms)))
-                else:
-                    cur.execute(self.session)
+            with self._connection(ref, read=True) as conn, \
+                    OneTripCursor(conn, self._settings(ref, what, deadline)) as cur:
                 yield cur
         except psycopg.errors.QueryCanceled as exc:
             raise budget_exceeded(self.query_budget_ms, f"{ref} {what}") from exc
@@ -582,6 +586,7 @@ class PostGISStore(FeatureStore):
                 statement, page_params = _capped_page(statement, columns, page_params, query)
             cur.execute(statement, page_params)
             raw = cur.fetchall()
+            description = cur.description
             if capped:
                 page_bytes = raw[0][-1] if raw else 0
                 if len(raw) > 1 and page_bytes > (query.max_vertices or 0) * VERTEX_BYTES:
@@ -592,10 +597,10 @@ class PostGISStore(FeatureStore):
                 if result.number_matched is None:
                     self._count(ref, cur, source, filters, params, query, len(raw), result,
                                 deadline)
-        result.rows = _rows(raw, columns)
+        result.rows = _rows(raw, columns, description)
         return result
 
-    def _count(self, ref: str, cur: psycopg.Cursor, source: sql.Composable,
+    def _count(self, ref: str, cur: OneTripCursor, source: sql.Composable,
                filters: list[sql.Composable], params: list[Any], query: Query, returned: int,
                result: QueryResult, deadline: float) -> None:
         """The exact number matched, or the planner's estimate when counting would take longer
@@ -603,17 +608,53 @@ class PostGISStore(FeatureStore):
         is left of the call's ``deadline``; remembered for the next page of the same
         filter."""
         statement = sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters))
-        self._counts.fill((statement.as_string(cur), tuple(params)),
-                          lambda: self._count_uncached(ref, cur, statement, source, filters,
-                                                       params, deadline), query, returned,
+        only_bbox = query.bbox is not None and len(filters) == 1
+
+        def count() -> tuple[float, bool]:
+            if only_bbox and self.count_budget_ms > 0:
+                found = self._bbox_count(ref, cur, statement, params, query.bbox)
+                if found is not None:
+                    return found
+            return self._count_uncached(ref, cur, statement, source, filters, params,
+                                        deadline)
+        self._counts.fill((statement.as_string(cur), tuple(params)), count, query, returned,
                           result)
 
-    def _count_uncached(self, ref: str, cur: psycopg.Cursor, statement: sql.Composable,
+    def _bbox_count(self, ref: str, cur: OneTripCursor, statement: sql.Composable,
+                    params: list[Any], bbox: tuple[float, ...]) -> tuple[float, bool] | None:
+        """The count of a bbox-only query in one round trip: PostGIS's estimate of the rows
+        the box holds (``_postgis_selectivity``, from the statistics ANALYZE kept: closer
+        than the planner's, which multiplies in a guess for ``ST_Intersects``) decides in
+        the database whether the count may run (no more rows than the count budget reads);
+        (estimate, True) when it may not or it ran out of time; None when the table has no
+        statistics (then ``_count_uncached`` decides)."""
+        table = sql.Identifier(*self._split(ref)).as_string(cur)
+        rows = sql.SQL("SELECT _postgis_selectivity(%s::regclass, 'geom', "
+                       "ST_MakeEnvelope(%s, %s, %s, %s, 4326)) * greatest(c.reltuples, 0) AS n "
+                       "FROM pg_class c WHERE c.oid = %s::regclass")
+        guarded = sql.SQL("WITH e AS ({rows}) SELECT e.n, CASE WHEN e.n <= %s THEN ({count}) "
+                          "END FROM e").format(rows=rows, count=statement)
+        try:
+            try:
+                cur.execute(guarded, [table, *bbox, table,
+                                      self.count_budget_ms * SCAN_ROWS_PER_MS, *params],
+                            at_most_ms=self.count_budget_ms)
+                estimate, exact = cur.fetchone()
+            except psycopg.errors.QueryCanceled:  # out of time: the estimate alone
+                cur.execute(rows, [table, *bbox, table])
+                estimate, exact = cur.fetchone()[0], None
+        except psycopg.errors.InternalError:
+            return None  # "stats for ... do not exist": no ANALYZE yet
+        if exact is not None:
+            return exact, False
+        return float(estimate), True
+
+    def _count_uncached(self, ref: str, cur: OneTripCursor, statement: sql.Composable,
                         source: sql.Composable, filters: list[sql.Composable],
                         params: list[Any], deadline: float = math.inf) -> tuple[float, bool]:
         # Every round trip counts (a full bbox page needs this count; through PgBouncer each
-        # is two hops): the EXPLAIN only plans, so the statement_timeout the read transaction
-        # opened with bounds it; the savepoint and the count's own timeout go in one trip.
+        # is two hops): the EXPLAIN and the count are one round trip each, their settings
+        # in the same message (``OneTripCursor``).
         if deadline - monotonic() <= 0:
             raise budget_exceeded(self.query_budget_ms, f"{ref} count")
         cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}").format(
@@ -621,25 +662,18 @@ class PostGISStore(FeatureStore):
         plan = cur.fetchone()[0][0]["Plan"]
         estimate = float(plan["Plan Rows"])
         if self.count_budget_ms <= 0:
-            self._time_left(cur, deadline, ref, "count")
             cur.execute(statement, params)
             return cur.fetchone()[0], False
         # A sequential scan of a table too large to read within the budget: do not start it.
         if _seq_scan(plan) and self._rows(ref, cur) > self.count_budget_ms * SCAN_ROWS_PER_MS:
             return estimate, True
-        left = min((deadline - monotonic()) * 1000, self.count_budget_ms)
-        if left <= 0:
+        if (deadline - monotonic()) * 1000 < 1:
             return estimate, True  # the call's time is spent: no exact count
         try:
-            # a savepoint in the read transaction, not released: the count is the call's
-            # last statement, and the transaction ends with the call
-            cur.execute(sql.SQL("SAVEPOINT count_budget; "
-                                "SELECT set_config('statement_timeout', {}, true)").format(
-                sql.Literal(str(max(1, math.ceil(left))))))
-            cur.execute(statement, params)
+            # a statement of its own: cancelled, it takes nothing else with it
+            cur.execute(statement, params, at_most_ms=self.count_budget_ms)
             return cur.fetchone()[0], False
         except psycopg.errors.QueryCanceled:
-            cur.execute("ROLLBACK TO SAVEPOINT count_budget")
             return estimate, True  # the count budget or the call's deadline
 
     def _fids_dense(self, ref: str, cur: psycopg.Cursor) -> bool:
@@ -703,17 +737,16 @@ class PostGISStore(FeatureStore):
             tile = bytes(row[0]) if row and row[0] else b""
             if (row is None or row[1] <= MAX_TILE_FEATURES) and len(tile) <= MAX_TILE_BYTES:
                 return tile
-            return self._thinned_tile(cur, mvt, source, params, address,
-                                      lambda: self._time_left(cur, deadline, ref, "tile"))
+            return self._thinned_tile(cur, mvt, source, params, address)
 
     @staticmethod
     def _thinned_tile(cur: Any, mvt: Callable[[sql.Composable], sql.Composed],
                       source: sql.Composed, params: dict[str, Any],
-                      address: TileAddress, time_left: Callable[[], None]) -> bytes:
+                      address: TileAddress) -> bytes:
         """A dense window's tile: square cells of ``cell`` tile units, each keeping the
         feature whose box centre lies in it and whose box is largest (then the lowest fid);
-        the cells grow while the tile comes out over ``MAX_TILE_BYTES`` (up to 4 times).
-        ``time_left()`` gives each pass what is left of the tile's deadline."""
+        the cells grow while the tile comes out over ``MAX_TILE_BYTES`` (up to 4 times),
+        each pass bounded by what is left of the tile's deadline (``OneTripCursor``)."""
         unit = min_feature_size(address)
         minx, miny, _, maxy = address.lonlat_bounds(0)
         shrink = math.cos(math.radians((miny + maxy) / 2))
@@ -726,7 +759,6 @@ class PostGISStore(FeatureStore):
         ).format(keys=keys, source=source)
         out = b""
         for _ in range(5):
-            time_left()
             cur.execute(mvt(rows), {**params, "ox": 2 * minx, "oy": 2 * miny,
                                     "cx": 2 * cell * unit, "cy": 2 * cell * unit * shrink})
             row = cur.fetchone()
@@ -755,9 +787,13 @@ class PostGISStore(FeatureStore):
 
 
 def _check_connection(conn: psycopg.Connection) -> None:
-    """``ConnectionPool.check_connection`` (a connection is tried before it is handed out);
-    when one is dead, the pool's other idle ones are tested at once too: a restart killed
-    them all, and the pool would otherwise find them one by one, a back-off pause apiece."""
+    """A connection is checked before it is handed out: one the server may have closed
+    (``pgsession.maybe_closed``: something to read while idle, no round trip) is tried
+    (``ConnectionPool.check_connection``); when it is dead, the pool's other idle ones are
+    tested at once too: a restart killed them all, and the pool would otherwise find them one
+    by one, a back-off pause apiece."""
+    if not maybe_closed(conn):
+        return
     try:
         ConnectionPool.check_connection(conn)
     except psycopg.Error:
@@ -801,9 +837,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _rows(raw: list[tuple], columns: Sequence[str]) -> list[Row]:
+def _rows(raw: list[tuple], columns: Sequence[str],
+          description: Sequence[Any] | None = None) -> list[Row]:
+    """Rows of (fid, WKB, *columns) as ``Row``s; with the cursor's ``description``, only the
+    columns of a date or time type go through ``_plain`` (a page of 100 rows has hundreds of
+    values)."""
     geoms = shapely.from_wkb([bytes(r[1]) if r[1] is not None else None for r in raw]) \
         if raw else []
+    temporal = True if description is None else \
+        any(d.type_code in _TEMPORAL_OIDS for d in description[2:])
+    if not temporal:
+        return [Row(fid=r[0], properties=dict(zip(columns, r[2:], strict=True)), geometry=g)
+                for r, g in zip(raw, geoms, strict=True)]
     return [
         Row(fid=r[0], properties={c: _plain(v) for c, v in zip(columns, r[2:], strict=True)},
             geometry=g)

@@ -166,22 +166,28 @@ def test_a_cached_tile_is_served_without_reading_the_catalog(portal, tmp_path):
                         database_url=portal.env.get("GEOPORTAL_DATABASE_URL"),
                         catalog_poll_seconds=3600, jobs_runner=False)
     app = create_app(settings)
-    live = app.extensions["geoportal"]["live"]
-    live.full_kept = 0  # no full layer kept: before, every tile read the layer's row
-    catalog = app.extensions["geoportal"]["catalog"]
-    queries: list[str] = []
-    for engine in {catalog.engine, catalog.read_engine or catalog.engine}:
-        event.listen(engine, "before_cursor_execute",
-                     lambda _c, _cur, statement, *_: queries.append(statement))
-    client = app.test_client()
-    path = TILE.format(layer)
-    first = client.get(path)
-    assert first.status_code == 200 and first.data
-    assert queries, "a tile not in the cache reads the layer's field list"
-    queries.clear()
-    for _ in range(3):
-        again = client.get(path)
-        assert again.status_code == 200 and again.data == first.data
-    assert queries == []
-    missing = client.get(TILE.format("no-such-layer-here"))
-    assert missing.status_code == 404
+    # create_app registers its store for the whole process (storage.factory): closed here,
+    # or its PostGIS connection pool outlives the test and complains at interpreter exit
+    store = app.extensions["geoportal"]["store"]
+    try:
+        live = app.extensions["geoportal"]["live"]
+        live.full_kept = 0  # no full layer kept: before, every tile read the layer's row
+        catalog = app.extensions["geoportal"]["catalog"]
+        queries: list[str] = []
+        for engine in {catalog.engine, catalog.read_engine or catalog.engine}:
+            event.listen(engine, "before_cursor_execute",
+                         lambda _c, _cur, statement, *_: queries.append(statement))
+        client = app.test_client()
+        path = TILE.format(layer)
+        first = client.get(path)
+        assert first.status_code == 200 and first.data
+        assert queries, "a tile not in the cache reads the layer's field list"
+        queries.clear()
+        for _ in range(3):
+            again = client.get(path)
+            assert again.status_code == 200 and again.data == first.data
+        assert queries == []
+        missing = client.get(TILE.format("no-such-layer-here"))
+        assert missing.status_code == 404
+    finally:
+        store.close()

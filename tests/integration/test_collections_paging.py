@@ -54,6 +54,32 @@ def test_limit_and_offset_slice_the_list_on_either_store(portal: Portal) -> None
     assert walked == ids
 
 
+@pytest.mark.parametrize(("lang", "caption"), [
+    ("en", "{n} collections, {first}–{last} shown"),
+    ("be", "Калекцый: {n}, паказаны {first}–{last}"),
+    ("ru", "Коллекций: {n}, показаны {first}–{last}"),
+])
+def test_the_html_page_counts_every_collection_and_says_which_it_shows(
+        portal: Portal, lang: str, caption: str) -> None:
+    """A page of 3 says the total (numberMatched), which 3 it shows, and links to the next
+    and previous pages as the JSON does; the whole list is counted without "shown"."""
+    total = requests.get(f"{portal.url}/collections?f=json", timeout=30).json()["numberMatched"]
+    assert total > 6
+    first = requests.get(f"{portal.url}/collections?f=html&limit=3&lang={lang}", timeout=30)
+    assert first.status_code == 200
+    assert f"<caption>{caption.format(n=total, first=1, last=3)}</caption>" in first.text
+    assert 'rel="next"' in first.text and "f=html&amp;offset=3&amp;limit=3" in first.text
+    assert 'rel="prev"' not in first.text
+    second = requests.get(f"{portal.url}/collections?f=html&limit=3&offset=3&lang={lang}",
+                          timeout=30)
+    assert f"<caption>{caption.format(n=total, first=4, last=6)}</caption>" in second.text
+    assert "f=html&amp;offset=0&amp;limit=3" in second.text and 'rel="prev"' in second.text
+    whole = requests.get(f"{portal.url}/collections?f=html&lang={lang}", timeout=30)
+    everything = caption.split(",")[0].format(n=total)
+    assert f"<caption>{everything}</caption>" in whole.text
+    assert 'rel="next"' not in whole.text
+
+
 @pytest.mark.parametrize(("query", "name"), [
     ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"),
     ("limit=-1", "limit"), ("offset=-5", "offset"), ("offset=1.5", "offset"),

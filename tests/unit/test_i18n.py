@@ -166,7 +166,8 @@ def test_page_catalogs_compile_and_keep_their_placeholders(language):
                                                                      message.string)
     pages = page_translations(language)
     for english in ("Collections", "Home", "Features on this page", "This document as JSON",
-                    "%(n)s collections", "Previous", "Next", "Properties", "Error"):
+                    "%(n)s collections", "%(n)s collections, %(first)s–%(last)s shown",
+                    "Previous", "Next", "Properties", "Error"):
         assert pages.gettext(english) != english, english
 
 

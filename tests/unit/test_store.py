@@ -444,3 +444,33 @@ def test_a_page_of_one_feature_is_never_refused(store, detailed):
 def test_a_page_without_geometries_is_not_capped(store, detailed):
     page = store.query(detailed, FIELDS, Query(limit=100, skip_geometry=True, max_vertices=1_000))
     assert len(page.rows) == 100 and page.rows[0].geometry is None
+
+
+def test_a_bbox_count_is_exact_when_small_and_estimated_when_it_would_read_too_much(store,
+                                                                                      crowd):
+    """A bbox-only page's count: exact when the box holds few features; on PostGIS, a box
+    PostGIS's statistics say holds more than the count budget reads is estimated without
+    counting (the guard decides in the database, one round trip), and the estimate is
+    PostGIS's own, close to the truth for a box over uniformly spread points."""
+    small = (27.0, 53.0, 27.1, 53.1)  # about 1 % of the crowd
+    inside = len(store.query(crowd, FIELDS, Query(limit=20_000, bbox=small)).rows)
+    assert 100 < inside < 400
+    result = store.query(crowd, FIELDS, Query(limit=10, bbox=small, count=True))
+    assert result.number_matched == inside and not result.estimated
+    if type(store).__name__ != "PostGISStore":
+        return
+    # a count budget of 1 ms lets the count read at most SCAN_ROWS_PER_MS rows
+    from geoportal.storage.postgis import SCAN_ROWS_PER_MS
+
+    tight = _with_budget(store, 5_000, count_budget_ms=1)
+    try:
+        whole = (26.9, 52.9, 28.1, 54.1)
+        assert SCAN_ROWS_PER_MS < 20_000  # the crowd is more than the guard lets count
+        result = tight.query(crowd, FIELDS, Query(limit=10, bbox=whole, count=True))
+        assert result.estimated
+        assert 15_000 <= result.number_matched <= 25_000  # PostGIS's estimate, not a count
+        # the small box may count (or, on a busy machine, run out of its 1 ms: estimated)
+        result = tight.query(crowd, FIELDS, Query(limit=10, bbox=small, count=True))
+        assert abs(result.number_matched - inside) <= (inside // 3 if result.estimated else 0)
+    finally:
+        tight.close()
