@@ -76,6 +76,9 @@ class Settings(BaseSettings):
         description="How far (metres) an editor's feature may reach beyond the boundary of "
                     "the token's regions (config/boundaries.geojson); 0: not at all.",
     )
+    metrics: bool = Field(
+        True, description="Serve GET /metrics (Prometheus text: requests, caches, store "
+                          "reads, pools, jobs; docs/deployment.md \"Monitoring\"); off: 404.")
     # -- budgets and limits: no single request may stall the portal (docs/deployment.md) ----
     query_budget_ms: int = Field(
         5_000, ge=100, description="Longest one read query (items, a feature, a count, a tile) "

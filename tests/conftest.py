@@ -38,13 +38,22 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
                          **overrides)
 
 
-BACKENDS = ["gpkg", "postgis"]
+# The stores every store-dependent test runs on: both, unless GEOPORTAL_TEST_BACKENDS names
+# fewer (``make test-fast`` runs the unit lane on the GeoPackage store alone).
+BACKENDS = [name for name in os.environ.get("GEOPORTAL_TEST_BACKENDS", "gpkg,postgis").split(",")
+            if name.strip()]
+if not BACKENDS or not set(BACKENDS) <= {"gpkg", "postgis"}:
+    raise pytest.UsageError(f"GEOPORTAL_TEST_BACKENDS={','.join(BACKENDS)!r}: "
+                            "name gpkg, postgis or both, comma-separated")
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[LocalPostgres]:
     """A real PostgreSQL/PostGIS cluster for this test process (skipped where none is installed,
-    unless GEOPORTAL_REQUIRE_POSTGIS=1, as in CI)."""
+    unless GEOPORTAL_REQUIRE_POSTGIS=1, as in CI, and where GEOPORTAL_TEST_BACKENDS leaves
+    postgis out)."""
+    if "postgis" not in BACKENDS:
+        pytest.skip("GEOPORTAL_TEST_BACKENDS leaves out postgis")
     with throwaway_cluster("geoportal-pg-", free_port()) as cluster:
         yield cluster
 
@@ -122,6 +131,74 @@ def write_geojson(path: Path, features: list[tuple[dict, shapely.Geometry | None
         for props, geom in features
     ]}, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+# -- lanes: the markers of pyproject.toml, applied here by path and by what a test uses -------
+
+INTEGRATION_DIRS = ("integration", "clients", "browser")  # tests/<dir>: a real server each
+CLIENT_DIRS = ("clients", "browser")  # OWSLib, GDAL, schemathesis; Chromium through Playwright
+# fixtures that start a real ``geoportal serve`` (integration) or a real browser (client)
+SERVER_FIXTURES = frozenset({"portal"})
+CLIENT_FIXTURES = frozenset({"browser", "site"})
+# a test that refers to one of these (imported at module level or inside the test) drives a
+# real external client; ``require_tool`` finds a GDAL command-line program
+CLIENT_PACKAGES = ("owslib", "playwright", "schemathesis")
+CLIENT_HELPERS = frozenset({"require_tool"})
+
+
+def _drives_a_client(item: pytest.Item) -> bool:
+    """Whether the test function itself uses OWSLib, Playwright, schemathesis or a GDAL
+    command-line tool: found in the names its code refers to (``from owslib... import``
+    inside it, a module-level import of one of their names, a call of ``require_tool``)."""
+    function = getattr(item, "function", None)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return False
+    names: set[str] = set()
+    pending = [code]
+    while pending:  # the test's code and the code nested in it (comprehensions, lambdas)
+        current = pending.pop()
+        names.update(current.co_names)
+        pending.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+    if names & CLIENT_HELPERS:
+        return True
+    for name in names:
+        if name.split(".")[0] in CLIENT_PACKAGES:  # ``import owslib.ogcapi`` in the test
+            return True
+        value = function.__globals__.get(name)
+        owner = getattr(value, "__module__", None) or getattr(value, "__name__", None)
+        if isinstance(owner, str) and owner.split(".")[0] in CLIENT_PACKAGES:
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its lane, so that ``-m "not integration and not client and not
+    cluster"`` is the unit lane (``make test-fast``): ``integration`` for every test under
+    tests/integration, tests/clients and tests/browser and for any test that starts a real
+    server (the ``portal`` fixture), ``client`` for tests/clients,
+    tests/browser and any test that drives OWSLib, Playwright or a GDAL program; tests/cluster
+    carry ``cluster`` themselves. Without postgis in GEOPORTAL_TEST_BACKENDS, the tests that
+    need the ``postgres`` fixture are deselected."""
+    tests_dir = Path(__file__).resolve().parent
+    if "postgis" not in BACKENDS:  # GEOPORTAL_TEST_BACKENDS=gpkg: PostgreSQL's own tests go too
+        off = [item for item in items if "postgres" in getattr(item, "fixturenames", ())]
+        if off:
+            config.hook.pytest_deselected(items=off)
+            items[:] = [item for item in items if item not in off]
+    for item in items:
+        try:
+            parts = item.path.resolve().relative_to(tests_dir).parts
+        except ValueError:  # a test outside tests/ (given on the command line)
+            parts = ()
+        lane = parts[0] if len(parts) > 1 else ""
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if lane in INTEGRATION_DIRS or fixtures & SERVER_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        if lane in CLIENT_DIRS or fixtures & CLIENT_FIXTURES or _drives_a_client(item):
+            item.add_marker(pytest.mark.client)
+        if lane == "cluster" and item.get_closest_marker("cluster") is None:
+            item.add_marker(pytest.mark.cluster)
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ which the server generated from the catalog (fields, feature count, store refere
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -36,6 +37,14 @@ MAX_OFFSET = 2**62  # beyond any layer, and inside the 64-bit integers both data
 # An estimated numberMatched is flagged by this member of the FeatureCollection and this header.
 ESTIMATED = "numberMatchedEstimated"
 ESTIMATE_HEADER = "Geoportal-Number-Matched"
+
+def _store_timer(store: object, operation: str) -> AbstractContextManager[None]:
+    """``metrics.store_timer``: imported when used, as ``geoportal.server`` (which imports
+    this module) may still be importing."""
+    from geoportal.server.metrics import store_timer
+
+    return store_timer(store, operation)
+
 
 def json_schema_type(field_type: str) -> dict[str, str]:
     """Our field type as a JSON Schema fragment (dates are strings with a format)."""
@@ -115,7 +124,9 @@ class StoreFeatureProvider(BaseProvider):
             raise ProviderInvalidQueryError(user_msg="q (free-text search) is not supported here")
         if datetime_:
             filterq = self._with_datetime(filterq, str(datetime_))
-        box = tuple(float(v) for v in bbox[:2] + bbox[-2:]) if bbox else None
+        # 4 numbers, or 6 with heights (minx,miny,minz,maxx,maxy,maxz): the plane's four
+        box = tuple(float(v) for v in (bbox if len(bbox) == 4 else bbox[:2] + bbox[3:5])
+                    ) if bbox else None
         equals, filterq = self._moments_as_filter(properties or (), filterq)
         try:
             query = Query(
@@ -130,13 +141,16 @@ class StoreFeatureProvider(BaseProvider):
                 filter=filterq,
                 max_vertices=MAX_PAGE_VERTICES,  # decoding and GeoJSON are not interruptible
             )
-            result = self.store.query(self.data, self.layer_fields, query)
+            with _store_timer(self.store, "query"):
+                result = self.store.query(self.data, self.layer_fields, query)
         except InputError as exc:
             raise ProviderInvalidQueryError(user_msg=exc.user_msg) from exc
         except (BudgetExceeded, DatabaseUnavailable):
             raise  # past pygeoapi (it would make any error of ours a 500): a 503, Retry-After
         except GeoportalError as exc:
-            raise ProviderQueryError(user_msg="the layer could not be read") from exc
+            # the cause for the log (pygeoapi answers 500 through ``API.get_exception``, which
+            # logs it once with the traceback: server.languages), a plain sentence for the user
+            raise ProviderQueryError(str(exc), user_msg="the layer could not be read") from exc
         matched = result.number_matched if query.count else self.feature_count
         features = self._features(result.rows, crs_transform_spec)
         page = {
@@ -206,7 +220,9 @@ class StoreFeatureProvider(BaseProvider):
         except ValueError:
             fid = -1
         # an id past 64 bits names no feature (and no database integer): a 404, not an overflow
-        row = self.store.get(self.data, self.layer_fields, fid) if 0 < fid <= MAX_FID else None
+        with _store_timer(self.store, "get"):
+            row = self.store.get(self.data, self.layer_fields, fid) if 0 < fid <= MAX_FID \
+                else None
         if row is None:
             raise ProviderItemNotFoundError(user_msg=f"feature {identifier!r} not found")
         return self._features([row], crs_transform_spec)[0]

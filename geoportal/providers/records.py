@@ -7,6 +7,7 @@ registered, built from the catalog once per catalog generation.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -119,7 +120,7 @@ class CatalogRecords(BaseProvider):
               q: str | None = None, language: Any = None, **kwargs: Any) -> dict[str, Any]:
         lang = _lang(language)
         try:
-            found = search(self.source.records(), q=q, bbox=bbox or None,
+            found = search(self.source.records(), q=q, bbox=_plane_bbox(bbox),
                            interval=datetime_, equals=properties or [])
         except InputError as exc:  # a datetime that is no date: 400 with the sentence
             raise ProviderInvalidQueryError(user_msg=exc.user_msg) from exc
@@ -150,6 +151,19 @@ class CatalogRecords(BaseProvider):
             if record["id"] == identifier:
                 return localize(record, _lang(language))
         raise ProviderItemNotFoundError(f"record {identifier} not found")
+
+
+def _plane_bbox(bbox: list | None) -> list[float] | None:
+    """pygeoapi's bbox (4 numbers, or 6 with heights) as minlon,minlat,maxlon,maxlat; a 400
+    (as on the Features collections) unless each is finite: ``nan`` would match every record
+    and ``inf`` none, without telling the client why."""
+    if not bbox:
+        return None
+    box = [float(v) for v in (bbox if len(bbox) == 4 else bbox[:2] + bbox[3:5])]
+    if not all(math.isfinite(v) for v in box):
+        raise ProviderInvalidQueryError(
+            user_msg="bbox must be four finite numbers: minlon,minlat,maxlon,maxlat")
+    return box
 
 
 def _sort_value(record: dict[str, Any], key: str, lang: str) -> Any:

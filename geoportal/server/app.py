@@ -50,7 +50,7 @@ from geoportal.errors import (
 from geoportal.i18n import translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
-from geoportal.server import filters, languages, limits, pygeoapi_speedups
+from geoportal.server import filters, languages, limits, metrics, pygeoapi_speedups
 from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.collections import describe_collections
@@ -154,7 +154,9 @@ def _cleans_up_at_start(settings: Settings, catalog: Catalog) -> bool:
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the portal's WSGI app: the catalog, the live pygeoapi API and the routes."""
     settings = settings or load_settings()
-    logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)  # we log requests ourselves
+    # pygeoapi logs every 4xx as an error; we log each request, and every 5xx once with its
+    # traceback: ours in _portal_error/_unexpected, pygeoapi's in languages.log_server_error
+    logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)
     pygeoapi_speedups.install()
     filters.install()
     languages.install(PYGEOAPI_LANGUAGES[0])
@@ -275,6 +277,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         return languages.localize(response)  # Content-Language, Vary: Accept-Language
 
     limits.install(app, settings, admin.audit)  # rate limits and the heavy-request gate
+    metrics.install(app, settings)  # GET /metrics and the request measurements
 
     @app.get("/")
     def landing() -> Response:
@@ -404,6 +407,10 @@ def create_app(settings: Settings | None = None) -> Flask:
                       g.get("request_id"), exc.http_status, exc)
         elif exc.http_status >= 500:
             log.error("request_id=%s error=%s", g.get("request_id"), exc, exc_info=exc)
+            if exc.user_msg == str(exc):  # no sentence for users: paths and tables stay ours
+                return _ogc_error(exc.http_status, exc.ogc_code, translate(
+                    f"internal error; quote request id {g.get('request_id')}",
+                    languages.request_language()))
         response = _ogc_error(exc.http_status, exc.ogc_code,
                               exc.user_message(languages.request_language()))
         if isinstance(exc, Unauthorized):

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from flask import Request, Response, redirect
 
 from geoportal.catalog import Layer
+from geoportal.server.metrics import revalidated
 
 __all__ = ["IMMUTABLE", "REVALIDATE", "VERSION_PARAM", "Validators", "not_modified",
            "stale_version", "tile_cache_control", "validators", "version_token", "versioned"]
@@ -138,9 +139,14 @@ def not_modified(request: Request, found: Validators) -> Response | None:
     """A 304 when the client's copy is current (If-None-Match first, else If-Modified-Since)."""
     if request.if_none_match:
         if not request.if_none_match.contains_weak(found.etag):
+            revalidated(False)
             return None
-    elif request.if_modified_since is None or request.if_modified_since < found.modified:
+    elif request.if_modified_since is None:
         return None
+    elif request.if_modified_since < found.modified:
+        revalidated(False)
+        return None
+    revalidated(True)
     response = Response(status=304)
     response.set_etag(found.etag, weak=True)
     response.last_modified = found.modified

@@ -8,6 +8,8 @@ ours agree on one language per request:
   without looking at Accept-Language. Ours is ``geoportal.i18n.negotiate``.
 - ``API.get_exception``: the description of pygeoapi's own errors (``Collection not found``,
   ``bbox values must be numbers``...) in the request's language, and the HTML error page too.
+  Its 5xx are logged here, once, with the request id and the traceback (``log_server_error``):
+  pygeoapi's own logger stays quiet, as it logs every 4xx as an error.
 - The HTML pages and the fixed link titles (``This document as JSON``): pygeoapi 0.24 ships no
   Belarusian or Russian catalog, and its templates look for compiled ``.mo`` files under a
   ``locale`` folder relative to the working directory. Ours are the ``.po`` files beside our
@@ -22,6 +24,7 @@ ours agree on one language per request:
 from __future__ import annotations
 
 import logging
+import sys
 from functools import lru_cache
 from gettext import NullTranslations
 from http import HTTPStatus
@@ -42,8 +45,8 @@ from pygeoapi.formats import F_HTML, FORMAT_TYPES
 
 from geoportal.i18n import DEFAULT, TAGS, Choice, language_of, negotiate, translate
 
-__all__ = ["CATALOGS", "install", "localize", "page_translations", "pick", "request_choice",
-           "request_language"]
+__all__ = ["CATALOGS", "install", "localize", "log_server_error", "page_translations", "pick",
+           "request_choice", "request_language"]
 
 log = logging.getLogger("geoportal.server")
 CATALOGS = Path(__file__).parent / "templates" / "locale"
@@ -136,10 +139,23 @@ def _get_locale(self: APIRequest, headers: Any, supported_locales: Any) -> tuple
     return (choice.tag if choice.source != "default" else None), found
 
 
+def log_server_error(description: str) -> None:
+    """One ERROR line for a 5xx that pygeoapi answers itself (a provider's failure it turned
+    into an exception document), as the server's error handler logs ours: the request id, the
+    cause and the traceback of the exception being handled (with the store error it was
+    raised from), so that an operator finds it by the id the client was given."""
+    handled = sys.exc_info()[1]
+    cause = str(handled) if handled is not None else ""
+    log.error("request_id=%s error=%s", g.get("request_id") if has_request_context() else None,
+              cause if cause not in ("", "None") else description, exc_info=handled)
+
+
 def _get_exception(self: API, status: int, headers: dict, format_: str | None, code: str,
                    description: str) -> tuple[dict, int, str]:
     """``API.get_exception`` with the description (and the HTML page) in the request's
-    language."""
+    language; a 5xx is logged (once: pygeoapi's own logging of it is not called)."""
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        log_server_error(description)
     choice = request_choice()
     exception = {"code": code, "type": code,
                  "description": translate(description, choice.language)}

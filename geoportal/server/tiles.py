@@ -31,6 +31,7 @@ from geoportal.server.caching import stale_version, tile_cache_control, versione
 from geoportal.server.languages import pick, request_language
 from geoportal.server.limits import LOW_ZOOM, tile_place
 from geoportal.server.live import LiveAPI
+from geoportal.server.metrics import store_timer, tile_cache_lookup, tile_cache_size
 from geoportal.storage import FeatureStore
 from geoportal.storage.base import MAX_TILE_FEATURES
 from geoportal.storage.mvt import MAX_ZOOM, TileAddress
@@ -287,16 +288,19 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
             response = Response(status=HTTPStatus.NOT_MODIFIED)
         else:
             body = cache.get(key)
+            tile_cache_lookup(hit=body is not None)
             if body is None:
                 full = _layer_or_404(live, collection_id).current  # its field list
                 assert full is not None
                 # thinned (the costly case) only when the layer has more features
                 with heavy_if(address.z <= LOW_ZOOM
-                              and version.feature_count > MAX_TILE_FEATURES, "tile"):
+                              and version.feature_count > MAX_TILE_FEATURES, "tile"), \
+                        store_timer(store, "tile"):
                     body = store.tile(version.store_ref, full.fields, address,
                                       layer=layer.id,
                                       points="Point" in (version.geometry_type or ""))
                 cache.put(key, body)
+                tile_cache_size(cache.size)
             response = Response(body, status=HTTPStatus.OK if body else HTTPStatus.NO_CONTENT,
                                 mimetype=MVT)
         response.set_etag(etag)

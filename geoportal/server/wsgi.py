@@ -38,7 +38,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from geoportal.config import Settings, load_settings
 from geoportal.etl.sandbox import drop_network_drivers
-from geoportal.server import limits
+from geoportal.server import limits, metrics
 from geoportal.server.app import create_app
 
 __all__ = ["PortalWorker", "application", "run_gunicorn"]
@@ -261,6 +261,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.shared = limits.share_between_workers()  # in the master, before the workers fork
+        if settings.metrics:  # every worker's metric files in one fresh folder
+            metrics.share_between_workers()
         super().__init__()
 
     def load_config(self) -> None:
@@ -277,6 +279,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "proc_name": "geoportal",
             "limit_request_line": LIMIT_REQUEST_LINE,
         }
+        if self.settings.metrics:
+            options["child_exit"] = metrics.worker_exited  # a dead worker's gauges go
         for key, value in options.items():
             self.cfg.set(key, value)
 

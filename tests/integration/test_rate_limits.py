@@ -8,7 +8,6 @@ whatever Host says, TileJSON attribution as text."""
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -201,32 +200,31 @@ def test_the_addresses_of_one_ipv6_64_share_a_rate(busy):
 def test_a_burst_of_heavy_requests_from_one_client_is_refused_at_once_not_queued(busy):
     ordinary = f"{busy.url}/collections/cities/items/1"
 
-    def timed(url: str, client: str) -> tuple[float, requests.Response]:
-        started = time.monotonic()
-        r = requests.get(url, headers=_as(client), timeout=60)
-        return time.monotonic() - started, r
+    def get(url: str, client: str) -> requests.Response:
+        return requests.get(url, headers=_as(client), timeout=60)
 
-    alone = [timed(ordinary, "198.51.100.51")[0] for _ in range(10)]
     _same_minute(20)
     # pages of 1,000 points of 300 characters each: each holds the gate a while
     heavy = f"{busy.url}/collections/bulk/items?filter=name LIKE 'point 1%25'&limit=1000"
     with ThreadPoolExecutor(30) as pool:
-        burst = [pool.submit(timed, heavy, "198.51.100.50") for _ in range(30)]
+        burst = [pool.submit(get, heavy, "198.51.100.50") for _ in range(30)]
         time.sleep(0.05)
-        during = [timed(ordinary, "198.51.100.51")[0] for _ in range(10)]
+        during = [get(ordinary, "198.51.100.51") for _ in range(10)]
         answers = [f.result() for f in burst]
-    statuses = [r.status_code for _, r in answers]
+    statuses = [r.status_code for r in answers]
     assert set(statuses) <= {200, 429, 503}, statuses
     # the client's share of the gate (one place here) is taken: the others are refused at
-    # once with a sentence, not parked in threads for GATE_WAIT_S
-    share = [r for _, r in answers if r.status_code == 429
+    # once with the share's sentence (429), not parked in threads until GATE_WAIT_S runs out
+    # (which answers 503 with the busy sentence); how long either takes is the machine's
+    share = [r for r in answers if r.status_code == 429
              and "at once on this server" in r.json()["description"]]
     assert share, statuses
-    assert all(int(r.headers["Retry-After"]) >= 1 for _, r in answers if r.status_code != 200)
-    assert max(seconds for seconds, r in answers if r.status_code == 429) < GATE_WAIT_S
-    # and ordinary requests meanwhile are barely slower
-    assert statistics.median(during) < statistics.median(alone) + 0.1, (alone, during)
-    assert max(during) < max(alone) + 0.25, (alone, during)
+    assert all(int(r.headers["Retry-After"]) >= 1 for r in answers if r.status_code != 200)
+    # and ordinary requests meanwhile are served, neither gated nor refused (how much slower
+    # they get beside heavy neighbours is benchmarks/noisy.py's figure, not a test's)
+    assert [r.status_code for r in during] == [200] * 10, [r.text[:200] for r in during]
+
+
 class SlowDownload(threading.Thread):
     """A GeoJSON download read at about 640 KB/s."""
 
@@ -235,11 +233,9 @@ class SlowDownload(threading.Thread):
         self.url = url
         self.received = 0
         self.outcome = ""
-        self.took = 0.0
         self.first_byte = threading.Event()
 
     def run(self) -> None:
-        started = time.monotonic()
         try:
             with requests.get(self.url, stream=True, timeout=60,
                               headers=_as("198.51.100.10")) as r:
@@ -252,7 +248,6 @@ class SlowDownload(threading.Thread):
         except requests.RequestException as exc:
             self.outcome = f"cut: {type(exc).__name__}"
         finally:
-            self.took = time.monotonic() - started
             self.first_byte.set()
 
 
@@ -271,29 +266,27 @@ def test_a_slow_download_holds_a_download_place_not_a_filter_s_and_is_cut_at_its
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["code"] == "ServiceUnavailable"
     assert "downloads" in refused.json()["description"]
-    assert GATE_WAIT_S * 0.8 < waited < GATE_WAIT_S + 2
+    # it waited for a place first: a lower bound only, which a slow machine cannot break
+    assert waited > GATE_WAIT_S * 0.8, waited
     # ... a vector download asking for a byte range is a download all the same ...
     assert requests.get(f"{busy.url}/collections/cities/download?f=csv", timeout=30,
                         headers=_as("198.51.100.12", Range="bytes=0-99")).status_code == 503
     # ... the same client's second download is refused at once (one at a time) ...
-    started = time.monotonic()
     own = requests.get(f"{busy.url}/collections/cities/download?f=csv",
                        headers=_as("198.51.100.10"), timeout=30)
-    assert own.status_code == 429, own.text
-    assert time.monotonic() - started < GATE_WAIT_S * 0.8
+    assert own.status_code == 429, own.text  # refused, not queued (a wait ends in a 503)
+    assert "one at a time" in own.json()["description"]
     # ... while filters, low-zoom tiles and ordinary requests go on without waiting
     for path in ("/collections/cities/items?filter=pop2019>1000",
                  "/collections/cities/tiles/WebMercatorQuad/4/5/9",
                  "/collections/cities/items/1", "/collections",
                  "/collections/cities/items?bbox=27,53,28,54"):
-        started = time.monotonic()
         r = requests.get(busy.url + path, headers=_as("198.51.100.13"), timeout=30)
         assert r.status_code in (200, 204), (path, r.text)
-        assert time.monotonic() - started < 0.5, path
     download.join(timeout=DOWNLOAD_BUDGET_S + 30)
-    # the download was cut (a broken body, not a short file that looks whole)
+    # the download was cut (a broken body, not a short file that looks whole), long before
+    # the whole layer was read
     assert download.outcome.startswith("cut"), (download.outcome, download.received)
-    assert download.took < DOWNLOAD_BUDGET_S + 10
     assert download.received < BULK * 300
     # and its place is free again
     assert requests.get(f"{busy.url}/collections/cities/download?f=csv",

