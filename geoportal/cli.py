@@ -153,7 +153,8 @@ def main(ctx: click.Context, verbose: int, quiet: int, data_dir: Path | None) ->
     except ValueError as exc:
         raise click.UsageError(f"invalid settings: {exc}") from None
     console = max(logging.DEBUG, logging.WARNING + 10 * (quiet - verbose))
-    configure_logging(min(console, logging.INFO), log_dir=settings.log_dir, stderr_level=console)
+    configure_logging(min(console, logging.INFO), log_dir=settings.log_dir, stderr_level=console,
+                      fmt=settings.log_format)
     ctx.obj = _Context(settings)
 
 
@@ -717,7 +718,8 @@ def serve(obj: _Context, host: str | None, port: int | None, workers: int | None
     obj.settings = settings
     if not is_postgres(settings.database_url):  # PostgreSQL: `geoportal init` sets it up
         obj.catalog.engine.dispose()  # create the catalog, and fork no open connections
-    configure_logging(logging.INFO, log_dir=settings.log_dir)  # request lines on the console
+    configure_logging(logging.INFO, log_dir=settings.log_dir,  # request lines on the console
+                      fmt=settings.log_format)
     click.echo(f"serving {settings.base_url}/ with {settings.workers} workers x "
                f"{settings.threads} thread(s) "
                f"(data: {settings.data_dir}, logs: {settings.log_dir})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import (
@@ -142,6 +142,13 @@ class Settings(BaseSettings):
         20.0, gt=0, description="Silence after which the other workers take a worker for "
                                 "dead: its job is retried once, then failed.")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="The log's lines: `text` (key=value) or `json` (one object per "
+                            "line, for Loki/Elasticsearch); stderr and logs/geoportal.log.")
+    slow_request_ms: int = Field(
+        1_000, ge=0, description="A request or a database statement that takes longer is "
+                                 "logged at WARNING (a statement with its SQL, never its "
+                                 "values); 0: never.")
 
     @classmethod
     def settings_customise_sources(

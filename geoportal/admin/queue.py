@@ -310,7 +310,8 @@ def start_worker(settings: Settings, catalog: Catalog, registry: Registry, *,
                        max_vertices=settings.max_vertices, layers_dir=settings.layers_dir,
                        upload_retention_s=settings.upload_retention_s,
                        grace_s=settings.cleanup_grace_s)
-    configure_logging(logging.INFO, log_dir=settings.log_dir)  # one line per job
+    configure_logging(logging.INFO, log_dir=settings.log_dir,  # one line per job
+                      fmt=settings.log_format)
     runner.clean_up("at worker start")  # what a worker killed here left (grace period kept)
     log.info("worker=%s started: concurrency=%d heartbeat=%gs stalled_after=%gs objects=%s",
              runner.worker, concurrency, settings.worker_heartbeat_s,

@@ -11,6 +11,7 @@ import gzip
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -51,6 +52,7 @@ from geoportal.i18n import translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
 from geoportal.server import filters, languages, limits, metrics, pygeoapi_speedups
+from geoportal.server.access_log import access_line
 from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.collections import describe_collections
@@ -58,7 +60,7 @@ from geoportal.server.coverages import cog_download, coverages_blueprint
 from geoportal.server.coverages import install as install_coverages
 from geoportal.server.downloads import prepare_download, sent
 from geoportal.server.filters import filter_problem
-from geoportal.server.health import health_blueprint, quiet_request
+from geoportal.server.health import health_blueprint
 from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
 from geoportal.server.portal import portal_blueprint, render_page, wants_page
@@ -71,7 +73,14 @@ from geoportal.storage import dbhealth, open_store, register_store
 from geoportal.storage.base import feature_etag
 from geoportal.storage.objects import ObjectStoreUnavailable, open_object_store
 from geoportal.storage.objects import refused as objects_refused
-from geoportal.storage.pgsession import allow_replica_reads, end_replica_reads, replica_reads
+from geoportal.storage.pgsession import (
+    allow_replica_reads,
+    bind_request_id,
+    end_replica_reads,
+    replica_reads,
+    slow_statements,
+    unbind_request_id,
+)
 from geoportal.storage.rasters import RasterStore
 
 __all__ = ["create_app"]
@@ -250,9 +259,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.before_request
     def _request_id() -> Response | None:
+        g.started = time.perf_counter()
         given = request.headers.get("X-Request-Id", "")
         # a client's id is kept only if it cannot forge log lines or headers
         g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:12]
+        g.request_id_token = bind_request_id(g.request_id)  # the database sees it too
         # anonymous reads may use the read replica; a token's requests read the primary
         g.replica_reads = allow_replica_reads(request.method in ("GET", "HEAD")
                                               and "Authorization" not in request.headers)
@@ -267,9 +278,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if g.get("number_matched_estimated"):
             response.headers[ESTIMATE_HEADER] = "estimated"
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        log.log(logging.DEBUG if quiet_request() else logging.INFO,  # probes: DEBUG
-                "request_id=%s method=%s path=%s status=%s", g.get("request_id"),
-                request.method, request.full_path.rstrip("?"), response.status_code)
+        access_line(response, settings.slow_request_ms)
         return response
 
     @app.after_request
@@ -278,6 +287,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     limits.install(app, settings, admin.audit)  # rate limits and the heavy-request gate
     metrics.install(app, settings)  # GET /metrics and the request measurements
+    slow_statements(settings.slow_request_ms)  # the store's slow statements are logged too
 
     @app.get("/")
     def landing() -> Response:
@@ -391,6 +401,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         if token is not None:
             with contextlib.suppress(ValueError):  # set in another context: nothing to undo
                 end_replica_reads(token)
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            with contextlib.suppress(ValueError):
+                unbind_request_id(token)
 
     @app.errorhandler(GeoportalError)
     def _portal_error(exc: GeoportalError) -> Response:

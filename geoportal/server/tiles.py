@@ -27,6 +27,7 @@ from pygeoapi.api import itemtypes
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
+from geoportal.server.access_log import cache_status
 from geoportal.server.caching import stale_version, tile_cache_control, versioned
 from geoportal.server.languages import pick, request_language
 from geoportal.server.limits import LOW_ZOOM, tile_place
@@ -289,6 +290,7 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         else:
             body = cache.get(key)
             tile_cache_lookup(hit=body is not None)
+            cache_status("hit" if body is not None else "miss")
             if body is None:
                 full = _layer_or_404(live, collection_id).current  # its field list
                 assert full is not None

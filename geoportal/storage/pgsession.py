@@ -19,7 +19,10 @@ work: per-transaction settings, no prepared statements, and which server a read 
 
 from __future__ import annotations
 
+import logging
+import re
 import select
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,10 +31,43 @@ from typing import Any, Self
 import psycopg
 from psycopg import sql
 
-__all__ = ["OneTripCursor", "allow_replica_reads", "connect_kwargs", "end_replica_reads",
-           "maybe_closed", "reads_from_replica", "replica_reads", "session_settings"]
+__all__ = ["OneTripCursor", "allow_replica_reads", "application_name", "bind_request_id",
+           "connect_kwargs", "end_replica_reads", "maybe_closed", "reads_from_replica",
+           "replica_reads", "session_settings", "slow_statements", "unbind_request_id"]
+
+log = logging.getLogger("geoportal.storage")
 
 _REPLICA_OK: ContextVar[bool] = ContextVar("geoportal_replica_reads", default=False)
+# the request a statement serves (the server's request id, already checked to be
+# [A-Za-z0-9._-]{1,64}): PostgreSQL's application_name and the slow-statement log show it
+_REQUEST: ContextVar[str | None] = ContextVar("geoportal_request_id", default=None)
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_SLOW_MS = [1_000]  # slow_statements()
+
+
+def bind_request_id(request_id: str) -> Any:
+    """Statements run from now in this context serve ``request_id``; returns the token for
+    ``unbind_request_id``. An id with other characters is not bound (it would go into SQL)."""
+    return _REQUEST.set(request_id if _SAFE_ID.fullmatch(request_id) else None)
+
+
+def unbind_request_id(token: Any) -> None:
+    """Undo ``bind_request_id``."""
+    _REQUEST.reset(token)
+
+
+def slow_statements(ms: int) -> None:
+    """Statements of read cursors that take longer than ``ms`` are logged (0: never)."""
+    _SLOW_MS[0] = max(0, int(ms))
+
+
+def application_name() -> str:
+    """The ``set_config`` of ``application_name`` for this transaction: ``geoportal
+    <request id>`` (``pg_stat_activity`` and PostgreSQL's log show which request runs a
+    statement), or an empty string outside a request."""
+    request_id = _REQUEST.get()
+    return f", set_config('application_name', 'geoportal {request_id}', true)" \
+        if request_id else ""
 
 
 def connect_kwargs(connect_timeout_s: float = 2.0) -> dict[str, Any]:
@@ -70,10 +106,16 @@ class OneTripCursor(psycopg.ClientCursor):
                 binary: bool | None = None, at_most_ms: int | None = None) -> Self:
         """Run ``query`` (one statement or several separated by ``;``) under its settings."""
         statement = query if isinstance(query, sql.Composable) else sql.SQL(query)
-        super().execute(sql.SQL("{}; {}").format(sql.SQL(self._settings(at_most_ms)),
-                                                 statement), params, prepare=prepare,
-                        binary=binary)
+        started = time.perf_counter()
+        super().execute(sql.SQL("{}{}; {}").format(sql.SQL(self._settings(at_most_ms)),
+                                                   sql.SQL(application_name()), statement),
+                        params, prepare=prepare, binary=binary)
         self.nextset()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if _SLOW_MS[0] and elapsed_ms > _SLOW_MS[0]:
+            # the statement's shape (placeholders, never the values: they are the users')
+            log.warning("slow statement request_id=%s ms=%.0f sql=%s", _REQUEST.get() or "-",
+                        elapsed_ms, " ".join(statement.as_string(self).split())[:2000])
         return self
 
 
