@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from geoportal.fields import Field
+
 __all__ = ["LANGUAGES", "Field", "Layer", "LayerMetadata", "Region", "Theme", "Version"]
 
 LANGUAGES = ("be", "ru", "en")
@@ -30,22 +32,6 @@ class Theme:
 
     id: str
     name: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Field:
-    """One attribute of a layer: its stored name, JSON-Schema-like type and original title."""
-
-    name: str
-    type: str
-    title: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Field:
-        return cls(name=d["name"], type=d["type"], title=d.get("title"))
 
 
 @dataclass

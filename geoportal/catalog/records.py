@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from geoportal.catalog.models import LANGUAGES, Layer
@@ -175,13 +175,17 @@ def localize(record: dict[str, Any], lang: str) -> dict[str, Any]:
 
 
 def _moment(text: str) -> datetime | None:
+    """The moment one end of a ``datetime`` parameter names (None for an open end); a date is
+    its midnight. A date or date-time without a zone is UTC, as the records' stamps are: the
+    server's local zone would make answers depend on the host, and converting to it overflows
+    at the ends of the calendar (0001-01-01, 9999-12-31)."""
     text = text.strip()
     if text in ("", ".."):
         return None
     if len(text) == 10:
-        return datetime.combine(date.fromisoformat(text), datetime.min.time()).astimezone()
+        return datetime.combine(date.fromisoformat(text), time.min, tzinfo=UTC)
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.astimezone()
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def check_interval(interval: str) -> None:

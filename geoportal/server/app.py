@@ -51,13 +51,12 @@ from geoportal.errors import (
 from geoportal.i18n import translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
-from geoportal.server import filters, languages, limits, metrics, pygeoapi_speedups
+from geoportal.server import languages, limits, metrics, seams
 from geoportal.server.access_log import access_line
 from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
 from geoportal.server.collections import describe_collections
 from geoportal.server.coverages import cog_download, coverages_blueprint
-from geoportal.server.coverages import install as install_coverages
 from geoportal.server.downloads import prepare_download, sent
 from geoportal.server.filters import filter_problem
 from geoportal.server.health import health_blueprint
@@ -67,7 +66,6 @@ from geoportal.server.portal import portal_blueprint, render_page, wants_page
 from geoportal.server.pygeoapi_config import CRS84, PYGEOAPI_LANGUAGES, SUPPORTED_CRS
 from geoportal.server.security import cors_preflight, secure
 from geoportal.server.tiles import TileCache, tiles_blueprint
-from geoportal.server.tiles import install as install_tiles
 from geoportal.server.transactions import transactions_blueprint
 from geoportal.storage import dbhealth, open_store, register_store
 from geoportal.storage.base import feature_etag
@@ -166,11 +164,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     # pygeoapi logs every 4xx as an error; we log each request, and every 5xx once with its
     # traceback: ours in _portal_error/_unexpected, pygeoapi's in languages.log_server_error
     logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)
-    pygeoapi_speedups.install()
-    filters.install()
-    languages.install(PYGEOAPI_LANGUAGES[0])
-    install_tiles()
-    install_coverages()
+    # every replacement of a pygeoapi attribute, checked against pygeoapi's version, in order
+    seams.install(PYGEOAPI_LANGUAGES[0])
     catalog = Catalog.from_settings(settings)
     registry = load_registry(settings.config_dir)
     # the start-up reads of what is served go to the replica when one is set: a node starts

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 from flask import Blueprint, Response, request, send_file
-from pygeoapi.api import coverages as pygeoapi_coverages
 from werkzeug.datastructures import ContentRange
 
 from geoportal.catalog import Layer
@@ -54,12 +53,14 @@ from geoportal.storage.raster_read import Grid, RasterSource, band_names
 from geoportal.storage.raster_tiles import Style, legend, render_tile
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["CONFORMANCE", "cog_download", "coverages_blueprint", "covjson", "install"]
+__all__ = ["CONFORMANCE", "cog_download", "coverages_blueprint", "covjson"]
 
 COVJSON = "application/prs.coverage+json"
 PNG = "image/png"
 MAX_COVJSON_CELLS = 1_000_000  # JSON of more values is slower to use than the GeoTIFF
 _COV = "http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/{}"
+# What the coverage routes do, in place of pygeoapi's own list (its coverage route, not mounted
+# here, claims an HTML encoding and datetime subsetting we lack): assigned by ``seams``.
 CONFORMANCE = [_COV.format(c) for c in (
     "core", "subsetting", "bbox", "scaling", "fieldselection", "crs", "geotiff",
     "coveragejson", "oas30",
@@ -69,12 +70,6 @@ CONFORMANCE = [_COV.format(c) for c in (
 _FORMATS = {"gtiff": GEOTIFF, "geotiff": GEOTIFF, "tif": GEOTIFF, "tiff": GEOTIFF,
             "json": COVJSON, "covjson": COVJSON, "coveragejson": COVJSON}
 _MAP_TILES = {"en": "map tiles", "ru": "картографические тайлы", "be": "картаграфічныя тайлы"}
-
-
-def install() -> None:
-    """Declare what the coverage routes do, in place of pygeoapi's own list (its coverage
-    route, not mounted here, claims an HTML encoding and datetime subsetting we lack)."""
-    pygeoapi_coverages.CONFORMANCE_CLASSES[:] = CONFORMANCE
 
 
 def _coverage_layer(live: LiveAPI, collection_id: str, *, light: bool = False) -> Layer:

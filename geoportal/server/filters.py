@@ -3,7 +3,8 @@
 pygeoapi answers any parse failure with "Bad CQL text" and reads a GET ``filter`` only as
 CQL2 text; a GIS user needs to know what is wrong, and GDAL and OWSLib also send CQL2 JSON in
 the query string (``filter-lang=cql2-json``). So the filter is parsed here first (a 400 that
-names the problem) and pygeoapi's parser is given one that understands both encodings.
+names the problem) and pygeoapi's parser is given one that understands both encodings
+(``parse_filter``, assigned by ``seams``, which also declares ``CONFORMANCE``).
 
 A filter larger than one request may ask (``geoportal.storage.cql``'s limits: length, nesting,
 parts, values, vertices, distance) is refused here too, before any parser recurses into it.
@@ -17,7 +18,6 @@ from collections.abc import Mapping
 from functools import lru_cache, reduce
 from typing import Any
 
-from pygeoapi.api import itemtypes
 from pygeofilter import ast
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json
@@ -27,7 +27,7 @@ from geoportal.errors import InputError
 from geoportal.server.cql2_text import CQL2SyntaxError, parse_cql2_text
 from geoportal.storage.cql import MAX_DEPTH, MAX_FILTER_CHARS, TEMPORAL_FUNCTIONS, check_limits
 
-__all__ = ["CONFORMANCE", "check_text", "filter_problem", "install", "parse_filter"]
+__all__ = ["CONFORMANCE", "check_text", "filter_problem", "parse_filter"]
 
 _FEATURES = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
 _CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/{}"
@@ -153,9 +153,3 @@ def filter_problem(params: Mapping[str, str]) -> str | None:
         return f"filter is not valid {expected}: {detail}"
     return None
 
-
-def install() -> None:
-    """Let pygeoapi's items endpoint parse CQL2 JSON given in the ``filter`` parameter, and
-    declare the conformance classes our collections meet."""
-    itemtypes.parse_cql2_text = parse_filter
-    itemtypes.CONFORMANCE_CLASSES_FEATURES = list(CONFORMANCE)

@@ -1,7 +1,7 @@
 """The request's language in the server: negotiated once, told to pygeoapi, said in the headers.
 
-``install`` points pygeoapi at our negotiation and our translations, so that its routes and
-ours agree on one language per request:
+``seams`` points pygeoapi at our negotiation and our translations (the functions below), so
+that its routes and ours agree on one language per request:
 
 - ``APIRequest._get_locale``: pygeoapi's own reads ``lang`` and Accept-Language but divides by
   the q-value (``Accept-Language: ru;q=0`` was a 500) and takes an unknown ``lang`` as English
@@ -45,7 +45,7 @@ from pygeoapi.formats import F_HTML, FORMAT_TYPES
 
 from geoportal.i18n import DEFAULT, TAGS, Choice, language_of, negotiate, translate
 
-__all__ = ["CATALOGS", "install", "localize", "log_server_error", "page_translations", "pick",
+__all__ = ["CATALOGS", "configure", "localize", "log_server_error", "page_translations", "pick",
            "request_choice", "request_language"]
 
 log = logging.getLogger("geoportal.server")
@@ -172,14 +172,12 @@ def _get_exception(self: API, status: int, headers: dict, format_: str | None, c
     return headers, status, content
 
 
-def install(default: str | None = None) -> None:
-    """Point pygeoapi at our negotiation, error texts and page catalogs (idempotent);
-    ``default`` is the language of a request that says nothing (a tag such as ``en-US``)."""
+def configure(default: str | None = None) -> None:
+    """Set the language of a request that says nothing (a tag such as ``en-US``; unknown or
+    None: ``geoportal.i18n.DEFAULT``) and compile the page catalogs, so that a broken catalog
+    fails the start, not a page. ``seams.install`` calls it after pointing pygeoapi at this
+    module's ``_get_locale``, ``_get_exception``, ``_PageCatalogs`` and ``_translate_gettext``."""
     global _default
     _default = language_of(default) or DEFAULT
-    APIRequest._get_locale = _get_locale  # type: ignore[method-assign]
-    API.get_exception = _get_exception  # type: ignore[method-assign]
-    pygeoapi_util.Translations = _PageCatalogs  # type: ignore[misc,assignment]
-    l10n.translate_gettext = _translate_gettext
-    for tag in TAGS.values():  # a broken catalog fails the start, not a page
+    for tag in TAGS.values():
         page_translations(language_of(tag) or _default)

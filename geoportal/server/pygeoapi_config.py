@@ -16,8 +16,7 @@ from geoportal.config import Settings
 from geoportal.server.coverage_params import axis_labels, crs_uri
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["CRS84", "SUPPORTED_CRS", "build_config", "collection_resource", "is_served",
-           "server_config"]
+__all__ = ["CRS84", "SUPPORTED_CRS", "collection_resource", "is_served", "server_config"]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOTIFF = "image/tiff; application=geotiff"
@@ -120,16 +119,6 @@ def coverage_provider(layer: Layer, rasters: RasterStore | None) -> dict[str, An
         "axes": list(axis_labels(crs)),
         "storage_crs": crs_uri(crs),
         "crs": list(SUPPORTED_CRS),
-    }
-
-
-def build_config(settings: Settings, layers: list[Layer], store_key: str) -> dict[str, Any]:
-    """The whole pygeoapi configuration dict for the published layers in the store ``store_key``."""
-    return {
-        **server_config(settings),
-        "resources": {
-            layer.id: collection_resource(layer, store_key) for layer in layers if is_served(layer)
-        },
     }
 
 

@@ -1,4 +1,4 @@
-"""Measured fixes to pygeoapi 0.24's request path, installed once by ``create_app``.
+"""Measured fixes to pygeoapi 0.24's request path, assigned into pygeoapi by ``seams``.
 
 - ``transform_bbox`` builds a new ``pyproj.Transformer`` on every request with a ``bbox``, even
   from CRS84 to CRS84: about 12 ms per request, five times the cost of the query itself on a
@@ -19,16 +19,10 @@ from typing import Any
 
 import orjson
 import pyproj
-from pygeoapi import api as core_api
 from pygeoapi import crs as pygeoapi_crs
 from pygeoapi import util as pygeoapi_util
-from pygeoapi.api import coverages as coverages_api
-from pygeoapi.api import environmental_data_retrieval, itemtypes, maps, tiles
 
-__all__ = ["install"]
-
-
-_FILTERING = (core_api, itemtypes, coverages_api, environmental_data_retrieval, maps, tiles)
+__all__ = ["filter_dict_by_key_value", "to_json", "transform_bbox"]
 
 
 @lru_cache(maxsize=64)
@@ -76,12 +70,3 @@ def to_json(dict_: dict, pretty: bool = False) -> str:
         return _original_to_json(dict_, pretty)
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
-
-def install() -> None:
-    """Point pygeoapi's request path at the faster functions (idempotent)."""
-    itemtypes.transform_bbox = transform_bbox
-    itemtypes.to_json = to_json
-    core_api.to_json = to_json
-    for module in _FILTERING:
-        if hasattr(module, "filter_dict_by_key_value"):
-            module.filter_dict_by_key_value = filter_dict_by_key_value  # type: ignore[attr-defined]

@@ -23,7 +23,6 @@ from typing import Any
 import morecantile
 from flask import Blueprint, Response, request
 from markupsafe import Markup, escape
-from pygeoapi.api import itemtypes
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
@@ -45,7 +44,6 @@ __all__ = [
     "TileCache",
     "check_tms",
     "heavy_if",
-    "install",
     "json_response",
     "plain_attribution",
     "tile_address",
@@ -59,19 +57,13 @@ MVT = "application/vnd.mapbox-vector-tile"
 TMS_ID = "WebMercatorQuad"
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 _TILES = "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{}"
+# declared in pygeoapi's /conformance with the Features classes (``seams``)
 CONFORMANCE = [_TILES.format(c) for c in (
     "core", "tileset", "tilesets-list", "geodata-tilesets", "mvt", "oas30")] + [
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset"]
 DEFAULT_MAX_ZOOM = 18  # what TileJSON advertises; deeper tiles are still served
 _VECTOR_TILES = {"en": "vector tiles", "ru": "векторные тайлы", "be": "вектарныя тайлы"}
-
-
-def install() -> None:
-    """Declare the Tiles conformance classes in pygeoapi's /conformance."""
-    for uri in CONFORMANCE:
-        if uri not in itemtypes.CONFORMANCE_CLASSES_FEATURES:
-            itemtypes.CONFORMANCE_CLASSES_FEATURES.append(uri)
 
 
 class TileCache:

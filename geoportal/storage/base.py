@@ -22,8 +22,8 @@ import orjson
 import pyarrow as pa
 import shapely
 
-from geoportal.catalog.models import Field
 from geoportal.errors import BudgetExceeded, InputError
+from geoportal.fields import Field
 from geoportal.storage.mvt import TileAddress
 
 __all__ = [

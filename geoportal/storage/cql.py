@@ -43,8 +43,8 @@ from pygeofilter import ast, values
 from pygeofilter.cql2 import SPATIAL_PREDICATES_MAP, TEMPORAL_PREDICATES_MAP, get_op
 from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 
-from geoportal.catalog.models import Field
 from geoportal.errors import InputError
+from geoportal.fields import Field
 
 __all__ = ["MAX_DEPTH", "MAX_DWITHIN_M", "MAX_FILTER_CHARS", "MAX_IN_VALUES", "MAX_NODES",
            "MAX_STRING_CHARS", "MAX_VERTICES", "POSTGIS", "SQLITE", "TEMPORAL_FUNCTIONS",

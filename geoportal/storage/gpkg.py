@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyogrio
 import shapely
 
-from geoportal.catalog.models import Field
 from geoportal.errors import StorageError
+from geoportal.fields import Field
 from geoportal.storage import cql
 from geoportal.storage.base import (
     MAX_FID,

@@ -19,8 +19,8 @@ from typing import Any
 
 import shapely
 
-from geoportal.catalog.models import Field
 from geoportal.errors import InputError, StorageError
+from geoportal.fields import Field
 from geoportal.storage.base import EditSession, Row
 from geoportal.storage.gpkg import META_TABLE, GeoPackageStore, gpkg_blob_to_wkb, sqlite_rows
 

@@ -32,8 +32,8 @@ import shapely
 from psycopg import sql
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from geoportal.catalog.models import Field
 from geoportal.errors import BudgetExceeded, DatabaseUnavailable, InputError, StorageError
+from geoportal.fields import Field
 from geoportal.storage import cql, dbhealth, pgcopy
 from geoportal.storage.base import (
     MAX_FID,

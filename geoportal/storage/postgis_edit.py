@@ -17,8 +17,8 @@ import psycopg
 import shapely
 from psycopg import sql
 
-from geoportal.catalog.models import Field
 from geoportal.errors import InputError, StorageError
+from geoportal.fields import Field
 from geoportal.storage.base import EditSession, Row
 from geoportal.storage.postgis import (
     QUARANTINE,
