@@ -304,6 +304,20 @@ def empty_portal(label: str, **env: str) -> Any:
     return _portal
 
 
+
+def marked_log_lines(portal: Portal, marker: str) -> list[str]:
+    """The server's log lines naming ``marker``, once a ``/conformance`` request marked
+    ``<marker>c`` (sent here, logged at INFO) shows that the lines before it are written: for
+    tests that requests marked ``marker`` were logged, or not, at INFO."""
+    requests.get(f"{portal.url}/conformance", headers={"X-Request-Id": marker + "c"},
+                 timeout=10)
+    log = portal.data_dir / "server.out"
+    deadline = time.monotonic() + 10
+    while marker + "c" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [line for line in log.read_text().splitlines() if marker in line]
+
+
 def admin_token(name: str = "token") -> Any:
     """A module's fixture ``name``: a national admin token of the module's ``portal``."""
 

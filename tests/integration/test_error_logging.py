@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -20,27 +19,20 @@ import pytest
 import requests
 import shapely
 
-from tests.conftest import BACKENDS, Portal, write_geojson, write_manifest
+from tests.conftest import Portal, empty_portal, write_geojson, write_manifest
 
 pytestmark = pytest.mark.integration
 
 CATALOG_ITEMS = "/collections/catalog/items"
 
 
-@pytest.fixture(scope="module", params=BACKENDS, name="portal")
-def _portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-            ) -> Iterator[Portal]:
-    """A real server on each store, with one layer so that the catalog has a record."""
-    database_url = None
-    if request.param == "postgis":
-        database_url = request.getfixturevalue("postgres").new_database()
-    folder = tmp_path_factory.mktemp("errors")
-    server = Portal(folder / "var", database_url)
-    server.cli("init")
-    server.start()
-    _ingest(server, folder, "kept-points")
-    yield server
-    server.stop()
+portal = empty_portal("errors")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _kept_layer(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One intact layer, so that the catalog has a record and a route answers as usual."""
+    _ingest(portal, tmp_path_factory.mktemp("kept"), "kept-points")
 
 
 def _ingest(portal: Portal, folder: Path, layer: str) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.conftest import Portal, free_port
+from tests.conftest import Portal, free_port, marked_log_lines
 from tests.pg import LocalPostgres, throwaway_cluster
 
 pytestmark = pytest.mark.integration
@@ -40,13 +40,7 @@ def test_probes_are_not_logged_at_info(portal: Portal) -> None:
     marker = f"probe{time.monotonic_ns()}"
     requests.get(f"{portal.url}/healthz", headers={"X-Request-Id": marker}, timeout=10)
     requests.get(f"{portal.url}/readyz", headers={"X-Request-Id": marker}, timeout=10)
-    requests.get(f"{portal.url}/conformance", headers={"X-Request-Id": marker + "c"},
-                 timeout=10)
-    log = portal.data_dir / "server.out"
-    deadline = time.monotonic() + 10
-    while marker + "c" not in log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    lines = [line for line in log.read_text().splitlines() if marker in line]
+    lines = marked_log_lines(portal, marker)
     assert any(f"request_id={marker}c " in line for line in lines)
     assert not any(f"request_id={marker} " in line for line in lines)
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import BACKENDS, Portal
+from tests.conftest import Portal, admin_token, empty_portal, marked_log_lines
 
 pytestmark = pytest.mark.integration
 
@@ -25,23 +25,8 @@ TILE = "/collections/<collection_id>/tiles/<tms_id>/<z>/<y>/<x>"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def portal(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-           ) -> Iterator[Portal]:
-    database_url = None
-    if request.param == "postgis":
-        database_url = request.getfixturevalue("postgres").new_database()
-    server = Portal(tmp_path_factory.mktemp("metrics") / "var", database_url)
-    server.env["GEOPORTAL_RATE_LIMIT_PER_MINUTE"] = "5"  # the scrapes must not meet it
-    server.cli("init")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def token(portal: Portal) -> str:
-    return portal.cli("token", "create", "--name", "national", "--role", "admin").stdout.strip()
+portal = empty_portal("metrics", GEOPORTAL_RATE_LIMIT_PER_MINUTE="5")  # scrapes never meet it
+token = admin_token()
 
 
 def _points(n: int) -> bytes:
@@ -195,13 +180,7 @@ def test_scrapes_are_not_rate_limited_nor_logged_at_info(portal: Portal) -> None
         response = requests.get(f"{portal.url}/metrics", headers={"X-Request-Id": marker},
                                 timeout=30)
         assert response.status_code == 200
-    requests.get(f"{portal.url}/conformance", headers={"X-Request-Id": marker + "c"},
-                 timeout=10)
-    log = portal.data_dir / "server.out"
-    deadline = time.monotonic() + 10
-    while marker + "c" not in log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    lines = [line for line in log.read_text().splitlines() if marker in line]
+    lines = marked_log_lines(portal, marker)
     assert any(f"request_id={marker}c " in line for line in lines)
     assert not any(f"request_id={marker} " in line for line in lines)
 
