@@ -39,6 +39,7 @@ from geoportal.config import Settings
 from geoportal.errors import StorageError
 from geoportal.providers.records import CATALOG_ID, catalog_resource
 from geoportal.server.collections import CollectionDocs
+from geoportal.server.metrics import catalog_refreshed
 from geoportal.server.openapi import DETAILED_PATHS_UP_TO, build_openapi, document_json
 from geoportal.server.pygeoapi_config import (
     SERVED_KINDS,
@@ -373,9 +374,10 @@ class LiveAPI:
                     started = time.perf_counter()
                     self._current, changed = self._build(generation,
                                                          None if force else current)
+                    seconds = time.perf_counter() - started
+                    catalog_refreshed(seconds)
                     log.info("catalog generation=%s collections=%s changed=%s seconds=%.3f",
-                             generation, len(self._current.layers), changed,
-                             time.perf_counter() - started)
+                             generation, len(self._current.layers), changed, seconds)
             except StorageError as exc:
                 if self._current is None:
                     raise  # nothing to serve yet

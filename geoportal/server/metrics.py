@@ -57,6 +57,7 @@ __all__ = [
     "MULTIPROC_ENV",
     "OTHER_METHOD",
     "UNMATCHED",
+    "catalog_refreshed",
     "install",
     "method_label",
     "revalidated",
@@ -265,14 +266,10 @@ def _sample(parts: dict[str, Any]) -> None:
     live = parts.get("live")
     if live is not None and live.generation >= 0:
         found.generation.set(live.generation)
-    pools = getattr(parts.get("store"), "_pools", None)  # PostGIS only: its open pools
-    if not pools:
+    pool_stats = getattr(parts.get("store"), "pool_stats", None)  # PostGIS only
+    if pool_stats is None:
         return
-    for name, pool in list(pools.items()):
-        try:
-            stats = pool.get_stats()
-        except Exception:  # a pool being closed after an outage: skip this sample
-            continue
+    for name, stats in pool_stats().items():
         found.pool_size.labels(name).set(stats.get("pool_size", 0))
         found.pool_available.labels(name).set(stats.get("pool_available", 0))
         found.pool_waiting.labels(name).set(stats.get("requests_waiting", 0))
@@ -314,19 +311,11 @@ class _Jobs:
                                 "queued job (0: none queued).", value=max(age, 0.0))
 
 
-def _time_refreshes(live: Any) -> None:
-    """Time each rebuild ``LiveAPI.refresh`` makes after a catalog change (``_build``)."""
-    build = live._build
-    found = _made()
-
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return build(*args, **kwargs)
-        finally:
-            found.refresh.observe(time.perf_counter() - started)
-
-    live._build = timed
+def catalog_refreshed(seconds: float) -> None:
+    """A worker took in a catalog change in ``seconds`` (``LiveAPI.refresh``, which times it
+    for its own log line)."""
+    if _instruments is not None:
+        _instruments.refresh.observe(seconds)
 
 
 # -- the app -----------------------------------------------------------------------------------
@@ -410,8 +399,6 @@ def install(app: Flask, settings: Settings) -> None:
         return
     found = _made()
     parts: dict[str, Any] = app.extensions.setdefault("geoportal", {})
-    if parts.get("live") is not None:
-        _time_refreshes(parts["live"])
 
     @app.after_request
     def _route(response: Response) -> Response:

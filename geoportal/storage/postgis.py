@@ -278,6 +278,17 @@ class PostGISStore(FeatureStore):
                         timeout=self._wait_s)
         return pool
 
+    def pool_stats(self) -> dict[str, dict[str, int]]:
+        """psycopg_pool's figures (``pool_size``, ``pool_available``, ``requests_waiting``...)
+        of each pool this process opened (primary, replica), for ``/metrics``."""
+        found = {}
+        for name, pool in list(self._pools.items()):
+            try:
+                found[name] = pool.get_stats()
+            except Exception:  # a pool being closed after an outage: not this time
+                continue
+        return found
+
     def _renew(self, which: str) -> None:
         """After an outage: a new pool instead of one waiting out its reconnection back-off
         (1, 2, 4, 8 s...); the old one is closed in the background."""
