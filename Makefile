@@ -91,6 +91,7 @@ test-cluster: $(VENV)/.installed $(VENDOR)/.installed
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check geoportal tests scripts benchmarks
+	$(VENV)/bin/mypy
 
 # The whole suite under the newest Python found, then the unit lane (tests/unit, tests/cli)
 # under every other Python 3.12+ found, each in its own .venv-3.X (scripts/other-pythons),

@@ -25,7 +25,8 @@ from typing import Any
 from geoportal.messages import FRAGMENTS, MESSAGES, NESTED
 
 __all__ = ["DEFAULT", "LANGUAGES", "MESSAGE_TEXTS", "TAGS", "Choice", "Message", "Texts",
-           "accepted_languages", "language_of", "negotiate", "tr", "translate"]
+           "accepted_languages", "language_of", "message_from_json", "message_to_json",
+           "negotiate", "tr", "translate"]
 
 LANGUAGES = ("be", "ru", "en")
 DEFAULT = "en"
@@ -130,6 +131,30 @@ class Message(str):
         text.template = template
         text.params = dict(params)
         return text
+
+
+def message_to_json(text: str) -> dict[str, Any] | str:
+    """``text`` as JSON that keeps its message id and values (a ``Message``), so that a text
+    stored now (a job's error) is said later in the language of whoever reads it; a plain text
+    stays a string."""
+    if not isinstance(text, Message):
+        return str(text)
+    values = {name: message_to_json(value) if isinstance(value, Message)
+              else value if isinstance(value, int | float | bool) or value is None
+              else str(value) for name, value in text.params.items()}
+    return {"id": text.template, "values": values, "en": str(text)}
+
+
+def message_from_json(stored: Any) -> str:
+    """The ``Message`` (or the plain text) ``message_to_json`` gave."""
+    if isinstance(stored, dict) and isinstance(stored.get("id"), str):
+        values = {name: message_from_json(value) if isinstance(value, dict) else value
+                  for name, value in (stored.get("values") or {}).items()}
+        try:
+            return Message(stored["id"], values)
+        except (KeyError, IndexError, ValueError):  # stored by an older template
+            return str(stored.get("en") or stored["id"])
+    return "" if stored is None else str(stored)
 
 
 def tr(template: str, /, **params: Any) -> Message:

@@ -1,0 +1,11 @@
+"""Messages raised by the admin side (geoportal/admin, geoportal/catalog, geoportal/*.py): tokens, uploads, jobs, audit, the catalog.
+
+Keyed by message id (the English template); see ``geoportal.messages``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ADMIN"]
+
+ADMIN: dict[str, dict[str, str]] = {
+}
