@@ -1,4 +1,5 @@
-"""Messages raised by the admin side (geoportal/admin, geoportal/catalog, geoportal/*.py): tokens, uploads, jobs, audit, the catalog.
+"""Messages raised by the admin side (geoportal/admin, geoportal/catalog, geoportal/*.py):
+tokens, uploads, jobs, audit, the catalog.
 
 Keyed by message id (the English template); see ``geoportal.messages``.
 """

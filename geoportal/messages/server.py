@@ -1,4 +1,5 @@
-"""Messages raised by the server (geoportal/server, geoportal/providers): OGC API routes, filters, tiles, coverages, limits.
+"""Messages raised by the server (geoportal/server, geoportal/providers): OGC API routes,
+filters, tiles, coverages, limits.
 
 Keyed by message id (the English template); see ``geoportal.messages``.
 """

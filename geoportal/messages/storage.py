@@ -1,4 +1,5 @@
-"""Messages raised by the stores (geoportal/storage): GeoPackage, PostGIS, object storage, CQL2 to SQL.
+"""Messages raised by the stores (geoportal/storage): GeoPackage, PostGIS, object storage, CQL2
+to SQL.
 
 Keyed by message id (the English template); see ``geoportal.messages``.
 """

@@ -96,7 +96,7 @@ class _Walker(ast.NodeVisitor):
         self.generic_visit(node)
         self.functions.pop()
 
-    visit_AsyncFunctionDef = visit_FunctionDef
+    visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815 (ast.NodeVisitor names it so)
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
@@ -199,7 +199,7 @@ def _sites() -> list[Site]:
     sites: list[Site] = []
     for path in sorted(ROOT.rglob("*.py")):
         relative = path.relative_to(ROOT.parent).as_posix()
-        if path.name in CLI_MODULES and path.parent == ROOT or "/messages/" in relative:
+        if (path.name in CLI_MODULES and path.parent == ROOT) or "/messages/" in relative:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), relative)
         walker = _Walker(relative, tree)
