@@ -7,11 +7,12 @@ looks the id up in the request's language. An English template as the id keeps a
 readable, and a changed sentence is a new id, so a stale translation cannot survive it.
 
 The table is split by the part of the portal whose raise sites use the messages, so that a
-change to one part edits one file: ``etl``, ``storage``, ``server``, ``admin`` (tokens, jobs,
-uploads, audit, the catalog and the CLI's shared checks) and ``shared`` (the texts several
-parts raise, and ``FRAGMENTS``: phrases that only occur as the ``NESTED`` values of other
-messages). ``foreign`` holds the texts of werkzeug and pygeoapi, which arrive formatted and are
-the one table matched as finished text.
+change to one part edits one file: ``sources`` (opening and reading a file), ``etl`` (the rest
+of the ETL), ``storage``, ``server``, ``admin`` (tokens, jobs, uploads, audit, the catalog) and
+``shared`` (the texts several parts raise). Each part also has its ``*_FRAGMENTS``: phrases that
+only occur as the ``NESTED`` values of other messages, merged into ``FRAGMENTS``.
+``foreign`` holds the texts of werkzeug and pygeoapi, which arrive formatted and are the one
+table matched as finished text.
 
 Add a message: write the raise site with ``tr(id, **values)``, add the id with ``be`` (official
 orthography) and ``ru`` to the part's table. ``tests/unit/test_message_ids.py`` walks every raise
@@ -23,19 +24,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from geoportal.messages.admin import ADMIN
-from geoportal.messages.etl import ETL
+from geoportal.messages.admin import ADMIN, ADMIN_FRAGMENTS
+from geoportal.messages.etl import ETL, ETL_FRAGMENTS
 from geoportal.messages.foreign import FOREIGN
-from geoportal.messages.server import SERVER
-from geoportal.messages.shared import FRAGMENTS, NESTED, SHARED
-from geoportal.messages.storage import STORAGE
+from geoportal.messages.server import SERVER, SERVER_FRAGMENTS
+from geoportal.messages.shared import NESTED, SHARED, SHARED_FRAGMENTS
+from geoportal.messages.sources import SOURCES, SOURCES_FRAGMENTS
+from geoportal.messages.storage import STORAGE, STORAGE_FRAGMENTS
 
-__all__ = ["FOREIGN", "FRAGMENTS", "MESSAGES", "NESTED", "PARTS"]
+__all__ = ["FOREIGN", "FRAGMENTS", "FRAGMENT_PARTS", "MESSAGES", "NESTED", "PARTS"]
 
 # Each part's table by its name; an id defined in two parts must say the same in both.
 PARTS: dict[str, Mapping[str, Mapping[str, str]]] = {
-    "foreign": FOREIGN, "shared": SHARED, "etl": ETL, "storage": STORAGE, "server": SERVER,
-    "admin": ADMIN}
+    "foreign": FOREIGN, "shared": SHARED, "sources": SOURCES, "etl": ETL, "storage": STORAGE,
+    "server": SERVER, "admin": ADMIN}
+FRAGMENT_PARTS: dict[str, Mapping[str, Mapping[str, str]]] = {
+    "shared": SHARED_FRAGMENTS, "sources": SOURCES_FRAGMENTS, "etl": ETL_FRAGMENTS,
+    "storage": STORAGE_FRAGMENTS, "server": SERVER_FRAGMENTS, "admin": ADMIN_FRAGMENTS}
 
 
 def _merged(parts: Mapping[str, Mapping[str, Mapping[str, str]]]) -> dict[str, dict[str, str]]:
@@ -51,3 +56,4 @@ def _merged(parts: Mapping[str, Mapping[str, Mapping[str, str]]]) -> dict[str, d
 
 
 MESSAGES = _merged(PARTS)
+FRAGMENTS = _merged(FRAGMENT_PARTS)

@@ -9,7 +9,7 @@ like ``layer {id}`` would catch too much.
 
 from __future__ import annotations
 
-__all__ = ["FRAGMENTS", "NESTED", "SHARED"]
+__all__ = ["NESTED", "SHARED", "SHARED_FRAGMENTS"]
 
 # Placeholders whose values are texts themselves, translated in turn.
 NESTED = frozenset({"detail", "reason", "holds", "holds2", "hint", "what", "where", "media",
@@ -945,7 +945,7 @@ SHARED: dict[str, dict[str, str]] = {
         "ru": "{name}={value} в /collections должно быть целым числом от {low} до {high}"},
 }
 
-FRAGMENTS: dict[str, dict[str, str]] = {
+SHARED_FRAGMENTS: dict[str, dict[str, str]] = {
     "the function {name}()": {"be": "функцыя {name}()", "ru": "функция {name}()"},
     "the operator {op}": {"be": "аператар {op}", "ru": "оператор {op}"},
     "field {name} holds {noun}": {"be": "поле {name} утрымлівае {noun}",
