@@ -11,8 +11,9 @@ change to one part edits one file: ``sources`` (opening and reading a file), ``e
 of the ETL), ``storage``, ``server``, ``admin`` (tokens, jobs, uploads, audit, the catalog) and
 ``shared`` (the texts several parts raise). Each part also has its ``*_FRAGMENTS``: phrases that
 only occur as the ``NESTED`` values of other messages, merged into ``FRAGMENTS``.
-``foreign`` holds the texts of werkzeug and pygeoapi, which arrive formatted and are the one
-table matched as finished text.
+``foreign`` holds the texts of werkzeug and pygeoapi, which arrive formatted, without an id:
+those (and a message of ours that crossed a library as a plain ``str``) are matched back to a
+template as finished text, the last resort of ``geoportal.i18n.Texts``.
 
 Add a message: write the raise site with ``tr(id, **values)``, add the id with ``be`` (official
 orthography) and ``ru`` to the part's table. ``tests/unit/test_message_ids.py`` walks every raise
