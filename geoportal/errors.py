@@ -4,9 +4,10 @@ Every error carries its HTTP status and a message meant for the user (``user_msg
 the message meant for the log. The CLI maps ``InputError`` to exit code 2 and anything else to 1;
 the server maps ``http_status`` in one error handler.
 
-``user_msg`` is English; the server says it in the request's language (be, ru, en) by looking
-it up in ``geoportal.messages``, keyed by the English template. A raise site formats the English
-as usual, or passes ``geoportal.i18n.tr(template, **values)`` to say exactly which template.
+``user_msg`` is a message id with its values, ``geoportal.i18n.tr(id, **values)`` (an English
+``str`` that keeps its id); the server says it in the request's language (be, ru, en) by looking
+the id up in ``geoportal.messages``. ``tests/unit/test_message_ids.py`` fails on a raise site
+that passes users a sentence without an id.
 """
 
 from __future__ import annotations

@@ -6,13 +6,14 @@ then ``Accept-Language`` with its q-values (``q=0`` refuses a language), then th
 ``lang`` the portal does not speak is not an error: the answer comes in the next choice, and its
 ``Content-Language`` says which.
 
-``translate`` renders a user-facing English text in another language. The translations are
-keyed by the English *template* (``"feature {id} not found"``, see ``geoportal.messages``). A
-text that was formatted already is matched against the templates, so a raise site needs no
-change to be translated: the values are taken out of the English and put into the translation
-as they are (and translated too when they are texts of the table themselves). A raise site may
-also say what it means with ``tr(template, **params)``, which is an ``str`` with its template
-attached. Anything without a translation stays English: a fallback, never an error.
+``translate`` says a user-facing message in another language. A raise site passes the message
+id (the English template, ``"feature {id} not found"``) and its values: ``tr(id, **values)``
+gives a ``Message``, an ``str`` holding the English with its id and values attached, which
+``translate`` looks up by id (``geoportal.messages``; nested texts by their own ids). A text
+that arrives without an id (werkzeug's and pygeoapi's, or one of ours that a library turned into
+a plain ``str``) is matched back to a template as finished text, the last resort. Anything
+without a translation stays English: a fallback, never an error. ``message_to_json`` keeps the
+id and values of a text stored for later (a job's error).
 """
 
 from __future__ import annotations
