@@ -422,4 +422,6 @@ def clean_up_at_start(catalog: Catalog, store: FeatureStore, *, coverage_dir: Pa
     later.daemon = True
     later.name = "geoportal-cleanup"
     later.start()
-    return clean_up_quietly(catalog, store, when="at start-up", **places)
+    return clean_up_quietly(catalog, store, coverage_dir=coverage_dir, uploads_dir=uploads_dir,
+                            when="at start-up", grace_s=grace_s,
+                            upload_retention_s=upload_retention_s)

@@ -177,7 +177,7 @@ def _running_as_command() -> bool:
     GDAL's network drivers (``sandbox.drop_network_drivers`` lasts for the whole process)."""
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     if spec is not None:
-        return spec.name == "geoportal.__main__"
+        return str(spec.name) == "geoportal.__main__"
     return Path(sys.argv[0]).stem == "geoportal"
 
 
@@ -289,8 +289,9 @@ def ingest_cmd(obj: _Context, paths: tuple[Path, ...], layer_id: str | None, reg
             # one layer per table.
             tables = _tables(path) if source_layer is None else []
             ids = _unique_ids([f"{base_id}-{slugify(t)}" for t in tables]) or [base_id]
-            for table, new_id in zip(tables or [source_layer], ids, strict=True):
-                data = {
+            names: list[str | None] = [*tables] or [source_layer]
+            for table, new_id in zip(names, ids, strict=True):
+                data: dict[str, Any] = {
                     "id": new_id,
                     "region": region, "theme": theme,
                     "title": f"{base_title}: {table}" if tables else base_title,
@@ -443,7 +444,7 @@ def _split_by_geometry(manifests: list[Manifest], *, always: bool, quiet: bool,
         if len(parts) > 1 and facts is not None:
             found = FileFacts(source, census)
             facts.update((part.meta.id, found) for part in parts)
-        if len(parts) > 1 and not quiet:
+        if len(parts) > 1 and census is not None and not quiet:
             click.echo(f"{manifest.source.path.name}: mixes geometry types "
                        f"({census.describe()}): one layer per type: "
                        f"{', '.join(p.meta.id for p in parts)}")

@@ -9,6 +9,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from geoportal.admin.audit import AuditLog
 from geoportal.admin.tokens import ROLES, Token, TokenStore
 from geoportal.cleanup import GRACE_SECONDS, clean_up, upload_dir
 from geoportal.progress import ProgressBar
+from geoportal.reports import VersionReport
 from geoportal.storage import open_store
 from geoportal.storage.rasters import RasterStore
 from geoportal.upload_client import token_from_env, upload_layer
@@ -39,7 +41,8 @@ def scope_of(token: Token) -> str:
     return "all regions" if token.role == "admin" else ", ".join(token.regions)
 
 
-def register(main: click.Group, handle_errors: Any) -> None:
+def register(main: click.Group,
+             handle_errors: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
     """Add the admin commands to ``main``; ``handle_errors`` is the CLI's error wrapper."""
 
     @main.group("token")
@@ -181,7 +184,7 @@ def register(main: click.Group, handle_errors: Any) -> None:
           export GEOPORTAL_TOKEN=gpt_...
           geoportal upload --url http://127.0.0.1:5000 layers/grodno/roads.yaml
         """
-        seen = {"stage": "", "sent": 0}
+        seen: dict[str, Any] = {"stage": "", "sent": 0}
         with ProgressBar(enabled=sys.stderr.isatty()) as bar:
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -199,11 +202,11 @@ def register(main: click.Group, handle_errors: Any) -> None:
         if as_json:
             click.echo(json.dumps(job, ensure_ascii=False, indent=2))
             return
-        report = job.get("report") or {}
+        report = VersionReport.from_dict(job.get("report"))
+        published = "?" if report.features_published is None else report.features_published
         click.echo(f"{job['layer']}: version {job['version']} published (job {job['id']}): "
-                   f"{report.get('features_published', '?')} features, "
-                   f"{sum((report.get('set_aside') or {}).values())} set aside")
-        for reason, n in (report.get("set_aside") or {}).items():
+                   f"{published} features, {report.set_aside_count} set aside")
+        for reason, n in report.set_aside.items():
             click.echo(f"  set aside: {reason}: {n}")
-        for note in report.get("notes") or []:
+        for note in report.notes:
             click.echo(f"  note: {note}")

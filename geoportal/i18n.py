@@ -133,6 +133,11 @@ class Message(str):
         text.params = dict(params)
         return text
 
+    def __reduce__(self) -> tuple[type[Message], tuple[str, dict[str, Any]]]:
+        """Copied and pickled with its id and values (a report copied, an error sent to a
+        worker process), not as its English alone."""
+        return (Message, (self.template, self.params))
+
 
 def message_to_json(text: str) -> dict[str, Any] | str:
     """``text`` as JSON that keeps its message id and values (a ``Message``), so that a text
@@ -221,8 +226,9 @@ class Texts:
             found = (self.table.get(text.template) or self.fragments.get(text.template)
                      or {}).get(language)
             if found is not None:
-                params = {name: self._text(str(value), language, True, 1)
-                          if name in self.nested or isinstance(value, Message) else value
+                params = {name: self.translate(value, language) if isinstance(value, Message)
+                          else self._text(str(value), language, True, 1)
+                          if name in self.nested else value
                           for name, value in text.params.items()}
                 try:
                     return found.format(**params)

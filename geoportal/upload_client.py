@@ -146,7 +146,7 @@ def upload_layer(url: str, token: str, manifest: Path, *,
     if response.status_code != 202:
         raise UploadRejected(f"{manifest.name}: refused ({response.status_code}): "
                              f"{_error(response)}")
-    job = response.json()
+    job: dict[str, Any] = response.json()  # the job as the admin API shows it
     monitor = f"{base}/admin/jobs/{job['id']}"
     deadline = time.monotonic() + timeout_s
     while job.get("state") in ("queued", "running"):

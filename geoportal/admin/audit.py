@@ -113,14 +113,14 @@ class AuditLog:
         Every text is bounded (``FIELD_LIMITS``); a refusal (``denied``, ``rejected``) beyond
         ``REFUSALS_PER_MINUTE`` from the same client in the same minute only adds to that
         minute's count row."""
-        row = {"time": utc_now(), "token_id": _bounded("token_id", token.id if token
-                                                       else token_id),
-               "role": _bounded("role", token.role if token else None),
-               "region": _bounded("region", region), "action": _bounded("action", action),
-               "layer_id": _bounded("layer_id", layer_id), "version": version,
-               "job_id": _bounded("job_id", job_id), "client": _bounded("client", client),
-               "result": _bounded("result", result), "status": status,
-               "detail": _bounded("detail", detail)}
+        row: dict[str, Any] = {
+            "time": utc_now(), "token_id": _bounded("token_id", token.id if token else token_id),
+            "role": _bounded("role", token.role if token else None),
+            "region": _bounded("region", region), "action": _bounded("action", action),
+            "layer_id": _bounded("layer_id", layer_id), "version": version,
+            "job_id": _bounded("job_id", job_id), "client": _bounded("client", client),
+            "result": _bounded("result", result), "status": status,
+            "detail": _bounded("detail", detail)}
         if result in _REFUSED:
             client = row["client"] or "-"
             n, _, _ = self._refusals.count(client, row["action"] or "")
@@ -143,8 +143,9 @@ class AuditLog:
     def _insert(self, row: dict[str, Any]) -> int:
         try:
             with self.engine.begin() as conn:
-                return int(conn.execute(insert(t.audit).values(**row))
-                           .inserted_primary_key[0])
+                key = conn.execute(insert(t.audit).values(**row)).inserted_primary_key
+                assert key is not None  # an INSERT of one row has its key
+                return int(key[0])
         except SQLAlchemyError as exc:
             raise self._failure(exc) from exc
 

@@ -31,6 +31,7 @@ from shapely.geometry import shape
 
 from geoportal.catalog.registry import Registry
 from geoportal.errors import InputError, SchemaError
+from geoportal.i18n import tr
 
 __all__ = ["BOUNDARIES_FILE", "METRIC_CRS", "RegionBoundaries"]
 
@@ -65,12 +66,14 @@ def _read(path: Path, registry: Registry) -> dict[str, shapely.Geometry]:
         with path.open(encoding="utf-8") as fh:
             data = json.load(fh)
     except (OSError, ValueError) as exc:
-        raise SchemaError(f"{path}: not readable GeoJSON ({exc})") from None
+        raise SchemaError(tr("{path}: not readable GeoJSON ({error})", path=path,
+                              error=str(exc))) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise SchemaError(f"{path}: expected a GeoJSON FeatureCollection")
+        raise SchemaError(tr("{path}: expected a GeoJSON FeatureCollection", path=path))
     crs = ((data.get("crs") or {}).get("properties") or {}).get("name")
     if crs is not None and crs not in _CRS84_NAMES:
-        raise SchemaError(f"{path}: coordinates must be CRS84 (longitude, latitude), not {crs}")
+        raise SchemaError(tr("{path}: coordinates must be CRS84 (longitude, latitude), not {crs}",
+                              path=path, crs=crs))
     boundaries: dict[str, shapely.Geometry] = {}
     for i, feature in enumerate(data.get("features") or []):
         code = str(((feature or {}).get("properties") or {}).get("code") or "")
@@ -79,14 +82,15 @@ def _read(path: Path, registry: Registry) -> dict[str, shapely.Geometry]:
         except (KeyError, TypeError, ValueError, AttributeError, shapely.errors.ShapelyError):
             geometry = None
         if not code or geometry is None or geometry.geom_type not in {"Polygon", "MultiPolygon"}:
-            raise SchemaError(f"{path}: feature {i} needs a 'code' property and a (Multi)Polygon")
+            raise SchemaError(tr("{path}: feature {i} needs a 'code' property and a (Multi)Polygon",
+                                  path=path, i=i))
         if code in boundaries:
-            raise SchemaError(f"{path}: region {code} appears twice")
+            raise SchemaError(tr("{path}: region {code} appears twice", path=path, code=code))
         boundaries[code] = geometry if geometry.is_valid else shapely.make_valid(geometry)
     unknown = sorted(set(boundaries) - set(registry.regions))
     if unknown:
-        raise SchemaError(f"{path}: regions {', '.join(unknown)} are not in regions.yaml; "
-                          "rebuild the file with scripts/build_samples.py")
+        raise SchemaError(tr("{path}: regions {codes} are not in regions.yaml; rebuild the file "
+                             "with scripts/build_samples.py", path=path, codes=", ".join(unknown)))
     return boundaries
 
 
@@ -126,7 +130,8 @@ class RegionBoundaries:
 
     def __init__(self, path: Path, registry: Registry, tolerance_m: float) -> None:
         if not (math.isfinite(tolerance_m) and tolerance_m >= 0):
-            raise InputError(f"boundary tolerance {tolerance_m!r}: use metres >= 0")
+            raise InputError(tr("boundary tolerance {value}: use metres >= 0",
+                                value=repr(tolerance_m)))
         self.path = Path(path)
         self.registry = registry
         self.tolerance_m = float(tolerance_m)

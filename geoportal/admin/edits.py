@@ -37,6 +37,8 @@ from geoportal.errors import (
     PreconditionFailed,
 )
 from geoportal.etl.geometry import prepare
+from geoportal.i18n import tr
+from geoportal.reports import EditState
 from geoportal.storage import FeatureStore
 from geoportal.storage.base import EditSession, Row, feature_etag
 
@@ -92,11 +94,12 @@ class Editor:
         """The layer, if it exists, holds vector data and the token may write to it."""
         layer = self.catalog.find_layer(layer_id)
         if layer is None or layer.current is None:
-            raise NotFound(f"collection {layer_id!r} not found")
+            raise NotFound(tr("collection {id} not found", id=repr(layer_id)))
         if layer.meta.kind != "vector":
-            raise InputError(f"collection {layer_id!r} is a coverage: only vector layers "
-                             "can be edited feature by feature")
-        require_region(token, layer.meta.region, self.registry, f"layer {layer_id!r}")
+            raise InputError(tr("collection {id} is a coverage: only vector layers can be edited "
+                                "feature by feature", id=repr(layer_id)))
+        require_region(token, layer.meta.region, self.registry,
+                       tr("layer {id}", id=repr(layer_id)))
         return layer
 
     def create(self, token: Token, layer: Layer, features: list[FeatureInput],
@@ -156,16 +159,17 @@ class Editor:
         geometry = feature.geometry
         if geometry is None or geometry is MISSING:
             if geometry is None and version.geometry_type not in (None, "None"):
-                raise GeometryError("a feature of this layer needs a geometry "
-                                    f"({version.geometry_type})")
+                raise GeometryError(tr("a feature of this layer needs a geometry ({type})",
+                                       type=version.geometry_type))
             return feature
         region = self.registry.regions.get(layer.meta.region)
         fitted, reasons, _ = prepare(np.array([geometry], dtype=object),
                                      version.geometry_type or "Unknown",
                                      bounds=region.bbox if region is not None else None)
         if reasons[0] is not None:
-            raise GeometryError(f"the geometry cannot be published: {reasons[0]}")
-        self._inside(token, fitted[0], "the new geometry")
+            raise GeometryError(tr("the geometry cannot be published: {reason}",
+                                   reason=reasons[0]))
+        self._inside(token, fitted[0], tr("the new geometry"))
         return dataclasses.replace(feature, geometry=fitted[0])
 
     def _inside(self, token: Token, geometry: shapely.Geometry | None, what: str) -> None:
@@ -175,19 +179,19 @@ class Editor:
             names = ", ".join(
                 self.registry.regions[c].name.get("en", c) if c in self.registry.regions
                 else c for c in token.regions)
-            raise Forbidden(f"{what} lies outside the boundary of token {token.id}'s "
-                            f"regions ({names})")
+            raise Forbidden(tr("{what} lies outside the boundary of token {id}'s regions "
+                               "({names})", what=what, id=token.id, names=names))
 
     def _existing(self, token: Token, session: EditSession, fid: int,
                   precondition: Precondition | None) -> Row:
         row = session.get(fid)
         if row is None:
-            raise NotFound(f"feature {fid} not found")
+            raise NotFound(tr("feature {id} not found", id=fid))
         if precondition is not None and not precondition.holds(row):
-            raise PreconditionFailed(
-                f"feature {fid} has changed since it was read (its ETag is now "
-                f'"{feature_etag(row)}"): fetch it again and repeat the edit')
-        self._inside(token, row.geometry, f"feature {fid}")
+            raise PreconditionFailed(tr(
+                "feature {fid} has changed since it was read (its ETag is now {etag}): fetch it "
+                "again and repeat the edit", fid=fid, etag=f'"{feature_etag(row)}"'))
+        self._inside(token, row.geometry, tr("feature {n}", n=fid))
         return row
 
     def _publish(self, layer: Layer, action: str, change: Callable[[EditSession], list[int]],
@@ -203,8 +207,8 @@ class Editor:
             fresh = self.catalog.get_layer(layer.id)
             base = fresh.current
             if base is None:
-                raise NotFound(f"collection {layer.id!r} not found")
-            next_fid = int(base.report.get("next_fid", 0))
+                raise NotFound(tr("collection {id} not found", id=repr(layer.id)))
+            next_fid = base.typed_report.edit.next_fid
             with self.store.edit(base.store_ref, layer.id, base.fields,
                                  next_fid=next_fid) as session:
                 fids = change(session)
@@ -226,11 +230,11 @@ class Editor:
             for old in self.catalog.prune(layer.id, self.keep_versions):
                 self.store.drop(old)
             return EditOutcome(version=version, fids=fids, rows=rows)
-        raise Conflict(f"layer {layer.id!r} is changing too fast to edit (tried {ATTEMPTS} "
-                       "times); try again")
+        raise Conflict(tr("layer {id} is changing too fast to edit (tried {n} times); try again",
+                          id=repr(layer.id), n=ATTEMPTS))
 
     @staticmethod
     def _report(base: Version, action: str, fids: list[int], next_fid: int) -> dict[str, Any]:
-        return {"status": "published", "edit": {"action": action, "features": fids[:1000],
-                                                "count": len(fids), "based_on": base.version},
-                "next_fid": next_fid}
+        edit = EditState(next_fid=next_fid, action=action, features=tuple(fids[:1000]),
+                         count=len(fids), based_on=base.version)
+        return {"status": "published", **edit.to_dict()}

@@ -20,6 +20,7 @@ import shapely
 
 from geoportal.catalog.models import Field
 from geoportal.errors import InputError
+from geoportal.i18n import Message, tr
 
 __all__ = ["LIMITS", "MISSING", "FeatureInput", "parse_body", "read_feature", "to_crs84"]
 
@@ -49,18 +50,18 @@ class FeatureInput:
 def parse_body(raw: bytes) -> Any:
     """The JSON of a request body, or a 400 saying where it is broken."""
     if not raw.strip():
-        raise InputError("the request has no body: send a GeoJSON feature")
+        raise InputError(tr("the request has no body: send a GeoJSON feature"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"the body is not UTF-8 text (byte {exc.start})") from None
+        raise InputError(tr("the body is not UTF-8 text (byte {n})", n=exc.start)) from None
     try:
         return json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise InputError(f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                         f"column {exc.colno}") from None
+        raise InputError(tr("the body is not valid JSON: {error} at line {line}, column {col}",
+                            error=exc.msg, line=exc.lineno, col=exc.colno)) from None
     except RecursionError:
-        raise InputError("the body is nested too deeply") from None
+        raise InputError(tr("the body is nested too deeply")) from None
 
 
 def _no_constant(name: str) -> None:
@@ -68,7 +69,7 @@ def _no_constant(name: str) -> None:
 
 
 def read_feature(data: Any, fields: list[Field], *, crs: str = CRS84,
-                 partial: bool = False, where: str = "the body") -> FeatureInput:
+                 partial: bool = False, where: str = tr("the body")) -> FeatureInput:
     """A GeoJSON Feature checked against the layer's ``fields``.
 
     ``partial`` (PATCH) lets properties and geometry be left out; otherwise a missing
@@ -76,8 +77,8 @@ def read_feature(data: Any, fields: list[Field], *, crs: str = CRS84,
     the portal assigns ids and the URL names the feature.
     """
     if not isinstance(data, dict) or data.get("type") != "Feature":
-        raise InputError(f"{where} must be a GeoJSON Feature "
-                         '({"type": "Feature", "geometry": ..., "properties": {...}})')
+        raise InputError(tr('{where} must be a GeoJSON Feature ({{"type": "Feature", '
+                            '"geometry": ..., "properties": {{...}}}})', where=where))
     raw_props = data.get("properties", MISSING if partial else None)
     if raw_props is MISSING:
         properties = None
@@ -86,11 +87,11 @@ def read_feature(data: Any, fields: list[Field], *, crs: str = CRS84,
     elif isinstance(raw_props, dict):
         properties = _coerce(raw_props, fields, where)
     else:
-        raise InputError(f"{where}: 'properties' must be an object or null")
+        raise InputError(tr("{where}: 'properties' must be an object or null", where=where))
     if "geometry" not in data:
         if not partial:
-            raise InputError(f"{where}: 'geometry' is missing (null for a feature without "
-                             "one)")
+            raise InputError(tr("{where}: 'geometry' is missing (null for a feature without "
+                                "one)", where=where))
         geometry = MISSING
     else:
         geometry = _geometry(data["geometry"], crs, where)
@@ -99,42 +100,50 @@ def read_feature(data: Any, fields: list[Field], *, crs: str = CRS84,
 
 def _coerce(raw: dict[str, Any], fields: list[Field], where: str) -> dict[str, Any]:
     if len(raw) > LIMITS["properties"]:
-        raise InputError(f"{where}: 'properties' has {len(raw):,} members; at most "
-                         f"{LIMITS['properties']}")
+        raise InputError(tr("{where}: 'properties' has {n} members; at most {limit}",
+                            where=where, n=f"{len(raw):,}", limit=LIMITS["properties"]))
     size = len(json.dumps(raw, ensure_ascii=False).encode("utf-8"))
     if size > LIMITS["properties_bytes"]:
-        raise InputError(f"{where}: the properties are {size:,} bytes of JSON; at most "
-                         f"{LIMITS['properties_bytes']:,} per feature")
+        raise InputError(tr("{where}: the properties are {size} bytes of JSON; at most {limit} "
+                            "per feature", where=where, size=f"{size:,}",
+                            limit=f"{LIMITS['properties_bytes']:,}"))
     types = {f.name: f.type for f in fields}
     titles = {f.title: f.name for f in fields if f.title}
-    problems: list[str] = []
+    problems: list[Message] = []
     out: dict[str, Any] = {}
     for key, value in raw.items():
         name = key if key in types else titles.get(key)
         shown = key if len(key) <= 80 else key[:80] + "..."
         if name is None:
-            problems.append(f"unknown property {shown!r}")
+            problems.append(tr("unknown property {name}", name=repr(shown)))
             continue
         if isinstance(value, str) and len(value) > LIMITS["string"]:
-            problems.append(f"{shown}: the text is {len(value):,} characters long; at most "
-                            f"{LIMITS['string']:,}")
+            problems.append(tr("{name}: the text is {n} characters long; at most {limit}",
+                               name=shown, n=f"{len(value):,}", limit=f"{LIMITS['string']:,}"))
             continue
         try:
             out[name] = _value(types[name], value)
         except (TypeError, ValueError, OverflowError):
-            problems.append(f"{shown}: {json.dumps(value, ensure_ascii=False)[:80]} is not "
-                            f"{_ARTICLE.get(types[name], 'a ' + types[name])}")
+            problems.append(tr("{name}: {value} is not {what}", name=shown,
+                               value=json.dumps(value, ensure_ascii=False)[:80],
+                               what=_ARTICLE.get(types[name], "a " + types[name])))
     if problems:
         known = ", ".join(types) or "none"
-        more = f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
-        raise InputError(f"{where}: " + "; ".join(problems[:_SHOWN]) + more
-                         + f" (properties: {known})")
+        detail = problems[0]
+        for problem in problems[1:_SHOWN]:
+            detail = tr("{detail}; {reason}", detail=detail, reason=problem)
+        if len(problems) > _SHOWN:
+            detail = tr("{detail}; and {n} more", detail=detail, n=len(problems) - _SHOWN)
+        raise InputError(tr("{where}: {detail} (properties: {names})", where=where,
+                            detail=detail, names=known))
     return out
 
 
-_ARTICLE = {"string": "a string", "integer": "an integer", "number": "a number",
-            "boolean": "true or false", "date": "a date (YYYY-MM-DD)",
-            "date-time": "a date-time (RFC 3339)", "time": "a time (HH:MM:SS)"}
+# What a value of each field type is, for "{name}: {value} is not {what}".
+_ARTICLE: dict[str, str] = {
+    "string": tr("a string"), "integer": tr("an integer"), "number": tr("a number"),
+    "boolean": tr("true or false"), "date": tr("a date (YYYY-MM-DD)"),
+    "date-time": tr("a date-time (RFC 3339)"), "time": tr("a time (HH:MM:SS)")}
 _INT64 = 2**63
 
 
@@ -179,15 +188,17 @@ def _geometry(value: Any, crs: str, where: str) -> shapely.Geometry | None:
     if value is None:
         return None
     if not isinstance(value, dict) or value.get("type") not in _GEOMETRY_TYPES:
-        raise InputError(f"{where}: 'geometry' must be a GeoJSON geometry object "
-                         f"({', '.join(sorted(_GEOMETRY_TYPES))}) or null")
+        raise InputError(tr("{where}: 'geometry' must be a GeoJSON geometry object ({types}) "
+                            "or null", where=where, types=", ".join(sorted(_GEOMETRY_TYPES))))
     try:
         geometry = shapely.from_geojson(json.dumps(value))
     except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
-        raise InputError(f"{where}: the geometry cannot be read: {exc}") from None
+        raise InputError(tr("{where}: the geometry cannot be read: {error}", where=where,
+                            error=str(exc))) from None
     coords = shapely.get_coordinates(geometry)
     if not np.isfinite(coords).all():
-        raise InputError(f"{where}: the geometry has coordinates that are not numbers")
+        raise InputError(tr("{where}: the geometry has coordinates that are not numbers",
+                            where=where))
     return to_crs84(geometry, crs, where)
 
 
@@ -196,7 +207,8 @@ def _transformer(crs: str) -> pyproj.Transformer:
     return pyproj.Transformer.from_crs(pyproj.CRS.from_user_input(crs), "OGC:CRS84")
 
 
-def to_crs84(geometry: shapely.Geometry, crs: str, where: str = "the body") -> shapely.Geometry:
+def to_crs84(geometry: shapely.Geometry, crs: str,
+             where: str = tr("the body")) -> shapely.Geometry:
     """A geometry given in ``crs`` (axis order as the CRS defines it, as Part 2 says) in
     CRS84 longitude/latitude."""
     if crs == CRS84:
@@ -209,5 +221,6 @@ def to_crs84(geometry: shapely.Geometry, crs: str, where: str = "the body") -> s
 
     moved = shapely.transform(geometry, apply)
     if not np.isfinite(shapely.get_coordinates(moved)).all():
-        raise InputError(f"{where}: the geometry's coordinates are outside {crs}")
+        raise InputError(tr("{where}: the geometry's coordinates are outside {crs}",
+                            where=where, crs=crs))
     return moved

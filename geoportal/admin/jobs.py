@@ -25,6 +25,7 @@ every runner calls now and then.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -62,6 +63,8 @@ from geoportal.errors import (
 from geoportal.etl.geometry import MAX_VERTICES
 from geoportal.etl.manifest import Manifest, build_manifest
 from geoportal.etl.pipeline import ingest
+from geoportal.i18n import Message, message_from_json, message_to_json, tr
+from geoportal.states import JobState
 from geoportal.storage import FeatureStore
 from geoportal.storage.objects import ObjectMissing, ObjectStore
 from geoportal.storage.rasters import RasterStore
@@ -94,7 +97,7 @@ class Job:
     layer_id: str
     region: str
     token_id: str
-    state: str
+    state: JobState
     manifest: dict[str, Any]
     folder: str
     created: datetime
@@ -133,12 +136,16 @@ class JobQueue:
             with self.engine.begin() as conn:
                 conn.execute(insert(t.jobs).values(
                     id=job_id, layer_id=layer_id, region=region, token_id=token_id,
-                    state="queued", manifest=manifest, folder=str(folder), created=utc_now()))
+                    state=JobState.QUEUED, manifest=manifest, folder=str(folder),
+                    created=utc_now()))
         except IntegrityError:
             active = self.active_for(layer_id)
-            which = f" (job {active.id}, {active.state})" if active else ""
-            raise Conflict(f"layer {layer_id!r} already has an upload in progress{which}; "
-                           "wait for it to finish, then upload again") from None
+            if active is None:  # it finished meanwhile
+                raise Conflict(tr("layer {id} already has an upload in progress; wait for it to "
+                                  "finish, then upload again", id=repr(layer_id))) from None
+            raise Conflict(tr("layer {id} already has an upload in progress (job {job}, "
+                              "{state}); wait for it to finish, then upload again",
+                              id=repr(layer_id), job=active.id, state=active.state)) from None
         except SQLAlchemyError as exc:
             raise StorageError(f"jobs: {exc}") from exc
         return self.get(job_id)
@@ -147,7 +154,7 @@ class JobQueue:
         with self.engine.begin() as conn:
             row = conn.execute(select(t.jobs).where(t.jobs.c.id == job_id)).mappings().first()
         if row is None:
-            raise NotFound(f"no job {job_id!r}")
+            raise NotFound(tr("no job {id}", id=repr(job_id)))
         return _job(row)
 
     def active_for(self, layer_id: str) -> Job | None:
@@ -214,7 +221,8 @@ class JobQueue:
                                               & (t.jobs.c.state == "running"))
                          .values(heartbeat=utc_now()))
 
-    def finish(self, job_id: str, state: str, *, status: int, report: dict[str, Any] | None = None,
+    def finish(self, job_id: str, state: JobState, *, status: int,
+               report: dict[str, Any] | None = None,
                error: str | None = None, version: int | None = None,
                worker: str | None = None) -> Job | None:
         """End job ``job_id`` with its outcome; the job as stored now. ``worker``: the run's
@@ -226,8 +234,8 @@ class JobQueue:
             where = where & (t.jobs.c.worker == worker)
         with self.engine.begin() as conn:
             won = conn.execute(update(t.jobs).where(where).values(
-                state=state, finished=utc_now(), status=status, report=report, error=error,
-                version=version)).rowcount
+                state=state, finished=utc_now(), status=status, report=report,
+                error=_stored_error(error), version=version)).rowcount
         if won == 0 and worker is not None:
             log.warning("job %s: now another worker's (requeued while %s ran it); its result "
                         "(%s) is discarded", job_id, worker, state)
@@ -245,8 +253,9 @@ class JobQueue:
                 conn.execute(update(t.jobs).where(
                     (t.jobs.c.id == job_id) & (t.jobs.c.state == "running")
                 ).values(state="failed", finished=utc_now(), status=500,
-                         error="the server stopped during the ingest; the previous version "
-                               "still serves; upload again"))
+                         error=_stored_error(tr("the server stopped during the ingest; the "
+                                                "previous version still serves; upload "
+                                                "again"))))
         return [self.get(job_id) for (job_id,) in rows]
 
 
@@ -279,22 +288,64 @@ def _without_paths(message: str, folder: Path | None = None) -> str:
     return _FOLDERS.sub("", _VSIZIP.sub(r"\1/", message))
 
 
+def _shown_to_users(message: str, folder: Path | None = None) -> str:
+    """``_without_paths`` for a message that may be a ``Message``: the paths are cut from its
+    values (nested messages' too) and it keeps its id, so that the admin API says a job's
+    error in the reader's language. Should a path remain in the English all the same (one
+    made of the template's text and a value), the English without paths is the answer."""
+    if not isinstance(message, Message):
+        return _without_paths(message, folder)
+    values = {name: value if isinstance(value, int | float | bool) or value is None
+              else _shown_to_users(value, folder) if isinstance(value, Message)
+              else _without_paths(str(value), folder)
+              for name, value in message.params.items()}
+    try:
+        shown = Message(message.template, values)
+    except (KeyError, IndexError, ValueError):  # a format spec for a value made text
+        return _without_paths(str(message), folder)
+    english = _without_paths(str(shown), folder)
+    return shown if english == str(shown) else english
+
+
+def _stored_error(error: str | None) -> str | None:
+    """A job's error as the ``error`` column keeps it: a ``Message`` as the JSON of its id
+    and values (``message_to_json``), any other text as it is."""
+    if isinstance(error, Message):
+        return json.dumps(message_to_json(error), ensure_ascii=False)
+    return error
+
+
+def _read_error(stored: str | None) -> str | None:
+    """The error ``_stored_error`` stored: the ``Message`` again, or the plain text (rows
+    written before errors kept their id hold plain English)."""
+    if not stored or not stored.startswith("{"):
+        return stored
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        return stored
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        return stored
+    return message_from_json(data)
+
+
 def check_one_layer(manifest: Manifest) -> None:
     """An upload publishes one layer (the job's, whose region the token was checked for):
     refuse ``source.split_geometry``, which would publish one per geometry type."""
     if manifest.source.split_geometry:
-        raise SchemaError(f"{manifest.source.path.name}: source.split_geometry cannot be used "
-                          "in an upload, which publishes one layer; leave it out to publish "
-                          "the main geometry type (the others are set aside), or upload each "
-                          "geometry type as a file of its own")
+        raise SchemaError(tr("{name}: source.split_geometry cannot be used in an upload, which "
+                             "publishes one layer; leave it out to publish the main geometry "
+                             "type (the others are set aside), or upload each geometry type as "
+                             "a file of its own", name=manifest.source.path.name))
 
 
 def _job(row: Any) -> Job:
     return Job(id=row["id"], layer_id=row["layer_id"], region=row["region"],
-               token_id=row["token_id"], state=row["state"], manifest=row["manifest"],
+               token_id=row["token_id"], state=JobState(row["state"]),
+               manifest=row["manifest"],
                folder=row["folder"], created=as_utc(row["created"]),
                started=as_utc(row["started"]), finished=as_utc(row["finished"]),
-               version=row["version"], report=row["report"], error=row["error"],
+               version=row["version"], report=row["report"], error=_read_error(row["error"]),
                status=row["status"], worker=row["worker"])
 
 
@@ -436,20 +487,22 @@ class JobRunner(threading.Thread):
                                 registry=self.registry, rasters=self.rasters,
                                 keep_versions=self.keep_versions, boundaries=self.boundaries,
                                 max_vertices=self.max_vertices, layers_dir=self.layers_dir)
-            state, status, error = "done", HTTPStatus.OK, None
+            state, status, error = JobState.DONE, HTTPStatus.OK, None
             version = report.version
             details = {**report.to_dict(), "source": Path(report.source).name}
         except InputError as exc:
-            state, status, error, version, details = ("rejected", exc.http_status,
-                                                      _without_paths(exc.user_msg, folder),
+            state, status, error, version, details = (JobState.REJECTED, exc.http_status,
+                                                      _shown_to_users(exc.user_msg, folder),
                                                       None, None)
         except Exception as exc:  # our side failed: the previous version keeps serving
             if not isinstance(exc, _UploadGone):
                 log.exception("job %s failed", job.id)
-            state, status, version, details = ("failed", HTTPStatus.INTERNAL_SERVER_ERROR,
+            state, status, version, details = (JobState.FAILED,
+                                               HTTPStatus.INTERNAL_SERVER_ERROR,
                                                None, None)
-            error = (_without_paths(exc.user_msg, folder) if isinstance(exc, GeoportalError)
-                     else "the ingest failed on the server; the previous version still serves")
+            error = (_shown_to_users(exc.user_msg, folder) if isinstance(exc, GeoportalError)
+                     else tr("the ingest failed on the server; the previous version still "
+                             "serves"))
         finally:
             beating.set()
         finished = self.queue.finish(job.id, state, status=int(status), report=details,
@@ -481,8 +534,8 @@ class JobRunner(threading.Thread):
             except ObjectMissing as exc:
                 # the store's address (endpoint, bucket) only in the log, never to the user
                 log.warning("job %s: %s (object store %s)", job.id, exc, self.objects.describe)
-                raise _UploadGone(f"the uploaded file {name} is no longer on the server; "
-                                  "upload it again") from None
+                raise _UploadGone(tr("the uploaded file {name} is no longer on the server; "
+                                     "upload it again", name=name)) from None
             yield path
 
     def _drop_upload(self, job: Job) -> None:

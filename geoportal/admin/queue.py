@@ -40,7 +40,9 @@ from geoportal.catalog.registry import Registry
 from geoportal.catalog.repository import utc_now
 from geoportal.config import Settings
 from geoportal.errors import Conflict, DatabaseUnavailable, InputError, StorageError
+from geoportal.i18n import Message, tr
 from geoportal.log import configure_logging
+from geoportal.states import JobState
 from geoportal.storage import open_store
 from geoportal.storage.objects import open_object_store
 from geoportal.storage.postgis import libpq_url
@@ -139,8 +141,9 @@ class UploadQueue:
             return self.app.tasks[TASK].configure(lock=lock, queueing_lock=lock).defer(
                 job_id=job.id)
         except queue_errors.AlreadyEnqueued:
-            raise Conflict(f"layer {job.layer_id!r} already has an upload in progress (job "
-                           f"{job.id}, queued); wait for it, then upload again") from None
+            raise Conflict(tr("layer {id} already has an upload in progress (job {job}, "
+                              "{state}); wait for it, then upload again", id=repr(job.layer_id),
+                              job=job.id, state=tr("queued"))) from None
         except queue_errors.ConnectorException as exc:
             raise DatabaseUnavailable(f"job queue: cannot defer job {job.id}: {exc}",
                                       user_msg="the job queue is not reachable; try again "
@@ -154,11 +157,11 @@ class UploadQueue:
                 self._opened = False
 
 
-def stalled_message(seconds: float) -> str:
+def stalled_message(seconds: float) -> Message:
     """The job error of an upload whose worker died twice (or once after a retry)."""
-    return (f"the worker running the ingest stopped answering for more than {seconds:g} s "
-            "and the retry did not finish either; the previous version still serves; upload "
-            "again")
+    return tr("the worker running the ingest stopped answering for more than {seconds} s and "
+              "the retry did not finish either; the previous version still serves; upload "
+              "again", seconds=f"{seconds:g}")
 
 
 async def sweep_stalled(app: App, jobs: JobQueue, audit: AuditLog, stalled_s: float
@@ -188,8 +191,10 @@ async def sweep_stalled(app: App, jobs: JobQueue, audit: AuditLog, stalled_s: fl
             done.append((job_id, "retried"))
             continue
         message = stalled_message(stalled_s)
-        ended = await asyncio.to_thread(jobs.finish, job_id, "failed", status=500,
+        ended = await asyncio.to_thread(jobs.finish, job_id, JobState.FAILED, status=500,
                                         error=message)
+        if ended is None:  # finish() gives None only to a worker that lost the job
+            continue
         await asyncio.to_thread(audit.record, "upload", "failed", layer_id=ended.layer_id,
                                 region=ended.region, job_id=ended.id, status=500,
                                 detail=message, token_id=ended.token_id)
@@ -209,9 +214,9 @@ async def requeue_lost(app: App, jobs: JobQueue, older_than_s: float = LOST_AFTE
         return []
     held: set[str] = set()
     for status in ("todo", "doing"):
-        for job in await app.job_manager.list_jobs_async(task=TASK, status=status):
-            held.add(str(job.task_kwargs.get("job_id", "")))
-    lost = []
+        for task in await app.job_manager.list_jobs_async(task=TASK, status=status):
+            held.add(str(task.task_kwargs.get("job_id", "")))
+    lost: list[str] = []
     for job in waiting:
         if job.id in held:
             continue
@@ -263,7 +268,9 @@ def run_worker(settings: Settings, runner: JobRunner, *, concurrency: int = 1) -
                     update_heartbeat_interval=settings.worker_heartbeat_s,
                     stalled_worker_timeout=settings.worker_stalled_s,
                     listen_notify=True, fetch_job_polling_interval=5.0,
-                    shutdown_graceful_timeout=None,
+                    # None: wait for running jobs however long they take (Worker takes
+                    # float | None; WorkerOptions' annotation says float only)
+                    shutdown_graceful_timeout=None,  # type: ignore[arg-type]
                     additional_context={"runner": runner})
             finally:
                 sweeper.cancel()
@@ -285,9 +292,9 @@ def start_worker(settings: Settings, catalog: Catalog, registry: Registry, *,
     """``geoportal worker``: check the settings, build the runner as the server would, and
     take jobs until stopped. InputError (exit 2) when the settings allow no worker tier."""
     if not settings.worker_tier:
-        raise InputError("geoportal worker needs the worker tier: set GEOPORTAL_WORKER_TIER=1 "
-                         "and GEOPORTAL_DATABASE_URL to the PostgreSQL catalog (the job queue "
-                         "lives there), on the web nodes too")
+        raise InputError(tr("geoportal worker needs the worker tier: set "
+                            "GEOPORTAL_WORKER_TIER=1 and GEOPORTAL_DATABASE_URL to the PostgreSQL "
+                            "catalog (the job queue lives there), on the web nodes too"))
     try:
         present = _schema_present(settings)
     except psycopg.Error as exc:
@@ -296,8 +303,8 @@ def start_worker(settings: Settings, catalog: Catalog, registry: Registry, *,
                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
                            ) from exc
     if not present:
-        raise InputError("the job queue's tables are missing; run `geoportal init` once with "
-                         "GEOPORTAL_WORKER_TIER=1 (or `geoportal init --queue`)")
+        raise InputError(tr("the job queue's tables are missing; run `geoportal init` once "
+                            "with GEOPORTAL_WORKER_TIER=1 (or `geoportal init --queue`)"))
     objects = open_object_store(settings)
     objects.check()
     store = open_store(settings)

@@ -26,6 +26,7 @@ from geoportal.catalog import schema as t
 from geoportal.catalog.registry import Registry
 from geoportal.catalog.repository import as_utc, utc_now
 from geoportal.errors import Forbidden, InputError, NotFound, StorageError, Unauthorized
+from geoportal.i18n import tr
 from geoportal.storage import dbhealth
 
 __all__ = ["ROLES", "Token", "TokenStore", "covers"]
@@ -97,8 +98,9 @@ def require_region(token: Token, region: str, registry: Registry, what: str) -> 
     if not covers(token, region, registry):
         name = registry.regions[region].name.get("en", region) if region in registry.regions \
             else region
-        raise Forbidden(f"token {token.id} ({token.region}) may not write {what} of region "
-                        f"{region} ({name})")
+        raise Forbidden(tr("token {id} ({region}) may not write {what} of region {code} "
+                           "({name})", id=token.id, region=token.region, what=what, code=region,
+                           name=name))
 
 
 class TokenStore:
@@ -114,15 +116,15 @@ class TokenStore:
         """A new token and its secret text (shown once, never stored)."""
         regions = tuple(dict.fromkeys(str(r) for r in regions))
         if role not in ROLES:
-            raise InputError(f"role {role!r}: use admin or editor")
+            raise InputError(tr("role {role}: use admin or editor", role=repr(role)))
         if not name.strip():
-            raise InputError("a token needs a name that says whose it is (e.g. grodno-gis)")
+            raise InputError(tr("a token needs a name that says whose it is (e.g. grodno-gis)"))
         if role == "editor" and not regions:
-            raise InputError("an editor token needs at least one --region (a SOATO code)")
+            raise InputError(tr("an editor token needs at least one --region (a SOATO code)"))
         for code in regions:
             registry.region(code)
         if days is not None and days <= 0:
-            raise InputError("--days must be a positive number of days")
+            raise InputError(tr("--days must be a positive number of days"))
         token_id = secrets.token_hex(4)
         secret = f"{_PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
         now = utc_now()
@@ -144,7 +146,7 @@ class TokenStore:
             row = conn.execute(select(t.tokens).where(t.tokens.c.id == token_id)).mappings()
             found = row.first()
         if found is None:
-            raise NotFound(f"no token {token_id!r} (see `geoportal token list`)")
+            raise NotFound(tr("no token {id} (see `geoportal token list`)", id=repr(token_id)))
         return self._token(found)
 
     def revoke(self, token_id: str) -> Token:
@@ -159,19 +161,19 @@ class TokenStore:
         """The active token whose text this is; Unauthorized (401) otherwise. The message
         never repeats the text."""
         if not text:
-            raise Unauthorized("this needs a token: send 'Authorization: Bearer <token>'")
+            raise Unauthorized(tr("this needs a token: send 'Authorization: Bearer <token>'"))
         parts = text.strip().split("_", 2)
         if len(parts) != 3 or parts[0] != _PREFIX:
-            raise Unauthorized("the token is not one of this portal's (gpt_<id>_<secret>)")
+            raise Unauthorized(tr("the token is not one of this portal's (gpt_<id>_<secret>)"))
         with self._tx() as conn:
             row = conn.execute(select(t.tokens).where(t.tokens.c.id == parts[1])).mappings()
             found = row.first()
         if found is None or not hmac.compare_digest(found["secret_sha256"],
                                                     _digest(text.strip())):
-            raise Unauthorized("the token is not valid")
+            raise Unauthorized(tr("the token is not valid"))
         token = self._token(found)
         if token.state != "active":
-            raise Unauthorized(f"token {token.id} is {token.state}")
+            raise Unauthorized(tr("token {id} is {state}", id=token.id, state=token.state))
         if token.last_used is None or utc_now() - token.last_used > timedelta(minutes=1):
             self._touch(token)
         return token

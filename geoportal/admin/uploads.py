@@ -33,6 +33,7 @@ from geoportal.etl.sandbox import (
     check_content,
     check_zip,
 )
+from geoportal.i18n import tr
 
 __all__ = ["SUPPORTED_SUFFIXES", "UploadLimits", "UploadRejected", "check_archive",
            "check_format", "safe_filename", "save_upload"]
@@ -103,16 +104,18 @@ def safe_filename(name: str) -> str:
     # Cs: lone surrogates, which cannot be written as a file name at all.
     base = "".join(c for c in base if unicodedata.category(c) not in ("Cc", "Cf", "Cs")).strip()
     if base in ("", ".", ".."):
-        raise UploadRejected(f"{_shown(name)} is not a usable file name; send the file under its "
-                             "own name, such as roads.zip", HTTPStatus.BAD_REQUEST)
+        raise UploadRejected(tr("{name} is not a usable file name; send the file under its own "
+                                "name, such as roads.zip", name=_shown(name)),
+                             HTTPStatus.BAD_REQUEST)
     if len(base.encode()) > _NAME_MAX:
         suffix = PurePath(base).suffix
         stem = base[:len(base) - len(suffix)]
         while stem and len((stem + suffix).encode()) > _NAME_MAX:
             stem = stem[:-1]
         if not stem.strip():
-            raise UploadRejected(f"{_shown(name)} is too long for a file name; rename the file "
-                                 "to something shorter", HTTPStatus.BAD_REQUEST)
+            raise UploadRejected(tr("{name} is too long for a file name; rename the file to "
+                                    "something shorter", name=_shown(name)),
+                                 HTTPStatus.BAD_REQUEST)
         base = stem.rstrip() + suffix
     return base
 
@@ -125,16 +128,16 @@ def check_format(filename: str) -> str:
     """
     suffix = PurePath(filename).suffix.lower()
     if suffix in (".tab", ".mif"):
-        raise UploadRejected(f"{filename}: a MapInfo table is several files and an upload "
-                             f"takes one; zip the {suffix} with its {_ZIPPED_ONLY[suffix]} "
-                             "and upload "
-                             "the zip", HTTPStatus.UNPROCESSABLE_ENTITY)
+        raise UploadRejected(tr("{file}: a MapInfo table is several files and an upload takes "
+                                "one; zip the {suffix} with its {parts} and upload the zip",
+                                file=filename, suffix=suffix, parts=_ZIPPED_ONLY[suffix]),
+                             HTTPStatus.UNPROCESSABLE_ENTITY)
     if suffix in SUPPORTED_SUFFIXES:
         return suffix
     known = ", ".join(f"{s} (zipped with {_ZIPPED_ONLY[s]})" if s in _ZIPPED_ONLY else s
                       for s in SUPPORTED_SUFFIXES)
-    raise UploadRejected(f"{filename}: unknown format; upload one of {known}",
-                         HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
+    raise UploadRejected(tr("{file}: unknown format; upload one of {formats}", file=filename,
+                            formats=known), HTTPStatus.UNSUPPORTED_MEDIA_TYPE)
 
 
 def save_upload(stream: BinaryIO, filename: str, folder: Path, limits: UploadLimits) -> Path:
@@ -156,8 +159,8 @@ def save_upload(stream: BinaryIO, filename: str, folder: Path, limits: UploadLim
     tmp: Path | None = None
     try:
         if target.is_dir():
-            raise UploadRejected(f"{name}: a folder of that name is already there; rename the "
-                                 "file and upload it again", HTTPStatus.CONFLICT)
+            raise UploadRejected(tr("{name}: a folder of that name is already there; rename the "
+                                    "file and upload it again", name=name), HTTPStatus.CONFLICT)
         fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
         tmp = Path(tmp_name)
         size = 0
@@ -165,12 +168,13 @@ def save_upload(stream: BinaryIO, filename: str, folder: Path, limits: UploadLim
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > limits.max_bytes:
-                    raise UploadRejected(f"{name}: the file is larger than "
-                                         f"{_size(limits.max_bytes)}, the most one upload may "
-                                         "take", HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+                    raise UploadRejected(tr("{name}: the file is larger than {size}, the most "
+                                            "one upload may take", name=name,
+                                            size=_size(limits.max_bytes)),
+                                         HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
                 out.write(chunk)
         if size == 0:
-            raise UploadRejected(f"{name}: the file is empty; send it again",
+            raise UploadRejected(tr("{name}: the file is empty; send it again", name=name),
                                  HTTPStatus.BAD_REQUEST)
         _check_content(tmp, name)
         if suffix in ARCHIVE_SUFFIXES:

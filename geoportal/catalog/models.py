@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from geoportal.fields import Field
+from geoportal.reports import VersionReport
+from geoportal.states import LayerKind, VersionStatus
 
 __all__ = ["LANGUAGES", "Field", "Layer", "LayerMetadata", "Region", "Theme", "Version"]
 
@@ -46,7 +48,7 @@ class LayerMetadata:
     keywords: dict[str, list[str]] = field(default_factory=dict)
     license: str | None = None
     attribution: str | None = None
-    kind: str = "vector"
+    kind: LayerKind = LayerKind.VECTOR
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,7 +61,7 @@ class Version:
     layer_id: str
     version: int
     created: datetime
-    status: str
+    status: VersionStatus
     source_name: str
     source_sha256: str
     source_crs: str | None
@@ -69,7 +71,13 @@ class Version:
     extent: tuple[float, float, float, float] | None
     geometry_type: str | None
     fields: list[Field]
-    report: dict[str, Any]
+    report: dict[str, Any]  # as stored (the ETL's Report.to_dict()); read it through typed_report
+
+    @property
+    def typed_report(self) -> VersionReport:
+        """The keys of ``report`` other layers read, typed (tolerant of an old or empty
+        report). Parsed on each call, so it follows ``report`` when a draft's is replaced."""
+        return VersionReport.from_dict(self.report)
 
     def summary(self) -> dict[str, Any]:
         """What a version listing shows (CLI ``layer versions --json``, the admin API)."""

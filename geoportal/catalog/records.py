@@ -21,6 +21,7 @@ from typing import Any
 from geoportal.catalog.models import LANGUAGES, Layer
 from geoportal.catalog.registry import Registry
 from geoportal.errors import InputError
+from geoportal.i18n import tr
 
 __all__ = ["RECORD_FIELDS", "build_record", "check_interval", "fold", "localize", "search"]
 
@@ -66,7 +67,7 @@ def build_record(layer: Layer, registry: Registry, base_url: str) -> dict[str, A
         geometry = {"type": "Polygon", "coordinates": [[[minx, miny], [maxx, miny],
                                                         [maxx, maxy], [minx, maxy],
                                                         [minx, miny]]]}
-    report = version.report or {}
+    report = version.typed_report
     links = [{"rel": "license", "type": "text/html", "title": meta.license,
               "href": f"https://spdx.org/licenses/{meta.license}.html"}] if meta.license else []
     if meta.kind == "vector":
@@ -136,10 +137,10 @@ def build_record(layer: Layer, registry: Registry, base_url: str) -> dict[str, A
             "lineage": {
                 "source": version.source_name, "sha256": version.source_sha256,
                 "sourceCrs": version.source_crs,
-                "encoding": report.get("encoding"),
-                "repairs": report.get("repairs") or {},
+                "encoding": report.encoding,
+                "repairs": report.repairs,
                 "setAside": version.set_aside_count,
-                "edit": report.get("edit"),
+                "edit": report.edit.change(),
             },
             "translations": {lang: {"title": meta.title.get(lang),
                                     "description": meta.description.get(lang),
@@ -198,14 +199,16 @@ def check_interval(interval: str) -> None:
         moments = [_moment(p) for p in parts]
         if len(parts) == 1 and moments[0] is None:
             raise ValueError(interval)
-        if len(parts) == 2 and None not in moments and moments[0] > moments[1]:
-            raise InputError(f"datetime {interval[:80]!r}: the start must come before the end")
+        start, end = moments[0], moments[-1]
+        if len(parts) == 2 and start is not None and end is not None and start > end:
+            raise InputError(tr("datetime {text}: the start must come before the end",
+                                text=repr(interval[:80])))
     except (ValueError, TypeError, OverflowError) as exc:
         if isinstance(exc, InputError):
             raise
-        raise InputError(f"datetime {interval[:80]!r} is not a date (2024-05-01), a date-time "
-                         "(2024-05-01T12:00:00Z) or an interval of them (start/end, '..' for "
-                         "an open end)") from None
+        raise InputError(tr("datetime {text} is not a date (2024-05-01), a date-time "
+                            "(2024-05-01T12:00:00Z) or an interval of them (start/end, '..' for "
+                            "an open end)", text=repr(interval[:80]))) from None
 
 
 def _in_interval(stamp: str, interval: str) -> bool:

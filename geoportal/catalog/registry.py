@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import yaml
 
 from geoportal.catalog.models import LANGUAGES, Region, Theme
 from geoportal.errors import SchemaError
+from geoportal.i18n import tr
 
 __all__ = ["Registry", "load_registry"]
 
@@ -27,40 +29,42 @@ class Registry:
         try:
             return self.regions[str(code)]
         except KeyError:
-            raise SchemaError(
-                f"unknown region {code!r}: use a SOATO code from config/regions.yaml "
-                "(e.g. 0000000000 for Belarus, 5000000000 for Minsk city)"
-            ) from None
+            raise SchemaError(tr(
+                "unknown region {code}: use a SOATO code from config/regions.yaml "
+                "(e.g. 0000000000 for Belarus, 5000000000 for Minsk city)", code=repr(code)
+            )) from None
 
     def theme(self, theme_id: str) -> Theme:
         """The theme with this id, or a SchemaError listing the valid ids."""
         try:
             return self.themes[theme_id]
         except KeyError:
-            raise SchemaError(
-                f"unknown theme {theme_id!r}: use one of {', '.join(self.themes)}"
-            ) from None
+            raise SchemaError(tr("unknown theme {id}: use one of {ids}", id=repr(theme_id),
+                                 ids=", ".join(self.themes))) from None
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         with path.open(encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
     except FileNotFoundError:
-        raise SchemaError(f"{path}: file not found; is config_dir set right?") from None
+        raise SchemaError(tr("{path}: file not found; is config_dir set right?",
+                             path=path)) from None
     except yaml.YAMLError as exc:
-        raise SchemaError(f"{path}: not valid YAML ({exc})") from None
+        raise SchemaError(tr("{path}: not valid YAML ({error})", path=path,
+                             error=str(exc))) from None
     if not isinstance(data, dict):
-        raise SchemaError(f"{path}: expected a mapping at the top level")
+        raise SchemaError(tr("{path}: expected a mapping at the top level", path=path))
     return data
 
 
-def _names(entry: dict, path: Path) -> dict[str, str]:
+def _names(entry: dict[str, Any], path: Path) -> dict[str, str]:
     names = entry.get("name") or {}
     missing = [lang for lang in LANGUAGES if not names.get(lang)]
     if missing:
         key = entry.get("code") or entry.get("id")
-        raise SchemaError(f"{path}: {key} lacks names in {missing}")
+        raise SchemaError(tr("{path}: {key} lacks names in {missing}", path=path, key=key,
+                             missing=missing))
     return {lang: str(names[lang]) for lang in LANGUAGES}
 
 
@@ -77,7 +81,9 @@ def load_registry(config_dir: Path) -> Registry:
             level=entry["level"],
             parent=str(entry["parent"]) if entry.get("parent") is not None else None,
             name=_names(entry, regions_path),
-            bbox=tuple(float(v) for v in bbox) if bbox else None,
+            # four numbers in regions.yaml (minlon, minlat, maxlon, maxlat)
+            bbox=cast(tuple[float, float, float, float], tuple(float(v) for v in bbox))
+            if bbox else None,
             iso=entry.get("iso"),
         )
     themes = {
@@ -85,7 +91,8 @@ def load_registry(config_dir: Path) -> Registry:
         for t in _read_yaml(themes_path).get("themes") or []
     }
     if not regions or not themes:
-        raise SchemaError(f"{config_dir}: regions.yaml and themes.yaml must not be empty")
+        raise SchemaError(tr("{path}: regions.yaml and themes.yaml must not be empty",
+                             path=config_dir))
     crs_path = config_dir / "crs.yaml"
     if not crs_path.is_file():
         return Registry(regions=regions, themes=themes)

@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from sqlalchemy import (
     Connection,
@@ -38,6 +38,8 @@ from geoportal.errors import (
     NotFound,
     StorageError,
 )
+from geoportal.i18n import tr
+from geoportal.states import LayerKind, VersionStatus
 from geoportal.storage import dbhealth
 from geoportal.storage.pgsession import connect_kwargs, reads_from_replica, session_settings
 
@@ -53,6 +55,14 @@ MAX_VERSION = 2**31 - 1
 def utc_now() -> datetime:
     """Now, in UTC: every time the catalog database stores."""
     return datetime.now(UTC)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -106,16 +116,17 @@ class Catalog:
                  statement_timeout_ms: int = 30_000, lock_timeout_ms: int = 2_000,
                  pool_size: int = 8, pool_timeout_s: float = 2.5) -> None:
         self.url = url
-        options = {"statement_timeout_ms": statement_timeout_ms,
-                   "lock_timeout_ms": lock_timeout_ms, "pool_size": pool_size,
-                   "pool_timeout_s": pool_timeout_s}
+        def pooled(target: str) -> Engine:
+            return _postgres_engine(target, statement_timeout_ms=statement_timeout_ms,
+                                    lock_timeout_ms=lock_timeout_ms, pool_size=pool_size,
+                                    pool_timeout_s=pool_timeout_s)
+
         postgres = _driver_url(url).startswith("postgresql")
         if engine is None:
-            engine = _postgres_engine(url, **options) if postgres \
+            engine = pooled(url) if postgres \
                 else create_engine(_driver_url(url), pool_pre_ping=True)
         self.engine = engine
-        self.read_engine = _postgres_engine(read_url, **options) if read_url and postgres \
-            else None
+        self.read_engine = pooled(read_url) if read_url and postgres else None
         self._names = {id(e): dbhealth.database_name(e) for e in (self.engine, self.read_engine)
                        if e is not None}
         # the replica as libpq takes it, for the probe while it is away
@@ -275,7 +286,7 @@ class Catalog:
         """The layer with its current version; NotFound when there is no such layer."""
         layers = self._layers(t.layers.c.id == layer_id)
         if not layers:
-            raise NotFound(f"layer {layer_id!r} is not in the catalog")
+            raise NotFound(tr("layer {id} is not in the catalog", id=repr(layer_id)))
         return layers[0]
 
     def find_layer(self, layer_id: str) -> Layer | None:
@@ -376,8 +387,9 @@ class Catalog:
             row = conn.execute(select(t.layers.c.id, t.layers.c.current_version)
                                .where(t.layers.c.id == meta.id)).first()
             if based_on is not None and (row is None or row[1] != based_on):
-                raise Conflict(f"layer {meta.id!r} changed while it was being edited "
-                               f"(version {based_on} is no longer current)")
+                raise Conflict(tr("layer {id} changed while it was being edited (version "
+                                  "{version} is no longer current)", id=repr(meta.id),
+                                  version=based_on))
             values = self._meta_values(meta)
             if row is None:
                 conn.execute(insert(t.layers).values(**values, created=now, updated=now))
@@ -387,7 +399,8 @@ class Catalog:
                 ).scalar()
                 or 0
             ) + 1
-            version = dataclasses.replace(draft, version=number, created=now, status="current")
+            version = dataclasses.replace(draft, version=number, created=now,
+                                          status=VersionStatus.CURRENT)
             conn.execute(
                 update(t.versions)
                 .where((t.versions.c.layer_id == meta.id) & (t.versions.c.status == "current"))
@@ -420,9 +433,10 @@ class Catalog:
                     select(t.versions.c.version).where(t.versions.c.layer_id == layer_id)
                     .order_by(t.versions.c.version))]
                 if not kept:
-                    raise NotFound(f"layer {layer_id!r} has no versions")
-                raise NotFound(f"layer {layer_id!r} has no version {version}; kept: "
-                               + ", ".join(map(str, kept)))
+                    raise NotFound(tr("layer {id} has no versions", id=repr(layer_id)))
+                raise NotFound(tr("layer {id} has no version {version}; kept: {kept}",
+                                  id=repr(layer_id), version=version,
+                                  kept=", ".join(map(str, kept))))
             conn.execute(
                 update(t.versions)
                 .where((t.versions.c.layer_id == layer_id) & (t.versions.c.status == "current"))
@@ -436,7 +450,7 @@ class Catalog:
             conn.execute(update(t.layers).where(t.layers.c.id == layer_id)
                          .values(current_version=version, updated=utc_now()))
             restored = self._version_from_row(row)
-        restored.status = "current"
+        restored.status = VersionStatus.CURRENT
         return restored
 
     def unpublish(self, layer_id: str) -> list[Version]:
@@ -446,7 +460,7 @@ class Catalog:
         with self._tx() as conn:
             if conn.execute(select(t.layers.c.id).where(t.layers.c.id == layer_id)).first() \
                     is None:
-                raise NotFound(f"no layer {layer_id!r}")
+                raise NotFound(tr("no layer {id}", id=repr(layer_id)))
             self._bump(conn)
             conn.execute(t.versions.delete().where(t.versions.c.layer_id == layer_id))
             conn.execute(t.layers.delete().where(t.layers.c.id == layer_id))
@@ -506,7 +520,7 @@ class Catalog:
             extent = (row["minx"], row["miny"], row["maxx"], row["maxy"])
         return Version(
             layer_id=row["layer_id"], version=row["version"], created=as_utc(row["created"]),
-            status=row["status"], source_name=row["source_name"],
+            status=VersionStatus(row["status"]), source_name=row["source_name"],
             source_sha256=row["source_sha256"], source_crs=row["source_crs"],
             store_ref=row["store_ref"], feature_count=row["feature_count"],
             set_aside_count=row["set_aside_count"], extent=extent,
@@ -516,7 +530,7 @@ class Catalog:
 
     def _layer_from_row(self, row: Any) -> Layer:
         meta = LayerMetadata(
-            id=row["id"], region=row["region"], theme=row["theme"], kind=row["kind"],
+            id=row["id"], region=row["region"], theme=row["theme"], kind=LayerKind(row["kind"]),
             title=row["title"], description=row["description"], keywords=row["keywords"],
             license=row["license"], attribution=row["attribution"],
         )

@@ -72,11 +72,11 @@ class Census:
     """
 
     total: int = 0
-    features: Counter = field(default_factory=Counter)
-    multipart: Counter = field(default_factory=Counter)
+    features: Counter[str] = field(default_factory=Counter)
+    multipart: Counter[str] = field(default_factory=Counter)
     collections: int = 0
     missing: int = 0
-    other: Counter = field(default_factory=Counter)
+    other: Counter[str] = field(default_factory=Counter)
 
     @property
     def present(self) -> list[str]:
@@ -150,9 +150,9 @@ def _headers(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return types, parts
 
 
-def _collection_parts(geom: shapely.Geometry | None) -> Counter:
+def _collection_parts(geom: shapely.Geometry | None) -> Counter[str]:
     """The parts of a GeometryCollection (nested ones opened too) counted per family."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     if geom is None:
         return counts
     todo = [geom]

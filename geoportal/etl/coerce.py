@@ -55,12 +55,13 @@ def _as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _is_text(dtype: pa.DataType) -> bool:
-    return pa.types.is_string(dtype) or pa.types.is_large_string(dtype)
+    return bool(pa.types.is_string(dtype) or pa.types.is_large_string(dtype))
 
 
 def _mask(values: pa.Array) -> np.ndarray:
     """A boolean Arrow array as numpy, nulls as False."""
-    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+    mask: np.ndarray = pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+    return mask
 
 
 def _null_unless(ok: pa.Array | np.ndarray, values: pa.Array) -> pa.Array:
@@ -175,6 +176,11 @@ def _every(text: pa.Array, test: Callable[[pa.Array], pa.Array]) -> bool:
     return len(text) <= _HEAD or bool(pc.all(test(text)).as_py())
 
 
+def _lower_in(words: pa.Array) -> Callable[[pa.Array], pa.Array]:
+    """The test for ``_every`` whether each value, lowercased, is one of ``words``."""
+    return lambda a: pc.is_in(pc.utf8_lower(a), value_set=words)
+
+
 def _any_match(text: pa.Array, pattern: str) -> bool:
     return bool(pc.any(pc.match_substring_regex(text, pattern)).as_py())
 
@@ -200,7 +206,7 @@ def infer_type(values: pa.Array | pa.ChunkedArray) -> str:
         return "string"
     for pair in _BOOLEANS:
         words = pa.array(pair, text.type)
-        if _every(text, lambda a, words=words: pc.is_in(pc.utf8_lower(a), value_set=words)):
+        if _every(text, _lower_in(words)):
             return "boolean"
     if _every(text, lambda a: pc.match_substring_regex(a, _INT_RE)):
         lossy = _any_match(text, _LEADING_ZERO_RE) or pc.any(_overflows(text)).as_py()

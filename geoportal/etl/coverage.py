@@ -20,6 +20,9 @@ from geoportal.etl.manifest import Manifest
 from geoportal.etl.publish import register, skip_unchanged
 from geoportal.etl.readers import fingerprint
 from geoportal.etl.report import Report
+from geoportal.i18n import tr
+from geoportal.reports import RasterGrid
+from geoportal.states import LayerKind, VersionStatus
 from geoportal.storage.rasters import RasterStore
 
 __all__ = ["RASTER_SUFFIXES", "ingest_raster", "is_raster"]
@@ -36,6 +39,12 @@ def is_raster(path: Path) -> bool:
                                                                  for s in RASTER_SUFFIXES))
 
 
+def _floats(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """``box`` as plain Python floats (not numpy's), for the catalog's JSON."""
+    minx, miny, maxx, maxy = box
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
 def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
                   registry: Registry, bounds: tuple[float, float, float, float] | None,
                   keep_versions: int = 3, force: bool = False) -> Report:
@@ -43,15 +52,15 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
     from geoportal.etl.raster import make_cog  # rasterio: a second GDAL, loaded when needed
 
     started = time.monotonic()
-    meta = dataclasses.replace(manifest.meta, kind="coverage")
+    meta = dataclasses.replace(manifest.meta, kind=LayerKind.COVERAGE)
     spec = manifest.source
     report = Report(layer_id=meta.id, source=str(spec.path), options=manifest.options(),
                     format="GTiff")
     report.source_sha256 = fingerprint(spec)
     existing = catalog.find_layer(meta.id)
     if existing is not None and existing.meta.kind != "coverage":
-        raise InputError(f"{spec.path.name}: layer {meta.id!r} holds features, not a raster; "
-                         "publish the raster under another id")
+        raise InputError(tr("{file}: layer {id} holds features, not a raster; publish the "
+                            "raster under another id", file=spec.path.name, id=repr(meta.id)))
     current = existing.current if existing else None
     if skip_unchanged(catalog, meta, current, report, force=force):
         return report
@@ -64,15 +73,17 @@ def ingest_raster(manifest: Manifest, *, catalog: Catalog, rasters: RasterStore,
         report.source_crs = info.crs
         report.crs_origin = "manifest" if spec.crs else "file"
         report.crs_confidence = "high"
-        report.raster = info.to_dict()
+        report.raster = RasterGrid.from_dict(info.to_dict())
         if bounds is not None and not shapely.box(*info.extent).intersects(shapely.box(*bounds)):
-            raise GeometryError(f"{spec.path.name}: the raster lies outside the layer's region "
-                                f"(extent {', '.join(f'{v:.4f}' for v in info.extent)})")
+            raise GeometryError(tr("{file}: the raster lies outside the layer's region "
+                                   "(extent {extent})", file=spec.path.name,
+                                   extent=", ".join(f"{v:.4f}" for v in info.extent)))
         draft = Version(
-            layer_id=meta.id, version=0, created=datetime.now(UTC), status="staged",
+            layer_id=meta.id, version=0, created=datetime.now(UTC),
+            status=VersionStatus.STAGED,
             source_name=spec.path.name, source_sha256=report.source_sha256,
             source_crs=info.crs, store_ref=ref, feature_count=0, set_aside_count=0,
-            extent=tuple(float(v) for v in info.extent), geometry_type=None, fields=[],
+            extent=_floats(info.extent), geometry_type=None, fields=[],
             report={},
         )
         rasters.put(ref, local)

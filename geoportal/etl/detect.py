@@ -14,6 +14,7 @@ import numpy as np
 import pyproj
 
 from geoportal.errors import CRSError
+from geoportal.i18n import Message, tr
 
 __all__ = ["AmbiguousCRS", "CRSGuess", "EncodingGuess", "detect_crs", "detect_dbf_encoding",
            "guess_cyrillic", "share_inside"]
@@ -139,7 +140,7 @@ class AmbiguousCRS(CRSError):
     """Several candidate CRSs put the coordinates inside the region and disagree: ``fits``
     holds them as (crs, name, swap_xy), best first, for a tie-break (``gazetteer.settle``)."""
 
-    def __init__(self, msg: str, *, fits: tuple[tuple[str, str, bool], ...]) -> None:
+    def __init__(self, msg: Message, *, fits: tuple[tuple[str, str, bool], ...]) -> None:
         super().__init__(msg)
         self.fits = fits
 
@@ -189,7 +190,7 @@ def detect_crs(xy: np.ndarray, bbox: tuple[float, float, float, float], *,
     """
     xy = _sampled(xy)
     if len(xy) == 0:
-        raise CRSError(f"{origin}: no coordinates to detect the CRS from")
+        raise CRSError(tr("{origin}: no coordinates to detect the CRS from", origin=origin))
     minx, miny, maxx, maxy = bbox
     tried: list[tuple[float, str, str, bool, np.ndarray, np.ndarray]] = []
     for crs, name in candidates:
@@ -205,12 +206,12 @@ def detect_crs(xy: np.ndarray, bbox: tuple[float, float, float, float], *,
     best = max((t[0] for t in tried), default=0.0)
     fits = [t[1:] for t in tried if t[0] >= best - 0.05]
     if not fits:
-        tried = ", ".join(c for c, _ in candidates)
-        raise CRSError(f"{origin}: no CRS among {tried} puts the coordinates inside the layer's "
-                       "region; set source.crs in the manifest")
+        raise CRSError(tr("{origin}: no CRS among {candidates} puts the coordinates inside the "
+                          "layer's region; set source.crs in the manifest", origin=origin,
+                          candidates=", ".join(c for c, _ in candidates)))
     first = fits[0]
 
-    def far(other: tuple) -> bool:
+    def far(other: tuple[str, str, bool, np.ndarray, np.ndarray]) -> bool:
         both = first[4] & other[4]
         return bool(both.any()) and _distance_m(first[3][both], other[3][both]) > ambiguity_m
 
@@ -218,8 +219,9 @@ def detect_crs(xy: np.ndarray, bbox: tuple[float, float, float, float], *,
     if apart:
         names = ", ".join(f"{f[0]}{' (x/y swapped)' if f[2] else ''}" for f in [first, *apart])
         raise AmbiguousCRS(
-            f"{origin}: no CRS declared and the coordinates fit several that disagree by more "
-            f"than {ambiguity_m:.0f} m ({names}); set source.crs in the manifest",
+            tr("{origin}: no CRS declared and the coordinates fit several that disagree by more "
+               "than {metres} m ({names}); set source.crs in the manifest", origin=origin,
+               metres=f"{ambiguity_m:.0f}", names=names),
             fits=tuple((f[0], f[1], f[2]) for f in [first, *apart]))
     crs, name, swap, _, inside = first
     share = float(inside.mean())

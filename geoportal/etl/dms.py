@@ -54,12 +54,14 @@ def _part(groups: pa.StructArray, name: str) -> np.ndarray:
     """One group as floats: NaN where it is absent."""
     text = groups.field(name)
     text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    return pc.replace_substring(text, ",", ".").cast(pa.float64()).to_numpy(
+    numbers: np.ndarray = pc.replace_substring(text, ",", ".").cast(pa.float64()).to_numpy(
         zero_copy_only=False)
+    return numbers
 
 
 def _whole(values: np.ndarray) -> np.ndarray:
-    return np.isnan(values) | (values == np.floor(values))
+    whole: np.ndarray = np.isnan(values) | (values == np.floor(values))
+    return whole
 
 
 def parse_dms(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from pyogrio._err import CPLE_BaseError
 from shapely.errors import GEOSException
 
 from geoportal.errors import DamagedFile
+from geoportal.i18n import tr
 
 __all__ = ["READ_ERRORS", "damaged", "quoted_coordinates"]
 
@@ -52,11 +53,19 @@ def damaged(name: str, exc: BaseException, *, as_format: str | None = None,
     paths out of the library's own words (``readers._gdal_reason``)."""
     said = (clean(exc) if clean is not None else str(exc).strip()) or type(exc).__name__
     said = said.splitlines()[0][:200]
-    where = (f" as {as_format}" if as_format else
-             f" after {after} features" if after is not None else "")
-    return DamagedFile(f"{name}: could not be read{where} ({said}); the file looks damaged "
-                       "or cut off, or holds values of the wrong kind: check that it opens in "
-                       "a GIS and send it again")
+    if as_format:
+        return DamagedFile(tr("{name}: could not be read as {format} ({said}); the file looks "
+                              "damaged or cut off, or holds values of the wrong kind: check that "
+                              "it opens in a GIS and send it again", name=name, format=as_format,
+                              said=said))
+    if after is not None:
+        return DamagedFile(tr("{name}: could not be read after {n} features ({said}); the file "
+                              "looks damaged or cut off, or holds values of the wrong kind: "
+                              "check that it opens in a GIS and send it again", name=name,
+                              n=after, said=said))
+    return DamagedFile(tr("{name}: could not be read ({said}); the file looks damaged or cut "
+                          "off, or holds values of the wrong kind: check that it opens in a GIS "
+                          "and send it again", name=name, said=said))
 
 
 def quoted_coordinates(path: Path, encoding: str | None = None) -> str | None:

@@ -13,6 +13,7 @@ from geoportal.catalog.models import LANGUAGES, LayerMetadata
 from geoportal.catalog.registry import Registry
 from geoportal.errors import SchemaError
 from geoportal.etl.romanize import detect_language, to_ascii_name
+from geoportal.i18n import Message, tr
 
 __all__ = ["FIELD_TYPES", "LIMITS", "FieldRule", "Manifest", "SourceSpec", "build_manifest",
            "check_manifest", "load_manifest", "parse_manifest_text", "slugify"]
@@ -75,7 +76,7 @@ class SourceSpec:
 
     def options(self) -> dict[str, Any]:
         """The settings that change the output besides the file's bytes."""
-        options = {"crs": self.crs, "encoding": self.encoding, "layer": self.layer,
+        options: dict[str, Any] = {"crs": self.crs, "encoding": self.encoding, "layer": self.layer,
                    "x_field": self.x_field, "y_field": self.y_field,
                    "geometry_field": self.geometry_field, "id_field": self.id_field}
         if self.header_row is not None:  # only then: older versions stay "unchanged"
@@ -120,18 +121,32 @@ def slugify(text: str) -> str:
     return slug[:63].rstrip("-") or "layer"
 
 
-class _Problems(list[str]):
-    """Every wrong key of one manifest, so the admin fixes them all in one go."""
+class _Problems(list[tuple[str, dict[str, Any]]]):
+    """Every wrong key of one manifest, so the admin fixes them all in one go: each a message
+    id starting ``{origin}: `` and its values, the file named once it is known."""
+
+    def add(self, template: str, /, **values: Any) -> None:
+        """Note a problem: ``template`` (a message id with ``{origin}``) and its values."""
+        self.append((template, values))
+
+    def message(self, origin: str) -> Message:
+        """The problems as one message, a line each, every line naming ``origin``."""
+        lines = [tr(template, origin=origin, **values) for template, values in self]
+        said = lines[-1]
+        for line in reversed(lines[:-1]):
+            said = tr("{first}\n{rest}", first=line, rest=said)
+        return said
 
     def raise_if_any(self, origin: str) -> None:
+        """SchemaError listing every problem noted, if there is one."""
         if self:
-            raise SchemaError("\n".join(f"{origin}: {p}" for p in self))
+            raise SchemaError(self.message(origin))
 
 
 def _texts(value: Any, key: str, problems: _Problems, *, required: bool) -> dict[str, str]:
     if value is None:
         if required:
-            problems.append(f"'{key}' is required (a text or be/ru/en texts)")
+            problems.add("{origin}: '{key}' is required (a text or be/ru/en texts)", key=key)
         return {}
     if isinstance(value, str):
         value = {lang: value for lang in LANGUAGES}
@@ -139,13 +154,15 @@ def _texts(value: Any, key: str, problems: _Problems, *, required: bool) -> dict
             _too_long(key, value["en"], LIMITS[key], problems)
             return {}
     elif not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        problems.append(f"'{key}' must be a text or a mapping of be/ru/en to texts")
+        problems.add("{origin}: '{key}' must be a text or a mapping of be/ru/en to texts",
+                     key=key)
         return {}
     unknown = set(value) - set(LANGUAGES)
     if unknown:
-        problems.append(f"'{key}' has unknown languages {_names(unknown)}; use be, ru, en")
+        problems.add("{origin}: '{key}' has unknown languages {names}; use be, ru, en",
+                     key=key, names=_names(unknown))
     if required and not any(v.strip() for v in value.values()):
-        problems.append(f"'{key}' is empty")
+        problems.add("{origin}: '{key}' is empty", key=key)
     out = {k: v.strip() for k, v in value.items() if k in LANGUAGES}
     for lang, text in out.items():
         _too_long(f"{key}.{lang}", text, LIMITS[key], problems)
@@ -156,7 +173,8 @@ def _too_long(key: str, text: str, limit: int, problems: _Problems) -> bool:
     """Append "too long" for ``key`` when ``text`` is over ``limit`` characters."""
     if len(text) <= limit:
         return False
-    problems.append(f"'{key}' is {len(text):,} characters long; at most {limit:,}")
+    problems.add("{origin}: '{key}' is {n} characters long; at most {limit}", key=key,
+                 n=f"{len(text):,}", limit=f"{limit:,}")
     return True
 
 
@@ -177,21 +195,21 @@ def _keywords(value: Any, problems: _Problems) -> dict[str, list[str]]:
         lists, shared = {str(k): v for k, v in value.items() if k in LANGUAGES}, False
         unknown = set(map(str, value)) - set(LANGUAGES)
         if unknown:
-            problems.append(f"'keywords' has unknown languages {_names(unknown)}; "
-                            "use be, ru, en")
+            problems.add("{origin}: '{key}' has unknown languages {names}; use be, ru, en",
+                         key="keywords", names=_names(unknown))
     else:
-        problems.append("'keywords' must be a list or a mapping of be/ru/en to lists")
+        problems.add("{origin}: 'keywords' must be a list or a mapping of be/ru/en to lists")
         return {}
     out: dict[str, list[str]] = {}
     for lang, items in lists.items():
         where = "keywords" if shared else f"keywords.{lang}"
         fine = len(items) <= LIMITS["keywords"]
         if not fine:
-            problems.append(f"'{where}' has {len(items):,} keywords; at most "
-                            f"{LIMITS['keywords']}")
+            problems.add("{origin}: '{key}' has {n} keywords; at most {limit}", key=where,
+                         n=f"{len(items):,}", limit=LIMITS["keywords"])
         for i, item in enumerate(items[:LIMITS["keywords"]]):
             if isinstance(item, bool) or not isinstance(item, str | int | float):
-                problems.append(f"'{where}[{i}]' must be a text")
+                problems.add("{origin}: '{key}' must be a text", key=f"{where}[{i}]")
                 fine = False
             elif _too_long(f"{where}[{i}]", str(item).strip(), LIMITS["keyword"], problems):
                 fine = False
@@ -206,11 +224,12 @@ def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        problems.append("'fields' must map source field names to a new name or to "
-                        "{name, type, title, drop}")
+        problems.add("{origin}: 'fields' must map source field names to a new name or to "
+                     "{keys}", keys="{name, type, title, drop}")
         return {}
     if len(value) > LIMITS["fields"]:
-        problems.append(f"'fields' has {len(value):,} entries; at most {LIMITS['fields']}")
+        problems.add("{origin}: 'fields' has {n} entries; at most {limit}",
+                     n=f"{len(value):,}", limit=LIMITS["fields"])
         return {}
     rules: dict[str, FieldRule] = {}
     for source, rule in value.items():
@@ -221,21 +240,23 @@ def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
         if isinstance(rule, str):
             rule = {"name": rule}
         if not isinstance(rule, dict):
-            problems.append(f"'{where}' must be a new name or a mapping of name/type/title/drop")
+            problems.add("{origin}: '{key}' must be a new name or a mapping of "
+                         "name/type/title/drop", key=where)
             continue
         unknown = set(rule) - _FIELD_KEYS
         if unknown:
-            problems.append(f"'{where}' has unknown keys {_names(unknown)}; "
-                            f"allowed: {sorted(_FIELD_KEYS)}")
+            problems.add("{origin}: '{key}' has unknown keys {names}; allowed: {allowed}",
+                         key=where, names=_names(unknown), allowed=str(sorted(_FIELD_KEYS)))
         name = rule.get("name")
         if name is not None and not _FIELD_NAME.match(str(name)):
-            problems.append(f"'{where}.name' {str(name)[:80]!r} must be lowercase ASCII "
-                            "letters, digits and underscores, starting with a letter "
-                            "(at most 59)")
+            problems.add("{origin}: '{key}' {name} must be lowercase ASCII letters, digits and "
+                         "underscores, starting with a letter (at most 59)",
+                         key=f"{where}.name", name=repr(str(name)[:80]))
         type_ = rule.get("type")
         if type_ is not None and type_ not in FIELD_TYPES:
-            problems.append(f"'{where}.type' {str(type_)[:40]!r} is not one of "
-                            f"{', '.join(FIELD_TYPES)}")
+            problems.add("{origin}: '{key}' {value} is not one of {types}",
+                         key=f"{where}.type", value=repr(str(type_)[:40]),
+                         types=", ".join(FIELD_TYPES))
         if rule.get("title") is not None:
             _too_long(f"{where}.title", str(rule["title"]), LIMITS["field_title"], problems)
         rules[str(source)] = FieldRule(
@@ -255,34 +276,39 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     problems = _Problems()
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        problems.append(f"unknown keys {_names(unknown)}; allowed: {sorted(_TOP_KEYS)}")
+        problems.add("{origin}: unknown keys {names}; allowed: {allowed}",
+                     names=_names(unknown), allowed=str(sorted(_TOP_KEYS)))
     layer_id = str(data.get("id") or "")
     if not _SLUG.match(layer_id):
-        problems.append(f"id {layer_id[:80]!r} must be 1-63 lowercase letters, digits or "
-                        "dashes")
+        problems.add("{origin}: id {id} must be 1-63 lowercase letters, digits or dashes",
+                     id=repr(layer_id[:80]))
     elif layer_id in RESERVED_IDS:
-        problems.append(f"id {layer_id!r} is the portal's own collection; choose another")
+        problems.add("{origin}: id {id} is the portal's own collection; choose another",
+                     id=repr(layer_id))
     for key in ("region", "theme"):
         if not data.get(key):
-            problems.append(f"'{key}' is required")
+            problems.add("{origin}: '{key}' is required", key=key)
     source = data.get("source")
     if isinstance(source, str):
         source = {"path": source}
     if not isinstance(source, dict) or not source.get("path"):
-        problems.append("'source.path' is required (the data file, relative to the manifest)")
+        problems.add("{origin}: 'source.path' is required (the data file, relative to the "
+                     "manifest)")
         source = {}
     unknown = set(source) - _SOURCE_KEYS
     if unknown:
-        problems.append(f"unknown source keys {_names(unknown)}; allowed: "
-                        f"{sorted(_SOURCE_KEYS)}")
+        problems.add("{origin}: unknown source keys {names}; allowed: {allowed}",
+                     names=_names(unknown), allowed=str(sorted(_SOURCE_KEYS)))
     for key in sorted(_FLAG_KEYS & set(source)):
         if not isinstance(source[key], bool):
-            problems.append(f"'source.{key}' must be true or false")
+            problems.add("{origin}: '{key}' must be true or false", key=f"source.{key}")
     for key in sorted(_ROW_KEYS & set(source)):
         row = source[key]
         if row is not None and (isinstance(row, bool) or not isinstance(row, int)
                                 or not 1 <= row <= HEADER_ROW_MAX):
-            problems.append(f"'source.{key}' must be a row number from 1 to {HEADER_ROW_MAX}")
+            # header_row is the only row key: the message names it
+            problems.add("{origin}: 'source.header_row' must be a row number from 1 to {limit}",
+                         limit=HEADER_ROW_MAX)
     for key in sorted(_SOURCE_KEYS & set(source)):
         if source[key] is not None:
             _too_long(f"source.{key}", str(source[key]), LIMITS["source_value"], problems)
@@ -291,7 +317,7 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
             _too_long(key, str(data[key]), 64, problems)
     for key in ("license", "attribution"):
         if data.get(key) is not None and not isinstance(data[key], str):
-            problems.append(f"'{key}' must be a text")
+            problems.add("{origin}: '{key}' must be a text", key=key)
         elif data.get(key) is not None:
             _too_long(key, data[key], LIMITS[key], problems)
     meta = LayerMetadata(
@@ -306,21 +332,21 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     )
     fields = _field_rules(data.get("fields"), problems)
     problems.raise_if_any(origin)
-    spec = SourceSpec(
-        path=(base / str(source["path"])).resolve(),
-        **{k: (str(v) if v is not None else None) for k, v in source.items()
-           if k in _SOURCE_KEYS - _FLAG_KEYS - _ROW_KEYS and k != "path"},
-        **{k: int(source[k]) for k in _ROW_KEYS & set(source) if source[k] is not None},
-        **{k: bool(source[k]) for k in _FLAG_KEYS & set(source)},
-    )
+    settings: dict[str, Any] = {k: (str(v) if v is not None else None)
+                                for k, v in source.items()
+                                if k in _SOURCE_KEYS - _FLAG_KEYS - _ROW_KEYS and k != "path"}
+    settings.update({k: int(source[k]) for k in _ROW_KEYS & set(source)
+                     if source[k] is not None})
+    settings.update({k: bool(source[k]) for k in _FLAG_KEYS & set(source)})
+    spec = SourceSpec(path=(base / str(source["path"])).resolve(), **settings)
     return Manifest(meta=meta, source=spec, fields=fields, origin=origin)
 
 
-class _AliasRefused(yaml.composer.ComposerError):
+class _AliasRefused(yaml.composer.ComposerError):  # type: ignore[misc]  # PyYAML: no stubs
     """An anchor or alias in a manifest."""
 
 
-class _PlainLoader(yaml.SafeLoader):
+class _PlainLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type stubs
     """PyYAML's safe loader without anchors and aliases (``&a``, ``*a``, ``<<: *a``).
 
     A manifest has no use for them, and they are how a few hundred bytes expand to gigabytes
@@ -344,40 +370,56 @@ def parse_manifest_text(raw: str | bytes, origin: str) -> dict[str, Any]:
     """
     size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
     if size > LIMITS["manifest_bytes"]:
-        raise SchemaError(f"{origin}: the manifest is {size:,} bytes; at most "
-                          f"{LIMITS['manifest_bytes']:,} (a manifest describes a layer, the "
-                          "data goes in the data file)")
+        raise SchemaError(tr("{origin}: the manifest is {size} bytes; at most {limit} (a "
+                             "manifest describes a layer, the data goes in the data file)",
+                             origin=origin, size=f"{size:,}",
+                             limit=f"{LIMITS['manifest_bytes']:,}"))
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise SchemaError(f"{origin}: a manifest must be UTF-8 text") from None
+            raise SchemaError(tr("{origin}: a manifest must be UTF-8 text",
+                                 origin=origin)) from None
     try:
         data = yaml.load(raw, Loader=_PlainLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        if isinstance(exc, _AliasRefused):
-            raise SchemaError(f"{origin}{where}: {problem}") from None
-        raise SchemaError(f"{origin}: not valid YAML{where}: {problem}") from None
+        raise SchemaError(_yaml_problem(exc, origin)) from None
     except RecursionError:
-        raise SchemaError(f"{origin}: the manifest is nested too deeply") from None
+        raise SchemaError(tr("{origin}: the manifest is nested too deeply",
+                             origin=origin)) from None
     if not isinstance(data, dict):
-        raise SchemaError(f"{origin}: a manifest must be a YAML mapping (id, region, theme, "
-                          "...)")
+        raise SchemaError(tr("{origin}: a manifest must be a YAML mapping (id, region, theme, "
+                             "...)", origin=origin))
     return data
+
+
+def _yaml_problem(exc: yaml.YAMLError, origin: str) -> Message:
+    """What PyYAML refused, and at which line when it says so (its own words in English)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "syntax error"
+    if isinstance(exc, _AliasRefused):  # problem: the sentence _PlainLoader raised
+        if mark is not None:
+            return tr("{origin} at line {line}: YAML anchors and aliases (&name, *name) are not "
+                      "allowed in a manifest; write the values out", origin=origin,
+                      line=mark.line + 1)
+        return tr("{origin}: YAML anchors and aliases (&name, *name) are not allowed in a "
+                  "manifest; write the values out", origin=origin)
+    if mark is not None:
+        return tr("{origin}: not valid YAML at line {line}: {error}", origin=origin,
+                  line=mark.line + 1, error=problem)
+    return tr("{origin}: not valid YAML: {error}", origin=origin, error=problem)
 
 
 def load_manifest(path: Path) -> Manifest:
     """Read ``path`` as a layer manifest; SchemaError names the file and the problem."""
     try:
         if path.stat().st_size > LIMITS["manifest_bytes"]:
-            raise SchemaError(f"{path}: the manifest is {path.stat().st_size:,} bytes; at "
-                              f"most {LIMITS['manifest_bytes']:,}")
+            raise SchemaError(tr("{origin}: the manifest is {size} bytes; at most {limit}",
+                                 origin=str(path), size=f"{path.stat().st_size:,}",
+                                 limit=f"{LIMITS['manifest_bytes']:,}"))
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise SchemaError(f"{path}: manifest not found") from None
+        raise SchemaError(tr("{origin}: manifest not found", origin=str(path))) from None
     data = parse_manifest_text(raw, str(path))
     return build_manifest(data, base=path.parent, origin=str(path))
 

@@ -35,9 +35,11 @@ from pyproj.exceptions import CRSError as PyprojCRSError
 
 from geoportal.errors import EncodingError, InputError, UnsupportedFormat
 from geoportal.etl.detect import guess_cyrillic
+from geoportal.i18n import Message, tr
 
-__all__ = ["MAIN_SUFFIXES", "PARTS", "CRSMatch", "Charset", "Header", "choose_encoding",
-           "identify_crs", "missing_part", "parse_header", "recode_copy", "sample_text"]
+__all__ = ["MAIN_SUFFIXES", "PARTS", "CRSMatch", "Charset", "Header", "check_parts",
+           "choose_encoding", "identify_crs", "missing_part", "parse_header", "recode_copy",
+           "sample_text"]
 
 MAIN_SUFFIXES = (".tab", ".mif")
 # Every part a table may have, by its main file's suffix; .ind (a field index) is optional.
@@ -121,15 +123,26 @@ class CRSMatch:
     reason: str | None
 
 
-def missing_part(name: str, suffix: str, present: set[str]) -> str | None:
+def missing_part(name: str, suffix: str, present: set[str]) -> Message | None:
     """The sentence naming the first required part of a table missing from ``present``
     (lowercase suffixes); None when none is missing."""
-    for part in _REQUIRED[suffix]:
-        if part not in present:
-            together = ", ".join(p for p in PARTS[suffix] if p != ".ind")
-            return (f"{name}: the MapInfo table's {part} file is missing; send {together} "
-                    "together (zipped, for an upload)")
-    return None
+    part = next((p for p in _REQUIRED[suffix] if p not in present), None)
+    return _missing(name, suffix, part) if part is not None else None
+
+
+def check_parts(name: str, suffix: str, present: set[str]) -> None:
+    """Refuse a table (InputError) when a required part is missing from ``present``
+    (lowercase suffixes), naming the first (``missing_part``)."""
+    part = next((p for p in _REQUIRED[suffix] if p not in present), None)
+    if part is not None:
+        raise InputError(_missing(name, suffix, part))
+
+
+def _missing(name: str, suffix: str, part: str) -> Message:
+    """The sentence naming ``part``, missing from the table ``name``, and what to send."""
+    together = ", ".join(p for p in PARTS[suffix] if p != ".ind")
+    return tr("{file}: the MapInfo table's {part} file is missing; send {parts} together "
+              "(zipped, for an upload)", file=name, part=part, parts=together)
 
 
 def parse_header(head: bytes) -> Header:
@@ -168,12 +181,13 @@ def check_table_type(name: str, header: Header) -> None:
     if kind in (None, "NATIVE", "DBF", "ACCESS", "LINKED", "ODBC"):
         return
     if kind in ("RASTER", "GRID", "IMAGE", "WMS", "TILESERVER", "SHAPEFILE"):
-        raise UnsupportedFormat(f"{name}: a MapInfo {kind.lower()} registration (Type {kind}), "
-                                "not a table of features; send the image itself as GeoTIFF, "
-                                "or the features as a MapInfo table")
-    raise UnsupportedFormat(f"{name}: a MapInfo table of type {kind}, which names other "
-                            "tables; open it in MapInfo, save a copy as a plain table and "
-                            "send that")
+        raise UnsupportedFormat(tr("{file}: a MapInfo {kind} registration (Type {type}), not a "
+                                   "table of features; send the image itself as GeoTIFF, or the "
+                                   "features as a MapInfo table", file=name, kind=kind.lower(),
+                                   type=kind))
+    raise UnsupportedFormat(tr("{file}: a MapInfo table of type {type}, which names other "
+                               "tables; open it in MapInfo, save a copy as a plain table and "
+                               "send that", file=name, type=kind))
 
 
 def sample_text(data: bytes, suffix: str, header: Header | None = None) -> bytes:
@@ -246,8 +260,9 @@ def choose_encoding(name: str, header: Header, text: bytes, *, suffix: str,
     if manifest:
         encoding = _codec(manifest)
         if encoding is None:
-            raise InputError(f"{name}: unknown encoding {manifest!r}; set source.encoding "
-                             "in the manifest to one like UTF-8, CP1251, CP866 or KOI8-R")
+            raise InputError(tr("{file}: unknown encoding {encoding}; set source.encoding in "
+                                "the manifest to one like UTF-8, CP1251, CP866 or KOI8-R",
+                                file=name, encoding=repr(manifest)))
         return _plan(name, encoding, "set in the manifest", "high", declared, suffix)
     label = f"charset {said}" if said else "no charset"
     if text.isascii():
@@ -278,9 +293,9 @@ def _plan(name: str, encoding: str, reason: str, confidence: str, declared: str 
         return Charset(encoding, reason, confidence, rewrite=True)
     if suffix == ".mif":
         return Charset(encoding, reason, confidence, rewrite=True, transcode=True)
-    raise EncodingError(f"{name}: the table's text is {encoding.upper()}, which a MapInfo TAB "
-                        "cannot declare; save it in MapInfo with charset WindowsCyrillic "
-                        "(or as MIF/MID) and send it again")
+    raise EncodingError(tr("{file}: the table's text is {encoding}, which a MapInfo TAB cannot "
+                           "declare; save it in MapInfo with charset WindowsCyrillic (or as "
+                           "MIF/MID) and send it again", file=name, encoding=encoding.upper()))
 
 
 def recode_copy(main: Path, encoding: str, *, transcode: bool) -> None:
@@ -353,8 +368,8 @@ def identify_crs(wkt: str | None, header: Header, *, source: str) -> CRSMatch:
     coordsys = f"CoordSys {header.coordsys}" if header.coordsys else "CoordSys"
     authority = crs.to_authority(min_confidence=100)
     if authority is not None:
-        code = f"{authority[0]}:{authority[1]}"
-        return CRSMatch(code, f"MapInfo {coordsys} in {source} = {code} ({crs.name})")
+        named = f"{authority[0]}:{authority[1]}"
+        return CRSMatch(named, f"MapInfo {coordsys} in {source} = {named} ({crs.name})")
     code = _tm_code(crs)
     if code is None:
         return CRSMatch(wkt, None)

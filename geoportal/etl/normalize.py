@@ -16,12 +16,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geoportal.catalog.models import Field
 from geoportal.errors import SchemaError
 from geoportal.etl.coerce import coerce, describe_bad, empty_to_null, infer_type, lossy_numbers
 from geoportal.etl.manifest import FieldRule
 from geoportal.etl.romanize import detect_language, to_ascii_name
 from geoportal.etl.sources import SOURCE_ONLY
+from geoportal.fields import Field
+from geoportal.i18n import tr
 from geoportal.storage.base import json_type
 
 __all__ = ["MAX_NAME_BYTES", "Column", "FieldPlan", "distinct_names", "plan_fields"]
@@ -197,17 +198,19 @@ def plan_fields(first: pa.Table, *, geometry: str, rules: dict[str, FieldRule] |
                if name != geometry and not name.startswith(SOURCE_ONLY)]
     unknown = sorted(set(rules) - set(sources))
     if unknown:
-        raise SchemaError(f"manifest 'fields' names {', '.join(map(repr, unknown))}, not in the "
-                          f"source; its fields are: {', '.join(sources)}")
+        raise SchemaError(tr("manifest 'fields' names {names}, not in the source; its fields "
+                             "are: {fields}", names=", ".join(map(repr, unknown)),
+                             fields=", ".join(sources)))
     language = detect_language(sources)
     dropped: dict[str, str] = {}
     # Names the manifest chose are reserved first, so automatic names never take them.
     chosen = [r.name for r in rules.values() if r.name and not r.drop]
     clash = sorted({n for n in chosen if n in _RESERVED or chosen.count(n) > 1})
     if clash:
-        raise SchemaError(f"manifest 'fields' gives the name(s) {', '.join(map(repr, clash))} "
-                          f"more than once or to a column the store keeps for itself "
-                          f"({', '.join(sorted(_RESERVED))}); choose others")
+        raise SchemaError(tr("manifest 'fields' gives the name(s) {names} more than once or to "
+                             "a column the store keeps for itself ({reserved}); choose others",
+                             names=", ".join(map(repr, clash)),
+                             reserved=", ".join(sorted(_RESERVED))))
     taken = set(chosen)
     columns: list[Column] = []
     for index, source in enumerate(sources):
@@ -248,8 +251,8 @@ def find_id_column(plan: FieldPlan, first: pa.Table, declared: str | None) -> Co
         column = plan.find(declared)
         if column is None:
             names = ", ".join(c.source for c in plan.columns)
-            raise SchemaError(f"source.id_field {declared!r} is not a field of the source; "
-                              f"its fields are: {names}")
+            raise SchemaError(tr("source.id_field {name} is not a field of the source; its "
+                                 "fields are: {fields}", name=repr(declared), fields=names))
         return column
     for column in plan.columns:
         if column.source.lower() in _ID_NAMES and column.field.type in ("integer", "string"):

@@ -50,6 +50,8 @@ from geoportal.etl.report import Report
 from geoportal.etl.reproject import CRSChoice, resolve_crs, to_crs84
 from geoportal.etl.sheets import explain_missing, not_features
 from geoportal.etl.sources import SOURCE_ONLY
+from geoportal.i18n import Message, tr
+from geoportal.states import VersionStatus
 from geoportal.storage import FeatureStore
 from geoportal.storage.base import QUARANTINE_SCHEMA
 from geoportal.storage.rasters import RasterStore
@@ -282,29 +284,72 @@ def _named(spec: SourceSpec, source: Source) -> str:
     ``roads.gpkg: table 'дарогі'``, ``mixed.geojson: polygons``, ``roads.geojson``."""
     named = spec.path.name
     if source.layer:
-        kind = {"XLSX": "sheet", "ODS": "sheet", "LIBKML": "folder", "KML": "folder"}.get(
-            source.format, "table")
-        named += f": {kind} {source.layer!r}"
+        named += f": {_kind(source)} {source.layer!r}"
     if spec.geometry_family is not None:
         named += f": {_NOUN[spec.geometry_family]}"
     return named
 
 
-def _where(spec: SourceSpec, source: Source) -> str:
-    """``_named``, or ``roads.geojson: the layer`` for a file of one table: the subject of a
-    sentence about one of its tables."""
-    if not source.layer and spec.geometry_family is None:
-        return f"{spec.path.name}: the layer"
-    return _named(spec, source)
+def _kind(source: Source) -> str:
+    """What the format calls one of its tables: ``sheet``, ``folder`` or ``table``."""
+    return {"XLSX": "sheet", "ODS": "sheet", "LIBKML": "folder", "KML": "folder"}.get(
+        source.format, "table")
 
 
-def _quoted_hint(spec: SourceSpec, source: Source, report: Report) -> str:
-    """Why GeoJSON features had no geometry when GDAL dropped coordinates written as text."""
-    if "no geometry" not in report.set_aside or not source.format.startswith("GeoJSON"):
-        return ""
-    quoted = quoted_coordinates(spec.path, report.encoding)
-    return ("" if quoted is None else f"; coordinates are written as text (\"{quoted}\"): "
-            "write them as numbers, without quotes")
+def _none_read(spec: SourceSpec, source: Source) -> Message:
+    """The layer read no feature: a file of one table says ``roads.geojson: the layer holds no
+    features``, one of several names its table (sheet, folder) as ``_named`` does."""
+    name = spec.path.name
+    if spec.geometry_family is not None:
+        return tr("{name} holds no features; nothing to publish", name=_named(spec, source))
+    if not source.layer:
+        return tr("{name}: the layer holds no features; nothing to publish", name=name)
+    table, kind = repr(source.layer), _kind(source)
+    if kind == "sheet":
+        return tr("{name}: sheet {table} holds no features; nothing to publish", name=name,
+                  table=table)
+    if kind == "folder":
+        return tr("{name}: folder {table} holds no features; nothing to publish", name=name,
+                  table=table)
+    return tr("{name}: table {table} holds no features; nothing to publish", name=name,
+              table=table)
+
+
+def _cut_off(spec: SourceSpec, source: Source, n: int) -> Message:
+    """The layer should hold ``n`` features by the file's own count and none could be read
+    (a GML cut off), named as in ``_none_read``."""
+    name = spec.path.name
+    if spec.geometry_family is not None:
+        return tr("{name} should hold {n} features but none could be read; the file looks cut "
+                  "off or damaged: send it again", name=_named(spec, source), n=n)
+    if not source.layer:
+        return tr("{name}: the layer should hold {n} features but none could be read; the file "
+                  "looks cut off or damaged: send it again", name=name, n=n)
+    table, kind = repr(source.layer), _kind(source)
+    if kind == "sheet":
+        return tr("{name}: sheet {table} should hold {n} features but none could be read; the "
+                  "file looks cut off or damaged: send it again", name=name, table=table, n=n)
+    if kind == "folder":
+        return tr("{name}: folder {table} should hold {n} features but none could be read; the "
+                  "file looks cut off or damaged: send it again", name=name, table=table, n=n)
+    return tr("{name}: table {table} should hold {n} features but none could be read; the "
+              "file looks cut off or damaged: send it again", name=name, table=table, n=n)
+
+
+def _nothing_published(spec: SourceSpec, source: Source, report: Report) -> Message:
+    """No feature of the layer can be published, with the reasons counted; for GeoJSON whose
+    features had no geometry because GDAL dropped coordinates written as text, why."""
+    name = _named(spec, source)
+    reasons = ", ".join(f"{n} {r}" for r, n in report.set_aside.most_common())
+    quoted = None
+    if "no geometry" in report.set_aside and source.format.startswith("GeoJSON"):
+        quoted = quoted_coordinates(spec.path, report.encoding)
+    if quoted is None:
+        return tr("{name}: no feature can be published ({reasons})", name=name,
+                  reasons=reasons)
+    return tr('{name}: no feature can be published ({reasons}); coordinates are written as '
+              'text ("{value}"): write them as numbers, without quotes', name=name,
+              reasons=reasons, value=quoted)
 
 
 def _region_bounds(registry: Registry, code: str) -> tuple[float, float, float, float] | None:
@@ -322,9 +367,9 @@ def _check_complete(source: Source, read: int, named: str) -> None:
     expected = source.feature_count
     if (source.format in _COUNTED_FORMATS and expected is not None
             and expected != read):
-        raise DamagedFile(f"{named}: the file says it holds {expected} features but "
-                         f"{read} could be read; it looks truncated or "
-                         "damaged: send it again")
+        raise DamagedFile(tr("{name}: the file says it holds {expected} features but {read} "
+                             "could be read; it looks truncated or damaged: send it again",
+                             name=named, expected=expected, read=read))
 
 
 def _display_only(first: pa.Table, source: Source) -> dict[str, FieldRule]:
@@ -398,7 +443,7 @@ def _census(source: Source, spec: SourceSpec, report: Report,
     family = spec.geometry_family or census.dominant
     if spec.geometry_family is not None:
         report.notes.append(f"the file mixes geometry types ({census.describe()}): this "
-                            f"layer holds its {_NOUN[family]}")
+                            f"layer holds its {_NOUN[spec.geometry_family]}")
     elif family is not None and len(census.present) > 1:
         advice = ("" if spec.split_geometry else "; set source.split_geometry in the manifest "
                   "to publish one layer per type")
@@ -516,7 +561,8 @@ def _ingest(
     registry.theme(meta.theme)
     if is_raster(spec.path):
         if rasters is None:
-            raise InputError(f"{spec.path.name}: a raster, and no raster store was given")
+            raise InputError(tr("{file}: a raster, and no raster store was given",
+                                file=spec.path.name))
         return ingest_raster(manifest, catalog=catalog, rasters=rasters, registry=registry,
                              bounds=bounds, keep_versions=keep_versions, force=force)
     report = Report(layer_id=meta.id, source=str(spec.path), options=manifest.options())
@@ -524,8 +570,9 @@ def _ingest(
     _describe_source(report, source, manifest)
     existing = catalog.find_layer(meta.id)
     if existing is not None and existing.meta.kind != "vector":
-        raise InputError(f"{spec.path.name}: layer {meta.id!r} is a raster ({existing.meta.kind}); "
-                         "publish these features under another id")
+        raise InputError(tr("{file}: layer {id} is a raster ({kind}); publish these features "
+                            "under another id", file=spec.path.name, id=repr(meta.id),
+                            kind=existing.meta.kind))
     current = existing.current if existing else None
     # The sha256 decides "unchanged" only when there is a current version to compare with;
     # otherwise it is computed while the data loads.
@@ -533,7 +580,7 @@ def _ingest(
     if current is not None and not force:
         report.source_sha256 = digest.result()
     if skip_unchanged(catalog, meta, current, report, force=force):
-        log.info("layer=%s status=unchanged version=%s", meta.id, current.version)
+        log.info("layer=%s status=unchanged version=%s", meta.id, report.version)
         return report
 
     census = _census(source, spec, report, facts.census if facts is not None else None)
@@ -546,11 +593,8 @@ def _ingest(
         first = next(batches, None)
         if first is None:
             if source.table is None and (source.feature_count or 0) > 0:  # GML cut off
-                raise DamagedFile(f"{_where(spec, source)} should hold "
-                                  f"{source.feature_count} features but none could be read; "
-                                  "the file looks cut off or damaged: send it again")
-            raise GeometryError(f"{_where(spec, source)} holds no features; nothing to "
-                                "publish")
+                raise DamagedFile(_cut_off(spec, source, source.feature_count or 0))
+            raise GeometryError(_none_read(spec, source))
         sample = shapely.from_wkb(first.column(GEOMETRY).to_numpy(zero_copy_only=False),
                                   on_invalid="fix")
         crs = resolve_crs(
@@ -596,14 +640,16 @@ def _ingest(
                     if "utf8" not in str(exc).lower():
                         raise
                     if source.encoding is None:  # GeoPackage, XML: the format says UTF-8
-                        raise EncodingError(
-                            f"{_named(spec, source)}: text that is not valid UTF-8 near row "
-                            f"{report.features_read + 1 + offset}, although {source.format} holds "
-                            "UTF-8 only; export the file again as UTF-8") from None
-                    raise EncodingError(
-                        f"{_named(spec, source)}: text that is not valid {report.encoding} "
-                        f"near row {report.features_read + 1 + offset}; set source.encoding in "
-                        "the manifest (e.g. CP1251)") from None
+                        raise EncodingError(tr(
+                            "{name}: text that is not valid UTF-8 near row {row}, although "
+                            "{format} holds UTF-8 only; export the file again as UTF-8",
+                            name=_named(spec, source), row=report.features_read + 1 + offset,
+                            format=source.format)) from None
+                    raise EncodingError(tr(
+                        "{name}: text that is not valid {encoding} near row {row}; set "
+                        "source.encoding in the manifest (e.g. CP1251)",
+                        name=_named(spec, source), encoding=report.encoding,
+                        row=report.features_read + 1 + offset)) from None
                 if properties.num_rows:
                     writer.write(properties, geometries)
                 if quarantine is not None:
@@ -611,19 +657,18 @@ def _ingest(
                 progress.advance(batch.num_rows)
             _check_complete(source, feed.read, _named(spec, source))
             if report.features_published == 0:
-                reasons = ", ".join(f"{n} {r}" for r, n in report.set_aside.most_common())
-                raise GeometryError(f"{_named(spec, source)}: no feature can be published "
-                                    f"({reasons})"
-                                    + _quoted_hint(spec, source, report))
+                raise GeometryError(_nothing_published(spec, source, report))
             ref = writer.commit()
 
     report.source_sha256 = digest.result()
+    minx, miny, maxx, maxy = (float(v) for v in work.extent)
     draft = Version(
-        layer_id=meta.id, version=0, created=datetime.now(UTC), status="staged",
+        layer_id=meta.id, version=0, created=datetime.now(UTC),
+        status=VersionStatus.STAGED,
         source_name=spec.path.name, source_sha256=report.source_sha256,
         source_crs=report.source_crs, store_ref=ref,
         feature_count=report.features_published, set_aside_count=report.set_aside_count,
-        extent=tuple(float(v) for v in work.extent), geometry_type=report.geometry_type,
+        extent=(minx, miny, maxx, maxy), geometry_type=report.geometry_type,
         fields=plan.fields, report={},
     )
     version = register(catalog, meta, draft, report, started=started,

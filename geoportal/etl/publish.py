@@ -19,7 +19,7 @@ def skip_unchanged(catalog: Catalog, meta: LayerMetadata, current: Version | Non
     """True (and the report says "unchanged") when the current version came from the same
     bytes with the same options; the layer's texts are still refreshed from the manifest."""
     if (force or current is None or current.source_sha256 != report.source_sha256
-            or current.report.get("options") != report.options):
+            or current.typed_report.options != report.options):
         return False
     catalog.save_metadata(meta)
     report.status, report.version = "unchanged", current.version

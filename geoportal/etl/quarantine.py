@@ -15,6 +15,7 @@ import pyogrio
 
 from geoportal.catalog.models import Version
 from geoportal.errors import InputError, StorageError
+from geoportal.i18n import tr
 from geoportal.storage import FeatureStore
 
 __all__ = ["EXPORT_FORMATS", "export_quarantine"]
@@ -47,7 +48,8 @@ def export_quarantine(store: FeatureStore, version: Version, path: Path) -> int:
     how many. The geometries keep the source CRS; the file says which."""
     driver, options = EXPORT_FORMATS.get(path.suffix.lower(), (None, None))
     if driver is None:
-        raise InputError(f"{path}: export as one of {', '.join(EXPORT_FORMATS)}")
+        raise InputError(tr("{path}: export as one of {formats}", path=str(path),
+                            formats=", ".join(EXPORT_FORMATS)))
     if version.set_aside_count == 0:
         return 0
     table = pa.concat_tables(list(_tables(store, version)), promote_options="permissive")
@@ -59,4 +61,4 @@ def export_quarantine(store: FeatureStore, version: Version, path: Path) -> int:
                             crs=version.source_crs, layer_options=options or None)
     except Exception as exc:  # GDAL raises a family of its own errors
         raise StorageError(f"{path}: writing the quarantine failed: {exc}") from exc
-    return table.num_rows
+    return int(table.num_rows)

@@ -41,6 +41,7 @@ from geoportal.errors import CRSError, GeoportalError, InputError, UnsupportedFo
 from geoportal.etl.coverage import RASTER_SUFFIXES
 from geoportal.etl.reproject import parse_crs
 from geoportal.etl.sandbox import check_content
+from geoportal.i18n import tr
 from geoportal.storage.raster_read import raster_bounds
 
 __all__ = ["RASTER_SUFFIXES", "RasterInfo", "describe", "make_cog"]
@@ -102,11 +103,12 @@ def make_cog(src: Path, dst: Path, *, crs: str | None = None,
         target, assign = _target_crs(src, ds.crs, crs)
         _extent(target, raster_bounds(ds), src)
         if nodata is not None and not in_dtype_range(nodata, ds.dtypes[0]):
-            raise InputError(f"{src.name}: nodata {nodata:g} does not fit its {ds.dtypes[0]} "
-                             "pixels")
+            raise InputError(tr("{file}: nodata {nodata:g} does not fit its {dtype} pixels",
+                                file=src.name, nodata=nodata, dtype=ds.dtypes[0]))
         kind = np.dtype(ds.dtypes[0]).kind
-        profile = {**cog_profiles.get("deflate"), "blockxsize": TILE, "blockysize": TILE,
-                   "BIGTIFF": "IF_SAFER"}
+        # rio-cogeo's COGProfiles.get has no annotations
+        deflate = cog_profiles.get("deflate")  # type: ignore[no-untyped-call]
+        profile = {**deflate, "blockxsize": TILE, "blockysize": TILE, "BIGTIFF": "IF_SAFER"}
         if kind in "iuf":
             profile["predictor"] = 3 if kind == "f" else 2
         level = 0  # overviews halve the raster until it fits in one tile
@@ -131,9 +133,10 @@ def make_cog(src: Path, dst: Path, *, crs: str | None = None,
                         overview_resampling="nearest" if categorical else "average",
                         in_memory=False, quiet=True, config=_GDAL_CONFIG)
                 except RasterioError as exc:  # pixels that cannot be read: a cut-off upload
-                    raise InputError(f"{src.name}: the pixels cannot be read "
-                                     f"({_reason(exc, src)}); the file is "
-                                     "incomplete or damaged: send it again") from None
+                    raise InputError(tr(
+                        "{file}: the pixels cannot be read ({error}); the file is incomplete "
+                        "or damaged: send it again", file=src.name,
+                        error=_reason(exc, src))) from None
             valid, errors, _ = cog_validate(tmp, quiet=True)
             if not valid:
                 raise GeoportalError(f"{src.name}: the COG written is not valid: "
@@ -151,21 +154,25 @@ def make_cog(src: Path, dst: Path, *, crs: str | None = None,
 def _open(path: Path) -> Iterator[DatasetReader]:
     """The GeoTIFF at ``path`` (or the single one in a .zip), opened; each refusal names it."""
     if not path.is_file():
-        raise InputError(f"{path.name}: no such file")
+        raise InputError(tr("{file}: no such file", file=path.name))
     target = str(path)
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as zf:
                 inner = [n for n in zf.namelist() if n.lower().endswith(RASTER_SUFFIXES)]
         except zipfile.BadZipFile:
-            raise UnsupportedFormat(f"{path.name}: not a readable zip archive") from None
+            raise UnsupportedFormat(tr("{file}: not a readable zip archive",
+                                       file=path.name)) from None
         if len(inner) != 1:
-            raise UnsupportedFormat(f"{path.name}: the archive must hold exactly one .tif, "
-                                    f"it holds {len(inner)}")
+            raise UnsupportedFormat(tr("{file}: the archive must hold exactly one .tif, it "
+                                       "holds {n}", file=path.name, n=len(inner)))
         target = f"/vsizip/{path}/{inner[0]}"
     elif path.suffix.lower() not in RASTER_SUFFIXES:
-        raise UnsupportedFormat(f"{path.name}: rasters must be GeoTIFF (.tif, .tiff), "
-                                f"not {path.suffix or 'a file without extension'}")
+        raise UnsupportedFormat(
+            tr("{file}: rasters must be GeoTIFF (.tif, .tiff), not {suffix}", file=path.name,
+               suffix=path.suffix) if path.suffix
+            else tr("{file}: rasters must be GeoTIFF (.tif, .tiff), not a file without "
+                    "extension", file=path.name))
     else:
         check_content(path, path.name)  # a VRT or a WMS description named .tif never reaches GDAL
     with warnings.catch_warnings():
@@ -173,13 +180,14 @@ def _open(path: Path) -> Iterator[DatasetReader]:
         try:
             ds = rasterio.open(target, driver="GTiff")  # no other driver may open it
         except RasterioError as exc:
-            raise UnsupportedFormat(f"{path.name}: not a raster GDAL can read "
-                                    f"({_reason(exc, path)})") from None
+            raise UnsupportedFormat(tr("{file}: not a raster GDAL can read ({error})",
+                                       file=path.name, error=_reason(exc, path))) from None
         with ds:
             if ds.driver != "GTiff":
-                raise UnsupportedFormat(f"{path.name}: a {ds.driver} raster, not a GeoTIFF")
+                raise UnsupportedFormat(tr("{file}: a {driver} raster, not a GeoTIFF",
+                                           file=path.name, driver=ds.driver))
             if ds.count == 0:
-                raise InputError(f"{path.name}: the raster has no bands")
+                raise InputError(tr("{file}: the raster has no bands", file=path.name))
             yield ds
 
 
@@ -193,26 +201,30 @@ def _reason(exc: Exception, path: Path) -> str:
 def _check_grid(ds: DatasetReader, origin: Path) -> None:
     """InputError unless pixels sit on a north-up grid with a geotransform."""
     if ds.transform.is_identity:
-        how = ("is georeferenced only by ground control points; warp it first" if ds.gcps[0]
-               else "is not georeferenced (no geotransform, no ground control points)")
-        raise InputError(f"{origin.name}: the raster {how}")
+        raise InputError(
+            tr("{file}: the raster is georeferenced only by ground control points; warp it "
+               "first", file=origin.name) if ds.gcps[0]
+            else tr("{file}: the raster is not georeferenced (no geotransform, no ground "
+                    "control points)", file=origin.name))
     if ds.transform.b or ds.transform.d:
-        raise InputError(f"{origin.name}: rotated grids are not supported; warp it first")
+        raise InputError(tr("{file}: rotated grids are not supported; warp it first",
+                            file=origin.name))
 
 
 def _target_crs(origin: Path, file_crs: CRS | None, given: str | None) -> tuple[CRS, bool]:
     """The COG's CRS, and whether it is the manifest's, to attach to a file that has none."""
     if given is None:
         if file_crs is None:
-            raise CRSError(f"{origin.name}: the raster declares no CRS; set source.crs in the "
-                           "manifest")
+            raise CRSError(tr("{file}: the raster declares no CRS; set source.crs in the "
+                              "manifest", file=origin.name))
         return file_crs, False
     wanted = parse_crs(given, origin=origin.name)
     if file_crs is None:
         return CRS.from_wkt(wanted.to_wkt()), True
     if not pyproj.CRS.from_wkt(file_crs.to_wkt()).equals(wanted, ignore_axis_order=True):
-        raise CRSError(f"{origin.name}: the manifest's source.crs {given} contradicts the "
-                       f"file's own CRS {_crs_text(file_crs)}; remove source.crs or fix the file")
+        raise CRSError(tr("{file}: the manifest's source.crs {given} contradicts the file's "
+                          "own CRS {crs}; remove source.crs or fix the file", file=origin.name,
+                          given=given, crs=_crs_text(file_crs)))
     return file_crs, False
 
 
@@ -220,12 +232,15 @@ def _extent(crs: CRS, bounds: tuple[float, float, float, float],
             origin: Path) -> tuple[float, float, float, float]:
     """``bounds`` in CRS84 (edges densified); CRSError when they do not land on the globe."""
     try:
-        ext = transform_bounds(crs, "OGC:CRS84", *bounds, densify_pts=21)
+        ext: tuple[float, float, float, float] = transform_bounds(
+            crs, "OGC:CRS84", *bounds, densify_pts=21)
     except Exception as exc:
-        raise CRSError(f"{origin.name}: its bounds do not transform to lon/lat ({exc})") from None
+        raise CRSError(tr("{file}: its bounds do not transform to lon/lat ({error})",
+                          file=origin.name, error=str(exc))) from None
     if not all(map(math.isfinite, ext)) or not -90.000001 <= ext[1] <= ext[3] <= 90.000001:
-        raise CRSError(f"{origin.name}: its bounds {bounds} do not lie on the globe in "
-                       f"{_crs_text(crs)}; the CRS is probably wrong")
+        raise CRSError(tr("{file}: its bounds {bounds} do not lie on the globe in {crs}; the "
+                          "CRS is probably wrong", file=origin.name, bounds=str(bounds),
+                          crs=_crs_text(crs)))
     return ext
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -67,6 +67,7 @@ from geoportal.etl.sources import (
     zip_table,
     zip_tables,
 )
+from geoportal.i18n import tr
 
 __all__ = ["BATCH_SIZE", "GEOMETRY", "Source", "fingerprint", "list_tables", "open_batches",
            "resolve_source"]
@@ -200,17 +201,21 @@ def _data_files(path: Path) -> list[Path]:
 def _format(path: Path) -> Format:
     """The format its extension names, once the file is known to exist and hold something."""
     if not path.exists():
-        raise InputError(f"{path.name}: file not found; check source.path in the manifest")
+        raise InputError(tr("{file}: file not found; check source.path in the manifest",
+                            file=path.name))
     if path.is_dir():
-        raise UnsupportedFormat(f"{path.name}: a folder, not a data file; point source.path at the "
-                                "file itself (a Shapefile's .shp, or a zip)")
+        raise UnsupportedFormat(tr("{file}: a folder, not a data file; point source.path at the "
+                                   "file itself (a Shapefile's .shp, or a zip)", file=path.name))
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(_FORMATS))
-        kind = repr(path.suffix) if path.suffix else "without an extension"
-        raise UnsupportedFormat(f"{path.name}: unsupported file type {kind}; we read {known}")
+        raise UnsupportedFormat(
+            tr("{file}: unsupported file type {suffix}; we read {formats}", file=path.name,
+               suffix=repr(path.suffix), formats=known) if path.suffix else
+            tr("{file}: unsupported file type without an extension; we read {formats}",
+               file=path.name, formats=known))
     if path.stat().st_size == 0:
-        raise InputError(f"{path.name}: the file is empty; send it again")
+        raise InputError(tr("{file}: the file is empty; send it again", file=path.name))
     return fmt
 
 
@@ -246,11 +251,11 @@ def _resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) ->
     if member is not None:
         fmt = _FORMATS[PurePosixPath(member).suffix.lower()]
     if spec.header_row is not None and fmt.kind != "table":
-        noun = {"Shapefile": "Shapefile", "MapInfo": "MapInfo table"}.get(fmt.name,
-                                                                         f"{fmt.name} file")
-        raise InputError(f"{spec.path.name}: source.header_row applies to CSV and sheets "
-                         f"(XLSX, ODS) only, and this is a {noun}, whose columns have names "
-                         "of their own: leave source.header_row out")
+        kind = ("Shapefile" if fmt.name == "Shapefile" else tr("MapInfo table")
+                if fmt.name == "MapInfo" else tr("{format} file", format=fmt.name))
+        raise InputError(tr("{file}: source.header_row applies to CSV and sheets (XLSX, ODS) "
+                            "only, and this is a {kind}, whose columns have names of their "
+                            "own: leave source.header_row out", file=spec.path.name, kind=kind))
     gdal_path, text = _decoding(spec, fmt, member)
     if spec.path.suffix.lower() in _JSON_SUFFIXES:
         check_json_links(spec.path, spec.path.name, text.encoding)
@@ -269,9 +274,10 @@ def _resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) ->
             if fmt.kind == "table":
                 header, info, config = _header(spec, info, readable, layer, options, config)
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(f"{spec.path.name}: GDAL cannot read it as {fmt.name} "
-                                f"({_gdal_reason(exc, spec.path, text.staging)}); check the "
-                                "file and its extension") from None
+        raise UnsupportedFormat(tr("{file}: GDAL cannot read it as {format} ({said}); check the "
+                                   "file and its extension", file=spec.path.name,
+                                   format=fmt.name,
+                                   said=_gdal_reason(exc, spec.path, text.staging))) from None
     _check_driver(spec.path, fmt, info)
     crs_reason = None
     if fmt.kind == "mapinfo":
@@ -287,8 +293,8 @@ def _resolve_source(spec: SourceSpec, *, limits: ArchiveLimits | None = None) ->
         info = {**info, "crs": f"EPSG:{table.srid}"}
         table_notes += (f"CRS: SRID={table.srid} in the geometry column {table.wkt!r}",)
     if table is None and not info.get("geometry_type"):
-        raise InputError(f"{spec.path.name}: the layer has no geometry column; send a file with "
-                         "geometries")
+        raise InputError(tr("{file}: the layer has no geometry column; send a file with "
+                            "geometries", file=spec.path.name))
     features = int(info.get("features", -1))
     return Source(path=spec.path, gdal_path=gdal_path, format=str(info["driver"]), layer=layer,
                   open_options=options, gdal_config=config, info=info,
@@ -329,9 +335,9 @@ def list_tables(path: Path, *, limits: ArchiveLimits | None = None) -> list[str]
             names = [str(n) for n, gtype in pyogrio.list_layers(readable) if gtype]
             counts = {n: _feature_count(readable, n) for n in names}
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(f"{path.name}: GDAL cannot read it as {fmt.name} "
-                                f"({_gdal_reason(exc, path, text.staging)}); check the file "
-                                "and its extension") from None
+        raise UnsupportedFormat(tr("{file}: GDAL cannot read it as {format} ({said}); check the "
+                                   "file and its extension", file=path.name, format=fmt.name,
+                                   said=_gdal_reason(exc, path, text.staging))) from None
     return [n for n in names if counts[n] != 0]
 
 
@@ -372,7 +378,7 @@ def _decoding(spec: SourceSpec, fmt: Format, member: str | None = None) -> tuple
     return gdal_path, found
 
 
-def _gdal_reason(exc: Exception, path: Path, staging: Staging | None = None) -> str:
+def _gdal_reason(exc: BaseException, path: Path, staging: Staging | None = None) -> str:
     """GDAL's first sentence, naming files as the user knows them: the paths it names (the
     file's folder, a temporary copy's, ``/vsizip/`` in front) cut to the name, and a copy's
     plain name (``source.csv``, see ``sources.copy_names``) put back to the file's own."""
@@ -381,8 +387,13 @@ def _gdal_reason(exc: Exception, path: Path, staging: Staging | None = None) -> 
     text = re.sub(r"/vsizip/\S*?\.(zip|kmz|xlsx|ods)/", "", text, flags=re.IGNORECASE)
     text = re.sub(r"(/[^\s/'\"]+)+/(?=[^\s/'\"]+)", "", text)
     for copy, name in copy_names(staging).items():
-        text = re.sub(rf"(?<![\w.-]){re.escape(copy)}(?![\w-])", lambda _, n=name: n, text)
+        text = re.sub(rf"(?<![\w.-]){re.escape(copy)}(?![\w-])", _literally(name), text)
     return text
+
+
+def _literally(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for ``re.sub`` that puts ``text`` in as it is (no backslash escapes)."""
+    return lambda _: text
 
 
 def _gdal_encoding(fmt: Format, encoding: str | None) -> dict[str, str]:
@@ -394,9 +405,12 @@ def _check_driver(path: Path, fmt: Format, info: dict[str, Any]) -> None:
     driver = info.get("driver")
     if driver not in fmt.drivers:
         fits = next((suffix for suffix, f in _FORMATS.items() if driver in f.drivers), None)
-        advice = f"rename it to {fits}" if fits else "send it in a format we read"
-        raise UnsupportedFormat(f"{path.name}: the content is {driver}, not {fmt.name} as the "
-                                f"extension {path.suffix!r} says; {advice}")
+        advice = (tr("rename it to {suffix}", suffix=fits) if fits
+                  else tr("send it in a format we read"))
+        raise UnsupportedFormat(tr("{file}: the content is {driver}, not {format} as the "
+                                   "extension {suffix} says; {hint}", file=path.name,
+                                   driver=driver, format=fmt.name, suffix=repr(path.suffix),
+                                   hint=advice))
 
 
 def _layer(spec: SourceSpec, fmt: Format, gdal_path: str, options: dict[str, str]
@@ -437,14 +451,17 @@ def _table(spec: SourceSpec, info: dict[str, Any], header: Header | None) -> Tab
     fields = [str(f) for f in info.get("fields", [])]
     plan = find_geometry_columns(fields, spec, header.sample if header else None)
     if plan is None:
+        file, columns = spec.path.name, ", ".join(fields) or tr("none")
         raise InputError(
-            f"{spec.path.name}: no coordinate columns were found among "
-            f"{', '.join(fields) or 'none'}; "
-            "name them lon/lat (or x/y, долгота/широта, даўгата/шырата), add a WKT column, or "
-            "set source.x_field and source.y_field in the manifest"
-            + (f" (the column names were read from row {header.row}; if they are in another "
-               "row, set source.header_row in the manifest)" if header is not None else "")
-        )
+            tr("{file}: no coordinate columns were found among {columns}; name them lon/lat (or "
+               "x/y, долгота/широта, даўгата/шырата), add a WKT column, or set source.x_field "
+               "and source.y_field in the manifest", file=file, columns=columns)
+            if header is None else
+            tr("{file}: no coordinate columns were found among {columns}; name them lon/lat (or "
+               "x/y, долгота/широта, даўгата/шырата), add a WKT column, or set source.x_field "
+               "and source.y_field in the manifest (the column names were read from row {row}; "
+               "if they are in another row, set source.header_row in the manifest)",
+               file=file, columns=columns, row=header.row))
     return plan
 
 
@@ -457,7 +474,8 @@ def open_batches(source: Source, *, geometry_only: bool = False
 
     A temporary copy (Shapefile without .shx, text not in UTF-8) lives until the block ends.
     """
-    columns = {"columns": []} if geometry_only and source.table is None else {}
+    columns: dict[str, list[str]] = (
+        {"columns": []} if geometry_only and source.table is None else {})
     encoding = source.encoding if source.format == "ESRI Shapefile" else None
     try:
         with ExitStack() as stack:
@@ -470,9 +488,9 @@ def open_batches(source: Source, *, geometry_only: bool = False
                 use_pyarrow=True, **columns, **source.open_options))
             yield _guarded(_batches(reader, meta, source.table, source.header), source)
     except (DataSourceError, DataLayerError) as exc:
-        raise UnsupportedFormat(f"{source.path.name}: GDAL failed while reading "
-                                f"({_gdal_reason(exc, source.path, source.staging)}); check "
-                                "the file is complete") from None
+        raise UnsupportedFormat(tr("{file}: GDAL failed while reading ({said}); check the file "
+                                   "is complete", file=source.path.name,
+                                   said=_gdal_reason(exc, source.path, source.staging))) from None
 
 
 def _guarded(batches: Iterator[pa.Table], source: Source) -> Iterator[pa.Table]:

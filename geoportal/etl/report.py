@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from geoportal.etl.geometry import MADE_VALID
+from geoportal.reports import RasterGrid
 
 __all__ = ["Report", "short_crs"]
 
@@ -42,15 +43,15 @@ class Report:
     geometry_type: str | None = None
     features_read: int = 0
     features_published: int = 0
-    repairs: Counter = field(default_factory=Counter)  # kind of repair -> features touched
+    repairs: Counter[str] = field(default_factory=Counter)  # kind of repair -> features touched
     id_field: str | None = None
-    set_aside: Counter = field(default_factory=Counter)
+    set_aside: Counter[str] = field(default_factory=Counter)
     set_aside_samples: list[dict[str, Any]] = field(default_factory=list)
     renamed_fields: dict[str, str] = field(default_factory=dict)
     field_types: dict[str, str] = field(default_factory=dict)  # published name -> how typed
     options: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    raster: dict[str, Any] | None = None  # the COG's grid, bands and overviews (coverages)
+    raster: RasterGrid | None = None  # the COG's grid, bands and overviews (coverages)
     version: int | None = None
     seconds: float | None = None
     error: str | None = None
@@ -74,6 +75,8 @@ class Report:
         data = asdict(self)
         data["set_aside"] = dict(self.set_aside)
         data["repairs"] = dict(self.repairs)
+        # as RasterInfo.to_dict() wrote it before the grid was typed: lists, a NaN as "nan"
+        data["raster"] = self.raster.to_dict() if self.raster is not None else None
         return data
 
     def details(self) -> list[str]:
@@ -105,8 +108,8 @@ class Report:
         if self.raster is not None:
             r = self.raster
             return (f"{self.layer_id}: version {self.version} published, a Cloud-Optimized "
-                    f"GeoTIFF of {r['width']} x {r['height']} px, {r['count']} band(s), "
-                    f"overviews {r['overviews'] or 'none'}, from {self.source_crs}")
+                    f"GeoTIFF of {r.width} x {r.height} px, {r.count} band(s), "
+                    f"overviews {list(r.overviews) or 'none'}, from {self.source_crs}")
         aside = ", ".join(f"{n} {reason}" for reason, n in self.set_aside.most_common())
         return (
             f"{self.layer_id}: version {self.version} published, {self.features_published} of "

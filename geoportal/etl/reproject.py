@@ -14,6 +14,7 @@ from pyproj.exceptions import ProjError
 from geoportal.errors import CRSError
 from geoportal.etl import gazetteer
 from geoportal.etl.detect import AmbiguousCRS, detect_crs, share_inside
+from geoportal.i18n import tr
 
 __all__ = ["CRSChoice", "parse_crs", "resolve_crs", "to_crs84"]
 
@@ -29,15 +30,15 @@ def parse_crs(text: str, *, origin: str) -> pyproj.CRS:
     try:
         crs = pyproj.CRS.from_user_input(text)
     except PyprojCRSError:
-        raise CRSError(
-            f"{origin}: {text!r} is not a coordinate reference system PROJ knows"
-        ) from None
+        raise CRSError(tr("{origin}: {crs} is not a coordinate reference system PROJ knows",
+                          origin=origin, crs=repr(text))) from None
     try:  # a local (engineering) CRS, a .prj's LOCAL_CS: no way to longitude/latitude
         _transformer(crs.to_wkt())
     except ProjError:
-        raise CRSError(f"{origin}: the CRS {crs.name!r} cannot be placed on the earth (a local "
-                       "CRS without a datum); set source.crs in the manifest to the CRS the "
-                       "coordinates are in, e.g. EPSG:28405") from None
+        raise CRSError(tr("{origin}: the CRS {name} cannot be placed on the earth (a local CRS "
+                          "without a datum); set source.crs in the manifest to the CRS the "
+                          "coordinates are in, e.g. EPSG:28405", origin=origin,
+                          name=repr(crs.name))) from None
     return crs
 
 
@@ -82,8 +83,8 @@ def resolve_crs(
         return _written_swapped(CRSChoice(parse_crs(from_file, origin=origin), "file", False,
                                           "declared by the file", "high"), xy, bbox)
     if bbox is None:
-        raise CRSError(f"{origin}: the file declares no CRS and its region has no extent to "
-                       "detect one against; set source.crs in the manifest")
+        raise CRSError(tr("{origin}: the file declares no CRS and its region has no extent to "
+                          "detect one against; set source.crs in the manifest", origin=origin))
     try:
         guess = detect_crs(xy, bbox, candidates=candidates, ambiguity_m=ambiguity_m,
                            origin=origin)
@@ -141,13 +142,14 @@ def _settled(exc: AmbiguousCRS, names: gazetteer.NameSample, *, ambiguity_m: flo
         counts = ", ".join(f"{crs} {n}" for (crs, _, _), n in zip(fits, verdict.within,
                                                                     strict=True))
         fields = ", ".join(repr(c) for c in verdict.columns)
-        raise CRSError(
-            f"{origin}: no CRS declared and the coordinates fit several that disagree by more "
-            f"than {ambiguity_m:.0f} m ({_fit_names(fits)}); the place names in {fields} do "
-            f"not settle it ({verdict.named} named features; within "
-            f"{gazetteer.WITHIN_M / 1000:.0f} km of a known place of the name: {counts}; one "
-            f"CRS needs at least {gazetteer.AT_LEAST} and the others at most a quarter as "
-            "many); set source.crs in the manifest")
+        raise CRSError(tr(
+            "{origin}: no CRS declared and the coordinates fit several that disagree by more "
+            "than {metres} m ({names}); the place names in {fields} do not settle it ({named} "
+            "named features; within {km} km of a known place of the name: {counts}; one CRS "
+            "needs at least {least} and the others at most a quarter as many); set source.crs "
+            "in the manifest", origin=origin, metres=f"{ambiguity_m:.0f}",
+            names=_fit_names(fits), fields=fields, named=verdict.named,
+            km=f"{gazetteer.WITHIN_M / 1000:.0f}", counts=counts, least=gazetteer.AT_LEAST))
     crs, _, swap = fits[verdict.chosen]
     shown = ", ".join(f"{label} {metres / 1000:.1f} km" for label, metres in
                       verdict.nearest[:5])
@@ -184,4 +186,5 @@ def to_crs84(geoms: np.ndarray, crs: pyproj.CRS, *, swap_xy: bool = False) -> np
             x, y = transformer.transform(x, y, errcheck=False)
         return np.column_stack([x, y])
 
-    return shapely.transform(geoms, _apply)
+    transformed: np.ndarray = shapely.transform(geoms, _apply)
+    return transformed

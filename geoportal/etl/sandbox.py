@@ -52,6 +52,7 @@ from typing import BinaryIO, NoReturn
 from xml.parsers import expat
 
 from geoportal.errors import UnsupportedFormat
+from geoportal.i18n import Message, tr
 
 __all__ = ["ARCHIVE_SUFFIXES", "NETWORK_DRIVERS", "NETWORK_OFF", "ArchiveLimits", "RefusedFile",
            "check_content", "check_json_links", "check_zip", "check_zip_directory",
@@ -219,7 +220,8 @@ class RefusedFile(UnsupportedFormat):
     ``http_status`` is set per instance: 413 for what unpacks too large, 422 otherwise.
     """
 
-    def __init__(self, msg: str, status: HTTPStatus = HTTPStatus.UNPROCESSABLE_ENTITY) -> None:
+    def __init__(self, msg: Message,
+                 status: HTTPStatus = HTTPStatus.UNPROCESSABLE_ENTITY) -> None:
         super().__init__(msg, user_msg=msg)
         self.http_status = status
 
@@ -280,9 +282,9 @@ def check_content(path: Path, name: str, suffix: str | None = None) -> None:
         lowered = text.lower()
         marker = next((m for m in _GDAL_MARKERS if m in lowered), None)
         if marker is not None:
-            raise RefusedFile(f"{name}: the file describes a GDAL dataset ({marker.strip('<')}"
-                              "), which may point at other files or addresses; send the data "
-                              "itself")
+            raise RefusedFile(tr("{file}: the file describes a GDAL dataset ({marker}), which "
+                                 "may point at other files or addresses; send the data itself",
+                                 file=name, marker=marker.strip("<")))
         if suffix in _JSON and text.lstrip()[:1] not in ("{", "[", "\x1e"):
             _disguised(name, suffix)
         if suffix in _XML_ROOTS:
@@ -297,8 +299,8 @@ def _decode_head(head: bytes) -> str:
 
 
 def _disguised(name: str, suffix: str) -> NoReturn:
-    raise RefusedFile(f"{name}: the content is not {suffix} as the extension says; send the "
-                      "file in the format its name gives")
+    raise RefusedFile(tr("{file}: the content is not {suffix} as the extension says; send the "
+                         "file in the format its name gives", file=name, suffix=suffix))
 
 
 class _Root(Exception):
@@ -314,7 +316,8 @@ def _check_xml_head(head: bytes, name: str, roots: tuple[str, ...] | None) -> No
     parser = expat.ParserCreate(namespace_separator=" ")
 
     def doctype(*_: object) -> None:
-        raise RefusedFile(f"{name}: the XML declares a DTD (<!DOCTYPE>); send it without one")
+        raise RefusedFile(tr("{file}: the XML declares a DTD (<!DOCTYPE>); send it without one",
+                             file=name))
 
     def start(tag: str, _attrs: object) -> None:
         namespace, _, local = tag.rpartition(" ")
@@ -328,12 +331,14 @@ def _check_xml_head(head: bytes, name: str, roots: tuple[str, ...] | None) -> No
         if roots is None:
             _check_gml_root(root.namespace, root.local, name)
         elif root.local.lower() not in roots:
-            raise RefusedFile(f"{name}: the XML's root element is <{shown(root.local, 40)}>, "
-                              f"not <{roots[0]}>; send a {roots[0].upper()} file") from None
+            raise RefusedFile(tr("{file}: the XML's root element is <{root}>, not <{expected}>; "
+                                 "send a {kind} file", file=name, root=shown(root.local, 40),
+                                 expected=roots[0], kind=roots[0].upper())) from None
         return
     except expat.ExpatError:
         pass
-    raise RefusedFile(f"{name}: not readable XML at its start; check the file is complete")
+    raise RefusedFile(tr("{file}: not readable XML at its start; check the file is complete",
+                         file=name))
 
 
 def _check_gml_root(namespace: str, local: str, name: str) -> None:
@@ -346,9 +351,9 @@ def _check_gml_root(namespace: str, local: str, name: str) -> None:
     service = (namespace.startswith(_SERVICE_NAMESPACES) or _SERVICE_ROOTS.search(local)
                or not namespace)
     if service and not collection:
-        raise RefusedFile(f"{name}: the XML's root element is <{shown(local, 40)}>, not a GML "
-                          "feature collection (such as <gml:FeatureCollection>); send the "
-                          "features themselves as GML")
+        raise RefusedFile(tr("{file}: the XML's root element is <{root}>, not a GML feature "
+                             "collection (such as <gml:FeatureCollection>); send the features "
+                             "themselves as GML", file=name, root=shown(local, 40)))
 
 
 def check_json_links(path: Path, name: str, encoding: str | None = None) -> None:
@@ -369,8 +374,8 @@ def check_json_links(path: Path, name: str, encoding: str | None = None) -> None
             chunk = fh.read(_CHUNK)
             text += chunk
             if _ESCAPED_LETTER.search(text):
-                raise RefusedFile(f"{name}: the JSON escapes plain letters (\\u00..); save it "
-                                  "again without escaping ASCII")
+                raise RefusedFile(tr("{file}: the JSON escapes plain letters (\\u00..); save "
+                                     "it again without escaping ASCII", file=name))
             keep = _check_crs_members(text, decoder, name, complete=not chunk)
             if not chunk:
                 return
@@ -397,9 +402,10 @@ def _check_crs_members(text: str, decoder: json.JSONDecoder, name: str, *,
                 except RecursionError:  # nested deeper than any CRS
                     _crs_unreadable(name)
                 if _is_link(value):
-                    raise RefusedFile(f"{name}: the GeoJSON names its CRS by a link or URL, "
-                                      "which the server does not fetch; remove \"crs\" "
-                                      "(GeoJSON is WGS 84) or name the CRS as EPSG:code")
+                    raise RefusedFile(tr("{file}: the GeoJSON names its CRS by a link or URL, "
+                                         "which the server does not fetch; remove \"crs\" "
+                                         "(GeoJSON is WGS 84) or name the CRS as EPSG:code",
+                                         file=name))
                 continue
         if follows in ("'", "/"):  # single quotes, a comment: JSON Python cannot judge
             _crs_unreadable(name)
@@ -426,9 +432,9 @@ def _is_link(crs: object) -> bool:
 
 
 def _crs_unreadable(name: str) -> NoReturn:
-    raise RefusedFile(f"{name}: a \"crs\" member is not plain JSON (single quotes, comments) "
-                      "or is too long to check; write it as standard JSON, or remove it "
-                      "(GeoJSON is WGS 84)")
+    raise RefusedFile(tr("{file}: a \"crs\" member is not plain JSON (single quotes, "
+                         "comments) or is too long to check; write it as standard JSON, or "
+                         "remove it (GeoJSON is WGS 84)", file=name))
 
 
 # --- Archives ---------------------------------------------------------------------------------
@@ -453,87 +459,97 @@ def check_zip(path: Path, name: str, limits: ArchiveLimits, *, suffix: str | Non
 
 def _verify_member(fp: BinaryIO, info: zipfile.ZipInfo, name: str, suffix: str,
                    limits: ArchiveLimits) -> None:
-    member = f"{name}: member {shown(info.orig_filename)}"
+    member = shown(info.orig_filename)
     if info.flag_bits & 0x1:
-        raise RefusedFile(f"{member} is encrypted; zip it again without a password")
+        raise RefusedFile(tr("{file}: member {member} is encrypted; zip it again without a "
+                             "password", file=name, member=member))
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise RefusedFile(f"{member} is compressed with a method the server does not read; "
-                          "zip it again with the usual (deflate) compression")
+        raise RefusedFile(tr("{file}: member {member} is compressed with a method the server "
+                             "does not read; zip it again with the usual (deflate) compression",
+                             file=name, member=member))
     sheet = suffix in _ROW and _SHEET.match(info.filename) is not None
     row = _ROW.get(suffix, b"")
     size = rows = 0
     crc = 0
     first = True
     carry = b""
-    for data in _inflate(fp, info, member):
+    for data in _inflate(fp, info, name, member):
         size += len(data)
         crc = zlib.crc32(data, crc)
         if first and data:
-            _check_member_head(data, info.filename, member)
+            _check_member_head(data, info.filename, name, member)
             first = False
         if sheet:
             if size > limits.max_sheet_bytes:
-                raise RefusedFile(f"{member} unpacks to more than "
-                                  f"{_size(limits.max_sheet_bytes)} of sheet XML, the most one "
-                                  "sheet may take; split the sheet or send a CSV")
+                raise RefusedFile(tr("{file}: member {member} unpacks to more than {size} of "
+                                     "sheet XML, the most one sheet may take; split the sheet "
+                                     "or send a CSV", file=name, member=member,
+                                     size=_size(limits.max_sheet_bytes)))
             window = carry + data
             rows += window.count(row) - carry.count(row)
             carry = window[-len(row):]
             if rows > limits.max_sheet_rows:
-                raise RefusedFile(f"{member} has more than {limits.max_sheet_rows:,} rows, the "
-                                  "most one sheet may have; split the sheet or send a CSV")
+                raise RefusedFile(tr("{file}: member {member} has more than {rows} rows, the "
+                                     "most one sheet may have; split the sheet or send a CSV",
+                                     file=name, member=member,
+                                     rows=f"{limits.max_sheet_rows:,}"))
     if size != info.file_size or crc != info.CRC:
-        _lying(member)
+        _lying(name, member)
 
 
-def _check_member_head(data: bytes, filename: str, member: str) -> None:
+def _check_member_head(data: bytes, filename: str, name: str, member: str) -> None:
     """A member's first bytes, judged like an upload of the same extension: what GDAL opens
-    inside a zip (a .shp, a .tif) and any XML. macOS resource forks (``._x.shp``) are skipped."""
+    inside a zip (a .shp, a .tif) and any XML. macOS resource forks (``._x.shp``) are skipped.
+    ``name`` is the archive as the user knows it, ``member`` the member as shown."""
     path = PurePosixPath(filename)
     if filename.startswith("__MACOSX/") or path.name.startswith("._"):
         return
     suffix = path.suffix.lower()
     magic = _MAGIC.get(suffix) if suffix in (".shp", ".tif", ".tiff") else None
-    if magic is not None and not data.startswith(magic):
-        raise RefusedFile(f"{member}: the content is not {suffix} as the extension says")
     first = _FIRST_WORD.get(suffix)
-    if first is not None and not first.match(data.removeprefix(codecs.BOM_UTF8)):
-        raise RefusedFile(f"{member}: the content is not {suffix} as the extension says")
+    if (magic is not None and not data.startswith(magic)) or (
+            first is not None and not first.match(data.removeprefix(codecs.BOM_UTF8))):
+        raise RefusedFile(tr("{file}: member {member}: the content is not {suffix} as the "
+                             "extension says", file=name, member=member, suffix=suffix))
     if suffix in (".tab", ".mif"):
         marker = next((m for m in _GDAL_MARKERS if m in _decode_head(data[:_HEAD]).lower()),
                       None)
         if marker is not None:
-            raise RefusedFile(f"{member}: describes a GDAL dataset ({marker.strip('<')}); "
-                              "send the data itself")
+            _member_describes(name, member, marker)
     if suffix in (".xml", ".kml", ".gml", ".rels"):
         head = data[:_HEAD]
         lowered = _decode_head(head).lower()
         if "<!doctype" in lowered or "<!entity" in lowered:
-            raise RefusedFile(f"{member}: the XML declares a DTD (<!DOCTYPE>); send it "
-                              "without one")
+            raise RefusedFile(tr("{file}: member {member}: the XML declares a DTD "
+                                 "(<!DOCTYPE>); send it without one", file=name, member=member))
         marker = next((m for m in _GDAL_MARKERS if m in lowered), None)
         if marker is not None:
-            raise RefusedFile(f"{member}: describes a GDAL dataset ({marker.strip('<')}); "
-                              "send the data itself")
+            _member_describes(name, member, marker)
 
 
-def _inflate(fp: BinaryIO, info: zipfile.ZipInfo, member: str) -> Iterator[bytes]:
+def _member_describes(name: str, member: str, marker: str) -> NoReturn:
+    """Refuse a member that describes a GDAL dataset (``marker``, as found) instead of data."""
+    raise RefusedFile(tr("{file}: member {member}: describes a GDAL dataset ({marker}); send "
+                         "the data itself", file=name, member=member, marker=marker.strip("<")))
+
+
+def _inflate(fp: BinaryIO, info: zipfile.ZipInfo, name: str, member: str) -> Iterator[bytes]:
     """A member's bytes a megabyte at a time, never more than its declared size (plus one
     byte, to notice the lie); a stream cut short or running past its end is a lie too."""
     fp.seek(info.header_offset)
     local = fp.read(30)
     if len(local) < 30 or local[:4] != b"PK\x03\x04":
-        _lying(member)
+        _lying(name, member)
     name_len, extra_len = struct.unpack_from("<HH", local, 26)
     fp.seek(info.header_offset + 30 + name_len + extra_len)
     left, out = info.compress_size, 0
     if info.compress_type == zipfile.ZIP_STORED:
         if info.compress_size != info.file_size:
-            _lying(member)
+            _lying(name, member)
         while left > 0:
             data = fp.read(min(_CHUNK, left))
             if not data:
-                _lying(member)
+                _lying(name, member)
             left -= len(data)
             yield data
         return
@@ -543,25 +559,26 @@ def _inflate(fp: BinaryIO, info: zipfile.ZipInfo, member: str) -> Iterator[bytes
         while not inflater.eof:
             if not pending:
                 if left <= 0:
-                    _lying(member)  # the compressed stream ends before its end marker
+                    _lying(name, member)  # the compressed stream ends before its end marker
                 pending = fp.read(min(_CHUNK, left))
                 if not pending:
-                    _lying(member)
+                    _lying(name, member)
                 left -= len(pending)
             room = info.file_size - out + 1
             data = inflater.decompress(pending, min(_CHUNK, room))
             pending = inflater.unconsumed_tail
             out += len(data)
             if out > info.file_size:
-                _lying(member)
+                _lying(name, member)
             yield data
     except zlib.error:
-        _lying(member)
+        _lying(name, member)
 
 
-def _lying(member: str) -> NoReturn:
-    raise RefusedFile(f"{member} does not unpack to what the archive's directory declares "
-                      "(size or checksum); the archive is damaged or forged: make it again")
+def _lying(name: str, member: str) -> NoReturn:
+    raise RefusedFile(tr("{file}: member {member} does not unpack to what the archive's "
+                         "directory declares (size or checksum); the archive is damaged or "
+                         "forged: make it again", file=name, member=member))
 
 
 def check_zip_directory(path: Path, name: str, limits: ArchiveLimits) -> list[zipfile.ZipInfo]:
@@ -586,32 +603,34 @@ def check_zip_directory(path: Path, name: str, limits: ArchiveLimits) -> list[zi
     except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError, OSError,
             struct.error):
         # ValueError includes UnicodeDecodeError (a member name that is not UTF-8 as flagged).
-        raise RefusedFile(f"{name}: not a readable zip archive; make the archive again and "
-                          "upload it") from None
+        raise RefusedFile(tr("{file}: not a readable zip archive; make the archive again and "
+                             "upload it", file=name)) from None
     if len(infos) > limits.max_members:
         _too_many(name, limits)
 
     for info in infos:
         if _escapes(info.orig_filename) or _escapes(info.filename):
-            raise RefusedFile(f"{name}: member {shown(info.orig_filename)!r} points outside "
-                              "the archive")
+            raise RefusedFile(tr("{file}: member {member} points outside the archive",
+                                 file=name, member=repr(shown(info.orig_filename))))
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise RefusedFile(f"{name}: member {shown(info.orig_filename)!r} is a symbolic "
-                              "link; archive the file it points to instead")
+            raise RefusedFile(tr("{file}: member {member} is a symbolic link; archive the file "
+                                 "it points to instead", file=name,
+                                 member=repr(shown(info.orig_filename))))
 
     unpacked = sum(info.file_size for info in infos)
     if unpacked > limits.max_unpacked_bytes:
-        raise RefusedFile(f"{name}: the archive unpacks to more than "
-                          f"{_size(limits.max_unpacked_bytes)}, the most one upload may take",
+        raise RefusedFile(tr("{file}: the archive unpacks to more than {size}, the most one "
+                             "upload may take", file=name, size=_size(limits.max_unpacked_bytes)),
                           HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     for info in infos:
         if info.file_size >= _RATIO_FLOOR and _ratio(info.file_size, info.compress_size) > \
                 limits.max_ratio:
-            _bomb(f"{name}: member {shown(info.orig_filename)!r}",
+            _bomb(tr("{file}: member {member}", file=name,
+                     member=repr(shown(info.orig_filename))),
                   _ratio(info.file_size, info.compress_size), limits)
     packed = sum(info.compress_size for info in infos)
     if unpacked >= _RATIO_FLOOR and _ratio(unpacked, packed) > limits.max_ratio:
-        _bomb(f"{name}: the archive", _ratio(unpacked, packed), limits)
+        _bomb(tr("{file}: the archive", file=name), _ratio(unpacked, packed), limits)
     return infos
 
 
@@ -629,18 +648,19 @@ def _ratio(unpacked: int, packed: int) -> float:
     return float("inf") if unpacked > 0 else 0.0
 
 
-def _bomb(what: str, ratio: float, limits: ArchiveLimits) -> NoReturn:
+def _bomb(what: Message, ratio: float, limits: ArchiveLimits) -> NoReturn:
     """Refuse a zip bomb (413), naming what compresses too well and how much."""
-    ratio_text = "unbounded" if ratio == float("inf") else f"{ratio:.0f}:1"
-    raise RefusedFile(f"{what} has a compression ratio of {ratio_text}, which is more than a "
-                      f"zip bomb limit of {limits.max_ratio:g}:1",
+    ratio_text = tr("unbounded") if ratio == float("inf") else f"{ratio:.0f}:1"
+    raise RefusedFile(tr("{what} has a compression ratio of {ratio}, which is more than a zip "
+                         "bomb limit of {limit}:1", what=what, ratio=ratio_text,
+                         limit=f"{limits.max_ratio:g}"),
                       HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
 
 def _too_many(name: str, limits: ArchiveLimits) -> NoReturn:
     """Refuse an archive with more members than the limit (422)."""
-    raise RefusedFile(f"{name}: the archive has more than {limits.max_members:,} members, the "
-                      "most one upload may have")
+    raise RefusedFile(tr("{file}: the archive has more than {limit} members, the most one "
+                         "upload may have", file=name, limit=f"{limits.max_members:,}"))
 
 
 # Zip records, as laid out in PKWARE's APPNOTE: end of central directory (EOCD), the Zip64

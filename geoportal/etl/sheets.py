@@ -27,6 +27,7 @@ import pyogrio
 
 from geoportal.errors import InputError
 from geoportal.etl.sources import SOURCE_ONLY, SRID_KEY, gdal_config, srids
+from geoportal.i18n import tr
 
 __all__ = ["Header", "explain_missing", "not_features", "raw_config", "read_header",
            "skip_rows", "subfile", "totals_reason"]
@@ -110,7 +111,8 @@ def find_header_row(rows: list[list[str | None]]) -> tuple[int, list[str | None]
     need = max(2, math.ceil(widest / 2))
     below = [next((r for r in rows[i + 1:] if _filled(r)), None) for i in range(len(rows))]
     for i, row in enumerate(rows):
-        if below[i] is None or not _data_like(below[i]) or not _header_like(row, 1):
+        following = below[i]
+        if following is None or not _data_like(following) or not _header_like(row, 1):
             continue
         upper = rows[i - 1] if i else []
         if _header_like(upper, 2) and _header_like(_merged(upper, row), need):
@@ -153,9 +155,9 @@ def subfile(gdal_path: str, offset: int) -> str:
 
 def _check_forced(origin: Path, forced: int | None, rows: int) -> None:
     if forced is not None and forced > rows:
-        raise InputError(f"{origin.name}: source.header_row {forced} is beyond the "
-                         f"{rows} rows read; set source.header_row in the manifest to the row "
-                         "holding the column names")
+        raise InputError(tr("{file}: source.header_row {row} is beyond the {rows} rows read; "
+                            "set source.header_row in the manifest to the row holding the "
+                            "column names", file=origin.name, row=forced, rows=rows))
 
 
 def _csv_rows(path: Path, encoding: str, separator: str | None,

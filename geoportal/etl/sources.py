@@ -35,6 +35,7 @@ from geoportal.etl import mapinfo as mi
 from geoportal.etl.detect import EncodingGuess, detect_dbf_encoding, guess_cyrillic
 from geoportal.etl.dms import LAT, LON, parse_dms
 from geoportal.etl.manifest import SourceSpec
+from geoportal.i18n import tr
 
 __all__ = ["SOURCE_ONLY", "Decoding", "Staging", "TableGeometry", "add_geometry", "alias",
            "choose_layer", "copy_names", "csv_separator", "detect_text_encoding", "dxf_encoding",
@@ -75,8 +76,8 @@ def _zip_names(path: Path) -> list[str]:
         with zipfile.ZipFile(path) as zf:
             return [n for n in zf.namelist() if not _is_junk(n)]
     except zipfile.BadZipFile:
-        raise UnsupportedFormat(f"{path.name}: not a readable zip archive; send the zip again or "
-                                "the Shapefile's files themselves") from None
+        raise UnsupportedFormat(tr("{file}: not a readable zip archive; send the zip again or "
+                                   "the Shapefile's files themselves", file=path.name)) from None
 
 
 def zip_tables(path: Path) -> dict[str, str]:
@@ -105,13 +106,13 @@ def zip_table(path: Path, layer: str | None) -> str:
     file name, or path without suffix), else the only one; its suffix picks the reader."""
     tables = zip_tables(path)
     if not tables:
-        held = ", ".join(_zip_names(path)[:10]) or "nothing"
-        raise UnsupportedFormat(f"{path.name}: the zip holds no Shapefile (.shp) or MapInfo "
-                                f"table (.tab, .mif) but {held}; send a zip of .shp, .shx, .dbf "
-                                "and .prj, or of .tab, .dat, .map and .id")
+        held = ", ".join(_zip_names(path)[:10]) or tr("nothing")
+        raise UnsupportedFormat(tr("{file}: the zip holds no Shapefile (.shp) or MapInfo table "
+                                   "(.tab, .mif) but {held}; send a zip of .shp, .shx, .dbf and "
+                                   ".prj, or of .tab, .dat, .map and .id",
+                                   file=path.name, held=held))
     kinds = {PurePosixPath(m).suffix.lower() == ".shp" for m in tables.values()}
-    noun = {frozenset({True}): "Shapefile", frozenset({False}): "MapInfo table"}.get(
-        frozenset(kinds), "table")
+    shapefiles, mapinfo = kinds == {True}, kinds == {False}
     if layer is not None:
         wanted = layer.lower()
         picked = [m for t, m in tables.items() if t.lower() == wanted] or [
@@ -119,12 +120,25 @@ def zip_table(path: Path, layer: str | None) -> str:
             if wanted in (m.lower(), m.lower().rsplit(".", 1)[0], PurePosixPath(m).name.lower())]
         if len(picked) != 1:
             held = ", ".join(m.rsplit(".", 1)[0] for m in tables.values())  # folders shown
-            raise InputError(f"{path.name}: source.layer {layer!r} names no single {noun} in "
-                             f"the zip; it holds {held}")
+            file, named = path.name, repr(layer)
+            raise InputError(
+                tr("{file}: source.layer {layer} names no single Shapefile in the zip; it holds "
+                   "{held}", file=file, layer=named, held=held) if shapefiles else
+                tr("{file}: source.layer {layer} names no single MapInfo table in the zip; it "
+                   "holds {held}", file=file, layer=named, held=held) if mapinfo else
+                tr("{file}: source.layer {layer} names no single table in the zip; it holds "
+                   "{held}", file=file, layer=named, held=held))
         return picked[0]
     if len(tables) > 1:
-        raise InputError(f"{path.name}: the zip holds {len(tables)} {noun}s "
-                         f"({', '.join(tables)}); name one with source.layer in the manifest")
+        file, count, listed = path.name, len(tables), ", ".join(tables)
+        raise InputError(
+            tr("{file}: the zip holds {count} Shapefiles ({tables}); name one with source.layer "
+               "in the manifest", file=file, count=count, tables=listed) if shapefiles else
+            tr("{file}: the zip holds {count} MapInfo tables ({tables}); name one with "
+               "source.layer in the manifest", file=file, count=count, tables=listed)
+            if mapinfo else
+            tr("{file}: the zip holds {count} tables ({tables}); name one with source.layer in "
+               "the manifest", file=file, count=count, tables=listed))
     return next(iter(tables.values()))
 
 
@@ -162,16 +176,16 @@ def shapefile(spec: SourceSpec) -> tuple[str, Decoding]:
         parts = {ext: str(p) for ext, p in shapefile_parts(path).items()}
         gdal_path = str(path)
     if ".dbf" not in parts:
-        raise InputError(f"{path.name}: the Shapefile's .dbf is missing; send .shp, .shx, .dbf and "
-                         ".prj together")
+        raise InputError(tr("{file}: the Shapefile's .dbf is missing; send .shp, .shx, .dbf and "
+                            ".prj together", file=path.name))
     staging = _shapefile_staging(path, parts)
     if spec.encoding:
         try:
             codecs.lookup(spec.encoding)
         except LookupError:
-            raise InputError(f"{path.name}: unknown encoding {spec.encoding!r}; set "
-                             "source.encoding in the manifest to one like UTF-8, CP1251, CP866 "
-                             "or KOI8-R") from None
+            raise InputError(tr("{file}: unknown encoding {encoding}; set source.encoding in "
+                                "the manifest to one like UTF-8, CP1251, CP866 or KOI8-R",
+                                file=path.name, encoding=repr(spec.encoding))) from None
         return gdal_path, Decoding(spec.encoding, "set in the manifest", staging=staging)
     guess = zip_dbf_encoding(path, parts) if gdal_path.startswith("/vsizip/") else (
         detect_dbf_encoding(path))
@@ -181,7 +195,7 @@ def shapefile(spec: SourceSpec) -> tuple[str, Decoding]:
 def mapinfo_parts(main: Path) -> dict[str, Path]:
     """The parts of a loose MapInfo table (.tab or .mif) that exist, by lowercase extension
     (.DAT and .Dat found too)."""
-    parts = {}
+    parts: dict[str, Path] = {}
     wanted = mi.PARTS[main.suffix.lower()]
     for sibling in main.parent.glob(f"{glob.escape(main.stem)}.*"):
         ext = sibling.suffix.lower()
@@ -223,9 +237,7 @@ def mapinfo_table(spec: SourceSpec, member: str | None = None) -> tuple[str, Dec
                              {e: str(p) for e, p in mapinfo_parts(path).items()})
     header = mapinfo_header(path, member)
     mi.check_table_type(name, header)
-    missing = mi.missing_part(name, suffix, set(parts))
-    if missing:
-        raise InputError(missing)
+    mi.check_parts(name, suffix, set(parts))
     text = ".dat" if suffix == ".tab" else ".mid"
     sample = mi.sample_text(_head(Path(parts[text]) if not member else path,
                                   parts[text] if member else None, _CHUNK), text, header)
@@ -347,7 +359,7 @@ def _shapefile_staging(path: Path, parts: dict[str, str]) -> Staging | None:
 def gdal_safe(path: Path) -> bool:
     """Whether pyogrio hands GDAL ``path`` as it is: it parses paths as URIs, so a ``;``
     (URI parameters) or a ``scheme:`` in the name would cut or redirect the path."""
-    return vsi_path(str(path)) == str(path)
+    return str(vsi_path(str(path))) == str(path)
 
 
 def alias(path: Path, gdal_path: str, prefix: str = "") -> Staging | None:
@@ -456,8 +468,8 @@ def detect_text_encoding(path: Path) -> Decoding:
             return Decoding(order, f"no byte order mark, but the NUL bytes of {order} text",
                             "medium")
         if b"\x00" in head:
-            raise UnsupportedFormat(f"{path.name}: binary content, not text; check the file is "
-                                    "what its extension says")
+            raise UnsupportedFormat(tr("{file}: binary content, not text; check the file is "
+                                       "what its extension says", file=path.name))
         decoder = codecs.getincrementaldecoder("utf-8")()
         chunk, plain = head, True
         try:
@@ -486,9 +498,9 @@ def text_encoding(spec: SourceSpec, prefix: str) -> Decoding:
     try:
         codec = codecs.lookup(encoding).name
     except LookupError:
-        raise InputError(f"{spec.path.name}: unknown encoding {encoding!r}; set "
-                         "source.encoding in the manifest to one like UTF-8, CP1251, CP866 or "
-                         "KOI8-R") from None
+        raise InputError(tr("{file}: unknown encoding {encoding}; set source.encoding in the "
+                            "manifest to one like UTF-8, CP1251, CP866 or KOI8-R",
+                            file=spec.path.name, encoding=repr(encoding))) from None
     if codec == "utf-8":
         return found
     copy = Staging("transcode", spec.path, _PLAIN + spec.path.suffix.lower(), encoding=encoding,
@@ -567,8 +579,9 @@ def _transcode(source: Path, target: Path, encoding: str) -> None:
                 "w", encoding="utf-8", newline="") as dst:
             shutil.copyfileobj(src, dst, _CHUNK)
     except UnicodeError:  # UnicodeDecodeError, or 3.12's UnicodeError for a UTF-16 stream
-        raise EncodingError(f"{source.name}: the text is not valid {encoding}; set source.encoding "
-                            "in the manifest to the file's encoding") from None
+        raise EncodingError(tr("{file}: the text is not valid {encoding}; set source.encoding "
+                               "in the manifest to the file's encoding", file=source.name,
+                               encoding=encoding)) from None
 
 
 # --- Tables: coordinates in columns ----------------------------------------------------------
@@ -637,8 +650,9 @@ def _find(fields: list[str], wanted: str | None, names: tuple[str, ...], what: s
     if wanted is not None:
         found = wanted if wanted in fields else normalized.get(_norm(wanted))
         if found is None:
-            raise InputError(f"{origin.name}: source.{what} {wanted!r} is not a column; the "
-                             f"columns are {', '.join(fields)}")
+            raise InputError(tr("{file}: source.{key} {column} is not a column; the columns "
+                                "are {columns}", file=origin.name, key=what,
+                                column=repr(wanted), columns=", ".join(fields)))
         return found
     return next((normalized[_norm(n)] for n in names if _norm(n) in normalized), None)
 
@@ -688,8 +702,9 @@ def geometry_srid(values: list[str | None], origin: Path, column: str) -> int | 
     found = sorted({int(s) for s in srids(pa.array(present, pa.string())) if s})
     if len(found) > 1:
         listed = ", ".join(f"SRID={s}" for s in found)
-        raise InputError(f"{origin.name}: the geometry column {column!r} mixes {listed}; "
-                         "export it in one SRID (ST_Transform) and send it again")
+        raise InputError(tr("{file}: the geometry column {column} mixes {srids}; export it in "
+                            "one SRID (ST_Transform) and send it again", file=origin.name,
+                            column=repr(column), srids=listed))
     return found[0] if found else None
 
 
@@ -769,7 +784,8 @@ def _from_wkt(table: pa.Table, plan: TableGeometry) -> np.ndarray:
     plain = pc.replace_substring_regex(text, _EWKT_SRID, "")  # PostGIS EWKT
     if hexed.any():
         plain = pc.if_else(pa.array(hexed), pa.scalar(None, pa.string()), plain)
-    geoms = shapely.from_wkt(plain.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    geoms: np.ndarray = shapely.from_wkt(plain.to_numpy(zero_copy_only=False),
+                                         on_invalid="ignore")
     if hexed.any():
         raw = pc.utf8_trim_whitespace(text.filter(pa.array(hexed))).to_numpy(zero_copy_only=False)
         geoms[hexed] = shapely.from_wkb(raw, on_invalid="ignore")
@@ -811,26 +827,28 @@ def choose_layer(path: Path, counts: dict[str, int], named: str | None, *,
                  all_layers: list[str]) -> str:
     """The one layer to read: ``named`` (which must exist), else the only candidate in
     ``counts`` (name -> features), else the only one with features."""
+    layers = ", ".join(all_layers) or tr("none")
     if named is not None:
         if named not in all_layers:
-            raise InputError(f"{path.name}: has no layer {named!r}; its layers are "
-                             f"{', '.join(all_layers) or 'none'}; correct source.layer in the "
-                             "manifest")
+            raise InputError(tr("{file}: has no layer {layer}; its layers are {layers}; correct "
+                                "source.layer in the manifest", file=path.name,
+                                layer=repr(named), layers=layers))
         return named
     if len(counts) == 1:
         return next(iter(counts))
     if not counts:
-        raise InputError(f"{path.name}: holds no layer with geometry (layers: "
-                         f"{', '.join(all_layers) or 'none'}); send a file with features")
+        raise InputError(tr("{file}: holds no layer with geometry (layers: {layers}); send a "
+                            "file with features", file=path.name, layers=layers))
     full = [n for n, c in counts.items() if c != 0]
     if len(full) == 1:
         return full[0]
     listing = ", ".join(f"{n} ({_features(c)})" for n, c in counts.items())
     if not full:
-        raise InputError(f"{path.name}: every layer is empty ({listing}); send a file with "
-                         "features")
-    raise InputError(f"{path.name}: holds {len(full)} layers with features ({listing}); name "
-                     "one with source.layer in the manifest")
+        raise InputError(tr("{file}: every layer is empty ({layers}); send a file with "
+                            "features", file=path.name, layers=listing))
+    raise InputError(tr("{file}: holds {count} layers with features ({layers}); name one with "
+                        "source.layer in the manifest", file=path.name, count=len(full),
+                        layers=listing))
 
 
 def _count(gdal_path: str, layer: str, options: dict[str, str]) -> int:
@@ -899,9 +917,9 @@ def pick_sheet(spec: SourceSpec, gdal_path: str, options: dict[str, str]
     counts = sheet_rows(gdal_path, options)
     full = [sheet for sheet in sheets if counts[sheet] > 0]
     if not full:
-        raise InputError(f"{spec.path.name}: every sheet is empty ({', '.join(sheets)}); send "
-                         "a workbook with a header row and data")
-    notes = ()
+        raise InputError(tr("{file}: every sheet is empty ({sheets}); send a workbook with a "
+                            "header row and data", file=spec.path.name, sheets=", ".join(sheets)))
+    notes: tuple[str, ...] = ()
     if len(full) > 1:
         others = ", ".join(repr(s) for s in full[1:])
         notes = (f"read sheet {full[0]!r}; the other sheets with data ({others}) are not "

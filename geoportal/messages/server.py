@@ -9,6 +9,87 @@ from __future__ import annotations
 __all__ = ["SERVER", "SERVER_FRAGMENTS"]
 
 SERVER: dict[str, dict[str, str]] = {
+    # -- coverages: the query parameters (coverage_params.py) ------------------------------
+    "{param}: unknown axis {name}; this coverage's axes are {x} and {y}": {
+        "be": "{param}: невядомая вось {name}; восі гэтага пакрыцця — {x} і {y}",
+        "ru": "{param}: неизвестная ось {name}; оси этого покрытия — {x} и {y}"},
+    "{param}={text}: expected terms like {example}, separated by commas": {
+        "be": "{param}={text}: чакаюцца члены выгляду {example}, праз коску",
+        "ru": "{param}={text}: ожидаются члены вида {example}, через запятую"},
+    "{param}: {text} is not a number": {"be": "{param}: {text} не з'яўляецца лікам",
+                                       "ru": "{param}: {text} не является числом"},
+    "{param}: {text} is not a finite number": {
+        "be": "{param}: {text} не з'яўляецца канечным лікам",
+        "ru": "{param}: {text} не является конечным числом"},
+    "{param} {crs} is not offered; use one of {crs_list}": {
+        "be": "{param} {crs} не прапануецца; выкарыстоўвайце адну з: {crs_list}",
+        "ru": "{param} {crs} не предлагается; используйте одну из: {crs_list}"},
+    "bbox {bbox} must be four numbers: minx,miny,maxx,maxy": {
+        "be": "bbox {bbox} павінен складацца з чатырох лікаў: minx,miny,maxx,maxy",
+        "ru": "bbox {bbox} должен состоять из четырёх чисел: minx,miny,maxx,maxy"},
+    "bbox {bbox}: the lower corner must come first (minx,miny,maxx,maxy)": {
+        "be": "bbox {bbox}: спачатку павінен ісці ніжні кут (minx,miny,maxx,maxy)",
+        "ru": "bbox {bbox}: сначала должен идти нижний угол (minx,miny,maxx,maxy)"},
+    "subset: axis {name} is given twice": {"be": "subset: вось {name} зададзена двойчы",
+                                           "ru": "subset: ось {name} задана дважды"},
+    "subset {term}: the low end must come first": {
+        "be": "subset {term}: спачатку павінен ісці ніжні канец",
+        "ru": "subset {term}: сначала должен идти нижний конец"},
+    "subset {term}: expected low:high or one value": {
+        "be": "subset {term}: чакаецца low:high або адно значэнне",
+        "ru": "subset {term}: ожидается low:high или одно значение"},
+    "use one of scale-size, scale-factor, scale-axes, not {given}": {
+        "be": "выкарыстоўвайце адзін з scale-size, scale-factor, scale-axes, а не {given}",
+        "ru": "используйте один из scale-size, scale-factor, scale-axes, а не {given}"},
+    "properties: no field {name}; this coverage has {names}": {
+        "be": "properties: поля {name} няма; у гэтага пакрыцця ёсць {names}",
+        "ru": "properties: поля {name} нет; у этого покрытия есть {names}"},
+    "properties: name at least one field, e.g. properties=band1": {
+        "be": "properties: назавіце хаця б адно поле, напрыклад properties=band1",
+        "ru": "properties: укажите хотя бы одно поле, например properties=band1"},
+    "use either bbox or a subset on the spatial axes, not both": {
+        "be": "выкарыстоўвайце альбо bbox, альбо subset па прасторавых восях, а не абодва",
+        "ru": "используйте либо bbox, либо subset по пространственным осям, но не оба"},
+    "with subset-crs, give both ends of both axes: an open end (*) has no place in another "
+    "CRS": {
+        "be": "з subset-crs задайце абодва канцы абедзвюх восей: адкрытаму канцу (*) няма "
+              "месца ў іншай СК",
+        "ru": "с subset-crs задайте оба конца обеих осей: открытому концу (*) нет места в "
+              "другой СК"},
+    # -- coverages: the routes (coverages.py) ------------------------------------------------
+    "collection {id} holds features, not a coverage: use /collections/{name}/items": {
+        "be": "калекцыя {id} змяшчае аб'екты, а не пакрыццё: выкарыстоўвайце "
+              "/collections/{name}/items",
+        "ru": "коллекция {id} содержит объекты, а не покрытие: используйте "
+              "/collections/{name}/items"},
+    "f={f} is not offered for a coverage; use GTiff (GeoTIFF) or json (CoverageJSON)": {
+        "be": "f={f} для пакрыцця не прапануецца; выкарыстоўвайце GTiff (GeoTIFF) або json "
+              "(CoverageJSON)",
+        "ru": "f={f} для покрытия не предлагается; используйте GTiff (GeoTIFF) или json "
+              "(CoverageJSON)"},
+    "rescale={value}: two numbers, low,high": {
+        "be": "rescale={value}: два лікі, low,high",
+        "ru": "rescale={value}: два числа, low,high"},
+    "rescale={value}: low must be below high": {
+        "be": "rescale={value}: low павінен быць меншы за high",
+        "ru": "rescale={value}: low должен быть меньше high"},
+    "CoverageJSON is served up to {limit:,} values and this answer has {cells:,}: ask for "
+    "GeoTIFF (f=GTiff), a smaller subset, or scale it down (scale-size, scale-factor)": {
+        "be": "CoverageJSON аддаецца да {limit:,} значэнняў, а ў гэтым адказе іх {cells:,}: "
+              "запытайце GeoTIFF (f=GTiff), меншы subset або памяншэнне (scale-size, "
+              "scale-factor)",
+        "ru": "CoverageJSON отдаётся до {limit:,} значений, а в этом ответе их {cells:,}: "
+              "запросите GeoTIFF (f=GTiff), меньший subset или уменьшение (scale-size, "
+              "scale-factor)"},
+    # -- limits and downloads (limits.py, downloads.py) --------------------------------------
+    "the server is drawing as many low-zoom tiles as it can at once; try again in {seconds} s": {
+        "be": "сервер ужо адначасова малюе столькі тайлаў дробнага маштабу, колькі можа; "
+              "паспрабуйце зноў праз {seconds} с",
+        "ru": "сервер уже одновременно рисует столько тайлов мелкого масштаба, сколько может; "
+              "попробуйте снова через {seconds} с"},
+    "download {name} over its budget": {
+        "be": "спампоўванне {name} перавысіла адведзены час",
+        "ru": "скачивание {name} превысило отведённое время"},
 }
 
 # Phrases that only occur as the nested values of other messages (see geoportal.messages.shared).

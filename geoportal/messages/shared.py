@@ -957,7 +957,7 @@ SHARED_FRAGMENTS: dict[str, dict[str, str]] = {
     "true/false values": {"be": "значэнні true/false", "ru": "значения true/false"},
     "dates": {"be": "даты", "ru": "даты"},
     "timestamps": {"be": "моманты часу", "ru": "моменты времени"},
-    "a quoted string": {"be": "радком у апострофах", "ru": "строкой в апострофах"},
+    "a quoted string": {"be": "радком у апострофах", "ru": "текстом в апострофах"},
     "a number": {"be": "лікам", "ru": "числом"},
     "TIMESTAMP('YYYY-MM-DDTHH:MM:SSZ') or DATE('YYYY-MM-DD')": {
         "be": "TIMESTAMP('YYYY-MM-DDTHH:MM:SSZ') або DATE('YYYY-MM-DD')",

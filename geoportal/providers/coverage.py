@@ -85,7 +85,7 @@ def range_type(raster: dict[str, Any]) -> dict[str, Any]:
     return {"type": "DataRecord", "field": fields}
 
 
-class COGCoverageProvider(BaseProvider):
+class COGCoverageProvider(BaseProvider):  # type: ignore[misc]  # pygeoapi: no type information
     """Describes one COG version; see the module docstring."""
 
     def __init__(self, provider_def: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from pygeofilter import ast, values
 
 from geoportal.catalog.models import Field
 from geoportal.errors import BudgetExceeded, DatabaseUnavailable, GeoportalError, InputError
+from geoportal.i18n import tr
 from geoportal.providers.geojson import to_geojson_geometries
 from geoportal.storage import Query, Row, lookup_store
 from geoportal.storage.base import MAX_FID, MAX_PAGE_VERTICES
@@ -84,7 +85,7 @@ def _parse_moment(text: str) -> date | None:
     return datetime.fromisoformat(text)
 
 
-class StoreFeatureProvider(BaseProvider):
+class StoreFeatureProvider(BaseProvider):  # type: ignore[misc]  # pygeoapi: no type information
     """Serves one layer version: bbox, paging, equality filters on fields, sorting, CRS."""
 
     def __init__(self, provider_def: dict[str, Any]) -> None:
@@ -183,8 +184,9 @@ class StoreFeatureProvider(BaseProvider):
                     raise ValueError(value)
             except ValueError:
                 raise ProviderInvalidQueryError(
-                    user_msg=f"{name}={value!r}: give a date (2024-05-01) or an RFC 3339 "
-                    "date-time (2024-05-01T10:30:00Z)") from None
+                    user_msg=tr("{name}={value}: give a date (2024-05-01) or an RFC 3339 "
+                                "date-time (2024-05-01T10:30:00Z)", name=name,
+                                value=repr(value))) from None
             condition = ast.Equal(ast.Attribute(name), moment)
             filterq = condition if filterq is None else ast.And(filterq, condition)
         return tuple(equals), filterq
@@ -207,8 +209,9 @@ class StoreFeatureProvider(BaseProvider):
                 condition = ast.TimeOverlaps(ast.Attribute(self.time_field), interval)
         except ValueError:
             raise ProviderInvalidQueryError(
-                user_msg=f"datetime {text!r}: give an RFC 3339 date or date-time, or an "
-                "interval start/end with '..' for an open end") from None
+                user_msg=tr("datetime {text}: give an RFC 3339 date or date-time, or an "
+                            "interval start/end with '..' for an open end",
+                            text=repr(text))) from None
         return condition if filterq is None else ast.And(filterq, condition)
 
     def get(
@@ -224,7 +227,8 @@ class StoreFeatureProvider(BaseProvider):
             row = self.store.get(self.data, self.layer_fields, fid) if 0 < fid <= MAX_FID \
                 else None
         if row is None:
-            raise ProviderItemNotFoundError(user_msg=f"feature {identifier!r} not found")
+            raise ProviderItemNotFoundError(
+                user_msg=tr("feature {id} not found", id=repr(identifier)))
         return self._features([row], crs_transform_spec)[0]
 
     @staticmethod

@@ -100,8 +100,10 @@ def _lang(language: Any) -> str:
     return code if code in LANGUAGES else "en"
 
 
-class CatalogRecords(BaseProvider):
+class CatalogRecords(BaseProvider):  # type: ignore[misc]  # pygeoapi: no type information
     """Records of the catalog for pygeoapi's Records API."""
+
+    _fields: dict[str, dict[str, str]]  # BaseProvider's, set by its __init__
 
     def __init__(self, provider_def: dict[str, Any]) -> None:
         super().__init__(provider_def)
@@ -114,9 +116,10 @@ class CatalogRecords(BaseProvider):
         return self._fields
 
     def query(self, offset: int = 0, limit: int = 10, resulttype: str = "results",
-              bbox: list | None = None, datetime_: str | None = None,
-              properties: list | None = None, sortby: list | None = None,
-              select_properties: list | None = None, skip_geometry: bool = False,
+              bbox: list[float] | None = None, datetime_: str | None = None,
+              properties: list[tuple[str, Any]] | None = None,
+              sortby: list[dict[str, str]] | None = None,
+              select_properties: list[str] | None = None, skip_geometry: bool = False,
               q: str | None = None, language: Any = None, **kwargs: Any) -> dict[str, Any]:
         lang = _lang(language)
         try:
@@ -127,8 +130,7 @@ class CatalogRecords(BaseProvider):
         if sortby:
             for sort in reversed(sortby):
                 key = sort["property"]
-                found.sort(key=lambda sr, k=key: _sort_value(sr[1], k, lang),
-                           reverse=sort["order"] == "-")
+                found.sort(key=_by_property(key, lang), reverse=sort["order"] == "-")
         elif q:
             found.sort(key=lambda sr: (-sr[0], sr[1]["_title"].get(lang, "")))
         else:
@@ -153,7 +155,7 @@ class CatalogRecords(BaseProvider):
         raise ProviderItemNotFoundError(f"record {identifier} not found")
 
 
-def _plane_bbox(bbox: list | None) -> list[float] | None:
+def _plane_bbox(bbox: list[float] | None) -> list[float] | None:
     """pygeoapi's bbox (4 numbers, or 6 with heights) as minlon,minlat,maxlon,maxlat; a 400
     (as on the Features collections) unless each is finite: ``nan`` would match every record
     and ``inf`` none, without telling the client why."""
@@ -164,6 +166,11 @@ def _plane_bbox(bbox: list | None) -> list[float] | None:
         raise ProviderInvalidQueryError(
             user_msg="bbox must be four finite numbers: minlon,minlat,maxlon,maxlat")
     return box
+
+
+def _by_property(key: str, lang: str) -> Callable[[tuple[float, dict[str, Any]]], Any]:
+    """The sort key of search's (score, record) pairs by the records' ``key``."""
+    return lambda scored: _sort_value(scored[1], key, lang)
 
 
 def _sort_value(record: dict[str, Any], key: str, lang: str) -> Any:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
@@ -39,9 +39,10 @@ from geoportal.errors import (
 )
 from geoportal.etl.manifest import LIMITS as MANIFEST_LIMITS
 from geoportal.etl.manifest import build_manifest, parse_manifest_text
-from geoportal.i18n import translate
+from geoportal.i18n import tr, translate
 from geoportal.server.languages import request_language
 from geoportal.server.limits import authenticate, request_client
+from geoportal.states import JobState
 from geoportal.storage import FeatureStore
 from geoportal.storage.objects import LocalObjectStore, ObjectStore, temp_folder
 from geoportal.storage.rasters import RasterStore
@@ -156,7 +157,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     def layer_region(token: Token, layer_id: str, what: str) -> str:
         layer = admin.catalog.find_layer(layer_id)
         if layer is None:
-            raise NotFound(f"no layer {layer_id!r}")
+            raise NotFound(tr("no layer {id}", id=repr(layer_id)))
         require_region(token, layer.meta.region, admin.registry, what)
         return layer.meta.region
 
@@ -181,14 +182,15 @@ def admin_blueprint(admin: Admin) -> Blueprint:
             existing = admin.catalog.find_layer(layer_id)
             if existing is not None and existing.meta.region != region:
                 require_region(token, existing.meta.region, admin.registry,
-                               f"layer {layer_id!r}")
+                               tr("layer {id}", id=repr(layer_id)))
             upload = request.files.get("file")
             if upload is None or not upload.filename:
                 raise InputError("send the data file in a 'file' field (multipart/form-data)")
             active = admin.jobs.active_for(layer_id)
             if active is not None:
-                raise Conflict(f"layer {layer_id!r} already has an upload in progress (job "
-                               f"{active.id}, {active.state}); wait for it, then upload again")
+                raise Conflict(tr("layer {id} already has an upload in progress (job {job}, "
+                                  "{state}); wait for it, then upload again",
+                                  id=repr(layer_id), job=active.id, state=active.state))
             job_id = uuid.uuid4().hex
             objects = admin.objects or LocalObjectStore(admin.settings.data_dir)
             key = upload_key(job_id, safe_filename(upload.filename))
@@ -200,7 +202,9 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                 else scratch.enter_context(temp_folder("geoportal-upload-"))
             stored = False
             try:
-                saved = save_upload(upload.stream, upload.filename, folder, admin.limits)
+                # werkzeug types the stream IO[bytes]; it is a binary file object
+                saved = save_upload(cast(BinaryIO, upload.stream), upload.filename, folder,
+                                    admin.limits)
                 source = data.get("source")
                 source = dict(source) if isinstance(source, dict) else {}
                 source["path"] = saved.name
@@ -218,7 +222,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
                     try:
                         admin.queue.defer(job)
                     except GeoportalError as exc:  # the row must not block the layer
-                        admin.jobs.finish(job.id, "failed", status=int(exc.http_status),
+                        admin.jobs.finish(job.id, JobState.FAILED, status=int(exc.http_status),
                                           error=exc.user_msg)
                         raise
             except BaseException:
@@ -252,14 +256,15 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     @bp.get("/layers/<layer_id>/versions")
     def versions(layer_id: str) -> Response:
         token = verified(admin)
-        layer_region(token, layer_id, f"layer {layer_id!r}")
+        layer_region(token, layer_id, tr("layer {id}", id=repr(layer_id)))
         return jsonify({"layer": layer_id,
                         "versions": [v.summary() for v in admin.catalog.versions(layer_id)]})
 
     @bp.post("/layers/<layer_id>/rollback")
     def rollback(layer_id: str) -> Response:
         with audited(admin, "rollback", layer_id) as seen:
-            seen["region"] = layer_region(seen["token"], layer_id, f"layer {layer_id!r}")
+            seen["region"] = layer_region(seen["token"], layer_id,
+                                          tr("layer {id}", id=repr(layer_id)))
             body = request.get_json(silent=True)
             version = body.get("version") if isinstance(body, dict) else None
             if not isinstance(version, int) or isinstance(version, bool):
@@ -272,11 +277,12 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     @bp.delete("/layers/<layer_id>")
     def unpublish(layer_id: str) -> tuple[str, int]:
         with audited(admin, "unpublish", layer_id) as seen:
-            seen["region"] = layer_region(seen["token"], layer_id, f"layer {layer_id!r}")
+            seen["region"] = layer_region(seen["token"], layer_id,
+                                          tr("layer {id}", id=repr(layer_id)))
             active = admin.jobs.active_for(layer_id)
             if active is not None:
-                raise Conflict(f"layer {layer_id!r} has an upload in progress (job "
-                               f"{active.id}); wait for it, then delete")
+                raise Conflict(tr("layer {id} has an upload in progress (job {job}); wait for "
+                                  "it, then delete", id=repr(layer_id), job=active.id))
             layer = admin.catalog.get_layer(layer_id)
             gone = admin.catalog.unpublish(layer_id)
             drop: Callable[[str], None] = admin.rasters.drop if layer.meta.kind == "coverage" \

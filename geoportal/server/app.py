@@ -48,7 +48,7 @@ from geoportal.errors import (
     StorageError,
     Unauthorized,
 )
-from geoportal.i18n import translate
+from geoportal.i18n import tr, translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
 from geoportal.server import languages, limits, metrics, seams
@@ -97,7 +97,7 @@ def with_field_titles(response: Response, layer: Layer | None) -> Response:
     ``where`` on its side after downloading the whole layer. A JSON Schema ignores the extra
     member."""
     if (layer is None or layer.current is None or response.status_code != 200
-            or not response.mimetype.endswith("json")):
+            or not (response.mimetype or "").endswith("json")):
         return response
     body = json.loads(response.get_data())
     titles = {f.name: f.title for f in layer.current.fields if f.title}
@@ -230,7 +230,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         runner.start()
         app.extensions["geoportal"]["runner"] = runner
 
-    def execute(fn: Callable[..., tuple[dict, int, Any]], *args: str, geojson: bool = False,
+    def execute(fn: Callable[..., tuple[dict[str, Any], int, Any]], *args: str,
+                geojson: bool = False,
                 cached: bool = False) -> Response:
         if args and args[0] != "catalog":
             live.knows(args[0])  # a layer published a moment ago is served at once
@@ -364,7 +365,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         live.refresh()
         layer = live.layer(collection_id)
         if layer is None:
-            raise NotFound(f"collection {collection_id!r} not found")
+            raise NotFound(tr("collection {id} not found", id=repr(collection_id)))
         # the downloads gate and the rate (not for a coverage's ranged reads)
         limits.download_place(coverage=layer.meta.kind == "coverage")
         if layer.meta.kind == "coverage":

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from typing import cast
 from urllib.parse import urlencode
 
 from flask import Request, Response, redirect
@@ -60,8 +61,10 @@ def stale_version(request: Request, layer: Layer) -> Response | None:
     if asked is None or asked == current:
         return None
     args = [(k, v) for k, v in request.args.items(multi=True) if k != VERSION_PARAM]
-    response = redirect(f"{_mount_path(request)}{request.path}?"
-                        f"{urlencode([*args, (VERSION_PARAM, current)])}", code=302)
+    # flask.redirect makes the app's response class (flask's Response); typed as werkzeug's
+    response = cast(Response, redirect(f"{_mount_path(request)}{request.path}?"
+                                       f"{urlencode([*args, (VERSION_PARAM, current)])}",
+                                       code=302))
     response.headers["Cache-Control"] = "no-store"
     return response
 

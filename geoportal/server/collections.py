@@ -38,6 +38,7 @@ from geoportal.catalog.models import LANGUAGES
 from geoportal.errors import InputError
 from geoportal.i18n import tr
 from geoportal.providers.coverage import domain_set, range_type
+from geoportal.server.metrics import collection_cache_lookup
 
 if TYPE_CHECKING:
     from geoportal.server.live import PortalAPI
@@ -340,7 +341,8 @@ class CollectionDocs:
     description's JSON (UTF-8) is made on first use per language and carried over to the
     next generation while its fingerprint is unchanged, so a publish describes one
     collection again, not all of them; the last ``ENTRIES_KEPT`` are kept. Only JSON answers
-    (the clients' format) are cached.
+    (the clients' format) are cached. Each lookup of a description or an HTML page is
+    counted as a hit or a miss (``metrics.collection_cache_lookup``).
     """
 
     def __init__(self, base_url: str, ids: Sequence[str],
@@ -383,7 +385,8 @@ class CollectionDocs:
             return coverage_entry(self.base_url, collection_id, resource,
                                   self._texts_for(request.locale), _rels(request))
         if not _is_plain_feature_collection(resource):
-            return gen_collection(api, request, collection_id, request.locale)
+            entry: dict[str, Any] = gen_collection(api, request, collection_id, request.locale)
+            return entry
         return collection_entry(self.base_url, collection_id, resource,
                                 self._texts_for(request.locale), _rels(request))
 
@@ -415,7 +418,9 @@ class CollectionDocs:
             text = self._entries.get(key)
             if text is not None:
                 self._entries.move_to_end(key)
-                return text
+        collection_cache_lookup(hit=text is not None)
+        if text is not None:
+            return text
         text = self._entry_text(collection_id, request, api).encode()
         with self._lock:
             self._entries[key] = text
@@ -473,6 +478,7 @@ class CollectionDocs:
         key = (str(request.locale), bool(request.params.get("lang")), page.offset, page.limit)
         with self._lock:
             text = self._html.get(key)
+        collection_cache_lookup(hit=text is not None)
         if text is None:
             data = {"collections": [self.entry(cid, request, api)
                                     for cid in self.page_ids(page)],
@@ -490,7 +496,7 @@ class CollectionDocs:
 
 
 def describe_collections(api: PortalAPI, request: APIRequest,
-                         dataset: str | None = None) -> tuple[dict, int, str | bytes]:
+                         dataset: str | None = None) -> tuple[dict[str, str], int, str | bytes]:
     """pygeoapi's ``describe_collections`` from the cached descriptions: the same documents
     and headers; JSON-LD is left to pygeoapi."""
     docs = api.collections
@@ -501,11 +507,14 @@ def describe_collections(api: PortalAPI, request: APIRequest,
             resources = {cid: api.config["resources"][cid] for cid in docs.page_ids(page)}
             api = copy.copy(api)
             api.config = {**api.config, "resources": resources}
-        return pygeoapi_describe_collections(api, request, dataset)
-    headers = request.get_response_headers(**api.api_headers)
+        described: tuple[dict[str, str], int, str | bytes] = \
+            pygeoapi_describe_collections(api, request, dataset)
+        return described
+    headers: dict[str, str] = request.get_response_headers(**api.api_headers)
     if dataset is not None and dataset not in docs:
-        return api.get_exception(HTTPStatus.NOT_FOUND, headers, request.format, "NotFound",
-                                 "Collection not found")
+        missing: tuple[dict[str, str], int, str] = api.get_exception(
+            HTTPStatus.NOT_FOUND, headers, request.format, "NotFound", "Collection not found")
+        return missing
     if request.format == F_HTML:
         if dataset is None:
             return headers, HTTPStatus.OK, docs.listing_html(request, api, page)

@@ -19,6 +19,7 @@ from functools import lru_cache
 import pyproj
 
 from geoportal.errors import InputError
+from geoportal.i18n import tr
 
 __all__ = ["CoverageQuery", "axis_labels", "crs_uri", "parse_query"]
 
@@ -77,8 +78,8 @@ def _axis(name: str, labels: tuple[str, str], param: str) -> int:
         return 0
     if lowered in _Y_NAMES or lowered == labels[1].lower():
         return 1
-    raise InputError(f"{param}: unknown axis {name!r}; this coverage's axes are "
-                     f"{labels[0]} and {labels[1]}")
+    raise InputError(tr("{param}: unknown axis {name}; this coverage's axes are {x} and {y}",
+                        param=param, name=repr(name), x=labels[0], y=labels[1]))
 
 
 def _terms(values: Sequence[str], param: str) -> list[tuple[str, str]]:
@@ -89,9 +90,10 @@ def _terms(values: Sequence[str], param: str) -> list[tuple[str, str]]:
         while pos < len(text):
             match = _AXIS_TERM.match(text, pos)
             if match is None or match.end() == pos:
-                raise InputError(f"{param}={text!r}: expected terms like "
-                                 f"{'Lon(27.2:28)' if param.startswith('subset') else 'Lon(800)'}"
-                                 ", separated by commas")
+                example = "Lon(27.2:28)" if param.startswith("subset") else "Lon(800)"
+                raise InputError(tr("{param}={text}: expected terms like {example}, separated "
+                                    "by commas", param=param, text=repr(text),
+                                    example=example))
             terms.append((match.group(1), match.group(2).strip()))
             pos = match.end()
     return terms
@@ -101,9 +103,11 @@ def _number(text: str, param: str) -> float:
     try:
         value = float(text.strip().strip('"'))
     except ValueError:
-        raise InputError(f"{param}: {text!r} is not a number") from None
+        raise InputError(tr("{param}: {text} is not a number", param=param,
+                            text=repr(text))) from None
     if not math.isfinite(value):
-        raise InputError(f"{param}: {text!r} is not a finite number")
+        raise InputError(tr("{param}: {text} is not a finite number", param=param,
+                            text=repr(text)))
     return value
 
 
@@ -118,7 +122,8 @@ def _parse_crs(text: str | None, supported: Sequence[str], param: str) -> str | 
     if given.upper().startswith("EPSG:") and given[5:].isdigit():
         given = f"{_OGC_CRS}EPSG/0/{given[5:]}"
     if given.rstrip("/").replace("https://", "http://") not in supported:
-        raise InputError(f"{param} {text!r} is not offered; use one of {', '.join(supported)}")
+        raise InputError(tr("{param} {crs} is not offered; use one of {crs_list}", param=param,
+                            crs=repr(text), crs_list=", ".join(supported)))
     if given.endswith("CRS84"):
         return "OGC:CRS84"
     return f"EPSG:{given.rstrip('/').rsplit('/', 1)[-1]}"
@@ -134,7 +139,8 @@ def _lat_first(crs: str) -> bool:
 def _bbox(text: str, crs: str | None) -> Bounds:
     parts = text.split(",")
     if len(parts) not in (4, 6):
-        raise InputError(f"bbox {text!r} must be four numbers: minx,miny,maxx,maxy")
+        raise InputError(tr("bbox {bbox} must be four numbers: minx,miny,maxx,maxy",
+                            bbox=repr(text)))
     values = [_number(v, "bbox") for v in parts]
     if len(values) == 6:  # a 3D bbox: the heights do not apply to a 2D coverage
         values = [values[0], values[1], values[3], values[4]]
@@ -142,8 +148,8 @@ def _bbox(text: str, crs: str | None) -> Bounds:
         values = [values[1], values[0], values[3], values[2]]
     minx, miny, maxx, maxy = values
     if minx > maxx or miny > maxy:
-        raise InputError(f"bbox {text!r}: the lower corner must come first "
-                         "(minx,miny,maxx,maxy)")
+        raise InputError(tr("bbox {bbox}: the lower corner must come first "
+                            "(minx,miny,maxx,maxy)", bbox=repr(text)))
     return minx, miny, maxx, maxy
 
 
@@ -154,7 +160,7 @@ def _subset(values: Sequence[str], labels: tuple[str, str]) -> list[tuple[float,
     for name, body in _terms(values, "subset"):
         index = _axis(name, labels, "subset")
         if found[index] is not None:
-            raise InputError(f"subset: axis {name!r} is given twice")
+            raise InputError(tr("subset: axis {name} is given twice", name=repr(name)))
         ends = [part.strip() for part in body.split(":")]
         if len(ends) == 1:
             value = _number(ends[0], "subset")
@@ -163,10 +169,12 @@ def _subset(values: Sequence[str], labels: tuple[str, str]) -> list[tuple[float,
             low = -math.inf if ends[0] == "*" else _number(ends[0], "subset")
             high = math.inf if ends[1] == "*" else _number(ends[1], "subset")
             if low > high:
-                raise InputError(f"subset {name}({body}): the low end must come first")
+                raise InputError(tr("subset {term}: the low end must come first",
+                                    term=f"{name}({body})"))
             found[index] = (low, high)
         else:
-            raise InputError(f"subset {name}({body}): expected low:high or one value")
+            raise InputError(tr("subset {term}: expected low:high or one value",
+                                term=f"{name}({body})"))
     return found
 
 
@@ -181,29 +189,32 @@ def _scale(args: Mapping[str, str], labels: tuple[str, str]
            ) -> tuple[tuple[int | None, int | None], tuple[float, float]]:
     given = [p for p in ("scale-size", "scale-factor", "scale-axes") if args.get(p)]
     if len(given) > 1:
-        raise InputError(f"use one of scale-size, scale-factor, scale-axes, not "
-                         f"{' and '.join(given)}")
+        raise InputError(tr("use one of scale-size, scale-factor, scale-axes, not {given}",
+                            given=" and ".join(given)))
     size: list[int | None] = [None, None]
     factor = [1.0, 1.0]
     if args.get("scale-size"):
         for name, body in _terms([args["scale-size"]], "scale-size"):
             value = _number(body, "scale-size")
             if value < 1 or value != int(value) or value > MAX_SCALE_SIZE:
-                raise InputError(f"scale-size {name}({body[:40]}): a whole number of pixels, "
-                                 f"at least 1 and at most {MAX_SCALE_SIZE:,}")
+                raise InputError(tr("scale-size {term}: a whole number of pixels, at least 1 "
+                                    "and at most {high}", term=f"{name}({body[:40]})",
+                                    high=f"{MAX_SCALE_SIZE:,}"))
             size[_axis(name, labels, "scale-size")] = int(value)
     elif args.get("scale-factor"):
         value = _number(args["scale-factor"], "scale-factor")
         if not MIN_SCALE_FACTOR <= value <= MAX_SCALE_FACTOR:
-            raise InputError(f"scale-factor must be above 0: between {MIN_SCALE_FACTOR:g} "
-                             f"and {MAX_SCALE_FACTOR:g} (2 halves the size, 0.5 doubles it)")
+            raise InputError(tr("scale-factor must be above 0: between {low} and {high} (2 "
+                                "halves the size, 0.5 doubles it)",
+                                low=f"{MIN_SCALE_FACTOR:g}", high=f"{MAX_SCALE_FACTOR:g}"))
         factor = [value, value]
     elif args.get("scale-axes"):
         for name, body in _terms([args["scale-axes"]], "scale-axes"):
             value = _number(body, "scale-axes")
             if not MIN_SCALE_FACTOR <= value <= MAX_SCALE_FACTOR:
-                raise InputError(f"scale-axes {name}({body[:40]}) must be above 0: between "
-                                 f"{MIN_SCALE_FACTOR:g} and {MAX_SCALE_FACTOR:g}")
+                raise InputError(tr("scale-axes {term} must be above 0: between {low} and "
+                                    "{high}", term=f"{name}({body[:40]})",
+                                    low=f"{MIN_SCALE_FACTOR:g}", high=f"{MAX_SCALE_FACTOR:g}"))
             factor[_axis(name, labels, "scale-axes")] = value
     return (size[0], size[1]), (factor[0], factor[1])
 
@@ -218,10 +229,10 @@ def _bands(text: str, names: Sequence[str]) -> tuple[int, ...]:
         elif part.isdigit() and 1 <= int(part) <= len(names):
             chosen.append(int(part))
         else:
-            raise InputError(f"properties: no field {part!r}; this coverage has "
-                             f"{', '.join(names)}")
+            raise InputError(tr("properties: no field {name}; this coverage has {names}",
+                                name=repr(part), names=", ".join(names)))
     if not chosen:
-        raise InputError("properties: name at least one field, e.g. properties=band1")
+        raise InputError(tr("properties: name at least one field, e.g. properties=band1"))
     return tuple(chosen)
 
 
@@ -238,7 +249,7 @@ def parse_query(args: Mapping[str, str], subsets: Sequence[str], *, native: str,
     size, factor = _scale(args, labels)
     subset = _subset(subsets, labels) if any(s.strip() for s in subsets) else [None, None]
     if args.get("bbox") and any(subset):
-        raise InputError("use either bbox or a subset on the spatial axes, not both")
+        raise InputError(tr("use either bbox or a subset on the spatial axes, not both"))
     bounds: Bounds | None = None
     bounds_crs: str | None = None
     if args.get("bbox"):
@@ -249,8 +260,8 @@ def parse_query(args: Mapping[str, str], subsets: Sequence[str], *, native: str,
         x = subset[0] or (-math.inf, math.inf)
         y = subset[1] or (-math.inf, math.inf)
         if bounds_crs is not None and not all(map(math.isfinite, (*x, *y))):
-            raise InputError("with subset-crs, give both ends of both axes: an open end (*) "
-                             "has no place in another CRS")
+            raise InputError(tr("with subset-crs, give both ends of both axes: an open end "
+                                "(*) has no place in another CRS"))
         bounds = _open_ends((x[0], y[0], x[1], y[1]))
     exact = (subset[0] is not None and subset[1] is not None and bounds_crs is None
              and out_crs is None and None not in size

@@ -22,6 +22,7 @@ from werkzeug.datastructures import ContentRange
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
+from geoportal.i18n import tr
 from geoportal.providers.coverage import domain_set, range_fields, range_type
 from geoportal.server.caching import (
     REVALIDATE,
@@ -77,16 +78,18 @@ def _coverage_layer(live: LiveAPI, collection_id: str, *, light: bool = False) -
     map tile's cache key and its COG, read without the database (``LiveAPI.light``)."""
     layer = live.light(collection_id) if light else live.layer(collection_id)
     if layer is None or layer.current is None:
-        raise NotFound(f"collection {collection_id!r} not found")
+        raise NotFound(tr("collection {id} not found", id=repr(collection_id)))
     if layer.meta.kind != "coverage":
-        raise NotFound(f"collection {collection_id!r} holds features, not a coverage: "
-                       f"use /collections/{collection_id}/items")
+        raise NotFound(tr("collection {id} holds features, not a coverage: use "
+                          "/collections/{name}/items", id=repr(collection_id),
+                          name=collection_id))
     return layer
 
 
 def _raster_info(layer: Layer) -> dict[str, Any]:
     assert layer.current is not None
-    return dict((layer.current.report or {}).get("raster") or {})
+    grid = layer.current.typed_report.raster
+    return grid.to_dict() if grid is not None else {}
 
 
 def _format(args: dict[str, str], accept: str) -> str:
@@ -94,8 +97,8 @@ def _format(args: dict[str, str], accept: str) -> str:
     if given:
         found = _FORMATS.get(given.lower())
         if found is None:
-            raise InputError(f"f={given!r} is not offered for a coverage; use GTiff "
-                             "(GeoTIFF) or json (CoverageJSON)")
+            raise InputError(tr("f={f} is not offered for a coverage; use GTiff (GeoTIFF) or "
+                                "json (CoverageJSON)", f=repr(given)))
         return found
     if COVJSON in accept or "application/vnd.cov+json" in accept:
         return COVJSON
@@ -145,9 +148,11 @@ def _style(args: dict[str, str]) -> Style:
         try:
             low, high = (float(v) for v in parts)
         except ValueError:
-            raise InputError(f"rescale={args['rescale']!r}: two numbers, low,high") from None
+            raise InputError(tr("rescale={value}: two numbers, low,high",
+                                value=repr(args["rescale"]))) from None
         if not (math.isfinite(low) and math.isfinite(high) and high > low):
-            raise InputError(f"rescale={args['rescale']!r}: low must be below high")
+            raise InputError(tr("rescale={value}: low must be below high",
+                                value=repr(args["rescale"])))
         rescale = (low, high)
     return Style(rescale=rescale, colormap=args.get("colormap") or Style.colormap)
 
@@ -160,7 +165,7 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
     bp = Blueprint("coverages", __name__)
 
     def base() -> str:
-        return live.settings.base_url.rstrip("/")
+        return (live.settings.base_url or "").rstrip("/")  # set by Settings' validation
 
     def source(layer: Layer) -> RasterSource:
         assert layer.current is not None
@@ -185,10 +190,10 @@ def coverages_blueprint(live: LiveAPI, rasters: RasterStore,
         chosen = [names[b - 1] for b in grid.bands]
         if media == COVJSON:
             if grid.cells > MAX_COVJSON_CELLS:
-                raise InputError(
-                    f"CoverageJSON is served up to {MAX_COVJSON_CELLS:,} values and this "
-                    f"answer has {grid.cells:,}: ask for GeoTIFF (f=GTiff), a smaller subset, "
-                    "or scale it down (scale-size, scale-factor)")
+                raise InputError(tr(
+                    "CoverageJSON is served up to {limit:,} values and this answer has "
+                    "{cells:,}: ask for GeoTIFF (f=GTiff), a smaller subset, or scale it down "
+                    "(scale-size, scale-factor)", limit=MAX_COVJSON_CELLS, cells=grid.cells))
             data, _ = raster.read(grid)
             body = json.dumps(covjson(grid, data, chosen, range_fields(info)),
                               allow_nan=False)

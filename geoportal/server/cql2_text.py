@@ -119,8 +119,9 @@ def parse_cql2_text(text: str) -> Any:
     except UnexpectedEOF:
         raise CQL2SyntaxError("the filter ends too early (a missing value or ')'?)") from None
     except UnexpectedCharacters as exc:
-        raise CQL2SyntaxError(f"unexpected {text[exc.pos_in_stream:][:20]!r} at character "
-                              f"{exc.pos_in_stream + 1}") from None
+        position = exc.pos_in_stream or 0  # lark sets it for this error; typed Optional
+        raise CQL2SyntaxError(f"unexpected {text[position:][:20]!r} at character "
+                              f"{position + 1}") from None
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         if token is not None and token.type == "$END":
@@ -168,7 +169,7 @@ def _flag(node: Any, truth: bool) -> Any:
 
 
 @v_args(inline=True)
-class _Builder(Transformer):
+class _Builder(Transformer[Token, Any]):
     """Parse tree -> pygeofilter AST (the nodes its own parsers make)."""
 
     def __init__(self, text: str) -> None:

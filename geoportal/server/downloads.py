@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -41,7 +42,8 @@ import shapely
 from geoportal.catalog import Layer
 from geoportal.catalog.models import Field
 from geoportal.errors import BudgetExceeded, Conflict, InputError
-from geoportal.server.filters import filter_problem, parse_filter
+from geoportal.i18n import tr
+from geoportal.server.filters import check_filter, parse_filter
 from geoportal.storage import FeatureStore, Query, Row
 from geoportal.storage.base import MAX_PAGE_VERTICES
 
@@ -87,16 +89,17 @@ class Download:
 class OverBudget(BudgetExceeded):
     """A download that took longer than ``download_budget_s``."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, *, seconds: float) -> None:
         super().__init__(f"download over its budget of {seconds:g} s",
-                         user_msg=f"the download took longer than its budget of {seconds:g} s "
-                                  f"(download_budget_s): ask for less with bbox or filter",
+                         user_msg=tr("the download took longer than its budget of {seconds} s "
+                                     "(download_budget_s): ask for less with bbox or filter",
+                                     seconds=f"{seconds:g}"),
                          retry_after=60)
 
 
 def _check(deadline: float | None, budget_s: float | None) -> None:
     if deadline is not None and budget_s is not None and time.monotonic() > deadline:
-        raise OverBudget(budget_s)
+        raise OverBudget(seconds=budget_s)
 
 
 @lru_cache(maxsize=16)
@@ -113,7 +116,8 @@ def _parse_crs(text: str | None, supported: Sequence[str]) -> str | None:
     if code is None and text.upper().startswith("EPSG:") and text[5:].isdigit():
         code = text[5:] if any(v == text[5:] for v in known.values()) else None
     if code is None:
-        raise InputError(f"crs {text!r} is not offered; use one of {', '.join(supported)}")
+        raise InputError(tr("crs {crs} is not offered; use one of {crs_list}", crs=repr(text),
+                            crs_list=", ".join(supported)))
     return None if code == "CRS84" else f"EPSG:{code}"
 
 
@@ -123,10 +127,10 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     try:
         values = [float(v) for v in text.split(",")]
     except ValueError:
-        raise InputError(f"bbox {text!r} must be four numbers: minlon,minlat,maxlon,maxlat")\
-            from None
+        raise InputError(tr("bbox {bbox} must be four numbers: minlon,minlat,maxlon,maxlat",
+                            bbox=repr(text))) from None
     if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
-        raise InputError(f"bbox {text!r} must be minlon,minlat,maxlon,maxlat")
+        raise InputError(tr("bbox {bbox} must be minlon,minlat,maxlon,maxlat", bbox=repr(text)))
     return values[0], values[1], values[2], values[3]
 
 
@@ -161,7 +165,8 @@ def _transform(geoms: np.ndarray, crs: str | None) -> np.ndarray:
     def apply(coords: np.ndarray) -> np.ndarray:
         return np.column_stack(transformer.transform(coords[:, 0], coords[:, 1]))
 
-    return shapely.transform(geoms, apply)
+    moved: np.ndarray = shapely.transform(geoms, apply)
+    return moved
 
 
 def _geojson(batches: Iterator[list[Row]], crs: str | None) -> Iterator[bytes]:
@@ -254,15 +259,17 @@ def prepare_download(layer: Layer, store: FeatureStore, params: Mapping[str, str
     fmt_name = (params.get("f") or "gpkg").lower()
     fmt = FORMATS.get(fmt_name)
     if fmt is None:
-        raise InputError(f"f={fmt_name!r}: download as one of {', '.join(FORMATS)}")
+        raise InputError(tr("f={f}: download as one of {formats}", f=repr(fmt_name),
+                            formats=", ".join(FORMATS)))
     if fmt_name == "shp" and layer.current.geometry_type not in _SHAPEFILE_TYPES:
         # Versions published before issue 16 may mix types; a Shapefile holds one.
-        raise Conflict(f"layer {layer.id} mixes geometry types, which a Shapefile cannot "
-                       "hold: download it as f=gpkg or f=geojson, or publish it again (one "
-                       "type per layer)")
-    problem = filter_problem(params)
-    if problem is not None:
-        raise InputError(problem)
+        raise Conflict(tr("layer {id} mixes geometry types, which a Shapefile cannot hold: "
+                          "download it as f=gpkg or f=geojson, or publish it again (one type per "
+                          "layer)", id=layer.id))
+    try:
+        check_filter(params)
+    except InputError as exc:
+        raise InputError(exc.user_msg) from None
     if params.get("filter-crs") not in (None, supported_crs[0]):
         raise InputError("filter-crs: downloads take filter geometries in CRS84 (lon/lat)")
     crs = _parse_crs(params.get("crs"), supported_crs)
@@ -337,7 +344,7 @@ def _in_background(chunks: Iterator[bytes]) -> Iterator[bytes]:
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield cast(bytes, item)  # the queue holds the chunks, _DONE and an exception
     finally:
         stop.set()
 
@@ -367,6 +374,7 @@ def sent(download: Download, connection: socket.socket | None) -> Iterator[bytes
         cut = exc
     log.warning("download cut: %s over its time budget", download.filename)
     if connection is None:
-        raise cut or BudgetExceeded(f"download {download.filename} over its budget")
+        raise cut or BudgetExceeded(tr("download {name} over its budget",
+                                       name=download.filename))
     with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)

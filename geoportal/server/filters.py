@@ -24,10 +24,11 @@ from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text import parse as parse_pygeofilter_text
 
 from geoportal.errors import InputError
+from geoportal.i18n import tr
 from geoportal.server.cql2_text import CQL2SyntaxError, parse_cql2_text
 from geoportal.storage.cql import MAX_DEPTH, MAX_FILTER_CHARS, TEMPORAL_FUNCTIONS, check_limits
 
-__all__ = ["CONFORMANCE", "check_text", "filter_problem", "parse_filter"]
+__all__ = ["CONFORMANCE", "check_filter", "check_text", "filter_problem", "parse_filter"]
 
 _FEATURES = "http://www.opengis.net/spec/ogcapi-features-{}/1.0/conf/{}"
 _CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/{}"
@@ -87,8 +88,8 @@ def check_text(text: str) -> None:
     the text, before a parser recurses into it (``NOT`` x 5,000 would exhaust Python's stack);
     the exact depth of what passes is checked on the parsed tree (``cql.check_limits``)."""
     if len(text) > MAX_FILTER_CHARS:
-        raise InputError(f"the filter is longer than {MAX_FILTER_CHARS} characters; write it "
-                         "more simply or split the request")
+        raise InputError(tr("the filter is longer than {n} characters; write it more simply "
+                            "or split the request", n=MAX_FILTER_CHARS))
     json_ = text.lstrip().startswith("{")
     cap = (4 if json_ else 2) * MAX_DEPTH
     depth = nots = deepest = 0
@@ -106,8 +107,8 @@ def check_text(text: str) -> None:
             nots = 0
         deepest = max(deepest, depth + nots)
         if deepest > cap:
-            raise InputError(f"the filter is nested more than {MAX_DEPTH} levels deep "
-                             "(NOT, parentheses, functions); write it more simply")
+            raise InputError(tr("the filter is nested more than {n} levels deep (NOT, "
+                                "parentheses, functions); write it more simply", n=MAX_DEPTH))
 
 
 def _walk_json(node: Any) -> Any:
@@ -127,29 +128,42 @@ def _walk_json(node: Any) -> Any:
 _JSON_TEMPORAL = ("t_starts", "t_startedby", "t_finishes", "t_finishedby", "t_overlaps")
 
 
-def filter_problem(params: Mapping[str, str]) -> str | None:
-    """A sentence on what is wrong with the request's filter parameters, or None."""
+def check_filter(params: Mapping[str, str]) -> None:
+    """InputError with a sentence on what is wrong with the request's filter parameters
+    (``filter``, ``filter-lang``), if anything."""
     lang = params.get("filter-lang")
     if lang not in _LANGS:
-        return (f"filter-lang {lang!r} is not supported; use cql2-text (the default) or "
-                "cql2-json")
+        raise InputError(tr("filter-lang {lang} is not supported; use cql2-text (the default) "
+                            "or cql2-json", lang=repr(lang)))
     text = params.get("filter")
     if text is None:
-        return None
+        return
     if not text.strip():
-        return "filter is empty; give a CQL2 expression such as name = 'Мінск'"
+        raise InputError(tr("filter is empty; give a CQL2 expression such as name = 'Мінск'"))
     expected = _LANGS[lang]
     looks_json = text.lstrip().startswith("{")
     if lang is not None and (expected == "cql2-json") != looks_json:
-        return f"filter is not {expected} although filter-lang says so"
+        raise InputError(tr("filter is not {expected} although filter-lang says so",
+                            expected=expected))
     try:
         check_limits(parse_filter(text))
-    except InputError as exc:  # past a limit: the sentence names it
-        return exc.user_msg
+    except InputError:  # past a limit: the sentence names it
+        raise
     except json.JSONDecodeError as exc:
-        return f"filter is not valid JSON: {exc.msg} at character {exc.pos}"
+        raise InputError(tr("filter is not valid JSON: {error} at character {pos}",
+                            error=exc.msg, pos=exc.pos)) from None
     except Exception as exc:  # pygeofilter raises lark, ValueError, KeyError... by case
         detail = " ".join(str(exc).split())[:300] or type(exc).__name__
-        return f"filter is not valid {expected}: {detail}"
+        raise InputError(tr("filter is not valid {expected}: {detail}", expected=expected,
+                            detail=detail)) from None
+
+
+def filter_problem(params: Mapping[str, str]) -> str | None:
+    """A sentence on what is wrong with the request's filter parameters (the message of
+    ``check_filter``'s InputError, translatable), or None."""
+    try:
+        check_filter(params)
+    except InputError as exc:
+        return exc.user_msg
     return None
 

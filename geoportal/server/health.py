@@ -65,8 +65,9 @@ def _reason(exc: BaseException) -> str:
     """What the public body says of a failed check: a short reason, never a host, a port, a
     bucket or a driver's message (those go to the log)."""
     if isinstance(exc, DatabaseUnavailable):
-        return {dbhealth.TOO_SLOW: "timeout", dbhealth.LOCKED: "timeout",
-                dbhealth.BUSY: "busy"}.get(exc.user_msg or "", "unreachable")
+        reasons: dict[str, str] = {dbhealth.TOO_SLOW: "timeout", dbhealth.LOCKED: "timeout",
+                                   dbhealth.BUSY: "busy"}
+        return reasons.get(exc.user_msg or "", "unreachable")
     if isinstance(exc, StorageError) and "geoportal init" in (exc.user_msg or ""):
         return "not set up"
     return "unreachable"
@@ -133,8 +134,8 @@ def _verdict(results: dict[str, str], replica: bool, loaded: bool) -> tuple[str,
     (the replica, or the primary, which takes the replica's reads while it is away).
     "ok", "degraded: writes unavailable" (the primary away: reads served, writes 503),
     "degraded: reads from the primary" (the replica away), or "unavailable" (503)."""
-    failing = [name for name in ("database", "replica", "objects")
-               if name in results and results[name] != "ok"]
+    failing: list[str] = [name for name in ("database", "replica", "objects")
+                          if name in results and results[name] != "ok"]
     if not loaded:
         failing.append("catalog")
     primary_ok = results["database"] == "ok"

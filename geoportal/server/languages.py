@@ -59,7 +59,7 @@ def request_choice() -> Choice:
     one."""
     if not has_request_context():
         return Choice(_default)
-    choice = g.get("_language")
+    choice: Choice | None = g.get("_language")
     if choice is None:
         choice = g._language = negotiate(request.args.get("lang"),
                                          request.headers.get("Accept-Language"),
@@ -150,8 +150,8 @@ def log_server_error(description: str) -> None:
               cause if cause not in ("", "None") else description, exc_info=handled)
 
 
-def _get_exception(self: API, status: int, headers: dict, format_: str | None, code: str,
-                   description: str) -> tuple[dict, int, str]:
+def _get_exception(self: API, status: int, headers: dict[str, str], format_: str | None,
+                   code: str, description: str) -> tuple[dict[str, str], int, str]:
     """``API.get_exception`` with the description (and the HTML page) in the request's
     language; a 5xx is logged (once: pygeoapi's own logging of it is not called)."""
     if status >= HTTPStatus.INTERNAL_SERVER_ERROR:

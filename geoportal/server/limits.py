@@ -78,6 +78,7 @@ from geoportal.admin.audit import AuditLog
 from geoportal.admin.tokens import Token, TokenStore
 from geoportal.config import Settings
 from geoportal.errors import BudgetExceeded, InputError, TooManyRequests, Unauthorized
+from geoportal.i18n import Message, tr
 from geoportal.providers.records import CATALOG_ID
 
 __all__ = [
@@ -298,12 +299,19 @@ def serve_with(*, shared: Path | None, proxies: Iterable[str]) -> None:
 
 @dataclass(frozen=True)
 class GateTexts:
-    """What a gate's refusals say: ``busy`` (503) and ``own`` (429), each formatted with
-    ``seconds`` and ``places``/``share``."""
+    """What a gate's refusals say: ``busy`` (503) and ``own`` (429), message ids of
+    ``geoportal.messages``, each formatted with ``seconds`` and ``places``/``share``."""
 
     busy: str
     own: str
     retry_busy_s: int
+
+
+def _gate_message(template: str, **values: int) -> Message:
+    """A gate's refusal: ``template`` (a ``GateTexts`` message id) with the values it names
+    (a gate passes them all; each text names some)."""
+    return tr(template, **{name: value for name, value in values.items()
+                           if "{" + name + "}" in template})
 
 
 HEAVY_TEXTS = GateTexts(
@@ -391,7 +399,7 @@ class Gate:
         seconds = self.texts.retry_busy_s
         return BudgetExceeded(
             f"gate full: {self.places} running, {why}: {what} refused",
-            user_msg=self.texts.busy.format(seconds=seconds, places=self.places),
+            user_msg=_gate_message(self.texts.busy, seconds=seconds, places=self.places),
             retry_after=seconds)
 
     def enter(self, what: str, client: str) -> Callable[[], None]:
@@ -402,7 +410,8 @@ class Gate:
             if self._clients[client] >= self.per_client:
                 raise TooManyRequests(
                     f"gate: {client} already has {self.per_client} running, {what} refused",
-                    user_msg=self.texts.own.format(seconds=RETRY_OWN_S, share=self.per_client),
+                    user_msg=_gate_message(self.texts.own, seconds=RETRY_OWN_S,
+                                          share=self.per_client),
                     retry_after=RETRY_OWN_S)
             if self._running >= self.places:
                 if self._waiters >= self.waiting:
@@ -500,9 +509,10 @@ class Limits:
         if self.windows.hit("heavy", client, minute) > limit:
             raise TooManyRequests(
                 f"rate limit: {client} over {limit} heavy requests a minute",
-                user_msg=f"too many heavy requests from your address (filters, sorted, deep "
-                         f"or dated pages, downloads, coverages, low-zoom tiles): at most "
-                         f"{limit} a minute; try again in {left} s", retry_after=left)
+                user_msg=tr("too many heavy requests from your address (filters, sorted, deep "
+                            "or dated pages, downloads, coverages, low-zoom tiles): at most "
+                            "{limit} a minute; try again in {seconds} s", limit=limit,
+                            seconds=left), retry_after=left)
 
     def authenticate(self, tokens: TokenStore, text: str | None, client: str) -> Token:
         """``tokens.verify(text)`` under the failed-login limit: a valid token always passes;
@@ -523,8 +533,9 @@ class Limits:
             if failures > limit:
                 raise TooManyRequests(
                     f"login limit: {client} over {limit} failed logins a minute",
-                    user_msg=f"too many failed logins from your address: at most {limit} a "
-                             f"minute; try again in {left} s", retry_after=left) from None
+                    user_msg=tr("too many failed logins from your address: at most {limit} "
+                                "a minute; try again in {seconds} s", limit=limit,
+                                seconds=left), retry_after=left) from None
             raise
 
     def _audit(self, client: str, failures: int) -> None:
@@ -673,7 +684,8 @@ class _Releasing:
 
 
 def _limits() -> Limits:
-    return current_app.extensions["geoportal"]["limits"]
+    limits: Limits = current_app.extensions["geoportal"]["limits"]
+    return limits
 
 
 @contextmanager

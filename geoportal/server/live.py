@@ -58,7 +58,7 @@ _READ_ONE_BY_ONE = 64
 FULL_KEPT = 512
 
 
-class PortalAPI(API):
+class PortalAPI(API):  # type: ignore[misc]  # pygeoapi has no type information
     """pygeoapi's API with the generation's cached documents (collections, OpenAPI).
 
     pygeoapi deep-copies its whole configuration into ``tpl_config`` (0.7 s at 5,000
@@ -72,7 +72,7 @@ class PortalAPI(API):
         resources = config["resources"]
         super().__init__({**copy.deepcopy({k: v for k, v in config.items()
                                            if k != "resources"}), "resources": {}},
-                         openapi_json)  # type: ignore[arg-type]
+                         openapi_json)
         self.config["resources"] = resources
         self.collections = collections
         self.openapi_document = openapi_document
@@ -452,7 +452,7 @@ class LiveAPI:
         found = [layer for layer in self.catalog.find_layers(ids) if is_served(layer)]
         self._keep_full({layer.id: layer for layer in found})
         return [dataclasses.replace(layer, meta=dataclasses.replace(layer.meta),
-                                    current=dataclasses.replace(layer.current))
+                                    current=layer.current and dataclasses.replace(layer.current))
                 for layer in found]  # compacted apart from the full copies kept
 
     def _openapi_for(self, layers: Mapping[str, Layer], texts: Mapping[str, bytes],

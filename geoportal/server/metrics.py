@@ -6,13 +6,20 @@ What is measured (docs/deployment.md, "Monitoring"):
   a client typed), method and status: a count, a duration histogram (from the first byte of
   the request into the app to the last byte of the answer handed to the server, so a
   download's streaming counts) and the bytes sent;
-- the tile cache (hits, misses, bytes held) and the revalidations of collection documents
-  (``If-None-Match`` / ``If-Modified-Since`` answered 304 from memory, or not);
+- the tile cache (hits, misses, bytes held), the collection-document cache (hits and misses
+  of the collections' JSON descriptions and the HTML listing pages a worker keeps,
+  ``geoportal.server.collections.CollectionDocs``) and the revalidations of collection
+  documents (``If-None-Match`` / ``If-Modified-Since`` answered 304 from memory, or not);
 - the catalog generation served and how long each rebuild after a change took;
 - store reads (``query``, ``get``, ``tile``) by store kind: a duration histogram and errors;
 - the PostGIS pools (connections open, idle, requests waiting), per pool (primary, replica);
 - upload bytes received by the admin upload route;
-- jobs by state and the age of the oldest queued job, read from the jobs table at scrape.
+- jobs by state and the age of the oldest queued job, read from the jobs table at scrape;
+- how long finished jobs ran (``finished - started``) by final state (done, rejected,
+  failed): a histogram computed by the database at scrape time over the finished jobs the
+  jobs table keeps, since jobs run on worker machines this process never sees. The clean-up
+  deletes old jobs, so its counts can fall: read it as the distribution of the recent jobs
+  (``histogram_quantile`` over the buckets), not with ``rate()``.
 
 No collection id is a label: 20,000 layers times routes, statuses and histogram buckets would
 be millions of series (and a client could invent ids for 404s); the access log names the
@@ -49,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Request, Response, current_app, g, request
 
 from geoportal.errors import InputError
+from geoportal.states import JobState
 
 if TYPE_CHECKING:
     from geoportal.config import Settings
@@ -58,6 +66,7 @@ __all__ = [
     "OTHER_METHOD",
     "UNMATCHED",
     "catalog_refreshed",
+    "collection_cache_lookup",
     "install",
     "method_label",
     "revalidated",
@@ -77,13 +86,16 @@ UNMATCHED = "(unmatched)"  # the route of a request no route took (404, 405)
 OTHER_METHOD = "other"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UPLOAD_ROUTE = ("POST", "/admin/layers")
-JOB_STATES = ("queued", "running", "done", "rejected", "failed")  # catalog.schema.jobs
+JOB_STATES: tuple[str, ...] = tuple(JobState)  # catalog.schema.jobs
 _ROUTE = "geoportal.metrics.route"  # environ key: the route template, set by the app
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
                    float("inf"))
 STORE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
                  float("inf"))
 REFRESH_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, float("inf"))
+# An upload's job takes seconds (a small table) to an hour (a large raster).
+JOB_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, float("inf"))
+FINAL_JOB_STATES: tuple[str, ...] = tuple(state for state in JobState if not state.active)
 
 
 # -- the instruments (one set per process, made on first use) --------------------------------
@@ -110,6 +122,11 @@ class _Instruments:
         self.tile_cache = Counter("geoportal_tile_cache_lookups", "Vector tile cache lookups: "
                                   "hit (served from memory) or miss (drawn by the store).",
                                   ("result",), registry=None)
+        self.collection_cache = Counter("geoportal_collection_cache_lookups", "Collection "
+                                        "document cache lookups (a collection's JSON "
+                                        "description, a page of the HTML listing): hit "
+                                        "(served from memory) or miss (generated).",
+                                        ("result",), registry=None)
         self.tile_cache_bytes = Gauge("geoportal_tile_cache_bytes", "Bytes of tiles held in "
                                       "the tile caches, all workers together.",
                                       registry=None, multiprocess_mode="livesum")
@@ -189,7 +206,7 @@ def worker_exited(_server: Any, worker: Any) -> None:
         return
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]  # unannotated
 
 
 # -- labels ------------------------------------------------------------------------------------
@@ -241,6 +258,12 @@ def tile_cache_lookup(hit: bool) -> None:
         _instruments.tile_cache.labels("hit" if hit else "miss").inc()
 
 
+def collection_cache_lookup(hit: bool) -> None:
+    """One lookup of a collection document in the worker's memory (``CollectionDocs``)."""
+    if _instruments is not None:
+        _instruments.collection_cache.labels("hit" if hit else "miss").inc()
+
+
 def tile_cache_size(size: int) -> None:
     """The bytes this worker's tile cache holds now."""
     if _instruments is not None:
@@ -275,16 +298,46 @@ def _sample(parts: dict[str, Any]) -> None:
         found.pool_waiting.labels(name).set(stats.get("requests_waiting", 0))
 
 
+def _job_durations(engine: Any, conn: Any) -> dict[str, tuple[int, float, list[int]]]:
+    """Per final job state: how many finished jobs the table keeps, their seconds in all, and
+    how many took at most each bound of ``JOB_BUCKETS`` but the last (cumulative). Counted
+    by the database (one row per state, whatever the number of jobs), on SQLite and
+    PostgreSQL alike: the seconds are the difference of two timestamps, which each computes
+    its own way."""
+    from sqlalchemy import case, extract, func, select
+
+    from geoportal.catalog import schema
+
+    jobs = schema.jobs
+    seconds: Any
+    if engine.dialect.name == "sqlite":  # timestamps are text there; julianday reads them
+        days = func.julianday(jobs.c.finished) - func.julianday(jobs.c.started)
+        seconds = func.round(days * 86400.0, 3)  # to the millisecond julianday can tell
+    else:
+        seconds = extract("epoch", jobs.c.finished - jobs.c.started)
+    query = (select(jobs.c.state, func.count(), func.sum(seconds),
+                    *[func.sum(case((seconds <= bound, 1), else_=0))
+                      for bound in JOB_BUCKETS[:-1]])
+             .where(jobs.c.state.in_(FINAL_JOB_STATES), jobs.c.started.is_not(None),
+                    jobs.c.finished.is_not(None))
+             .group_by(jobs.c.state))
+    found: dict[str, tuple[int, float, list[int]]] = {}
+    for state, count, total, *within in conn.execute(query).all():
+        found[state] = (int(count), float(total or 0.0), [int(n or 0) for n in within])
+    return found
+
+
 class _Jobs:
     """A collector reading the jobs table at scrape time: jobs by state (every known state,
-    0 included, so an alert's series exists) and the age of the oldest queued job. The
-    database is the same for every worker and machine: any one of them may answer."""
+    0 included, so an alert's series exists), the age of the oldest queued job and the
+    durations of the finished jobs (``_job_durations``). The database is the same for every
+    worker and machine: any one of them may answer."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
 
     def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import GaugeMetricFamily
+        from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
         from sqlalchemy import func, select
 
         from geoportal.catalog import schema
@@ -297,6 +350,7 @@ class _Jobs:
                                            .group_by(jobs.c.state)).all())
                 oldest = conn.execute(select(func.min(jobs.c.created))
                                       .where(jobs.c.state == "queued")).scalar()
+                durations = _job_durations(self.engine, conn)
         except Exception as exc:  # the database away: the scrape goes on without jobs
             log.debug("metrics: jobs not read: %s", exc)
             return
@@ -309,6 +363,15 @@ class _Jobs:
         age = (datetime.now(UTC) - created).total_seconds() if created is not None else 0.0
         yield GaugeMetricFamily("geoportal_jobs_oldest_queued_seconds", "Age of the oldest "
                                 "queued job (0: none queued).", value=max(age, 0.0))
+        histogram = HistogramMetricFamily("geoportal_job_duration_seconds", "How long the "
+                                          "finished jobs the jobs table keeps ran (finished - "
+                                          "started), by final state.", labels=["state"])
+        for state in FINAL_JOB_STATES:
+            count, total, within = durations.get(state, (0, 0.0, [0] * (len(JOB_BUCKETS) - 1)))
+            buckets = [(str(bound), float(n))  # "1.0", as prometheus_client writes le
+                       for bound, n in zip(JOB_BUCKETS[:-1], within, strict=True)]
+            histogram.add_metric([state], [*buckets, ("+Inf", float(count))], sum_value=total)
+        yield histogram
 
 
 def catalog_refreshed(seconds: float) -> None:
@@ -378,7 +441,7 @@ def _scrape_response(parts: dict[str, Any]) -> Response:
     if _multiprocess():
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # as above
     else:
         for metric in found.all():
             registry.register(metric)

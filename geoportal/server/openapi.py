@@ -379,7 +379,7 @@ def _operation(operation_id: str, summary: str, tags: list[str], parameters: lis
 _ERRORS = {"400": "InvalidParameter", "500": "ServerError"}
 _EDIT_ERRORS = {"400": "InvalidParameter", "401": "Unauthorized", "403": "Forbidden",
                 "404": "NotFound", "422": "Unprocessable", "500": "ServerError"}
-_BEARER = [{"bearer": []}]
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _edit(operation_id: str, summary: str, responses: dict[str, str], body: str | None,
@@ -631,7 +631,7 @@ def _document_in(api: PortalAPI, language: str) -> tuple[dict[str, Any], str]:
     return found
 
 
-def openapi_(api: PortalAPI, request: APIRequest) -> tuple[dict, int, str]:
+def openapi_(api: PortalAPI, request: APIRequest) -> tuple[dict[str, str], int, str]:
     """pygeoapi's ``openapi_`` over our document: the JSON text built once (per language),
     and an HTML page listing the paths (our template, no CDN)."""
     headers = request.get_response_headers(**api.api_headers)

@@ -105,7 +105,8 @@ def coverage_provider(layer: Layer, rasters: RasterStore | None) -> dict[str, An
     it (grid, bands), so describing it never opens the file."""
     version = layer.current
     assert version is not None
-    raster = dict((version.report or {}).get("raster") or {})
+    grid = version.typed_report.raster
+    raster = grid.to_dict() if grid is not None else {}
     crs = raster.get("crs") or "EPSG:4326"
     # where GDAL would open it (a path or /vsis3/...): pygeoapi requires a "data"; the
     # portal's own routes read the COG through the RasterStore

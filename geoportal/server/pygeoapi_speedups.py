@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -31,8 +32,8 @@ def _transformer(from_crs: str, to_crs: str, always_xy: bool) -> pyproj.Transfor
         pygeoapi_crs.get_crs(from_crs), pygeoapi_crs.get_crs(to_crs), always_xy=always_xy)
 
 
-def transform_bbox(bbox: list, from_crs: str | pyproj.CRS, to_crs: str | pyproj.CRS,
-                   always_xy: bool = False) -> list:
+def transform_bbox(bbox: list[Any], from_crs: str | pyproj.CRS, to_crs: str | pyproj.CRS,
+                   always_xy: bool = False) -> list[float]:
     """pygeoapi's ``transform_bbox``, without rebuilding a transformer per call."""
     if not isinstance(from_crs, str) or not isinstance(to_crs, str):
         return _original(bbox, from_crs, to_crs, always_xy)
@@ -46,7 +47,8 @@ def transform_bbox(bbox: list, from_crs: str | pyproj.CRS, to_crs: str | pyproj.
     return list(transform(*bbox[:half]) + transform(*bbox[half:]))
 
 
-_original = pygeoapi_crs.transform_bbox
+# pygeoapi's own functions, as they are typed (pygeoapi has no type information).
+_original: Callable[..., list[float]] = pygeoapi_crs.transform_bbox
 _original_filter = pygeoapi_util.filter_dict_by_key_value
 
 
@@ -56,10 +58,10 @@ def filter_dict_by_key_value(dict_: Any, key: str, value: Any) -> Any:
     if filtered is not None:
         return filtered(key, value)
     return _original_filter(dict_, key, value)
-_original_to_json = pygeoapi_util.to_json
+_original_to_json: Callable[[dict[str, Any], bool], str] = pygeoapi_util.to_json
 
 
-def to_json(dict_: dict, pretty: bool = False) -> str:
+def to_json(dict_: dict[str, Any], pretty: bool = False) -> str:
     """pygeoapi's ``to_json``, encoded by orjson."""
     if pretty:
         return _original_to_json(dict_, pretty)

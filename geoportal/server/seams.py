@@ -142,7 +142,7 @@ def original(seam: Seam) -> Any:
 
 def _is_ours(seam: Seam, current: Any) -> bool:
     if isinstance(seam.replacement, list):
-        return current == seam.replacement
+        return bool(current == seam.replacement)
     return current is seam.replacement
 
 

@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from geoportal.catalog import Layer
 from geoportal.errors import InputError, NotFound
+from geoportal.i18n import tr
 from geoportal.server.access_log import cache_status
 from geoportal.server.caching import stale_version, tile_cache_control, versioned
 from geoportal.server.languages import pick, request_language
@@ -72,17 +73,17 @@ class TileCache:
     def __init__(self, max_bytes: int = 64 * 1024**2) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._tiles: OrderedDict[tuple, bytes] = OrderedDict()
+        self._tiles: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
         with self._lock:
             found = self._tiles.get(key)
             if found is not None:
                 self._tiles.move_to_end(key)
             return found
 
-    def put(self, key: tuple, tile: bytes) -> None:
+    def put(self, key: tuple[Any, ...], tile: bytes) -> None:
         with self._lock:
             if key in self._tiles:
                 return
@@ -95,7 +96,9 @@ class TileCache:
 
 def _matrix_set() -> dict[str, Any]:
     tms = morecantile.tms.get(TMS_ID)
-    return json.loads(tms.model_dump_json(exclude_none=True, by_alias=True))
+    matrix_set: dict[str, Any] = json.loads(tms.model_dump_json(exclude_none=True,
+                                                                by_alias=True))
+    return matrix_set
 
 
 def tile_limits(extent: tuple[float, float, float, float] | None, max_zoom: int
@@ -119,7 +122,7 @@ def _layer_or_404(live: LiveAPI, collection_id: str, *, light: bool = False) -> 
     tile's cache key, and read without the database (``LiveAPI.light``)."""
     layer = live.light(collection_id) if light else live.layer(collection_id)
     if layer is None or layer.current is None or layer.meta.kind != "vector":
-        raise NotFound(f"collection {collection_id!r} has no vector tiles")
+        raise NotFound(tr("collection {id} has no vector tiles", id=repr(collection_id)))
     return layer
 
 
@@ -131,7 +134,8 @@ def json_response(body: Any) -> Response:
 def check_tms(tms_id: str) -> None:
     """NotFound for any tile matrix set but the one offered."""
     if tms_id != TMS_ID:
-        raise NotFound(f"tile matrix set {tms_id!r} not found; offered: {TMS_ID}")
+        raise NotFound(tr("tile matrix set {id} not found; offered: {offered}",
+                          id=repr(tms_id), offered=TMS_ID))
 
 
 def plain_attribution(text: str | None) -> str:
@@ -159,8 +163,8 @@ def tile_address(z: str, y: str, x: str) -> TileAddress:
     except ValueError:
         raise InputError("tileMatrix, tileRow and tileCol must be whole numbers") from None
     if not address.valid():
-        raise NotFound(f"no tile {z}/{y}/{x} in {TMS_ID} (zoom 0 to {MAX_ZOOM}, row and "
-                       "column from 0 to 2^zoom - 1)")
+        raise NotFound(tr("no tile {z}/{y}/{x} in {tms} (zoom 0 to {max}, row and column from "
+                          "0 to 2^zoom - 1)", z=z, y=y, x=x, tms=TMS_ID, max=MAX_ZOOM))
     return address
 
 
@@ -195,7 +199,7 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
     bp = Blueprint("tiles", __name__)
 
     def base() -> str:
-        return live.settings.base_url.rstrip("/")
+        return (live.settings.base_url or "").rstrip("/")  # set by Settings' validation
 
     def tileset(layer: Layer) -> dict[str, Any]:
         version = layer.current

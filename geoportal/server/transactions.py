@@ -21,6 +21,7 @@ from flask import Blueprint, Response, request
 from geoportal.admin.edits import Editor, EditOutcome, Precondition
 from geoportal.admin.feature_input import CRS84, parse_body, read_feature
 from geoportal.errors import InputError, NotFound, UnsupportedFormat
+from geoportal.i18n import tr
 from geoportal.server.admin_api import Admin, audited, public_url, record_ok
 from geoportal.server.pygeoapi_config import SUPPORTED_CRS
 from geoportal.storage.base import Row, feature_etag
@@ -55,14 +56,14 @@ def _body() -> bytes:
     """The request body, refused when too large or not GeoJSON."""
     media = (request.mimetype or "").lower()
     if media not in _MEDIA:
-        raise UnsupportedFormat(f"send the feature as application/geo+json (got "
-                                f"{media or 'no Content-Type'})")
+        raise UnsupportedFormat(tr("send the feature as application/geo+json (got {media})",
+                                   media=media or tr("no Content-Type")))
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is over {MAX_BODY_BYTES // 1024**2} MiB: publish large "
-                           "sets of features as an upload (POST /admin/layers)")
+        raise BodyTooLarge(tr("the body is over {n} MiB: publish large sets of features as an "
+                              "upload (POST /admin/layers)", n=MAX_BODY_BYTES // 1024**2))
     raw = request.stream.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
-        raise BodyTooLarge(f"the body is over {MAX_BODY_BYTES // 1024**2} MiB")
+        raise BodyTooLarge(tr("the body is over {n} MiB", n=MAX_BODY_BYTES // 1024**2))
     return raw
 
 
@@ -71,8 +72,8 @@ def _content_crs() -> str:
     if not given:
         return CRS84
     if given not in SUPPORTED_CRS:
-        raise InputError(f"Content-Crs {given} is not supported; use one of "
-                         + ", ".join(SUPPORTED_CRS))
+        raise InputError(tr("Content-Crs {crs} is not supported; use one of {crs_list}",
+                            crs=given, crs_list=", ".join(SUPPORTED_CRS)))
     return given
 
 
@@ -89,9 +90,9 @@ def _fid(item_id: str) -> int:
     try:
         fid = int(item_id)
     except ValueError:
-        raise NotFound(f"feature {item_id!r} not found") from None
+        raise NotFound(tr("feature {id} not found", id=repr(item_id))) from None
     if not 0 < fid < 2**63:
-        raise NotFound(f"feature {item_id!r} not found")
+        raise NotFound(tr("feature {id} not found", id=repr(item_id)))
     return fid
 
 
@@ -140,9 +141,9 @@ def transactions_blueprint(admin: Admin, editor: Editor) -> Blueprint:
                 if not isinstance(members, list) or not members:
                     raise InputError("the FeatureCollection has no 'features' to add")
                 if len(members) > MAX_FEATURES:
-                    raise BodyTooLarge(f"at most {MAX_FEATURES} features per request; "
-                                       "publish more as an upload")
-                features = [read_feature(f, fields, crs=crs, where=f"feature {i + 1}")
+                    raise BodyTooLarge(tr("at most {n} features per request; publish more as "
+                                          "an upload", n=MAX_FEATURES))
+                features = [read_feature(f, fields, crs=crs, where=tr("feature {n}", n=i + 1))
                             for i, f in enumerate(members)]
             else:
                 features = [read_feature(data, fields, crs=crs)]

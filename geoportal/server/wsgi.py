@@ -38,6 +38,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from geoportal.config import Settings, load_settings
 from geoportal.etl.sandbox import drop_network_drivers
+from geoportal.i18n import tr
 from geoportal.server import limits, metrics
 from geoportal.server.app import create_app
 
@@ -53,7 +54,7 @@ class HeadTimeout(Exception):
     """The request line and headers took longer than ``header_timeout_s``."""
 
 
-class _TimedUnreader(SocketUnreader):
+class _TimedUnreader(SocketUnreader):  # type: ignore[misc]  # gunicorn: no type information
     """gunicorn's socket reader with a deadline for the head and a silence limit after."""
 
     def __init__(self, sock: socket.socket, body_timeout_s: float) -> None:
@@ -68,15 +69,16 @@ class _TimedUnreader(SocketUnreader):
                 raise HeadTimeout()
             self.sock.settimeout(left)
         try:
-            return super().chunk(size_hint)
+            data: bytes = super().chunk(size_hint)
+            return data
         except TimeoutError:
             if self.head_deadline is not None:
                 raise HeadTimeout() from None
             seconds = f"{self.sock.gettimeout() or self.body_timeout_s:g}"
             raise limits.SlowClient(
                 f"request body silent for {seconds} s",
-                user_msg=f"the request body stopped arriving: nothing came for {seconds} s; "
-                         "send it again") from None
+                user_msg=tr("the request body stopped arriving: nothing came for {seconds} s; "
+                            "send it again", seconds=seconds)) from None
 
 
 def _head_complete(buffer: bytearray, searched_from: int) -> bool:

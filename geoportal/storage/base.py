@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import orjson
@@ -24,6 +24,7 @@ import shapely
 
 from geoportal.errors import BudgetExceeded, InputError
 from geoportal.fields import Field
+from geoportal.i18n import tr
 from geoportal.storage.mvt import TileAddress
 
 __all__ = [
@@ -72,7 +73,7 @@ QUARANTINE_SCHEMA = pa.schema([
 ])
 
 
-def quarantine_batch(rows: Sequence[tuple]) -> pa.RecordBatch:
+def quarantine_batch(rows: Sequence[tuple[Any, ...]]) -> pa.RecordBatch:
     """Rows fetched from a store's quarantine table as one Arrow batch."""
     columns = zip(*rows, strict=True) if rows else [[] for _ in QUARANTINE_SCHEMA]
     return pa.RecordBatch.from_arrays(
@@ -139,10 +140,10 @@ class CountCache:
 
     def __init__(self, size: int = 2048) -> None:
         self.size = size
-        self._counts: OrderedDict[tuple, tuple[float, bool]] = OrderedDict()
+        self._counts: OrderedDict[tuple[Any, ...], tuple[float, bool]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> tuple[float, bool] | None:
+    def get(self, key: tuple[Any, ...]) -> tuple[float, bool] | None:
         """(count or estimate, estimated?) for a (table, where, params) key, if known."""
         with self._lock:
             hit = self._counts.get(key)
@@ -150,14 +151,14 @@ class CountCache:
                 self._counts.move_to_end(key)
             return hit
 
-    def put(self, key: tuple, count: float, estimated: bool) -> None:
+    def put(self, key: tuple[Any, ...], count: float, estimated: bool) -> None:
         with self._lock:
             self._counts[key] = (count, estimated)
             self._counts.move_to_end(key)
             while len(self._counts) > self.size:
                 self._counts.popitem(last=False)
 
-    def fill(self, key: tuple, count: Callable[[], tuple[float, bool]], query: Query,
+    def fill(self, key: tuple[Any, ...], count: Callable[[], tuple[float, bool]], query: Query,
              returned: int, result: QueryResult) -> None:
         """Set the result's number matched from the cache, or from ``count()`` (then kept);
         an estimate never below what the page proves."""
@@ -245,6 +246,10 @@ class EditSession(abc.ABC):
 class StagedWriter(abc.ABC):
     """A layer version being written. Nothing is visible until ``commit``; leaving the
     ``with`` block without committing removes whatever was written."""
+
+    # the quarantine spool (a temporary file and its Arrow writer), set by the first
+    # ``quarantine`` (read with getattr: subclasses need not initialise it)
+    _spool: tuple[IO[bytes], Any] | None
 
     @abc.abstractmethod
     def write(self, properties: pa.Table, geometries: np.ndarray) -> None:
@@ -377,9 +382,9 @@ def budget_exceeded(budget_ms: int, what: str) -> BudgetExceeded:
     seconds = f"{budget_ms / 1000:g}"
     return BudgetExceeded(
         f"{what}: stopped at the query budget of {budget_ms} ms",
-        user_msg=f"the query took longer than {seconds} s, the most one request may take; "
-                 "narrow it (a smaller bbox, a more selective filter, a smaller limit) and try "
-                 "again")
+        user_msg=tr("the query took longer than {s} s, the most one request may take; narrow "
+                    "it (a smaller bbox, a more selective filter, a smaller limit) and try again",
+                    s=seconds))
 
 
 def page_too_large(query: Query, rows: int, nbytes: int) -> InputError:
@@ -390,9 +395,10 @@ def page_too_large(query: Query, rows: int, nbytes: int) -> InputError:
     cap = query.max_vertices or 0
     per_feature = nbytes / max(rows, 1) / VERTEX_BYTES
     suggest = max(1, min(query.limit - 1, int(cap / max(per_feature, 1))))
-    return InputError(
-        f"limit={query.limit}: the features of this page hold more than {cap} vertices, the "
-        f"most one page may carry; ask for fewer features per page, such as limit={suggest}")
+    return InputError(tr(
+        "limit={limit}: the features of this page hold more than {cap} vertices, the most one "
+        "page may carry; ask for fewer features per page, such as limit={suggest}",
+        limit=query.limit, cap=cap, suggest=suggest))
 
 
 def coerce_value(name: str, type_: str, value: Any) -> Any:
@@ -400,8 +406,8 @@ def coerce_value(name: str, type_: str, value: Any) -> Any:
     timestamps must be ISO 8601 (returned as such, the same text whichever way it was
     written); text may not hold NUL, which no database text can."""
     if isinstance(value, str) and "\x00" in value:
-        raise InputError(f"{name}: the value holds the NUL character (%00), which no text "
-                         "can hold")
+        raise InputError(tr("{name}: the value holds the NUL character (%00), which no text "
+                            "can hold", name=name))
     try:
         if type_ == "date":
             return date.fromisoformat(str(value)).isoformat()
@@ -418,8 +424,11 @@ def coerce_value(name: str, type_: str, value: Any) -> Any:
             return text in ("true", "1")
     except ValueError:
         if type_ in ("date", "date-time"):
-            example = "2024-05-01" if type_ == "date" else "2024-05-01T10:30:00Z"
-            raise InputError(f"{name}={value!r}: expected a {type_} such as {example}"
-                             ) from None
-        raise InputError(f"{name}={value!r}: expected a value of type {type_}") from None
+            raise InputError(
+                tr("{name}={value}: expected a date such as 2024-05-01", name=name,
+                   value=repr(value)) if type_ == "date" else
+                tr("{name}={value}: expected a date-time such as 2024-05-01T10:30:00Z",
+                   name=name, value=repr(value))) from None
+        raise InputError(tr("{name}={value}: expected a value of type {type}", name=name,
+                            value=repr(value), type=type_)) from None
     return value

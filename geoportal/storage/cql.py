@@ -45,6 +45,7 @@ from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 
 from geoportal.errors import InputError
 from geoportal.fields import Field
+from geoportal.i18n import Message, tr
 
 __all__ = ["MAX_DEPTH", "MAX_DWITHIN_M", "MAX_FILTER_CHARS", "MAX_IN_VALUES", "MAX_NODES",
            "MAX_STRING_CHARS", "MAX_VERTICES", "POSTGIS", "SQLITE", "TEMPORAL_FUNCTIONS",
@@ -83,11 +84,13 @@ POSTGIS = Dialect("postgis", "", '"geom"', '"fid"', "%s")
 GEOMETRY_NAMES = ("geometry", "geom")
 FID_NAMES = ("fid", "id")
 _TRUE, _FALSE = "(1 = 1)", "(1 = 0)"
-_NOUNS = {"string": "text", "integer": "integers", "number": "numbers",
-          "boolean": "true/false values", "date": "dates", "date-time": "timestamps"}
-_HINTS = {"string": "a quoted string", "integer": "a number", "number": "a number",
-          "boolean": "TRUE or FALSE", "date": "DATE('YYYY-MM-DD')",
-          "date-time": "TIMESTAMP('YYYY-MM-DDTHH:MM:SSZ') or DATE('YYYY-MM-DD')"}
+# What a field of each type holds, and what to compare it with (message ids: fragments).
+_NOUNS = {"string": tr("text"), "integer": tr("integers"), "number": tr("numbers"),
+          "boolean": tr("true/false values"), "date": tr("dates"),
+          "date-time": tr("timestamps")}
+_HINTS = {"string": tr("a quoted string"), "integer": tr("a number"), "number": tr("a number"),
+          "boolean": tr("TRUE or FALSE"), "date": tr("DATE('YYYY-MM-DD')"),
+          "date-time": tr("TIMESTAMP('YYYY-MM-DDTHH:MM:SSZ') or DATE('YYYY-MM-DD')")}
 _TIMES = ("date", "date-time")
 _COMPARISONS = {ast.Equal: "=", ast.NotEqual: "<>", ast.LessThan: "<", ast.LessEqual: "<=",
                 ast.GreaterThan: ">", ast.GreaterEqual: ">="}
@@ -97,7 +100,7 @@ _SPATIAL_NODES = (*_SPATIAL, ast.BBox, ast.DistanceWithin)
 _CONVERSE = {"within": "contains", "contains": "within"}
 
 
-class TimeOverlapsStrict(ast.TimeOverlaps):
+class TimeOverlapsStrict(ast.TimeOverlaps):  # type: ignore[misc]  # pygeofilter: no types
     """CQL2's T_OVERLAPS. pygeofilter parses T_OVERLAPS and T_INTERSECTS alike (TimeOverlaps),
     read here as T_INTERSECTS; our readers (server.cql2_text, server.filters) build this node
     for T_OVERLAPS."""
@@ -171,9 +174,10 @@ def _is_number(value: Any) -> bool:
         isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)))
 
 
-def _operands(node: ast.Node, cls: type) -> list[Any]:
+def _operands(node: ast.Node, cls: type[Any]) -> list[Any]:
     """The operands of a chain of ANDs (or ORs), without recursion: long chains are common."""
-    out, stack = [], [node]
+    out: list[Any] = []
+    stack: list[Any] = [node]
     while stack:
         n = stack.pop()
         if isinstance(n, cls):
@@ -183,16 +187,25 @@ def _operands(node: ast.Node, cls: type) -> list[Any]:
     return out
 
 
-def _holds(a: _Sql) -> str:
-    return f"{f'field {a.name!r}' if a.name else 'the expression'} holds {_NOUNS[a.type]}"
+def _holds(a: _Sql) -> Message:
+    """What the values of ``a`` are, for messages: "field 'name' holds text"."""
+    if a.name:
+        return tr("field {name} holds {noun}", name=repr(a.name), noun=_NOUNS[a.type])
+    return tr("the expression holds {noun}", noun=_NOUNS[a.type])
 
 
-def _describe(node: Any) -> str:
-    if isinstance(node, ast.Function):
-        return f"the function {node.name.upper()}()"
+def _operator(node: Any) -> str:
+    """The CQL2 name of an operator node (``S_INTERSECTS``), for messages."""
     names = {ast.Relate: "S_RELATE", ast.Exists: "EXISTS", ast.DistanceBeyond: "S_BEYOND"}
     op = (get_op(node) if isinstance(node, ast.Node) else None) or names.get(type(node))
-    return f"the operator {(op or type(node).__name__).upper()}"
+    return (op or type(node).__name__).upper()
+
+
+def _describe(node: Any) -> Message:
+    """A node for messages: "the function NAME()" or "the operator OP"."""
+    if isinstance(node, ast.Function):
+        return tr("the function {name}()", name=node.name.upper())
+    return tr("the operator {op}", op=_operator(node))
 
 
 def _utc(value: datetime) -> datetime:
@@ -219,28 +232,28 @@ def _predicate(node: Any) -> Any:
 
 def _spatial_parts(node: Any) -> tuple[str, shapely.Geometry, float | None]:
     """(operation, literal geometry, distance in metres) of a spatial predicate on the geometry."""
-    what, op, distance = _describe(node).removeprefix("the operator "), "intersects", None
+    what, op, distance = _operator(node), "intersects", None
     lhs, rhs = node.lhs, getattr(node, "rhs", None)
     if isinstance(node, ast.BBox):
         what, box = "BBOX", (node.minx, node.miny, node.maxx, node.maxy)
         if not all(map(_is_number, box)) or box[0] > box[2] or box[1] > box[3]:
-            raise InputError("BBOX takes minx, miny, maxx, maxy (CRS84) with min <= max")
+            raise InputError(tr("BBOX takes minx, miny, maxx, maxy (CRS84) with min <= max"))
         rhs = values.Geometry(shapely.geometry.mapping(shapely.box(*box)))
     elif isinstance(node, ast.DistanceWithin):
         op, what, factor = "dwithin", "S_DWITHIN", _UNITS.get(str(node.units).lower())
         if not _is_number(node.distance) or node.distance < 0 or factor is None:
-            raise InputError("S_DWITHIN takes a distance in metres, a number >= 0")
+            raise InputError(tr("S_DWITHIN takes a distance in metres, a number >= 0"))
         distance = float(node.distance) * factor
         if distance > MAX_DWITHIN_M:
-            raise InputError(f"S_DWITHIN distances may be up to {MAX_DWITHIN_M // 1000} km "
-                             f"({MAX_DWITHIN_M} m); for a larger area use S_INTERSECTS with a "
-                             "polygon, or a bbox")
+            raise InputError(tr("S_DWITHIN distances may be up to {km} km ({m} m); for a "
+                                "larger area use S_INTERSECTS with a polygon, or a bbox",
+                                km=MAX_DWITHIN_M // 1000, m=MAX_DWITHIN_M))
     else:
         op = _SPATIAL[type(node)]
     if not isinstance(lhs, ast.Attribute) and isinstance(rhs, ast.Attribute):
         lhs, rhs, op = rhs, lhs, _CONVERSE.get(op, op)
     if not isinstance(lhs, ast.Attribute) or lhs.name not in GEOMETRY_NAMES:
-        raise InputError(f"{what} works on the geometry property ('geometry')")
+        raise InputError(tr("{what} works on the geometry property ('geometry')", what=what))
     if isinstance(rhs, values.Envelope):
         (x1, x2), (y1, y2) = sorted((rhs.x1, rhs.x2)), sorted((rhs.y1, rhs.y2))
         geom = shapely.box(x1, y1, x2, y2)
@@ -248,15 +261,18 @@ def _spatial_parts(node: Any) -> tuple[str, shapely.Geometry, float | None]:
         try:
             geom = shapely.force_2d(shapely.geometry.shape(rhs.geometry))
         except (ValueError, TypeError, LookupError, AttributeError, shapely.errors.ShapelyError):
-            raise InputError(f"{what}: the geometry literal is not valid GeoJSON/WKT") from None
+            raise InputError(tr("{what}: the geometry literal is not valid GeoJSON/WKT",
+                                what=what)) from None
     else:
-        raise InputError(f"{what} compares the geometry property with a geometry literal")
+        raise InputError(tr("{what} compares the geometry property with a geometry literal",
+                            what=what))
     if geom.is_empty or not geom.is_valid:
         reason = "empty" if geom.is_empty else shapely.is_valid_reason(geom)
-        raise InputError(f"{what}: the geometry literal is not valid ({reason})")
+        raise InputError(tr("{what}: the geometry literal is not valid ({reason})", what=what,
+                            reason=reason))
     minx, miny, maxx, maxy = geom.bounds
     if op == "dwithin" and (minx < -180 or maxx > 180 or miny < -90 or maxy > 90):
-        raise InputError("S_DWITHIN: the geometry is outside lon/lat bounds")
+        raise InputError(tr("S_DWITHIN: the geometry is outside lon/lat bounds"))
     return op, geom, distance
 
 
@@ -298,15 +314,15 @@ class _Translator:
 
     def param(self, value: Any) -> _Sql:
         if isinstance(value, float) and not math.isfinite(value):
-            raise InputError("numbers in filters must be finite")
+            raise InputError(tr("numbers in filters must be finite"))
         if isinstance(value, int) and not isinstance(value, bool) and \
                 not -(2**63) <= value < 2**63:
-            raise InputError(f"the number {value} is too large")
+            raise InputError(tr("the number {value} is too large", value=value))
         if isinstance(value, str) and "\x00" in value:
-            raise InputError("text values in a filter cannot hold the NUL character (%00)")
+            raise InputError(tr("text values in a filter cannot hold the NUL character (%00)"))
         if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
-            raise InputError(f"a text value in the filter is longer than {MAX_STRING_CHARS} "
-                             "characters")
+            raise InputError(tr("a text value in the filter is longer than {n} characters",
+                                n=MAX_STRING_CHARS))
         return _Sql(self.d.placeholder, (value,))
 
     def cond(self, node: Any) -> _Sql:
@@ -333,23 +349,23 @@ class _Translator:
         if isinstance(node, ast.IsNull):
             a = self.operand(node.lhs, any_type=True)
             if isinstance(a, _Lit):
-                raise InputError("IS NULL needs a property")
+                raise InputError(tr("IS NULL needs a property"))
             return _cat(a, " IS NOT NULL" if node.not_ else " IS NULL")
         if isinstance(node, _SPATIAL_NODES):
             return self.spatial(node)
         if isinstance(node, ast.TemporalPredicate):
             return self.temporal(node)
-        raise InputError(f"{_describe(node)} is not supported in filters")
+        raise InputError(tr("{what} is not supported in filters", what=_describe(node)))
 
     def operand(self, node: Any, *, any_type: bool = False) -> _Sql | _Lit:
         if isinstance(node, ast.Attribute):
             out = self.attribute(node.name)
             if out.type == "geometry" and not any_type:
-                raise InputError("the geometry can only be used in spatial predicates such as "
-                                 "S_INTERSECTS or BBOX")
+                raise InputError(tr("the geometry can only be used in spatial predicates such "
+                                    "as S_INTERSECTS or BBOX"))
             if out.type not in (*_NOUNS, "geometry") and not any_type:
-                raise InputError(f"field '{out.name}' has the type '{out.type}', which filters "
-                                 "do not support")
+                raise InputError(tr("field '{name}' has the type '{type}', which filters do "
+                                    "not support", name=out.name, type=out.type))
             return out
         if isinstance(node, ast.Function):
             return self.function(node)
@@ -358,10 +374,11 @@ class _Translator:
         if isinstance(node, str | int | float | date | values.Interval):
             return _Lit(node)
         if isinstance(node, values.Geometry | values.Envelope):
-            raise InputError("a geometry can only be used in spatial predicates")
+            raise InputError(tr("a geometry can only be used in spatial predicates"))
         if isinstance(node, ast.Node):
-            raise InputError(f"{_describe(node)} cannot be used as a value")
-        raise InputError(f"unsupported value in the filter: {str(node)[:80]!r}")
+            raise InputError(tr("{what} cannot be used as a value", what=_describe(node)))
+        raise InputError(tr("unsupported value in the filter: {value}",
+                            value=repr(str(node)[:80])))
 
     def attribute(self, name: str) -> _Sql:
         if name in self.types:
@@ -371,7 +388,8 @@ class _Translator:
             return _Sql(self.d.geometry if geometry else self.d.fid, (),
                         "geometry" if geometry else "integer", name)
         names = ", ".join([*self.types, "id", "geometry"])
-        raise InputError(f"unknown property '{name[:80]}'; the queryable properties are: {names}")
+        raise InputError(tr("unknown property '{name}'; the queryable properties are: {names}",
+                            name=name[:80], names=names))
 
     def function(self, node: ast.Function) -> _Sql | _Lit:
         name = node.name.lower()
@@ -380,21 +398,23 @@ class _Translator:
             if isinstance(inner, _Lit) and isinstance(inner.value, str):
                 return _Lit(inner.value.lower())
             if isinstance(inner, _Lit) or inner.type != "string":
-                raise InputError("CASEI works on text only")
+                raise InputError(tr("CASEI works on text only"))
             fn = "gp_lower(" if self.sqlite else "lower("
             return _cat(fn, inner, ")", type_="string", name=inner.name)
         if name == "accenti":
-            raise InputError("ACCENTI (accent-insensitive comparison) is not supported; "
-                             "use CASEI or LIKE")
-        raise InputError(f"{_describe(node)} is not supported in filters")
+            raise InputError(tr("ACCENTI (accent-insensitive comparison) is not supported; "
+                                "use CASEI or LIKE"))
+        raise InputError(tr("{what} is not supported in filters", what=_describe(node)))
 
     def arithmetic(self, node: ast.Arithmetic) -> _Sql:
-        sides = [self.operand(node.lhs), self.operand(node.rhs)]
-        for i, x in enumerate(sides):
+        sides: list[_Sql] = []
+        for x in (self.operand(node.lhs), self.operand(node.rhs)):
             if isinstance(x, _Lit) and _is_number(x.value) and abs(x.value) < 1e300:
-                sides[i] = self.param(float(x.value))
+                sides.append(self.param(float(x.value)))
             elif isinstance(x, _Lit) or x.type not in ("integer", "number"):
-                raise InputError("arithmetic (+ - * /) works on numbers only")
+                raise InputError(tr("arithmetic (+ - * /) works on numbers only"))
+            else:
+                sides.append(x)
         real, op = "REAL" if self.sqlite else "double precision", node.op.value
         rhs = _cat("NULLIF(", sides[1], ", 0)") if op == "/" else sides[1]  # x/0 is NULL
         return _cat("(CAST(", sides[0], f" AS {real}) {op} ", rhs, ")", type_="number")
@@ -405,10 +425,11 @@ class _Translator:
                 "number": _is_number(value), "boolean": isinstance(value, bool),
                 "date": isinstance(value, date), "date-time": isinstance(value, date)}[a.type]
         if isinstance(value, values.Interval):
-            raise InputError("an INTERVAL can only be used in temporal predicates such as "
-                             "T_INTERSECTS or T_DURING")
+            raise InputError(tr("an INTERVAL can only be used in temporal predicates such as "
+                                "T_INTERSECTS or T_DURING"))
         if not fits:
-            raise InputError(f"{_holds(a)}; compare it with {_HINTS[a.type]}")
+            raise InputError(tr("{holds}; compare it with {hint}", holds=_holds(a),
+                                hint=_HINTS[a.type]))
         return self.moment(a, op, value) if a.type in _TIMES else \
             _cat(a, f" {op} ", self.param(value))
 
@@ -417,13 +438,15 @@ class _Translator:
         if isinstance(a, _Lit) and isinstance(b, _Sql):
             a, b, op = b, a, _FLIP[op]
         if isinstance(a, _Lit):
-            raise InputError(f"a comparison ({op}) needs a property on at least one side")
+            raise InputError(tr("a comparison ({op}) needs a property on at least one side",
+                                op=op))
         if isinstance(b, _Lit):
             return self.literal(a, op, b.value)
         kinds = [{"integer": "number", "date": "time", "date-time": "time"}.get(x.type, x.type)
                  for x in (a, b)]
         if kinds[0] != kinds[1]:
-            raise InputError(f"{_holds(a)} and {_holds(b)}: they cannot be compared")
+            raise InputError(tr("{holds} and {holds2}: they cannot be compared",
+                                holds=_holds(a), holds2=_holds(b)))
         if kinds[0] == "time" and self.sqlite:
             a, b = _cat("gp_datetime(", a, ")"), _cat("gp_datetime(", b, ")")
         return _cat(a, f" {op} ", b)
@@ -434,7 +457,8 @@ class _Translator:
             try:
                 utc = _utc(value)
             except OverflowError:
-                raise InputError(f"the timestamp {value.isoformat()} is out of range") from None
+                raise InputError(tr("the timestamp {value} is out of range",
+                                    value=value.isoformat())) from None
             if self.sqlite:
                 text = utc.isoformat(timespec="microseconds")
                 return _cat("gp_datetime(", a, f") {op} ", self.param(text))
@@ -450,21 +474,23 @@ class _Translator:
     def like(self, node: ast.Like) -> _Sql:
         a = self.operand(node.lhs)
         if isinstance(a, _Lit) or a.type != "string" or node.nocase:
-            raise InputError("LIKE works on text properties" +
-                             ("" if isinstance(a, _Lit) else f"; {_holds(a)}"))
+            raise InputError(tr("LIKE works on text properties") if isinstance(a, _Lit)
+                             else tr("LIKE works on text properties; {holds}", holds=_holds(a)))
         pattern = node.pattern
         if isinstance(pattern, dict):  # pygeofilter leaves a cql2-json pattern unparsed
             try:
                 pattern = walk_cql_json(pattern)
             except (ValueError, TypeError, LookupError):
-                raise InputError("the pattern of LIKE must be a quoted string") from None
+                raise InputError(tr("the pattern of LIKE must be a quoted string")) from None
         p = self.operand(pattern)
         if not isinstance(p, _Lit) or not isinstance(p.value, str):
-            raise InputError("the pattern of LIKE must be a quoted string")
+            raise InputError(tr("the pattern of LIKE must be a quoted string"))
         try:
             like_matcher(p.value)
         except ValueError as exc:
-            raise InputError(f"LIKE pattern {p.value!r}: {exc}") from exc
+            reason = exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)
+            raise InputError(tr("LIKE pattern {pattern}: {reason}", pattern=repr(p.value),
+                                reason=reason)) from exc
         if self.sqlite:
             return _cat("gp_like(", a, ", ", self.param(p.value), ")")
         return _cat(a, " LIKE ", self.param(p.value))
@@ -472,7 +498,7 @@ class _Translator:
     def in_(self, node: ast.In) -> _Sql:
         a, items = self.operand(node.lhs), [self.operand(x) for x in node.sub_nodes]
         if isinstance(a, _Lit) or not items or not all(isinstance(i, _Lit) for i in items):
-            raise InputError("IN compares a property with a list of values")
+            raise InputError(tr("IN compares a property with a list of values"))
         checked = [self.literal(a, "=", i.value) for i in items]  # type: ignore[union-attr]
         if a.type in _TIMES:
             return _balanced(" OR ", checked)
@@ -494,21 +520,25 @@ class _Translator:
     def temporal(self, node: ast.TemporalPredicate) -> _Sql:
         """A property's instant t against a DATE, TIMESTAMP or INTERVAL [lo, hi] (None: open),
         by CQL2's definitions with the instant's begin = end."""
-        name, kind = _describe(node).removeprefix("the operator "), _TEMPORAL.get(type(node))
+        name, kind = _operator(node), _TEMPORAL.get(type(node))
         if kind is None:
-            raise InputError(f"{name} is not a CQL2 temporal function")
+            raise InputError(tr("{name} is not a CQL2 temporal function", name=name))
         a, b = self.operand(node.lhs), self.operand(node.rhs)
         if isinstance(a, _Lit) and isinstance(b, _Sql):
             a, b, kind = b, a, _TEMPORAL_CONVERSE.get(kind, kind)
         if isinstance(a, _Lit) or a.type not in _TIMES:
-            raise InputError(f"{name} works on date and timestamp properties" +
-                             ("" if isinstance(a, _Lit) else f"; {_holds(a)}"))
+            raise InputError(
+                tr("{name} works on date and timestamp properties", name=name)
+                if isinstance(a, _Lit) else
+                tr("{name} works on date and timestamp properties; {holds}", name=name,
+                   holds=_holds(a)))
         value = b.value if isinstance(b, _Lit) else None
         interval = isinstance(value, values.Interval)
         lo, hi = (value.start, value.end) if interval else (value, value)  # type: ignore[union-attr]
         if not (interval or isinstance(value, date)) or not all(
                 x is None or isinstance(x, date) for x in (lo, hi)):
-            raise InputError(f"{name} compares a property with a DATE, TIMESTAMP or INTERVAL")
+            raise InputError(tr("{name} compares a property with a DATE, TIMESTAMP or INTERVAL",
+                                name=name))
         proper = lo is None or hi is None or _instant(lo) < _instant(hi)  # not a single moment
         never = _cat("(", a, " <> ", a, ")")  # false, or null (unknown) where a is null
         if kind in _NEVER_FOR_INSTANTS:
@@ -546,15 +576,17 @@ def check_limits(node: Any) -> None:
             chained = isinstance(item, ast.And | ast.Or) and type(item) is parent
             depth -= chained
             if depth > MAX_DEPTH:
-                raise InputError(f"the filter is nested more than {MAX_DEPTH} levels deep "
-                                 "(NOT, parentheses, functions); write it more simply")
+                raise InputError(tr("the filter is nested more than {n} levels deep (NOT, "
+                                    "parentheses, functions); write it more simply",
+                                    n=MAX_DEPTH))
             nodes += 1
             if nodes > MAX_NODES:
-                raise InputError(f"the filter has more than {MAX_NODES} parts (properties, "
-                                 "values, operators); split it into several requests")
+                raise InputError(tr("the filter has more than {n} parts (properties, values, "
+                                    "operators); split it into several requests", n=MAX_NODES))
             if isinstance(item, ast.In):
                 if len(item.sub_nodes) > MAX_IN_VALUES:
-                    raise InputError(f"an IN list may hold up to {MAX_IN_VALUES} values")
+                    raise InputError(tr("an IN list may hold up to {n} values",
+                                        n=MAX_IN_VALUES))
                 children = [item.lhs, item.sub_nodes]
             else:
                 children = list(item.get_sub_nodes())
@@ -568,11 +600,11 @@ def check_limits(node: Any) -> None:
             stack += [(c, depth, parent) for c in item if not isinstance(c, ast.Node)]
             stack += [(c, depth + 1, None) for c in item if isinstance(c, ast.Node)]
         elif isinstance(item, str) and len(item) > MAX_STRING_CHARS:
-            raise InputError(f"a text value in the filter is longer than {MAX_STRING_CHARS} "
-                             "characters")
+            raise InputError(tr("a text value in the filter is longer than {n} characters",
+                                n=MAX_STRING_CHARS))
         elif isinstance(item, values.Geometry) and _vertices(item.geometry) > MAX_VERTICES:
-            raise InputError(f"a geometry in the filter has more than {MAX_VERTICES} vertices; "
-                             "simplify it or use a bbox")
+            raise InputError(tr("a geometry in the filter has more than {n} vertices; simplify "
+                                "it or use a bbox", n=MAX_VERTICES))
 
 
 def _vertices(geometry: Any) -> int:
@@ -646,7 +678,7 @@ class LikeMatcher:
         for ch in chars:
             if ch == "\\":
                 if (nxt := next(chars, None)) is None:
-                    raise ValueError("the pattern ends with the escape character '\\'")
+                    raise ValueError(tr("the pattern ends with the escape character '\\'"))
                 segments[-1].append(nxt)
             elif ch == "%":
                 segments.append([])
@@ -732,7 +764,8 @@ def _prepared(wkb: bytes, _thread: int) -> shapely.Geometry:
 
 
 @lru_cache(maxsize=32)
-def _metric(wkb: bytes, _thread: int) -> tuple[shapely.Geometry, tuple, pyproj.Transformer]:
+def _metric(wkb: bytes, _thread: int
+            ) -> tuple[shapely.Geometry, tuple[float, float, float, float], pyproj.Transformer]:
     """The literal in metres on an azimuthal equidistant projection centred on it."""
     geom = shapely.from_wkb(wkb)
     centre = geom.centroid

@@ -23,21 +23,24 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine
 
 from geoportal.errors import DatabaseUnavailable, StorageError
+from geoportal.i18n import Message, tr
 from geoportal.storage import outage as outage_tracker
 
 __all__ = ["BUSY", "LOCKED", "READ_ONLY", "TOO_SLOW", "TRY_AGAIN", "UNREACHABLE", "LogOnce",
            "Outage", "classify", "database_error", "database_name", "outage", "refused",
-           "replica_down", "unreachable"]
+           "replica_down", "unreachable", "unreachable_error"]
 
 log = logging.getLogger("geoportal.database")
 
-UNREACHABLE = "the database is unreachable; try again in a few seconds"
-LOCKED = "the layer is locked by a publish; try again"
-TOO_SLOW = "the database did not answer in time; try again in a few seconds"
-READ_ONLY = ("the database is read-only just now (maintenance or a fail-over), so nothing "
-             "can be changed; try again later")
-TRY_AGAIN = "the database had to cancel this request (a conflict with another one); try again"
-BUSY = "the database has no free connection just now; try again in a few seconds"
+# What users are told (message ids; ``unreachable`` and server.health compare with them).
+UNREACHABLE = tr("the database is unreachable; try again in a few seconds")
+LOCKED = tr("the layer is locked by a publish; try again")
+TOO_SLOW = tr("the database did not answer in time; try again in a few seconds")
+READ_ONLY = tr("the database is read-only just now (maintenance or a fail-over), so nothing "
+               "can be changed; try again later")
+TRY_AGAIN = tr("the database had to cancel this request (a conflict with another one); try "
+               "again")
+BUSY = tr("the database has no free connection just now; try again in a few seconds")
 
 # SQLSTATEs of a server that is going away or gone: admin_shutdown, crash_shutdown,
 # cannot_connect_now (starting up, shutting down, in recovery without hot standby)
@@ -158,6 +161,19 @@ def unreachable(exc: BaseException) -> bool:
     return isinstance(exc, DatabaseUnavailable) and exc.user_msg == UNREACHABLE
 
 
+def _unavailable(msg: str, said: Message, name: str,
+                 retry_after: int | None = None) -> DatabaseUnavailable:
+    """The 503 of database ``name``: ``msg`` for the log, ``said`` (one of the constants above)
+    for the user."""
+    return DatabaseUnavailable(msg, user_msg=said, database=name, retry_after=retry_after)
+
+
+def unreachable_error(msg: str, name: str) -> DatabaseUnavailable:
+    """The 503 of database ``name`` not answering at all (``UNREACHABLE``, an outage that
+    ``unreachable`` recognises); ``msg`` goes to the log."""
+    return _unavailable(msg, UNREACHABLE, name)
+
+
 def refused(exc: DatabaseUnavailable) -> None:
     """Count a request refused with ``exc`` against its database's outage (if one)."""
     _OUTAGES.refuse(exc.database)
@@ -177,33 +193,32 @@ def classify(exc: BaseException, name: str, what: str) -> DatabaseUnavailable | 
     - 53300 too_many_connections: the server is full; no outage, the pool is kept.
     """
     if isinstance(exc, sa_exc.TimeoutError):  # no free pooled connection in time
-        return DatabaseUnavailable(f"{what} ({name}): no free connection: {exc}",
-                                   user_msg=TOO_SLOW, database=name, retry_after=2)
+        return _unavailable(f"{what} ({name}): no free connection: {exc}", TOO_SLOW, name,
+                            retry_after=2)
     original = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
     if not isinstance(original, psycopg.Error):
         return None
     sqlstate = original.sqlstate
     if isinstance(original, psycopg.errors.LockNotAvailable):
-        return DatabaseUnavailable(f"{what} ({name}): lock timeout: {original}",
-                                   user_msg=LOCKED, database=name, retry_after=2)
+        return _unavailable(f"{what} ({name}): lock timeout: {original}", LOCKED, name,
+                            retry_after=2)
     if isinstance(original, psycopg.errors.QueryCanceled):
-        return DatabaseUnavailable(f"{what} ({name}): statement timeout: {original}",
-                                   user_msg=TOO_SLOW, database=name, retry_after=5)
+        return _unavailable(f"{what} ({name}): statement timeout: {original}", TOO_SLOW, name,
+                            retry_after=5)
     if isinstance(original, psycopg.errors.ReadOnlySqlTransaction):
-        return DatabaseUnavailable(f"{what} ({name}): read-only: {original}",
-                                   user_msg=READ_ONLY, database=name, retry_after=30)
+        return _unavailable(f"{what} ({name}): read-only: {original}", READ_ONLY, name,
+                            retry_after=30)
     if sqlstate in _ROLLED_BACK:
-        return DatabaseUnavailable(f"{what} ({name}): rolled back ({sqlstate}): {original}",
-                                   user_msg=TRY_AGAIN, database=name, retry_after=1)
+        return _unavailable(f"{what} ({name}): rolled back ({sqlstate}): {original}",
+                            TRY_AGAIN, name, retry_after=1)
     if sqlstate == _TOO_MANY_CONNECTIONS:
-        return DatabaseUnavailable(f"{what} ({name}): too many connections: {original}",
-                                   user_msg=BUSY, database=name, retry_after=5)
+        return _unavailable(f"{what} ({name}): too many connections: {original}", BUSY, name,
+                            retry_after=5)
     invalidated = isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
     gone = sqlstate is None or sqlstate.startswith("08") or sqlstate in _SHUTTING_DOWN
     if (isinstance(original, psycopg.OperationalError) and gone) or invalidated:
         outage(name).failed(exc)
-        return DatabaseUnavailable(f"{what} ({name}): {original}".strip(),
-                                   user_msg=UNREACHABLE, database=name)
+        return unreachable_error(f"{what} ({name}): {original}".strip(), name)
     return None
 
 

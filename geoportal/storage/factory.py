@@ -13,7 +13,9 @@ _REGISTRY: dict[str, FeatureStore] = {}
 
 def is_postgres(url: str | None) -> bool:
     """True for a PostgreSQL database URL (``postgresql://`` or ``postgresql+driver://``)."""
-    return bool(url) and url.split("://", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
+    if not url:
+        return False
+    return url.split("://", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
 
 def open_store(settings: Settings) -> FeatureStore:

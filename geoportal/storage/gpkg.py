@@ -538,14 +538,14 @@ class GeoPackageStore(FeatureStore):
         return sqlite_rows([row], list(info.columns), types)[0]
 
 
-def _fetch_page(cursor: sqlite3.Cursor, query: Query) -> list[tuple]:
+def _fetch_page(cursor: sqlite3.Cursor, query: Query) -> list[tuple[Any, ...]]:
     """The rows of a page query (``fid, geometry blob, ...``), read one at a time so that a
     page past ``query.max_vertices`` (its blobs' bytes over ``VERTEX_BYTES``) stops being read
     there, with ``page_too_large``, before the rest is fetched or anything is decoded."""
     if query.max_vertices is None:
         return cursor.fetchall()
     cap = query.max_vertices * VERTEX_BYTES
-    raw: list[tuple] = []
+    raw: list[tuple[Any, ...]] = []
     size = 0
     try:
         for row in cursor:
@@ -575,8 +575,8 @@ def _tile_window(address: TileAddress, points: bool) -> tuple[str, list[Any]]:
     return where, params
 
 
-def encode_tile_rows(address: TileAddress, layer: str, raw: list[tuple], columns: Sequence[str],
-                     types: dict[str, str]) -> bytes:
+def encode_tile_rows(address: TileAddress, layer: str, raw: list[tuple[Any, ...]],
+                     columns: Sequence[str], types: dict[str, str]) -> bytes:
     """A vector tile of rows of ``fid, geometry blob, *columns`` as read from a GeoPackage
     table: passed to ``encode_tile`` as columns, without a Row or a dict per feature."""
     if not raw:
@@ -585,13 +585,13 @@ def encode_tile_rows(address: TileAddress, layer: str, raw: list[tuple], columns
     geometries = shapely.from_wkb([gpkg_blob_to_wkb(b) for b in blobs])
     properties: dict[str, Sequence[Any]] = {}
     for name, column in zip(columns, values, strict=True):
-        if types.get(name) == "boolean":
-            column = [None if v is None else bool(v) for v in column]
-        properties[name] = column
+        properties[name] = [None if v is None else bool(v) for v in column] \
+            if types.get(name) == "boolean" else column
     return encode_tile(address, layer, fids, geometries, properties)
 
 
-def sqlite_rows(raw: list[tuple], columns: Sequence[str], types: dict[str, str]) -> list[Row]:
+def sqlite_rows(raw: list[tuple[Any, ...]], columns: Sequence[str],
+                types: dict[str, str]) -> list[Row]:
     """Rows of ``fid, geometry blob, *columns`` as read from a GeoPackage table."""
     wkbs = [gpkg_blob_to_wkb(r[1]) for r in raw]
     geoms = shapely.from_wkb(wkbs) if raw else []

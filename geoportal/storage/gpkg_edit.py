@@ -13,7 +13,7 @@ import shutil
 import sqlite3
 import struct
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -21,6 +21,7 @@ import shapely
 
 from geoportal.errors import InputError, StorageError
 from geoportal.fields import Field
+from geoportal.i18n import tr
 from geoportal.storage.base import EditSession, Row
 from geoportal.storage.gpkg import META_TABLE, GeoPackageStore, gpkg_blob_to_wkb, sqlite_rows
 
@@ -35,9 +36,10 @@ def geometry_blob(geometry: shapely.Geometry | None, srs_id: int, *, z: bool = F
     """A GeoPackage geometry blob: header (little endian, XY envelope) and ISO WKB."""
     if geometry is None:
         return None
+    wkb: bytes
     if shapely.is_empty(geometry):
-        return _HEADER.pack(b"GP", 0, 0b10001, srs_id) + shapely.to_wkb(
-            geometry, byte_order=1, flavor="iso")
+        wkb = shapely.to_wkb(geometry, byte_order=1, flavor="iso")
+        return _HEADER.pack(b"GP", 0, 0b10001, srs_id) + wkb
     minx, miny, maxx, maxy = shapely.bounds(geometry)
     wkb = shapely.to_wkb(geometry, byte_order=1, flavor="iso", output_dimension=3 if z else 2)
     return _HEADER.pack(b"GP", 0, 0b00011, srs_id) + _ENVELOPE.pack(minx, maxx, miny, maxy) \
@@ -63,7 +65,7 @@ def _register_spatial_functions(conn: sqlite3.Connection) -> None:
             return None
         return int(_envelope(blob) is None)
 
-    def part(i: int):
+    def part(i: int) -> Callable[[bytes | None], float | None]:
         def value(blob: bytes | None) -> float | None:
             env = _envelope(blob)
             return None if env is None else env[i]
@@ -138,8 +140,12 @@ class GeoPackageEdit(EditSession):
     def _values(self, properties: dict[str, Any]) -> list[Any]:
         unknown = sorted(set(properties) - set(self.columns))
         if unknown:
-            raise InputError(f"unknown properties: {', '.join(unknown)}; this layer has "
-                             f"{', '.join(self.columns) or 'no properties'}")
+            raise InputError(
+                tr("unknown properties: {names}; this layer has {fields}",
+                   names=", ".join(unknown), fields=", ".join(self.columns))
+                if self.columns else
+                tr("unknown properties: {names}; this layer has no properties",
+                   names=", ".join(unknown)))
         return [_stored(properties.get(c)) for c in self.columns]
 
     def _run(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:

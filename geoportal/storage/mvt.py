@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -56,7 +56,7 @@ class TileAddress:
     @property
     def size(self) -> float:
         """The tile's side in metres of EPSG:3857."""
-        return 2 * ORIGIN / 2**self.z
+        return float(2 * ORIGIN / 2**self.z)
 
     def mercator_bounds(self) -> tuple[float, float, float, float]:
         minx = -ORIGIN + self.x * self.size
@@ -80,10 +80,11 @@ def _lat(y: float) -> float:
 def min_feature_size(tile: TileAddress) -> float:
     """Degrees of longitude of one tile unit at this zoom: a feature whose envelope is
     smaller in both directions would be drawn as nothing, so it is not even read."""
-    return 360.0 / 2**tile.z / EXTENT
+    return float(360.0 / 2**tile.z / EXTENT)
 
 
-def _to_tile_units(tile: TileAddress):
+def _to_tile_units(tile: TileAddress) -> Callable[[np.ndarray], np.ndarray]:
+    """The function taking lon/lat coordinates (n x 2) to ``tile``'s units (y down)."""
     minx, _, _, maxy = tile.mercator_bounds()
     scale = EXTENT / tile.size
 
@@ -279,7 +280,7 @@ def _snap(geoms: np.ndarray) -> np.ndarray:
     """Geometries in tile units on the integer grid: rounded, and what rounding made invalid
     (collapsed rings, self-touching slivers) snap-rounded by GEOS instead, which also drops
     what collapses below a unit."""
-    rounded = shapely.transform(geoms, lambda xy: np.floor(xy + 0.5))
+    rounded: np.ndarray = shapely.transform(geoms, lambda xy: np.floor(xy + 0.5))
     bad = ~shapely.is_valid(rounded)
     if bad.any():  # made valid first: snap-rounding fails on an invalid input
         rounded[bad] = shapely.set_precision(shapely.make_valid(geoms[bad]), 1.0)
@@ -440,8 +441,9 @@ class _Values:
         for name in _NUMBERS:
             if not self.numbers[name]:
                 continue
-            unique, codes = np.unique(np.concatenate(self.numbers[name]), return_inverse=True)
-            index[np.concatenate(self.number_cells[name])] = base + codes
+            unique, inverse = np.unique(np.concatenate(self.numbers[name]),
+                                        return_inverse=True)
+            index[np.concatenate(self.number_cells[name])] = base + inverse
             base += len(unique)
             if name == "int":
                 pieces.append(_int_messages(unique))

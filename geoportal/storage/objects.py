@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from geoportal.errors import StorageError
+from geoportal.i18n import Message, tr
 from geoportal.storage.outage import Outage, Outages
 
 if TYPE_CHECKING:
@@ -64,8 +65,20 @@ class ObjectInfo(NamedTuple):
     etag: str | None = None
 
 
-STORE_FAILED = "the portal's file store failed; the operator finds the cause in the server log"
-STORE_AWAY = "the portal's file store cannot be reached at the moment; try again in a few seconds"
+def _store_failed() -> Message:
+    """What users are told of a store failure that is the operator's to mend (a missing
+    object, keys, a policy): the cause is in the log only."""
+    return tr("the portal's file store failed; the operator finds the cause in the server log")
+
+
+def _store_away() -> Message:
+    """What users are told while the store does not answer (HTTP 503)."""
+    return tr("the portal's file store cannot be reached at the moment; try again in a few "
+              "seconds")
+
+
+STORE_FAILED = _store_failed()
+STORE_AWAY = _store_away()
 
 
 class ObjectMissing(StorageError, FileNotFoundError):
@@ -222,14 +235,14 @@ class LocalObjectStore:
                 part.unlink(missing_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot write {key} in {self.describe}: {exc.strerror or exc}",
-                               user_msg=STORE_FAILED) from exc
+                               user_msg=_store_failed()) from exc
 
     @contextlib.contextmanager
     def local_file(self, key: str) -> Iterator[Path]:
         """The object's own file (nothing is copied)."""
         path = self.path(key)
         if not path.is_file():
-            raise ObjectMissing(f"{key} is not in {self.describe}", user_msg=STORE_FAILED)
+            raise ObjectMissing(f"{key} is not in {self.describe}", user_msg=_store_failed())
         yield path
 
     def exists(self, key: str, *, probe: bool = False) -> bool:
@@ -244,7 +257,8 @@ class LocalObjectStore:
         try:
             st = self.path(key).stat()
         except FileNotFoundError as exc:
-            raise ObjectMissing(f"{key} is not in {self.describe}", user_msg=STORE_FAILED) from exc
+            raise ObjectMissing(f"{key} is not in {self.describe}",
+                                user_msg=_store_failed()) from exc
         return ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC),
                           f'"{st.st_mtime_ns:x}-{st.st_size:x}"')
 
@@ -253,7 +267,8 @@ class LocalObjectStore:
         try:
             handle = self.path(key).open("rb")
         except FileNotFoundError as exc:
-            raise ObjectMissing(f"{key} is not in {self.describe}", user_msg=STORE_FAILED) from exc
+            raise ObjectMissing(f"{key} is not in {self.describe}",
+                                user_msg=_store_failed()) from exc
         with handle:
             handle.seek(start)
             left = None if end is None else max(0, end - start)
@@ -393,7 +408,7 @@ class S3ObjectStore:
             return
         raise ObjectStoreUnavailable(f"object store {self.describe} is unreachable (known "
                                      "for this process; probed again within "
-                                     f"{PROBE_EVERY_S:g} s)", user_msg=STORE_AWAY,
+                                     f"{PROBE_EVERY_S:g} s)", user_msg=_store_away(),
                                      store=self.describe)
 
     def _error(self, action: str, key: str, exc: Exception) -> StorageError:
@@ -410,11 +425,11 @@ class S3ObjectStore:
                 detail = detail.replace(self._env[name], "***")
         msg = f"object store {self.describe}: cannot {action} {key}: {detail[:300]}"
         if isinstance(exc, NotFoundError | FileNotFoundError):
-            return ObjectMissing(msg, user_msg=STORE_FAILED)
+            return ObjectMissing(msg, user_msg=_store_failed())
         if isinstance(exc, PermissionDeniedError | UnauthenticatedError):
-            return StorageError(msg, user_msg=STORE_FAILED)  # keys or policy: the operator's
+            return StorageError(msg, user_msg=_store_failed())  # keys or policy: the operator's
         self.outage.failed(exc)
-        return ObjectStoreUnavailable(msg, user_msg=STORE_AWAY, store=self.describe)
+        return ObjectStoreUnavailable(msg, user_msg=_store_away(), store=self.describe)
 
     def put_file(self, key: str, path: Path, *, move: bool = False) -> None:
         """Upload ``path`` (multipart in 8 MiB parts above that size; S3 makes the object

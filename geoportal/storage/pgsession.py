@@ -31,9 +31,12 @@ from typing import Any, Self
 import psycopg
 from psycopg import sql
 
+from geoportal.errors import StorageError
+
 __all__ = ["OneTripCursor", "allow_replica_reads", "application_name", "bind_request_id",
-           "connect_kwargs", "end_replica_reads", "maybe_closed", "reads_from_replica",
-           "replica_reads", "session_settings", "slow_statements", "unbind_request_id"]
+           "connect_kwargs", "end_replica_reads", "maybe_closed", "one_row",
+           "reads_from_replica", "replica_reads", "session_settings", "slow_statements",
+           "unbind_request_id"]
 
 log = logging.getLogger("geoportal.storage")
 
@@ -117,6 +120,15 @@ class OneTripCursor(psycopg.ClientCursor):
             log.warning("slow statement request_id=%s ms=%.0f sql=%s", _REQUEST.get() or "-",
                         elapsed_ms, " ".join(statement.as_string(self).split())[:2000])
         return self
+
+
+def one_row(cur: psycopg.Cursor[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """The row of a statement that always returns one (an aggregate, ``SELECT
+    to_regclass(...)``): a StorageError (500) if it returned none, never a TypeError later."""
+    row = cur.fetchone()
+    if row is None:
+        raise StorageError("a statement that returns one row returned none")
+    return row
 
 
 def maybe_closed(conn: psycopg.Connection) -> bool:

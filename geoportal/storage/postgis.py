@@ -34,6 +34,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geoportal.errors import BudgetExceeded, DatabaseUnavailable, InputError, StorageError
 from geoportal.fields import Field
+from geoportal.i18n import tr
 from geoportal.storage import cql, dbhealth, pgcopy
 from geoportal.storage.base import (
     MAX_FID,
@@ -59,6 +60,7 @@ from geoportal.storage.pgsession import (
     OneTripCursor,
     connect_kwargs,
     maybe_closed,
+    one_row,
     reads_from_replica,
     session_settings,
 )
@@ -108,7 +110,7 @@ def libpq_url(url: str) -> str:
 _Batch = tuple[int, pa.Table, np.ndarray]  # first fid, properties, geometries
 
 
-def _copy_rows(conn: psycopg.Connection, statement: sql.Composable
+def _copy_rows(conn: psycopg.Connection, statement: sql.Composed
                ) -> Callable[[Iterator[_Batch]], None]:
     """The consumer of a ``Pipe``: one binary ``COPY ... FROM STDIN`` of every batch."""
     def consume(batches: Iterator[_Batch]) -> None:
@@ -305,8 +307,10 @@ class PostGISStore(FeatureStore):
         """Whether this request's reads may go to the replica: one is configured, the request
         is an anonymous read, and the replica is not known to be away (``dbhealth``)."""
         replica = self._conninfo["replica"]
-        return bool(replica) and reads_from_replica() and \
-            not dbhealth.replica_down(self._names["replica"], replica)
+        if not replica:
+            return False
+        return reads_from_replica() and not dbhealth.replica_down(self._names["replica"],
+                                                                  replica)
 
     @contextmanager
     def _connection(self, ref: str, *, read: bool = False) -> Iterator[psycopg.Connection]:
@@ -333,8 +337,7 @@ class PostGISStore(FeatureStore):
         name = self._names[which]
         outage = dbhealth.outage(name)
         if outage.down and not outage.probe(self._conninfo[which] or self.conninfo):
-            raise DatabaseUnavailable(f"{ref}: database {name} unreachable",
-                                      user_msg=dbhealth.UNREACHABLE, database=name)
+            raise dbhealth.unreachable_error(f"{ref}: database {name} unreachable", name)
         if which in self._stale:
             self._renew(which)
         try:
@@ -389,8 +392,8 @@ class PostGISStore(FeatureStore):
                 return found  # full (too many connections): the pool is kept
             dbhealth.outage(name).failed(direct)
             self._stale.add(which)
-            return DatabaseUnavailable(f"{ref}: database {name} unreachable: {direct}",
-                                       user_msg=dbhealth.UNREACHABLE, database=name)
+            return dbhealth.unreachable_error(f"{ref}: database {name} unreachable: {direct}",
+                                              name)
         return self._pool_busy(ref, exc)
 
     def _pool_busy(self, ref: str, exc: PoolTimeout) -> BudgetExceeded:
@@ -398,8 +401,9 @@ class PostGISStore(FeatureStore):
         seconds = 5
         return BudgetExceeded(
             f"{ref}: no free database connection ({self.pool_size} pooled): {exc}",
-            user_msg=f"the database connections are all busy ({self.pool_size} per server "
-                     f"process); try again in {seconds} s", retry_after=seconds)
+            user_msg=tr("the database connections are all busy ({size} per server process); "
+                        "try again in {seconds} s", size=self.pool_size, seconds=seconds),
+            retry_after=seconds)
 
     @contextmanager
     def _cursor(self, ref: str, *, read: bool = False) -> Iterator[psycopg.Cursor]:
@@ -511,7 +515,7 @@ class PostGISStore(FeatureStore):
         with self._cursor(ref) as cur:
             cur.execute("SELECT to_regclass(%s) IS NOT NULL",
                         (sql.Identifier(QUARANTINE, table).as_string(cur),))
-            if not cur.fetchone()[0]:
+            if not one_row(cur)[0]:
                 return
             cur.execute(sql.SQL("SELECT source_row, reason, properties, source_wkb FROM {}.{} "
                                 "ORDER BY source_row").format(sql.Identifier(QUARANTINE),
@@ -563,7 +567,7 @@ class PostGISStore(FeatureStore):
             params += [*query.bbox, *query.bbox]
         for name, value in query.equals:
             if name not in all_columns:
-                raise InputError(f"{name}: not a field of this layer")
+                raise InputError(tr("{name}: not a field of this layer", name=name))
             filters.append(sql.SQL("{} = %s").format(sql.Identifier(name)))
             params.append(coerce_value(name, types.get(name, "string"), value))
         if query.filter is not None:
@@ -619,11 +623,11 @@ class PostGISStore(FeatureStore):
         is left of the call's ``deadline``; remembered for the next page of the same
         filter."""
         statement = sql.SQL("SELECT count(*) FROM {}{}").format(source, _where(filters))
-        only_bbox = query.bbox is not None and len(filters) == 1
+        sole_bbox = query.bbox if len(filters) == 1 else None  # the box is the only filter
 
         def count() -> tuple[float, bool]:
-            if only_bbox and self.count_budget_ms > 0:
-                found = self._bbox_count(ref, cur, statement, params, query.bbox)
+            if sole_bbox is not None and self.count_budget_ms > 0:
+                found = self._bbox_count(ref, cur, statement, params, sole_bbox)
                 if found is not None:
                     return found
             return self._count_uncached(ref, cur, statement, source, filters, params,
@@ -650,10 +654,10 @@ class PostGISStore(FeatureStore):
                 cur.execute(guarded, [table, *bbox, table,
                                       self.count_budget_ms * SCAN_ROWS_PER_MS, *params],
                             at_most_ms=self.count_budget_ms)
-                estimate, exact = cur.fetchone()
+                estimate, exact = one_row(cur)
             except psycopg.errors.QueryCanceled:  # out of time: the estimate alone
                 cur.execute(rows, [table, *bbox, table])
-                estimate, exact = cur.fetchone()[0], None
+                estimate, exact = one_row(cur)[0], None
         except psycopg.errors.InternalError:
             return None  # "stats for ... do not exist": no ANALYZE yet
         if exact is not None:
@@ -670,11 +674,11 @@ class PostGISStore(FeatureStore):
             raise budget_exceeded(self.query_budget_ms, f"{ref} count")
         cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {}{}").format(
             source, _where(filters)), params)
-        plan = cur.fetchone()[0][0]["Plan"]
+        plan = one_row(cur)[0][0]["Plan"]
         estimate = float(plan["Plan Rows"])
         if self.count_budget_ms <= 0:
             cur.execute(statement, params)
-            return cur.fetchone()[0], False
+            return one_row(cur)[0], False
         # A sequential scan of a table too large to read within the budget: do not start it.
         if _seq_scan(plan) and self._rows(ref, cur) > self.count_budget_ms * SCAN_ROWS_PER_MS:
             return estimate, True
@@ -683,7 +687,7 @@ class PostGISStore(FeatureStore):
         try:
             # a statement of its own: cancelled, it takes nothing else with it
             cur.execute(statement, params, at_most_ms=self.count_budget_ms)
-            return cur.fetchone()[0], False
+            return one_row(cur)[0], False
         except psycopg.errors.QueryCanceled:
             return estimate, True  # the count budget or the call's deadline
 
@@ -694,7 +698,7 @@ class PostGISStore(FeatureStore):
         if dense is None:
             cur.execute("SELECT obj_description(%s::regclass, 'pg_class')",
                         (sql.Identifier(*self._split(ref)).as_string(cur),))
-            dense = self._dense[ref] = cur.fetchone()[0] != SPARSE_FIDS
+            dense = self._dense[ref] = one_row(cur)[0] != SPARSE_FIDS
         return dense
 
     def _rows(self, ref: str, cur: psycopg.Cursor) -> float:
@@ -848,7 +852,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _rows(raw: list[tuple], columns: Sequence[str],
+def _rows(raw: list[tuple[Any, ...]], columns: Sequence[str],
           description: Sequence[Any] | None = None) -> list[Row]:
     """Rows of (fid, WKB, *columns) as ``Row``s; with the cursor's ``description``, only the
     columns of a date or time type go through ``_plain`` (a page of 100 rows has hundreds of

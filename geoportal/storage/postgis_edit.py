@@ -19,7 +19,9 @@ from psycopg import sql
 
 from geoportal.errors import InputError, StorageError
 from geoportal.fields import Field
+from geoportal.i18n import Message, tr
 from geoportal.storage.base import EditSession, Row
+from geoportal.storage.pgsession import one_row
 from geoportal.storage.postgis import (
     QUARANTINE,
     SCHEMA,
@@ -50,8 +52,8 @@ class PostGISEdit(EditSession):
             self.conn = store.connect()
             self._copy(source)
             self.columns, self.z = self._describe()
-            largest = self.conn.execute(sql.SQL("SELECT max(fid) FROM {}").format(
-                sql.Identifier(SCHEMA, source))).fetchone()[0] or 0
+            largest = one_row(self.conn.execute(sql.SQL("SELECT max(fid) FROM {}").format(
+                sql.Identifier(SCHEMA, source))))[0] or 0
             self.next_fid = max(next_fid, largest + 1, 1)
             self.gap = self.next_fid != largest + 1  # new ids will not follow the largest
             with self.conn.cursor() as cur:
@@ -74,8 +76,8 @@ class PostGISEdit(EditSession):
         # Unique ids from the start: each change finds its row by index, not by a scan.
         self.conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY (fid)").format(self._ident()))
         old = sql.Identifier(QUARANTINE, source)
-        found = self.conn.execute("SELECT to_regclass(%s) IS NOT NULL",
-                                  (old.as_string(self.conn),)).fetchone()[0]
+        found = one_row(self.conn.execute("SELECT to_regclass(%s) IS NOT NULL",
+                                          (old.as_string(self.conn),)))[0]
         if found:
             self.conn.execute(sql.SQL("CREATE TABLE {} AS SELECT * FROM {}").format(
                 sql.Identifier(QUARANTINE, self.table), old))
@@ -94,7 +96,7 @@ class PostGISEdit(EditSession):
         return tuple(n for n in names if n not in ("fid", "geom")), bool(dims and dims[0] > 2)
 
     @contextmanager
-    def _change(self, what: str) -> Iterator[psycopg.Connection]:
+    def _change(self, what: Message) -> Iterator[psycopg.Connection]:
         """One statement in a savepoint: a value the database refuses (class 22, data
         exception: text that is no number, a geometry of another type) is the user's error
         and undoes only this change; anything else is the store's."""
@@ -104,27 +106,33 @@ class PostGISEdit(EditSession):
             with self.conn.transaction():
                 yield self.conn
         except psycopg.errors.DataError as exc:
-            raise InputError(f"{what}: {exc.diag.message_primary or exc}") from exc
+            raise InputError(tr("{what}: {error}", what=what,
+                                error=exc.diag.message_primary or str(exc))) from exc
         except psycopg.Error as exc:
             raise self.store.fault(exc, f"{self.ref}: {what} failed") from exc
 
     def _values(self, properties: dict[str, Any]) -> list[Any]:
         unknown = sorted(set(properties) - set(self.columns))
         if unknown:
-            raise InputError(f"unknown properties: {', '.join(unknown)}; this layer has "
-                             f"{', '.join(self.columns) or 'no properties'}")
+            raise InputError(
+                tr("unknown properties: {names}; this layer has {fields}",
+                   names=", ".join(unknown), fields=", ".join(self.columns))
+                if self.columns else
+                tr("unknown properties: {names}; this layer has no properties",
+                   names=", ".join(unknown)))
         return [properties.get(c) for c in self.columns]
 
     def _ewkb(self, geometry: shapely.Geometry | None) -> bytes | None:
         if geometry is None or shapely.is_empty(geometry):
             return None
-        return shapely.to_wkb(shapely.set_srid(geometry, 4326), include_srid=True,
-                              output_dimension=3 if self.z else 2)
+        ewkb: bytes = shapely.to_wkb(shapely.set_srid(geometry, 4326), include_srid=True,
+                                     output_dimension=3 if self.z else 2)
+        return ewkb
 
     def get(self, fid: int) -> Row | None:
         columns = sql.SQL(", ").join(map(sql.Identifier, self.columns)) if self.columns \
             else sql.SQL("NULL")
-        with self._change(f"reading feature {fid}") as conn:
+        with self._change(tr("reading feature {fid}", fid=fid)) as conn:
             row = conn.execute(sql.SQL("SELECT fid, ST_AsBinary(geom), {} FROM {} "
                                        "WHERE fid = %s").format(columns, self._ident()),
                                (fid,)).fetchone()
@@ -138,7 +146,7 @@ class PostGISEdit(EditSession):
         names = sql.SQL(", ").join(map(sql.Identifier, ["fid", "geom", *self.columns]))
         marks = sql.SQL(", ").join([sql.SQL("%s"), sql.SQL("ST_GeomFromEWKB(%s)"),
                                     *[sql.SQL("%s")] * len(self.columns)])
-        with self._change("adding a feature") as conn:
+        with self._change(tr("adding a feature")) as conn:
             conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
                 self._ident(), names, marks), [fid, self._ewkb(geometry), *values])
         self.next_fid += 1
@@ -150,13 +158,13 @@ class PostGISEdit(EditSession):
         values = self._values(properties)
         sets = sql.SQL(", ").join([sql.SQL("geom = ST_GeomFromEWKB(%s)"), *[
             sql.SQL("{} = %s").format(sql.Identifier(c)) for c in self.columns]])
-        with self._change(f"replacing feature {fid}") as conn:
+        with self._change(tr("replacing feature {fid}", fid=fid)) as conn:
             cur = conn.execute(sql.SQL("UPDATE {} SET {} WHERE fid = %s").format(
                 self._ident(), sets), [self._ewkb(geometry), *values, fid])
         return cur.rowcount > 0
 
     def delete(self, fid: int) -> bool:
-        with self._change(f"deleting feature {fid}") as conn:
+        with self._change(tr("deleting feature {fid}", fid=fid)) as conn:
             cur = conn.execute(sql.SQL("DELETE FROM {} WHERE fid = %s").format(self._ident()),
                                (fid,))
         if cur.rowcount > 0:
@@ -165,12 +173,12 @@ class PostGISEdit(EditSession):
         return False
 
     def summary(self) -> tuple[int, tuple[float, float, float, float] | None]:
-        with self._change("summarizing the copy") as conn:
-            count, *box = conn.execute(sql.SQL(
+        with self._change(tr("summarizing the copy")) as conn:
+            count, minx, miny, maxx, maxy = one_row(conn.execute(sql.SQL(
                 "SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
                 "FROM (SELECT count(*) AS n, ST_Extent(geom) AS e FROM {}) AS s").format(
-                    self._ident())).fetchone()
-        return count, (tuple(box) if box[0] is not None else None)
+                    self._ident())))
+        return count, ((minx, miny, maxx, maxy) if minx is not None else None)
 
     @property
     def sparse(self) -> bool:

@@ -28,6 +28,7 @@ from rasterio.windows import Window
 from rasterio.windows import from_bounds as window_from_bounds
 
 from geoportal.errors import InputError, NotFound
+from geoportal.i18n import tr
 from geoportal.storage.rasters import RasterLocation
 
 __all__ = ["MAX_CELLS", "MAX_SIDE", "Grid", "RasterSource", "band_names", "raster_bounds"]
@@ -86,7 +87,7 @@ class RasterSource:
         location = path if isinstance(path, RasterLocation) else RasterLocation(str(path))
         if not location.remote and not Path(location.path).is_file():
             raise NotFound(f"the raster of {layer_id!r} is missing: {location.path}",
-                           user_msg=f"coverage {layer_id!r} has no data file")
+                           user_msg=tr("coverage {id} has no data file", id=repr(layer_id)))
         self.location = location
         self.path = location.path
         self.layer_id = layer_id
@@ -104,7 +105,7 @@ class RasterSource:
                     raise
                 raise self.location.failure(
                     f"the raster of {self.layer_id!r}", exc,
-                    f"coverage {self.layer_id!r} has no data file") from None
+                    tr("coverage {id} has no data file", id=repr(self.layer_id))) from None
             with ds:
                 yield ds
 
@@ -129,8 +130,8 @@ class RasterSource:
             chosen = tuple(bands) if bands else tuple(range(1, ds.count + 1))
             wrong = [b for b in chosen if not 1 <= b <= ds.count]
             if wrong:
-                raise InputError(f"band {wrong[0]} does not exist: the coverage has "
-                                 f"{ds.count} band(s)")
+                raise InputError(tr("band {band} does not exist: the coverage has {count} "
+                                    "band(s)", band=wrong[0], count=ds.count))
             with ExitStack() as stack:
                 source = self._warped(ds, out_crs, stack)
                 full = Window(0, 0, source.width, source.height)
@@ -145,29 +146,31 @@ class RasterSource:
                     found = _snap(window_from_bounds(*wanted, source.transform), full)
                     if found is None:
                         left, bottom, right, top = source.bounds
-                        raise InputError(
+                        extent = (f"{left:.6g},{min(bottom, top):.6g},{right:.6g},"
+                                  f"{max(bottom, top):.6g}")
+                        raise InputError(tr(
                             "the requested area lies outside the coverage, whose extent is "
-                            f"{left:.6g},{min(bottom, top):.6g},{right:.6g},{max(bottom, top):.6g}"
-                            f" in {_crs_name(source.crs)}")
+                            "{extent} in {crs}", extent=extent, crs=_crs_name(source.crs)))
                     window = found
                 left, bottom, right, top = rasterio.windows.bounds(window, source.transform)
                 width, height = int(window.width), int(window.height)
                 if exact and bounds is not None:
                     asked = window_from_bounds(*bounds, source.transform)
                     if max(asked.width / source.width, asked.height / source.height) > 64:
-                        raise InputError("the requested area is far larger than the coverage "
-                                         "(more than 64 times its size): ask for the part "
-                                         "of the world it covers")
+                        raise InputError(tr("the requested area is far larger than the "
+                                            "coverage (more than 64 times its size): ask for "
+                                            "the part of the world it covers"))
                     left, bottom, right, top = bounds
         out_w = size[0] or max(1, round(width / factor[0]))
         out_h = size[1] or max(1, round(height / factor[1]))
         grid = Grid((left, min(bottom, top), right, max(bottom, top)), out_w, out_h,
                     out_crs, chosen)
         if max(out_w, out_h) > MAX_SIDE or grid.cells > MAX_CELLS:
-            raise InputError(
-                f"the answer would be {out_w} x {out_h} pixels x {len(chosen)} band(s), more "
-                f"than the {MAX_SIDE} px a side and {MAX_CELLS:,} cells served at once; ask "
-                "for less with subset or bbox, or scale it with scale-size or scale-factor")
+            raise InputError(tr(
+                "the answer would be {width} x {height} pixels x {bands} band(s), more than "
+                "the {side} px a side and {cells:,} cells served at once; ask for less with "
+                "subset or bbox, or scale it with scale-size or scale-factor",
+                width=out_w, height=out_h, bands=len(chosen), side=MAX_SIDE, cells=MAX_CELLS))
         return grid
 
     def read(self, grid: Grid) -> tuple[np.ma.MaskedArray, dict[str, Any]]:
@@ -189,8 +192,8 @@ class RasterSource:
                 if self.location.remote:  # the store, not the request
                     raise self.location.failure(f"the raster of {self.layer_id!r}",
                                                 exc) from None
-                raise InputError(f"the coverage cannot be read for this request ({exc}); ask "
-                                 "for a smaller area or size") from None
+                raise InputError(tr("the coverage cannot be read for this request ({error}); "
+                                    "ask for a smaller area or size", error=str(exc))) from None
             profile = {
                 "driver": "GTiff", "width": grid.width, "height": grid.height,
                 "count": len(grid.bands), "dtype": ds.dtypes[grid.bands[0] - 1],
@@ -225,7 +228,8 @@ class RasterSource:
                         out.set_band_description(i, text)
                 if extra["colormap"]:
                     out.write_colormap(1, extra["colormap"])
-            return memory.read()
+            tiff: bytes = memory.read()
+            return tiff
 
     @staticmethod
     def _warped(ds: DatasetReader, crs: CRS, stack: ExitStack) -> DatasetReader | WarpedVRT:

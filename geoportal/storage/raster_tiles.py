@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from rasterio.errors import RasterioIOError
 from rio_tiler.colormap import cmap
 from rio_tiler.errors import InvalidColorMapName, TileOutsideBounds
 from rio_tiler.io import Reader
+from rio_tiler.types import GDALColorMapType
 
 from geoportal.errors import InputError
+from geoportal.i18n import tr
 from geoportal.storage.rasters import RasterLocation
 
 __all__ = ["DEFAULT_COLORMAP", "Style", "colormaps", "legend", "render_tile", "stretch"]
@@ -74,7 +77,8 @@ def stretch(path: Path | str | RasterLocation) -> tuple[float, float]:
         with _opened(where) as src:
             stats = src.statistics(indexes=1, max_size=1024, percentiles=[2, 98])
         band = next(iter(stats.values()))
-        low, high = float(band.percentile_2), float(band.percentile_98)
+        percentiles = band.model_extra or {}  # rio-tiler keeps them as extra fields
+        low, high = float(percentiles["percentile_2"]), float(percentiles["percentile_98"])
         if not high > low:  # a constant band: any range around it
             low, high = float(band.min), float(band.max) if band.max > band.min else low + 1
         found = (low, high)
@@ -83,12 +87,14 @@ def stretch(path: Path | str | RasterLocation) -> tuple[float, float]:
     return found
 
 
-def _colormap(name: str) -> dict:
+def _colormap(name: str) -> GDALColorMapType:
+    """rio-tiler's colormap ``name`` (any case); an InputError naming a few others."""
     try:
-        return cmap.get(name.lower())
+        # the named colormaps are 256-entry GDAL maps; ``get`` is typed for any kind
+        return cast(GDALColorMapType, cmap.get(name.lower()))
     except (InvalidColorMapName, KeyError):
-        raise InputError(f"colormap {name!r} is unknown; use one of "
-                         f"{', '.join(colormaps()[:12])}...") from None
+        raise InputError(tr("colormap {name} is unknown; use one of {names}...",
+                            name=repr(name), names=", ".join(colormaps()[:12]))) from None
 
 
 def render_tile(path: Path | str | RasterLocation, z: int, x: int, y: int,
@@ -105,8 +111,10 @@ def render_tile(path: Path | str | RasterLocation, z: int, x: int, y: int,
         if np.ma.getmaskarray(image.array).all():  # nothing but nodata here
             return None
         palette = None
-        if src.dataset.count == 1 and src.dataset.colorinterp[0].name == "palette":
-            palette = src.dataset.colormap(1)
+        dataset = src.dataset  # open within the ``with``
+        if dataset is not None and dataset.count == 1 \
+                and dataset.colorinterp[0].name == "palette":
+            palette = dataset.colormap(1)
         bands = image.count
         dtype = image.data.dtype
     if palette is not None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geoportal.errors import GeoportalError, NotFound, StorageError
+from geoportal.i18n import Message, tr
 from geoportal.storage.objects import (
-    STORE_AWAY,
     LocalObjectStore,
     ObjectInfo,
     ObjectStore,
@@ -36,8 +36,16 @@ if TYPE_CHECKING:
 __all__ = ["COVERAGES", "RASTER_MISSING", "RasterLocation", "RasterStore"]
 
 COVERAGES = "coverages/"
-RASTER_MISSING = ("the data file of this layer is missing from the portal's file store; the "
-                  "operator finds the cause in the server log")
+
+
+def _missing() -> Message:
+    """What users are told of a coverage whose file is gone from the store (the log has the
+    store and the path)."""
+    return tr("the data file of this layer is missing from the portal's file store; the "
+              "operator finds the cause in the server log")
+
+
+RASTER_MISSING = _missing()
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class RasterLocation:
         """Whether the file is read over the network (``/vsis3/``)."""
         return self.path.startswith("/vsi")
 
-    def failure(self, what: str, exc: Exception, missing_msg: str | None = None
+    def failure(self, what: str, exc: Exception, missing_msg: Message | None = None
                 ) -> GeoportalError:
         """The error for GDAL failing to open or read a remote COG (GDAL says "does not
         exist" whether the object is gone or the store is away): asks the store itself,
@@ -70,9 +78,11 @@ class RasterLocation:
             return err
         if not there:
             return NotFound(f"{what} is missing: {self.path}",
-                            user_msg=missing_msg or RASTER_MISSING)
+                            user_msg=missing_msg if missing_msg else _missing())
         return ObjectStoreUnavailable(f"{what} cannot be read from the object store "
-                                      f"({self.path}): {exc}", user_msg=STORE_AWAY)
+                                      f"({self.path}): {exc}", user_msg=tr(
+                                          "the portal's file store cannot be reached at the "
+                                          "moment; try again in a few seconds"))
 
     def env(self) -> Env | contextlib.nullcontext[None]:
         """The GDAL configuration to open ``path`` under (a no-op for a local file). The
@@ -97,7 +107,7 @@ def _store_session(keys: dict[str, str]) -> object:
     """A rasterio Session that hands GDAL the object store's keys as they are."""
     from rasterio.session import Session
 
-    class StoreKeys(Session):
+    class StoreKeys(Session):  # type: ignore[misc]  # rasterio has no type information
         """The keys of GEOPORTAL_OBJECT_STORE's AWS_* variables, as GDAL options."""
 
         def __init__(self, options: dict[str, str]) -> None:

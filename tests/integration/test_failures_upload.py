@@ -6,6 +6,7 @@ byte order mark is published with its names and places."""
 from __future__ import annotations
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -44,6 +45,32 @@ def test_string_coordinates_are_rejected_with_the_sentence(portal, token):
     assert job["state"] == "rejected" and job["status"] == 422, job
     assert job["error"].startswith("points.geojson: no feature can be published")
     assert 'coordinates are written as text ("27.5")' in job["error"]
+
+
+def test_a_rejected_jobs_error_is_said_in_the_readers_language(portal, token, tmp_path):
+    """A job's error is stored with its message id: ``?lang=`` says it in Belarusian or
+    Russian, naming the file as uploaded and no folder of the server."""
+    job = publish(portal, token, "str-coords-said", COUNTRY, "points.geojson",
+                  _fc(_point("27.5", "53.9")).encode(), source={"path": "points.geojson"})
+    assert job["state"] == "rejected", job
+    said = {language: requests.get(f"{portal.url}/admin/jobs/{job['id']}",
+                                   params={"lang": language}, timeout=30,
+                                   headers={"Authorization": f"Bearer {token}"}).json()["error"]
+            for language in ("be", "ru", "en")}
+    assert said["en"] == job["error"]
+    assert said["be"].startswith("points.geojson: ніводнага аб'екта нельга апублікаваць")
+    assert 'каардынаты запісаны як тэкст ("27.5")' in said["be"]
+    assert said["ru"].startswith("points.geojson: ни один объект нельзя опубликовать")
+    # a file GDAL names by its path on the server: the error names it as uploaded
+    path = _corpus_file(tmp_path, "gml cut off")
+    job = publish(portal, token, "gml-cut-said", COUNTRY, path.name, path.read_bytes(),
+                  source={"path": path.name})
+    assert job["state"] == "rejected", job
+    be = requests.get(f"{portal.url}/admin/jobs/{job['id']}", params={"lang": "be"},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["error"]
+    assert be.startswith(f"{path.name}: ") and "none could be read" not in be, be
+    for folder in (str(portal.data_dir), "/uploads/", str(tmp_path), tempfile.gettempdir()):
+        assert folder not in be and folder not in job["error"], (folder, be)
 
 
 def test_a_local_crs_is_rejected_naming_the_manifest_key(portal, token, tmp_path):

@@ -1,7 +1,9 @@
 """``GET /metrics`` on the real server (gunicorn, 2 workers, both stores): real requests
 (an upload, items, a tile many times, a revalidation, 404s) show up in the scrape by route
-template and status, summed over both workers; no token, query string or layer id appears;
-the scrape is neither rate-limited nor logged at INFO; ``GEOPORTAL_METRICS=0`` is a 404."""
+template and status, summed over both workers; the upload's job shows in the job-duration
+histogram, and a collection document asked for again is a hit of the collection cache; no
+token, query string or layer id appears; the scrape is neither rate-limited nor logged at
+INFO; ``GEOPORTAL_METRICS=0`` is a 404."""
 
 from __future__ import annotations
 
@@ -162,6 +164,40 @@ def test_real_requests_are_counted_over_both_workers(portal: Portal, token: str,
     assert value(after, "geoportal_tile_cache_bytes") > 0
     pooled = total(after, "geoportal_db_pool_size", pool="primary")
     assert pooled >= 1 if portal.backend == "postgis" else pooled == 0
+
+
+def test_a_finished_job_shows_in_the_duration_histogram(portal: Portal, upload: int) -> None:
+    samples = scrape(portal)
+    name = "geoportal_job_duration_seconds"
+    # the module's one upload, done; read from the jobs table by whichever worker answers
+    assert value(samples, f"{name}_count", state="done") == 1
+    assert value(samples, f"{name}_bucket", state="done", le="+Inf") == 1
+    assert value(samples, f"{name}_bucket", state="done", le="3600.0") == 1
+    assert 0 <= value(samples, f"{name}_sum", state="done") < 120  # the fixture's deadline
+    buckets = [value(samples, f"{name}_bucket", state="done", le=le)
+               for le in ("1.0", "5.0", "15.0", "60.0", "300.0", "900.0", "3600.0", "+Inf")]
+    assert buckets == sorted(buckets)  # cumulative
+    for state in ("rejected", "failed"):  # every final state has its series, 0 included
+        assert (name + "_count", frozenset({("state", state)})) in samples
+        assert value(samples, f"{name}_count", state=state) == 0
+
+
+def test_a_collection_document_asked_again_is_a_cache_hit(portal: Portal,
+                                                          upload: int) -> None:
+    before = scrape(portal)
+    url = f"{portal.url}/collections/{LAYER}"
+    asked = 6  # over both workers: each generates the description once at most
+    for _ in range(asked):
+        response = requests.get(url, params={"f": "json"}, timeout=30)
+        assert response.status_code == 200 and response.json()["id"] == LAYER
+
+    def delta(after: Samples, result: str) -> float:
+        name = "geoportal_collection_cache_lookups_total"
+        return value(after, name, result=result) - value(before, name, result=result)
+
+    after = settled(portal, lambda s: delta(s, "hit") + delta(s, "miss") >= asked)
+    assert delta(after, "hit") + delta(after, "miss") == asked
+    assert delta(after, "miss") <= 2 and delta(after, "hit") >= asked - 2
 
 
 def test_the_scrape_holds_no_token_query_or_layer_id(portal: Portal, token: str,

@@ -230,3 +230,22 @@ def test_the_walker_tells_a_message_id_from_a_sentence(source, expected):
         assert walker.sites == []
     else:
         assert len(walker.sites) == 1 and expected in walker.sites[0].problem
+
+
+def test_a_message_keeps_its_id_when_copied_pickled_or_stored():
+    import copy
+    import json
+    import pickle
+
+    from geoportal.errors import InputError
+    from geoportal.i18n import Message, message_from_json, message_to_json, tr, translate
+
+    message = tr("token {id} is {state}", id="ab12", state=tr("revoked"))
+    stored = message_from_json(json.loads(json.dumps(message_to_json(message))))
+    for copied in (copy.deepcopy(message), pickle.loads(pickle.dumps(message)), stored):
+        assert isinstance(copied, Message) and copied.template == "token {id} is {state}"
+        assert translate(copied, "be") == "токен ab12: адкліканы"
+    error = pickle.loads(pickle.dumps(InputError(message)))
+    assert translate(error.user_msg, "ru") == translate(message, "ru") != str(message)
+    assert message_from_json("plain English from an older row") == (
+        "plain English from an older row")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from geoportal.admin.jobs import _without_paths
+from geoportal.admin.jobs import _read_error, _shown_to_users, _stored_error, _without_paths
 from geoportal.admin.uploads import (
     SUPPORTED_SUFFIXES,
     UploadLimits,
@@ -31,6 +31,7 @@ from geoportal.errors import InputError
 from geoportal.etl import sandbox
 from geoportal.etl.coverage import RASTER_SUFFIXES
 from geoportal.etl.readers import _FORMATS
+from geoportal.i18n import Message, tr, translate
 
 MiB = 1024**2
 LIMITS = UploadLimits()
@@ -589,3 +590,19 @@ def test_job_messages_name_files_in_a_data_folder_with_spaces() -> None:
     }
     for message, shown in cases.items():
         assert _without_paths(message, folder) == shown
+
+
+def test_a_jobs_error_keeps_its_message_id_without_paths() -> None:
+    """Paths are cut from a Message's values; stored and read back, it is the same Message,
+    said in Belarusian by its id; plain texts (rows of older versions) stay as they are."""
+    folder = Path("/srv/geo portal/var/uploads/0f3c")
+    said = tr("{name}: the layer should hold {n} features but none could be read; the file "
+              "looks cut off or damaged: send it again", name=f"{folder}/roads.gml", n=3)
+    shown = _shown_to_users(said, folder)
+    assert isinstance(shown, Message) and shown.template == said.template
+    assert shown.startswith("roads.gml: the layer should hold 3 features")
+    back = _read_error(_stored_error(shown))
+    assert isinstance(back, Message) and back == shown and back.template == said.template
+    assert translate(back, "be").startswith("roads.gml: у пласце павінна быць 3 аб'ектаў")
+    for plain in ("points.csv: no feature", "{not json", None):
+        assert _read_error(_stored_error(plain)) == plain

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from geoportal.catalog import Registry
 from geoportal.errors import NotFound
+from geoportal.i18n import tr
 from geoportal.server.languages import request_language
 from geoportal.server.live import LiveAPI
 from geoportal.server.portal.style import basemap_style
@@ -88,7 +89,7 @@ def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blu
         live.refresh()
         layer = live.layers.get(layer_id)
         if layer is None or layer.current is None:
-            raise NotFound(f"collection {layer_id!r} not found")
+            raise NotFound(tr("collection {id} not found", id=repr(layer_id)))
         extent = layer.current.extent
         response = Response(regions().thumbnail(tuple(extent) if extent else None),
                             mimetype="image/svg+xml")
