@@ -41,6 +41,7 @@ __all__ = [
     "Row",
     "StagedWriter",
     "budget_exceeded",
+    "check_known_properties",
     "coerce_value",
     "feature_etag",
     "json_type",
@@ -399,6 +400,19 @@ def page_too_large(query: Query, rows: int, nbytes: int) -> InputError:
         "limit={limit}: the features of this page hold more than {cap} vertices, the most one "
         "page may carry; ask for fewer features per page, such as limit={suggest}",
         limit=query.limit, cap=cap, suggest=suggest))
+
+
+def check_known_properties(properties: dict[str, Any], columns: Sequence[str]) -> None:
+    """Refuse an edit's properties that are not fields of the layer (``InputError`` naming
+    them and the fields there are): an edit never adds a column."""
+    unknown = sorted(set(properties) - set(columns))
+    if unknown:
+        raise InputError(
+            tr("unknown properties: {names}; this layer has {fields}",
+               names=", ".join(unknown), fields=", ".join(columns))
+            if columns else
+            tr("unknown properties: {names}; this layer has no properties",
+               names=", ".join(unknown)))
 
 
 def coerce_value(name: str, type_: str, value: Any) -> Any:

@@ -19,10 +19,9 @@ from typing import Any
 
 import shapely
 
-from geoportal.errors import InputError, StorageError
+from geoportal.errors import StorageError
 from geoportal.fields import Field
-from geoportal.i18n import tr
-from geoportal.storage.base import EditSession, Row
+from geoportal.storage.base import EditSession, Row, check_known_properties
 from geoportal.storage.gpkg import META_TABLE, GeoPackageStore, gpkg_blob_to_wkb, sqlite_rows
 
 __all__ = ["GeoPackageEdit", "geometry_blob"]
@@ -138,14 +137,7 @@ class GeoPackageEdit(EditSession):
             raise StorageError(f"{ref}: could not start an edit: {exc}") from exc
 
     def _values(self, properties: dict[str, Any]) -> list[Any]:
-        unknown = sorted(set(properties) - set(self.columns))
-        if unknown:
-            raise InputError(
-                tr("unknown properties: {names}; this layer has {fields}",
-                   names=", ".join(unknown), fields=", ".join(self.columns))
-                if self.columns else
-                tr("unknown properties: {names}; this layer has no properties",
-                   names=", ".join(unknown)))
+        check_known_properties(properties, self.columns)
         return [_stored(properties.get(c)) for c in self.columns]
 
     def _run(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:

@@ -20,7 +20,7 @@ from psycopg import sql
 from geoportal.errors import InputError, StorageError
 from geoportal.fields import Field
 from geoportal.i18n import Message, tr
-from geoportal.storage.base import EditSession, Row
+from geoportal.storage.base import EditSession, Row, check_known_properties
 from geoportal.storage.pgsession import one_row
 from geoportal.storage.postgis import (
     QUARANTINE,
@@ -112,14 +112,7 @@ class PostGISEdit(EditSession):
             raise self.store.fault(exc, f"{self.ref}: {what} failed") from exc
 
     def _values(self, properties: dict[str, Any]) -> list[Any]:
-        unknown = sorted(set(properties) - set(self.columns))
-        if unknown:
-            raise InputError(
-                tr("unknown properties: {names}; this layer has {fields}",
-                   names=", ".join(unknown), fields=", ".join(self.columns))
-                if self.columns else
-                tr("unknown properties: {names}; this layer has no properties",
-                   names=", ".join(unknown)))
+        check_known_properties(properties, self.columns)
         return [properties.get(c) for c in self.columns]
 
     def _ewkb(self, geometry: shapely.Geometry | None) -> bytes | None:

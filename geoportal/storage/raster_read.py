@@ -19,7 +19,7 @@ import numpy as np
 import rasterio
 from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, Resampling
-from rasterio.errors import RasterioIOError
+from rasterio.errors import RasterioIOError, WindowError
 from rasterio.io import DatasetReader, MemoryFile
 from rasterio.transform import Affine, from_bounds
 from rasterio.vrt import WarpedVRT
@@ -62,6 +62,10 @@ class Grid:
     @property
     def cells(self) -> int:
         return self.width * self.height * len(self.bands)
+
+
+# Coordinates beyond this (in any CRS's units) are cut to it before PROJ sees them.
+EARTH_LIMIT = 1e9
 
 
 def _snap(window: Window, full: Window) -> Window | None:
@@ -140,10 +144,22 @@ class RasterSource:
                     wanted = bounds
                     if in_crs == ds.crs:  # open ends (*) and far-off numbers: the raster's
                         wanted = _clamp(bounds, raster_bounds(ds), not exact)
-                    if in_crs != source.crs:
-                        wanted = transform_bounds(in_crs, source.crs, *wanted,
-                                                  densify_pts=21)
-                    found = _snap(window_from_bounds(*wanted, source.transform), full)
+                    found = None
+                    # cut to the raster, an area beside it is inverted: nothing to read
+                    if wanted[0] <= wanted[2] and wanted[1] <= wanted[3]:
+                        if in_crs != source.crs:
+                            # PROJ stalls on numbers far beyond the Earth (3857 to 4326
+                            # hangs at 1e16): no CRS needs more than 1e9 of its units
+                            wanted = transform_bounds(
+                                in_crs, source.crs,
+                                *(min(max(v, -EARTH_LIMIT), EARTH_LIMIT) for v in wanted),
+                                densify_pts=21)
+                        if all(math.isfinite(v) for v in wanted):  # PROJ's NaN: off its CRS
+                            try:
+                                found = _snap(window_from_bounds(*wanted, source.transform),
+                                              full)
+                            except WindowError:  # bounds that enclose nothing
+                                found = None
                     if found is None:
                         left, bottom, right, top = source.bounds
                         extent = (f"{left:.6g},{min(bottom, top):.6g},{right:.6g},"
@@ -155,7 +171,10 @@ class RasterSource:
                 left, bottom, right, top = rasterio.windows.bounds(window, source.transform)
                 width, height = int(window.width), int(window.height)
                 if exact and bounds is not None:
-                    asked = window_from_bounds(*bounds, source.transform)
+                    try:
+                        asked = window_from_bounds(*bounds, source.transform)
+                    except WindowError:  # bounds that enclose nothing
+                        asked = Window(0, 0, 0, 0)
                     if max(asked.width / source.width, asked.height / source.height) > 64:
                         raise InputError(tr("the requested area is far larger than the "
                                             "coverage (more than 64 times its size): ask for "

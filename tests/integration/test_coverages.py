@@ -156,6 +156,26 @@ def test_mistakes_get_a_400_that_names_them(portal, params, expected):
     assert expected in response.json()["description"]
 
 
+EPSG_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
+
+
+@pytest.mark.parametrize("params", [
+    {"subset": "Lat(99:100)"},                                 # beyond the pole: cut to nothing
+    {"subset": "Lat(99:100)", "crs": "EPSG:3857"},
+    {"bbox": "20,99,30,100", "crs": "EPSG:32635"},            # PROJ gives NaN off its CRS
+    {"bbox": "-1e20,-1e20,1e20,1e20", "bbox-crs": EPSG_3857,  # PROJ hung on this (1e16+)
+     "scale-factor": "10"},
+    {"bbox": "-1e300,-1e300,1e300,1e300", "bbox-crs": EPSG_3857, "crs": "EPSG:32635",
+     "scale-factor": "10"},
+])
+def test_areas_off_the_earth_are_answered_at_once_and_never_a_500(portal, params):
+    response = requests.get(f"{portal.url}/collections/{NL}/coverage",
+                            params={**params, "f": "json"}, timeout=20)
+    assert response.status_code in {200, 400}, response.text
+    if response.status_code == 400:
+        assert "outside the coverage" in response.json()["description"]
+
+
 def test_coverage_of_a_vector_layer_and_items_of_a_raster_are_4xx(portal):
     assert _get(portal, "/collections/raions/coverage").status_code == 404
     assert _get(portal, "/collections/nope/coverage").status_code == 404
