@@ -24,6 +24,7 @@ from geoportal.catalog.models import LANGUAGES
 from geoportal.catalog.records import RECORD_FIELDS, build_record, localize, search
 from geoportal.catalog.registry import Registry
 from geoportal.errors import InputError
+from geoportal.i18n import tr
 
 __all__ = ["CATALOG_ID", "RecordSource", "catalog_resource", "register_records"]
 
@@ -152,7 +153,7 @@ class CatalogRecords(BaseProvider):  # type: ignore[misc]  # pygeoapi: no type i
         for record in self.source.records():
             if record["id"] == identifier:
                 return localize(record, _lang(language))
-        raise ProviderItemNotFoundError(f"record {identifier} not found")
+        raise ProviderItemNotFoundError(user_msg=tr("record {id} not found", id=identifier))
 
 
 def _plane_bbox(bbox: list[float] | None) -> list[float] | None:

@@ -20,6 +20,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, Unex
 from pygeofilter import ast, values
 from pygeofilter.cql2 import SPATIAL_PREDICATES_MAP
 
+from geoportal.i18n import Message, tr
 from geoportal.storage.cql import TEMPORAL_FUNCTIONS
 
 __all__ = ["CQL2SyntaxError", "parse_cql2_text"]
@@ -113,15 +114,16 @@ def parse_cql2_text(text: str) -> Any:
     except CQL2SyntaxError:
         raise
     except ValueError as exc:  # from _condition: read, but not a filter
-        raise CQL2SyntaxError(str(exc)) from None
+        raise CQL2SyntaxError(exc.args[0] if exc.args and isinstance(exc.args[0], Message)
+                              else str(exc)) from None
     except RecursionError:
         raise CQL2SyntaxError("the filter is nested too deeply") from None
     except UnexpectedEOF:
         raise CQL2SyntaxError("the filter ends too early (a missing value or ')'?)") from None
     except UnexpectedCharacters as exc:
         position = exc.pos_in_stream or 0  # lark sets it for this error; typed Optional
-        raise CQL2SyntaxError(f"unexpected {text[position:][:20]!r} at character "
-                              f"{position + 1}") from None
+        raise CQL2SyntaxError(tr("unexpected {found} at character {pos}",
+                                 found=repr(text[position:][:20]), pos=position + 1)) from None
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         if token is not None and token.type == "$END":
@@ -129,11 +131,15 @@ def parse_cql2_text(text: str) -> Any:
                                   ) from None
         where = getattr(token, "start_pos", None)
         where = exc.pos_in_stream if where is None else where
-        found = f" {str(token)[:20]!r}" if token is not None else ""
-        raise CQL2SyntaxError(f"unexpected{found} at character {(where or 0) + 1}") from None
+        raise CQL2SyntaxError(
+            tr("unexpected {found} at character {pos}", found=repr(str(token)[:20]),
+               pos=(where or 0) + 1) if token is not None
+            else tr("unexpected at character {pos}", pos=(where or 0) + 1)) from None
     except LarkError as exc:  # a VisitError wraps what _Builder raised
         cause = exc.__context__ or exc
-        raise CQL2SyntaxError(str(getattr(cause, "orig_exc", cause))) from None
+        original = getattr(cause, "orig_exc", cause)
+        said = original.args[0] if original.args else None  # our Message, when we raised it
+        raise CQL2SyntaxError(said if isinstance(said, Message) else str(original)) from None
 
 
 def _moment(text: str) -> date | datetime | None:
@@ -152,8 +158,8 @@ def _condition(node: Any) -> Any:
         raise ValueError("TRUE or FALSE alone is not a filter; compare a property")
     if isinstance(node, ast.Predicate | ast.Condition | ast.Function):
         return node  # a function's own checks come in the translator
-    raise ValueError(f"{str(node)[:60]!r} is a value, not a condition (compare it with "
-                     "something)")
+    raise ValueError(tr("{value} is a value, not a condition (compare it with something)",
+                        value=repr(str(node)[:60])))
 
 
 def _balanced(kind: Any, nodes: list[Any]) -> Any:
@@ -264,14 +270,15 @@ class _Builder(Transformer[Token, Any]):
             except ValueError:
                 value = None
             if value is None or (fn == "date") != (type(value) is date):
-                raise ValueError(f"{fn.upper()}({args_[0]!r}) is not a valid {fn}")
+                raise ValueError(tr("{fn}({arg}) is not a valid {kind}", fn=fn.upper(),
+                                    arg=repr(args_[0]), kind=fn))
             return value
         if fn == "interval" and len(args_) == 2:
             try:
                 ends = [_moment(a) if isinstance(a, str) else a for a in args_]
             except ValueError:
-                raise ValueError(f"INTERVAL{tuple(args_)!r}: each end is a date, a timestamp "
-                                 "or '..'") from None
+                raise ValueError(tr("INTERVAL{args}: each end is a date, a timestamp or '..'",
+                                    args=repr(tuple(args_)))) from None
             return values.Interval(*ends)
         if fn == "bbox" and len(args_) in (4, 6) and all(
                 isinstance(a, int | float) for a in args_):
@@ -295,7 +302,9 @@ class _Builder(Transformer[Token, Any]):
         try:
             geom = shapely.from_wkt(source)
         except shapely.errors.ShapelyError as exc:
-            raise ValueError(f"the geometry {source[:60]!r} is not valid WKT: {exc}") from None
+            raise ValueError(tr("the geometry {wkt} is not valid WKT: {error}",
+                                wkt=repr(source[:60]),
+                                error=str(exc))) from None
         return values.Geometry(shapely.geometry.mapping(geom))
 
     def wkt_body(self, *parts: Any) -> None:

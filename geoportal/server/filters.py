@@ -24,7 +24,7 @@ from pygeofilter.parsers.cql2_json.parser import walk_cql_json
 from pygeofilter.parsers.cql2_text import parse as parse_pygeofilter_text
 
 from geoportal.errors import InputError
-from geoportal.i18n import tr
+from geoportal.i18n import Message, tr
 from geoportal.server.cql2_text import CQL2SyntaxError, parse_cql2_text
 from geoportal.storage.cql import MAX_DEPTH, MAX_FILTER_CHARS, TEMPORAL_FUNCTIONS, check_limits
 
@@ -153,7 +153,9 @@ def check_filter(params: Mapping[str, str]) -> None:
         raise InputError(tr("filter is not valid JSON: {error} at character {pos}",
                             error=exc.msg, pos=exc.pos)) from None
     except Exception as exc:  # pygeofilter raises lark, ValueError, KeyError... by case
-        detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+        said = exc.args[0] if exc.args else None  # ours say it by id (cql2_text, cql)
+        detail = said if isinstance(said, Message) else (
+            " ".join(str(exc).split())[:300] or type(exc).__name__)
         raise InputError(tr("filter is not valid {expected}: {detail}", expected=expected,
                             detail=detail)) from None
 
