@@ -54,13 +54,18 @@ $(VENDOR)/.installed: package.json package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "error: npm is needed for the web pages' libraries (apt-get install npm, or Node.js 18+)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
-	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.css \
-	   node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/
+	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.js.map \
+	   node_modules/maplibre-gl/dist/maplibre-gl.css node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/
 	@touch $@
 
-web: $(VENDOR)/.installed
+# Then every static file content-hashed (name.<sha256 8 hex>.ext, cached a year by browsers) and
+# precompressed (.gz, .br) into geoportal/server/static-build with a manifest.json that the
+# templates' static_url() reads (scripts/build-static.py; never committed). Without it the pages
+# load the plain names. Cheap: run at every `make web`, `make run`, `make test`.
+web: $(VENDOR)/.installed $(VENV)/.installed
+	$(PY) scripts/build-static.py
 
-run-setup: $(VENV)/.installed $(VENDOR)/.installed
+run-setup: $(VENV)/.installed web
 	$(VENV)/bin/geoportal init
 	$(VENV)/bin/geoportal ingest layers/
 
@@ -69,7 +74,7 @@ run: run-setup
 
 # The production store on one machine: GEOPORTAL_DATABASE_URL if set, else a local cluster
 # started by scripts/local-postgis in var/pg (PostgreSQL 15 + PostGIS 3 from Debian).
-run-postgis: $(VENV)/.installed $(VENDOR)/.installed
+run-postgis: $(VENV)/.installed web
 	@URL="$${GEOPORTAL_DATABASE_URL:-$$(bash scripts/local-postgis)}" && \
 	export GEOPORTAL_DATABASE_URL="$$URL" && \
 	echo "catalog and store: $${URL%%@*}@...$${URL##*@}" && \
@@ -80,12 +85,12 @@ run-postgis: $(VENV)/.installed $(VENDOR)/.installed
 # The production topology in miniature (scripts/cluster.py, docs/deployment.md "Scaling out"):
 # a PostgreSQL primary and its streaming replica, PgBouncer, an S3 emulator (moto), two portal
 # nodes, one ETL worker and HAProxy on $(PORT); in the foreground, Ctrl-C stops every part.
-run-cluster: $(VENV)/.installed $(VENDOR)/.installed
+run-cluster: $(VENV)/.installed web
 	@bash scripts/install-system-deps
 	$(PY) scripts/cluster.py up --port $(PORT)
 
 # The issue-17 end-to-end tests through that topology (one cluster on free ports, ~6 min).
-test-cluster: $(VENV)/.installed $(VENDOR)/.installed
+test-cluster: $(VENV)/.installed web
 	@bash scripts/install-system-deps
 	timeout 1200 $(PY) -m pytest -m cluster -p no:xdist -p no:randomly --durations=10 -q tests/cluster
 
@@ -96,7 +101,7 @@ lint: $(VENV)/.installed
 # The whole suite under the newest Python found, then the unit lane (tests/unit, tests/cli)
 # under every other Python 3.12+ found, each in its own .venv-3.X (scripts/other-pythons),
 # then the end-to-end lane through the miniature cluster (test-cluster).
-test: $(VENV)/.installed $(VENDOR)/.installed
+test: $(VENV)/.installed web
 	@bash scripts/install-system-deps
 	$(MAKE) lint
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --durations=25 -m "not cluster" tests
@@ -116,4 +121,4 @@ test-fast: $(VENV)/.installed
 
 clean:
 	-bash scripts/local-postgis stop 2>/dev/null
-	rm -rf $(VENV) .venv-3.1[2-9] var node_modules $(VENDOR)
+	rm -rf $(VENV) .venv-3.1[2-9] var node_modules $(VENDOR) geoportal/server/static-build

@@ -46,6 +46,15 @@ class Settings(BaseSettings):
         "Threads per worker (geoportal's gthread worker): requests that wait on PostgreSQL, "
         "the disk or a slow client overlap."))
     title: str = "Geoportal of Belarus"
+    # -- who runs the portal: pygeoapi's contact metadata, the pages' footer (issue 19) ------
+    contact_name: str | None = Field(
+        None, description="The operator people can write to (an organisation or a service "
+                          "desk), shown in the footer and the server's metadata; empty: left "
+                          "out, never a placeholder.")
+    contact_email: str | None = Field(
+        None, description="The operator's e-mail address (footer, metadata); empty: left out.")
+    contact_url: str | None = Field(
+        None, description="The operator's web page (footer, metadata); empty: left out.")
     default_limit: int = Field(10, ge=1)
     max_limit: int = Field(1000, ge=1, description="Page-size cap for /items.")
     catalog_poll_seconds: float = Field(
@@ -176,6 +185,14 @@ class Settings(BaseSettings):
         if not self.base_url:
             self.base_url = f"http://{self.host}:{self.port}"
         self.base_url = self.base_url.rstrip("/")
+        for name in ("contact_name", "contact_email", "contact_url"):  # "" in YAML or env
+            value = getattr(self, name)
+            setattr(self, name, value.strip() or None if value is not None else None)
+        if self.contact_email and ("@" not in self.contact_email
+                                   or any(c.isspace() for c in self.contact_email)):
+            raise ValueError("contact_email must be an e-mail address (name@example.by)")
+        if self.contact_url and not self.contact_url.startswith(("https://", "http://")):
+            raise ValueError("contact_url must be an http:// or https:// address")
         if self.max_limit < self.default_limit:
             raise ValueError("max_limit must be at least default_limit")
         if self.object_store and not self.object_store.startswith(("s3://", "file://")):

@@ -49,6 +49,10 @@ class LayerMetadata:
     license: str | None = None
     attribution: str | None = None
     kind: LayerKind = LayerKind.VECTOR
+    # The manifest's ``search:`` (issue 19): the layer's features are places of the search
+    # box: {"kind": "city", "name_fields": [...], "population_field": ...}; None: not searched.
+    # Stored with the keywords (``Catalog._meta_values``), so no table changes.
+    search: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -50,6 +50,8 @@ __all__ = ["MAX_VERSION", "Catalog", "as_utc", "utc_now"]
 
 # The largest version number a catalog keeps (the column is a 32-bit integer in PostgreSQL).
 MAX_VERSION = 2**31 - 1
+# The key of the keywords' JSON that holds a manifest's ``search:`` (LayerMetadata.search).
+SEARCH_KEY = "_search"
 
 
 def utc_now() -> datetime:
@@ -495,7 +497,11 @@ class Catalog:
     def _meta_values(meta: LayerMetadata) -> dict[str, Any]:
         return {
             "id": meta.id, "region": meta.region, "theme": meta.theme, "kind": meta.kind,
-            "title": meta.title, "description": meta.description, "keywords": meta.keywords,
+            "title": meta.title, "description": meta.description,
+            # the manifest's ``search:`` rides in the keywords' JSON under SEARCH_KEY (issue
+            # 19): read back into ``meta.search`` by _layer_from_row, never seen as keywords
+            "keywords": ({**meta.keywords, SEARCH_KEY: meta.search} if meta.search
+                         else meta.keywords),
             "license": meta.license, "attribution": meta.attribution,
         }
 
@@ -529,10 +535,13 @@ class Catalog:
         )
 
     def _layer_from_row(self, row: Any) -> Layer:
+        keywords = dict(row["keywords"] or {})
+        search = keywords.pop(SEARCH_KEY, None)
         meta = LayerMetadata(
             id=row["id"], region=row["region"], theme=row["theme"], kind=LayerKind(row["kind"]),
-            title=row["title"], description=row["description"], keywords=row["keywords"],
+            title=row["title"], description=row["description"], keywords=keywords,
             license=row["license"], attribution=row["attribution"],
+            search=search if isinstance(search, dict) else None,
         )
         current = self._version_from_row(row, "v_") if row["v_version"] is not None else None
         return Layer(meta=meta, created=as_utc(row["created"]), updated=as_utc(row["updated"]),

@@ -29,7 +29,10 @@ HEADER_ROW_MAX = 1000
 # Source keys whose value is yes/no, not text.
 _FLAG_KEYS = {"split_geometry"}
 _TOP_KEYS = {"id", "region", "theme", "title", "description", "keywords", "license",
-             "attribution", "source", "fields"}
+             "attribution", "source", "fields", "search"}
+# ``search:``: the layer's features are places of the portal's search box (issue 19)
+_SEARCH_KEYS = {"kind", "name_fields", "population_field"}
+SEARCH_KINDS = ("oblast", "city", "raion", "settlement", "station", "stop", "place")
 _FIELD_KEYS = {"name", "type", "title", "drop"}
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,58}$")
 # The types a manifest may force on a field (as published: JSON Schema names).
@@ -219,6 +222,40 @@ def _keywords(value: Any, problems: _Problems) -> dict[str, list[str]]:
     return out
 
 
+def _search(value: Any, problems: _Problems) -> dict[str, Any] | None:
+    """``search: {kind, name_fields, population_field}``: the features are places of the
+    search box (``geoportal.search``); the fields as published or as in the source."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.add("{origin}: 'search' must be a mapping of kind, name_fields and "
+                     "population_field")
+        return None
+    unknown = set(map(str, value)) - _SEARCH_KEYS
+    if unknown:
+        problems.add("{origin}: unknown search keys {names}; allowed: {allowed}",
+                     names=_names(unknown), allowed=str(sorted(_SEARCH_KEYS)))
+    kind = value.get("kind", "place")
+    if kind not in SEARCH_KINDS:
+        problems.add("{origin}: 'search.kind' {value} is not one of {kinds}",
+                     value=repr(str(kind)[:40]), kinds=", ".join(SEARCH_KINDS))
+    names = value.get("name_fields")
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list) or not names or len(names) > 10 or not all(
+            isinstance(n, str) and 0 < len(n) <= 200 for n in names):
+        problems.add("{origin}: 'search.name_fields' must list 1 to 10 field names")
+        names = []
+    population = value.get("population_field")
+    if population is not None and (not isinstance(population, str) or len(population) > 200):
+        problems.add("{origin}: 'search.population_field' must be a field name")
+        population = None
+    out: dict[str, Any] = {"kind": str(kind), "name_fields": [str(n) for n in names]}
+    if population:
+        out["population_field"] = population
+    return out
+
+
 def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
     """``fields:`` maps a source field to a new name, or to name/type/title/drop."""
     if value is None:
@@ -329,6 +366,7 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
         keywords=_keywords(data.get("keywords"), problems),
         license=data.get("license"),
         attribution=data.get("attribution"),
+        search=_search(data.get("search"), problems),
     )
     fields = _field_rules(data.get("fields"), problems)
     problems.raise_if_any(origin)

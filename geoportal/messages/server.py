@@ -90,6 +90,30 @@ SERVER: dict[str, dict[str, str]] = {
     "download {name} over its budget": {
         "be": "спампоўванне {name} перавысіла адведзены час",
         "ru": "скачивание {name} превысило отведённое время"},
+    # issue 19, helper A: the search box (server/search.py) and manifests' `search:`
+    "the search text is {n} characters long; at most {limit}: shorten it": {
+        "be": "тэкст пошуку мае {n} сімвалаў; найбольш {limit}: скараціце яго",
+        "ru": "текст поиска длиной {n} символов; не больше {limit}: сократите его"},
+    "limit={value}: a whole number from 1 to {most}": {
+        "be": "limit={value}: цэлы лік ад 1 да {most}",
+        "ru": "limit={value}: целое число от 1 до {most}"},
+    "{origin}: 'search' must be a mapping of kind, name_fields and population_field": {
+        "be": "{origin}: 'search' павінна быць слоўнікам з kind, name_fields і "
+              "population_field",
+        "ru": "{origin}: 'search' должно быть словарём с kind, name_fields и "
+              "population_field"},
+    "{origin}: unknown search keys {names}; allowed: {allowed}": {
+        "be": "{origin}: невядомыя ключы search {names}; дазволены: {allowed}",
+        "ru": "{origin}: неизвестные ключи search {names}; разрешены: {allowed}"},
+    "{origin}: 'search.kind' {value} is not one of {kinds}": {
+        "be": "{origin}: 'search.kind' {value} не адно з {kinds}",
+        "ru": "{origin}: 'search.kind' {value} не одно из {kinds}"},
+    "{origin}: 'search.name_fields' must list 1 to 10 field names": {
+        "be": "{origin}: 'search.name_fields' павінна пералічваць ад 1 да 10 назваў палёў",
+        "ru": "{origin}: 'search.name_fields' должно перечислять от 1 до 10 имён полей"},
+    "{origin}: 'search.population_field' must be a field name": {
+        "be": "{origin}: 'search.population_field' павінна быць назвай поля",
+        "ru": "{origin}: 'search.population_field' должно быть именем поля"},
 }
 
 # Phrases that only occur as the nested values of other messages (see geoportal.messages.shared).

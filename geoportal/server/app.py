@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
-from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -24,7 +23,6 @@ from flask import (
     Response,
     g,
     request,
-    send_from_directory,
     stream_with_context,
 )
 from pygeoapi import api as core_api
@@ -51,7 +49,7 @@ from geoportal.errors import (
 from geoportal.i18n import tr, translate
 from geoportal.providers.features import ESTIMATE_HEADER
 from geoportal.providers.records import RecordSource, register_records
-from geoportal.server import languages, limits, metrics, seams
+from geoportal.server import languages, limits, metrics, seams, static_files
 from geoportal.server.access_log import access_line
 from geoportal.server.admin_api import Admin, admin_blueprint
 from geoportal.server.caching import not_modified, validators
@@ -64,6 +62,7 @@ from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
 from geoportal.server.portal import portal_blueprint, render_page, wants_page
 from geoportal.server.pygeoapi_config import CRS84, PYGEOAPI_LANGUAGES, SUPPORTED_CRS
+from geoportal.server.search import search_blueprint
 from geoportal.server.security import cors_preflight, secure
 from geoportal.server.tiles import TileCache, tiles_blueprint
 from geoportal.server.transactions import transactions_blueprint
@@ -84,7 +83,6 @@ from geoportal.storage.rasters import RasterStore
 __all__ = ["create_app"]
 
 log = logging.getLogger("geoportal.server")
-STATIC = Path(__file__).parent / "static"
 GEOJSON = "application/geo+json"
 
 
@@ -212,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(tiles_blueprint(live, store, TileCache()))
     app.register_blueprint(coverages_blueprint(live, admin.rasters))
     app.register_blueprint(health_blueprint())  # /healthz, /readyz (issue 17)
+    app.register_blueprint(search_blueprint(live, store, registry, settings.base_url or ""))
     app.register_blueprint(portal_blueprint(live, registry,
                                             settings.config_dir / "boundaries.geojson"))
     # upload jobs: the worker tier's queue (web nodes never ingest), or in-process runners
@@ -379,9 +378,9 @@ def create_app(settings: Settings | None = None) -> Flask:
             response.call_on_close(found.cleanup)
         return response
 
-    @app.get("/static/<path:filename>")
-    def static(filename: str) -> Response:
-        return send_from_directory(STATIC, filename, max_age=3600)
+    # /static/: hashed names cached a year and precompressed, plain names revalidated, and
+    # the templates' static_url() (issue 19; static_files.py, scripts/build-static.py)
+    static_files.install(app)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -24,7 +24,9 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
+import pyproj
 from babel import Locale
 from pygeoapi import l10n
 from pygeoapi.api import APIRequest
@@ -39,12 +41,13 @@ from geoportal.errors import InputError
 from geoportal.i18n import tr
 from geoportal.providers.coverage import domain_set, range_type
 from geoportal.server.metrics import collection_cache_lookup
+from geoportal.server.pygeoapi_config import FACTS
 
 if TYPE_CHECKING:
     from geoportal.server.live import PortalAPI
 
-__all__ = ["DEFAULT_PAGE", "MAX_PAGE", "CollectionDocs", "Page", "collection_entry",
-           "describe_collections", "page_of"]
+__all__ = ["DEFAULT_PAGE", "MAX_PAGE", "CollectionDocs", "Page", "card_facts",
+           "collection_entry", "crs_name", "describe_collections", "page_of", "service_urls"]
 
 DEFAULT_PAGE = 100  # collections per /collections page unless ``limit`` says otherwise
 MAX_PAGE = 1000
@@ -218,13 +221,66 @@ def _details(resource: dict[str, Any], texts: _Texts) -> dict[str, Any]:
     return data
 
 
+@lru_cache(maxsize=256)
+def crs_name(uri: str) -> str:
+    """A CRS's name as people know it ("WGS 84 / UTM zone 35N", "Pulkovo 1942 /
+    Gauss-Kruger zone 5"), from pyproj's database; the URI itself when pyproj does not know
+    it. Cached: a handful of CRSs serve every collection."""
+    try:
+        name: str = pyproj.CRS.from_user_input(uri).name
+    except pyproj.exceptions.CRSError:
+        return uri
+    return name or uri
+
+
+def service_urls(base_url: str, collection_id: str, coverage: bool) -> dict[str, str]:
+    """The URLs a GIS program is given for a layer: OGC API - Features (vectors), the
+    vector or map tiles as TileJSON, OGC API - Coverages (rasters). ``features`` is the
+    collection's own URL, not its ``/items``: GDAL's OAPIF driver (3.6, Debian's) opens a
+    collection URL and refuses an items URL (it reads the description there); ``items`` is
+    given beside it for plain HTTP."""
+    url = f"{base_url}/collections/{quote(collection_id, safe='')}"
+    if coverage:
+        return {"coverages": f"{url}/coverage",
+                "tiles": f"{url}/map/tiles/WebMercatorQuad?f=tilejson"}
+    return {"features": url, "items": f"{url}/items",
+            "tiles": f"{url}/tiles/WebMercatorQuad?f=tilejson"}
+
+
+def card_facts(base_url: str, collection_id: str, resource: dict[str, Any],
+               crs: Sequence[str]) -> dict[str, Any]:
+    """The layer card's facts as members of a collection description (issue 19): the
+    standard ``attribution`` (OGC API - Common) and the rest as ``geoportal:*`` members, which
+    the OGC API - Features collection schema allows (additional members) and clients ignore.
+    Nothing unknown is written (no null members)."""
+    facts = resource.get(FACTS) or {}
+    coverage = _is_coverage(resource)
+    members: dict[str, Any] = {}
+    if facts.get("attribution"):
+        members["attribution"] = facts["attribution"]
+    for key, member in (("license", "geoportal:license"),
+                        ("feature_count", "geoportal:featureCount"),
+                        ("geometry_type", "geoportal:geometryType"),
+                        ("source_date", "geoportal:sourceDate"),
+                        ("updated", "geoportal:updated"),
+                        ("published", "geoportal:published")):
+        if facts.get(key) is not None:
+            members[member] = facts[key]
+    members["geoportal:crsNames"] = {uri: crs_name(uri) for uri in crs}
+    members["geoportal:urls"] = service_urls(base_url, collection_id, coverage)
+    return members
+
+
 def collection_entry(base_url: str, collection_id: str, resource: dict[str, Any],
                      texts: _Texts, rels: Rels) -> dict[str, Any]:
     """One collection's description, as pygeoapi's ``gen_collection`` makes it for a feature
-    collection (same members, order, links and translations), plus the download links."""
+    collection (same members, order, links and translations), plus the download links and
+    the layer card's facts (``card_facts``)."""
     url = f"{base_url}/collections/{collection_id}"
     links = _own_links(resource, texts) + _standard_links(base_url, url, texts, rels)
-    return {"id": collection_id, "links": links, **_details(resource, texts)}
+    details = _details(resource, texts)
+    return {"id": collection_id, "links": links, **details,
+            **card_facts(base_url, collection_id, resource, details["crs"])}
 
 
 def _is_coverage(resource: dict[str, Any]) -> bool:
@@ -264,6 +320,8 @@ def coverage_entry(base_url: str, collection_id: str, resource: dict[str, Any],
          "firstCoordinate": bounds[3]},
     ]
     srs = provider.get("storage_crs", DEFAULT_STORAGE_CRS)
+    crs = [srs, *[c for c in get_supported_crs_list({"crs": list(provider.get("crs", []))})
+                  if c != provider.get("storage_crs")]]
     links += [
         {"type": "application/json", "rel": f"{OGC_RELTYPES_BASE}/coverage-domainset",
          "title": "Coverage domain set", "href": f"{url}/coverage/domainset"},
@@ -279,9 +337,8 @@ def coverage_entry(base_url: str, collection_id: str, resource: dict[str, Any],
         "domainset": domain_set(raster, provider.get("axes") or ["Lon", "Lat"], srs),
         "rangetype": range_type(raster),
         "storageCrs": srs,
-        "crs": [srs, *[
-            c for c in get_supported_crs_list({"crs": list(provider.get("crs", []))})
-            if c != provider.get("storage_crs")]],
+        "crs": crs,
+        **card_facts(base_url, collection_id, resource, crs),
     }
 
 
@@ -406,7 +463,9 @@ class CollectionDocs:
         quoted = _dumps(collection_id)
         links = standard.replace(_ID, quoted[1:-1])
         own = ",".join(_dumps(link) for link in _own_links(resource, texts))
-        details = _dumps(_details(resource, texts))
+        described = _details(resource, texts)
+        details = _dumps({**described, **card_facts(self.base_url, collection_id, resource,
+                                                    described["crs"])})
         return f'{{"id":{quoted},"links":[{own + "," if own else ""}{links}],{details[1:]}'
 
     def entry_json(self, collection_id: str, request: APIRequest, api: PortalAPI) -> bytes:

@@ -402,6 +402,49 @@ def _edit(operation_id: str, summary: str, responses: dict[str, str], body: str 
 _ERRORS_404 = {"400": "InvalidParameter", "404": "NotFound", "500": "ServerError"}
 
 
+_PLACE = {"type": "object", "properties": {
+    "name": {"type": "string"},
+    "kind": {"type": "string",
+             "enum": ["oblast", "city", "raion", "settlement", "station", "stop", "place"]},
+    "layer": {"type": "string", "description": "The collection the place is a feature of"},
+    "layerTitle": {"type": "string", "description": "That collection's title"},
+    "id": {"type": "integer", "description": "The feature's id in that collection"},
+    "bbox": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
+    "point": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+    "population": {"type": "integer", "nullable": True},
+    "match": {"type": "string", "enum": ["exact", "stem", "prefix", "typo"]}}}
+_SEARCH_LAYER = {"type": "object", "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}, "kind": {"type": "string"},
+    "theme": {"type": "string"}, "region": {"type": "string"},
+    "bbox": {"type": "array", "items": {"type": "number"}, "nullable": True}}}
+
+
+def _search_operation() -> dict[str, Any]:
+    """``GET /search`` (issue 19): the page's search box, places and layers."""
+    operation = _operation(
+        "search", "Places and layers for a search text", ["search"], ["lang"],
+        {"400": "InvalidParameter", "500": "ServerError"},
+        "Places (cities, raions, oblasts, railway stations, stops: the features of layers "
+        "whose manifest has search:) by name in Belarusian, Russian, English or Latin "
+        "transliteration, folded, by prefix and with one typo allowed, best first; layers by "
+        "their words. 'X near Y' / 'X in Y' (ru: в, около, возле; be: у, каля) and 'X Y' "
+        "give the layers of X whose extent covers place Y.")
+    operation["parameters"] += [
+        _query("q", "The search text, at most 200 characters", {"type": "string",
+                                                                "maxLength": 200}),
+        _query("limit", "How many places at most", {"type": "integer", "minimum": 1,
+                                                    "maximum": 50, "default": 10})]
+    operation["responses"]["200"] = {
+        "description": "The places and layers found, and how the text was read",
+        "content": {_JSON: {"schema": {"type": "object", "properties": {
+            "places": {"type": "array", "items": _PLACE},
+            "layers": {"type": "array", "items": _SEARCH_LAYER},
+            "query": {"type": "object", "properties": {
+                "what": {"type": "string"}, "near": {"type": "string", "nullable": True},
+                "connector": {"type": "string", "nullable": True}}}}}}}}
+    return operation
+
+
 def _paths() -> dict[str, Any]:
     collection = {"parameters": [{"$ref": _REF_PARAM + "collectionId"}]}
     return {
@@ -418,6 +461,7 @@ def _paths() -> dict[str, Any]:
             {"200": "Collections", **_ERRORS},
             "A page of the published collections (limit, offset), with numberMatched, "
             "numberReturned and next/prev links")},
+        "/search": {"get": _search_operation()},
         "/healthz": {"get": _operation(
             "getHealth", "The process answers (for a load balancer; touches nothing else)",
             ["server"], [], {"200": "Health"})},
@@ -548,6 +592,7 @@ def build_openapi(settings: Settings, resources: Mapping[str, dict[str, Any]]) -
                                             "with a token"},
             {"name": "tiles", "description": "Vector tiles (OGC API - Tiles)"},
             {"name": "coverages", "description": "Rasters (OGC API - Coverages)"},
+            {"name": "search", "description": "The portal's search box: places and layers"},
         ],
         "paths": paths,
         "components": {"parameters": {**_parameters(settings), **coverage_parameters()},

@@ -16,7 +16,8 @@ from geoportal.config import Settings
 from geoportal.server.coverage_params import axis_labels, crs_uri
 from geoportal.storage.rasters import RasterStore
 
-__all__ = ["CRS84", "SUPPORTED_CRS", "collection_resource", "is_served", "server_config"]
+__all__ = ["CRS84", "FACTS", "SUPPORTED_CRS", "collection_resource", "contact", "is_served",
+           "layer_facts", "server_config"]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEOTIFF = "image/tiff; application=geotiff"
@@ -28,6 +29,9 @@ SUPPORTED_CRS = [CRS84] + [
 ]
 # pygeoapi's locales: the first is the default. English first, for GIS clients' defaults.
 PYGEOAPI_LANGUAGES = ["en-US", "ru-RU", "be-BY"]
+# The resource key of a layer's card facts (``layer_facts``): pygeoapi ignores it, our
+# collection descriptions (server/collections.py) publish it as ``geoportal:*`` members.
+FACTS = "geoportal"
 _HERE = Path(__file__).parent
 
 
@@ -81,6 +85,7 @@ def collection_resource(layer: Layer, store_key: str,
         "extents": {
             "spatial": {"bbox": _outward(version.extent), "crs": CRS84},
         },
+        FACTS: layer_facts(layer),
     }
     if meta.kind == "coverage":
         return {**resource, "providers": [coverage_provider(layer, rasters)]}
@@ -97,6 +102,29 @@ def collection_resource(layer: Layer, store_key: str,
             "storage_crs": CRS84,
             "crs": list(SUPPORTED_CRS),
         }],
+    }
+
+
+def layer_facts(layer: Layer) -> dict[str, Any]:
+    """What a layer card shows beside the texts (issue 19): licence, attribution, feature
+    count, geometry type and dates. Made from the light row the listings read (no report of
+    a vector version there), so the count is the version's ``feature_count``: the ETL's
+    ``features_published`` for an ingest, and still right after an edit, whose report
+    keeps the base's numbers. ``source_date`` is the manifest's date of the data when it
+    gives one; ``updated`` is when the current version was published, ``published`` when
+    the layer first was."""
+    version = layer.current
+    assert version is not None
+    source_date = getattr(layer.meta, "source_date", None)  # a manifest key, where it exists
+    return {
+        "license": layer.meta.license,
+        "attribution": layer.meta.attribution,
+        "feature_count": None if layer.meta.kind == "coverage" else version.feature_count,
+        "geometry_type": version.geometry_type,
+        "version": version.version,
+        "updated": version.created.isoformat(),
+        "published": layer.created.isoformat(),
+        "source_date": str(source_date) if source_date else None,
     }
 
 
@@ -163,8 +191,18 @@ def server_config(settings: Settings) -> dict[str, Any]:
             "license": {"name": "Each layer carries its own licence",
                         "url": f"{settings.base_url}/collections"},
             "provider": {"name": "Geoportal of Belarus", "url": f"{settings.base_url}/"},
-            "contact": {"name": "Geoportal operators", "position": "Operator",
-                        "country": "Belarus", "url": f"{settings.base_url}/",
-                        "email": "geoportal@example.invalid", "role": "pointOfContact"},
+            "contact": contact(settings),
         },
     }
+
+
+def contact(settings: Settings) -> dict[str, str]:
+    """pygeoapi's contact metadata from the settings: only what the operator set (name,
+    e-mail, web page), never a placeholder; empty when none is set (the pages then show
+    no contact)."""
+    given = {"name": settings.contact_name, "email": settings.contact_email,
+             "url": settings.contact_url}
+    found = {key: value for key, value in given.items() if value}
+    if found:
+        found["role"] = "pointOfContact"
+    return found

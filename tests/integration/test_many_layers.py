@@ -142,11 +142,16 @@ def test_pages_render_with_links_to_the_next(server, catalog):
 
 def _without_downloads(doc: dict) -> dict:
     """Our documents are pygeoapi's plus one enclosure link per download format, a
-    ``queryables`` link for GDAL and a link to the vector tilesets."""
+    ``queryables`` link for GDAL, a link to the vector tilesets and the layer card's
+    ``attribution`` and ``geoportal:*`` members (issue 19)."""
     tilesets = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
     for collection in doc.get("collections", [doc]):
         if collection.get("itemType") == "record":
             continue  # the catalog collection is pygeoapi's own document
+        card = [key for key in collection if key.startswith("geoportal:")]
+        assert {"geoportal:crsNames", "geoportal:urls", "geoportal:updated"} <= set(card)
+        for key in [*card, "attribution"]:
+            collection.pop(key, None)
         tiles = [link for link in collection["links"] if link["rel"] == tilesets]
         assert [link["href"].rsplit("/", 1)[1] for link in tiles] == ["tiles"]
         downloads = [link for link in collection["links"] if link["rel"] == "enclosure"]

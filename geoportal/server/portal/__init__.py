@@ -17,14 +17,18 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, render_template, request
 
 from geoportal.catalog import Registry
+from geoportal.catalog.models import Layer
 from geoportal.errors import NotFound
 from geoportal.i18n import tr
+from geoportal.server.collections import crs_name, service_urls
+from geoportal.server.coverage_params import crs_uri
 from geoportal.server.languages import request_language
 from geoportal.server.live import LiveAPI
 from geoportal.server.portal.style import basemap_style
 from geoportal.server.portal.svg import RegionMap
+from geoportal.server.pygeoapi_config import CRS84, SUPPORTED_CRS, layer_facts
 
-__all__ = ["portal_blueprint", "render_page", "wants_page"]
+__all__ = ["layer_card", "portal_blueprint", "render_page", "wants_page"]
 
 VENDOR = Path(__file__).resolve().parents[1] / "static" / "vendor"
 
@@ -62,13 +66,25 @@ def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blu
 
     @bp.get("/portal/registry.json")
     def registry_json() -> Response:
-        """Regions (SOATO code, level, parent, names, bbox) and themes (id, names)."""
+        """Regions (SOATO code, level, parent, names, bbox), themes (id, names) and the names
+        of the CRSs every layer offers. Small at any catalog size: a layer's card is
+        ``/portal/cards/<id>.json``, fetched when the viewer shows that layer."""
         return _json({
             "regions": [{"code": r.code, "level": r.level, "parent": r.parent, "name": r.name,
                          "bbox": list(r.bbox) if r.bbox else None}
                         for r in registry.regions.values()],
             "themes": [{"id": t.id, "name": t.name} for t in registry.themes.values()],
+            "crs": [{"uri": uri, "name": crs_name(uri)} for uri in SUPPORTED_CRS],
         }, max_age=3600)
+
+    @bp.get("/portal/cards/<layer_id>.json")
+    def card_json(layer_id: str) -> Response:
+        """One served layer's card (``layer_card``); it changes with each publish."""
+        live.refresh()
+        layer = live.layers.get(layer_id)
+        if layer is None or layer.current is None:
+            raise NotFound(tr("collection {id} not found", id=repr(layer_id)))
+        return _json(layer_card(live.settings.base_url or "", layer), max_age=60)
 
     @bp.get("/portal/style.json")
     def style() -> Response:
@@ -97,6 +113,20 @@ def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blu
         return response
 
     return bp
+
+
+def layer_card(base_url: str, layer: Layer) -> dict[str, Any]:
+    """A served layer's card for the viewer (issue 19): the facts of its collection
+    description (``collections.card_facts``: licence, attribution, feature count, geometry
+    type, dates), its storage CRS by name and the URLs a GIS program is given. The CRSs every
+    layer offers are named once, in ``registry.json``'s ``crs``."""
+    assert layer.current is not None
+    coverage = layer.meta.kind == "coverage"
+    facts = {key: value for key, value in layer_facts(layer).items() if value is not None}
+    grid = layer.current.typed_report.raster if coverage else None
+    storage = crs_uri(grid.crs) if grid is not None else CRS84
+    return {**facts, "storage_crs": {"uri": storage, "name": crs_name(storage)},
+            "urls": service_urls(base_url, layer.meta.id, coverage)}
 
 
 def render_page(template: str) -> Response:

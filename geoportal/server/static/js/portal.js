@@ -51,8 +51,9 @@
     return url.toString();
   }
 
-  function getJSON(path, params) {
-    return fetch(api(path, params), {headers: {Accept: "application/json"}}).then(function (r) {
+  function getJSON(path, params, signal) {
+    return fetch(api(path, params), {headers: {Accept: "application/json"},
+                                     signal: signal}).then(function (r) {
       return r.json().then(function (body) {
         if (!r.ok) throw new Error(body.description || r.statusText);
         return body;
@@ -78,19 +79,134 @@
     return r ? pick(r.name, code) : code;
   }
 
+  /* A record's extent as [minx, miny, maxx, maxy], or null. */
+  function recordBbox(record) {
+    var ring = record.geometry && record.geometry.coordinates && record.geometry.coordinates[0];
+    if (!ring) return null;
+    var xs = ring.map(function (p) { return p[0]; }), ys = ring.map(function (p) { return p[1]; });
+    return [Math.min.apply(null, xs), Math.min.apply(null, ys),
+            Math.max.apply(null, xs), Math.max.apply(null, ys)];
+  }
+
+  /* The region filter means "layers that cover the region" (national ones included): at
+     least half of the smaller of the two boxes shared (geoportal/search/layers.py: covers) */
+  function covers(extent, box) {
+    if (!extent || !box) return false;
+    var w = Math.min(extent[2], box[2]) - Math.max(extent[0], box[0]);
+    var h = Math.min(extent[3], box[3]) - Math.max(extent[1], box[1]);
+    if (w <= 0 || h <= 0) return false;
+    var area = function (b) { return Math.max(b[2] - b[0], 1e-9) * Math.max(b[3] - b[1], 1e-9); };
+    return w * h >= 0.5 * Math.min(area(extent), area(box));
+  }
+
+  function inRegion(record) {
+    if (!state.region) return true;
+    var region = registry.regions[state.region];
+    if (!region || !region.bbox) return record.properties.region === state.region;
+    return covers(recordBbox(record), region.bbox);
+  }
+
+  /* Superseded searches are cancelled and, should an answer still arrive, ignored: the list
+     always shows the answer to what the box says now. */
+  var searchSeq = 0, searchAbort = null;
+  var MAX_QUERY = 200;
+
   function search() {
-    var params = {f: "json", limit: 50, q: state.q, theme: state.theme,
-                  region: state.region, sortby: state.q ? "" : "title"};
+    var mine = ++searchSeq;
+    if (searchAbort && window.AbortController) searchAbort.abort();
+    searchAbort = window.AbortController ? new AbortController() : null;
+    var signal = searchAbort ? searchAbort.signal : undefined;
     var list = document.getElementById("results");
     var count = document.getElementById("result-count");
-    return getJSON("/collections/catalog/items", params).then(function (body) {
+    var places = document.getElementById("places");
+    if (state.q.length > MAX_QUERY) {
       list.textContent = "";
-      var n = body.numberMatched != null ? body.numberMatched : body.features.length;
-      count.textContent = n ? t("search.found", {n: n}) : t("search.none");
-      body.features.forEach(function (record) { list.appendChild(resultItem(record)); });
+      showPlaces(null);
+      count.textContent = t("search.too_long", {n: MAX_QUERY});
+      return Promise.resolve();
+    }
+    document.body.setAttribute("data-searching", "true");
+    var params = {f: "json", limit: state.region ? 500 : 50, q: state.q, theme: state.theme,
+                  sortby: state.q ? "" : "title"};
+    var records = getJSON("/collections/catalog/items", params, signal);
+    var found = state.q ? getJSON("/search", {q: state.q, limit: 8}, signal)
+      .catch(function () { return null; }) : Promise.resolve(null);
+    return Promise.all([records, found]).then(function (both) {
+      var body = both[0], answer = both[1];
+      var shown = body.features.filter(inRegion);
+      /* "станции Орша", "railway stations near Orsha": the layers the search box found */
+      var wanted = answer && answer.query && answer.query.near ? answer.layers : [];
+      if (!shown.length && answer && answer.layers.length) wanted = answer.layers;
+      var extra = wanted.map(function (l) { return l.id; }).filter(function (id) {
+        return !shown.some(function (r) { return r.id === id; });
+      });
+      return Promise.all(extra.map(function (id) {
+        return getJSON("/collections/catalog/items/" + encodeURIComponent(id), {f: "json"},
+                       signal).catch(function () { return null; });
+      })).then(function (more) {
+        if (mine !== searchSeq) return;  // a newer search was started meanwhile
+        var records = wanted.length ? wanted.map(function (l) {
+          return shown.concat(more).filter(function (r) { return r && r.id === l.id; })[0];
+        }).filter(Boolean).filter(inRegion) : shown;
+        list.textContent = "";
+        var n = wanted.length || state.region ? records.length :
+          (body.numberMatched != null ? body.numberMatched : records.length);
+        count.textContent = n ? t("search.found", {n: n}) : t("search.none");
+        if (answer && answer.query && answer.query.near && wanted.length) {
+          count.textContent = t("search.near", {what: answer.query.what,
+                                                near: answer.query.near}) + " · " +
+            count.textContent;
+        }
+        records.forEach(function (record) { list.appendChild(resultItem(record)); });
+        showPlaces(answer);
+      });
     }).catch(function (err) {
+      if (mine !== searchSeq || (err && err.name === "AbortError")) return;
       count.textContent = t("search.failed", {msg: err.message});
+    }).then(function () {
+      if (mine === searchSeq) document.body.removeAttribute("data-searching");
+      if (places) places.hidden = !places.children.length;
     });
+  }
+
+  /* ---------------------------------------------------------------- places */
+
+  var placeMarker = null;
+
+  function showPlaces(answer) {
+    var list = document.getElementById("places");
+    if (!list) return;
+    list.textContent = "";
+    (answer ? answer.places : []).forEach(function (place) {
+      var layer = place.layerTitle;
+      list.appendChild(el("li", {"class": "place", "data-layer": place.layer,
+                                 "data-fid": String(place.id), "data-kind": place.kind}, [
+        el("div", {"class": "result-text"}, [
+          el("h3", {text: place.name}),
+          el("p", {"class": "muted", text: [t("place.kind." + place.kind),
+                                            t("place.in", {layer: layer || place.layer})]
+                                           .join(" · ")}),
+          el("button", {type: "button", "class": "open show-place", text: t("place.show"),
+                        onclick: function () { showPlace(place); }})
+        ])
+      ]));
+    });
+    list.hidden = !list.children.length;
+    document.getElementById("places-title").hidden = list.hidden;
+  }
+
+  function showPlace(place) {
+    if (!map) return;
+    var b = place.bbox;
+    if (b[2] - b[0] > 1e-6 || b[3] - b[1] > 1e-6) {
+      map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: 30, maxZoom: 14, duration: 0});
+    } else {
+      var zoom = {station: 14, stop: 16, city: 11, settlement: 13}[place.kind] || 12;
+      map.jumpTo({center: place.point, zoom: zoom});
+    }
+    if (placeMarker) placeMarker.remove();
+    placeMarker = new maplibregl.Marker({color: "#d62728"}).setLngLat(place.point).addTo(map);
+    placeMarker.getElement().setAttribute("data-place", place.name);
   }
 
   function resultItem(record) {
@@ -114,8 +230,30 @@
   function setRegion(code) {
     state.region = code || "";
     setRegionLabel();
+    outlineRegion(true);
     writeHash();
     search();
+  }
+
+  /* The chosen region outlined on the map (drawn from the basemap's own oblast or raion
+     tiles), and the map zoomed to it when it was clicked (``zoom``). */
+  function outlineRegion(zoom) {
+    if (!map) return;
+    if (!mapReady) { map.once("load", function () { outlineRegion(zoom); }); return; }
+    if (map.getLayer("region-outline")) map.removeLayer("region-outline");
+    var region = registry.regions[state.region];
+    if (!state.region || !region) return;
+    var source = region.level === "raion" ? "basemap-raions" : "basemap-oblasts";
+    if (map.getSource(source)) {
+      map.addLayer({id: "region-outline", type: "line", source: source,
+                    "source-layer": source.slice("basemap-".length),
+                    filter: ["==", ["get", "soato"], state.region],
+                    paint: {"line-color": "#d62728", "line-width": 3}});
+    }
+    if (zoom && region.bbox) {
+      var b = region.bbox;
+      map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: 20, duration: 0});
+    }
   }
 
   function loadRegionMap() {
@@ -549,6 +687,7 @@
       body.themes.forEach(function (th) { registry.themes[th.id] = th; });
       fillThemes();
       loadRegionMap();
+      outlineRegion(false);
       return search();
     }).then(function () {
       if (!map) return;
@@ -563,7 +702,8 @@
 
   window.portal = {
     opened: function () { return opened.map(function (l) { return l.id; }); },
-    openLayer: openLayer
+    openLayer: openLayer,
+    searches: function () { return searchSeq; }
   };
   document.addEventListener("DOMContentLoaded", start);
 })();
