@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import Watched
 from tests.conftest import require_tool
@@ -38,8 +39,8 @@ def test_the_copy_button_puts_the_features_url_on_the_clipboard(clipboard_site, 
     shown = site.page.inner_text("#url-features")
     assert shown == f"{portal.url}/collections/railway-stations"
     site.page.click("button[data-copy=url-features]")
-    site.page.wait_for_function("document.querySelector('#url-features ~ .copied')"
-                                ".textContent === 'Copied'")
+    # expect() polls without compiling a string, which the page's CSP (no unsafe-eval) forbids
+    expect(site.page.locator("#url-features ~ .copied")).to_have_text("Copied")
     copied = site.page.evaluate("navigator.clipboard.readText()")
     assert copied == shown
     site.page.locator("#h-gis").scroll_into_view_if_needed()
@@ -60,8 +61,7 @@ def test_the_card_reads_in_russian(clipboard_site, portal):
     site.page.goto(f"{portal.url}/collections/raions?f=html&lang=ru")
     assert site.page.inner_text("#h-gis") == "Открыть в ГИС-программе"
     site.page.click("button[data-copy=url-tiles]")
-    site.page.wait_for_function("document.querySelector('#url-tiles ~ .copied')"
-                                ".textContent === 'Скопировано'")
+    expect(site.page.locator("#url-tiles ~ .copied")).to_have_text("Скопировано")
     assert site.page.evaluate("navigator.clipboard.readText()").endswith(
         "/collections/raions/tiles/WebMercatorQuad?f=tilejson")
     site.page.locator(".layer-facts").scroll_into_view_if_needed()

@@ -151,6 +151,31 @@
     "admin.rb.done": {be: "Версія {v} пласта «{layer}» зноў бягучая.", ru: "Версия {v} слоя «{layer}» снова текущая.",
                       en: "Version {v} of “{layer}” is current again."},
     // -- end of helper E --
+    // -- issue 19: robustness (helper F) --
+    "skip.map": {be: "Перайсці да карты", ru: "Перейти к карте", en: "Skip to the map"},
+    "loading": {be: "Загрузка…", ru: "Загрузка…", en: "Loading…"},
+    "region.map": {be: "Карта рэгіёнаў: стрэлкі — рух, Enter — выбар", ru: "Карта регионов: стрелки — переход, Enter — выбор",
+                   en: "Region map: arrow keys move, Enter chooses"},
+    "notice.close": {be: "Закрыць паведамленне", ru: "Закрыть сообщение", en: "Close the notice"},
+    "notice.view_ignored": {be: "Пазіцыя карты ў спасылцы нечытэльная: паказана ўся Беларусь.",
+                            ru: "Положение карты в ссылке не читается: показана вся Беларусь.",
+                            en: "The map position in the link could not be read: all of Belarus is shown."},
+    "notice.view_clamped": {be: "Пазіцыя карты ў спасылцы была за межамі: яна выпраўлена.",
+                            ru: "Положение карты в ссылке было вне допустимых пределов: оно исправлено.",
+                            en: "The map position in the link was out of range: it was adjusted."},
+    "notice.layer_gone": {be: "Пласт «{id}» больш не апублікаваны.", ru: "Слой «{id}» больше не опубликован.",
+                          en: "The layer “{id}” is no longer published."},
+    "notice.layer_failed": {be: "Пласт «{id}» не адкрыўся: {msg}", ru: "Слой «{id}» не открылся: {msg}",
+                            en: "The layer “{id}” could not be opened: {msg}"},
+    "notice.failed": {be: "Старонка загрузілася не цалкам: {msg}", ru: "Страница загрузилась не полностью: {msg}",
+                      en: "The page did not load completely: {msg}"},
+    "error.too_long": {be: "Запыт задоўгі: скараціце яго.", ru: "Запрос слишком длинный: сократите его.",
+                       en: "The request is too long: shorten it."},
+    "error.status": {be: "Сервер адказаў памылкай {status}.", ru: "Сервер ответил ошибкой {status}.",
+                     en: "The server answered with error {status}."},
+    "error.unreadable": {be: "Адказ сервера нечытэльны.", ru: "Ответ сервера не читается.",
+                         en: "The server's answer could not be read."},
+    // -- end of helper F --
   };
   var LANGS = ["be", "ru", "en"];
   /* where the portal is (the server's path prefix, "" at the root), from the page */

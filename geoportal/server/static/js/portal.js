@@ -12,17 +12,39 @@
   var DOWNLOADS = [["gpkg", "GeoPackage"], ["geojson", "GeoJSON"], ["csv", "CSV"],
                    ["shp", "Shapefile (zip)"]];
   var registry = {regions: {}, themes: {}};
+  var hashNotices = [];  // [i18n key, values] of what readHash had to adjust
   var state = readHash();
   var opened = [];  // {id, kind, title, color, opacity, visible, extent, fields, legend}
   var map = null;
   var mapReady = false;  // the style has loaded: layers may be added
 
+  /* A view from a link, made safe: latitude clamped to +-85 (Web Mercator's edge), longitude
+     wrapped to -180..180, zoom clamped to 0..22; an unreadable one (NaN, too few numbers) is
+     ignored. Either way the page says so (hashNotices), never a blank map. */
+
+  function readView(text) {
+    if (!text) return null;
+    var parts = text.split("/");
+    var view = parts.map(function (v) { return v.trim() === "" ? NaN : Number(v); });
+    if (view.length !== 3 || view.some(function (v) { return !isFinite(v); })) {
+      hashNotices.push(["notice.view_ignored", {}]);
+      return null;
+    }
+    var zoom = Math.min(22, Math.max(0, view[0]));
+    var lat = Math.min(85, Math.max(-85, view[1]));
+    var lon = ((view[2] + 180) % 360 + 360) % 360 - 180;
+    if (zoom !== view[0] || lat !== view[1] || Math.abs(lon - view[2]) > 1e-9) {
+      hashNotices.push(["notice.view_clamped", {}]);
+    }
+    return {zoom: zoom, center: [lon, lat]};
+  }
+
   function readHash() {
     var h = new URLSearchParams(location.hash.replace(/^#/, ""));
-    var view = (h.get("map") || "").split("/").map(Number);
+    var view = readView(h.get("map") || "");
     return {
-      zoom: view.length === 3 && !view.some(isNaN) ? view[0] : null,
-      center: view.length === 3 && !view.some(isNaN) ? [view[2], view[1]] : null,
+      zoom: view ? view.zoom : null,
+      center: view ? view.center : null,
       layers: (h.get("layers") || "").split(",").filter(Boolean),
       q: h.get("q") || "", region: h.get("region") || "", theme: h.get("theme") || ""
     };
@@ -51,14 +73,93 @@
     return url.toString();
   }
 
+  /* An API answer as JSON. An error carries a readable sentence (the server's `description`,
+     else one of ours: "the request is too long" for 414) and its `status`; an answer that is not
+     JSON (a proxy's HTML page) never surfaces as "Unexpected token". */
+  function failure(status, body) {
+    var described = body && typeof body === "object" && typeof body.description === "string" ?
+      body.description : "";
+    var text = described || (status === 414 ? t("error.too_long") :
+                             status ? t("error.status", {status: status}) : t("error.unreadable"));
+    var err = new Error(text);
+    err.status = status;
+    return err;
+  }
+
   function getJSON(path, params, signal) {
     return fetch(api(path, params), {headers: {Accept: "application/json"},
                                      signal: signal}).then(function (r) {
-      return r.json().then(function (body) {
-        if (!r.ok) throw new Error(body.description || r.statusText);
+      return r.text().then(function (text) {
+        var body = null;
+        try { body = JSON.parse(text); } catch (e) { body = null; }
+        if (!r.ok) throw failure(r.status, body);
+        if (body === null) throw failure(0, null);
         return body;
       });
     });
+  }
+
+  /* ---------------------------------------------------------------- notices and waits */
+
+  /* A short line in the status region (aria-live): a link's view that was adjusted, a layer
+     that is gone. */
+  function notify(key, values) {
+    var box = document.getElementById("notices");
+    if (!box) return;
+    var text = t(key, values);
+    var seen = Array.prototype.some.call(box.querySelectorAll(".notice-text"), function (p) {
+      return p.textContent === text;
+    });
+    if (!seen) {
+      box.appendChild(el("p", {"class": "notice", "data-key": key,
+                               "data-values": JSON.stringify(values || {})}, [
+        el("span", {"class": "notice-text", text: text}),
+        el("button", {type: "button", "class": "notice-close", "aria-label": t("notice.close"),
+                      title: t("notice.close"), text: "\u00d7",
+                      onclick: function (e) {
+                        e.target.parentNode.remove();
+                        box.hidden = !box.children.length;
+                      }})
+      ]));
+    }
+    box.hidden = false;
+  }
+
+  /* A wait that lasts 200 ms or more shows its indicator and marks its region aria-busy; a
+     quicker one shows nothing (no flicker). `region` and `indicator` are element ids. */
+  var LOADING_AFTER = 200;
+
+  function waiting(promise, region, indicator) {
+    var shown = false;
+    var timer = setTimeout(function () {
+      shown = true;
+      var r = document.getElementById(region), i = document.getElementById(indicator);
+      if (r) {
+        r.setAttribute("data-waits", String((+r.getAttribute("data-waits") || 0) + 1));
+        r.setAttribute("aria-busy", "true");
+      }
+      if (i) {
+        i.setAttribute("data-waits", String((+i.getAttribute("data-waits") || 0) + 1));
+        i.hidden = false;
+      }
+    }, LOADING_AFTER);
+    var done = function () {
+      clearTimeout(timer);
+      if (!shown) return;
+      var r = document.getElementById(region), i = document.getElementById(indicator);
+      if (r) {
+        var left = Math.max(0, (+r.getAttribute("data-waits") || 0) - 1);
+        r.setAttribute("data-waits", String(left));
+        if (!left) r.removeAttribute("aria-busy");
+      }
+      if (i) {
+        var still = Math.max(0, (+i.getAttribute("data-waits") || 0) - 1);
+        i.setAttribute("data-waits", String(still));
+        if (!still) i.hidden = true;
+      }
+    };
+    promise.then(done, done);
+    return promise;
   }
 
   function el(tag, attrs, children) {
@@ -130,8 +231,13 @@
                   sortby: state.q ? "" : "title"};
     var records = getJSON("/collections/catalog/items", params, signal);
     var found = state.q ? getJSON("/search", {q: state.q, limit: 8}, signal)
-      .catch(function () { return null; }) : Promise.resolve(null);
-    return Promise.all([records, found]).then(function (both) {
+      .catch(function (err) {
+        /* a query the server refuses (too long, malformed) is said so; other failures leave
+           the catalog's answer alone */
+        if (err && (err.status === 400 || err.status === 414)) throw err;
+        return null;
+      }) : Promise.resolve(null);
+    return waiting(Promise.all([records, found]).then(function (both) {
       var body = both[0], answer = both[1];
       var shown = body.features.filter(inRegion);
       /* "станции Орша", "railway stations near Orsha": the layers the search box found */
@@ -166,7 +272,7 @@
     }).then(function () {
       if (mine === searchSeq) document.body.removeAttribute("data-searching");
       if (places) places.hidden = !places.children.length;
-    });
+    }), "results", "search-loading");
   }
 
   /* ---------------------------------------------------------------- places */
@@ -256,23 +362,55 @@
     }
   }
 
+  /* The region map is one Tab stop, not 125: the shapes take tabindex -1 but for one (the
+     chosen region, else the first oblast), and the arrow keys move between them (oblasts
+     first, then raions), Home/End to the ends, Enter or Space chooses (a roving tabindex). */
+  function regionOrder(holder) {
+    var shapes = Array.prototype.slice.call(holder.querySelectorAll(".region"));
+    return shapes.filter(function (p) { return p.classList.contains("oblast"); })
+      .concat(shapes.filter(function (p) { return !p.classList.contains("oblast"); }));
+  }
+
+  function rove(holder, target) {
+    regionOrder(holder).forEach(function (p) {
+      p.setAttribute("tabindex", p === target ? "0" : "-1");
+    });
+  }
+
   function loadRegionMap() {
-    return fetch(api("/portal/regions.svg")).then(function (r) { return r.text(); })
-      .then(function (svg) {
+    return fetch(api("/portal/regions.svg")).then(function (r) {
+      if (!r.ok) throw failure(r.status, null);
+      return r.text();
+    }).then(function (svg) {
         var holder = document.getElementById("region-map");
         holder.innerHTML = svg;
-        holder.querySelectorAll(".region").forEach(function (path) {
+        var group = holder.querySelector("svg");
+        if (group) group.setAttribute("aria-label", t("region.map"));
+        var order = regionOrder(holder);
+        order.forEach(function (path, i) {
           var choose = function () {
             var code = path.getAttribute("data-region");
+            rove(holder, path);
             setRegion(code === state.region ? "" : code);
           };
           path.addEventListener("click", choose);
           path.addEventListener("keydown", function (e) {
-            if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(); }
+            var next = {ArrowRight: i + 1, ArrowDown: i + 1, ArrowLeft: i - 1, ArrowUp: i - 1,
+                        Home: 0, End: order.length - 1}[e.key];
+            if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(); return; }
+            if (next === undefined) return;
+            e.preventDefault();
+            var to = order[(next + order.length) % order.length];
+            rove(holder, to);
+            to.focus();
           });
         });
+        var chosen = order.filter(function (p) {
+          return state.region && p.getAttribute("data-region") === state.region;
+        })[0];
+        rove(holder, chosen || order[0]);
         setRegionLabel();
-      });
+      }).catch(function () { /* no region map: the filter still works from the URL */ });
   }
 
   function setRegionLabel() {
@@ -411,7 +549,7 @@
       if (zoom) fit(found);
       return Promise.resolve(found);
     }
-    return describe(id).then(function (layer) {
+    return waiting(describe(id), "map", "map-loading").then(function (layer) {
       opened.unshift(layer);
       var add = function () { addToMap(layer); restack(); if (zoom) fit(layer); };
       /* not isStyleLoaded(): it is false again while tiles load, after "load" has fired */
@@ -619,6 +757,12 @@
   /* ---------------------------------------------------------------- start */
 
   function relabel() {
+    document.querySelectorAll("#notices .notice").forEach(function (p) {
+      var values = {};
+      try { values = JSON.parse(p.getAttribute("data-values") || "{}"); } catch (e) { values = {}; }
+      p.querySelector(".notice-text").textContent = t(p.getAttribute("data-key"), values);
+      p.querySelector(".notice-close").setAttribute("aria-label", t("notice.close"));
+    });
     fillThemes();
     if (mapReady) loadCityLabels();
     setRegionLabel();
@@ -653,6 +797,12 @@
       setRegion("");
     });
     document.addEventListener("portal:lang", relabel);
+    /* "Skip to the map": focus goes to the map's canvas (keyboard pan and zoom) */
+    var skip = document.getElementById("skip-map");
+    if (skip) skip.addEventListener("click", function (e) {
+      e.preventDefault();
+      (map ? map.getCanvas() : document.getElementById("map")).focus();
+    });
 
     if (window.maplibregl) {
       map = new maplibregl.Map({
@@ -682,7 +832,8 @@
       window.portalMap = map;
     }
 
-    getJSON("/portal/registry.json").then(function (body) {
+    hashNotices.forEach(function (n) { notify(n[0], n[1]); });
+    waiting(getJSON("/portal/registry.json"), "panel", "search-loading").then(function (body) {
       body.regions.forEach(function (r) { registry.regions[r.code] = r; });
       body.themes.forEach(function (th) { registry.themes[th.id] = th; });
       fillThemes();
@@ -693,9 +844,19 @@
       if (!map) return;
       /* layers from the URL, in their order (the first on top) */
       return state.layers.slice().reverse().reduce(function (chain, id) {
-        return chain.then(function () { return openLayer(id, false).catch(function () {}); });
+        return chain.then(function () {
+          return openLayer(id, false).catch(function (err) {
+            /* a linked layer that was withdrawn: said by name, the others still open */
+            if (err && err.status === 404) notify("notice.layer_gone", {id: id});
+            else notify("notice.layer_failed", {id: id, msg: err && err.message});
+          });
+        });
       }, Promise.resolve());
+    }).catch(function (err) {
+      notify("notice.failed", {msg: err && err.message});  // the map still shows
     }).then(function () {
+      /* the link now says what is shown: an adjusted view, without a layer that is gone */
+      if (map && (hashNotices.length || opened.length !== state.layers.length)) writeHash();
       document.body.setAttribute("data-ready", "true");
     });
   }
@@ -703,6 +864,7 @@
   window.portal = {
     opened: function () { return opened.map(function (l) { return l.id; }); },
     openLayer: openLayer,
+    getJSON: getJSON,  // the guarded API reader (tests call it against the real server)
     searches: function () { return searchSeq; }
   };
   document.addEventListener("DOMContentLoaded", start);
