@@ -9,7 +9,7 @@ of 20,000 vertices (a page of more than 50 of them is past the vertex cap)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +82,21 @@ def _get(portal: Portal, path: str, **params: object) -> requests.Response:
     return requests.get(f"{portal.url}{path}", params={"f": "json", **params}, timeout=60)
 
 
+def _within_budget(send: Callable[[], requests.Response]) -> requests.Response:
+    """``send()``'s answer, sent again (at most three times in all) while the 100 ms budget
+    cut it: on a machine busy with other work a light query can pass 100 ms now and then,
+    while what these tests guard against (a LIKE that backtracks exponentially, a batch that
+    holds the whole layer) would be cut every time."""
+    for _ in range(2):
+        try:
+            answer = send()
+            if not (answer.status_code == 503 and "took longer" in answer.text):
+                return answer
+        except requests.exceptions.ChunkedEncodingError:  # a stream cut by the budget
+            pass
+    return send()
+
+
 def _features(portal: Portal, path: str, **params: object) -> list[dict]:
     """Every feature a request selects, page after page (1,000 is the page-size cap)."""
     out: list[dict] = []
@@ -111,8 +126,8 @@ def test_like_with_many_percent_signs_answers_within_a_second(portal: Portal, pa
     whole = _features(portal, "/collections/minsk-stops/items")
     expected = sorted(f["id"] for f in whole if f["properties"]["name"] is not None
                       and _like(f["properties"]["name"], pattern))
-    r = _get(portal, "/collections/minsk-stops/items", filter=f"name LIKE '{pattern}'",
-             limit=1000)
+    r = _within_budget(lambda: _get(portal, "/collections/minsk-stops/items",
+                                    filter=f"name LIKE '{pattern}'", limit=1000))
     assert r.status_code == 200, r.text
     assert sorted(f["id"] for f in r.json()["features"]) == expected[:1000]
     assert r.json()["numberMatched"] == len(expected)
@@ -231,8 +246,8 @@ def test_a_page_over_the_vertex_cap_is_a_400_asking_for_a_smaller_limit(portal: 
 def test_a_download_of_huge_geometries_is_read_in_batches_that_fit(portal: Portal):
     """4,000,000 vertices in 200 features: the download reads fewer rows at a time (each
     batch under the page's vertex cap) and still sends every feature whole."""
-    r = requests.get(f"{portal.url}/collections/ponds/download", params={"f": "geojson"},
-                     timeout=120)
+    r = _within_budget(lambda: requests.get(f"{portal.url}/collections/ponds/download",
+                                            params={"f": "geojson"}, timeout=120))
     assert r.status_code == 200, r.text[:300]
     features = r.json()["features"]
     assert len(features) == 200
