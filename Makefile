@@ -56,6 +56,10 @@ $(VENDOR)/.installed: package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/maplibre-gl/dist/maplibre-gl.js node_modules/maplibre-gl/dist/maplibre-gl.js.map \
 	   node_modules/maplibre-gl/dist/maplibre-gl.css node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/
+	cp node_modules/proj4/dist/proj4.js $(VENDOR)/proj4.js
+	cp node_modules/proj4/LICENSE.md $(VENDOR)/proj4-LICENSE.md
+	cp node_modules/geographiclib-geodesic/geographiclib-geodesic.min.js $(VENDOR)/
+	cp node_modules/geographiclib-geodesic/LICENSE.txt $(VENDOR)/geographiclib-geodesic-LICENSE.txt
 	@touch $@
 
 # Then every static file content-hashed (name.<sha256 8 hex>.ext, cached a year by browsers) and

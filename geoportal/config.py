@@ -7,6 +7,7 @@ reads the environment at import time.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +19,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "frame_ancestors", "load_settings"]
 
 DEFAULT_CONFIG_FILE = Path("config/portal.yaml")
 
@@ -55,6 +56,13 @@ class Settings(BaseSettings):
         None, description="The operator's e-mail address (footer, metadata); empty: left out.")
     contact_url: str | None = Field(
         None, description="The operator's web page (footer, metadata); empty: left out.")
+    # -- the embeddable map (issue 19): who may show /embed in a frame ---------------------
+    embed_frame_ancestors: str = Field(
+        "*", description="Sources allowed to show the portal's embeddable map (/embed) in a "
+                         "frame: space-separated origins (https://city.gov.by, "
+                         "https://*.gov.by), 'self', 'none' or * (default: any site, the map "
+                         "is public and read-only); every other page may be framed only by "
+                         "the portal itself.")
     default_limit: int = Field(10, ge=1)
     max_limit: int = Field(1000, ge=1, description="Page-size cap for /items.")
     catalog_poll_seconds: float = Field(
@@ -193,6 +201,7 @@ class Settings(BaseSettings):
             raise ValueError("contact_email must be an e-mail address (name@example.by)")
         if self.contact_url and not self.contact_url.startswith(("https://", "http://")):
             raise ValueError("contact_url must be an http:// or https:// address")
+        self.embed_frame_ancestors = frame_ancestors(self.embed_frame_ancestors)
         if self.max_limit < self.default_limit:
             raise ValueError("max_limit must be at least default_limit")
         if self.object_store and not self.object_store.startswith(("s3://", "file://")):
@@ -228,6 +237,36 @@ class Settings(BaseSettings):
     def log_dir(self) -> Path:
         """Folder of the server's and the ETL's log files."""
         return self.data_dir / "logs"
+
+
+# a CSP source a frame-ancestors directive may name: an http(s) origin, its subdomains
+# (https://*.gov.by) or a bare scheme (https:); the keywords and * apart
+_ORIGIN = re.compile(r"^(?:https?://(?:\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+                     r"(?:\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(?::(?:[0-9]{1,5}|\*))?"
+                     r"|https?:)$")
+
+
+def frame_ancestors(value: str) -> str:
+    """``embed_frame_ancestors`` checked and normalised (single spaces, lower case): each
+    word an origin, ``'self'``, ``'none'`` (alone) or ``*``. Anything else would become a
+    Content-Security-Policy that browsers ignore or misread, or a way to inject another
+    directive (``;``), so it stops the start-up with the variable named."""
+    words = value.split()
+    hint = ("GEOPORTAL_EMBED_FRAME_ANCESTORS (embed_frame_ancestors) must be space-separated "
+            "origins such as https://city.gov.by, 'self', 'none' or *")
+    if not words:
+        raise ValueError(f"{hint}; it is empty")
+    checked = []
+    for word in words:
+        lowered = word.lower()
+        if lowered in ("self", "none"):
+            raise ValueError(f"{hint}; write '{lowered}' with its single quotes")
+        if lowered not in ("*", "'self'", "'none'") and not _ORIGIN.match(lowered.rstrip("/")):
+            raise ValueError(f"{hint}; {word!r} is none of them")
+        checked.append(lowered.rstrip("/") if lowered not in ("https:", "http:") else lowered)
+    if "'none'" in checked and len(checked) > 1:
+        raise ValueError(f"{hint}; 'none' cannot be combined with other sources")
+    return " ".join(dict.fromkeys(checked))
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -53,6 +53,10 @@ class LayerMetadata:
     # box: {"kind": "city", "name_fields": [...], "population_field": ...}; None: not searched.
     # Stored with the keywords (``Catalog._meta_values``), so no table changes.
     search: dict[str, Any] | None = None
+    # The keys the viewer reads (issue 19): {"title_field", "unit", "series", "basemap"}, only
+    # those the manifest gives (``geoportal.etl.manifest.VIEW_KEYS``); None: none given.
+    # Stored with the keywords like ``search`` (under ``_view``): no table change.
+    view: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

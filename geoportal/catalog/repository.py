@@ -52,6 +52,9 @@ __all__ = ["MAX_VERSION", "Catalog", "as_utc", "utc_now"]
 MAX_VERSION = 2**31 - 1
 # The key of the keywords' JSON that holds a manifest's ``search:`` (LayerMetadata.search).
 SEARCH_KEY = "_search"
+# ... and the one that holds the viewer's keys (LayerMetadata.view: title_field, unit, series,
+# basemap; issue 19). Old rows have neither: read back as None.
+VIEW_KEY = "_view"
 
 
 def utc_now() -> datetime:
@@ -500,8 +503,9 @@ class Catalog:
             "title": meta.title, "description": meta.description,
             # the manifest's ``search:`` rides in the keywords' JSON under SEARCH_KEY (issue
             # 19): read back into ``meta.search`` by _layer_from_row, never seen as keywords
-            "keywords": ({**meta.keywords, SEARCH_KEY: meta.search} if meta.search
-                         else meta.keywords),
+            "keywords": {**meta.keywords,
+                         **({SEARCH_KEY: meta.search} if meta.search else {}),
+                         **({VIEW_KEY: meta.view} if meta.view else {})},
             "license": meta.license, "attribution": meta.attribution,
         }
 
@@ -537,11 +541,13 @@ class Catalog:
     def _layer_from_row(self, row: Any) -> Layer:
         keywords = dict(row["keywords"] or {})
         search = keywords.pop(SEARCH_KEY, None)
+        view = keywords.pop(VIEW_KEY, None)
         meta = LayerMetadata(
             id=row["id"], region=row["region"], theme=row["theme"], kind=LayerKind(row["kind"]),
             title=row["title"], description=row["description"], keywords=keywords,
             license=row["license"], attribution=row["attribution"],
             search=search if isinstance(search, dict) else None,
+            view=view if isinstance(view, dict) else None,
         )
         current = self._version_from_row(row, "v_") if row["v_version"] is not None else None
         return Layer(meta=meta, created=as_utc(row["created"]), updated=as_utc(row["updated"]),

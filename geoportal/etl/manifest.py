@@ -29,7 +29,11 @@ HEADER_ROW_MAX = 1000
 # Source keys whose value is yes/no, not text.
 _FLAG_KEYS = {"split_geometry"}
 _TOP_KEYS = {"id", "region", "theme", "title", "description", "keywords", "license",
-             "attribution", "source", "fields", "search"}
+             "attribution", "source", "fields", "search", "title_field", "unit", "series",
+             "basemap"}
+# The keys the viewer reads (issue 19): LayerMetadata.view, metadata only (no new version)
+VIEW_KEYS = ("title_field", "unit", "series", "basemap")
+_SERIES_KEYS = {"id", "label"}
 # ``search:``: the layer's features are places of the portal's search box (issue 19)
 _SEARCH_KEYS = {"kind", "name_fields", "population_field"}
 SEARCH_KINDS = ("oblast", "city", "raion", "settlement", "station", "stop", "place")
@@ -51,6 +55,8 @@ LIMITS = {
     "attribution": 500,
     "fields": 500,  # entries of `fields:`
     "field_title": 200,
+    "unit": 40,  # characters, per language (issue 19)
+    "series_label": 100,  # characters, per language
     "source_value": 1024,  # source.path, source.layer, ... (characters)
 }
 
@@ -97,6 +103,9 @@ class FieldRule:
     type: str | None = None
     title: str | None = None
     drop: bool = False
+    # ``title: {be, ru, en}`` (issue 19): the title per language; ``title`` is then None and
+    # the field keeps its original name as its title
+    titles: dict[str, str] | None = None
     why: str = "dropped by the manifest"  # the report's words when the field is dropped
 
 
@@ -111,8 +120,11 @@ class Manifest:
 
     def options(self) -> dict[str, Any]:
         """Everything besides the file's bytes that changes what gets published."""
+        # per-language titles only when given: older versions stay "unchanged"; the view
+        # keys (meta.view) are not here: a change of them is saved as metadata only
         return {**self.source.options(),
-                "fields": {k: [v.name, v.type, v.title, v.drop]
+                "fields": {k: [v.name, v.type, v.title, v.drop,
+                               *([dict(sorted(v.titles.items()))] if v.titles else [])]
                            for k, v in sorted(self.fields.items())}}
 
 
@@ -256,6 +268,104 @@ def _search(value: Any, problems: _Problems) -> dict[str, Any] | None:
     return out
 
 
+def _is_text(value: Any) -> bool:
+    """A scalar a manifest may give as a text: a string or a number (``label: 2013``)."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _text_or_texts(value: Any, key: str, limit: int, problems: _Problems
+                   ) -> str | dict[str, str] | None:
+    """A text for every language, or ``{be, ru, en}`` (1-3 of them) each its own (issue 19:
+    field titles, ``unit``, ``series.label``); each at most ``limit`` characters. None when
+    absent or wrong (the problem noted, naming ``key``)."""
+    if value is None:
+        return None
+    if _is_text(value):
+        text = str(value).strip()
+        return None if _too_long(key, text, limit, problems) or not text else text
+    if not isinstance(value, dict) or not value or not all(_is_text(v) for v in value.values()):
+        problems.add("{origin}: '{key}' must be a text or a mapping of be/ru/en to texts",
+                     key=key)
+        return None
+    unknown = set(map(str, value)) - set(LANGUAGES)
+    if unknown:
+        problems.add("{origin}: '{key}' has unknown languages {names}; use be, ru, en",
+                     key=key, names=_names(unknown))
+        return None
+    texts = {str(lang): str(text).strip() for lang, text in value.items()}
+    if not any(texts.values()):
+        problems.add("{origin}: '{key}' is empty", key=key)
+        return None
+    if any([_too_long(f"{key}.{lang}", text, limit, problems) for lang, text in texts.items()]):
+        return None
+    return {lang: text for lang, text in texts.items() if text}
+
+
+def _field_name_or_names(value: Any, problems: _Problems) -> str | dict[str, str] | None:
+    """``title_field``: one field name, or ``{be, ru, en}`` of field names (any subset)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and 0 < len(value.strip()) <= 200:
+        return value.strip()
+    if (isinstance(value, dict) and value and set(map(str, value)) <= set(LANGUAGES)
+            and all(isinstance(v, str) and 0 < len(v.strip()) <= 200 for v in value.values())):
+        return {str(lang): name.strip() for lang, name in value.items()}
+    problems.add("{origin}: 'title_field' must be a field name or a mapping of be/ru/en to "
+                 "field names")
+    return None
+
+
+def _view(data: dict[str, Any], rules: dict[str, FieldRule], problems: _Problems
+          ) -> dict[str, Any] | None:
+    """The keys the viewer reads (issue 19), as ``LayerMetadata.view``: only those given.
+
+    ``title_field`` names a field as published or as in the source; a source field the
+    ``fields:`` rules rename is stored under its new name (the source's name is gone once a
+    rule gives it a title)."""
+    view: dict[str, Any] = {}
+    title_field = _field_name_or_names(data.get("title_field"), problems)
+
+    def published(name: str) -> str:
+        rule = rules.get(name)
+        return rule.name if rule is not None and rule.name else name
+
+    if isinstance(title_field, str):
+        view["title_field"] = published(title_field)
+    elif title_field is not None:
+        view["title_field"] = {lang: published(name) for lang, name in title_field.items()}
+    unit = _text_or_texts(data.get("unit"), "unit", LIMITS["unit"], problems)
+    if unit is not None:
+        view["unit"] = unit
+    series = data.get("series")
+    if series is not None:
+        if not isinstance(series, dict):
+            problems.add("{origin}: 'series' must be a mapping of id and label")
+        else:
+            unknown = set(map(str, series)) - _SERIES_KEYS
+            if unknown:
+                problems.add("{origin}: '{key}' has unknown keys {names}; allowed: {allowed}",
+                             key="series", names=_names(unknown),
+                             allowed=str(sorted(_SERIES_KEYS)))
+            series_id = str(series.get("id") or "")
+            if not _SLUG.match(series_id):
+                problems.add("{origin}: 'series.id' {id} must be 1-63 lowercase letters, "
+                             "digits or dashes", id=repr(series_id[:80]))
+            label = _text_or_texts(series.get("label"), "series.label",
+                                   LIMITS["series_label"], problems)
+            if series.get("label") is None:
+                problems.add("{origin}: '{key}' is required (a text or be/ru/en texts)",
+                             key="series.label")
+            if _SLUG.match(series_id) and label is not None and not unknown:
+                view["series"] = {"id": series_id, "label": label}
+    basemap = data.get("basemap")
+    if basemap is not None:
+        if not isinstance(basemap, bool):
+            problems.add("{origin}: '{key}' must be true or false", key="basemap")
+        else:
+            view["basemap"] = basemap
+    return view or None
+
+
 def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
     """``fields:`` maps a source field to a new name, or to name/type/title/drop."""
     if value is None:
@@ -294,13 +404,14 @@ def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
             problems.add("{origin}: '{key}' {value} is not one of {types}",
                          key=f"{where}.type", value=repr(str(type_)[:40]),
                          types=", ".join(FIELD_TYPES))
-        if rule.get("title") is not None:
-            _too_long(f"{where}.title", str(rule["title"]), LIMITS["field_title"], problems)
+        title = _text_or_texts(rule.get("title"), f"{where}.title", LIMITS["field_title"],
+                               problems)
         rules[str(source)] = FieldRule(
             name=str(name) if name is not None else None,
             type=str(type_) if type_ is not None else None,
-            title=str(rule["title"]) if rule.get("title") is not None else None,
+            title=title if isinstance(title, str) else None,
             drop=bool(rule.get("drop", False)),
+            titles=title if isinstance(title, dict) else None,
         )
     return rules
 
@@ -369,6 +480,7 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
         search=_search(data.get("search"), problems),
     )
     fields = _field_rules(data.get("fields"), problems)
+    meta.view = _view(data, fields, problems)
     problems.raise_if_any(origin)
     settings: dict[str, Any] = {k: (str(v) if v is not None else None)
                                 for k, v in source.items()

@@ -231,8 +231,10 @@ def plan_fields(first: pa.Table, *, geometry: str, rules: dict[str, FieldRule] |
                            taken)
         title = (rule.title if rule is not None and rule.title else None) or titles.get(
             source, source)
-        columns.append(Column(source, Field(name=name, type=type_, title=title), convert, how,
-                              unpack))
+        # the manifest's per-language titles (issue 19) ride beside the original title
+        field_titles = rule.titles if rule is not None and rule.titles else None
+        columns.append(Column(source, Field(name=name, type=type_, title=title,
+                                            titles=field_titles), convert, how, unpack))
     notes = []
     for original in dict.fromkeys(titles.values()):
         same = [c.field.name for c in columns if c.field.title == original

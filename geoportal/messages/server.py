@@ -114,6 +114,20 @@ SERVER: dict[str, dict[str, str]] = {
     "{origin}: 'search.population_field' must be a field name": {
         "be": "{origin}: 'search.population_field' павінна быць назвай поля",
         "ru": "{origin}: 'search.population_field' должно быть именем поля"},
+    # issue 19, helper G: manifests' viewer keys (title_field, series; etl/manifest.py)
+    "{origin}: 'title_field' must be a field name or a mapping of be/ru/en to field names": {
+        "be": "{origin}: 'title_field' павінна быць назвай поля або слоўнікам be/ru/en з "
+              "назвамі палёў",
+        "ru": "{origin}: 'title_field' должно быть именем поля или словарём be/ru/en с "
+              "именами полей"},
+    "{origin}: 'series' must be a mapping of id and label": {
+        "be": "{origin}: 'series' павінна быць слоўнікам з id і label",
+        "ru": "{origin}: 'series' должно быть словарём с id и label"},
+    "{origin}: 'series.id' {id} must be 1-63 lowercase letters, digits or dashes": {
+        "be": "{origin}: 'series.id' {id} павінна складацца з 1-63 малых лацінскіх літар, "
+              "лічбаў або злучкоў",
+        "ru": "{origin}: 'series.id' {id} должно состоять из 1-63 строчных латинских букв, "
+              "цифр или дефисов"},
 }
 
 # Phrases that only occur as the nested values of other messages (see geoportal.messages.shared).

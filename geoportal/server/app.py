@@ -88,7 +88,8 @@ GEOJSON = "application/geo+json"
 
 def with_field_titles(response: Response, layer: Layer | None) -> Response:
     """Queryables (JSON) with the fields' original names as titles: pygeoapi repeats the
-    name, ours is ASCII (``voblasc``) and the title tells what it is (``Вобласьць``).
+    name, ours is ASCII (``voblasc``) and the title tells what it is (``Вобласьць``). Asked
+    in a language (``?lang=``, Accept-Language), the manifest's title in it (issue 19).
 
     Also a ``queryables`` list of ``{"id": name}``, the draft form GDAL's OAPIF driver (3.6 to
     3.12) reads to decide which fields it may put in a CQL2 filter; without it, GDAL filters a
@@ -98,7 +99,14 @@ def with_field_titles(response: Response, layer: Layer | None) -> Response:
             or not (response.mimetype or "").endswith("json")):
         return response
     body = json.loads(response.get_data())
-    titles = {f.name: f.title for f in layer.current.fields if f.title}
+    # in the language asked for (issue 19: ``?lang=`` or Accept-Language): the manifest's
+    # title in it, else be, ru, en, else the original; a client that asks none (GDAL, QGIS)
+    # keeps the original names as before
+    choice = languages.request_choice()
+    if choice.source == "default":
+        titles = {f.name: f.title for f in layer.current.fields if f.title}
+    else:
+        titles = {f.name: f.title_in(choice.language) for f in layer.current.fields}
     for name, schema in body.get("properties", {}).items():
         if name in titles:
             schema["title"] = titles[name]

@@ -5,14 +5,15 @@ be able to fetch collections, items, tiles and downloads, and read our ETag, Con
 Link headers. Writes are not: the admin API and any non-GET method get no CORS headers, so a
 browser on another origin cannot use an admin's token behind their back. Every answer says
 ``nosniff``; HTML pages get a Content-Security-Policy that allows only our own scripts, styles
-and images (the portal works offline: nothing is loaded from elsewhere).
+and images (the portal works offline: nothing is loaded from elsewhere), and only the portal
+itself may show them in a frame, but for the embeddable map (``/embed``, ``embed_csp``).
 """
 
 from __future__ import annotations
 
 from flask import Request, Response
 
-__all__ = ["cors_preflight", "secure"]
+__all__ = ["cors_preflight", "embed_csp", "secure"]
 
 READS = ("GET", "HEAD", "OPTIONS")
 EXPOSED = ("ETag", "Last-Modified", "Content-Crs", "Content-Bbox", "X-Coverage-Size", "Link",
@@ -20,6 +21,13 @@ EXPOSED = ("ETag", "Last-Modified", "Content-Crs", "Content-Bbox", "X-Coverage-S
 CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self'; worker-src 'self' blob:; connect-src 'self'; "
        "frame-ancestors 'self'; base-uri 'self'; form-action 'self'; object-src 'none'")
+
+
+def embed_csp(frame_ancestors: str) -> str:
+    """The policy of the embeddable map (``/embed``): the pages' own, but framed by the
+    sources of the ``embed_frame_ancestors`` setting (checked at start-up,
+    ``geoportal.config.frame_ancestors``) instead of the portal alone."""
+    return CSP.replace("frame-ancestors 'self'", f"frame-ancestors {frame_ancestors}")
 
 
 def _is_admin(path: str) -> bool:
@@ -50,8 +58,10 @@ def secure(request: Request, response: Response) -> Response:
         headers.setdefault("Access-Control-Expose-Headers", ", ".join(EXPOSED))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if (response.mimetype or "").startswith("text/html"):
-        headers.setdefault("Content-Security-Policy", CSP)
+    # /embed brings its own policy (its frame-ancestors), and no X-Frame-Options then
+    if ((response.mimetype or "").startswith("text/html")
+            and "Content-Security-Policy" not in headers):
+        headers["Content-Security-Policy"] = CSP
         headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     if _is_admin(request.path):
         headers.setdefault("Cache-Control", "no-store")

@@ -247,3 +247,40 @@ def test_a_rollback_needs_the_dialogs_confirmation(site, portal, tmp_path):
     finally:
         _delete(portal, token, layer_id)
     assert natives == [] and site.errors == []
+
+
+def test_a_set_aside_reason_with_values_is_said_in_belarusian(site, portal, tmp_path):
+    """A reason the ETL writes with values in it ("geometry type LineString in a Point layer")
+    reaches the report in the page's language, values kept; the skip link leads to the form."""
+    token = _token(portal, "admin-page-reasons")
+    layer_id = "admin-page-reasons"
+    features = [{"type": "Feature", "properties": {"назва": f"Прыпынак {i}"},
+                 "geometry": {"type": "Point", "coordinates": [27.52 + i / 1000, 53.88]}}
+                for i in range(5)]
+    features.append({"type": "Feature", "properties": {"назва": "Лінія"},
+                     "geometry": {"type": "LineString",
+                                  "coordinates": [[27.52, 53.88], [27.53, 53.89]]}})
+    data = tmp_path / "mixed.geojson"
+    data.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False), encoding="utf-8")
+    _sign_in(site, portal, token)
+    page = site.page
+    try:
+        _upload(site, data, layer_id)
+        assert _finished(site) == "done"
+        page.wait_for_selector("#report-summary dd")
+        values = page.eval_on_selector_all("#report-summary dd",
+                                           "ds => ds.map(d => d.textContent)")
+        aside = [v for v in values if "LineString" in v]
+        assert aside, values
+        assert "1: геаметрыя LineString у пласце Point" in aside, aside
+        assert not any("in a Point layer" in v for v in values), values
+        # the skip link: the first Tab stop, and it moves focus to the page's content
+        page.goto(f"{portal.url}/admin?lang=be")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
+    finally:
+        _delete(portal, token, layer_id)
+    assert site.errors == []

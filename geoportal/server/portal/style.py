@@ -18,7 +18,9 @@ __all__ = ["BASEMAP_LAYERS", "basemap_style"]
 # (collection id, its MapLibre layers): drawn in this order, below the user's layers
 BASEMAP_LAYERS: dict[str, list[dict[str, Any]]] = {
     "oblasts": [
-        {"type": "fill", "paint": {"fill-color": "#f4f1ea"}},
+        # no antialiased outline: the next layer (a line) draws the edge, and MapLibre would
+        # compile one more WebGL program for the first frame (slow in software rendering)
+        {"type": "fill", "paint": {"fill-color": "#f4f1ea", "fill-antialias": False}},
         {"type": "line", "paint": {"line-color": "#9a8f7d", "line-width": [
             "interpolate", ["linear"], ["zoom"], 5, 1.2, 10, 2.5]}},
     ],

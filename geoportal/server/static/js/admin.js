@@ -67,7 +67,9 @@
   function checkToken(e) {
     if (e) e.preventDefault();
     var out = $("whoami");
-    return call("GET", "/admin/whoami").then(function (me) {
+    /* the form's region and theme lists need the registry: the form shows once both are in */
+    return Promise.all([call("GET", "/admin/whoami"), registryLoaded]).then(function (both) {
+      var me = both[0];
       whoami = me;
       sessionStorage.setItem("geoportal.token", $("token").value.trim());  // only a good one
       out.className = "ok";
@@ -164,10 +166,27 @@
     "Z (height) dropped: the store is 2D": "admin.fix.no_z"
   };
 
+  /* the ETL's reasons with values in them (etl/geometry.py), by their English shape */
+  var SHAPED = [
+    [/^single parts stored as (\w+)$/, "admin.fix.promoted", ["type"]],
+    [/^geometry type (\w+) in a (\w+) layer$/, "admin.why.geometry_type", ["found", "target"]],
+    [/^GeometryCollection of (.+) in a (\w+) layer$/, "admin.why.collection", ["parts", "target"]],
+    [/^(\w+) of (\d+) parts in a (\w+) layer$/, "admin.why.multipart", ["type", "n", "target"]],
+    [/^([\d,]+) vertices, more than the ([\d,]+) a feature may have/, "admin.why.vertices",
+     ["count", "cap"]]
+  ];
+
   function fixedText(text) {
     if (FIXED[text]) return t(FIXED[text]);
-    var promoted = /^single parts stored as (\w+)$/.exec(text);
-    return promoted ? t("admin.fix.promoted", {type: promoted[1]}) : text;
+    for (var i = 0; i < SHAPED.length; i++) {
+      var found = SHAPED[i][0].exec(text);
+      if (found) {
+        var values = {};
+        SHAPED[i][2].forEach(function (name, j) { values[name] = found[j + 1]; });
+        return t(SHAPED[i][1], values);
+      }
+    }
+    return text;
   }
 
   /* the home page's viewer with the layer opened (portal.js reads #layers=...&lang=...) */
@@ -371,15 +390,19 @@
     }
   }
 
+  var registryLoaded = null;  // a promise: the regions and themes are in `registry`
+
   document.addEventListener("DOMContentLoaded", function () {
     $("token").value = sessionStorage.getItem("geoportal.token") || "";
     $("token-form").addEventListener("submit", checkToken);
     $("upload-form").addEventListener("submit", upload);
     document.addEventListener("portal:lang", relanguage);
-    fetch(url("/portal/registry.json")).then(function (r) { return r.json(); }).then(function (b) {
+    registryLoaded = fetch(url("/portal/registry.json")).then(function (r) {
+      return r.json();
+    }).then(function (b) {
       registry = b;
       fillSelects();
-      if ($("token").value) checkToken();
     });
+    if ($("token").value) checkToken();
   });
 })();

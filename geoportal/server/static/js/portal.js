@@ -13,6 +13,9 @@
                    ["shp", "Shapefile (zip)"]];
   var registry = {regions: {}, themes: {}};
   var hashNotices = [];  // [i18n key, values] of what readHash had to adjust
+  /* hash parameters other modules keep in the link (tools, series, basemap): portal.setHash */
+  var hashExtras = {};
+  var HASH_OWN = ["map", "layers", "lang", "q", "region", "theme"];
   var state = readHash();
   var opened = [];  // {id, kind, title, color, opacity, visible, extent, fields, legend}
   var map = null;
@@ -41,6 +44,9 @@
 
   function readHash() {
     var h = new URLSearchParams(location.hash.replace(/^#/, ""));
+    h.forEach(function (value, key) {  // the other modules' parameters, kept as they came
+      if (HASH_OWN.indexOf(key) < 0) hashExtras[key] = value;
+    });
     var view = readView(h.get("map") || "");
     return {
       zoom: view ? view.zoom : null,
@@ -61,6 +67,9 @@
     if (state.q) h.set("q", state.q);
     if (state.region) h.set("region", state.region);
     if (state.theme) h.set("theme", state.theme);
+    Object.keys(hashExtras).forEach(function (k) {
+      if (hashExtras[k] !== "" && hashExtras[k] != null) h.set(k, hashExtras[k]);
+    });
     history.replaceState(null, "", "#" + h.toString().replace(/%2F/g, "/").replace(/%2C/g, ","));
   }
 
@@ -328,7 +337,11 @@
         el("h3", {text: p.title || record.id}),
         el("p", {"class": "muted", text: facts.join(" · ")}),
         el("button", {type: "button", "class": "open", text: t("result.open"),
-                      onclick: function () { openLayer(record.id, true); }})
+                      onclick: function () {
+                        openLayer(record.id, true).then(function () {
+                          emit("opened", {id: record.id});
+                        }, function () { /* said by waiting() */ });
+                      }})
       ])
     ]);
   }
@@ -623,6 +636,13 @@
     return el("div", {"class": "downloads"}, parts);
   }
 
+  /* other modules (tools.js, identify.js, viewer.js, phone.js) follow the page by events on
+     document: portal:map (detail: the map), portal:layers (the opened list changed),
+     portal:opened (a user opened a layer: detail {id}), portal:ready */
+  function emit(name, detail) {
+    document.dispatchEvent(new CustomEvent("portal:" + name, {detail: detail}));
+  }
+
   function renderLayerList() {
     var list = document.getElementById("layer-list");
     list.textContent = "";
@@ -659,6 +679,7 @@
         downloads(layer)
       ]));
     });
+    emit("layers", opened);
   }
 
   /* ---------------------------------------------------------------- city names */
@@ -701,58 +722,15 @@
   }
 
   /* ---------------------------------------------------------------- identify */
+  // -- issue 19: feature info (helper J) --
 
-  function showIdentify(title, rows, link) {
-    var box = document.getElementById("identify");
-    box.textContent = "";
-    var table = el("table", {}, rows.map(function (r) {
-      return el("tr", {}, [el("th", {scope: "row", text: r[0]}), el("td", {text: r[1]})]);
-    }));
-    box.appendChild(el("div", {"class": "identify-head"}, [
-      el("h2", {text: title}),
-      el("button", {type: "button", "class": "close", text: "\u00d7",
-                    "aria-label": t("identify.close"),
-                    onclick: function () { box.hidden = true; }})
-    ]));
-    box.appendChild(table);
-    if (link) box.appendChild(el("a", {href: link, text: t("identify.link"),
-                                       "class": "feature-link"}));
-    box.hidden = false;
-  }
-
+  /* What is under a click: identify.js (window.PortalIdentify) lists the hits and shows the
+     chosen one's details in #identify; the map's click comes here. */
   function identify(e) {
-    var ours = [];
-    opened.forEach(function (l) {
-      if (l.visible && l.kind !== "coverage") styleIds(l).forEach(function (id) {
-        if (map.getLayer(id)) ours.push(id);
-      });
-    });
-    var hits = ours.length ? map.queryRenderedFeatures(e.point, {layers: ours}) : [];
-    if (hits.length) {
-      var hit = hits[0];
-      var layer = opened.filter(function (l) {
-        return styleIds(l).indexOf(hit.layer.id) >= 0;
-      })[0];
-      var rows = Object.keys(hit.properties).map(function (name) {
-        return [layer.fields[name] || name, String(hit.properties[name])];
-      });
-      showIdentify(layer.title, rows,
-                   BASE + "/collections/" + layer.id + "/items/" + hit.id + "?f=html&lang=" +
-                   window.I18N.lang);
-      return;
-    }
-    var raster = opened.filter(function (l) { return l.visible && l.kind === "coverage"; })[0];
-    if (!raster) return;
-    getJSON("/collections/" + raster.id + "/coverage", {
-      f: "json", subset: "Lon(" + e.lngLat.lng.toFixed(6) + "),Lat(" + e.lngLat.lat.toFixed(6) + ")"
-    }).then(function (cov) {
-      var rows = Object.keys(cov.ranges).map(function (band) {
-        var v = cov.ranges[band].values[0];
-        return [band, v == null ? "\u2014" : String(v)];
-      });
-      showIdentify(raster.title, rows, null);
-    }).catch(function () { /* off the raster */ });
+    if (window.PortalIdentify) window.PortalIdentify.click(e);
   }
+
+  // -- end of helper J --
 
   /* ---------------------------------------------------------------- start */
 
@@ -781,32 +759,15 @@
   }
 
   function start() {
-    document.getElementById("q").value = state.q;
-    document.getElementById("search").addEventListener("submit", function (e) {
-      e.preventDefault();
-      state.q = document.getElementById("q").value.trim();
-      writeHash();
-      search();
-    });
-    document.getElementById("theme").addEventListener("change", function (e) {
-      state.theme = e.target.value;
-      writeHash();
-      search();
-    });
-    document.getElementById("region-clear").addEventListener("click", function () {
-      setRegion("");
-    });
-    document.addEventListener("portal:lang", relabel);
-    /* "Skip to the map": focus goes to the map's canvas (keyboard pan and zoom) */
-    var skip = document.getElementById("skip-map");
-    if (skip) skip.addEventListener("click", function (e) {
-      e.preventDefault();
-      (map ? map.getCanvas() : document.getElementById("map")).focus();
-    });
-
+    /* The map first: its WebGL set-up (long in software rendering) and the basemap's style and
+       tiles are the first frame's chain; the panel's work waits for that frame (below). The
+       style's URL has no language (the style has no text): index.html's head preloads it. */
     if (window.maplibregl) {
+      /* its web worker (which reads the tiles) starts now, while the Map's WebGL set-up
+         below waits for the GPU process, rather than at the end of that set-up */
+      if (maplibregl.prewarm) maplibregl.prewarm();
       map = new maplibregl.Map({
-        container: "map", style: api("/portal/style.json"),
+        container: "map", style: ABSOLUTE + "/portal/style.json",
         transformRequest: function (url) {  // the style's tile paths, on this page's origin
           return {url: url.charAt(0) === "/" ? location.origin + url : url};
         },
@@ -830,10 +791,45 @@
           ids.length && map.queryRenderedFeatures(e.point, {layers: ids}).length ? "pointer" : "";
       });
       window.portalMap = map;
+      emit("map", map);
     }
+    document.getElementById("q").value = state.q;
+    document.getElementById("search").addEventListener("submit", function (e) {
+      e.preventDefault();
+      state.q = document.getElementById("q").value.trim();
+      writeHash();
+      search();
+    });
+    document.getElementById("theme").addEventListener("change", function (e) {
+      state.theme = e.target.value;
+      writeHash();
+      search();
+    });
+    document.getElementById("region-clear").addEventListener("click", function () {
+      setRegion("");
+    });
+    document.addEventListener("portal:lang", relabel);
+    /* "Skip to the map": focus goes to the map's canvas (keyboard pan and zoom) */
+    var skip = document.getElementById("skip-map");
+    if (skip) skip.addEventListener("click", function (e) {
+      e.preventDefault();
+      (map ? map.getCanvas() : document.getElementById("map")).focus();
+    });
 
     hashNotices.forEach(function (n) { notify(n[0], n[1]); });
-    waiting(getJSON("/portal/registry.json"), "panel", "search-loading").then(function (body) {
+    /* The registry is asked for at once; the panel is filled (themes, region map, search
+       results and their thumbnails, layers from the link) once the map has drawn its first
+       complete frame ("load"), or after 3 s without one: on one CPU-bound page (the software
+       WebGL of a laptop without a GPU) that work would otherwise delay the map by a third. */
+    var registryAsked = getJSON("/portal/registry.json");
+    registryAsked.catch(function () { /* handled below, after the wait: not "uncaught" */ });
+    var mapDrawn = new Promise(function (resolve) {
+      if (!map) { resolve(); return; }
+      var timer = setTimeout(resolve, 3000);
+      map.once("load", function () { clearTimeout(timer); resolve(); });
+    });
+    waiting(mapDrawn.then(function () { return registryAsked; }), "panel", "search-loading"
+    ).then(function (body) {
       body.regions.forEach(function (r) { registry.regions[r.code] = r; });
       body.themes.forEach(function (th) { registry.themes[th.id] = th; });
       fillThemes();
@@ -858,12 +854,22 @@
       /* the link now says what is shown: an adjusted view, without a layer that is gone */
       if (map && (hashNotices.length || opened.length !== state.layers.length)) writeHash();
       document.body.setAttribute("data-ready", "true");
+      emit("ready", null);
     });
   }
 
   window.portal = {
     opened: function () { return opened.map(function (l) { return l.id; }); },
+    layers: function () { return opened.slice(); },  // the opened layers' objects, top first
+    map: function () { return map; },
+    registry: function () { return registry; },
+    styleIds: styleIds,
+    removeLayer: removeLayer,
     openLayer: openLayer,
+    api: api, el: el, notify: notify, waiting: waiting,
+    /* a parameter of another module in the link (value "" or null removes it) */
+    setHash: function (key, value) { hashExtras[key] = value; writeHash(); },
+    hashParam: function (key) { return hashExtras[key] == null ? null : hashExtras[key]; },
     getJSON: getJSON,  // the guarded API reader (tests call it against the real server)
     searches: function () { return searchSeq; }
   };
