@@ -327,6 +327,21 @@ def _fastest(call, runs: int = 2) -> float:
     return min(timings)
 
 
+def _stopped_in_one_of(attempts: int, attempt) -> None:
+    """``attempt()`` (which measures this machine, sets a budget from it and expects the
+    tight call to be stopped) passing once in ``attempts`` tries. A budget drawn from a timing
+    is only as steady as the machine: when other tests load both cores, the timing may be
+    taken in a slow moment and the tight call run in a quick one. A store that gave each
+    statement its own budget is never stopped on a steady machine, so it still fails."""
+    for left in range(attempts - 1, -1, -1):
+        try:
+            attempt()
+            return
+        except pytest.fail.Exception:
+            if not left:
+                raise
+
+
 def test_a_page_and_its_count_share_one_deadline(store, crowd):
     """A page and the exact count after it each take a while (the filter matches only the
     last features, so both read every one); each fits the budget, both do not: the call is
@@ -338,18 +353,22 @@ def test_a_page_and_its_count_share_one_deadline(store, crowd):
     near_ring_or_last = ast.Or(_ring_far_from_every_point(),
                                ast.GreaterEqual(ast.Attribute("rank"), 19_990))
     page = Query(limit=5, filter=near_ring_or_last)
-    loose = _with_budget(store, 0)
-    try:
-        alone = _fastest(lambda: loose.query(crowd, FIELDS, replace(page, count=False)))
-    finally:
-        loose.close()
-    budget_ms = max(100, round(alone * 1400))  # the page alone fits, page and count do not
-    tight = _with_budget(store, budget_ms, count_budget_ms=0)  # 0: the count is always exact
-    try:
-        with pytest.raises(BudgetExceeded, match=f"query budget of {budget_ms} ms"):
-            tight.query(crowd, FIELDS, page)
-    finally:
-        tight.close()
+
+    def attempt() -> None:
+        loose = _with_budget(store, 0)
+        try:
+            alone = _fastest(lambda: loose.query(crowd, FIELDS, replace(page, count=False)), 3)
+        finally:
+            loose.close()
+        budget_ms = max(100, round(alone * 1400))  # the page alone fits, page and count do not
+        tight = _with_budget(store, budget_ms, count_budget_ms=0)  # 0: the count is exact
+        try:
+            with pytest.raises(BudgetExceeded, match=f"query budget of {budget_ms} ms"):
+                tight.query(crowd, FIELDS, page)
+        finally:
+            tight.close()
+
+    _stopped_in_one_of(3, attempt)
 
 
 @pytest.fixture
@@ -374,19 +393,24 @@ def test_a_thinned_tile_shares_one_deadline_across_its_passes(store, dense):
     from geoportal.storage.mvt import TileAddress
 
     world = TileAddress(0, 0, 0)
-    loose = _with_budget(store, 0)
-    try:
-        whole = _fastest(lambda: loose.tile(dense, FIELDS, world, layer="d", points=True))
-    finally:
-        loose.close()
-    budget_ms = max(100, round(whole * 600))  # each of the three statements fits, all do not
-    tight = _with_budget(store, budget_ms)
-    try:
-        with pytest.raises(BudgetExceeded, match=f"tile: stopped at the query budget of "
-                                                 f"{budget_ms} ms"):
-            tight.tile(dense, FIELDS, world, layer="d", points=True)
-    finally:
-        tight.close()
+
+    def attempt() -> None:
+        loose = _with_budget(store, 0)
+        try:
+            whole = _fastest(lambda: loose.tile(dense, FIELDS, world, layer="d", points=True),
+                             3)
+        finally:
+            loose.close()
+        budget_ms = max(100, round(whole * 600))  # each of the three statements fits, all not
+        tight = _with_budget(store, budget_ms)
+        try:
+            with pytest.raises(BudgetExceeded, match=f"tile: stopped at the query budget of "
+                                                     f"{budget_ms} ms"):
+                tight.tile(dense, FIELDS, world, layer="d", points=True)
+        finally:
+            tight.close()
+
+    _stopped_in_one_of(3, attempt)
 
 
 VERTICES = 20_000
