@@ -192,6 +192,9 @@ def test_the_embed_dialog_gives_a_snippet_that_shows_the_map(clipboard_site, bro
     context.close()
     assert host.errors == [], host.errors
     assert [f for f in host.failed if "/embed" in f] == []
+    # the frame has no panel, so it asks for no catalog search and no region map
+    assert not [r for r in host.requests if "/collections/catalog/items" in r
+                or "/portal/regions" in r], host.requests
 
 
 @contextmanager

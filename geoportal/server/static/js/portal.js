@@ -832,6 +832,8 @@
     ).then(function (body) {
       body.regions.forEach(function (r) { registry.regions[r.code] = r; });
       body.themes.forEach(function (th) { registry.themes[th.id] = th; });
+      /* the embeddable map (/embed) has no panel: no region map, no catalog search */
+      if (document.body.classList.contains("embed")) return null;
       fillThemes();
       loadRegionMap();
       outlineRegion(false);
