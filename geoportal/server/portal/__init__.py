@@ -101,10 +101,7 @@ def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blu
     @bp.get("/portal/cards/<layer_id>.json")
     def card_json(layer_id: str) -> Response:
         """One served layer's card (``layer_card``); it changes with each publish."""
-        live.refresh()
-        layer = live.layers.get(layer_id)
-        if layer is None or layer.current is None:
-            raise NotFound(tr("collection {id} not found", id=repr(layer_id)))
+        layer = _served(live, layer_id)
         full = live.layer(layer_id)  # its fields (the light row has none): read once, kept
         return _json({**layer_card(live.settings.base_url or "", layer),
                       **layer_view(full or layer, request_language())}, max_age=60)
@@ -125,11 +122,8 @@ def portal_blueprint(live: LiveAPI, registry: Registry, boundaries: Path) -> Blu
 
     @bp.get("/portal/thumbnails/<layer_id>.svg")
     def thumbnail(layer_id: str) -> Response:
-        live.refresh()
-        layer = live.layers.get(layer_id)
-        if layer is None or layer.current is None:
-            raise NotFound(tr("collection {id} not found", id=repr(layer_id)))
-        extent = layer.current.extent
+        current = _served(live, layer_id).current
+        extent = current.extent if current is not None else None
         response = Response(regions().thumbnail(tuple(extent) if extent else None),
                             mimetype="image/svg+xml")
         response.headers["Cache-Control"] = "public, max-age=300"
@@ -150,6 +144,15 @@ def layer_card(base_url: str, layer: Layer) -> dict[str, Any]:
     storage = crs_uri(grid.crs) if grid is not None else CRS84
     return {**facts, "storage_crs": {"uri": storage, "name": crs_name(storage)},
             "urls": service_urls(base_url, layer.meta.id, coverage)}
+
+
+def _served(live: LiveAPI, layer_id: str) -> Layer:
+    """The published layer ``layer_id`` as listed (catalog changes followed), or a 404."""
+    live.refresh()
+    layer = live.layers.get(layer_id)
+    if layer is None or layer.current is None:
+        raise NotFound(tr("collection {id} not found", id=repr(layer_id)))
+    return layer
 
 
 def render_page(template: str, **context: Any) -> Response:
