@@ -108,6 +108,15 @@ class Settings(BaseSettings):
                              "together, and apart as many downloads and as many low-zoom tiles "
                              "of large layers; as many more wait up to 1 s, the rest get HTTP "
                              "503 with Retry-After.")
+    map_timeout_s: float = Field(
+        30.0, gt=0, description="Longest MapServer may take to answer one WMS, WFS, WMTS or "
+                                "OGC API - Maps request before it is stopped (HTTP 503).")
+    map_engines: int = Field(
+        4, ge=1, description="MapServer processes one server process runs at once (WMS, WFS, "
+                             "WMTS renders); more requests wait up to 10 s, then get HTTP 503.")
+    map_max_size: int = Field(
+        4096, ge=256, description="Largest WIDTH or HEIGHT of a map (WMS GetMap, OGC API - "
+                                  "Maps), in pixels.")
     header_timeout_s: float = Field(
         10.0, gt=0, description="Longest a client may take to send a request line and its "
                                 "headers (slow clients are cut off).")

@@ -8,9 +8,10 @@ readable, and a changed sentence is a new id, so a stale translation cannot surv
 
 The table is split by the part of the portal whose raise sites use the messages, so that a
 change to one part edits one file: ``sources`` (opening and reading a file), ``etl`` (the rest
-of the ETL), ``storage``, ``server``, ``admin`` (tokens, jobs, uploads, audit, the catalog) and
-``shared`` (the texts several parts raise). Each part also has its ``*_FRAGMENTS``: phrases that
-only occur as the ``NESTED`` values of other messages, merged into ``FRAGMENTS``.
+of the ETL), ``storage``, ``server``, ``ows`` (WMS, WFS), ``admin`` (tokens, jobs, uploads,
+audit, the catalog) and ``shared`` (the texts several parts raise). Each part also has its
+``*_FRAGMENTS``: phrases that only occur as the ``NESTED`` values of other messages, merged
+into ``FRAGMENTS``.
 ``foreign`` holds the texts of werkzeug and pygeoapi, which arrive formatted, without an id:
 those (and a message of ours that crossed a library as a plain ``str``) are matched back to a
 template as finished text, the last resort of ``geoportal.i18n.Texts``.
@@ -28,6 +29,7 @@ from collections.abc import Mapping
 from geoportal.messages.admin import ADMIN, ADMIN_FRAGMENTS
 from geoportal.messages.etl import ETL, ETL_FRAGMENTS
 from geoportal.messages.foreign import FOREIGN
+from geoportal.messages.ows import OWS
 from geoportal.messages.server import SERVER, SERVER_FRAGMENTS
 from geoportal.messages.shared import NESTED, SHARED, SHARED_FRAGMENTS
 from geoportal.messages.sources import SOURCES, SOURCES_FRAGMENTS
@@ -38,7 +40,7 @@ __all__ = ["FOREIGN", "FRAGMENTS", "FRAGMENT_PARTS", "MESSAGES", "NESTED", "PART
 # Each part's table by its name; an id defined in two parts must say the same in both.
 PARTS: dict[str, Mapping[str, Mapping[str, str]]] = {
     "foreign": FOREIGN, "shared": SHARED, "sources": SOURCES, "etl": ETL, "storage": STORAGE,
-    "server": SERVER, "admin": ADMIN}
+    "server": SERVER, "ows": OWS, "admin": ADMIN}
 FRAGMENT_PARTS: dict[str, Mapping[str, Mapping[str, str]]] = {
     "shared": SHARED_FRAGMENTS, "sources": SOURCES_FRAGMENTS, "etl": ETL_FRAGMENTS,
     "storage": STORAGE_FRAGMENTS, "server": SERVER_FRAGMENTS, "admin": ADMIN_FRAGMENTS}

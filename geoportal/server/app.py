@@ -60,6 +60,7 @@ from geoportal.server.filters import filter_problem
 from geoportal.server.health import health_blueprint
 from geoportal.server.live import LiveAPI
 from geoportal.server.openapi import openapi_
+from geoportal.server.ows import ows_blueprint
 from geoportal.server.portal import portal_blueprint, render_page, wants_page
 from geoportal.server.pygeoapi_config import CRS84, PYGEOAPI_LANGUAGES, SUPPORTED_CRS
 from geoportal.server.search import search_blueprint
@@ -221,6 +222,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(search_blueprint(live, store, registry, settings.base_url or ""))
     app.register_blueprint(portal_blueprint(live, registry,
                                             settings.config_dir / "boundaries.geojson"))
+    # WMS, WFS, WMTS and OGC API - Maps drawn by MapServer from the same catalog (issue 20)
+    app.register_blueprint(ows_blueprint(live, store, rasters, registry, settings))
     # upload jobs: the worker tier's queue (web nodes never ingest), or in-process runners
     admin.objects = objects  # where uploads wait for their job
     if settings.worker_tier:

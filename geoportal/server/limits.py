@@ -599,6 +599,9 @@ def heavy_kind(req: Request) -> str | None:
         return "offset" if _deep(req.args.get("offset")) else None
     if endpoint == "coverages.coverage":
         return "coverage"
+    if endpoint == "ows.wfs" and any(k.lower() == "filter" and v.strip()
+                                     for k, v in req.args.items(multi=True)):
+        return "filter"  # a WFS GetFeature's FES filter: a scan the client chooses
     return None  # tiles: ``tile_place`` while one is drawn, see the module's words
 
 

@@ -270,6 +270,13 @@ class LiveAPI:
         listings and cache validators; ``layer`` gives a layer in full)."""
         return self._loaded().layers
 
+    def listed(self) -> list[Layer]:
+        """Every served layer by id, light but with its texts (titles, descriptions,
+        keywords): what a capabilities document lists."""
+        generation = self._loaded()
+        return [_inflate(layer, generation.texts[key]) if key in generation.texts else layer
+                for key, layer in sorted(generation.layers.items())]
+
     @property
     def modified(self) -> datetime:
         """When the newest served layer changed (``/collections``' Last-Modified)."""

@@ -38,6 +38,7 @@ __all__ = [
     "FeatureStore",
     "Query",
     "QueryResult",
+    "RenderSource",
     "Row",
     "StagedWriter",
     "budget_exceeded",
@@ -303,6 +304,21 @@ class StagedWriter(abc.ABC):
             self.abort()
 
 
+@dataclass(frozen=True)
+class RenderSource:
+    """Where a map rendering engine (MapServer) reads one layer version: an OGR data source
+    (a GeoPackage file and its table) or a PostGIS table. ``connection`` holds no secret: a
+    PostGIS password travels apart, in ``password`` (the engine gets it in ``PGPASSWORD``),
+    so generated mapfiles never carry one."""
+
+    kind: str  # "ogr" or "postgis"
+    connection: str  # a file path, or libpq keywords
+    table: str  # the GeoPackage table, or "schema.table"
+    geometry: str = "geom"
+    fid: str = "fid"
+    password: str | None = field(default=None, repr=False)
+
+
 class FeatureStore(abc.ABC):
     """Writes layer versions as tables and answers queries on them.
 
@@ -343,6 +359,11 @@ class FeatureStore(abc.ABC):
         """One Mapbox Vector Tile (WebMercatorQuad) of the table, its features in a layer
         named ``layer``; empty bytes for an empty tile. Features smaller than a tile unit are
         left out (``points``: never), and at most ``MAX_TILE_FEATURES`` are drawn."""
+
+    @abc.abstractmethod
+    def render_source(self, ref: str) -> RenderSource:
+        """Where a rendering engine reads the table ``ref`` (anonymous reads: the replica when
+        one is set and has the table)."""
 
     @abc.abstractmethod
     def quarantine(self, ref: str) -> Iterator[pa.RecordBatch]:
@@ -428,7 +449,10 @@ def coerce_value(name: str, type_: str, value: Any) -> Any:
         if type_ == "date-time":
             return datetime.fromisoformat(str(value)).isoformat()
         if type_ == "integer":
-            return int(value)
+            number = int(value)
+            if not -(2**63) <= number < 2**63:  # no store holds it: a 400, not an overflow
+                raise InputError(tr("the number {value} is too large", value=number))
+            return number
         if type_ == "number":
             return float(value)
         if type_ == "boolean":

@@ -40,6 +40,7 @@ from geoportal.storage.base import (
     FeatureStore,
     Query,
     QueryResult,
+    RenderSource,
     Row,
     StagedWriter,
     budget_exceeded,
@@ -226,6 +227,11 @@ class GeoPackageStore(FeatureStore):
         path.unlink(missing_ok=True)
         if path.parent != self.root and path.parent.is_dir() and not any(path.parent.iterdir()):
             shutil.rmtree(path.parent, ignore_errors=True)
+
+    def render_source(self, ref: str) -> RenderSource:
+        # no file is opened: the capabilities of every layer are built from these
+        return RenderSource("ogr", str(self._path(ref)), _table_name(ref.split("/")[0]),
+                            geometry=GEOMETRY_COLUMN, fid=FID_COLUMN)
 
     def quarantine(self, ref: str) -> Iterator[pa.RecordBatch]:
         path = self._path(ref)

@@ -46,6 +46,7 @@ from geoportal.storage.base import (
     FeatureStore,
     Query,
     QueryResult,
+    RenderSource,
     Row,
     StagedWriter,
     budget_exceeded,
@@ -509,6 +510,15 @@ class PostGISStore(FeatureStore):
                     sql.Identifier(name), sql.Identifier(table)))
         self._columns.pop(ref, None)
         self._dense.pop(ref, None)
+
+    def render_source(self, ref: str) -> RenderSource:
+        schema, table = self._split(ref)
+        which = "replica" if self._replica_usable() and self._replicated(ref) else "primary"
+        keywords = psycopg.conninfo.conninfo_to_dict(self._conninfo[which] or self.conninfo)
+        password = keywords.pop("password", None)
+        return RenderSource("postgis", psycopg.conninfo.make_conninfo(
+                                "", **{k: str(v) for k, v in keywords.items() if v is not None}),
+                            f"{schema}.{table}", password=str(password) if password else None)
 
     def quarantine(self, ref: str) -> Iterator[pa.RecordBatch]:
         _, table = self._split(ref)

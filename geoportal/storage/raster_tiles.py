@@ -27,11 +27,13 @@ from geoportal.errors import InputError
 from geoportal.i18n import tr
 from geoportal.storage.rasters import RasterLocation
 
-__all__ = ["DEFAULT_COLORMAP", "Style", "colormaps", "legend", "render_tile", "stretch"]
+__all__ = ["DEFAULT_COLORMAP", "Style", "colormap_colours", "colormaps", "drawn_as", "legend",
+           "render_tile", "stretch"]
 
 DEFAULT_COLORMAP = "inferno"
 TILE_SIZE = 256
 _STRETCH: dict[str, tuple[float, float]] = {}
+_DRAWN: dict[str, str] = {}
 _LOCK = threading.Lock()
 
 
@@ -85,6 +87,33 @@ def stretch(path: Path | str | RasterLocation) -> tuple[float, float]:
         with _LOCK:
             _STRETCH[key] = found
     return found
+
+
+def drawn_as(path: Path | str | RasterLocation) -> str:
+    """How the tiles colour the raster: ``"palette"`` (its own colour table), ``"rgb"`` (three
+    or four 8-bit bands, as they are) or ``"ramp"`` (band 1 stretched over a colormap);
+    looked up once per file."""
+    where = _location(path)
+    found = _DRAWN.get(where.path)
+    if found is None:
+        with _opened(where) as src:
+            dataset = src.dataset
+            assert dataset is not None  # open within the ``with``
+            if dataset.count == 1 and dataset.colorinterp[0].name == "palette":
+                found = "palette"
+            elif dataset.count in (3, 4) and dataset.dtypes[0] == "uint8":
+                found = "rgb"
+            else:
+                found = "ramp"
+        with _LOCK:
+            _DRAWN[where.path] = found
+    return found
+
+
+def colormap_colours(name: str = DEFAULT_COLORMAP) -> list[tuple[int, int, int]]:
+    """The 256 RGB colours of a named colormap, from its low end to its high end."""
+    colours = _colormap(name)
+    return [tuple(colours[i][:3]) for i in range(256)]  # type: ignore[misc]
 
 
 def _colormap(name: str) -> GDALColorMapType:

@@ -157,9 +157,12 @@ def test_a_job_waits_for_a_worker_and_the_worker_runs_it(workers):
         time.sleep(0.2)
     server_log = (tier.portal.data_dir / "server.out").read_text()
     assert "layer=tier-first status=published" not in server_log
-    worker_log = tier.worker_log("first")
+    done_line = f"job={job_id} layer=tier-first state=done"
+    deadline = time.monotonic() + 30  # the worker logs the end after it marks the job done
+    while done_line not in (worker_log := tier.worker_log("first")):
+        assert time.monotonic() < deadline, worker_log
+        time.sleep(0.2)
     assert "layer=tier-first status=published" in worker_log
-    assert f"job={job_id} layer=tier-first state=done" in worker_log
 
     proc.send_signal(signal.SIGTERM)  # graceful: exits when idle
     assert proc.wait(timeout=60) == 0

@@ -1,0 +1,73 @@
+"""Messages raised by the classic OGC services (geoportal/server/ows): WMS, WFS and the map
+engine behind them.
+
+Keyed by message id (the English template); see ``geoportal.messages``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["OWS"]
+
+OWS: dict[str, dict[str, str]] = {
+    "send {service} requests with GET (key-value pairs)": {
+        "be": "дасылайце запыты {service} метадам GET (пары ключ-значэнне)",
+        "ru": "отправляйте запросы {service} методом GET (пары ключ-значение)"},
+    "the map engine (MapServer) is not installed on this server; the OGC API collections "
+    "still serve every layer": {
+        "be": "на гэтым серверы не ўсталяваны картографічны рухавік (MapServer); калекцыі "
+              "OGC API па-ранейшаму аддаюць кожны пласт",
+        "ru": "на этом сервере не установлен картографический движок (MapServer); коллекции "
+              "OGC API по-прежнему отдают каждый слой"},
+    "the map engine is busy; try again in a few seconds": {
+        "be": "картографічны рухавік заняты; паўтарыце праз некалькі секунд",
+        "ru": "картографический движок занят; повторите через несколько секунд"},
+    "the map took longer than {seconds} s to draw; ask for a smaller area or fewer layers": {
+        "be": "карта малявалася даўжэй за {seconds} с; запытайце меншы абшар або менш пластоў",
+        "ru": "карта рисовалась дольше {seconds} с; запросите меньшую область или меньше слоёв"},
+    "the map engine failed to answer this request; try again, or ask for less": {
+        "be": "картографічны рухавік не змог адказаць на гэты запыт; паўтарыце або запытайце "
+              "менш",
+        "ru": "картографический движок не смог ответить на этот запрос; повторите или "
+              "запросите меньше"},
+    "the parameter {name} is missing": {"be": "няма параметра {name}",
+                                        "ru": "отсутствует параметр {name}"},
+    "{name} is not well-formed XML: {problem}": {
+        "be": "{name} не з'яўляецца карэктным XML: {problem}",
+        "ru": "{name} не является корректным XML: {problem}"},
+    "{name} must be a Filter element": {"be": "{name} павінен быць элементам Filter",
+                                        "ru": "{name} должен быть элементом Filter"},
+    "no published layer is named {name}": {
+        "be": "няма апублікаванага пласта з імем {name}",
+        "ru": "нет опубликованного слоя с именем {name}"},
+    "at most {most} layers may be asked at once": {
+        "be": "за адзін раз можна запытаць не больш за {most} пластоў",
+        "ru": "за один раз можно запросить не более {most} слоёв"},
+    "a layer's data cannot be read just now; try again in a minute": {
+        "be": "даныя пласта зараз немагчыма прачытаць; паўтарыце праз хвіліну",
+        "ru": "данные слоя сейчас невозможно прочитать; повторите через минуту"},
+    "the WMS has no operation {name}; it has GetCapabilities, GetMap, GetFeatureInfo and "
+    "GetLegendGraphic": {
+        "be": "у WMS няма аперацыі {name}; ёсць GetCapabilities, GetMap, GetFeatureInfo і "
+              "GetLegendGraphic",
+        "ru": "у WMS нет операции {name}; есть GetCapabilities, GetMap, GetFeatureInfo и "
+              "GetLegendGraphic"},
+    "an SLD is not fetched from a URL; send it in SLD_BODY": {
+        "be": "SLD не загружаецца па URL; дашліце яго ў SLD_BODY",
+        "ru": "SLD не загружается по URL; передайте его в SLD_BODY"},
+    "SLD_BODY is larger than {size} KB": {"be": "SLD_BODY большы за {size} КБ",
+                                          "ru": "SLD_BODY больше {size} КБ"},
+    "the WFS has no operation {name}; it is read-only: GetCapabilities, DescribeFeatureType, "
+    "GetFeature, GetPropertyValue and the stored queries": {
+        "be": "у WFS няма аперацыі {name}; ён толькі для чытання: GetCapabilities, "
+              "DescribeFeatureType, GetFeature, GetPropertyValue і захаваныя запыты",
+        "ru": "у WFS нет операции {name}; он только для чтения: GetCapabilities, "
+              "DescribeFeatureType, GetFeature, GetPropertyValue и сохранённые запросы"},
+    "a raster layer has no features; read it through OGC API - Coverages": {
+        "be": "у растравага пласта няма аб'ектаў; чытайце яго праз OGC API - Coverages",
+        "ru": "у растрового слоя нет объектов; читайте его через OGC API - Coverages"},
+    "{name} must be a whole number of pixels from 1 to {most}": {
+        "be": "{name} павінен быць цэлым лікам пікселяў ад 1 да {most}",
+        "ru": "{name} должен быть целым числом пикселей от 1 до {most}"},
+    "{name} must be a whole number": {"be": "{name} павінен быць цэлым лікам",
+                                      "ru": "{name} должен быть целым числом"},
+}
