@@ -53,7 +53,7 @@ def titled_groups(document: bytes, registry: Registry, language: str) -> bytes:
             region = registry.regions.get(code)
             _retitle(region_layer, ns, pick_language(region.name, language) if region else code)
             _unname(region_layer, ns)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    return bytes(etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8"))
 
 
 def _name(layer: etree._Element, ns: str) -> str:

@@ -101,8 +101,10 @@ def exception_response(service: str, version: str, code: str, text: str, locator
     locator_attr = f" locator={quoteattr(locator)}" if locator else ""
     if service == "wms" and version.startswith("1.1"):
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                '<ServiceExceptionReport version="1.1.1">\n'
-                f'  <ServiceException code={quoteattr(code)}{locator_attr}>{escape(text)}'
+                '<!DOCTYPE ServiceExceptionReport SYSTEM '
+                '"http://schemas.opengis.net/wms/1.1.1/exception_1_1_1.dtd">\n'
+                '<ServiceExceptionReport version="1.1.1">\n'  # 1.1.1 has no locator
+                f'  <ServiceException code={quoteattr(code)}>{escape(text)}'
                 "</ServiceException>\n</ServiceExceptionReport>\n")
         mime = "application/vnd.ogc.se_xml; charset=UTF-8"
     elif service == "wms":
@@ -117,11 +119,12 @@ def exception_response(service: str, version: str, code: str, text: str, locator
     else:
         ows, report_version = (("1.0.0", "1.0.0") if service == "wfs" and version.startswith("1.")
                                else ("1.1", "2.0.0" if service == "wfs" else "1.0.0"))
-        namespace = f"http://www.opengis.net/ows/{ows}"
+        namespace = "http://www.opengis.net/ows" + ("/1.1" if ows == "1.1" else "")
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 f'<ows:ExceptionReport xmlns:ows="{namespace}" '
                 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-                f'version="{report_version}" xml:lang="{language}" '
+                f'version="{report_version}" '
+                f'{"xml:lang" if ows == "1.1" else "language"}="{language}" '
                 f'xsi:schemaLocation="{namespace} '
                 f'http://schemas.opengis.net/ows/{ows}/owsExceptionReport.xsd">\n'
                 f'  <ows:Exception exceptionCode={quoteattr(code)}{locator_attr}>\n'
