@@ -22,7 +22,7 @@ from pathlib import Path
 from geoportal.catalog import Layer
 from geoportal.fields import Field, pick_language
 from geoportal.server.ows.capabilities import group_path
-from geoportal.server.ows.styles import default_classes, layer_colour, mapserver_type
+from geoportal.server.ows.styles import mapserver_type
 from geoportal.server.ows.syntax import quoted
 from geoportal.storage.base import RenderSource
 
@@ -160,12 +160,11 @@ def _extent(layer: Layer) -> str:
 
 
 def layer_block(layer: Layer, source: RenderSource, service: Service,
-                template: Path | None, classes: str | None = None) -> str:
+                template: Path | None, classes: str) -> str:
     """The ``LAYER`` of a published vector layer, read from ``source``."""
     version = layer.current
     assert version is not None
     lang = service.language
-    title, _, _ = _texts(layer, lang)
     kind = mapserver_type(version.geometry_type)
     if source.kind == "postgis":
         connection = (f"  CONNECTIONTYPE POSTGIS\n  CONNECTION \"{quoted(source.connection)}\"\n"
@@ -182,7 +181,6 @@ def layer_block(layer: Layer, source: RenderSource, service: Service,
         names = ",".join([source.fid, *(f.name for f in version.fields)])
         items = f'  PROCESSING "ITEMS={quoted(names)}"\n'
 
-    classes = classes or default_classes(version.geometry_type, layer_colour(layer.id), title)
     template_line = f'  TEMPLATE "{quoted(str(template))}"\n' if template else ""
     return f"""LAYER
   NAME "{layer.id}"

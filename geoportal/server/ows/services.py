@@ -41,11 +41,11 @@ from geoportal.server.ows.mapfile import (
     raster_block,
     raster_info_template,
 )
-from geoportal.server.ows.styles import raster_classes
+from geoportal.server.ows.styles import raster_classes, sld_body, vector_classes
 from geoportal.server.pygeoapi_config import is_served
 from geoportal.states import LayerKind
 from geoportal.storage import FeatureStore
-from geoportal.storage.raster_tiles import colormap_colours, drawn_as, stretch
+from geoportal.storage.raster_tiles import drawn_as, stretch
 from geoportal.storage.rasters import RasterStore
 
 __all__ = ["WFS_VERSIONS", "WMS_VERSIONS", "Catalogued", "OwsServices"]
@@ -179,7 +179,8 @@ class OwsServices:
             source = self.store.render_source(version.store_ref)
             template = (self.writer.write(feature_info_template(layer, service.language), "html")
                         if detail else self._placeholder)
-            blocks.append(layer_block(layer, source, service, template))
+            blocks.append(layer_block(layer, source, service, template,
+                                      vector_classes(layer, service.language)))
             if source.password:
                 env["PGPASSWORD"] = source.password
         return blocks, env
@@ -188,13 +189,12 @@ class OwsServices:
         try:
             if drawn_as(location) != "ramp":
                 return ""
-            low, high = stretch(location)
+            return raster_classes(layer, stretch(location))
         except GeoportalError:
             raise
         except Exception as exc:  # GDAL's many errors: the raster cannot be read now
             log.warning("raster %s: no colour ramp: %s", layer.id, exc)
             return ""
-        return raster_classes(low, high, colormap_colours())
 
     def _mapfile(self, layers: Sequence[Layer], service: Service, *, detail: bool
                  ) -> tuple[Path, dict[str, str]]:
@@ -286,6 +286,11 @@ class OwsServices:
             queried = self.catalogued.layers(params.required("QUERY_LAYERS"), "query_layers")
             named = {layer.id for layer in layers}
             layers += [layer for layer in queried if layer.id not in named]
+        if not params.get("SLD_BODY").strip() and not params.get("STYLES").strip(" ,") \
+                and not params.get("STYLE").strip():
+            sld = sld_body(layers)  # the manifests' SLD styles, when no other is asked
+            if sld:
+                passed.append(("SLD_BODY", sld))
         mapfile, env = self._mapfile(layers, service, detail=True)
         return self._answer(self.engine.run(mapfile, passed, env=env))
 

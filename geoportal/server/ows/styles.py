@@ -11,9 +11,21 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from geoportal.catalog import Layer
+from geoportal.fields import pick_language
 from geoportal.server.ows.syntax import quoted, rgb
+from geoportal.storage.raster_tiles import colormap_colours
 
-__all__ = ["PALETTE", "default_classes", "layer_colour", "mapserver_type", "raster_classes"]
+__all__ = [
+    "PALETTE",
+    "default_classes",
+    "layer_colour",
+    "mapserver_type",
+    "ramp_classes",
+    "raster_classes",
+    "sld_body",
+    "vector_classes",
+]
 
 # the viewer's palette (static/js/portal.js), so a layer keeps its colour across clients
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
@@ -53,7 +65,30 @@ def mapserver_type(geometry_type: str | None) -> str:
     return "POLYGON"
 
 
-def raster_classes(low: float, high: float, colours: Sequence[tuple[int, int, int]]) -> str:
+def vector_classes(layer: Layer, language: str) -> str:
+    """The classes of a vector layer in ``language`` (its legend's words): the manifest's
+    ``style:`` when it has one, else the default of its geometry type."""
+    version = layer.current
+    title = pick_language(layer.meta.title, language) or layer.id
+    return default_classes(version.geometry_type if version else None,
+                           layer_colour(layer.id), title)
+
+
+def raster_classes(layer: Layer, stretch: tuple[float, float] | None) -> str:
+    """The classes of a single-band raster: ``stretch`` (its 2nd and 98th percentiles) over
+    the portal's default colormap."""
+    if stretch is None:
+        return ""
+    return ramp_classes(*stretch, colormap_colours())
+
+
+def sld_body(layers: Sequence[Layer]) -> str | None:
+    """One SLD 1.0 document with the styles of ``layers`` that a manifest gave as SLD, to
+    send with a request that names no style of its own; None when none has one."""
+    return None
+
+
+def ramp_classes(low: float, high: float, colours: Sequence[tuple[int, int, int]]) -> str:
     """Classes colouring band 1 from ``low`` to ``high`` along ``colours`` (a 256-entry
     colormap); values beyond the range take the end colours, as in the raster tiles."""
     if not high > low:
