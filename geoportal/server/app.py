@@ -217,13 +217,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     editor = Editor(catalog, store, registry, boundaries, keep_versions=settings.keep_versions)
     app.register_blueprint(transactions_blueprint(admin, editor))
     app.register_blueprint(tiles_blueprint(live, store, TileCache()))
+    # WMS, WFS, WMTS and OGC API - Maps drawn by MapServer from the same catalog (issue 20);
+    # before the coverages: a raster's WebMercatorQuad map tiles are handed on to them
+    app.register_blueprint(ows_blueprint(live, store, rasters, registry, settings))
     app.register_blueprint(coverages_blueprint(live, admin.rasters))
     app.register_blueprint(health_blueprint())  # /healthz, /readyz (issue 17)
     app.register_blueprint(search_blueprint(live, store, registry, settings.base_url or ""))
     app.register_blueprint(portal_blueprint(live, registry,
                                             settings.config_dir / "boundaries.geojson"))
-    # WMS, WFS, WMTS and OGC API - Maps drawn by MapServer from the same catalog (issue 20)
-    app.register_blueprint(ows_blueprint(live, store, rasters, registry, settings))
     # upload jobs: the worker tier's queue (web nodes never ingest), or in-process runners
     admin.objects = objects  # where uploads wait for their job
     if settings.worker_tier:

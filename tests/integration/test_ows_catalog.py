@@ -8,6 +8,7 @@ import io
 import subprocess
 import time
 
+import morecantile
 import numpy as np
 import pytest
 import requests
@@ -73,8 +74,16 @@ def test_wms_and_wfs_follow_publish_new_version_rollback_and_delete(portal, toke
     alpha = np.asarray(Image.open(io.BytesIO(png.content)).convert("RGBA"))[..., 3]
     assert 0 < (alpha > 0).sum() < alpha.size // 10  # three dots
 
+    tile = morecantile.tms.get("WebMercatorQuad").tile(27.52, 53.9, 10)
+    tile_url = f"{portal.url}/wmts/1.0.0/spots/default/WebMercatorQuad/10/{tile.y}/{tile.x}.png"
+    old = requests.get(tile_url, timeout=30)
+    assert old.status_code == 200 and old.headers["ETag"]
+
     _publish(portal, tmp_path, 5)  # version 2
     _eventually(lambda: _hits(portal), "5")
+    # the WMTS tile of the new version is another tile (cached tiles follow the version)
+    _eventually(lambda: requests.get(tile_url, timeout=30).headers["ETag"] != old.headers["ETag"],
+                True)
     portal.cli("layer", "rollback", "spots", "--to", "1")
     _eventually(lambda: _hits(portal), "3")
 
@@ -99,8 +108,8 @@ def test_the_engines_files_hold_no_password_and_only_ours_are_read(portal, tmp_p
     _publish(portal, tmp_path, 2)
     _eventually(lambda: _hits(portal), "2")
     workdir = portal.data_dir / "run" / "mapserver"
-    mapfiles = list(workdir.glob("*.map"))
-    assert mapfiles
+    mapfiles = sorted(workdir.glob("*.map"), key=lambda p: "LAYER" not in p.read_text())
+    assert mapfiles and "LAYER" in mapfiles[0].read_text()
     secret = portal.env.get("GEOPORTAL_DATABASE_URL", "").split("@")[0].rsplit(":", 1)[-1]
     for path in mapfiles:
         text = path.read_text(encoding="utf-8")

@@ -1,13 +1,16 @@
-"""Classic OGC services over the catalog, drawn by MapServer: WMS 1.3.0/1.1.1 at ``/wms`` and
-WFS 2.0/1.1 at ``/wfs`` (read-only).
+"""Classic OGC services over the catalog, drawn by MapServer: WMS 1.3.0/1.1.1 at ``/wms``,
+WFS 2.0/1.1 at ``/wfs`` (read-only), WMTS 1.0 at ``/wmts`` (KVP and RESTful) and OGC API -
+Maps at ``/collections/{id}/map`` (with its tiles).
 
 The package's parts: ``engine`` runs MapServer, ``mapfile`` and ``styles`` write what it reads
 from the catalog, ``kvp`` reads OGC requests and writes exception reports, ``services``
-decides what a request may ask and answers it.
+decides what a request may ask and answers it, ``map_tiles`` and ``wmts`` cut and describe
+tiles, ``maps`` answers OGC API - Maps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 
 from flask import Blueprint, Response, request
@@ -16,10 +19,14 @@ from geoportal.catalog.registry import Registry
 from geoportal.config import Settings
 from geoportal.errors import BudgetExceeded, GeoportalError
 from geoportal.i18n import tr
+from geoportal.server.access_log import cache_status
+from geoportal.server.caching import REVALIDATE
 from geoportal.server.languages import request_language
 from geoportal.server.live import LiveAPI
+from geoportal.server.ows import maps, wmts
 from geoportal.server.ows.engine import MapServer
 from geoportal.server.ows.kvp import OgcError, Params, exception_response, language_param
+from geoportal.server.ows.map_tiles import FORMATS, tile_of
 from geoportal.server.ows.mapfile import MapfileWriter
 from geoportal.server.ows.services import OwsServices, wfs_version, wms_version
 from geoportal.storage import FeatureStore
@@ -30,7 +37,7 @@ __all__ = ["ows_blueprint"]
 
 def ows_blueprint(live: LiveAPI, store: FeatureStore, rasters: RasterStore,
                   registry: Registry, settings: Settings) -> Blueprint:
-    """The ``/wms`` and ``/wfs`` routes."""
+    """The ``/wms``, ``/wfs``, ``/wmts`` and ``/collections/{id}/map`` routes."""
     bp = Blueprint("ows", __name__)
     workdir = settings.data_dir / "run" / "mapserver"
     engine = MapServer(workdir, timeout_s=settings.map_timeout_s, slots=settings.map_engines)
@@ -40,18 +47,17 @@ def ows_blueprint(live: LiveAPI, store: FeatureStore, rasters: RasterStore,
     def base_url() -> str:
         return (settings.base_url or request.url_root).rstrip("/")
 
-    def answer(kind: str) -> Response:
+    def answer(kind: str, handle: Callable[[Params, str], Response]) -> Response:
         live.refresh()  # a layer published, replaced or removed a moment ago is seen now
         params = Params.parse(request.args.items(multi=True))
         language = language_param(params) or request_language()
-        version = wms_version(params) if kind == "wms" else wfs_version(params)
+        version = {"wms": wms_version, "wfs": wfs_version}.get(kind, lambda _: "1.0.0")(params)
         try:
             if request.method != "GET":
                 raise OgcError(tr("send {service} requests with GET (key-value pairs)",
                                   service=kind.upper()), "OperationNotSupported", "request",
                                status=HTTPStatus.METHOD_NOT_ALLOWED)
-            handle = services.wms if kind == "wms" else services.wfs
-            return handle(params, base_url(), language)
+            return handle(params, language)
         except OgcError as exc:
             return exception_response(kind, version, exc.code, exc.user_message(language),
                                       exc.locator, exc.status, language)
@@ -63,14 +69,68 @@ def ows_blueprint(live: LiveAPI, store: FeatureStore, rasters: RasterStore,
                 response.headers["Retry-After"] = str(getattr(exc, "retry_after", 5))
             return response
 
+    def tile_response(layer_name: str, media: str, tile_args: tuple[str, str, str, str],
+                      language: str) -> Response:
+        layer = services.catalogued.layer(layer_name, "layer")
+        tile = tile_of(*tile_args)
+        etag = None
+        body, etag, cached = services.tile(layer, tile, media, language, base_url())
+        cache_status("hit" if cached else "miss")
+        if request.if_none_match.contains(etag):
+            response = Response(status=HTTPStatus.NOT_MODIFIED)
+        else:
+            response = Response(body, content_type=media)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = REVALIDATE
+        response.vary.add("Accept-Language")
+        return response
+
+    def wmts_kvp(params: Params, language: str) -> Response:
+        operation = params.required("REQUEST").lower()
+        if operation == "getcapabilities":
+            return services.wmts_capabilities(language, base_url())
+        if operation != "gettile":
+            raise OgcError(tr("the WMTS has no operation {name}; it has GetCapabilities and "
+                              "GetTile", name=repr(params.get("REQUEST")[:40])),
+                           "OperationNotSupported", "request")
+        layer, media, _ = wmts.get_tile(params)
+        return tile_response(layer, media, (params.get("TILEMATRIXSET"),
+                                            params.get("TILEMATRIX"), params.get("TILEROW"),
+                                            params.get("TILECOL")), language)
+
     @bp.route("/wms", methods=["GET", "POST"])
     def wms() -> Response:
         """WMS 1.3.0 (and 1.1.1): capabilities, maps, feature info and legends."""
-        return answer("wms")
+        return answer("wms", lambda params, lang: services.wms(params, base_url(), lang))
 
     @bp.route("/wfs", methods=["GET", "POST"])
     def wfs() -> Response:
         """WFS 2.0 (and 1.1): capabilities, feature types and features; read-only."""
-        return answer("wfs")
+        return answer("wfs", lambda params, lang: services.wfs(params, base_url(), lang))
 
+    @bp.route("/wmts", methods=["GET", "POST"])
+    def wmts_service() -> Response:
+        """WMTS 1.0 in key-value pairs: capabilities and tiles."""
+        return answer("wmts", wmts_kvp)
+
+    @bp.get("/wmts/1.0.0/WMTSCapabilities.xml")
+    def wmts_capabilities() -> Response:
+        """WMTS 1.0's RESTful capabilities."""
+        return answer("wmts", lambda _, lang: services.wmts_capabilities(lang, base_url()))
+
+    @bp.get("/wmts/1.0.0/<layer>/<style>/<tms>/<z>/<y>/<x>.<ext>")
+    def wmts_tile(layer: str, style: str, tms: str, z: str, y: str, x: str,
+                  ext: str) -> Response:
+        """WMTS 1.0's RESTful tiles."""
+        def handle(params: Params, language: str) -> Response:
+            params = Params.parse([("LAYER", layer), ("STYLE", style),
+                                   ("FORMAT", FORMATS.get(ext.lower(), ext)),
+                                   ("TILEMATRIXSET", tms), ("TILEMATRIX", z), ("TILEROW", y),
+                                   ("TILECOL", x)])
+            name, media, _ = wmts.get_tile(params)
+            return tile_response(name, media, (tms, z, y, x), language)
+
+        return answer("wmts", handle)
+
+    maps.routes(bp, live, services, base_url)
     return bp

@@ -29,9 +29,19 @@ from geoportal.config import Settings
 from geoportal.errors import GeoportalError
 from geoportal.i18n import tr
 from geoportal.server.live import LiveAPI
+from geoportal.server.ows import wmts
 from geoportal.server.ows.capabilities import titled_groups
 from geoportal.server.ows.engine import Answer, EngineFailed, MapServer
 from geoportal.server.ows.kvp import OgcError, Params, canonical_filter
+from geoportal.server.ows.map_tiles import (
+    MapTile,
+    blank_tile,
+    covers,
+    cut,
+    etag_of,
+    tile_key,
+    tile_window,
+)
 from geoportal.server.ows.mapfile import (
     MapfileWriter,
     Service,
@@ -43,6 +53,7 @@ from geoportal.server.ows.mapfile import (
 )
 from geoportal.server.ows.styles import raster_classes, sld_body, vector_classes
 from geoportal.server.pygeoapi_config import is_served
+from geoportal.server.tiles import TileCache
 from geoportal.states import LayerKind
 from geoportal.storage import FeatureStore
 from geoportal.storage.raster_tiles import drawn_as, stretch
@@ -141,6 +152,7 @@ class OwsServices:
         self.catalogued = Catalogued(live)
         self._capabilities: OrderedDict[tuple[Any, ...], Answer] = OrderedDict()
         self._lock = threading.Lock()
+        self.tiles = TileCache(max_bytes=128 * 1024**2)  # per worker process
         self._placeholder = writer.write(
             "<!-- MapServer Template -->\n<p>[item name=\"fid\"]</p>\n", "html")
 
@@ -293,6 +305,60 @@ class OwsServices:
                 passed.append(("SLD_BODY", sld))
         mapfile, env = self._mapfile(layers, service, detail=True)
         return self._answer(self.engine.run(mapfile, passed, env=env))
+
+    # -- maps and tiles (WMTS, OGC API - Maps) ---------------------------------------------
+
+    def render(self, layers: Sequence[Layer], crs: str, bbox: Sequence[float], width: int,
+               height: int, media_type: str, language: str, base_url: str, *,
+               transparent: bool = True, bgcolor: str = "") -> bytes:
+        """A map of ``layers`` (a WMS 1.3.0 GetMap: ``bbox`` in ``crs``'s axis order)."""
+        params = [("SERVICE", "WMS"), ("VERSION", "1.3.0"), ("REQUEST", "GetMap"),
+                  ("LAYERS", ",".join(layer.id for layer in layers)), ("STYLES", ""),
+                  ("CRS", crs), ("BBOX", ",".join(repr(float(v)) for v in bbox)),
+                  ("WIDTH", str(width)), ("HEIGHT", str(height)),
+                  ("FORMAT", "image/png" if media_type == "image/png" else "image/jpeg"),
+                  ("TRANSPARENT", "TRUE" if transparent else "FALSE")]
+        if bgcolor:
+            params.append(("BGCOLOR", bgcolor))
+        sld = sld_body(layers)
+        if sld:
+            params.append(("SLD_BODY", sld))
+        mapfile, env = self._mapfile(layers, self.service(base_url, language), detail=True)
+        answer = self.engine.run(mapfile, params, env=env)
+        self._answer(answer)  # an engine that cannot read a layer: its 503, logged
+        if answer.is_exception or not answer.content_type.startswith("image/"):
+            log.error("mapserv drew no image: %s", answer.body[:800].decode("utf-8", "replace"))
+            raise EngineFailed(tr("the map engine failed to answer this request; try again, "
+                                  "or ask for less"), retry_after=5)
+        return answer.body
+
+    def tile(self, layer: Layer, tile: MapTile, media_type: str, language: str,
+             base_url: str) -> tuple[bytes, str, bool]:
+        """A map tile of ``layer``, its ETag and whether it came from the cache."""
+        key = tile_key(layer, tile, media_type, language)
+        found = self.tiles.get(key)
+        if found is not None:
+            return found, etag_of(key), True
+        version = layer.current
+        if not covers(tile, version.extent if version else None):
+            body = blank_tile(media_type)
+        else:
+            full = self.catalogued.layer(layer.id, "layer")  # its fields, for the mapfile
+            crs, bbox, size = tile_window(tile)
+            drawn = self.render([full], crs, bbox, size, size, "image/png", language, base_url)
+            body = cut(drawn, media_type)
+        self.tiles.put(key, body)
+        return body, etag_of(key), False
+
+    def wmts_capabilities(self, language: str, base_url: str) -> Response:
+        """The WMTS capabilities, kept per catalog generation, language and address."""
+        key = ("wmts", language, base_url, self.live.generation)
+
+        def build() -> Answer:
+            body = wmts.capabilities(self.catalogued.every(), language, base_url)
+            return Answer(HTTPStatus.OK, "application/xml; charset=UTF-8", body)
+
+        return self._answer(self._capabilities_answer(key, build), max_age=60)
 
     # -- WFS ---------------------------------------------------------------------------------
 
