@@ -192,6 +192,12 @@ def _standard_links(base_url: str, url: str, texts: _Texts, rels: Rels) -> list[
     links.append({"type": "application/json",
                   "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
                   "title": "Vector tiles", "href": f"{url}/tiles"})
+    # OGC API - Maps (server/ows/maps.py): the collection as a picture, and as map tiles
+    links.append({"type": "image/png", "rel": "http://www.opengis.net/def/rel/ogc/1.0/map",
+                  "title": "Map (PNG)", "href": f"{url}/map"})
+    links.append({"type": "application/json",
+                  "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map",
+                  "title": "Map tiles (PNG, JPEG)", "href": f"{url}/map/tiles"})
     for name, (media_type, f) in _DOWNLOADS.items():
         links.append({"type": media_type, "rel": "enclosure", "title": f"Download as {name}",
                       "href": f"{url}/download?f={f}"})
@@ -305,6 +311,8 @@ def coverage_entry(base_url: str, collection_id: str, resource: dict[str, Any],
          "title": "Coverage as CoverageJSON", "href": f"{url}/coverage?f=json"},
         {"type": "application/json", "rel": f"{OGC_RELTYPES_BASE}/tilesets-map",
          "title": "Map tiles (PNG)", "href": f"{url}/map/tiles"},
+        {"type": "image/png", "rel": f"{OGC_RELTYPES_BASE}/map", "title": "Map (PNG)",
+         "href": f"{url}/map"},
         {"type": provider["format"]["mimetype"], "rel": "enclosure",
          "title": "Download the whole raster (Cloud-Optimized GeoTIFF)",
          "href": f"{url}/download?f=tif"},

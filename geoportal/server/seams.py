@@ -32,6 +32,7 @@ from typing import Any
 import pygeoapi
 
 from geoportal.server import coverages, filters, languages, pygeoapi_speedups, tiles
+from geoportal.server.ows import maps
 
 __all__ = ["SEAMS", "TESTED_PYGEOAPI", "Seam", "SeamError", "check", "check_version", "install",
            "original", "resolve"]
@@ -73,7 +74,7 @@ class Seam:
 def _features_conformance() -> list[str]:
     """The Features conformance list: the filters' classes, then the Tiles classes (vector
     tiles are served from Features collections), each once."""
-    return list(dict.fromkeys(filters.CONFORMANCE + tiles.CONFORMANCE))
+    return list(dict.fromkeys(filters.CONFORMANCE + tiles.CONFORMANCE + maps.CONFORMANCE))
 
 
 _SPEED = pygeoapi_speedups.__name__

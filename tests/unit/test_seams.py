@@ -29,6 +29,7 @@ from pygeoapi.api import APIRequest
 from geoportal.catalog import Catalog, load_registry
 from geoportal.etl import ingest, load_manifest
 from geoportal.server import coverages, filters, seams, tiles
+from geoportal.server.ows import maps
 from geoportal.server.seams import SEAMS, Seam, SeamError
 from geoportal.storage import open_store
 from tests.conftest import CONFIG_DIR, REPO, make_settings, write_geojson, write_manifest
@@ -115,7 +116,8 @@ def test_the_table_names_each_target_once() -> None:
 
 def test_the_features_conformance_holds_filters_and_tiles_classes_in_any_install_order() -> None:
     declared = _seam("pygeoapi.api.itemtypes.CONFORMANCE_CLASSES_FEATURES").replacement
-    assert set(filters.CONFORMANCE) | set(tiles.CONFORMANCE) == set(declared)
+    assert set(filters.CONFORMANCE) | set(tiles.CONFORMANCE) | set(maps.CONFORMANCE) == \
+        set(declared)
     assert len(declared) == len(set(declared))
     assert _seam("pygeoapi.api.coverages.CONFORMANCE_CLASSES").replacement == \
         coverages.CONFORMANCE
