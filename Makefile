@@ -70,6 +70,7 @@ web: $(VENDOR)/.installed $(VENV)/.installed
 	$(PY) scripts/build-static.py
 
 run-setup: $(VENV)/.installed web
+	@bash scripts/install-runtime-deps
 	$(VENV)/bin/geoportal init
 	$(VENV)/bin/geoportal ingest layers/
 
@@ -79,6 +80,7 @@ run: run-setup
 # The production store on one machine: GEOPORTAL_DATABASE_URL if set, else a local cluster
 # started by scripts/local-postgis in var/pg (PostgreSQL 15 + PostGIS 3 from Debian).
 run-postgis: $(VENV)/.installed web
+	@bash scripts/install-runtime-deps
 	@URL="$${GEOPORTAL_DATABASE_URL:-$$(bash scripts/local-postgis)}" && \
 	export GEOPORTAL_DATABASE_URL="$$URL" && \
 	echo "catalog and store: $${URL%%@*}@...$${URL##*@}" && \
