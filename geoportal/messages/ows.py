@@ -9,9 +9,39 @@ from __future__ import annotations
 __all__ = ["OWS"]
 
 OWS: dict[str, dict[str, str]] = {
-    "send {service} requests with GET (key-value pairs)": {
-        "be": "дасылайце запыты {service} метадам GET (пары ключ-значэнне)",
-        "ru": "отправляйте запросы {service} методом GET (пары ключ-значение)"},
+    "send {service} requests with GET or as a form (key-value pairs)": {
+        "be": "дасылайце запыты {service} метадам GET або як форму (пары ключ-значэнне)",
+        "ru": "отправляйте запросы {service} методом GET или как форму (пары ключ-значение)"},
+    "a request document is larger than {size} KB": {
+        "be": "дакумент запыту большы за {size} КБ",
+        "ru": "документ запроса больше {size} КБ"},
+    "the WMTS has no operation {name}; it has GetCapabilities and GetTile": {
+        "be": "у WMTS няма аперацыі {name}; ёсць GetCapabilities і GetTile",
+        "ru": "у WMTS нет операции {name}; есть GetCapabilities и GetTile"},
+    "style {name} is not offered; every layer has the style default": {
+        "be": "стыль {name} не прапануецца; у кожнага пласта ёсць стыль default",
+        "ru": "стиль {name} не предлагается; у каждого слоя есть стиль default"},
+    "format {name} is not offered; use image/png or image/jpeg": {
+        "be": "фармат {name} не прапануецца; выкарыстоўвайце image/png або image/jpeg",
+        "ru": "формат {name} не предлагается; используйте image/png или image/jpeg"},
+    "the tile matrix, row and column must be whole numbers": {
+        "be": "матрыца, радок і слупок пліткі павінны быць цэлымі лікамі",
+        "ru": "матрица, строка и столбец тайла должны быть целыми числами"},
+    "tile matrix {z} is not in {grid} (0 to {max})": {
+        "be": "матрыцы {z} няма ў {grid} (ад 0 да {max})",
+        "ru": "матрицы {z} нет в {grid} (от 0 до {max})"},
+    "tile {z}/{y}/{x} is not in {grid}: rows 0 to {rows}, columns 0 to {cols}": {
+        "be": "пліткі {z}/{y}/{x} няма ў {grid}: радкі ад 0 да {rows}, слупкі ад 0 да {cols}",
+        "ru": "тайла {z}/{y}/{x} нет в {grid}: строки от 0 до {rows}, столбцы от 0 до {cols}"},
+    "f={value} is not offered for maps; use png or jpeg": {
+        "be": "f={value} не прапануецца для карт; выкарыстоўвайце png або jpeg",
+        "ru": "f={value} не предлагается для карт; используйте png или jpeg"},
+    "{name} must be true or false": {"be": "{name} павінен быць true або false",
+                                     "ru": "{name} должен быть true или false"},
+    "bgcolor must be a colour like 0xRRGGBB": {
+        "be": "bgcolor павінен быць колерам выгляду 0xRRGGBB",
+        "ru": "bgcolor должен быть цветом вида 0xRRGGBB"},
+
     "the map engine (MapServer) is not installed on this server; the OGC API collections "
     "still serve every layer": {
         "be": "на гэтым серверы не ўсталяваны картографічны рухавік (MapServer); калекцыі "

@@ -251,3 +251,37 @@ def test_wms_getmap_is_refused_nothing_it_should_not_be(portal):
     with pytest.raises(ServiceException, match="no published layer"):
         wms.getmap(layers=["drafts"], styles=[""], srs="EPSG:4326", bbox=BELARUS_LONLAT,
                    size=(10, 10), format="image/png")
+
+
+def test_wfs_post_requests_as_xml_and_as_a_form(portal):
+    body = f"""<?xml version="1.0" encoding="UTF-8"?>
+<w:GetFeature xmlns:w="http://www.opengis.net/wfs/2.0" xmlns:f="http://www.opengis.net/fes/2.0"
+    xmlns:geoportal="{portal.url}/wfs" service="WFS" version="2.0.0" count="5"
+    outputFormat="geojson">
+  <w:Query typeNames="geoportal:cities">
+    <f:Filter><f:PropertyIsEqualTo><f:ValueReference>name_ru</f:ValueReference>
+      <f:Literal>Брест</f:Literal></f:PropertyIsEqualTo></f:Filter>
+  </w:Query>
+</w:GetFeature>"""
+    answer = requests.post(f"{portal.url}/wfs", data=body.encode(),
+                           headers={"Content-Type": "text/xml"}, timeout=60)
+    assert answer.status_code == 200, answer.text[:500]
+    assert [f["properties"]["name_ru"] for f in answer.json()["features"]] == ["Брест"]
+    raster = body.replace("geoportal:cities", "night-lights-2024")
+    refused = requests.post(f"{portal.url}/wfs", data=raster.encode(),
+                            headers={"Content-Type": "text/xml"}, timeout=60)
+    assert refused.status_code == 400 and "Coverages" in refused.text
+    hostile = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+               '<GetFeature xmlns="http://www.opengis.net/wfs/2.0" version="2.0.0">'
+               '<Query typeNames="&e;"/></GetFeature>')
+    answer = requests.post(f"{portal.url}/wfs", data=hostile,
+                           headers={"Content-Type": "text/xml"}, timeout=60)
+    assert answer.status_code == 400 and "root:" not in answer.text
+    form = requests.post(f"{portal.url}/wfs", data={
+        "SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
+        "TYPENAMES": "geoportal:oblasts", "RESULTTYPE": "hits"}, timeout=60)
+    assert 'numberMatched="7"' in form.text
+    transaction = requests.post(f"{portal.url}/wfs", data=(
+        '<Transaction xmlns="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0"/>'),
+        headers={"Content-Type": "text/xml"}, timeout=60)
+    assert transaction.status_code == 400 and "OperationNotSupported" in transaction.text

@@ -25,7 +25,14 @@ from geoportal.server.languages import request_language
 from geoportal.server.live import LiveAPI
 from geoportal.server.ows import maps, wmts
 from geoportal.server.ows.engine import MapServer
-from geoportal.server.ows.kvp import OgcError, Params, exception_response, language_param
+from geoportal.server.ows.kvp import (
+    MAX_XML_BYTES,
+    OgcError,
+    Params,
+    exception_response,
+    language_param,
+    posted_request,
+)
 from geoportal.server.ows.map_tiles import FORMATS, tile_of
 from geoportal.server.ows.mapfile import MapfileWriter
 from geoportal.server.ows.services import OwsServices, wfs_version, wms_version
@@ -49,14 +56,24 @@ def ows_blueprint(live: LiveAPI, store: FeatureStore, rasters: RasterStore,
 
     def answer(kind: str, handle: Callable[[Params, str], Response]) -> Response:
         live.refresh()  # a layer published, replaced or removed a moment ago is seen now
-        params = Params.parse(request.args.items(multi=True))
+        form = request.method == "POST" and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data")
+        pairs = list(request.args.items(multi=True))
+        if form:  # key-value pairs in the body, as WMS and WFS allow
+            pairs += list(request.form.items(multi=True))
+        params = Params.parse(pairs)
         language = language_param(params) or request_language()
         version = {"wms": wms_version, "wfs": wfs_version}.get(kind, lambda _: "1.0.0")(params)
         try:
-            if request.method != "GET":
-                raise OgcError(tr("send {service} requests with GET (key-value pairs)",
-                                  service=kind.upper()), "OperationNotSupported", "request",
-                               status=HTTPStatus.METHOD_NOT_ALLOWED)
+            if request.method == "POST" and not form:
+                if kind != "wfs":
+                    raise OgcError(tr("send {service} requests with GET or as a form "
+                                      "(key-value pairs)", service=kind.upper()),
+                                   "OperationNotSupported", "request",
+                                   status=HTTPStatus.METHOD_NOT_ALLOWED)
+                posted = posted_request(request.get_data(cache=False)[:MAX_XML_BYTES + 1])
+                version = posted.version
+                return services.wfs_posted(posted, base_url(), language)
             return handle(params, language)
         except OgcError as exc:
             return exception_response(kind, version, exc.code, exc.user_message(language),

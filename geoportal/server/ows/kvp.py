@@ -19,10 +19,14 @@ from lxml import etree
 from geoportal.errors import InputError
 from geoportal.i18n import LANGUAGES, Message, tr
 
-__all__ = ["OgcError", "Params", "canonical_filter", "exception_response", "language_param"]
+__all__ = ["MAX_XML_BYTES", "OgcError", "Params", "PostedRequest", "canonical_filter",
+           "exception_response", "language_param", "posted_request"]
 
 _FES = {"fes": "http://www.opengis.net/fes/2.0", "ogc": "http://www.opengis.net/ogc"}
 _GML32 = "http://www.opengis.net/gml/3.2"
+_WFS = {"2.0.0": "http://www.opengis.net/wfs/2.0", "1.1.0": "http://www.opengis.net/wfs",
+        "1.0.0": "http://www.opengis.net/wfs"}
+MAX_XML_BYTES = 1024 * 1024  # a POSTed WFS request
 _GML = "http://www.opengis.net/gml"
 # ISO 639-2 codes (INSPIRE's LANGUAGE=) and the portal's own
 _LANGUAGE_CODES = {"bel": "be", "rus": "ru", "eng": "en", **{code: code for code in LANGUAGES}}
@@ -167,3 +171,50 @@ def _copied(element: etree._Element, parent: etree._Element | None,
         if isinstance(child.tag, str):  # comments and processing instructions are left out
             _copied(child, made, nsmap)
     return made
+
+
+@dataclass
+class PostedRequest:
+    """A WFS request POSTed as XML: its operation, version, the type names it reads and the
+    document, rewritten with the usual prefixes for the engine."""
+
+    operation: str
+    version: str
+    type_names: list[str]
+    body: bytes
+
+
+def posted_request(body: bytes) -> PostedRequest:
+    """Read a POSTed WFS request (``GetFeature``, ``GetCapabilities``...) safely: no entities,
+    no network, at most ``MAX_XML_BYTES``; an OGC error for anything else."""
+    if len(body) > MAX_XML_BYTES:
+        raise OgcError(tr("a request document is larger than {size} KB",
+                          size=MAX_XML_BYTES // 1024), "InvalidParameterValue", "request")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError as exc:
+        raise OgcError(tr("{name} is not well-formed XML: {problem}", name="request",
+                          problem=str(exc)[:200]), "InvalidParameterValue", "request") from None
+    operation = etree.QName(root).localname
+    version = root.get("version") or "2.0.0"
+    names: list[str] = []
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        local = etree.QName(element).localname
+        if local == "Query":
+            names += (element.get("typeNames") or element.get("typeName") or "").split()
+        elif local == "TypeName" and element.text:
+            names.append(element.text.strip())
+    namespaces = {el.tag.split("}")[0][1:] for el in root.iter() if isinstance(el.tag, str)
+                  and el.tag.startswith("{")}
+    nsmap = {**_FES, "gml": _GML32 if _GML32 in namespaces else _GML,
+             "wfs": _WFS.get(version, _WFS["2.0.0"])}
+    # the client's other prefixes stay declared: values name them (typeNames="geoportal:x")
+    nsmap = {**{p: u for p, u in root.nsmap.items() if p and p not in nsmap
+                and u not in nsmap.values()}, **nsmap}
+    rewritten = etree.tostring(_copied(root, None, nsmap), xml_declaration=True,
+                               encoding="UTF-8")
+    return PostedRequest(operation.lower(), version,
+                         [n for part in names for n in part.split(",") if n], bytes(rewritten))

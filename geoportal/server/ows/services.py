@@ -32,7 +32,7 @@ from geoportal.server.live import LiveAPI
 from geoportal.server.ows import wmts
 from geoportal.server.ows.capabilities import titled_groups
 from geoportal.server.ows.engine import Answer, EngineFailed, MapServer
-from geoportal.server.ows.kvp import OgcError, Params, canonical_filter
+from geoportal.server.ows.kvp import OgcError, Params, PostedRequest, canonical_filter
 from geoportal.server.ows.map_tiles import (
     MapTile,
     blank_tile,
@@ -406,6 +406,33 @@ class OwsServices:
                               "Coverages"), "InvalidParameterValue", "typenames")
         mapfile, env = self._mapfile(layers, service, detail=True)
         return self._answer(self.engine.run(mapfile, passed, env=env))
+
+    def wfs_posted(self, posted: PostedRequest, base_url: str, language: str) -> Response:
+        """A WFS request POSTed as XML: the same rules as ``wfs``, the document for the
+        engine."""
+        operation = posted.operation
+        if operation not in _WFS_OPERATIONS:
+            raise OgcError(tr("the WFS has no operation {name}; it is read-only: GetCapabilities, "
+                              "DescribeFeatureType, GetFeature, GetPropertyValue and the stored "
+                              "queries", name=repr(operation[:40])),
+                           "OperationNotSupported", "request")
+        vector = [layer for layer in self.catalogued.every()
+                  if layer.meta.kind != LayerKind.COVERAGE]
+        if operation in ("getcapabilities", "liststoredqueries", "describestoredqueries") or \
+                (operation == "describefeaturetype" and not posted.type_names):
+            layers = vector
+        elif posted.type_names:
+            layers = self.catalogued.layers(",".join(posted.type_names), "typenames")
+        else:
+            raise OgcError(tr("the parameter {name} is missing", name="typeNames"),
+                           "MissingParameterValue", "typenames")
+        if any(layer.meta.kind == LayerKind.COVERAGE for layer in layers):
+            raise OgcError(tr("a raster layer has no features; read it through OGC API - "
+                              "Coverages"), "InvalidParameterValue", "typenames")
+        service = self.service(base_url, language)
+        mapfile, env = self._mapfile(layers, service, detail=operation != "getcapabilities")
+        return self._answer(self.engine.run(mapfile, [], env=env, body=posted.body,
+                                            content_type="text/xml"))
 
     def _layers_of_ids(self, params: Params) -> list[Layer]:
         """The layers of a GetFeature by ``RESOURCEID`` / stored query ``ID`` (``layer.fid``)."""
