@@ -285,3 +285,17 @@ def test_wfs_post_requests_as_xml_and_as_a_form(portal):
         '<Transaction xmlns="http://www.opengis.net/wfs/2.0" service="WFS" version="2.0.0"/>'),
         headers={"Content-Type": "text/xml"}, timeout=60)
     assert transaction.status_code == 400 and "OperationNotSupported" in transaction.text
+
+
+def test_getfeatureinfo_on_a_raster_gives_its_value_and_unit(portal):
+    lon, lat = _city(portal, "Минск")
+    answer = requests.get(f"{portal.url}/wms", params={
+        "SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetFeatureInfo",
+        "LAYERS": "night-lights-2024", "QUERY_LAYERS": "night-lights-2024", "STYLES": "",
+        "CRS": "EPSG:4326", "BBOX": f"{lat - 0.1},{lon - 0.1},{lat + 0.1},{lon + 0.1}",
+        "WIDTH": 201, "HEIGHT": 201, "I": 100, "J": 100, "INFO_FORMAT": "text/html",
+        "LANGUAGE": "be"}, timeout=60)
+    assert answer.status_code == 200
+    assert "Значэнне, нВт/см²/ср" in answer.text
+    value = float(answer.text.split("<td>")[1].split("<")[0])
+    assert value > 10  # the centre of Minsk is bright at night

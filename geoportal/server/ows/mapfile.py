@@ -50,6 +50,7 @@ _INFO_FORMATS = ("text/html,application/json,application/vnd.ogc.gml,"
                  "application/vnd.ogc.gml/3.1.1,text/plain")
 _CONTACT = {"be": "Служба падтрымкі геапартала", "ru": "Служба поддержки геопортала",
             "en": "Geoportal service desk"}
+_VALUE = {"be": "Значэнне", "ru": "Значение", "en": "Value"}
 _TEMPLATE_MAGIC = "<!-- MapServer Template -->\n"
 
 
@@ -260,8 +261,11 @@ def feature_info_template(layer: Layer, lang: str) -> str:
 def raster_info_template(layer: Layer, lang: str) -> str:
     """The HTML GetFeatureInfo template of a raster: the value under the point."""
     title = html.escape(_texts(layer, lang)[0])
+    unit = (layer.meta.view or {}).get("unit")
+    unit_text = pick_language(unit, lang) if isinstance(unit, dict) else unit
+    label = _VALUE.get(lang, _VALUE["en"]) + (f", {unit_text}" if unit_text else "")
     return (f"{_TEMPLATE_MAGIC}<table class=\"feature\"><caption>{title}</caption>\n"
-            "<tr><th>value</th><td>[value_0]</td></tr>\n</table>\n")
+            f"<tr><th>{html.escape(label)}</th><td>[value_0]</td></tr>\n</table>\n")
 
 
 class MapfileWriter:
