@@ -46,8 +46,9 @@ _ABSTRACT = {
 }
 _WFS_REQUESTS = ("GetCapabilities DescribeFeatureType GetFeature GetPropertyValue "
                  "ListStoredQueries DescribeStoredQueries")
-_INFO_FORMATS = ("text/html,application/json,application/vnd.ogc.gml,"
-                 "application/vnd.ogc.gml/3.1.1,text/plain")
+# (not GML 3.1.1: MapServer would answer it with the HTML template, and QGIS, which picks the
+# last GML format listed, would find no feature in it)
+_INFO_FORMATS = "text/html,application/json,application/vnd.ogc.gml,text/plain"
 _CONTACT = {"be": "Служба падтрымкі геапартала", "ru": "Служба поддержки геопортала",
             "en": "Geoportal service desk"}
 _VALUE = {"be": "Значэнне", "ru": "Значение", "en": "Value"}
@@ -80,6 +81,8 @@ def map_text(service: Service, layers: Sequence[str]) -> str:
   SIZE 256 256
   MAXSIZE {service.max_size}
   UNITS DD
+  RESOLUTION 96
+  DEFRESOLUTION 96
   IMAGECOLOR 255 255 255
   DEBUG 0
 {fontset}  PROJECTION "init=epsg:4326" END
