@@ -13,6 +13,7 @@ from geoportal.catalog.models import LANGUAGES, LayerMetadata
 from geoportal.catalog.registry import Registry
 from geoportal.errors import SchemaError
 from geoportal.etl.romanize import detect_language, to_ascii_name
+from geoportal.etl.styles import parse_style
 from geoportal.i18n import Message, tr
 
 __all__ = ["FIELD_TYPES", "LIMITS", "FieldRule", "Manifest", "SourceSpec", "build_manifest",
@@ -30,9 +31,10 @@ HEADER_ROW_MAX = 1000
 _FLAG_KEYS = {"split_geometry"}
 _TOP_KEYS = {"id", "region", "theme", "title", "description", "keywords", "license",
              "attribution", "source", "fields", "search", "title_field", "unit", "series",
-             "basemap"}
-# The keys the viewer reads (issue 19): LayerMetadata.view, metadata only (no new version)
-VIEW_KEYS = ("title_field", "unit", "series", "basemap")
+             "basemap", "style"}
+# The keys the viewer reads (issue 19) and the map engine's ``style`` (issue 20, checked in
+# etl/styles.py): LayerMetadata.view, metadata only (no new version)
+VIEW_KEYS = ("title_field", "unit", "series", "basemap", "style")
 _SERIES_KEYS = {"id", "label"}
 # ``search:``: the layer's features are places of the portal's search box (issue 19)
 _SEARCH_KEYS = {"kind", "name_fields", "population_field"}
@@ -315,13 +317,15 @@ def _field_name_or_names(value: Any, problems: _Problems) -> str | dict[str, str
     return None
 
 
-def _view(data: dict[str, Any], rules: dict[str, FieldRule], problems: _Problems
-          ) -> dict[str, Any] | None:
-    """The keys the viewer reads (issue 19), as ``LayerMetadata.view``: only those given.
+def _view(data: dict[str, Any], rules: dict[str, FieldRule], problems: _Problems, *,
+          base: Path, raster: bool) -> dict[str, Any] | None:
+    """The keys the viewer reads (issue 19) and the map engine's ``style`` (issue 20), as
+    ``LayerMetadata.view``: only those given.
 
     ``title_field`` names a field as published or as in the source; a source field the
     ``fields:`` rules rename is stored under its new name (the source's name is gone once a
-    rule gives it a title)."""
+    rule gives it a title). ``style`` is checked by ``geoportal.etl.styles`` (``base``: the
+    manifest's folder, where an SLD file is; ``raster``: the source is a raster)."""
     view: dict[str, Any] = {}
     title_field = _field_name_or_names(data.get("title_field"), problems)
 
@@ -363,6 +367,11 @@ def _view(data: dict[str, Any], rules: dict[str, FieldRule], problems: _Problems
             problems.add("{origin}: '{key}' must be true or false", key="basemap")
         else:
             view["basemap"] = basemap
+    style = parse_style(data.get("style"), raster=raster, base=base,
+                        layer_id=str(data.get("id") or ""), published=published,
+                        problems=problems)
+    if style is not None:
+        view["style"] = style
     return view or None
 
 
@@ -480,7 +489,10 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
         search=_search(data.get("search"), problems),
     )
     fields = _field_rules(data.get("fields"), problems)
-    meta.view = _view(data, fields, problems)
+    from geoportal.etl.coverage import is_raster  # (coverage imports this module)
+
+    meta.view = _view(data, fields, problems, base=base,
+                      raster=is_raster(Path(str(source.get("path") or ""))))
     problems.raise_if_any(origin)
     settings: dict[str, Any] = {k: (str(v) if v is not None else None)
                                 for k, v in source.items()

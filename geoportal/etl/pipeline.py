@@ -50,6 +50,7 @@ from geoportal.etl.report import Report
 from geoportal.etl.reproject import CRSChoice, resolve_crs, to_crs84
 from geoportal.etl.sheets import explain_missing, not_features
 from geoportal.etl.sources import SOURCE_ONLY
+from geoportal.etl.styles import check_style_fields
 from geoportal.i18n import Message, tr
 from geoportal.states import VersionStatus
 from geoportal.storage import FeatureStore
@@ -579,7 +580,7 @@ def _ingest(
     digest = facts.digest(spec) if facts is not None else _hash_later(spec)
     if current is not None and not force:
         report.source_sha256 = digest.result()
-    if skip_unchanged(catalog, meta, current, report, force=force):
+    if skip_unchanged(catalog, meta, current, report, force=force, origin=manifest.origin):
         log.info("layer=%s status=unchanged version=%s", meta.id, report.version)
         return report
 
@@ -618,6 +619,8 @@ def _ingest(
                            rules={**_display_only(typing, source), **manifest.fields},
                            infer_types=source.format in TEXT_TYPED_FORMATS,
                            titles=feed.titles)
+        # a style's label and category fields are fields of the layer as published
+        check_style_fields((meta.view or {}).get("style"), plan.fields, manifest.origin)
         report.renamed_fields = plan.renamed
         report.notes += plan.notes
         report.field_types = plan.typing

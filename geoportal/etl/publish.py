@@ -10,17 +10,21 @@ from geoportal.catalog import Catalog, Version
 from geoportal.catalog.models import LayerMetadata
 from geoportal.errors import GeoportalError
 from geoportal.etl.report import Report
+from geoportal.etl.styles import check_style_fields
 
 __all__ = ["register", "skip_unchanged"]
 
 
 def skip_unchanged(catalog: Catalog, meta: LayerMetadata, current: Version | None,
-                   report: Report, *, force: bool) -> bool:
+                   report: Report, *, force: bool, origin: str | None = None) -> bool:
     """True (and the report says "unchanged") when the current version came from the same
-    bytes with the same options; the layer's texts are still refreshed from the manifest."""
+    bytes with the same options; the layer's texts (and style, checked against the current
+    version's fields, naming ``origin``) are still refreshed from the manifest."""
     if (force or current is None or current.source_sha256 != report.source_sha256
             or current.typed_report.options != report.options):
         return False
+    if origin is not None:
+        check_style_fields((meta.view or {}).get("style"), current.fields, origin)
     catalog.save_metadata(meta)
     report.status, report.version = "unchanged", current.version
     report.source_crs = current.source_crs

@@ -215,6 +215,98 @@ ETL: dict[str, dict[str, str]] = {
     "{path}: export as one of {formats}": {
         "be": "{path}: экспартуйце ў адным з фарматаў: {formats}",
         "ru": "{path}: экспортируйте в одном из форматов: {formats}"},
+
+    # -- a manifest's style: (etl/styles.py, issue 20) --------------------------------------
+    "{origin}: '{key}' must be a mapping of {keys}": {
+        "be": "{origin}: '{key}' павінна быць слоўнікам з {keys}",
+        "ru": "{origin}: '{key}' должно быть словарём с {keys}"},
+    "{origin}: 'style' of a raster takes only {allowed}; {names} are for vector layers": {
+        "be": "{origin}: 'style' растра мае толькі {allowed}; {names} — для вектарных слаёў",
+        "ru": "{origin}: 'style' растра принимает только {allowed}; {names} — для векторных "
+              "слоёв"},
+    "{origin}: 'style' of a vector layer takes no {names}; those are for rasters": {
+        "be": "{origin}: 'style' вектарнага слоя не мае {names}; яны для растраў",
+        "ru": "{origin}: 'style' векторного слоя не принимает {names}; они для растров"},
+    "{origin}: '{key}' {value} is not a colormap; use one of {names}, ...": {
+        "be": "{origin}: '{key}' {value} — не назва каляровай шкалы; выкарыстоўвайце адну з "
+              "{names}, ...",
+        "ru": "{origin}: '{key}' {value} — не название цветовой шкалы; используйте одну из "
+              "{names}, ..."},
+    "{origin}: '{key}' must be two numbers, the lower first: [low, high]": {
+        "be": "{origin}: '{key}' павінна быць двума лікамі, спачатку меншы: [low, high]",
+        "ru": "{origin}: '{key}' должно быть двумя числами, сначала меньшее: [low, high]"},
+    "{origin}: '{key}' {value} is not a colour #rrggbb": {
+        "be": "{origin}: '{key}' {value} — не колер #rrggbb",
+        "ru": "{origin}: '{key}' {value} — не цвет #rrggbb"},
+    "{origin}: '{key}' must be a number from {low} to {high}": {
+        "be": "{origin}: '{key}' павінна быць лікам ад {low} да {high}",
+        "ru": "{origin}: '{key}' должно быть числом от {low} до {high}"},
+    "{origin}: '{key}' must be a field name or a mapping of be/ru/en to field names": {
+        "be": "{origin}: '{key}' павінна быць назвай поля або слоўнікам be/ru/en з назвамі "
+              "палёў",
+        "ru": "{origin}: '{key}' должно быть именем поля или словарём be/ru/en с именами "
+              "полей"},
+    "{origin}: '{key}' must be a field name": {
+        "be": "{origin}: '{key}' павінна быць назвай поля",
+        "ru": "{origin}: '{key}' должно быть именем поля"},
+    "{origin}: '{key}' must be a text of one line (at most {limit} characters), a number or "
+    "true/false": {
+        "be": "{origin}: '{key}' павінна быць тэкстам у адзін радок (не больш за {limit} "
+              "знакаў), лікам або true/false",
+        "ru": "{origin}: '{key}' должно быть текстом в одну строку (не более {limit} "
+              "символов), числом или true/false"},
+    "{origin}: '{key}' must list 1 to {most} values, each a mapping of value, color and title": {
+        "be": "{origin}: '{key}' павінна пералічваць ад 1 да {most} значэнняў, кожнае — "
+              "слоўнік з value, color і title",
+        "ru": "{origin}: '{key}' должно перечислять от 1 до {most} значений, каждое — словарь "
+              "с value, color и title"},
+    "{origin}: '{key}' must be a mapping of value, color and title": {
+        "be": "{origin}: '{key}' павінна быць слоўнікам з value, color і title",
+        "ru": "{origin}: '{key}' должно быть словарём с value, color и title"},
+    "{origin}: '{key}' repeats the value {value} of values[{first}]": {
+        "be": "{origin}: '{key}' паўтарае значэнне {value} з values[{first}]",
+        "ru": "{origin}: '{key}' повторяет значение {value} из values[{first}]"},
+    "{origin}: '{key}' must be the name of an SLD file beside the manifest": {
+        "be": "{origin}: '{key}' павінна быць назвай файла SLD побач з маніфестам",
+        "ru": "{origin}: '{key}' должно быть именем файла SLD рядом с манифестом"},
+    "{origin}: '{key}' {name} must be a file in the manifest's folder": {
+        "be": "{origin}: '{key}' {name} павінен быць файлам у папцы маніфеста",
+        "ru": "{origin}: '{key}' {name} должен быть файлом в папке манифеста"},
+    "{origin}: '{key}' {name} is {size} bytes; at most {limit}": {
+        "be": "{origin}: '{key}' {name} займае {size} байтаў; найбольш {limit}",
+        "ru": "{origin}: '{key}' {name} занимает {size} байт; не более {limit}"},
+    "{origin}: '{key}' {name}: no such file beside the manifest": {
+        "be": "{origin}: '{key}' {name}: такога файла побач з маніфестам няма",
+        "ru": "{origin}: '{key}' {name}: такого файла рядом с манифестом нет"},
+    "{origin}: '{key}' {name} cannot be read: {error}": {
+        "be": "{origin}: '{key}' {name} немагчыма прачытаць: {error}",
+        "ru": "{origin}: '{key}' {name} невозможно прочитать: {error}"},
+    "{origin}: '{key}' {name} is not well-formed XML: {error}": {
+        "be": "{origin}: '{key}' {name} — не карэктны XML: {error}",
+        "ru": "{origin}: '{key}' {name} — некорректный XML: {error}"},
+    "{origin}: '{key}' {name} has a DOCTYPE; an SLD needs none: remove it": {
+        "be": "{origin}: '{key}' {name} мае DOCTYPE; SLD ён не патрэбны: выдаліце яго",
+        "ru": "{origin}: '{key}' {name} содержит DOCTYPE; SLD он не нужен: удалите его"},
+    "{origin}: '{key}' {name} is not an SLD 1.0.0 document with one NamedLayer and its "
+    "UserStyle": {
+        "be": "{origin}: '{key}' {name} — не дакумент SLD 1.0.0 з адным NamedLayer і яго "
+              "UserStyle",
+        "ru": "{origin}: '{key}' {name} — не документ SLD 1.0.0 с одним NamedLayer и его "
+              "UserStyle"},
+    "{origin}: '{key}' {name} refers to another file or address ({element}); the map engine "
+    "reads none": {
+        "be": "{origin}: '{key}' {name} спасылаецца на іншы файл або адрас ({element}); "
+              "картаграфічны рухавік іх не чытае",
+        "ru": "{origin}: '{key}' {name} ссылается на другой файл или адрес ({element}); "
+              "картографический движок их не читает"},
+    "{origin}: '{key}' names the field {name}, which the layer does not have; its fields are: "
+    "{fields}": {
+        "be": "{origin}: '{key}' называе поле {name}, якога ў слоі няма; яго палі: {fields}",
+        "ru": "{origin}: '{key}' называет поле {name}, которого в слое нет; его поля: "
+              "{fields}"},
+    "{origin}: '{key}' {value} is not a number, but the field {name} holds numbers": {
+        "be": "{origin}: '{key}' {value} — не лік, а поле {name} змяшчае лікі",
+        "ru": "{origin}: '{key}' {value} — не число, а поле {name} содержит числа"},
 }
 
 # Phrases that only occur as the nested values of other messages (see geoportal.messages.shared).

@@ -303,6 +303,8 @@ class OwsServices:
             sld = sld_body(layers)  # the manifests' SLD styles, when no other is asked
             if sld:
                 passed.append(("SLD_BODY", sld))
+                if not params.get("SLD_VERSION"):  # GetLegendGraphic asks for one
+                    passed.append(("SLD_VERSION", "1.0.0"))
         mapfile, env = self._mapfile(layers, service, detail=True)
         return self._answer(self.engine.run(mapfile, passed, env=env))
 
