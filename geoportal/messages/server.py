@@ -128,6 +128,16 @@ SERVER: dict[str, dict[str, str]] = {
               "лічбаў або злучкоў",
         "ru": "{origin}: 'series.id' {id} должно состоять из 1-63 строчных латинских букв, "
               "цифр или дефисов"},
+    # issue 20: unknown query parameters (query_params.py), the catalog's formats
+    "unknown query parameter {names}; {path} takes: {allowed}": {
+        "be": "невядомы параметр запыту {names}; {path} прымае: {allowed}",
+        "ru": "неизвестный параметр запроса {names}; {path} принимает: {allowed}"},
+    "unknown query parameters {names}; {path} takes: {allowed}": {
+        "be": "невядомыя параметры запыту {names}; {path} прымае: {allowed}",
+        "ru": "неизвестные параметры запроса {names}; {path} принимает: {allowed}"},
+    "the catalog is not offered as CSV: ask for f=json, f=jsonld or f=html": {
+        "be": "каталог не аддаецца ў CSV: запытвайце f=json, f=jsonld або f=html",
+        "ru": "каталог не выдаётся в CSV: запрашивайте f=json, f=jsonld или f=html"},
 }
 
 # Phrases that only occur as the nested values of other messages (see geoportal.messages.shared).

@@ -101,6 +101,23 @@ def _lang(language: Any) -> str:
     return code if code in LANGUAGES else "en"
 
 
+# What pygeoapi chooses a format from, without ``f``: its media types (and CSV's)
+_MEDIA_TYPES = ["application/json", "application/geo+json", "application/ld+json", "text/html",
+                "text/csv"]
+
+
+def _asks_csv() -> bool:
+    """Whether the request asks for CSV (``f=csv``, or an Accept header preferring it).
+    pygeoapi offers every records collection as CSV but fails writing one (a 500: its CSV
+    branch reads a CRS it only sets for features), so the catalog refuses it with a 400."""
+    if not has_request_context():
+        return False
+    given = (request.args.get("f") or "").strip()
+    if given:
+        return given == "csv"
+    return request.accept_mimetypes.best_match(_MEDIA_TYPES) == "text/csv"
+
+
 class CatalogRecords(BaseProvider):  # type: ignore[misc]  # pygeoapi: no type information
     """Records of the catalog for pygeoapi's Records API."""
 
@@ -122,6 +139,9 @@ class CatalogRecords(BaseProvider):  # type: ignore[misc]  # pygeoapi: no type i
               sortby: list[dict[str, str]] | None = None,
               select_properties: list[str] | None = None, skip_geometry: bool = False,
               q: str | None = None, language: Any = None, **kwargs: Any) -> dict[str, Any]:
+        if _asks_csv():
+            raise ProviderInvalidQueryError(user_msg=tr(
+                "the catalog is not offered as CSV: ask for f=json, f=jsonld or f=html"))
         lang = _lang(language)
         try:
             found = search(self.source.records(), q=q, bbox=_plane_bbox(bbox),

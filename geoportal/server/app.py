@@ -292,6 +292,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     def _language(response: Response) -> Response:
         return languages.localize(response)  # Content-Language, Vary: Accept-Language
 
+    # issue 20 (query parameters): begin
+    # unknown query parameters of the OpenAPI document's routes: 400 naming them (OGC API -
+    # Features /req/core/query-param-unknown); before the rate limits, so they cost nothing
+    from geoportal.server import query_params
+
+    query_params.install(app, live)
+    # issue 20 (query parameters): end
     limits.install(app, settings, admin.audit)  # rate limits and the heavy-request gate
     metrics.install(app, settings)  # GET /metrics and the request measurements
     slow_statements(settings.slow_request_ms)  # the store's slow statements are logged too

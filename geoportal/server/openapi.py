@@ -53,6 +53,8 @@ _JSON = "application/json"
 _GEOJSON = "application/geo+json"
 _SCHEMA_JSON = "application/schema+json"
 _HTML = "text/html"
+_JSONLD = "application/ld+json"
+_CSV = "text/csv"
 _REF_PARAM = "#/components/parameters/"
 
 
@@ -181,37 +183,63 @@ _SCHEMAS: dict[str, Any] = {
 
 
 def _response(description: str, schema: dict[str, Any], media: str = _JSON,
-              html: bool = True) -> dict[str, Any]:
+              html: bool = True, *, jsonld: bool = False,
+              more: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A response in ``media`` with ``schema``; also an HTML page (``html``), JSON-LD
+    (``jsonld``: what ``f=jsonld`` gives) and the text types in ``more``."""
     content: dict[str, Any] = {media: {"schema": schema}}
+    if jsonld:
+        content[_JSONLD] = {"schema": {"type": "object"}}
     if html:
         content[_HTML] = {"schema": {"type": "string"}}
+    for other in more:
+        content[other] = {"schema": {"type": "string"}}
     return {"description": description, "content": content}
+
+
+def _error(description: str, in_format: bool = False) -> dict[str, Any]:
+    """An OGC exception (JSON); ``in_format``: or in the format ``f`` asked for, as pygeoapi
+    answers its own routes (an HTML page for f=html, JSON-LD for f=jsonld)."""
+    return _response(description, _ref("schemas", "exception"), html=in_format,
+                     jsonld=in_format)
 
 
 _RESPONSES: dict[str, Any] = {
     "LandingPage": _response("The landing page: links to the API definition, the conformance "
                              "declaration and the collections",
-                             _ref("schemas", "landingPage")),
+                             _ref("schemas", "landingPage"), jsonld=True),
     "ConformanceDeclaration": _response("The conformance classes this server implements",
-                                        _ref("schemas", "confClasses")),
+                                        _ref("schemas", "confClasses"), jsonld=True),
     "Collections": _response("Every published collection, with its extent, CRSs and links",
-                             _ref("schemas", "collections")),
-    "Collection": _response("One collection", _ref("schemas", "collectionInfo")),
+                             _ref("schemas", "collections"), jsonld=True),
+    "Collection": _response("One collection", _ref("schemas", "collectionInfo"), jsonld=True),
     "Features": _response("A page of features, with numberMatched and next/prev links",
-                          _ref("schemas", "featureCollectionGeoJSON"), _GEOJSON),
-    "Feature": _response("One feature", _ref("schemas", "featureGeoJSON"), _GEOJSON),
+                          _ref("schemas", "featureCollectionGeoJSON"), _GEOJSON, jsonld=True,
+                          more=(_CSV,)),
+    "Feature": _response("One feature", _ref("schemas", "featureGeoJSON"), _GEOJSON,
+                         jsonld=True),
     "Queryables": _response("The collection's queryable properties as a JSON Schema",
                             _ref("schemas", "jsonSchema"), _SCHEMA_JSON),
     "Schema": _response("The collection's properties as a JSON Schema",
                         _ref("schemas", "jsonSchema"), _SCHEMA_JSON),
     "OpenAPI": _response("This document", {"type": "object"}, "application/vnd.oai.openapi+json"
                          ";version=3.0"),
-    "InvalidParameter": _response("A query parameter has an invalid value",
-                                  _ref("schemas", "exception"), html=False),
-    "NotFound": _response("The requested resource does not exist",
-                          _ref("schemas", "exception"), html=False),
-    "ServerError": _response("A server error occurred", _ref("schemas", "exception"),
-                             html=False),
+    "InvalidParameter": _error("A query parameter is unknown or has an invalid value"),
+    "NotFound": _error("The requested resource does not exist"),
+    "ServerError": _error("A server error occurred"),
+    "InvalidParameterInFormat": _error("A query parameter is unknown or has an invalid value "
+                                       "(in the format f asks for)", in_format=True),
+    "NotFoundInFormat": _error("The requested resource does not exist (in the format f asks "
+                               "for)", in_format=True),
+    "ServerErrorInFormat": _error("A server error occurred (in the format f asks for)",
+                                  in_format=True),
+    "URITooLong": _error("The request line is longer than the server takes (a long filter: "
+                         "simplify its geometry)"),
+    "TooManyRequests": _error("Too many requests of this kind from this client (heavy "
+                              "requests per minute, or failed logins): Retry-After says when "
+                              "to try again"),
+    "ServiceUnavailable": _error("The server is busy or its database is away: Retry-After "
+                                 "says when to try again"),
     "Created": {"description": "The feature was added as a new version of the layer; "
                 "Location names it, ETag is its validator",
                 "content": {_GEOJSON: {"schema": _ref("schemas", "featureGeoJSON")}}},
@@ -245,7 +273,26 @@ _RESPONSES: dict[str, Any] = {
                                     _ref("schemas", "exception"), html=False),
     "Unprocessable": _response("The geometry cannot be published in this layer",
                                _ref("schemas", "exception"), html=False),
+    "NotModified": {"description": "Not changed since the ETag of If-None-Match (or the "
+                    "time of If-Modified-Since)"},
+    "Download": {"description": "The file (Content-Disposition names it)",
+                 "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                             for media in ("application/geopackage+sqlite3", _GEOJSON,
+                                           _CSV, "application/zip",
+                                           "image/tiff; application=geotiff")}},
+    "PartOfDownload": {"description": "The bytes of a raster's COG a Range asked for",
+                       "content": {"image/tiff; application=geotiff": {
+                           "schema": {"type": "string", "format": "binary"}}}},
+    "RangeNotSatisfiable": {"description": "The Range lies past the end of the file"},
+    "Conflict": _error("The layer changed meanwhile (another edit or a publish): try again"),
+    "PayloadTooLarge": _error("The body is too large: publish large sets of features as an "
+                              "upload"),
+    "UnsupportedMediaType": _error("The body is not GeoJSON (Content-Type "
+                                   "application/geo+json)"),
 }
+# asked for JSON and not JSON Schema (Accept: application/json), the queryables come as
+# application/json: GDAL's OAPIF driver refuses any other Content-Type
+_RESPONSES["Queryables"]["content"][_JSON] = {"schema": _ref("schemas", "jsonSchema")}
 
 
 def _parameters(settings: Settings) -> dict[str, Any]:
@@ -345,6 +392,20 @@ def _parameters(settings: Settings) -> dict[str, Any]:
             "description": "The CRS of the body's coordinates, in its own axis order "
                            "(CRS84 when absent)",
             "schema": {"type": "string", "enum": [f"<{c}>" for c in SUPPORTED_CRS]}},
+        "resulttype": _query("resulttype", "hits: only numberMatched, no features (results, "
+                             "the default: a page of them)",
+                             {"type": "string", "enum": ["results", "hits"],
+                              "default": "results"}),
+        "q": _query("q", "Free-text search of the catalog's records (collection catalog): "
+                    "words in Belarusian, Russian or English; a layer answers 400",
+                    {"type": "string"}),
+        "ui": _query("ui", "With f=html: redoc for ReDoc, else Swagger UI",
+                     {"type": "string", "enum": ["swagger", "redoc"]}),
+        "f-download": _query("f", "The file format: gpkg (the default), geojson, csv or shp "
+                             "(a zipped Shapefile); a raster is always its COG (tif)",
+                             {"type": "string",
+                              "enum": ["gpkg", "geojson", "csv", "shp", "tif"],
+                              "default": "gpkg"}),
         "propertyFilters": {
             "name": "propertyFilters", "in": "query", "required": False,
             "description": "Equality filters name=value on any property listed by "
@@ -359,6 +420,8 @@ def _parameters(settings: Settings) -> dict[str, Any]:
 _ITEMS_PARAMETERS = ("f-items", "lang", "bbox", "bbox-crs", "crs", "limit", "offset",
                      "datetime", "filter", "filter-lang", "filter-crs", "sortby", "properties",
                      "skipGeometry")
+_DOWNLOAD_PARAMETERS = ["f-download", "lang", "bbox", "crs", "filter", "filter-lang",
+                        "filter-crs"]
 _STANDARD_NAMES = {"f", "lang", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime",
                    "filter", "filter-lang", "filter-crs", "sortby", "properties",
                    "skipGeometry", "resulttype", "q"}
@@ -376,9 +439,23 @@ def _operation(operation_id: str, summary: str, tags: list[str], parameters: lis
     return operation
 
 
-_ERRORS = {"400": "InvalidParameter", "500": "ServerError"}
+# What any request may also get: a URL over gunicorn's limit_request_line (414, from
+# wsgi.py), a server error, the database away or a full gate (503).
+_ANY = {"414": "URITooLong", "500": "ServerError", "503": "ServiceUnavailable"}
+_ERRORS = {"400": "InvalidParameter", **_ANY}
+_ERRORS_404 = {"400": "InvalidParameter", "404": "NotFound", **_ANY}
+# pygeoapi's routes answer errors in the format f asks for (an HTML page, JSON-LD)
+_ERRORS_IN_FORMAT = {**_ERRORS, "400": "InvalidParameterInFormat",
+                     "500": "ServerErrorInFormat"}
+_ERRORS_404_IN_FORMAT = {**_ERRORS_IN_FORMAT, "404": "NotFoundInFormat"}
+# a heavy request (limits.py: a filter, sortby, datetime, a deep offset, a coverage) counts
+# against the client's rate, and failed logins against theirs
+_LIMITED = {"429": "TooManyRequests"}
+_ITEMS_RESPONSES = {"200": "Features", "304": "NotModified", **_ERRORS_404_IN_FORMAT,
+                    **_LIMITED}
 _EDIT_ERRORS = {"400": "InvalidParameter", "401": "Unauthorized", "403": "Forbidden",
-                "404": "NotFound", "422": "Unprocessable", "500": "ServerError"}
+                "404": "NotFound", "409": "Conflict", "413": "PayloadTooLarge",
+                "415": "UnsupportedMediaType", "422": "Unprocessable", **_LIMITED, **_ANY}
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
@@ -399,7 +476,6 @@ def _edit(operation_id: str, summary: str, responses: dict[str, str], body: str 
         operation["requestBody"] = {"required": True, "description": body, "content": {
             _GEOJSON: {"schema": _ref("schemas", "featureGeoJSON")}}}
     return operation
-_ERRORS_404 = {"400": "InvalidParameter", "404": "NotFound", "500": "ServerError"}
 
 
 _PLACE = {"type": "object", "properties": {
@@ -422,8 +498,7 @@ _SEARCH_LAYER = {"type": "object", "properties": {
 def _search_operation() -> dict[str, Any]:
     """``GET /search`` (issue 19): the page's search box, places and layers."""
     operation = _operation(
-        "search", "Places and layers for a search text", ["search"], ["lang"],
-        {"400": "InvalidParameter", "500": "ServerError"},
+        "search", "Places and layers for a search text", ["search"], ["lang"], _ERRORS,
         "Places (cities, raions, oblasts, railway stations, stops: the features of layers "
         "whose manifest has search:) by name in Belarusian, Russian, English or Latin "
         "transliteration, folded, by prefix and with one typo allowed, best first; layers by "
@@ -449,16 +524,16 @@ def _paths() -> dict[str, Any]:
     collection = {"parameters": [{"$ref": _REF_PARAM + "collectionId"}]}
     return {
         "/": {"get": _operation("getLandingPage", "Landing page", ["server"], ["f", "lang"],
-                                {"200": "LandingPage", **_ERRORS})},
+                                {"200": "LandingPage", **_ERRORS_IN_FORMAT})},
         "/openapi": {"get": _operation("getOpenapi", "This API definition", ["server"],
-                                       ["f", "lang"], {"200": "OpenAPI", **_ERRORS})},
+                                       ["f", "lang", "ui"], {"200": "OpenAPI", **_ERRORS})},
         "/conformance": {"get": _operation(
             "getConformanceDeclaration", "Conformance classes", ["server"], ["f", "lang"],
-            {"200": "ConformanceDeclaration", **_ERRORS})},
+            {"200": "ConformanceDeclaration", **_ERRORS_IN_FORMAT})},
         "/collections": {"get": _operation(
             "getCollections", "Every published collection", ["collections"],
             ["f", "lang", "collections-limit", "collections-offset"],
-            {"200": "Collections", **_ERRORS},
+            {"200": "Collections", "304": "NotModified", **_ERRORS_IN_FORMAT},
             "A page of the published collections (limit, offset), with numberMatched, "
             "numberReturned and next/prev links")},
         "/search": {"get": _search_operation()},
@@ -470,10 +545,10 @@ def _paths() -> dict[str, Any]:
             "reachable", ["server"], [], {"200": "Health", "503": "Unready"})},
         "/collections/{collectionId}": {**collection, "get": _operation(
             "describeCollection", "One collection's metadata", ["collections"], ["f", "lang"],
-            {"200": "Collection", **_ERRORS_404})},
+            {"200": "Collection", "304": "NotModified", **_ERRORS_404_IN_FORMAT})},
         "/collections/{collectionId}/items": {**collection, "get": _operation(
             "getFeatures", "A page of a collection's features", ["features"],
-            [*_ITEMS_PARAMETERS, "propertyFilters"], {"200": "Features", **_ERRORS_404},
+            [*_ITEMS_PARAMETERS, "resulttype", "q", "propertyFilters"], _ITEMS_RESPONSES,
             "Features of the collection, filtered by bbox, CQL2 filter and property "
             "values, sorted, paged with limit and offset, in any crs of the collection"),
             "post": _edit("createFeature", "Add a feature (or a FeatureCollection's)",
@@ -484,7 +559,8 @@ def _paths() -> dict[str, Any]:
             "parameters": [{"$ref": _REF_PARAM + "collectionId"},
                            {"$ref": _REF_PARAM + "featureId"}],
             "get": _operation("getFeature", "One feature", ["features"], ["f", "lang", "crs"],
-                              {"200": "Feature", **_ERRORS_404}),
+                              {"200": "Feature", "304": "NotModified",
+                               **_ERRORS_404_IN_FORMAT}),
             "put": _edit("replaceFeature", "Replace a feature", {"200": "Edited"},
                          "The feature's new GeoJSON (every property; missing ones become "
                          "null)", True, "Conditional on If-Match when sent"),
@@ -494,33 +570,41 @@ def _paths() -> dict[str, Any]:
                            "Conditional on If-Match when sent"),
             "delete": _edit("deleteFeature", "Remove a feature", {"204": "Deleted"}, None,
                             True, "Conditional on If-Match when sent")},
+        "/collections/{collectionId}/download": {**collection, "get": _operation(
+            "getDownload", "The collection as a file", ["features"], _DOWNLOAD_PARAMETERS,
+            {"200": "Download", "206": "PartOfDownload", "304": "NotModified",
+             **_ERRORS_404, "409": "Conflict", "416": "RangeNotSatisfiable", **_LIMITED},
+            "A vector layer in GeoPackage, GeoJSON, CSV or a zipped Shapefile (whole, or "
+            "within bbox and filter, in crs), or a raster's COG (ranged reads work)")},
         "/tileMatrixSets": {"get": _operation(
-            "getTileMatrixSetsList", "The tile matrix sets of the tiles", ["tiles"], [],
+            "getTileMatrixSetsList", "The tile matrix sets of the tiles", ["tiles"], ["lang"],
             {"200": "Json", **_ERRORS})},
         "/tileMatrixSets/{tileMatrixSetId}": {
-            "parameters": [{"$ref": _REF_PARAM + "tileMatrixSetId"}],
+            "parameters": [{"$ref": _REF_PARAM + "mapTileMatrixSetId"}],
             "get": _operation("getTileMatrixSet", "A tile matrix set (OGC TMS 2.0)", ["tiles"],
-                              [], {"200": "Json", **_ERRORS_404})},
+                              ["lang"], {"200": "Json", **_ERRORS_404})},
         "/collections/{collectionId}/tiles": {**collection, "get": _operation(
-            "getCollectionTileSetsList", "The collection's vector tilesets", ["tiles"], [],
-            {"200": "Json", **_ERRORS_404})},
+            "getCollectionTileSetsList", "The collection's vector tilesets", ["tiles"],
+            ["lang"], {"200": "Json", **_ERRORS_404})},
         "/collections/{collectionId}/tiles/{tileMatrixSetId}": {
             "parameters": [{"$ref": _REF_PARAM + "collectionId"},
                            {"$ref": _REF_PARAM + "tileMatrixSetId"}],
             "get": _operation("getCollectionTileSet", "A tileset (f=tilejson: TileJSON 3.0)",
-                              ["tiles"], ["f-tileset"], {"200": "Json", **_ERRORS_404})},
+                              ["tiles"], ["f-tileset", "lang"],
+                              {"200": "Json", **_ERRORS_404})},
         "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": {
             "parameters": [{"$ref": _REF_PARAM + n} for n in (
                 "collectionId", "tileMatrixSetId", "tileMatrix", "tileRow", "tileCol")],
             "get": _operation("getCollectionVectorTile", "One vector tile (MVT)", ["tiles"],
-                              ["v"], {"200": "Tile", "204": "EmptyTile",
-                                      "302": "OtherVersion", **_ERRORS_404})},
+                              ["v"], {"200": "Tile", "204": "EmptyTile", "302": "OtherVersion",
+                                      "304": "NotModified", **_ERRORS_404})},
         "/collections/{collectionId}/queryables": {**collection, "get": _operation(
             "getQueryables", "The properties filter and sortby can use", ["collections"],
-            ["f", "lang"], {"200": "Queryables", **_ERRORS_404})},
+            ["f", "lang"], {"200": "Queryables", "304": "NotModified",
+                            **_ERRORS_404_IN_FORMAT})},
         "/collections/{collectionId}/schema": {**collection, "get": _operation(
             "getSchema", "The collection's properties and their types", ["collections"],
-            ["f", "lang"], {"200": "Schema", **_ERRORS_404})},
+            ["f", "lang"], {"200": "Schema", "304": "NotModified", **_ERRORS_404_IN_FORMAT})},
     }
 
 
@@ -539,7 +623,7 @@ def _collection_items_path(collection_id: str, resource: dict[str, Any]) -> dict
               if f["name"] not in _STANDARD_NAMES]
     names = [f["name"] for f in fields]
     parameters: list[dict[str, Any]] = []
-    for name in _ITEMS_PARAMETERS:
+    for name in (*_ITEMS_PARAMETERS, "resulttype"):
         if name in ("properties", "sortby") and names:
             values = names if name == "properties" else [
                 *names, *(f"-{n}" for n in names)]
@@ -556,7 +640,7 @@ def _collection_items_path(collection_id: str, resource: dict[str, Any]) -> dict
         "tags": ["features"],
         "parameters": parameters,
         "responses": {code: _ref("responses", name)
-                      for code, name in {"200": "Features", **_ERRORS_404}.items()},
+                      for code, name in _ITEMS_RESPONSES.items()},
     }}
 
 
@@ -592,6 +676,9 @@ def build_openapi(settings: Settings, resources: Mapping[str, dict[str, Any]]) -
                                             "with a token"},
             {"name": "tiles", "description": "Vector tiles (OGC API - Tiles)"},
             {"name": "coverages", "description": "Rasters (OGC API - Coverages)"},
+            {"name": "maps", "description": "Maps of every layer (OGC API - Maps)"},
+            {"name": "classic", "description": "WMS, WFS and WMTS for GIS programs that do "
+                                              "not speak OGC API"},
             {"name": "search", "description": "The portal's search box: places and layers"},
         ],
         "paths": paths,

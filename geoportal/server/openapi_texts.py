@@ -226,9 +226,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "be": "Уласцівасці калекцыі ў выглядзе JSON Schema",
         "ru": "Свойства коллекции в виде JSON Schema"},
     "This document": {"be": "Гэты дакумент", "ru": "Этот документ"},
-    "A query parameter has an invalid value": {
-        "be": "Параметр запыту мае недапушчальнае значэнне",
-        "ru": "Параметр запроса имеет недопустимое значение"},
+    "A query parameter is unknown or has an invalid value": {
+        "be": "Невядомы параметр запыту або недапушчальнае значэнне параметра",
+        "ru": "Неизвестный параметр запроса или недопустимое значение параметра"},
     "The requested resource does not exist": {"be": "Запытанага рэсурсу няма",
                                               "ru": "Запрошенного ресурса нет"},
     "A server error occurred": {"be": "Памылка сервера", "ru": "Ошибка сервера"},
@@ -265,6 +265,82 @@ TEXTS: dict[str, dict[str, str]] = {
     "The geometry cannot be published in this layer": {
         "be": "Геаметрыю нельга апублікаваць у гэтым пласце",
         "ru": "Геометрию нельзя опубликовать в этом слое"},
+
+    # -- issue 20: every answer documented (statuses, formats), the download route --------
+    "A query parameter is unknown or has an invalid value (in the format f asks for)": {
+        "be": "Невядомы параметр запыту або недапушчальнае значэнне параметра (у фармаце, "
+              "які просіць f)",
+        "ru": "Неизвестный параметр запроса или недопустимое значение параметра (в формате, "
+              "который запрашивает f)"},
+    "The requested resource does not exist (in the format f asks for)": {
+        "be": "Запытанага рэсурсу няма (у фармаце, які просіць f)",
+        "ru": "Запрошенного ресурса нет (в формате, который запрашивает f)"},
+    "A server error occurred (in the format f asks for)": {
+        "be": "Памылка сервера (у фармаце, які просіць f)",
+        "ru": "Ошибка сервера (в формате, который запрашивает f)"},
+    "The request line is longer than the server takes (a long filter: simplify its "
+    "geometry)": {
+        "be": "Радок запыту даўжэйшы, чым прымае сервер (доўгі фільтр: спрасціце яго "
+              "геаметрыю)",
+        "ru": "Строка запроса длиннее, чем принимает сервер (длинный фильтр: упростите его "
+              "геометрию)"},
+    "Too many requests of this kind from this client (heavy requests per minute, or failed "
+    "logins): Retry-After says when to try again": {
+        "be": "Зашмат такіх запытаў ад гэтага кліента (цяжкіх запытаў за хвіліну або "
+              "няўдалых уваходаў): Retry-After кажа, калі паўтарыць",
+        "ru": "Слишком много таких запросов от этого клиента (тяжёлых запросов в минуту или "
+              "неудачных входов): Retry-After говорит, когда повторить"},
+    "The server is busy or its database is away: Retry-After says when to try again": {
+        "be": "Сервер заняты або яго база даных недаступная: Retry-After кажа, калі паўтарыць",
+        "ru": "Сервер занят или его база данных недоступна: Retry-After говорит, когда "
+              "повторить"},
+    "The layer changed meanwhile (another edit or a publish): try again": {
+        "be": "Пласт тым часам змяніўся (іншая праўка або публікацыя): паўтарыце",
+        "ru": "Слой тем временем изменился (другая правка или публикация): повторите"},
+    "The body is too large: publish large sets of features as an upload": {
+        "be": "Цела запыту завялікае: публікуйце вялікія наборы аб'ектаў загрузкай",
+        "ru": "Тело запроса слишком велико: публикуйте большие наборы объектов загрузкой"},
+    "The body is not GeoJSON (Content-Type application/geo+json)": {
+        "be": "Цела запыту не GeoJSON (Content-Type application/geo+json)",
+        "ru": "Тело запроса не GeoJSON (Content-Type application/geo+json)"},
+    "Not changed since the ETag of If-None-Match (or the time of If-Modified-Since)": {
+        "be": "Не змянілася пасля ETag з If-None-Match (або часу з If-Modified-Since)",
+        "ru": "Не изменилось после ETag из If-None-Match (или времени из If-Modified-Since)"},
+    "The file (Content-Disposition names it)": {
+        "be": "Файл (яго назва ў Content-Disposition)",
+        "ru": "Файл (его имя в Content-Disposition)"},
+    "The bytes of a raster's COG a Range asked for": {
+        "be": "Байты COG растра, запытаныя праз Range",
+        "ru": "Байты COG растра, запрошенные через Range"},
+    "The Range lies past the end of the file": {
+        "be": "Range ляжыць за канцом файла", "ru": "Range лежит за концом файла"},
+    "hits: only numberMatched, no features (results, the default: a page of them)": {
+        "be": "hits: толькі numberMatched, без аб'ектаў (results, па змаўчанні: старонка "
+              "аб'ектаў)",
+        "ru": "hits: только numberMatched, без объектов (results, по умолчанию: страница "
+              "объектов)"},
+    "Free-text search of the catalog's records (collection catalog): words in Belarusian, "
+    "Russian or English; a layer answers 400": {
+        "be": "Пошук па тэксце ў запісах каталога (калекцыя catalog): словы па-беларуску, "
+              "па-руску або па-англійску; пласт адказвае 400",
+        "ru": "Поиск по тексту в записях каталога (коллекция catalog): слова на белорусском, "
+              "русском или английском; слой отвечает 400"},
+    "With f=html: redoc for ReDoc, else Swagger UI": {
+        "be": "З f=html: redoc для ReDoc, інакш Swagger UI",
+        "ru": "С f=html: redoc для ReDoc, иначе Swagger UI"},
+    "The file format: gpkg (the default), geojson, csv or shp (a zipped Shapefile); a raster "
+    "is always its COG (tif)": {
+        "be": "Фармат файла: gpkg (па змаўчанні), geojson, csv або shp (Shapefile у zip); "
+              "растр заўсёды аддаецца як COG (tif)",
+        "ru": "Формат файла: gpkg (по умолчанию), geojson, csv или shp (Shapefile в zip); "
+              "растр всегда отдаётся как COG (tif)"},
+    "The collection as a file": {"be": "Калекцыя файлам", "ru": "Коллекция файлом"},
+    "A vector layer in GeoPackage, GeoJSON, CSV or a zipped Shapefile (whole, or within bbox "
+    "and filter, in crs), or a raster's COG (ranged reads work)": {
+        "be": "Вектарны пласт у GeoPackage, GeoJSON, CSV або Shapefile у zip (увесь або ў "
+              "межах bbox і filter, у crs) ці COG растра (чытанне часткамі працуе)",
+        "ru": "Векторный слой в GeoPackage, GeoJSON, CSV или Shapefile в zip (целиком или в "
+              "пределах bbox и filter, в crs) либо COG растра (чтение частями работает)"},
 }
 
 TEXTS.update(COVERAGE_TEXTS)

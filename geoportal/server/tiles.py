@@ -244,7 +244,11 @@ def tiles_blueprint(live: LiveAPI, store: FeatureStore, cache: TileCache) -> Blu
         return json_response({"tileMatrixSets": [{
             "id": TMS_ID, "title": "Google Maps Compatible for the World", "uri": TMS_URI,
             "links": [{"rel": "self", "type": "application/json",
-                       "href": f"{base()}/tileMatrixSets/{TMS_ID}"}]}]})
+                       "href": f"{base()}/tileMatrixSets/{TMS_ID}"}]}, {
+            # the map tiles' second grid (server/ows/map_tiles.py, issue 20)
+            "id": "BelarusEPSG4326", "title": "Belarus, WGS 84 (EPSG:4326), 256 px tiles "
+            "from 57N 23E", "links": [{"rel": "self", "type": "application/json",
+                                       "href": f"{base()}/tileMatrixSets/BelarusEPSG4326"}]}]})
 
     @bp.get("/tileMatrixSets/<tms_id>")
     def matrix_set(tms_id: str) -> Response:

@@ -451,7 +451,7 @@ def coerce_value(name: str, type_: str, value: Any) -> Any:
         if type_ == "integer":
             number = int(value)
             if not -(2**63) <= number < 2**63:  # no store holds it: a 400, not an overflow
-                raise InputError(tr("the number {value} is too large", value=number))
+                raise ValueError(value)
             return number
         if type_ == "number":
             return float(value)

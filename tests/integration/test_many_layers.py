@@ -140,10 +140,14 @@ def test_pages_render_with_links_to_the_next(server, catalog):
     assert api_page.status_code == 200 and "{collectionId}" in api_page.text
 
 
+_MAP_RELS = ("http://www.opengis.net/def/rel/ogc/1.0/map",
+             "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map")
+
+
 def _without_downloads(doc: dict) -> dict:
     """Our documents are pygeoapi's plus one enclosure link per download format, a
-    ``queryables`` link for GDAL, a link to the vector tilesets and the layer card's
-    ``attribution`` and ``geoportal:*`` members (issue 19)."""
+    ``queryables`` link for GDAL, links to the vector tilesets, the map and the map tiles,
+    and the layer card's ``attribution`` and ``geoportal:*`` members (issue 19)."""
     tilesets = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
     for collection in doc.get("collections", [doc]):
         if collection.get("itemType") == "record":
@@ -159,8 +163,12 @@ def _without_downloads(doc: dict) -> dict:
             "gpkg", "geojson", "csv", "shp"]
         gdal = [link for link in collection["links"] if link["rel"] == "queryables"]
         assert [link["href"].rsplit("/", 1)[1] for link in gdal] == ["queryables?f=json"]
+        maps = [link["href"].split("/collections/", 1)[1] for link in collection["links"]
+                if link["rel"] in _MAP_RELS]  # OGC API - Maps (issue 20)
+        assert maps == [f"{collection['id']}/map", f"{collection['id']}/map/tiles"], maps
         collection["links"] = [link for link in collection["links"]
-                               if link["rel"] not in ("enclosure", "queryables", tilesets)]
+                               if link["rel"] not in ("enclosure", "queryables", tilesets,
+                                                      *_MAP_RELS)]
     return doc
 
 

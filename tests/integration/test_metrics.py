@@ -102,13 +102,13 @@ def test_real_requests_are_counted_over_both_workers(portal: Portal, token: str,
                                                      upload: int) -> None:
     before = scrape(portal)
     items = f"{portal.url}/collections/{LAYER}/items"
-    first = requests.get(items, params={"limit": 2, "f": "json", "note": "hunter2"},
+    first = requests.get(items, params={"limit": 2, "f": "json", "name": "hunter2"},
                          timeout=30)
     assert first.status_code == 200, first.text
     for _ in range(2):
         assert requests.get(items, params={"limit": 2, "f": "json"},
                             timeout=30).status_code == 200
-    again = requests.get(items, params={"limit": 2, "f": "json", "note": "hunter2"},
+    again = requests.get(items, params={"limit": 2, "f": "json", "name": "hunter2"},
                          headers={"If-None-Match": first.headers["ETag"]}, timeout=30)
     assert again.status_code == 304
     tile = morecantile.tms.get("WebMercatorQuad").tile(LON, LAT, 12)
@@ -202,7 +202,7 @@ def test_a_collection_document_asked_again_is_a_cache_hit(portal: Portal,
 
 def test_the_scrape_holds_no_token_query_or_layer_id(portal: Portal, token: str,
                                                      upload: int) -> None:
-    requests.get(f"{portal.url}/collections/{LAYER}/items", params={"note": "hunter2"},
+    requests.get(f"{portal.url}/collections/{LAYER}/items", params={"name": "hunter2"},
                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
     text = scrape_text(portal)
     assert token not in text and token.split(".")[0] not in text

@@ -26,7 +26,10 @@ def _tile(portal, collection: str, z: int, x: int, y: int, **headers: str
 
 def test_tile_matrix_sets(portal):
     listed = requests.get(f"{portal.url}/tileMatrixSets", timeout=30).json()
-    assert [t["id"] for t in listed["tileMatrixSets"]] == ["WebMercatorQuad"]
+    # the vector tiles' grid, and the map tiles' Belarus grid (issue 20)
+    assert [t["id"] for t in listed["tileMatrixSets"]] == ["WebMercatorQuad", "BelarusEPSG4326"]
+    belarus = requests.get(listed["tileMatrixSets"][1]["links"][0]["href"], timeout=30).json()
+    assert belarus["id"] == "BelarusEPSG4326" and len(belarus["tileMatrices"]) == 15
     tms = requests.get(f"{portal.url}/tileMatrixSets/WebMercatorQuad", timeout=30).json()
     assert tms["id"] == "WebMercatorQuad" and len(tms["tileMatrices"]) >= 19
     assert requests.get(f"{portal.url}/tileMatrixSets/Nope", timeout=30).status_code == 404
