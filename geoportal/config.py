@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     map_engines: int = Field(
         4, ge=1, description="MapServer processes one server process runs at once (WMS, WFS, "
                              "WMTS renders); more requests wait up to 10 s, then get HTTP 503.")
+    map_fastcgi: bool = Field(
+        True, description="Keep MapServer running (FastCGI, up to map_engines processes per "
+                          "server process) rather than start it for every request (CGI: "
+                          "100-160 ms more per request).")
     map_max_size: int = Field(
         4096, ge=256, description="Largest WIDTH or HEIGHT of a map (WMS GetMap, OGC API - "
                                   "Maps), in pixels.")

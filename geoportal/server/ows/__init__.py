@@ -47,7 +47,8 @@ def ows_blueprint(live: LiveAPI, store: FeatureStore, rasters: RasterStore,
     """The ``/wms``, ``/wfs``, ``/wmts`` and ``/collections/{id}/map`` routes."""
     bp = Blueprint("ows", __name__)
     workdir = settings.data_dir / "run" / "mapserver"
-    engine = MapServer(workdir, timeout_s=settings.map_timeout_s, slots=settings.map_engines)
+    engine = MapServer(workdir, timeout_s=settings.map_timeout_s, slots=settings.map_engines,
+                       persistent=settings.map_fastcgi)
     services = OwsServices(live, store, rasters, registry, settings, engine,
                            MapfileWriter(workdir))
 
@@ -88,9 +89,8 @@ def ows_blueprint(live: LiveAPI, store: FeatureStore, rasters: RasterStore,
 
     def tile_response(layer_name: str, media: str, tile_args: tuple[str, str, str, str],
                       language: str) -> Response:
-        layer = services.catalogued.layer(layer_name, "layer")
+        layer = services.catalogued.listed(layer_name, "layer")  # no catalog read
         tile = tile_of(*tile_args)
-        etag = None
         body, etag, cached = services.tile(layer, tile, media, language, base_url())
         cache_status("hit" if cached else "miss")
         if request.if_none_match.contains(etag):

@@ -1,13 +1,15 @@
-"""MapServer as the portal's rendering engine: one ``mapserv`` process per request.
+"""MapServer as the portal's rendering engine.
 
 MapServer answers WMS 1.3.0/1.1.1 and WFS 2.0/1.1 itself (capabilities, GetMap, GetFeatureInfo,
 GetLegendGraphic, GetFeature with FES filters, GML 3.2 and GeoJSON), from mapfiles the portal
-writes from the catalog (``mapfile``). It runs as a CGI program (Debian's ``cgi-mapserver``):
-a process per request costs ~55 ms of start-up, but a request that runs too long is killed
-with its process, its memory is capped by ``RLIMIT_AS``, and a crash of the engine (GDAL,
-a broken file) takes nothing else down. Where the mapfile comes from is fixed by us: the
-``map`` parameter never reaches the engine, and its configuration file only accepts mapfiles
-in the portal's own folder (``MS_MAP_PATTERN``).
+writes from the catalog (``mapfile``). It is Debian's ``mapserv`` (``cgi-mapserver``), kept
+running and spoken to over FastCGI (``fastcgi``: up to ``slots`` processes per server process,
+each request with its whole environment), or, with ``persistent=False``, started per request
+as a CGI program (100-160 ms more a request). Either way a request that runs too long is
+stopped with its process, each process's memory is capped by ``RLIMIT_AS``, and a crash of
+the engine (GDAL, a broken file) takes nothing else down. Where the mapfile comes from is fixed
+by us: the ``map`` parameter never reaches the engine, and its configuration file only accepts
+mapfiles in the portal's own folder (``MS_MAP_PATTERN``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from urllib.parse import urlencode
 
 from geoportal.errors import BudgetExceeded, StorageError
 from geoportal.i18n import tr
+from geoportal.server.ows.fastcgi import EngineProcess, Pool
 from geoportal.server.ows.projections import write_projections
 from geoportal.server.ows.syntax import quoted
 
@@ -79,7 +82,10 @@ class MapServer:
     """
 
     def __init__(self, workdir: Path, *, timeout_s: float = 30.0, memory_mb: int = 1536,
-                 slots: int = 4, wait_s: float = 10.0, binary: str | None = None) -> None:
+                 slots: int = 4, wait_s: float = 10.0, binary: str | None = None,
+                 persistent: bool = True) -> None:
+        self.persistent = persistent
+        self._pool = Pool()
         self.workdir = workdir
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
@@ -138,6 +144,8 @@ class MapServer:
         if body is not None:
             cgi["CONTENT_LENGTH"] = str(len(body))
             cgi["CONTENT_TYPE"] = content_type or "application/xml"
+        if self.persistent:
+            return self._ask(cgi, params, body or b"")
         started = time.monotonic()
         try:
             proc = subprocess.Popen([self.binary], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -170,6 +178,39 @@ class MapServer:
             raise EngineFailed(tr("the map engine failed to answer this request; try again, "
                                   "or ask for less"), retry_after=5)
         return _parse_cgi(out)
+
+
+    def _ask(self, cgi: dict[str, str], params: Sequence[tuple[str, str]], body: bytes
+             ) -> Answer:
+        """The request answered by a kept-running ``mapserv`` (``fastcgi``)."""
+        cgi.setdefault("CONTENT_LENGTH", "0")
+        process = self._pool.take()
+        if process is None:
+            try:
+                process = EngineProcess(self.binary, cgi, str(self.workdir),
+                                        self.memory_mb * 1024 * 1024)
+            except OSError as exc:
+                raise StorageError(f"mapserv could not start: {exc}") from exc
+        try:
+            out = process.ask(cgi, body, self.timeout_s)
+        except TimeoutError:
+            process.kill()
+            log.warning("mapserv stopped after %.0f s: %s", self.timeout_s,
+                        urlencode(list(params))[:300])
+            raise BudgetExceeded(tr("the map took longer than {seconds} s to draw; ask for a "
+                                    "smaller area or fewer layers",
+                                    seconds=f"{self.timeout_s:g}"), retry_after=10) from None
+        except (OSError, EOFError) as exc:
+            process.kill()
+            log.error("mapserv failed (%s) on %s", exc, urlencode(list(params))[:300])
+            raise EngineFailed(tr("the map engine failed to answer this request; try again, "
+                                  "or ask for less"), retry_after=5) from None
+        self._pool.give(process)
+        return _parse_cgi(out)
+
+    def close(self) -> None:
+        """Stop the kept-running engine processes."""
+        self._pool.close()
 
 
 def _parse_cgi(out: bytes) -> Answer:

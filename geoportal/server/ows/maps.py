@@ -121,9 +121,12 @@ def routes(bp: Blueprint, live: LiveAPI, services: OwsServices,
            base_url: Callable[[], str]) -> None:
     """Add the OGC API - Maps routes to ``bp``."""
 
-    def served(collection_id: str) -> Layer:
+    def served(collection_id: str, *, light: bool = False) -> Layer:
         live.refresh()
-        layer = live.layer(collection_id) if live.knows(collection_id) else None
+        if light:  # as listed: a cached tile needs no catalog read
+            layer = live.light(collection_id)
+        else:
+            layer = live.layer(collection_id) if live.knows(collection_id) else None
         if layer is None or not is_served(layer):
             raise NotFound(tr("collection {id} not found", id=repr(collection_id[:80])))
         return layer
@@ -212,7 +215,7 @@ def routes(bp: Blueprint, live: LiveAPI, services: OwsServices,
     @bp.get("/collections/<collection_id>/map/tiles/<tms>/<z>/<y>/<x>")
     def map_tile(collection_id: str, tms: str, z: str, y: str, x: str) -> Response:
         """One map tile of the collection."""
-        layer = served(collection_id)
+        layer = served(collection_id, light=True)
         grid(tms)
         if raster_tiles(layer, tms):
             return cast(Response, current_app.view_functions["coverages.map_tile"](

@@ -131,6 +131,15 @@ class Catalogued:
             out.setdefault(layer.id, layer)
         return list(out.values())
 
+    def listed(self, name: str, locator: str) -> Layer:
+        """The published layer ``name`` as listed (no field list): enough to find a cached
+        tile without reading the catalog."""
+        layer = self.live.light(name) if _NAME.match(name) else None
+        if layer is None or not is_served(layer):
+            raise OgcError(tr("no published layer is named {name}", name=repr(name[:80])),
+                           "LayerNotDefined", locator)
+        return layer
+
     def every(self) -> list[Layer]:
         """Every published layer, by id."""
         return [layer for layer in self.live.listed() if is_served(layer)]
