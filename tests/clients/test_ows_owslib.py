@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import subprocess
+import time
 from xml.etree import ElementTree
 
 import numpy as np
@@ -243,6 +244,17 @@ def test_gdal_reads_the_wms_and_wfs(portal, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert page.returncode == 0, page.stderr
     assert page.stdout.count("OGRFeature(") == 1 and "Minsk City" in page.stdout
+    paged = subprocess.run([ogrinfo, "-ro", "-al", "-q", "--config", "OGR_WFS_PAGING_ALLOWED",
+                            "ON", "--config", "OGR_WFS_PAGE_SIZE", "3",
+                            f"WFS:{portal.url}/wfs", "geoportal:oblasts"],
+                           capture_output=True, text=True, timeout=120)
+    assert paged.returncode == 0, paged.stderr
+    assert paged.stdout.count("OGRFeature(") == 7
+    log = portal.data_dir / "server.out"
+    deadline = time.monotonic() + 10
+    while "STARTINDEX=6" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "STARTINDEX=6" in log.read_text()  # the third page of 3 was asked for
 
 
 def test_wms_getmap_is_refused_nothing_it_should_not_be(portal):

@@ -44,6 +44,8 @@ _ABSTRACT = {
     "en": "Municipal and national GIS layers of Belarus, as maps and data through the open "
           "OGC standards.",
 }
+# ows_enable_request "*": services.py passes only WMS and WFS, and only these operations (an
+# "!*" there would also refuse the WMS capabilities of a catalog with no layer yet)
 _WFS_REQUESTS = ("GetCapabilities DescribeFeatureType GetFeature GetPropertyValue "
                  "ListStoredQueries DescribeStoredQueries")
 # (not GML 3.1.1: MapServer would answer it with the HTML template, and QGIS, which picks the
@@ -108,7 +110,7 @@ def map_text(service: Service, layers: Sequence[str]) -> str:
       "wms_srs" "{srs} CRS:84"
       "wms_onlineresource" "{quoted(base)}/wms?"
       "wfs_onlineresource" "{quoted(base)}/wfs?"
-      "ows_enable_request" "!*"
+      "ows_enable_request" "*"
       "wms_enable_request" "GetCapabilities GetMap GetFeatureInfo GetLegendGraphic"
       "wfs_enable_request" "{_WFS_REQUESTS}"
       "wms_feature_info_mime_type" "text/html"
