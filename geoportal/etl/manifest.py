@@ -12,6 +12,7 @@ import yaml
 from geoportal.catalog.models import LANGUAGES, LayerMetadata
 from geoportal.catalog.registry import Registry
 from geoportal.errors import SchemaError
+from geoportal.etl.manifest_texts import shown_names, text_or_texts, too_long
 from geoportal.etl.romanize import detect_language, to_ascii_name
 from geoportal.etl.styles import parse_style
 from geoportal.i18n import Message, tr
@@ -168,7 +169,7 @@ def _texts(value: Any, key: str, problems: _Problems, *, required: bool) -> dict
     if isinstance(value, str):
         value = {lang: value for lang in LANGUAGES}
         if len(value["en"].strip()) > LIMITS[key]:  # one text for all: say it once
-            _too_long(key, value["en"], LIMITS[key], problems)
+            too_long(key, value["en"], LIMITS[key], problems)
             return {}
     elif not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         problems.add("{origin}: '{key}' must be a text or a mapping of be/ru/en to texts",
@@ -177,28 +178,13 @@ def _texts(value: Any, key: str, problems: _Problems, *, required: bool) -> dict
     unknown = set(value) - set(LANGUAGES)
     if unknown:
         problems.add("{origin}: '{key}' has unknown languages {names}; use be, ru, en",
-                     key=key, names=_names(unknown))
+                     key=key, names=shown_names(unknown))
     if required and not any(v.strip() for v in value.values()):
         problems.add("{origin}: '{key}' is empty", key=key)
     out = {k: v.strip() for k, v in value.items() if k in LANGUAGES}
     for lang, text in out.items():
-        _too_long(f"{key}.{lang}", text, LIMITS[key], problems)
+        too_long(f"{key}.{lang}", text, LIMITS[key], problems)
     return out
-
-
-def _too_long(key: str, text: str, limit: int, problems: _Problems) -> bool:
-    """Append "too long" for ``key`` when ``text`` is over ``limit`` characters."""
-    if len(text) <= limit:
-        return False
-    problems.add("{origin}: '{key}' is {n} characters long; at most {limit}", key=key,
-                 n=f"{len(text):,}", limit=f"{limit:,}")
-    return True
-
-
-def _names(keys: Any) -> str:
-    """Unknown keys as the admin typed them, but never an essay: at most 5, each cut."""
-    shown = sorted(str(k)[:40] for k in keys)
-    return str(shown[:5])[:-1] + (f", ... {len(shown) - 5} more]" if len(shown) > 5 else "]")
 
 
 def _keywords(value: Any, problems: _Problems) -> dict[str, list[str]]:
@@ -213,7 +199,7 @@ def _keywords(value: Any, problems: _Problems) -> dict[str, list[str]]:
         unknown = set(map(str, value)) - set(LANGUAGES)
         if unknown:
             problems.add("{origin}: '{key}' has unknown languages {names}; use be, ru, en",
-                         key="keywords", names=_names(unknown))
+                         key="keywords", names=shown_names(unknown))
     else:
         problems.add("{origin}: 'keywords' must be a list or a mapping of be/ru/en to lists")
         return {}
@@ -228,7 +214,7 @@ def _keywords(value: Any, problems: _Problems) -> dict[str, list[str]]:
             if isinstance(item, bool) or not isinstance(item, str | int | float):
                 problems.add("{origin}: '{key}' must be a text", key=f"{where}[{i}]")
                 fine = False
-            elif _too_long(f"{where}[{i}]", str(item).strip(), LIMITS["keyword"], problems):
+            elif too_long(f"{where}[{i}]", str(item).strip(), LIMITS["keyword"], problems):
                 fine = False
         out[lang] = [str(item).strip() for item in items] if fine else []
         if shared:  # one list for every language: its problems are said once
@@ -248,7 +234,7 @@ def _search(value: Any, problems: _Problems) -> dict[str, Any] | None:
     unknown = set(map(str, value)) - _SEARCH_KEYS
     if unknown:
         problems.add("{origin}: unknown search keys {names}; allowed: {allowed}",
-                     names=_names(unknown), allowed=str(sorted(_SEARCH_KEYS)))
+                     names=shown_names(unknown), allowed=str(sorted(_SEARCH_KEYS)))
     kind = value.get("kind", "place")
     if kind not in SEARCH_KINDS:
         problems.add("{origin}: 'search.kind' {value} is not one of {kinds}",
@@ -268,39 +254,6 @@ def _search(value: Any, problems: _Problems) -> dict[str, Any] | None:
     if population:
         out["population_field"] = population
     return out
-
-
-def _is_text(value: Any) -> bool:
-    """A scalar a manifest may give as a text: a string or a number (``label: 2013``)."""
-    return isinstance(value, str | int | float) and not isinstance(value, bool)
-
-
-def _text_or_texts(value: Any, key: str, limit: int, problems: _Problems
-                   ) -> str | dict[str, str] | None:
-    """A text for every language, or ``{be, ru, en}`` (1-3 of them) each its own (issue 19:
-    field titles, ``unit``, ``series.label``); each at most ``limit`` characters. None when
-    absent or wrong (the problem noted, naming ``key``)."""
-    if value is None:
-        return None
-    if _is_text(value):
-        text = str(value).strip()
-        return None if _too_long(key, text, limit, problems) or not text else text
-    if not isinstance(value, dict) or not value or not all(_is_text(v) for v in value.values()):
-        problems.add("{origin}: '{key}' must be a text or a mapping of be/ru/en to texts",
-                     key=key)
-        return None
-    unknown = set(map(str, value)) - set(LANGUAGES)
-    if unknown:
-        problems.add("{origin}: '{key}' has unknown languages {names}; use be, ru, en",
-                     key=key, names=_names(unknown))
-        return None
-    texts = {str(lang): str(text).strip() for lang, text in value.items()}
-    if not any(texts.values()):
-        problems.add("{origin}: '{key}' is empty", key=key)
-        return None
-    if any([_too_long(f"{key}.{lang}", text, limit, problems) for lang, text in texts.items()]):
-        return None
-    return {lang: text for lang, text in texts.items() if text}
 
 
 def _field_name_or_names(value: Any, problems: _Problems) -> str | dict[str, str] | None:
@@ -337,7 +290,7 @@ def _view(data: dict[str, Any], rules: dict[str, FieldRule], problems: _Problems
         view["title_field"] = published(title_field)
     elif title_field is not None:
         view["title_field"] = {lang: published(name) for lang, name in title_field.items()}
-    unit = _text_or_texts(data.get("unit"), "unit", LIMITS["unit"], problems)
+    unit = text_or_texts(data.get("unit"), "unit", LIMITS["unit"], problems)
     if unit is not None:
         view["unit"] = unit
     series = data.get("series")
@@ -348,13 +301,13 @@ def _view(data: dict[str, Any], rules: dict[str, FieldRule], problems: _Problems
             unknown = set(map(str, series)) - _SERIES_KEYS
             if unknown:
                 problems.add("{origin}: '{key}' has unknown keys {names}; allowed: {allowed}",
-                             key="series", names=_names(unknown),
+                             key="series", names=shown_names(unknown),
                              allowed=str(sorted(_SERIES_KEYS)))
             series_id = str(series.get("id") or "")
             if not _SLUG.match(series_id):
                 problems.add("{origin}: 'series.id' {id} must be 1-63 lowercase letters, "
                              "digits or dashes", id=repr(series_id[:80]))
-            label = _text_or_texts(series.get("label"), "series.label",
+            label = text_or_texts(series.get("label"), "series.label",
                                    LIMITS["series_label"], problems)
             if series.get("label") is None:
                 problems.add("{origin}: '{key}' is required (a text or be/ru/en texts)",
@@ -402,7 +355,7 @@ def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
         unknown = set(rule) - _FIELD_KEYS
         if unknown:
             problems.add("{origin}: '{key}' has unknown keys {names}; allowed: {allowed}",
-                         key=where, names=_names(unknown), allowed=str(sorted(_FIELD_KEYS)))
+                         key=where, names=shown_names(unknown), allowed=str(sorted(_FIELD_KEYS)))
         name = rule.get("name")
         if name is not None and not _FIELD_NAME.match(str(name)):
             problems.add("{origin}: '{key}' {name} must be lowercase ASCII letters, digits and "
@@ -413,7 +366,7 @@ def _field_rules(value: Any, problems: _Problems) -> dict[str, FieldRule]:
             problems.add("{origin}: '{key}' {value} is not one of {types}",
                          key=f"{where}.type", value=repr(str(type_)[:40]),
                          types=", ".join(FIELD_TYPES))
-        title = _text_or_texts(rule.get("title"), f"{where}.title", LIMITS["field_title"],
+        title = text_or_texts(rule.get("title"), f"{where}.title", LIMITS["field_title"],
                                problems)
         rules[str(source)] = FieldRule(
             name=str(name) if name is not None else None,
@@ -434,7 +387,7 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     unknown = set(data) - _TOP_KEYS
     if unknown:
         problems.add("{origin}: unknown keys {names}; allowed: {allowed}",
-                     names=_names(unknown), allowed=str(sorted(_TOP_KEYS)))
+                     names=shown_names(unknown), allowed=str(sorted(_TOP_KEYS)))
     layer_id = str(data.get("id") or "")
     if not _SLUG.match(layer_id):
         problems.add("{origin}: id {id} must be 1-63 lowercase letters, digits or dashes",
@@ -455,7 +408,7 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
     unknown = set(source) - _SOURCE_KEYS
     if unknown:
         problems.add("{origin}: unknown source keys {names}; allowed: {allowed}",
-                     names=_names(unknown), allowed=str(sorted(_SOURCE_KEYS)))
+                     names=shown_names(unknown), allowed=str(sorted(_SOURCE_KEYS)))
     for key in sorted(_FLAG_KEYS & set(source)):
         if not isinstance(source[key], bool):
             problems.add("{origin}: '{key}' must be true or false", key=f"source.{key}")
@@ -468,15 +421,15 @@ def build_manifest(data: dict[str, Any], *, base: Path, origin: str) -> Manifest
                          limit=HEADER_ROW_MAX)
     for key in sorted(_SOURCE_KEYS & set(source)):
         if source[key] is not None:
-            _too_long(f"source.{key}", str(source[key]), LIMITS["source_value"], problems)
+            too_long(f"source.{key}", str(source[key]), LIMITS["source_value"], problems)
     for key in ("region", "theme"):
         if data.get(key) is not None:
-            _too_long(key, str(data[key]), 64, problems)
+            too_long(key, str(data[key]), 64, problems)
     for key in ("license", "attribution"):
         if data.get(key) is not None and not isinstance(data[key], str):
             problems.add("{origin}: '{key}' must be a text", key=key)
         elif data.get(key) is not None:
-            _too_long(key, data[key], LIMITS[key], problems)
+            too_long(key, data[key], LIMITS[key], problems)
     meta = LayerMetadata(
         id=layer_id,
         region=str(data.get("region") or ""),

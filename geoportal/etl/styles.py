@@ -38,12 +38,13 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from lxml import etree
 
 from geoportal.catalog.models import LANGUAGES
 from geoportal.errors import SchemaError
+from geoportal.etl.manifest_texts import Problems, shown_names, text_or_texts
 from geoportal.fields import Field
 from geoportal.i18n import Message, tr
 from geoportal.search.folding import fold
@@ -75,13 +76,6 @@ _SLD_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd"
                        "remove_pis": True}
 
 
-class Problems(Protocol):
-    """Where a check notes what is wrong (the manifest's list of problems)."""
-
-    def add(self, template: str, /, **values: Any) -> None:
-        """Note ``template`` (a message id with ``{origin}``) with its values."""
-
-
 class SldRefused(ValueError):
     """An SLD the portal does not take: a message id (with ``{origin}``, ``{key}`` and
     ``{name}``) and its other values."""
@@ -111,14 +105,14 @@ def parse_style(value: Any, *, raster: bool, base: Path, layer_id: str,
     misplaced = keys & set(other)
     if misplaced and raster:
         problems.add("{origin}: 'style' of a raster takes only {allowed}; {names} are for "
-                     "vector layers", allowed=", ".join(RASTER_KEYS), names=_names(misplaced))
+                     "vector layers", allowed=", ".join(RASTER_KEYS), names=shown_names(misplaced))
     elif misplaced:
         problems.add("{origin}: 'style' of a vector layer takes no {names}; those are for "
-                     "rasters", names=_names(misplaced))
+                     "rasters", names=shown_names(misplaced))
     unknown = keys - set(VECTOR_KEYS) - set(RASTER_KEYS)
     if unknown:
         problems.add("{origin}: '{key}' has unknown keys {names}; allowed: {allowed}",
-                     key="style", names=_names(unknown), allowed=str(sorted(allowed)))
+                     key="style", names=shown_names(unknown), allowed=str(sorted(allowed)))
     if misplaced or unknown:
         return None
     out = (_raster_style(value, problems) if raster else
@@ -189,12 +183,6 @@ def _raster_style(value: dict[str, Any], problems: Problems) -> dict[str, Any]:
     return out
 
 
-def _names(keys: Any) -> str:
-    """Keys as the admin typed them, but never an essay: at most 5, each cut."""
-    shown = sorted(str(k)[:40] for k in keys)
-    return str(shown[:5])[:-1] + (f", ... {len(shown) - 5} more]" if len(shown) > 5 else "]")
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -234,34 +222,6 @@ def _field_or_fields(value: Any, key: str, published: Callable[[str], str],
     return None
 
 
-def _title(value: Any, key: str, problems: Problems) -> str | dict[str, str] | None:
-    """A category's title: one text, or ``{be, ru, en}`` texts, each at most TITLE_LIMIT."""
-    if _is_number(value) or isinstance(value, str):
-        text = str(value).strip()
-        if len(text) > TITLE_LIMIT:
-            problems.add("{origin}: '{key}' is {n} characters long; at most {limit}", key=key,
-                         n=f"{len(text):,}", limit=TITLE_LIMIT)
-            return None
-        return text or None
-    if (not isinstance(value, dict) or not value
-            or not all(isinstance(v, str) or _is_number(v) for v in value.values())):
-        problems.add("{origin}: '{key}' must be a text or a mapping of be/ru/en to texts",
-                     key=key)
-        return None
-    unknown = set(map(str, value)) - set(LANGUAGES)
-    if unknown:
-        problems.add("{origin}: '{key}' has unknown languages {names}; use be, ru, en",
-                     key=key, names=_names(unknown))
-        return None
-    texts = {str(lang): str(text).strip() for lang, text in value.items()}
-    for lang, text in texts.items():
-        if len(text) > TITLE_LIMIT:
-            problems.add("{origin}: '{key}' is {n} characters long; at most {limit}",
-                         key=f"{key}.{lang}", n=f"{len(text):,}", limit=TITLE_LIMIT)
-            return None
-    return {lang: text for lang, text in texts.items() if text} or None
-
-
 def _category_value(value: Any, key: str, problems: Problems) -> Any:
     """A category's value: a text (one line), a number or true/false; None when wrong."""
     if isinstance(value, bool) or (_is_number(value) and math.isfinite(value)):
@@ -293,7 +253,7 @@ def _categories(value: Any, published: Callable[[str], str], problems: Problems
     unknown = set(map(str, value)) - set(_CATEGORY_KEYS)
     if unknown:
         problems.add("{origin}: '{key}' has unknown keys {names}; allowed: {allowed}",
-                     key=key, names=_names(unknown), allowed=str(sorted(_CATEGORY_KEYS)))
+                     key=key, names=shown_names(unknown), allowed=str(sorted(_CATEGORY_KEYS)))
     field = value.get("field")
     if field is None:
         problems.add("{origin}: '{key}' is required", key=f"{key}.field")
@@ -316,7 +276,7 @@ def _categories(value: Any, published: Callable[[str], str], problems: Problems
         extra = set(map(str, entry)) - set(_VALUE_KEYS)
         if extra:
             problems.add("{origin}: '{key}' has unknown keys {names}; allowed: {allowed}",
-                         key=where, names=_names(extra), allowed=str(sorted(_VALUE_KEYS)))
+                         key=where, names=shown_names(extra), allowed=str(sorted(_VALUE_KEYS)))
         if "value" not in entry:
             problems.add("{origin}: '{key}' is required", key=f"{where}.value")
             continue
@@ -333,7 +293,7 @@ def _categories(value: Any, published: Callable[[str], str], problems: Problems
             problems.add("{origin}: '{key}' is required", key=f"{where}.color")
             continue
         colour = _colour(entry["color"], f"{where}.color", problems)
-        title = (_title(entry["title"], f"{where}.title", problems)
+        title = (text_or_texts(entry["title"], f"{where}.title", TITLE_LIMIT, problems)
                  if entry.get("title") is not None else None)
         if colour:
             values.append({"value": item, "color": colour,

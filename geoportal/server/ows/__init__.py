@@ -19,8 +19,6 @@ from geoportal.catalog.registry import Registry
 from geoportal.config import Settings
 from geoportal.errors import BudgetExceeded, GeoportalError
 from geoportal.i18n import tr
-from geoportal.server.access_log import cache_status
-from geoportal.server.caching import REVALIDATE
 from geoportal.server.languages import request_language
 from geoportal.server.live import LiveAPI
 from geoportal.server.ows import maps, wmts
@@ -91,16 +89,8 @@ def ows_blueprint(live: LiveAPI, store: FeatureStore, rasters: RasterStore,
                       language: str) -> Response:
         layer = services.catalogued.listed(layer_name, "layer")  # no catalog read
         tile = tile_of(*tile_args)
-        body, etag, cached = services.tile(layer, tile, media, language, base_url())
-        cache_status("hit" if cached else "miss")
-        if request.if_none_match.contains(etag):
-            response = Response(status=HTTPStatus.NOT_MODIFIED)
-        else:
-            response = Response(body, content_type=media)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = REVALIDATE
-        response.vary.add("Accept-Language")
-        return response
+        return maps.tile_answer(*services.tile(layer, tile, media, language, base_url()),
+                                media)
 
     def wmts_kvp(params: Params, language: str) -> Response:
         operation = params.required("REQUEST").lower()

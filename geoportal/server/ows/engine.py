@@ -161,22 +161,14 @@ class MapServer:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-            log.warning("mapserv killed after %.0f s: %s", self.timeout_s,
-                        urlencode(list(params))[:300])
-            raise BudgetExceeded(tr("the map took longer than {seconds} s to draw; ask for a "
-                                    "smaller area or fewer layers",
-                                    seconds=f"{self.timeout_s:g}"), retry_after=10) from None
+            raise self._too_slow(params) from None
         elapsed = time.monotonic() - started
         if err.strip():
             log.info("mapserv said (%.0f ms): %s", elapsed * 1000,
                      err.decode("utf-8", "replace").strip()[:1000])
         if proc.returncode != 0 and not _HEADER_END.search(out):
-            # a crash (a signal) or an abort: logged here with the request, a 503 for the
-            # client, whose request may well be fine
-            log.error("mapserv failed (exit %s) on %s: %s", proc.returncode,
-                      urlencode(list(params))[:300], err.decode("utf-8", "replace")[:500])
-            raise EngineFailed(tr("the map engine failed to answer this request; try again, "
-                                  "or ask for less"), retry_after=5)
+            raise _failed(f"exit {proc.returncode}: "
+                          f"{err.decode('utf-8', 'replace')[:500]}", params)
         return _parse_cgi(out)
 
 
@@ -195,22 +187,32 @@ class MapServer:
             out = process.ask(cgi, body, self.timeout_s)
         except TimeoutError:
             process.kill()
-            log.warning("mapserv stopped after %.0f s: %s", self.timeout_s,
-                        urlencode(list(params))[:300])
-            raise BudgetExceeded(tr("the map took longer than {seconds} s to draw; ask for a "
-                                    "smaller area or fewer layers",
-                                    seconds=f"{self.timeout_s:g}"), retry_after=10) from None
+            raise self._too_slow(params) from None
         except (OSError, EOFError) as exc:
             process.kill()
-            log.error("mapserv failed (%s) on %s", exc, urlencode(list(params))[:300])
-            raise EngineFailed(tr("the map engine failed to answer this request; try again, "
-                                  "or ask for less"), retry_after=5) from None
+            raise _failed(str(exc), params) from None
         self._pool.give(process)
         return _parse_cgi(out)
+
+    def _too_slow(self, params: Sequence[tuple[str, str]]) -> BudgetExceeded:
+        """The 503 of a request stopped at the deadline (its process killed), logged."""
+        log.warning("mapserv stopped after %.0f s: %s", self.timeout_s,
+                    urlencode(list(params))[:300])
+        return BudgetExceeded(tr("the map took longer than {seconds} s to draw; ask for a "
+                                 "smaller area or fewer layers",
+                                 seconds=f"{self.timeout_s:g}"), retry_after=10)
 
     def close(self) -> None:
         """Stop the kept-running engine processes."""
         self._pool.close()
+
+
+def _failed(why: str, params: Sequence[tuple[str, str]]) -> EngineFailed:
+    """The 503 of an engine that ended without an answer (a crash, an abort), logged with
+    the request: the client's request may well be fine."""
+    log.error("mapserv failed (%s) on %s", why, urlencode(list(params))[:300])
+    return EngineFailed(tr("the map engine failed to answer this request; try again, or ask "
+                           "for less"), retry_after=5)
 
 
 def _parse_cgi(out: bytes) -> Answer:

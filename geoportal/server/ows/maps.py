@@ -31,7 +31,7 @@ from geoportal.server.ows.services import OwsServices
 from geoportal.server.pygeoapi_config import CRS84, SUPPORTED_CRS, is_served
 from geoportal.states import LayerKind
 
-__all__ = ["CONFORMANCE", "MAP_PARAMETERS", "routes"]
+__all__ = ["CONFORMANCE", "MAP_PARAMETERS", "routes", "tile_answer"]
 
 CONFORMANCE = [f"http://www.opengis.net/spec/ogcapi-maps-1/1.0/conf/{name}"
                for name in ("core", "crs", "scaling", "spatial-subsetting", "tilesets",
@@ -222,16 +222,22 @@ def routes(bp: Blueprint, live: LiveAPI, services: OwsServices,
                 collection_id=collection_id, tms_id=tms, z=z, y=y, x=x))
         tile = tile_of(tms, z, y, x)
         media = _media_type()
-        body, etag, cached = services.tile(layer, tile, media, request_language(), base_url())
-        cache_status("hit" if cached else "miss")
-        if request.if_none_match.contains(etag):
-            response = Response(status=HTTPStatus.NOT_MODIFIED)
-        else:
-            response = Response(body, content_type=media)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = REVALIDATE
-        response.vary.add("Accept-Language")
-        return response
+        return tile_answer(*services.tile(layer, tile, media, request_language(), base_url()),
+                           media)
+
+
+def tile_answer(body: bytes, etag: str, cached: bool, media: str) -> Response:
+    """A map tile's response (WMTS, Maps): 304 for the ETag the client has; revalidated
+    every time (the URL names no version), by language (labels)."""
+    cache_status("hit" if cached else "miss")
+    if request.if_none_match.contains(etag):
+        response = Response(status=HTTPStatus.NOT_MODIFIED)
+    else:
+        response = Response(body, content_type=media)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = REVALIDATE
+    response.vary.add("Accept-Language")
+    return response
 
 
 def _index(code: int) -> int:
