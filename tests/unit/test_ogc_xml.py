@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -280,9 +279,7 @@ def test_offline_and_plain_failures() -> None:
     located = WMTS.replace(b'version="1.0.0">', b'version="1.0.0" xmlns:xsi="http://www.w3.org/'
                            b'2001/XMLSchema-instance" xsi:schemaLocation="http://www.opengis.net/'
                            b'wmts/1.0 http://127.0.0.1:9/wmts.xsd">', 1)
-    started = time.perf_counter()
     assert validate(located, "wmts-1.0") == []
-    assert time.perf_counter() - started < 1
     # a document's own schema that imports an address with no local copy is refused, not fetched
     elsewhere = (b'<schema xmlns="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:x">'
                  b'<import namespace="urn:y" schemaLocation="http://127.0.0.1:9/y.xsd"/></schema>')

@@ -39,20 +39,12 @@ def titled_groups(document: bytes, registry: Registry, language: str) -> bytes:
     if top is None:
         return document
     _unname(top, ns)
-    for theme_layer in top.findall(f"{ns}Layer"):
-        if theme_layer.find(f"{ns}Layer") is None:
-            continue
-        theme_id = _name(theme_layer, ns)
-        theme = registry.themes.get(theme_id)
-        _retitle(theme_layer, ns, pick_language(theme.name, language) if theme else theme_id)
-        _unname(theme_layer, ns)
-        for region_layer in theme_layer.findall(f"{ns}Layer"):
-            if region_layer.find(f"{ns}Layer") is None:
-                continue
-            code = _name(region_layer, ns)
-            region = registry.regions.get(code)
-            _retitle(region_layer, ns, pick_language(region.name, language) if region else code)
-            _unname(region_layer, ns)
+    for theme_layer in _groups(top, ns):
+        theme = registry.themes.get(_name(theme_layer, ns))
+        _rename(theme_layer, ns, theme.name if theme else None, language)
+        for region_layer in _groups(theme_layer, ns):
+            region = registry.regions.get(_name(region_layer, ns))
+            _rename(region_layer, ns, region.name if region else None, language)
     return bytes(etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8"))
 
 
@@ -67,7 +59,18 @@ def _unname(layer: etree._Element, ns: str) -> None:
         layer.remove(found)
 
 
-def _retitle(layer: etree._Element, ns: str, title: str | None) -> None:
+def _groups(layer: etree._Element, ns: str) -> list[etree._Element]:
+    """The group layers (those holding layers) right under ``layer``."""
+    return [child for child in layer.findall(f"{ns}Layer")
+            if child.find(f"{ns}Layer") is not None]
+
+
+def _rename(layer: etree._Element, ns: str, names: dict[str, str] | None,
+            language: str) -> None:
+    """A group titled by its theme's or region's name in ``language`` (its id when the
+    registry has none), and unnamed."""
     found = layer.find(f"{ns}Title")
+    title = pick_language(names, language) if names else None
     if found is not None and title:
         found.text = title
+    _unname(layer, ns)
