@@ -150,8 +150,18 @@ def test_feature_info_is_a_sheet_below_the_tapped_point(phone, portal):
     assert sheet is not None
     assert sheet["height"] <= 0.45 * box["height"] + 2  # a sheet over the map's lower part
     assert abs(sheet["width"] - box["width"]) < 2
+    # the point is still visible: above the sheet, once the map has eased to it (the sheet may
+    # grow as its table arrives, and the map follows)
+    _poll(page, """ll => {
+        const y = window.portalMap.project(ll).y;
+        const top = document.getElementById('identify').getBoundingClientRect().top
+                    - document.getElementById('map').getBoundingClientRect().top;
+        return !window.portalMap.isMoving() && y > 0 && y < top;
+    }""", lng_lat, timeout=5.0)
+    sheet = info.bounding_box()
+    assert sheet is not None
     point_y = box["y"] + page.evaluate("ll => window.portalMap.project(ll).y", lng_lat)
-    assert box["y"] < point_y < sheet["y"], (point_y, sheet)  # the point is still visible
+    assert box["y"] < point_y < sheet["y"], (point_y, sheet)
     assert _sheet(page) == "collapsed"
     close = info.get_by_role("button").first
     expect(close).to_be_in_viewport()

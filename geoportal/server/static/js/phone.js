@@ -18,7 +18,7 @@
   var panel = null, handle = null, map = null;
   var sheet = "collapsed";
   var drag = null, dragged = false;
-  var lastClick = null, clickSeq = 0, revealed = -1;
+  var lastClick = null, clickSeq = 0, revealed = -1, revealedHeight = 0;
   var awaitingResults = false;  // a search was submitted on a phone: show its answer
 
   function t(key) { return window.I18N.t(key); }
@@ -167,14 +167,17 @@
   /* ---------------------------------------------------------------- feature info */
 
   /* The tapped point above the feature-info sheet: if it is hidden behind it (or too near the
-     top), the map eases so that it sits in the middle of the part still visible. */
+     top), the map eases so that it sits in the middle of the part still visible. The sheet may
+     grow after it opens (a list, then one feature's table): a taller sheet checks again. */
   function reveal() {
     var box = document.getElementById("identify");
-    if (!phone() || !map || !box || box.hidden || !lastClick || revealed === clickSeq) return;
+    if (!phone() || !map || !box || box.hidden || !lastClick) return;
+    var covered = box.getBoundingClientRect().height;
+    if (revealed === clickSeq && covered <= revealedHeight + 1) return;
     revealed = clickSeq;
+    revealedHeight = covered;
     if (sheet !== "collapsed") setSheet("collapsed");
     var height = map.getContainer().clientHeight;
-    var covered = box.getBoundingClientRect().height;
     var y = map.project(lastClick).y;
     var margin = 24;
     if (y > margin && y < height - covered - margin) return;  // visible already
@@ -187,6 +190,11 @@
     new MutationObserver(function () {
       if (!box.hidden) window.requestAnimationFrame(reveal);
     }).observe(box, {attributes: true, attributeFilter: ["hidden"], childList: true});
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () {
+        if (!box.hidden) window.requestAnimationFrame(reveal);
+      }).observe(box);
+    }
   }
 
   /* ---------------------------------------------------------------- start */
