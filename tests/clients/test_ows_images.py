@@ -267,6 +267,23 @@ def test_raster_with_its_colormap_and_range(portal, published):
     assert _near(_pixel(image, 27.85, 53.8), high, tolerance=20)
 
 
+def test_a_raster_legend_shows_its_ramp_and_the_capabilities_link_it(portal, published):
+    legend = _legend(portal, "t-raster")
+    viridis = colormap_colours("viridis")
+    for i in (0, 128, 255):  # both ends and the middle of the range, each a swatch
+        colour = "#{:02x}{:02x}{:02x}".format(*viridis[i])
+        assert _share(legend, colour, tolerance=20) > 0.005, colour
+    assert legend.shape[0] >= 5 * 10  # a row per value named: 0, 25, 50, 75, 100
+    caps = _get(portal, REQUEST="GetCapabilities").text
+    layer = caps[caps.index("<Name>t-raster</Name>"):]
+    layer = layer[:layer.index("</Layer>")]
+    assert "request=GetLegendGraphic" in layer and "layer=t-raster" in layer, layer
+    wmts = requests.get(f"{portal.url}/wmts/1.0.0/WMTSCapabilities.xml?lang=ru", timeout=60).text
+    wmts_layer = wmts[wmts.index("<ows:Identifier>t-raster</ows:Identifier>"):]
+    href = wmts_layer[wmts_layer.index("<LegendURL"):wmts_layer.index("</Style>")]
+    assert "LAYER=t-raster" in href and "LANGUAGE=ru" in href, href
+
+
 def test_a_layer_styled_by_its_sld_file(portal, published):
     image = _map(portal, "t-sld")
     _matches_expected(image, "sld")

@@ -62,6 +62,15 @@ def test_wms_130_capabilities_list_every_published_layer_in_the_language(portal)
     assert "<Title>Города Беларуси и их население</Title>" in text
     assert "<Title>Население</Title>" in text and "<Title>Минск</Title>" in text
     assert "<Name>population</Name>" not in text
+    # a client that read them in Russian asks its maps, feature info and legends in Russian
+    russian = WebMapService(f"{portal.url}/wms?LANGUAGE=ru", version="1.3.0", timeout=60)
+    get_map = russian.getOperationByName("GetMap").methods[0]["url"]
+    assert "LANGUAGE=ru" in get_map, get_map
+    legend = russian["night-lights-2024"].styles["default"]["legend"]
+    assert "LANGUAGE=ru" in legend and "layer=night-lights-2024" in legend, legend
+    png = requests.get(legend, timeout=60)
+    assert png.status_code == 200 and png.headers["Content-Type"] == "image/png"
+    assert _image(png.content).shape[0] >= 50  # five values of the ramp, one a row
 
 
 def test_wms_130_getmap_draws_the_layer_and_111_draws_the_same(portal):

@@ -27,6 +27,7 @@ from geoportal.server.ows.styles import (
     OTHER,
     default_classes,
     layer_colour,
+    legend_number,
     raster_classes,
     sld_body,
     vector_classes,
@@ -357,6 +358,28 @@ def test_a_raster_style_replaces_the_stretch_and_the_colormap():
     assert "([pixel] < 3.0)" in plain
     assert raster_classes(_layer(None, geometry=""), None) == ""
     assert "([pixel] < 0.0)" in raster_classes(layer, None)  # no stretch needed
+
+
+def test_a_raster_legend_names_five_values_with_the_unit_in_the_language():
+    layer = _layer({"colormap": "viridis", "range": [0, 1000]}, geometry="")
+    assert layer.meta.view is not None
+    layer.meta.view["unit"] = {"be": "м", "ru": "м", "en": "m"}
+    ru = raster_classes(layer, None, "ru")
+    names = [line.strip()[6:-1] for line in ru.splitlines() if line.strip().startswith("NAME")]
+    assert names == ["≤ 0 м", "250 м", "500 м", "750 м", "≥ 1\u202f000 м"]
+    # they draw nothing: the ramp's own classes colour the pixels
+    assert ru.count('EXPRESSION ("legend" = "only")') == 5
+    last = colormap_colours("viridis")[-1]
+    assert ru.rstrip().endswith(f"STYLE COLOR {' '.join(map(str, last))} END\n  END")
+    assert 'NAME "≥ 1,000 m"' in raster_classes(layer, None, "en")
+
+
+def test_legend_numbers_have_the_decimals_the_span_needs():
+    assert legend_number(1234.5, 500, "en") == "1,234"
+    assert legend_number(3.25, 10, "ru") == "3,2"
+    assert legend_number(0.125, 1, "be") == "0,12"
+    assert legend_number(-0.0001, 1, "en") == "0.00"
+    assert legend_number(0.00123, 0.01, "en") == "0.0012"
 
 
 def test_sld_body_joins_the_named_layers_of_the_layers_that_have_one():

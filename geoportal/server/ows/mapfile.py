@@ -70,7 +70,9 @@ class Service:
 
 
 def map_text(service: Service, layers: Sequence[str]) -> str:
-    """A whole mapfile: the service's metadata, output formats and ``layers`` (their blocks)."""
+    """A whole mapfile: the service's metadata, output formats and ``layers`` (their blocks).
+    The WMS's operations are advertised with the request's ``LANGUAGE``: a client that read
+    the capabilities in Russian gets its maps, feature info and legends in Russian too."""
     lang = service.language
     title = _TITLE[lang] if lang in _TITLE else _TITLE["en"]
     abstract = _ABSTRACT.get(lang, _ABSTRACT["en"])
@@ -108,7 +110,7 @@ def map_text(service: Service, layers: Sequence[str]) -> str:
       "ows_contactposition" "{quoted(_CONTACT.get(lang, _CONTACT["en"]))}"
       "ows_srs" "{srs}"
       "wms_srs" "{srs} CRS:84"
-      "wms_onlineresource" "{quoted(base)}/wms?"
+      "wms_onlineresource" "{quoted(base)}/wms?LANGUAGE={quoted(lang)}&"
       "wfs_onlineresource" "{quoted(base)}/wfs?"
       "ows_enable_request" "*"
       "wms_enable_request" "GetCapabilities GetMap GetFeatureInfo GetLegendGraphic"

@@ -183,7 +183,8 @@ class OwsServices:
                 ) -> tuple[list[str], dict[str, str]]:
         """The ``LAYER`` blocks of ``layers`` and the environment the engine needs to read
         them (a PostGIS password, object-store keys). Without ``detail`` (capabilities) no
-        layer's data is opened."""
+        vector layer's data is opened, and of a raster only what its legend needs (its
+        stretch: once per file and process)."""
         blocks = []
         env: dict[str, str] = {}
         for layer in layers:
@@ -191,7 +192,8 @@ class OwsServices:
             assert version is not None
             if layer.meta.kind == LayerKind.COVERAGE:
                 location = self.rasters.location(version.store_ref)
-                classes = self._raster_classes(layer, location) if detail else ""
+                classes = self._raster_classes(layer, location, service.language,
+                                               strict=detail)
                 template = (self.writer.write(raster_info_template(layer, service.language),
                                               "html") if detail else self._placeholder)
                 blocks.append(raster_block(layer, location.path, service, classes, template))
@@ -206,13 +208,33 @@ class OwsServices:
                 env["PGPASSWORD"] = source.password
         return blocks, env
 
-    def _raster_classes(self, layer: Layer, location: Any) -> str:
+    def _has_legend(self, layer: Layer) -> bool:
+        """Whether GetLegendGraphic draws something for ``layer``: a vector layer's classes,
+        a raster's ramp (not a palette or RGB raster, drawn as they are)."""
+        if layer.meta.kind != LayerKind.COVERAGE:
+            return True
+        version = layer.current
+        assert version is not None
+        try:
+            return drawn_as(self.rasters.location(version.store_ref)) == "ramp"
+        except Exception as exc:  # unreadable now: the capabilities list it without a legend
+            log.warning("raster %s: no legend: %s", layer.id, exc)
+            return False
+
+    def _raster_classes(self, layer: Layer, location: Any, language: str, *,
+                        strict: bool = True) -> str:
+        """A raster's classes, its legend's among them (the capabilities need those too:
+        MapServer lists a legend only for named classes). Not ``strict`` (the capabilities),
+        a raster that cannot be read now is listed without them."""
         try:
             if drawn_as(location) != "ramp":
                 return ""
-            return raster_classes(layer, stretch(location))
-        except GeoportalError:
-            raise
+            return raster_classes(layer, stretch(location), language)
+        except GeoportalError as exc:
+            if strict:
+                raise
+            log.warning("raster %s: no legend: %s", layer.id, exc)
+            return ""
         except Exception as exc:  # GDAL's many errors: the raster cannot be read now
             log.warning("raster %s: no colour ramp: %s", layer.id, exc)
             return ""
@@ -366,7 +388,10 @@ class OwsServices:
         key = ("wmts", language, base_url, self.live.generation)
 
         def build() -> Answer:
-            body = wmts.capabilities(self.catalogued.every(), language, base_url)
+            layers = self.catalogued.every()
+            body = wmts.capabilities(layers, language, base_url,
+                                     legends={layer.id for layer in layers
+                                              if self._has_legend(layer)})
             return Answer(HTTPStatus.OK, "application/xml; charset=UTF-8", body)
 
         return self._answer(self._capabilities_answer(key, build), max_age=60)

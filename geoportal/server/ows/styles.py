@@ -43,6 +43,8 @@ __all__ = [
     "default_classes",
     "layer_colour",
     "layer_style",
+    "legend_classes",
+    "legend_number",
     "mapserver_type",
     "ramp_classes",
     "raster_classes",
@@ -56,6 +58,7 @@ log = logging.getLogger("geoportal.server")
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2")
 RAMP_STEPS = 16  # colour ranges a raster's ramp is drawn with
+LEGEND_STOPS = 5  # values a raster's legend names (as the viewer's legend)
 # the font of the mapfiles' FONTSET ("sans": services.py), which has Cyrillic; labels are
 # left out on a machine without it rather than failing the map
 LABEL_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
@@ -278,9 +281,11 @@ def _label(kind: str, style: dict[str, Any], fields: Sequence[Field], language: 
             "    END\n")
 
 
-def raster_classes(layer: Layer, stretch: tuple[float, float] | None) -> str:
+def raster_classes(layer: Layer, stretch: tuple[float, float] | None,
+                   language: str = "en") -> str:
     """The classes of a single-band raster: the style's ``range`` (else ``stretch``: its 2nd
-    and 98th percentiles) over the style's ``colormap`` (else the portal's default)."""
+    and 98th percentiles) over the style's ``colormap`` (else the portal's default), then
+    the legend's: a few values along the ramp with the layer's ``unit`` in ``language``."""
     style = layer_style(layer)
     bounds = style.get("range")
     if (isinstance(bounds, list) and len(bounds) == 2
@@ -290,7 +295,11 @@ def raster_classes(layer: Layer, stretch: tuple[float, float] | None) -> str:
         low, high = stretch
     else:
         return ""
-    return ramp_classes(low, high, _ramp(style.get("colormap"), layer.id))
+    colours = _ramp(style.get("colormap"), layer.id)
+    unit = (layer.meta.view or {}).get("unit")
+    unit_text = pick_language(unit, language) if isinstance(unit, dict) else unit
+    return ramp_classes(low, high, colours) + legend_classes(
+        low, high, colours, unit_text if isinstance(unit_text, str) else "", language)
 
 
 def _ramp(name: Any, layer_id: str) -> list[tuple[int, int, int]]:
@@ -342,6 +351,39 @@ def ramp_classes(low: float, high: float, colours: Sequence[tuple[int, int, int]
             "  END\n")
     out.append(_solid(f"[pixel] >= {high!r}", picks[-1]))
     return "".join(out)
+
+
+def legend_classes(low: float, high: float, colours: Sequence[tuple[int, int, int]],
+                   unit: str = "", language: str = "en") -> str:
+    """Classes that draw nothing and name ``LEGEND_STOPS`` values from ``low`` to ``high``
+    in their ramp colours: the legend of a ramp, whose own classes are too many to list and
+    whose colours change within each (MapServer lists only named classes)."""
+    if not high > low:
+        high = low + 1
+    out = []
+    for i in range(LEGEND_STOPS):
+        value = low + (high - low) * i / (LEGEND_STOPS - 1)
+        text = legend_number(value, high - low, language) + (f" {unit}" if unit else "")
+        if i == 0:
+            text = "≤ " + text
+        elif i == LEGEND_STOPS - 1:
+            text = "≥ " + text
+        colour = colours[round(i * (len(colours) - 1) / (LEGEND_STOPS - 1))]
+        out.append(f'  CLASS\n    NAME "{quoted(text)}"\n    EXPRESSION ("legend" = "only")\n'
+                   f"    STYLE COLOR {' '.join(map(str, colour))} END\n  END\n")
+    return "".join(out)
+
+
+def legend_number(value: float, span: float, language: str = "en") -> str:
+    """``value`` with as many decimals as a legend of ``span`` needs, in the language's
+    style: a decimal comma and grouped thousands (a narrow space) in Belarusian and Russian."""
+    decimals = 0 if span >= 20 else 1 if span >= 2 else 2 if span >= 0.2 else 4
+    text = f"{value:,.{decimals}f}"
+    if text.startswith("-") and float(text.replace(",", "")) == 0:
+        text = text[1:]  # "-0" is zero
+    if language in ("be", "ru"):
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
 
 
 def _solid(expression: str, colour: tuple[int, int, int]) -> str:

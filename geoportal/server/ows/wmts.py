@@ -10,7 +10,7 @@ image/png&TILEMATRIXSET=WebMercatorQuad&TILEMATRIX=7&TILEROW=41&TILECOL=73``; RE
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from geoportal.catalog import Layer
@@ -72,7 +72,7 @@ def _matrix_set(grid_name: str) -> str:
             f"{''.join(matrices)}</TileMatrixSet>\n")
 
 
-def _layer(layer: Layer, language: str, base: str) -> str:
+def _layer(layer: Layer, language: str, base: str, legend: bool) -> str:
     meta = layer.meta
     title = pick_language(meta.title, language) or layer.id
     abstract = pick_language(meta.description, language) or ""
@@ -102,13 +102,23 @@ def _layer(layer: Layer, language: str, base: str) -> str:
             f"<ows:UpperCorner>{box[2]!r} {box[3]!r}</ows:UpperCorner>"
             "</ows:WGS84BoundingBox>"
             f"<ows:Identifier>{layer.id}</ows:Identifier>\n"
-            '<Style isDefault="true"><ows:Identifier>default</ows:Identifier></Style>'
+            '<Style isDefault="true"><ows:Identifier>default</ows:Identifier>'
+            + (_legend_url(layer.id, language, base) if legend else "") + "</Style>"
             "<Format>image/png</Format><Format>image/jpeg</Format>\n"
             f"{''.join(links)}{resources}</Layer>\n")
 
 
-def capabilities(layers: Sequence[Layer], language: str, base: str) -> bytes:
-    """The WMTS 1.0.0 capabilities of ``layers`` in ``language``, for the service at ``base``."""
+def _legend_url(layer_id: str, language: str, base: str) -> str:
+    """The WMS GetLegendGraphic of a layer, in ``language``: the WMTS has none of its own."""
+    href = (f"{base}/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetLegendGraphic&LAYER={layer_id}"
+            f"&FORMAT=image/png&SLD_VERSION=1.1.0&LANGUAGE={language}")
+    return f'<LegendURL format="image/png" xlink:href={quoteattr(href)}/>'
+
+
+def capabilities(layers: Sequence[Layer], language: str, base: str,
+                 legends: Collection[str] = ()) -> bytes:
+    """The WMTS 1.0.0 capabilities of ``layers`` in ``language``, for the service at ``base``;
+    the layers named in ``legends`` link their legend."""
     title = _TITLE.get(language, _TITLE["en"])
     kvp = f"{base}/wmts?"
 
@@ -140,7 +150,7 @@ def capabilities(layers: Sequence[Layer], language: str, base: str) -> bytes:
         f"<ows:OperationsMetadata>\n{operation('GetCapabilities')}{operation('GetTile')}"
         "</ows:OperationsMetadata>\n"
         "<Contents>\n"
-        + "".join(_layer(layer, language, base) for layer in layers)
+        + "".join(_layer(layer, language, base, layer.id in legends) for layer in layers)
         + "".join(_matrix_set(name) for name in GRIDS)
         + "</Contents>\n"
         f"<ServiceMetadataURL xlink:href={quoteattr(base + _CAPABILITIES)}/>\n"
