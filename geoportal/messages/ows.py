@@ -9,6 +9,12 @@ from __future__ import annotations
 __all__ = ["OWS"]
 
 OWS: dict[str, dict[str, str]] = {
+    "{name} must be a resolution from {low} to {high} dots per inch": {
+        "be": "{name} павінна быць раздзяляльнасцю ад {low} да {high} кропак на цалю",
+        "ru": "{name} должно быть разрешением от {low} до {high} точек на дюйм"},
+    "the map engine refused the request: {reason}": {
+        "be": "картографічны рухавік адхіліў запыт: {reason}",
+        "ru": "картографический движок отклонил запрос: {reason}"},
     "send {service} requests with GET or as a form (key-value pairs)": {
         "be": "дасылайце запыты {service} метадам GET або як форму (пары ключ-значэнне)",
         "ru": "отправляйте запросы {service} методом GET или как форму (пары ключ-значение)"},

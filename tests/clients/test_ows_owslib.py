@@ -200,6 +200,13 @@ def _fes(operator) -> str:
      "InvalidParameterValue"),
     ({"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "DeleteEverything"},
      "OperationNotSupported"),
+    # resolutions beyond the engine's range (it answered them with an HTML page of its own)
+    ({"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "raions",
+      "STYLES": "", "CRS": "EPSG:4326", "BBOX": "51,23,57,33", "WIDTH": 10, "HEIGHT": 10,
+      "FORMAT": "image/png", "MAP_RESOLUTION": "abc"}, "map_resolution"),
+    ({"SERVICE": "WMS", "VERSION": "1.3.0", "REQUEST": "GetMap", "LAYERS": "raions",
+      "STYLES": "", "CRS": "EPSG:4326", "BBOX": "51,23,57,33", "WIDTH": 10, "HEIGHT": 10,
+      "FORMAT": "image/png", "FORMAT_OPTIONS": "dpi:100000"}, "format_options"),
     ({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "Transaction"}, "OperationNotSupported"),
     ({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature"}, "MissingParameterValue"),
 ])
@@ -208,6 +215,23 @@ def test_bad_requests_get_the_services_exception_report(portal, params, code):
     answer = requests.get(f"{portal.url}{path}", params=params, timeout=60)
     assert 400 <= answer.status_code < 500
     assert "xml" in answer.headers["Content-Type"] and code in answer.text
+
+
+def test_a_hand_typed_request_without_styles_and_qgis_print_resolutions_are_drawn(portal):
+    base = {"SERVICE": "WMS", "VERSION": "1.3.0", "LAYERS": "oblasts", "CRS": "EPSG:4326",
+            "BBOX": "51,23,57,33", "WIDTH": 100, "HEIGHT": 100}
+    plain = requests.get(f"{portal.url}/wms", params={**base, "REQUEST": "GetMap",
+                                                      "FORMAT": "image/png"}, timeout=60)
+    assert plain.status_code == 200 and plain.headers["Content-Type"] == "image/png", plain.text
+    info = requests.get(f"{portal.url}/wms", params={
+        **base, "REQUEST": "GetFeatureInfo", "QUERY_LAYERS": "oblasts", "I": 50, "J": 50,
+        "INFO_FORMAT": "application/json"}, timeout=60)
+    assert info.status_code == 200 and info.json()["features"], info.text[:300]
+    # QGIS printing at 300 dpi sends all three
+    printed = requests.get(f"{portal.url}/wms", params={
+        **base, "REQUEST": "GetMap", "STYLES": "", "FORMAT": "image/png", "DPI": 300,
+        "MAP_RESOLUTION": 300, "FORMAT_OPTIONS": "dpi:300"}, timeout=60)
+    assert printed.status_code == 200 and printed.headers["Content-Type"] == "image/png"
 
 
 @pytest.mark.parametrize("params", [

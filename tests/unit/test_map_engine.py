@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from geoportal.errors import BudgetExceeded
-from geoportal.server.ows.engine import EngineFailed, MapServer
+from geoportal.server.ows.engine import Answer, EngineFailed, MapServer
+from geoportal.server.ows.kvp import OgcError
+from geoportal.server.ows.services import engine_page_error
 from tests.conftest import require_tool
 
 MAPFILE = """MAP
@@ -87,3 +89,26 @@ def test_past_the_deadline_the_process_is_stopped(engine):
         os.kill(pid, 0)  # gone
     engine.timeout_s = 20
     assert engine.run(mapfile, GETMAP).body.startswith(b"\x89PNG")
+
+
+def test_the_engines_own_error_page_becomes_a_report_or_a_503(engine, tmp_path: Path):
+    """MapServer prints an HTML page (status 200) for the errors it has no exception report
+    for: the real one for a resolution out of its range is a 400 naming the engine's reason,
+    with the server's paths taken out; a store it could not open is a 503."""
+    mapfile = tmp_path / "t.map"
+    mapfile.write_text(MAPFILE)
+    answer = engine.run(mapfile, [*GETMAP, ("MAP_RESOLUTION", "5")])
+    assert answer.status == 200 and "html" in answer.content_type  # what the engine does
+    error = engine_page_error(answer, lambda body: body)
+    assert isinstance(error, OgcError) and error.status == 400
+    assert "Resolution value out of range" in str(error.user_message("en"))
+    assert engine_page_error(engine.run(mapfile, GETMAP), lambda body: body) is None
+    page = Answer(200, "text/html", b"<HTML><HEAD><TITLE>MapServer Message</TITLE></HEAD>"
+                  b"<BODY BGCOLOR='#FFFFFF'>msOGRFileOpen(): Open failed for /srv/var/x.gpkg"
+                  b"</BODY></HTML>")
+    failed = engine_page_error(page, lambda body: body.replace(b"/srv/var", b"..."))
+    assert isinstance(failed, EngineFailed)
+    refused = engine_page_error(
+        Answer(200, "text/html", page.body.replace(b"msOGRFileOpen(): Open failed", b"x()")),
+        lambda body: body.replace(b"/srv/var", b"..."))
+    assert isinstance(refused, OgcError) and "/srv/var" not in str(refused.user_message("en"))

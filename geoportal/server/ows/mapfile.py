@@ -114,6 +114,7 @@ def map_text(service: Service, layers: Sequence[str]) -> str:
       "wfs_onlineresource" "{quoted(base)}/wfs?"
       "ows_enable_request" "*"
       "wms_enable_request" "GetCapabilities GetMap GetFeatureInfo GetLegendGraphic"
+      "wms_allow_getmap_without_styles" "true"
       "wfs_enable_request" "{_WFS_REQUESTS}"
       "wms_feature_info_mime_type" "text/html"
       "wms_getfeatureinfo_formatlist" "{_INFO_FORMATS}"

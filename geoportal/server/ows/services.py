@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -73,6 +74,11 @@ _SERVER_SIDE = re.compile(rb"msPostGISLayerOpen|Database connection failed|msOGR
                           rb"msDrawRasterLayerLow|Unable to access file|msSHPOpen|"
                           rb"Corrupted data|GDALOpen|relation \S+ does not exist")
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
+# the resolutions MapServer draws at (its MS_RESOLUTION_MIN and _MAX)
+MIN_DPI, MAX_DPI = 10, 1000
+# the HTML page MapServer prints for an error it has no exception report for
+_ENGINE_PAGE = re.compile(rb"<TITLE>MapServer Message</TITLE>.*?<BODY[^>]*>(.*?)</BODY>",
+                          re.IGNORECASE | re.DOTALL)
 
 # What each operation passes to the engine (upper case); the rest of a request stays here.
 _WMS_PASSED = {
@@ -253,6 +259,9 @@ class OwsServices:
                       answer.body[:1500].decode("utf-8", "replace"))
             raise EngineFailed(tr("a layer's data cannot be read just now; try again in a "
                                   "minute"), retry_after=30)
+        failure = engine_page_error(answer, self._scrub)
+        if failure is not None:
+            raise failure
         if status >= 500:  # the engine's own failure: ours to log, a 503 for the client
             log.error("mapserv answered %s: %s", status,
                       answer.body[:500].decode("utf-8", "replace"))
@@ -325,6 +334,7 @@ class OwsServices:
         else:
             layers = self.catalogued.layers(params.required("LAYERS"), "layers")
             _check_size(params, self.settings.map_max_size)
+            _check_resolution(params)
         if operation == "getfeatureinfo":
             queried = self.catalogued.layers(params.required("QUERY_LAYERS"), "query_layers")
             named = {layer.id for layer in layers}
@@ -506,6 +516,45 @@ def _check_size(params: Params, most: int) -> None:
         if not raw.isdigit() or not 1 <= int(raw) <= most:
             raise OgcError(tr("{name} must be a whole number of pixels from 1 to {most}",
                               name=name, most=most), "InvalidParameterValue", name.lower())
+
+
+def engine_page_error(answer: Answer, scrub: Callable[[bytes], bytes]
+                      ) -> OgcError | EngineFailed | None:
+    """The error to answer instead of the HTML page MapServer prints for a failure it has no
+    exception report for (a 400 in the service's report; a 503, logged, when a store could
+    not be read); None for any other answer. ``scrub`` takes the server's paths out."""
+    if "html" not in answer.content_type:
+        return None
+    page = _ENGINE_PAGE.search(answer.body[:4000])
+    if page is None:
+        return None
+    text = scrub(re.sub(rb"<!--.*?-->|<[^>]+>", b" ", page.group(1), flags=re.DOTALL))
+    reason = " ".join(text.decode("utf-8", "replace").split())[:300]
+    if _SERVER_SIDE.search(answer.body[:4000]):
+        log.error("mapserv could not read a layer: %s", reason)
+        return EngineFailed(tr("a layer's data cannot be read just now; try again in a "
+                               "minute"), retry_after=30)
+    return OgcError(tr("the map engine refused the request: {reason}", reason=reason),
+                    "InvalidParameterValue", "")
+
+
+def _check_resolution(params: Params) -> None:
+    """DPI, MAP_RESOLUTION and FORMAT_OPTIONS=dpi: (as QGIS sends them) within the engine's
+    range, which it would otherwise answer with a page of its own."""
+    values = [(name, params.get(name).strip()) for name in ("DPI", "MAP_RESOLUTION")]
+    for option in params.get("FORMAT_OPTIONS").split(";"):
+        key, _, value = option.partition(":")
+        if key.strip().lower() == "dpi":
+            values.append(("FORMAT_OPTIONS", value.strip()))
+    for name, raw in values:
+        try:
+            number = float(raw) if raw else None
+        except ValueError:
+            number = math.nan
+        if number is not None and not MIN_DPI <= number <= MAX_DPI:
+            raise OgcError(tr("{name} must be a resolution from {low} to {high} dots per inch",
+                              name=name, low=MIN_DPI, high=MAX_DPI),
+                           "InvalidParameterValue", name.lower())
 
 
 def _check_count(params: Params, most: int) -> None:
