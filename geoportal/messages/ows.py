@@ -9,6 +9,11 @@ from __future__ import annotations
 __all__ = ["OWS"]
 
 OWS: dict[str, dict[str, str]] = {
+    "{name} of PropertyIsLike must be one character other than a quote or a backslash": {
+        "be": "{name} у PropertyIsLike павінен быць адным знакам, не двукоссем, апострафам ці "
+              "адваротнай касой рысай",
+        "ru": "{name} в PropertyIsLike должен быть одним символом, не кавычкой, апострофом или "
+              "обратной косой чертой"},
     "{name} must be a resolution from {low} to {high} dots per inch": {
         "be": "{name} павінна быць раздзяляльнасцю ад {low} да {high} кропак на цалю",
         "ru": "{name} должно быть разрешением от {low} до {high} точек на дюйм"},

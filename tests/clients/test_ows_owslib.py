@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import time
 from xml.etree import ElementTree
+from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
 import pytest
@@ -180,6 +182,34 @@ def test_wfs_20_filters_and_reprojects_with_the_right_axis_order(portal):
         "BBOX": f"{lat - 0.05},{lon - 0.05},{lat + 0.05},{lon + 0.05},"
                 "urn:ogc:def:crs:EPSG::4326"}, timeout=60).json()
     assert [f["properties"]["name_ru"] for f in box["features"]] == ["Гродно"]
+
+
+def test_a_like_filter_with_an_apostrophe_matches_the_name_and_never_rewrites_the_sql(portal):
+    """MapServer wrote a LIKE pattern into the GeoPackage's SQL unescaped: ``x' OR '1'='1``
+    matched every station. Belarusian names have apostrophes (Сар'янка), so a quote is kept
+    as a one-character wildcard rather than refused."""
+    queryables = requests.get(f"{portal.url}/collections/railway-stations/queryables",
+                              params={"f": "json", "lang": "en"}, timeout=30).json()
+    field = next(name for name, spec in queryables["properties"].items()
+                 if spec.get("title") == "Name in Belarusian")
+
+    def hits(pattern: str) -> int:
+        fes = ('<fes:Filter xmlns:fes="http://www.opengis.net/fes/2.0"><fes:PropertyIsLike '
+               'wildCard="*" singleChar="." escapeChar="!"><fes:ValueReference>'
+               f"{field}</fes:ValueReference><fes:Literal>{xml_escape(pattern)}</fes:Literal>"
+               "</fes:PropertyIsLike></fes:Filter>")
+        answer = requests.get(f"{portal.url}/wfs", params={
+            "SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature",
+            "TYPENAMES": "railway-stations", "RESULTTYPE": "hits", "FILTER": fes}, timeout=60)
+        assert answer.status_code == 200, answer.text[:500]
+        found = re.search(r'numberMatched="(\d+)"', answer.text)
+        assert found is not None, answer.text[:500]
+        return int(found.group(1))
+
+    assert hits("*") > 900  # the control: every station
+    assert hits("x' OR '1'='1") == 0
+    assert hits("x' OR name LIKE '%") == 0
+    assert hits("Сар'янка") == 1
 
 
 def _fes(operator) -> str:

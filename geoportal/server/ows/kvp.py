@@ -20,7 +20,7 @@ from geoportal.errors import InputError
 from geoportal.i18n import LANGUAGES, Message, tr
 
 __all__ = ["MAX_XML_BYTES", "OgcError", "Params", "PostedRequest", "canonical_filter",
-           "exception_response", "language_param", "posted_request"]
+           "client_sld", "defused_like", "exception_response", "language_param", "posted_request"]
 
 _FES = {"fes": "http://www.opengis.net/fes/2.0", "ogc": "http://www.opengis.net/ogc"}
 _GML32 = "http://www.opengis.net/gml/3.2"
@@ -156,7 +156,59 @@ def canonical_filter(text: str, locator: str = "filter") -> str:
     namespaces = {el.tag.split("}")[0][1:] for el in root.iter() if isinstance(el.tag, str)
                   and el.tag.startswith("{")}
     nsmap = {**_FES, "gml": _GML32 if _GML32 in namespaces else _GML}
-    return str(etree.tostring(_copied(root, None, nsmap), encoding="unicode"))
+    return str(etree.tostring(defused_like(_copied(root, None, nsmap), locator),
+                              encoding="unicode"))
+
+
+def client_sld(text: str) -> str:
+    """A client's ``SLD_BODY`` for the engine: read without entities, DTD or network, its
+    ``PropertyIsLike`` patterns defused (``defused_like``); an OGC error when it is not XML."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False)
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise OgcError(tr("{name} is not well-formed XML: {problem}", name="SLD_BODY",
+                          problem=str(exc)[:200]), "InvalidParameterValue", "sld_body") from None
+    return str(etree.tostring(defused_like(root, "sld_body"), encoding="unicode"))
+
+
+# the attributes of a PropertyIsLike that name its wildcards (FES 1.0 says ``escape``)
+_LIKE_CHARS = ("wildCard", "singleChar", "escapeChar", "escape")
+_QUOTES = "'\"\\"
+_SPARE_SINGLE = "_?#~"
+
+
+def defused_like(root: etree._Element, locator: str) -> etree._Element:
+    """``root`` with no quote in a ``PropertyIsLike`` pattern: MapServer writes the pattern
+    into its SQL unescaped on the GeoPackage store, so ``x' OR '1'='1`` matched every feature.
+    A quote in the pattern becomes the single-character wildcard (``Сар'янка`` still matches,
+    with a letter or two more); a quote as a wildcard is refused."""
+    for like in root.iter():
+        if not isinstance(like.tag, str) or etree.QName(like).localname != "PropertyIsLike":
+            continue
+        for name in _LIKE_CHARS:
+            value = like.get(name)
+            if value is not None and (len(value) != 1 or value in _QUOTES):
+                raise OgcError(tr("{name} of PropertyIsLike must be one character other than "
+                                  "a quote or a backslash", name=name),
+                               "InvalidParameterValue", locator)
+        literals = [child for child in like if isinstance(child.tag, str)
+                    and etree.QName(child).localname == "Literal"]
+        if not any("'" in "".join(literal.itertext()) for literal in literals):
+            continue
+        single = like.get("singleChar")
+        if single is None:
+            taken = "".join("".join(literal.itertext()) for literal in literals) + "".join(
+                like.get(name) or "" for name in _LIKE_CHARS)
+            single = next((c for c in _SPARE_SINGLE if c not in taken), "_")
+            like.set("singleChar", single)
+        for literal in literals:
+            text = "".join(literal.itertext()).replace("'", single)
+            for child in list(literal):
+                literal.remove(child)
+            literal.text = text
+    return root
 
 
 def _copied(element: etree._Element, parent: etree._Element | None,
@@ -214,7 +266,8 @@ def posted_request(body: bytes) -> PostedRequest:
     # the client's other prefixes stay declared: values name them (typeNames="geoportal:x")
     nsmap = {**{p: u for p, u in root.nsmap.items() if p and p not in nsmap
                 and u not in nsmap.values()}, **nsmap}
-    rewritten = etree.tostring(_copied(root, None, nsmap), xml_declaration=True,
+    rewritten = etree.tostring(defused_like(_copied(root, None, nsmap), "request"),
+                               xml_declaration=True,
                                encoding="UTF-8")
     return PostedRequest(operation.lower(), version,
                          [n for part in names for n in part.split(",") if n], bytes(rewritten))

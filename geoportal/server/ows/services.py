@@ -33,7 +33,13 @@ from geoportal.server.live import LiveAPI
 from geoportal.server.ows import wmts
 from geoportal.server.ows.capabilities import titled_groups
 from geoportal.server.ows.engine import Answer, EngineFailed, MapServer
-from geoportal.server.ows.kvp import OgcError, Params, PostedRequest, canonical_filter
+from geoportal.server.ows.kvp import (
+    OgcError,
+    Params,
+    PostedRequest,
+    canonical_filter,
+    client_sld,
+)
 from geoportal.server.ows.map_tiles import (
     MapTile,
     blank_tile,
@@ -315,7 +321,8 @@ class OwsServices:
             raise OgcError(tr("SLD_BODY is larger than {size} KB", size=MAX_SLD_BYTES // 1024),
                            "InvalidParameterValue", "sld_body")
         service = self.service(base_url, language)
-        passed = [(k, v) for k, v in params.replaced(SERVICE="WMS", VERSION=version)
+        passed = [(k, client_sld(v) if k == "SLD_BODY" and v.strip() else v)
+                  for k, v in params.replaced(SERVICE="WMS", VERSION=version)
                   if k in _WMS_PASSED[operation]]
         if operation == "getcapabilities":
             key = ("wms", version, language, base_url, self.live.generation)

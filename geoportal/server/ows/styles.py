@@ -34,6 +34,7 @@ from geoportal.catalog import Layer
 from geoportal.errors import InputError
 from geoportal.etl.styles import SLD_NS, SldRefused, find_field, parse_sld, value_text
 from geoportal.fields import Field, pick_language
+from geoportal.server.ows.kvp import defused_like
 from geoportal.server.ows.syntax import quoted, rgb
 from geoportal.storage.raster_tiles import colormap_colours
 
@@ -330,7 +331,7 @@ def sld_body(layers: Sequence[Layer]) -> str | None:
     document = etree.Element(f"{{{SLD_NS}}}StyledLayerDescriptor", nsmap={None: SLD_NS},
                              version="1.0.0")
     document.extend(named)
-    return str(etree.tostring(document, encoding="unicode"))
+    return str(etree.tostring(defused_like(document, "sld"), encoding="unicode"))
 
 
 def ramp_classes(low: float, high: float, colours: Sequence[tuple[int, int, int]]) -> str:
