@@ -9,6 +9,16 @@ from __future__ import annotations
 __all__ = ["OWS"]
 
 OWS: dict[str, dict[str, str]] = {
+    "BBOX must be four numbers (the lower corner, then the upper one) and maybe a CRS": {
+        "be": "BBOX павінен быць чатырма лікамі (ніжні кут, потым верхні) і, магчыма, CRS",
+        "ru": "BBOX должен быть четырьмя числами (нижний угол, затем верхний) и, возможно, "
+              "CRS"},
+    "BBOX must give the lower corner first": {
+        "be": "BBOX павінен даваць спачатку ніжні кут",
+        "ru": "BBOX должен давать сначала нижний угол"},
+    "the CRS {crs} of BBOX is not offered; use one of {codes}": {
+        "be": "CRS {crs} у BBOX не прапануецца; выкарыстоўвайце адну з {codes}",
+        "ru": "CRS {crs} в BBOX не предлагается; используйте одну из {codes}"},
     "{name} of PropertyIsLike must be one character other than a quote or a backslash": {
         "be": "{name} у PropertyIsLike павінен быць адным знакам, не двукоссем, апострафам ці "
               "адваротнай касой рысай",

@@ -241,6 +241,13 @@ def _fes(operator) -> str:
       "STYLES": "", "CRS": "EPSG:4326", "BBOX": "51,23,57,33", "WIDTH": 10, "HEIGHT": 10,
       "FORMAT": "image/png", "FORMAT_OPTIONS": "dpi:100000"}, "format_options"),
     ({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "Transaction"}, "OperationNotSupported"),
+    # a malformed BBOX was no features (or the engine's assertion); now a report naming it
+    ({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "oblasts",
+      "BBOX": "a,b,c,d"}, 'locator="bbox"'),
+    ({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "oblasts",
+      "BBOX": "54,27,53,28"}, "lower corner"),
+    ({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature", "TYPENAMES": "oblasts",
+      "BBOX": "53,27,54,28,EPSG:999999"}, "EPSG:999999"),
     ({"SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "GetFeature"}, "MissingParameterValue"),
 ])
 def test_bad_requests_get_the_services_exception_report(portal, params, code):

@@ -50,6 +50,7 @@ from geoportal.server.ows.map_tiles import (
     tile_window,
 )
 from geoportal.server.ows.mapfile import (
+    CRS_CODES,
     MapfileWriter,
     Service,
     feature_info_template,
@@ -435,6 +436,7 @@ class OwsServices:
         if params.get("RESULTTYPE").lower() == "hits":  # a count: no format (and MapServer
             passed = [(k, v) for k, v in passed if k != "OUTPUTFORMAT"]  # 8.0 crashes on one)
         _check_count(params, self.settings.max_limit)
+        _check_bbox(params)
         if operation in ("getcapabilities", "liststoredqueries", "describestoredqueries"):
             key = ("wfs", operation, version, language, base_url, self.live.generation,
                    tuple(passed))
@@ -562,6 +564,40 @@ def _check_resolution(params: Params) -> None:
             raise OgcError(tr("{name} must be a resolution from {low} to {high} dots per inch",
                               name=name, low=MIN_DPI, high=MAX_DPI),
                            "InvalidParameterValue", name.lower())
+
+
+def _check_bbox(params: Params) -> None:
+    """A WFS BBOX as the standard has it: four numbers, lower corner first, then maybe one of
+    the offered CRSs. The engine answered a malformed one with no features, or with an
+    assertion of its own."""
+    raw = params.get("BBOX").strip()
+    if not raw:
+        return
+    parts = [part.strip() for part in raw.split(",")]
+    problem = None
+    try:
+        numbers = [float(part) for part in parts[:4]]
+    except ValueError:
+        numbers = []
+    if len(parts) not in (4, 5) or len(numbers) != 4 \
+            or not all(math.isfinite(n) for n in numbers):
+        problem = tr("BBOX must be four numbers (the lower corner, then the upper one) and "
+                     "maybe a CRS")
+    elif numbers[0] > numbers[2] or numbers[1] > numbers[3]:
+        problem = tr("BBOX must give the lower corner first")
+    elif len(parts) == 5 and _epsg(parts[4]) not in {*CRS_CODES, "CRS:84"}:
+        problem = tr("the CRS {crs} of BBOX is not offered; use one of {codes}",
+                     crs=repr(parts[4][:80]), codes=", ".join(CRS_CODES))
+    if problem is not None:
+        raise OgcError(problem, "InvalidParameterValue", "bbox")
+
+
+def _epsg(crs: str) -> str:
+    """``EPSG:4326`` for the URN, URL and short forms of a CRS (CRS:84 for OGC's CRS84)."""
+    found = re.search(r"EPSG(?::|::|/0/|/)(\d{1,6})$", crs.strip(), re.IGNORECASE)
+    if found:
+        return f"EPSG:{found.group(1)}"
+    return "CRS:84" if re.search(r"CRS:?84$", crs.strip(), re.IGNORECASE) else crs
 
 
 def _check_count(params: Params, most: int) -> None:
