@@ -9,6 +9,9 @@ from __future__ import annotations
 __all__ = ["OWS"]
 
 OWS: dict[str, dict[str, str]] = {
+    "the portal publishes no vector layer yet; the WFS has none": {
+        "be": "партал яшчэ не публікуе ніводнага вектарнага пласта; у WFS іх няма",
+        "ru": "портал ещё не публикует ни одного векторного слоя; в WFS их нет"},
     "BBOX must be four numbers (the lower corner, then the upper one) and maybe a CRS": {
         "be": "BBOX павінен быць чатырма лікамі (ніжні кут, потым верхні) і, магчыма, CRS",
         "ru": "BBOX должен быть четырьмя числами (нижний угол, затем верхний) и, возможно, "

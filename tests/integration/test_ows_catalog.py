@@ -16,6 +16,7 @@ import shapely
 from PIL import Image
 
 from tests.conftest import admin_token, empty_portal, require_tool, write_geojson, write_manifest
+from tests.ogc_xml import assert_valid
 
 portal = empty_portal("ows-catalog")
 token = admin_token()
@@ -62,6 +63,15 @@ def _caps(portal, service: str = "WMS", version: str = "1.3.0", language: str = 
 def test_wms_and_wfs_follow_publish_new_version_rollback_and_delete(portal, token, tmp_path):
     empty = _caps(portal)  # nothing published yet: capabilities all the same, no layer
     assert "<WMS_Capabilities" in empty and "<Name>spots</Name>" not in empty
+    # the WFS too (MapServer refuses a WFS without a layer: a stand-in, then dropped)
+    for version in ("2.0.0", "1.1.0"):
+        wfs = _caps(portal, "WFS", version)
+        assert "WFS_Capabilities" in wfs and "FeatureType>" not in wfs, wfs[:500]
+        assert "geoportal-no-layer" not in wfs
+    assert_valid(_caps(portal, "WFS", "2.0.0").encode(), "wfs-2.0")
+    stored = requests.get(f"{portal.url}/wfs", params={
+        "SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "ListStoredQueries"}, timeout=30)
+    assert stored.status_code == 404 and "no vector layer" in stored.text
     _publish(portal, tmp_path, 3)
     _eventually(lambda: "<Name>spots</Name>" in _caps(portal), True)
     assert "<Title>Точки</Title>" in _caps(portal, language="ru")

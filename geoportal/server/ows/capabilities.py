@@ -14,7 +14,7 @@ from lxml import etree
 from geoportal.catalog.registry import Registry
 from geoportal.fields import pick_language
 
-__all__ = ["group_path", "titled_groups"]
+__all__ = ["group_path", "titled_groups", "without_placeholder"]
 
 _WMS = "{http://www.opengis.net/wms}"
 
@@ -74,3 +74,26 @@ def _rename(layer: etree._Element, ns: str, names: dict[str, str] | None,
     if found is not None and title:
         found.text = title
     _unname(layer, ns)
+
+
+def without_placeholder(document: bytes, name: str) -> bytes:
+    """WFS capabilities without the feature type ``name`` (a stand-in layer), and without their
+    feature type list when nothing else is in it (WFS 1.1 and 2.0 allow none, but no empty
+    one); ``document`` itself if it is not capabilities."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    try:
+        root = etree.fromstring(document, parser)
+    except etree.XMLSyntaxError:
+        return document
+    for listed in root.iter("{*}FeatureType"):
+        named = listed.find("{*}Name")
+        if named is not None and (named.text or "").split(":")[-1] == name:
+            parent = listed.getparent()
+            assert parent is not None
+            parent.remove(listed)
+            if not len(parent.findall("{*}FeatureType")) and root.get("version") != "1.0.0":
+                grandparent = parent.getparent()
+                assert grandparent is not None
+                grandparent.remove(parent)
+            break
+    return bytes(etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8"))

@@ -26,8 +26,8 @@ from geoportal.server.ows.styles import mapserver_type
 from geoportal.server.ows.syntax import quoted
 from geoportal.storage.base import RenderSource
 
-__all__ = ["BELARUS", "CRS_CODES", "MapfileWriter", "Service", "layer_block", "map_text",
-           "raster_block"]
+__all__ = ["BELARUS", "CRS_CODES", "PLACEHOLDER", "MapfileWriter", "Service", "layer_block",
+           "map_text", "placeholder_block", "raster_block"]
 
 BELARUS = (23.1, 51.2, 32.8, 56.2)  # lon/lat, with a margin
 # The CRSs of every layer (OGC API - Features Part 2 offers the same): WGS 84, Web Mercator,
@@ -166,6 +166,21 @@ def _extent(layer: Layer) -> str:
     pad = 0.001 if box[2] - box[0] <= 0 or box[3] - box[1] <= 0 else 0.0001
     minx, miny, maxx, maxy = box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad
     return " ".join(repr(float(v)) for v in (minx, miny, maxx, maxy))
+
+
+# the name of the one layer of a WFS with no published vector layer (see placeholder_block)
+PLACEHOLDER = "geoportal-no-layer"
+
+
+def placeholder_block() -> str:
+    """A layer of one inline point with no data behind it, for the capabilities of a WFS that
+    has no published vector layer yet: MapServer refuses every request of a WFS without a
+    layer, and the capabilities then drop this one (``without_placeholder``)."""
+    return (f'  LAYER\n    NAME "{PLACEHOLDER}"\n    TYPE POINT\n    STATUS OFF\n'
+            '    FEATURE POINTS 27.56 53.9 END END\n'
+            '    PROJECTION "init=epsg:4326" END\n'
+            '    METADATA "ows_title" "-" "wfs_enable_request" "GetCapabilities" END\n'
+            "  END\n")
 
 
 def layer_block(layer: Layer, source: RenderSource, service: Service,

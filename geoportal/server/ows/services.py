@@ -31,7 +31,7 @@ from geoportal.errors import GeoportalError
 from geoportal.i18n import tr
 from geoportal.server.live import LiveAPI
 from geoportal.server.ows import wmts
-from geoportal.server.ows.capabilities import titled_groups
+from geoportal.server.ows.capabilities import titled_groups, without_placeholder
 from geoportal.server.ows.engine import Answer, EngineFailed, MapServer
 from geoportal.server.ows.kvp import (
     OgcError,
@@ -51,11 +51,13 @@ from geoportal.server.ows.map_tiles import (
 )
 from geoportal.server.ows.mapfile import (
     CRS_CODES,
+    PLACEHOLDER,
     MapfileWriter,
     Service,
     feature_info_template,
     layer_block,
     map_text,
+    placeholder_block,
     raster_block,
     raster_info_template,
 )
@@ -444,6 +446,8 @@ class OwsServices:
             def build() -> Answer:
                 layers = [layer for layer in self.catalogued.every()
                           if layer.meta.kind != LayerKind.COVERAGE]
+                if not layers:
+                    return self._no_feature_types(operation, service, passed)
                 mapfile, env = self._mapfile(layers, service, detail=False)
                 return self.engine.run(mapfile, passed, env=env)
 
@@ -462,6 +466,20 @@ class OwsServices:
         mapfile, env = self._mapfile(layers, service, detail=True)
         return self._answer(self.engine.run(mapfile, passed, env=env))
 
+    def _no_feature_types(self, operation: str, service: Service,
+                          passed: Sequence[tuple[str, str]]) -> Answer:
+        """The WFS of a catalog with no published vector layer: capabilities that list none
+        (MapServer refuses a WFS without a layer, so a stand-in is written and then dropped),
+        and a report saying so for the stored queries."""
+        if operation != "getcapabilities":
+            raise OgcError(tr("the portal publishes no vector layer yet; the WFS has none"),
+                           "NoApplicableCode", "", HTTPStatus.NOT_FOUND)
+        mapfile = self.writer.write(map_text(service, [placeholder_block()]), "map")
+        answer = self.engine.run(mapfile, passed)
+        if answer.status != HTTPStatus.OK or answer.is_exception:
+            return answer
+        return dataclasses.replace(answer, body=without_placeholder(answer.body, PLACEHOLDER))
+
     def wfs_posted(self, posted: PostedRequest, base_url: str, language: str) -> Response:
         """A WFS request POSTed as XML: the same rules as ``wfs``, the document for the
         engine."""
@@ -476,6 +494,11 @@ class OwsServices:
         if operation in ("getcapabilities", "liststoredqueries", "describestoredqueries") or \
                 (operation == "describefeaturetype" and not posted.type_names):
             layers = vector
+            if not layers:  # the capabilities of a WFS with nothing published yet, as a GET's
+                service = self.service(base_url, language)
+                return self._answer(self._no_feature_types(operation, service, [
+                    ("SERVICE", "WFS"), ("VERSION", posted.version),
+                    ("REQUEST", "GetCapabilities")]), max_age=60)
         elif posted.type_names:
             layers = self.catalogued.layers(",".join(posted.type_names), "typenames")
         else:
