@@ -69,9 +69,10 @@ def test_wms_and_wfs_follow_publish_new_version_rollback_and_delete(portal, toke
         assert "WFS_Capabilities" in wfs and "FeatureType>" not in wfs, wfs[:500]
         assert "geoportal-no-layer" not in wfs
     assert_valid(_caps(portal, "WFS", "2.0.0").encode(), "wfs-2.0")
-    stored = requests.get(f"{portal.url}/wfs", params={
-        "SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": "ListStoredQueries"}, timeout=30)
-    assert stored.status_code == 404 and "no vector layer" in stored.text
+    for operation in ("ListStoredQueries", "DescribeFeatureType"):
+        nothing = requests.get(f"{portal.url}/wfs", params={
+            "SERVICE": "WFS", "VERSION": "2.0.0", "REQUEST": operation}, timeout=30)
+        assert nothing.status_code == 404 and "no vector layer" in nothing.text, operation
     _publish(portal, tmp_path, 3)
     _eventually(lambda: "<Name>spots</Name>" in _caps(portal), True)
     assert "<Title>Точки</Title>" in _caps(portal, language="ru")

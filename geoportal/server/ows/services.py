@@ -458,6 +458,8 @@ class OwsServices:
         elif operation == "describefeaturetype":
             layers = [layer for layer in self.catalogued.every()
                       if layer.meta.kind != LayerKind.COVERAGE]
+            if not layers:
+                self._no_feature_types(operation, service, passed)  # raises: nothing to describe
         else:
             layers = self._layers_of_ids(params)
         if any(layer.meta.kind == LayerKind.COVERAGE for layer in layers):
