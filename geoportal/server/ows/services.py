@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import re
 import threading
 from collections import OrderedDict
@@ -32,6 +31,7 @@ from geoportal.i18n import tr
 from geoportal.server.live import LiveAPI
 from geoportal.server.ows import wmts
 from geoportal.server.ows.capabilities import titled_groups, without_placeholder
+from geoportal.server.ows.checks import check_bbox, check_count, check_resolution, check_size
 from geoportal.server.ows.engine import Answer, EngineFailed, MapServer
 from geoportal.server.ows.kvp import (
     OgcError,
@@ -50,7 +50,6 @@ from geoportal.server.ows.map_tiles import (
     tile_window,
 )
 from geoportal.server.ows.mapfile import (
-    CRS_CODES,
     PLACEHOLDER,
     MapfileWriter,
     Service,
@@ -83,8 +82,6 @@ _SERVER_SIDE = re.compile(rb"msPostGISLayerOpen|Database connection failed|msOGR
                           rb"msDrawRasterLayerLow|Unable to access file|msSHPOpen|"
                           rb"Corrupted data|GDALOpen|relation \S+ does not exist")
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
-# the resolutions MapServer draws at (its MS_RESOLUTION_MIN and _MAX)
-MIN_DPI, MAX_DPI = 10, 1000
 # the HTML page MapServer prints for an error it has no exception report for
 _ENGINE_PAGE = re.compile(rb"<TITLE>MapServer Message</TITLE>.*?<BODY[^>]*>(.*?)</BODY>",
                           re.IGNORECASE | re.DOTALL)
@@ -343,8 +340,8 @@ class OwsServices:
             layers = [self.catalogued.layer(params.required("LAYER"), "layer")]
         else:
             layers = self.catalogued.layers(params.required("LAYERS"), "layers")
-            _check_size(params, self.settings.map_max_size)
-            _check_resolution(params)
+            check_size(params, self.settings.map_max_size)
+            check_resolution(params)
         if operation == "getfeatureinfo":
             queried = self.catalogued.layers(params.required("QUERY_LAYERS"), "query_layers")
             named = {layer.id for layer in layers}
@@ -437,8 +434,8 @@ class OwsServices:
         passed = [(k, v) for k, v in params.replaced(**values) if k in _WFS_PASSED]
         if params.get("RESULTTYPE").lower() == "hits":  # a count: no format (and MapServer
             passed = [(k, v) for k, v in passed if k != "OUTPUTFORMAT"]  # 8.0 crashes on one)
-        _check_count(params, self.settings.max_limit)
-        _check_bbox(params)
+        check_count(params, self.settings.max_limit)
+        check_bbox(params)
         if operation in ("getcapabilities", "liststoredqueries", "describestoredqueries"):
             key = ("wfs", operation, version, language, base_url, self.live.generation,
                    tuple(passed))
@@ -544,14 +541,6 @@ def wfs_version(params: Params) -> str:
     return "2.0.0"
 
 
-def _check_size(params: Params, most: int) -> None:
-    for name in ("WIDTH", "HEIGHT"):
-        raw = params.required(name)
-        if not raw.isdigit() or not 1 <= int(raw) <= most:
-            raise OgcError(tr("{name} must be a whole number of pixels from 1 to {most}",
-                              name=name, most=most), "InvalidParameterValue", name.lower())
-
-
 def engine_page_error(answer: Answer, scrub: Callable[[bytes], bytes]
                       ) -> OgcError | EngineFailed | None:
     """The error to answer instead of the HTML page MapServer prints for a failure it has no
@@ -570,64 +559,3 @@ def engine_page_error(answer: Answer, scrub: Callable[[bytes], bytes]
                                "minute"), retry_after=30)
     return OgcError(tr("the map engine refused the request: {reason}", reason=reason),
                     "InvalidParameterValue", "")
-
-
-def _check_resolution(params: Params) -> None:
-    """DPI, MAP_RESOLUTION and FORMAT_OPTIONS=dpi: (as QGIS sends them) within the engine's
-    range, which it would otherwise answer with a page of its own."""
-    values = [(name, params.get(name).strip()) for name in ("DPI", "MAP_RESOLUTION")]
-    for option in params.get("FORMAT_OPTIONS").split(";"):
-        key, _, value = option.partition(":")
-        if key.strip().lower() == "dpi":
-            values.append(("FORMAT_OPTIONS", value.strip()))
-    for name, raw in values:
-        try:
-            number = float(raw) if raw else None
-        except ValueError:
-            number = math.nan
-        if number is not None and not MIN_DPI <= number <= MAX_DPI:
-            raise OgcError(tr("{name} must be a resolution from {low} to {high} dots per inch",
-                              name=name, low=MIN_DPI, high=MAX_DPI),
-                           "InvalidParameterValue", name.lower())
-
-
-def _check_bbox(params: Params) -> None:
-    """A WFS BBOX as the standard has it: four numbers, lower corner first, then maybe one of
-    the offered CRSs. The engine answered a malformed one with no features, or with an
-    assertion of its own."""
-    raw = params.get("BBOX").strip()
-    if not raw:
-        return
-    parts = [part.strip() for part in raw.split(",")]
-    problem = None
-    try:
-        numbers = [float(part) for part in parts[:4]]
-    except ValueError:
-        numbers = []
-    if len(parts) not in (4, 5) or len(numbers) != 4 \
-            or not all(math.isfinite(n) for n in numbers):
-        problem = tr("BBOX must be four numbers (the lower corner, then the upper one) and "
-                     "maybe a CRS")
-    elif numbers[0] > numbers[2] or numbers[1] > numbers[3]:
-        problem = tr("BBOX must give the lower corner first")
-    elif len(parts) == 5 and _epsg(parts[4]) not in {*CRS_CODES, "CRS:84"}:
-        problem = tr("the CRS {crs} of BBOX is not offered; use one of {codes}",
-                     crs=repr(parts[4][:80]), codes=", ".join(CRS_CODES))
-    if problem is not None:
-        raise OgcError(problem, "InvalidParameterValue", "bbox")
-
-
-def _epsg(crs: str) -> str:
-    """``EPSG:4326`` for the URN, URL and short forms of a CRS (CRS:84 for OGC's CRS84)."""
-    found = re.search(r"EPSG(?::|::|/0/|/)(\d{1,6})$", crs.strip(), re.IGNORECASE)
-    if found:
-        return f"EPSG:{found.group(1)}"
-    return "CRS:84" if re.search(r"CRS:?84$", crs.strip(), re.IGNORECASE) else crs
-
-
-def _check_count(params: Params, most: int) -> None:
-    for name in ("COUNT", "MAXFEATURES", "STARTINDEX"):
-        raw = params.get(name).strip()
-        if raw and (not raw.isdigit() or len(raw) > 12):
-            raise OgcError(tr("{name} must be a whole number", name=name),
-                           "InvalidParameterValue", name.lower())
