@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import threading
 import time
 from datetime import timedelta
@@ -57,6 +58,7 @@ TASK = "geoportal.run_upload"
 QUEUE = "uploads"
 SWEEP_MAX_S = 10.0  # a dead worker's job waits at most this long past worker_stalled_s
 LOST_AFTER_S = 60.0  # a row queued this long without a queue entry was never deferred
+RESTART_MAX_S = 30.0  # the longest wait before the job loop is started again
 
 
 def layer_lock(layer_id: str) -> str:
@@ -256,22 +258,61 @@ async def _keep_sweeping(app: App, runner: JobRunner, stalled_s: float) -> None:
 
 def run_worker(settings: Settings, runner: JobRunner, *, concurrency: int = 1) -> None:
     """Take upload jobs until SIGTERM or SIGINT (the job in hand is finished first; a
-    worker killed outright has its job retried elsewhere by the others' sweep)."""
+    worker killed outright has its job retried elsewhere by the others' sweep).
+
+    procrastinate's worker loop ends when the database goes away (a heartbeat that cannot be
+    written, a primary made read-only, a fetch past the pool's timeout) and would leave this
+    process up and idle, or gone. The loop is started again here, after 1 s, then up to
+    ``RESTART_MAX_S``, for as long as no signal asked the worker to stop."""
     app = queue_app(settings, min_size=1, max_size=3 + concurrency)
 
     async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        running: list[asyncio.Task[None]] = []
+
+        def stop() -> None:  # a signal: the job in hand is finished, then the loop ends
+            stopping.set()
+            for task in running:
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
         async with app.open_async():
             sweeper = asyncio.create_task(_keep_sweeping(app, runner, settings.worker_stalled_s))
+            delay = 1.0
             try:
-                await app.run_worker_async(
-                    queues=[QUEUE], name=runner.worker, concurrency=concurrency,
-                    update_heartbeat_interval=settings.worker_heartbeat_s,
-                    stalled_worker_timeout=settings.worker_stalled_s,
-                    listen_notify=True, fetch_job_polling_interval=5.0,
-                    # None: wait for running jobs however long they take (Worker takes
-                    # float | None; WorkerOptions' annotation says float only)
-                    shutdown_graceful_timeout=None,  # type: ignore[arg-type]
-                    additional_context={"runner": runner})
+                while not stopping.is_set():
+                    started = time.monotonic()
+                    task = asyncio.create_task(app.run_worker_async(
+                        queues=[QUEUE], name=runner.worker, concurrency=concurrency,
+                        update_heartbeat_interval=settings.worker_heartbeat_s,
+                        stalled_worker_timeout=settings.worker_stalled_s,
+                        listen_notify=True, fetch_job_polling_interval=5.0,
+                        install_signal_handlers=False,
+                        # None: wait for running jobs however long they take (Worker takes
+                        # float | None; WorkerOptions' annotation says float only)
+                        shutdown_graceful_timeout=None,  # type: ignore[arg-type]
+                        additional_context={"runner": runner}))
+                    running[:] = [task]
+                    try:
+                        await task
+                        reason = "it stopped (the database away?)"
+                    except asyncio.CancelledError:
+                        if stopping.is_set():
+                            break
+                        raise
+                    except Exception as exc:
+                        reason = f"it failed: {exc}".strip()
+                    if stopping.is_set():
+                        break
+                    if time.monotonic() - started > 60:
+                        delay = 1.0  # it had worked a while: a new outage starts over
+                    log.error("worker=%s job loop: %s; starting it again in %g s",
+                              runner.worker, reason, delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), delay)
+                    delay = min(delay * 2, RESTART_MAX_S)
             finally:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.cluster.conftest import auth
+from tests.cluster.conftest import auth, manifest, submit, wait_job, write_points
 
 pytestmark = pytest.mark.cluster
 
@@ -150,3 +150,21 @@ def test_with_the_primary_read_only_reads_keep_working_and_a_node_starts(cluster
                      timeout=30)
     assert r.status_code == 200, r.text[:300]
     assert r.json()["numberReturned"] == 3
+
+
+def test_the_worker_takes_jobs_again_after_the_primary_was_read_only(cluster, token, data_dir):
+    """procrastinate's job loop ends when the worker's heartbeat cannot be written; the worker
+    (the same process: nothing restarts it here) starts the loop again once it can."""
+    name = cluster.worker_names()[0]
+    before = cluster.parts[name].pid
+    cluster.set_primary_read_only(True)
+    try:
+        time.sleep(12)  # two of the worker's heartbeats (5 s) refused
+    finally:
+        cluster.set_primary_read_only(False)
+    path = write_points(data_dir / "after-read-only.gpkg", 50, "ro")
+    job_id = submit(cluster.node_url("a"), token, manifest("cluster-after-read-only", path.name),
+                    path)
+    job = wait_job(cluster.node_url("a"), token, job_id, timeout=120)
+    assert job["state"] == "done", job
+    assert cluster.alive(name) and cluster.parts[name].pid == before
